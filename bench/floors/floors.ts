@@ -1,0 +1,66 @@
+/** The machine's own floors, measured in the same run: pgbench, a bare Fastify route, a bare NestJS route. */
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { runLoad } from '../lib/load';
+import { startProcess, waitForHttp } from '../lib/service';
+import { databaseUrl } from '../seed/seed';
+import { cpuNote, Ctx, measured, withCpu } from '../scenarios/context';
+import { pgbenchInit, pgbenchRun, pgConn } from './pgbench';
+
+export function pgbenchDatabase(ctx: Ctx): string {
+  return `${ctx.opts.database}_pgbench`;
+}
+
+export async function measurePgbench(ctx: Ctx): Promise<void> {
+  const database = pgbenchDatabase(ctx);
+  const admin = new Client({ connectionString: databaseUrl(ctx.adminUrl, 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  const conn = pgConn(databaseUrl(ctx.adminUrl, database));
+  const password = new URL(ctx.adminUrl).password || undefined;
+  // Scale 10 (1,000,000 accounts, ~150 MB): bigger than the clients' contention window, small enough to init fast.
+  await pgbenchInit(conn, ctx.opts.smoke ? 1 : 10, password);
+  const seconds = ctx.opts.duration;
+  const tpcb = await measured(() => pgbenchRun(conn, { clients: ctx.opts.writeConnections, seconds, selectOnly: false }, password));
+  const select = await measured(() => pgbenchRun(conn, { clients: ctx.opts.readConnections, seconds, selectOnly: true }, password));
+  ctx.floors.pgbenchTpcb = tpcb.value;
+  ctx.floors.pgbenchSelectOnly = select.value;
+  ctx.log(`  pgbench TPC-B: ${tpcb.value.tps.toFixed(0)} tps @${ctx.opts.writeConnections}; select-only: ${select.value.tps.toFixed(0)} tps @${ctx.opts.readConnections}`);
+  ctx.rows.push(
+    { id: 'F1', scenario: 'floor: pgbench TPC-B-like', metric: `tps @${ctx.opts.writeConnections} clients`, figure: tpcb.value.tps, unit: 'tps', floorName: null, floor: null, target: { kind: 'none' }, load: tpcb.load, note: `latency avg ${tpcb.value.latencyMs} ms` },
+    { id: 'F2', scenario: 'floor: pgbench select-only', metric: `tps @${ctx.opts.readConnections} clients`, figure: select.value.tps, unit: 'tps', floorName: null, floor: null, target: { kind: 'none' }, load: select.load, note: `latency avg ${select.value.latencyMs} ms` },
+  );
+}
+
+export async function measureBareServers(ctx: Ctx): Promise<void> {
+  const port = ctx.opts.port + 3;
+  for (const kind of ['fastify', 'nest'] as const) {
+    const proc = startProcess(
+      ['-r', 'ts-node/register/transpile-only', join('bench', 'floors', 'bare-server.ts'), kind, String(port)],
+      { TS_NODE_PROJECT: 'tsconfig.json', NODE_ENV: 'production' },
+      join(ctx.resultsDir, `bare-${kind}.log`),
+    );
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/ping`, proc, 60_000);
+      const next = () => ({ path: '/ping' });
+      await runLoad({ baseUrl: `http://127.0.0.1:${port}`, connections: ctx.opts.readConnections, duration: ctx.opts.smoke ? 1 : 3, next });
+      const measuredRun = await measured(() => withCpu(ctx, () => runLoad({ baseUrl: `http://127.0.0.1:${port}`, connections: ctx.opts.readConnections, duration: ctx.opts.duration, next }), proc.pid));
+      const run = { value: measuredRun.value.value, load: measuredRun.load };
+      const cpu = cpuNote(measuredRun.value.cpu, run.value.ok).replace('api', 'server').replace(', PostgreSQL 0.00 ms', '');
+      if (kind === 'fastify') ctx.floors.bareFastify = run.value;
+      else ctx.floors.bareNest = run.value;
+      ctx.log(`  bare ${kind}: ${run.value.rps.toFixed(0)} req/s, p99 ${run.value.latencyMs.p99} ms; ${cpu}`);
+      ctx.rows.push({
+        id: kind === 'fastify' ? 'F3' : 'F4', scenario: `floor: bare ${kind === 'fastify' ? 'Fastify' : 'NestJS-on-Fastify'} route, no database`, metric: `throughput @${ctx.opts.readConnections}`,
+        figure: run.value.rps, unit: 'req/s', floorName: null, floor: null, target: { kind: 'none' }, load: run.load, note: `p99 ${run.value.latencyMs.p99} ms; ${cpu}`,
+      });
+    } finally {
+      await proc.stop();
+    }
+  }
+}

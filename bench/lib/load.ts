@@ -1,0 +1,76 @@
+import autocannon from 'autocannon';
+
+export type LoadRequest = { method?: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string };
+
+export type LoadOptions = {
+  baseUrl: string;
+  connections: number;
+  /** Seconds; ignored when `amount` is set. */
+  duration?: number;
+  /** Exactly this many requests, then stop (write runs: each request consumes a row). */
+  amount?: number;
+  /** Called for every request: return what to send (path, token, body). */
+  next: () => LoadRequest;
+  timeoutSeconds?: number;
+};
+
+export type LoadResult = {
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  seconds: number;
+  /** Successful requests per second over the whole run. */
+  rps: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
+  statusCodes: Record<string, number>;
+};
+
+/** One autocannon run at fixed concurrency; latencies are autocannon's (HdrHistogram, ms). */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const started = performance.now();
+  const result = await autocannon({
+    url: options.baseUrl,
+    connections: options.connections,
+    pipelining: 1,
+    timeout: options.timeoutSeconds ?? 30,
+    ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 10 }),
+    requests: [
+      {
+        setupRequest: (request: Record<string, unknown>) => {
+          const next = options.next();
+          return {
+            ...request,
+            method: next.method ?? 'GET',
+            path: next.path,
+            headers: { ...(next.body ? { 'content-type': 'application/json' } : {}), ...(next.headers ?? {}) },
+            body: next.body,
+          };
+        },
+      },
+    ],
+  } as unknown as autocannon.Options);
+  const seconds = options.amount ? (performance.now() - started) / 1000 : result.duration;
+  const ok = result['2xx'];
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stats as { count: number }).count;
+  return {
+    requests: result.requests.total,
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    seconds,
+    rps: seconds > 0 ? ok / seconds : 0,
+    latencyMs: {
+      mean: result.latency.mean,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      p999: (result.latency as unknown as Record<string, number>).p99_9 ?? result.latency.max,
+      max: result.latency.max,
+    },
+    statusCodes,
+  };
+}

@@ -1,0 +1,103 @@
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AppModule } from 'src/app.module';
+import { clientErrorHandler, frameworkErrors } from 'src/common/problem/framework-errors';
+import { ProblemFilter } from 'src/common/problem/problem.filter';
+import { registerJsonBodyParser } from 'src/common/validation/json-body-parser';
+import { createValidationPipe } from 'src/common/validation/validation.pipe';
+import { PinoNestLogger } from 'src/common/logging/logger';
+import { requestContext } from 'src/common/logging/request-context';
+import { AppConfig } from 'src/config/app-config';
+import { ensureDatabase, runMigrations } from 'src/database/database-bootstrap';
+import { setupOpenApi } from 'src/openapi';
+import { RedisProbeService } from 'src/health/redis-probe.service';
+import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
+
+export const API_PREFIX = 'api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the whole service for a role; used by main.ts and by the e2e tests, so both run the same app. */
+export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const env = config.env;
+  if (env.DATABASE_AUTO_CREATE) await ensureDatabase(env.DATABASE_URL);
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    bodyLimit: 1024 * 1024,
+    frameworkErrors,
+    clientErrorHandler,
+    requestIdHeader: false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    abortOnError: false,
+    bodyParser: false,
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  registerJsonBodyParser(fastify);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    requestContext.run({ requestId: request.id, ip: request.ip }, done);
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"], // Swagger UI
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  await app.register(multipart, { limits: { fileSize: env.UPLOAD_MAX_BYTES, files: 1, fields: 5, fieldSize: 1024 } });
+  const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.length) {
+    app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: false, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
+  }
+
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  if (config.runsApi) setupOpenApi(app);
+
+  if (env.MIGRATIONS_RUN) {
+    const ran = await runMigrations(app.get(DataSource));
+    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
+  }
+  await checkRedisPolicy(app, config, logger);
+  await app.init();
+  if (config.runsApi) await app.get(AdminBootstrapService).ensureAdmin();
+  await fastify.ready();
+  return app;
+}
+
+async function checkRedisPolicy(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
+  const policy = await app.get(RedisProbeService).evictionPolicy();
+  if (policy === null) {
+    logger.warn('Redis is not reachable at start-up; email delivery waits for it (the outbox keeps every message).');
+  } else if (policy !== 'noeviction' && !config.env.REDIS_ALLOW_EVICTION) {
+    throw new Error(
+      `Redis maxmemory-policy is "${policy}": queued jobs could be evicted and emails lost. ` +
+        'Set "maxmemory-policy noeviction" on Redis, or REDIS_ALLOW_EVICTION=true to accept the risk.',
+    );
+  }
+}
+
+function parseTrustProxy(value: string | undefined): boolean | string | number {
+  if (!value || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // comma-separated addresses or CIDRs
+}

@@ -1,0 +1,40 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApplicationsModule } from 'src/applications/applications.module';
+import { AssessmentModule } from 'src/assessment/assessment.module';
+import { AuditModule } from 'src/audit/audit.module';
+import { AuthModule } from 'src/auth/auth.module';
+import { AppConfig } from 'src/config/app-config';
+import { ConfigModule } from 'src/config/config.module';
+import { DisbursementsModule } from 'src/disbursements/disbursements.module';
+import { dataSourceOptions } from 'src/database/data-source';
+import { FundModule } from 'src/fund/fund.module';
+import { HealthModule } from 'src/health/health.module';
+import { HospitalsModule } from 'src/hospitals/hospitals.module';
+import { NotificationsModule } from 'src/notifications/notifications.module';
+import { ReconciliationModule } from 'src/reconciliation/reconciliation.module';
+import { ReviewModule } from 'src/review/review.module';
+import { EMAIL_QUEUE_SETTINGS } from 'src/notifications/queue.constants';
+import { ReportsModule } from 'src/reports/reports.module';
+import { UsersModule } from 'src/users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const { DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS, REDIS_URL, QUEUE_PREFIX } = config.env;
+    const apiModules = config.runsApi ? [AuthModule, UsersModule, HospitalsModule, FundModule, AssessmentModule, ApplicationsModule, DisbursementsModule, ReviewModule, ReconciliationModule, ReportsModule] : [];
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS), autoLoadEntities: false }),
+        BullModule.forRoot({ url: REDIS_URL, prefix: QUEUE_PREFIX, settings: EMAIL_QUEUE_SETTINGS }),
+        AuditModule,
+        HealthModule,
+        NotificationsModule.register(config),
+        ...apiModules,
+      ],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { birthDateFromNationalId } from 'src/applications/national-id';
+import { ApplicationState } from 'src/applications/application-sections';
+import { todayInChina } from 'src/applications/dto/field-validators';
+import type { FieldError } from 'src/common/problem/problem.exception';
+
+export const MAX_PATIENT_AGE_YEARS = 18;
+
+/** Completed years from a birth date to a date, both YYYY-MM-DD. */
+export function completedYears(birthDate: string, onDate: string): number {
+  const [by, bm, bd] = birthDate.split('-').map(Number);
+  const [y, m, d] = onDate.split('-').map(Number);
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+}
+
+/**
+ * Plausibility warnings: saved anyway (the family may be right, or fix it on the next visit), shown with the
+ * application, and weighed by the reviewer. None of them blocks a submission.
+ */
+export function applicationWarnings(state: ApplicationState, now: Date = new Date()): FieldError[] {
+  const warnings: FieldError[] = [];
+  const today = todayInChina(now);
+  const dob = state.patient.dateOfBirth;
+  if (dob && completedYears(dob, today) > MAX_PATIENT_AGE_YEARS) {
+    warnings.push({
+      field: 'patient.dateOfBirth',
+      message: `the patient is older than ${MAX_PATIENT_AGE_YEARS}; the fund is for children, so a reviewer will look at this case by hand`,
+    });
+  }
+  if (state.patientNationalId) {
+    const idBirthDate = birthDateFromNationalId(state.patientNationalId, now);
+    if (dob && idBirthDate && idBirthDate !== dob) {
+      warnings.push({ field: 'patient.dateOfBirth', message: 'differs from the birth date in patient.nationalId' });
+    }
+    const sex = state.patient.sex;
+    // The 17th character is odd for men and even for women (GB 11643).
+    const idSex = Number(state.patientNationalId[16]) % 2 === 1 ? 'male' : 'female';
+    if (sex && sex !== idSex) warnings.push({ field: 'patient.sex', message: 'differs from the sex encoded in patient.nationalId' });
+  }
+  if (state.patientNationalId && state.guardianNationalId && state.patientNationalId === state.guardianNationalId) {
+    warnings.push({ field: 'guardian.nationalId', message: "is the same as the patient's" });
+  }
+  const diagnosedOn = state.medical.diagnosedOn;
+  if (dob && diagnosedOn && diagnosedOn < dob) {
+    warnings.push({ field: 'medical.diagnosedOn', message: 'is before patient.dateOfBirth' });
+  }
+  return warnings;
+}

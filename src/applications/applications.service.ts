@@ -1,0 +1,156 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditService } from 'src/audit/audit.service';
+import { ApplicationRecords } from 'src/applications/application-records';
+import { scopedApplications } from 'src/applications/application-scope';
+import { EMPTY_STATE, mergeInput } from 'src/applications/application-sections';
+import { EDITABLE_STATUSES } from 'src/applications/application-status';
+import { Application } from 'src/applications/application.entity';
+import { toApplicationDto, toListItemDto } from 'src/applications/application.mapper';
+import { VISIBILITY } from 'src/applications/application-visibility';
+import { applicationWarnings } from 'src/applications/application-warnings';
+import { ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
+import { ApplicationInputDto } from 'src/applications/dto/application-input.dto';
+import { ApplicationDto, ApplicationListItemDto } from 'src/applications/dto/application.dto';
+import { ApplicationQueryDto } from 'src/applications/dto/application-query.dto';
+import { AssessmentNotFoundException } from 'src/assessment/assessment.exceptions';
+import { AssessmentService } from 'src/assessment/assessment.service';
+import { AssessmentDto } from 'src/assessment/dto/assessment.dto';
+import { AuthUser } from 'src/common/auth/roles';
+import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
+import { InvalidInputException } from 'src/common/problem/problem.exception';
+
+const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+/** The entity columns a list item needs (toListItemDto); the patient's name is selected on its own. */
+const LIST_COLUMNS: (keyof Application)[] = [
+  'id',
+  'reference',
+  'status',
+  'version',
+  'hospitalId',
+  'submittedAt',
+  'firstSubmittedAt',
+  'createdAt',
+  'updatedAt',
+  'assessmentTier',
+  'recommendedAmount',
+];
+
+@Injectable()
+export class ApplicationsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: ApplicationRecords,
+    private readonly assessments: AssessmentService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(user: AuthUser, input: ApplicationInputDto): Promise<ApplicationDto> {
+    const now = new Date();
+    const { state, changed } = mergeInput(EMPTY_STATE, input, now);
+    return this.dataSource.transaction(async (tx) => {
+      await this.records.checkHospital(tx, state.hospitalId);
+      const id = randomUUID();
+      const reference = await this.records.nextReference(tx, now);
+      const row = { id, reference, applicantId: user.id, status: 'draft', version: 1, createdAt: now, updatedAt: now, ...this.records.columnsOf(state) };
+      await tx.insert(Application, row as QueryDeepPartialEntity<Application>);
+      const assessment = await this.records.assess(tx, { id, firstSubmittedAt: null }, state, 'created', now);
+      await tx.update(Application, { id }, { assessmentTier: assessment.tier, recommendedAmount: assessment.recommendedAmount });
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'application.created',
+        objectType: 'application',
+        objectId: id,
+        summary: { reference, fields: changed },
+      });
+      const app = await this.records.findVisible(tx, user, id);
+      return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
+    });
+  }
+
+  async update(user: AuthUser, id: string, input: ApplicationInputDto, expectedVersion?: number): Promise<ApplicationDto> {
+    const now = new Date();
+    return this.dataSource.transaction(async (tx) => {
+      const app = await this.records.lockVisible(tx, user, id, true);
+      if (expectedVersion !== undefined && expectedVersion !== app.version) throw new ApplicationVersionConflictException(app.version);
+      if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('edit', app.status);
+      const { state, changed } = mergeInput(this.records.stateOf(app), input, now);
+      await this.records.checkHospital(tx, state.hospitalId);
+      if (changed.length > 0) {
+        const assessment = await this.records.assess(tx, app, state, 'updated', now);
+        await this.records.guardedUpdate(tx, app, {
+          ...this.records.columnsOf(state),
+          assessmentTier: assessment.tier,
+          recommendedAmount: assessment.recommendedAmount,
+          updatedAt: now,
+        });
+        await this.audit.record(tx, {
+          actor: user,
+          action: 'application.updated',
+          objectType: 'application',
+          objectId: app.id,
+          summary: { status: app.status, version: app.version + 1, fields: changed },
+        });
+      }
+      const saved = await this.records.findVisible(tx, user, id);
+      return toApplicationDto(saved, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
+    });
+  }
+
+  async get(user: AuthUser, id: string): Promise<ApplicationDto> {
+    const see = VISIBILITY[user.role];
+    const app = await this.records.findVisible(this.dataSource.manager, user, id, see.nationalIds || see.sections);
+    if (!see.sections) return toApplicationDto(app, user.role, null, []);
+    const state = this.records.stateOf(app);
+    const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
+    return toApplicationDto(app, user.role, ids, applicationWarnings(state));
+  }
+
+  /**
+   * Keyset-paginated. `status=submitted` is the review queue, oldest submission first (index
+   * applications_status_submitted_idx). Otherwise a family sees its applications newest first, staff the
+   * newest first submissions first (the indexes on applicant and on first submission serve both).
+   */
+  async list(user: AuthUser, query: ApplicationQueryDto): Promise<Page<ApplicationListItemDto>> {
+    if (query.tier && !VISIBILITY[user.role].assessmentOutcome) {
+      throw new InvalidInputException([{ field: 'tier', message: 'is not a filter your role may use' }]);
+    }
+    const after = decodeCursor(query.cursor);
+    const queue = query.status === 'submitted';
+    const keyColumn = queue ? 'a.submitted_at' : user.role === 'applicant' ? 'a.created_at' : 'a.first_submitted_at';
+    // Only what a list item shows: the jsonb sections (~1 KB a row) are neither read nor parsed, the patient's name
+    // comes out of its section in the database.
+    const qb = scopedApplications(this.dataSource.manager, user)
+      .select(LIST_COLUMNS.map((column) => `a.${column}`))
+      .addSelect(`a.patient ->> 'fullName'`, 'patient_name')
+      .addSelect(`to_char(${keyColumn} AT TIME ZONE 'UTC', ${MICROSECOND_ISO})`, 'cursor_key')
+      .orderBy(keyColumn, queue ? 'ASC' : 'DESC')
+      .addOrderBy('a.id', queue ? 'ASC' : 'DESC')
+      .limit(query.limit + 1);
+    if (query.status) qb.andWhere('a.status = :status', { status: query.status });
+    if (query.hospitalId) qb.andWhere('a.hospital_id = :hospitalId', { hospitalId: query.hospitalId });
+    if (query.tier) qb.andWhere('a.assessment_tier = :tier', { tier: query.tier });
+    if (after) {
+      qb.andWhere(`(${keyColumn}, a.id) ${queue ? '>' : '<'} (:k::timestamptz, :afterId::uuid)`, { k: after.k, afterId: after.id });
+    }
+    const { entities, raw } = await qb.getRawAndEntities<{ a_id: string; cursor_key: string; patient_name: string | null }>();
+    const extra = new Map(raw.map((r) => [r.a_id, r]));
+    return toPage(
+      entities,
+      query.limit,
+      (a) => ({ k: extra.get(a.id)!.cursor_key, id: a.id }),
+      (a) => toListItemDto(Object.assign(a, { patient: { fullName: extra.get(a.id)!.patient_name ?? undefined } }), user.role),
+    );
+  }
+
+  /** Staff get the whole working; the family only the outcome (tier and recommended amount). */
+  async assessment(user: AuthUser, id: string): Promise<AssessmentDto> {
+    await this.records.findVisible(this.dataSource.manager, user, id);
+    const record = await this.assessments.latestFor(id);
+    if (!record) throw new AssessmentNotFoundException();
+    return user.role === 'applicant' ? AssessmentDto.forFamily(record) : AssessmentDto.forStaff(record);
+  }
+}

@@ -1,0 +1,20 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { DocumentType } from 'src/applications/application-fields';
+import type { DetectedFileType } from 'src/applications/documents/file-type';
+
+@Entity('application_documents')
+export class ApplicationDocument {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'uuid' }) applicationId: string;
+  @Column({ type: 'text' }) type: DocumentType;
+  /** Sanitized display name; never used as a path. */
+  @Column() fileName: string;
+  /** Detected from the content (magic bytes), never taken from the client. */
+  @Column({ type: 'text' }) contentType: DetectedFileType;
+  @Column({ type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } }) size: number;
+  @Column() sha256: string;
+  /** Generated key in the object store. */
+  @Column({ select: false }) storageKey: string;
+  @Column({ type: 'uuid' }) uploadedBy: string;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+}

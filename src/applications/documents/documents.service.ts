@@ -1,0 +1,205 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditService } from 'src/audit/audit.service';
+import { DOCUMENT_TYPES, DocumentType } from 'src/applications/application-fields';
+import { ApplicationRecords } from 'src/applications/application-records';
+import { EDITABLE_STATUSES } from 'src/applications/application-status';
+import { InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
+import { ApplicationDocument } from 'src/applications/documents/application-document.entity';
+import { documentFileName } from 'src/applications/documents/document-file-name';
+import {
+  DocumentNotFoundException,
+  FileTooLargeException,
+  NotMultipartException,
+  TooManyDocumentsException,
+  UnsupportedFileTypeException,
+} from 'src/applications/documents/documents.exceptions';
+import { DocumentDto } from 'src/applications/documents/dto/document.dto';
+import { EmptyUploadError, inspectUpload, UnsupportedUploadError } from 'src/applications/documents/upload-inspector';
+import { DetectedFileType } from 'src/applications/documents/file-type';
+import { AuthUser } from 'src/common/auth/roles';
+import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
+import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
+import { AppConfig } from 'src/config/app-config';
+import { ObjectStorage } from 'src/storage/object-storage';
+
+export const MAX_DOCUMENTS_PER_APPLICATION = 50;
+
+type StoredUpload = { id: string; key: string; contentType: DetectedFileType; fileName: string; size: number; sha256: string };
+
+@Injectable()
+export class DocumentsService {
+  private readonly logger = new Logger(DocumentsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: ApplicationRecords,
+    private readonly storage: ObjectStorage,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Streams one multipart upload into the store: ownership and status are checked before the body is read
+   * and again under the row lock when the document row is written; whatever is refused is removed again.
+   */
+  async upload(user: AuthUser, applicationId: string, request: FastifyRequest): Promise<DocumentDto> {
+    if (!request.isMultipart()) throw new NotMultipartException();
+    const app = await this.records.findVisible(this.dataSource.manager, user, applicationId);
+    if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('upload', app.status);
+
+    let type: unknown;
+    const unknownFields: string[] = [];
+    let stored: StoredUpload | undefined;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          if (part.fieldname === 'type') type = part.value;
+          else unknownFields.push(part.fieldname);
+        } else if (part.fieldname !== 'file') {
+          unknownFields.push(part.fieldname);
+          part.file.resume();
+        } else {
+          stored = await this.store(part);
+        }
+      }
+      const errors: FieldError[] = unknownFields.map((field) => ({ field, message: 'is not an accepted field' }));
+      if (!DOCUMENT_TYPES.includes(type as DocumentType)) errors.push({ field: 'type', message: `must be one of ${DOCUMENT_TYPES.join(', ')}` });
+      if (!stored) errors.push({ field: 'file', message: 'is required' });
+      if (errors.length) throw new InvalidInputException(errors);
+      return await this.saveRow(user, applicationId, type as DocumentType, stored!);
+    } catch (error) {
+      if (stored) await this.storage.delete(stored.key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a refused upload'));
+      throw this.asProblem(error);
+    }
+  }
+
+  async list(user: AuthUser, applicationId: string, query: PageQueryDto): Promise<Page<DocumentDto>> {
+    await this.records.findVisible(this.dataSource.manager, user, applicationId);
+    const after = decodeCursor(query.cursor);
+    const qb = this.dataSource
+      .getRepository(ApplicationDocument)
+      .createQueryBuilder('d')
+      .where('d.application_id = :applicationId', { applicationId })
+      .orderBy('d.created_at', 'ASC')
+      .addOrderBy('d.id', 'ASC')
+      .limit(query.limit + 1);
+    if (after) qb.andWhere('(d.created_at, d.id) > (:k::timestamptz, :afterId::uuid)', { k: after.k, afterId: after.id });
+    const rows = await qb.getMany();
+    return toPage(rows, query.limit, (d) => ({ k: d.createdAt.toISOString(), id: d.id }), DocumentDto.from);
+  }
+
+  /** The document and its bytes; a download by staff is audited before a byte leaves. */
+  async open(user: AuthUser, applicationId: string, documentId: string): Promise<{ document: DocumentDto; content: Readable }> {
+    await this.records.findVisible(this.dataSource.manager, user, applicationId);
+    const document = await this.dataSource
+      .getRepository(ApplicationDocument)
+      .createQueryBuilder('d')
+      .addSelect('d.storageKey')
+      .where('d.id = :documentId AND d.application_id = :applicationId', { documentId, applicationId })
+      .getOne();
+    if (!document) throw new DocumentNotFoundException();
+    if (user.role !== 'applicant') {
+      await this.dataSource.transaction((tx) =>
+        this.audit.record(tx, {
+          actor: user,
+          action: 'document.downloaded',
+          objectType: 'application',
+          objectId: applicationId,
+          summary: { documentId: document.id, type: document.type },
+        }),
+      );
+    }
+    return { document: DocumentDto.from(document), content: await this.storage.get(document.storageKey) };
+  }
+
+  /** Removes a document the family attached by mistake, while the application is still in its hands. */
+  async remove(user: AuthUser, applicationId: string, documentId: string): Promise<void> {
+    const storageKey = await this.dataSource.transaction(async (tx) => {
+      const app = await this.records.lockVisible(tx, user, applicationId);
+      if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('delete-document', app.status);
+      const rows = (await tx.query('DELETE FROM application_documents WHERE id = $1 AND application_id = $2 RETURNING storage_key, type', [
+        documentId,
+        applicationId,
+      ])) as [{ storage_key: string; type: string }[], number];
+      const [deleted] = rows[0];
+      if (!deleted) throw new DocumentNotFoundException();
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'document.deleted',
+        objectType: 'application',
+        objectId: applicationId,
+        summary: { documentId, type: deleted.type },
+      });
+      return deleted.storage_key;
+    });
+    // After the commit: a failure here leaves an unreferenced file, never a row without its file.
+    await this.storage.delete(storageKey).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a deleted document'));
+  }
+
+  private async store(part: MultipartFile): Promise<StoredUpload> {
+    const inspected = await inspectUpload(part.file);
+    const id = randomUUID();
+    const key = `documents/${id.slice(0, 2)}/${id}`;
+    try {
+      await this.storage.put(key, inspected.content);
+    } catch (error) {
+      await this.storage.delete(key);
+      if (part.file.truncated) throw new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
+      throw error;
+    }
+    // Fastify multipart stops at the limit and marks the stream truncated instead of failing it.
+    if (part.file.truncated) {
+      await this.storage.delete(key);
+      throw new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
+    }
+    const { size, sha256 } = inspected.digest();
+    return { id, key, contentType: inspected.contentType, fileName: documentFileName(part.filename, inspected.contentType), size, sha256 };
+  }
+
+  private async saveRow(user: AuthUser, applicationId: string, type: DocumentType, stored: StoredUpload): Promise<DocumentDto> {
+    return this.dataSource.transaction(async (tx) => {
+      // Under the lock: a submit or withdrawal that won the race meanwhile refuses this upload.
+      const app = await this.records.lockVisible(tx, user, applicationId);
+      if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('upload', app.status);
+      const [{ count }] = (await tx.query('SELECT count(*)::int AS count FROM application_documents WHERE application_id = $1', [applicationId])) as {
+        count: number;
+      }[];
+      if (count >= MAX_DOCUMENTS_PER_APPLICATION) throw new TooManyDocumentsException(MAX_DOCUMENTS_PER_APPLICATION);
+      const row = {
+        id: stored.id,
+        applicationId,
+        type,
+        fileName: stored.fileName,
+        contentType: stored.contentType,
+        size: stored.size,
+        sha256: stored.sha256,
+        storageKey: stored.key,
+        uploadedBy: user.id,
+        createdAt: new Date(),
+      };
+      await tx.insert(ApplicationDocument, row as QueryDeepPartialEntity<ApplicationDocument>);
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'document.uploaded',
+        objectType: 'application',
+        objectId: applicationId,
+        summary: { documentId: stored.id, type, size: stored.size, contentType: stored.contentType },
+      });
+      return DocumentDto.from(row as ApplicationDocument);
+    });
+  }
+
+  private asProblem(error: unknown): unknown {
+    if (error instanceof EmptyUploadError) return new InvalidInputException([{ field: 'file', message: 'is empty' }]);
+    if (error instanceof UnsupportedUploadError) return new UnsupportedFileTypeException();
+    if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
+    return error;
+  }
+}

@@ -1,0 +1,22 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { APPLICATION_STATUSES } from 'src/applications/application-status';
+import type { ApplicationStatus } from 'src/applications/application-status';
+import { PageQueryDto } from 'src/common/pagination/pagination';
+import type { MeansTier } from 'src/assessment/means-assessment';
+
+const TIERS = ['A', 'B', 'C', 'ineligible'] as const;
+
+export class ApplicationQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: APPLICATION_STATUSES, description: 'With status=submitted the list is the review queue: oldest submission first' })
+  @IsOptional() @IsIn(APPLICATION_STATUSES)
+  status?: ApplicationStatus;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+
+  @ApiPropertyOptional({ enum: TIERS, description: 'Tier of the latest means assessment (not for hospital finance)' })
+  @IsOptional() @IsIn(TIERS)
+  tier?: MeansTier;
+}

@@ -1,0 +1,93 @@
+import { buildMessage, ValidateBy, ValidationOptions } from 'class-validator';
+import { isValidNationalId, normalizeNationalId } from 'src/applications/national-id';
+import { MAX_FEN } from 'src/applications/application-fields';
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const CHINA_OFFSET_MS = 8 * 3600_000;
+const EARLIEST_DATE = '1900-01-01';
+
+/** Today's date in China (where the families, hospitals and documents are), whatever the server's time zone. */
+export function todayInChina(now: Date = new Date()): string {
+  return new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+export function isRealDate(value: unknown): value is string {
+  const match = typeof value === 'string' ? ISO_DATE.exec(value) : null;
+  if (!match) return false;
+  const [year, month, day] = match.slice(1).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+export function isRealPastDate(value: unknown, now: Date = new Date()): boolean {
+  return isRealDate(value) && value >= EARLIEST_DATE && value <= todayInChina(now);
+}
+
+/** A real calendar date YYYY-MM-DD, not before 1900 and not after today. */
+export const IsRealPastDate = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isRealPastDate',
+      validator: {
+        validate: (value) => isRealPastDate(value),
+        defaultMessage: buildMessage((each) => `${each}$property must be a real date YYYY-MM-DD, not in the future`, options),
+      },
+    },
+    options,
+  );
+
+/** A resident identity number of GB 11643 (18 characters, valid check character and birth date); expects normalizeNationalId first. */
+export const IsNationalId = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isNationalId',
+      validator: {
+        validate: (value) => typeof value === 'string' && isValidNationalId(value),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an 18-character resident identity number with a valid check character`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+
+/** Money: an integer number of fen from 0 to 10^12 (¥10 billion), never a float or a string. */
+export const IsFen = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isFen',
+      validator: {
+        validate: (value) => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= MAX_FEN,
+        defaultMessage: buildMessage((each) => `${each}$property must be an integer amount of fen from 0 to ${MAX_FEN}`, options),
+      },
+    },
+    options,
+  );
+
+/**
+ * A finite number with at most `places` decimals (lab values such as 0.3 ×10⁹/L). Replaces class-validator's
+ * `IsNumber({ maxDecimalPlaces })`, which throws a TypeError (→ 500) on numbers JavaScript prints in exponent form
+ * (5e-324, 1e-7): it looks for the digits after a '.' that is not there.
+ */
+export function hasAtMostDecimals(value: unknown, places: number): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Number(value.toFixed(places)) === value;
+}
+
+export const IsDecimal = (places: number, options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isDecimal',
+      constraints: [places],
+      validator: {
+        validate: (value) => hasAtMostDecimals(value, places),
+        defaultMessage: buildMessage((each) => `${each}$property must be a number with at most ${places} decimal places`, options),
+      },
+    },
+    options,
+  );
+
+export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+export const toNationalId = ({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeNationalId(value) : value);
+/** Spaces and dashes people type inside phone numbers. */
+export const toPhone = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/[\s-]/g, '') : value);

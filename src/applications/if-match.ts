@@ -1,0 +1,9 @@
+import { InvalidInputException } from 'src/common/problem/problem.exception';
+
+/** `If-Match: "7"` (or 7, or W/"7") → 7; absent → undefined (no version check). */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '' || header.trim() === '*') return undefined;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!match) throw new InvalidInputException([{ field: 'If-Match', message: 'must be the application version, e.g. "3"' }]);
+  return Number(match[1]);
+}

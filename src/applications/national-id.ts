@@ -1,0 +1,38 @@
+/**
+ * Resident identity numbers (GB 11643-1999): 6-digit address code, birth date YYYYMMDD,
+ * 3-digit sequence and an ISO 7064 MOD 11-2 check character.
+ */
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK_CHARACTERS = '10X98765432';
+const SHAPE = /^\d{17}[\dX]$/;
+const CHINA_STANDARD_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** Trims and upper-cases the check character x, the forms people actually type. */
+export function normalizeNationalId(id: string): string {
+  return id.trim().toUpperCase();
+}
+
+export function nationalIdCheckCharacter(first17Digits: string): string {
+  const sum = WEIGHTS.reduce((total, weight, index) => total + weight * Number(first17Digits[index]), 0);
+  return CHECK_CHARACTERS[sum % 11];
+}
+
+/** Expects a normalized id; `now` decides what "in the future" means. */
+export function isValidNationalId(id: string, now: Date = new Date()): boolean {
+  return (
+    SHAPE.test(id) && nationalIdCheckCharacter(id.slice(0, 17)) === id[17] && birthDateFromNationalId(id, now) !== null
+  );
+}
+
+/** The embedded birth date as YYYY-MM-DD, or null when it is not a real date or lies in the future. */
+export function birthDateFromNationalId(id: string, now: Date = new Date()): string | null {
+  if (!SHAPE.test(id)) return null;
+  const [year, month, day] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)].map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const isRealDate = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  if (!isRealDate) return null;
+  const iso = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
+  // Birth dates are Beijing dates: compare with today's date in China, whatever the server's time zone.
+  const todayInChina = new Date(now.getTime() + CHINA_STANDARD_TIME_OFFSET_MS).toISOString().slice(0, 10);
+  return iso <= todayInChina ? iso : null;
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditService } from 'src/audit/audit.service';
+import { PolicyVersionConflictException } from 'src/assessment/assessment.exceptions';
+import { assessMeans, isCompleteAssessmentInput, MeansAssessmentInput } from 'src/assessment/means-assessment';
+import { AssessmentTrigger, MeansAssessmentRecord } from 'src/assessment/means-assessment-record.entity';
+import { DEFAULT_MEANS_POLICY, MeansPolicy, validateMeansPolicy } from 'src/assessment/means-policy';
+import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
+import { AuthUser } from 'src/common/auth/roles';
+import { InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+
+export type AssessmentRequest = {
+  applicationId: string;
+  input: Partial<MeansAssessmentInput>;
+  /** Application field paths still missing; the assessment is complete only when this is empty. */
+  missing: string[];
+  trigger: AssessmentTrigger;
+};
+
+@Injectable()
+export class AssessmentService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The newest policy version. The migration seeds version 1; an emptied table is re-seeded with the defaults. */
+  async currentPolicy(manager: EntityManager = this.dataSource.manager): Promise<MeansPolicyVersion> {
+    const latest = () => manager.getRepository(MeansPolicyVersion).createQueryBuilder('p').orderBy('p.version', 'DESC').limit(1).getOne();
+    const found = await latest();
+    if (found) return found;
+    await manager.query(`INSERT INTO means_policies (version, policy) VALUES (1, $1::jsonb) ON CONFLICT (version) DO NOTHING`, [
+      JSON.stringify(DEFAULT_MEANS_POLICY),
+    ]);
+    return (await latest())!;
+  }
+
+  async policyVersion(version: number): Promise<MeansPolicyVersion> {
+    const row = await this.dataSource.getRepository(MeansPolicyVersion).findOneBy({ version });
+    if (!row) throw new ResourceNotFoundException('Means policy version');
+    return row;
+  }
+
+  /** Validates a whole policy and stores it as the next version. Existing assessments keep the version they were computed with. */
+  async replacePolicy(body: unknown, actor: AuthUser): Promise<MeansPolicyVersion> {
+    const errors = validateMeansPolicy(body);
+    if (errors.length) throw new InvalidInputException(errors, 'The means policy has invalid fields.');
+    const policy = body as MeansPolicy;
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        const current = await this.currentPolicy(tx);
+        const version = current.version + 1;
+        await tx.insert(MeansPolicyVersion, { version, policy, createdBy: actor.id } as QueryDeepPartialEntity<MeansPolicyVersion>);
+        await this.audit.record(tx, {
+          actor,
+          action: 'means_policy.replaced',
+          objectType: 'means_policy',
+          objectId: String(version),
+          summary: { previousVersion: current.version, version },
+        });
+        return tx.getRepository(MeansPolicyVersion).findOneByOrFail({ version });
+      });
+    } catch (error) {
+      // Two administrators saving at once: both computed the same next version; the primary key lets one win.
+      if ((error as { code?: string }).code === '23505') throw new PolicyVersionConflictException();
+      throw error;
+    }
+  }
+
+  /** Computes (when the inputs are complete) and stores an assessment inside the caller's transaction. */
+  async record(tx: EntityManager, request: AssessmentRequest): Promise<MeansAssessmentRecord> {
+    const policy = await this.currentPolicy(tx);
+    const complete = request.missing.length === 0 && isCompleteAssessmentInput(request.input);
+    const result = complete ? assessMeans(request.input as MeansAssessmentInput, policy.policy) : null;
+    const row = {
+      applicationId: request.applicationId,
+      policyVersion: policy.version,
+      trigger: request.trigger,
+      complete,
+      missing: complete ? [] : request.missing,
+      inputs: request.input,
+      result,
+      tier: result?.tier ?? null,
+      recommendedAmount: result?.recommendedAmount ?? null,
+      computedAt: new Date(),
+    };
+    const inserted = await tx.insert(MeansAssessmentRecord, row as QueryDeepPartialEntity<MeansAssessmentRecord>);
+    return { ...row, id: String(inserted.identifiers[0].id) } as MeansAssessmentRecord;
+  }
+
+  async latestFor(applicationId: string): Promise<MeansAssessmentRecord | null> {
+    return this.dataSource
+      .getRepository(MeansAssessmentRecord)
+      .createQueryBuilder('a')
+      .where('a.application_id = :applicationId', { applicationId })
+      .orderBy('a.id', 'DESC')
+      .limit(1)
+      .getOne();
+  }
+}

@@ -1,0 +1,63 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MeansAssessmentRecord } from 'src/assessment/means-assessment-record.entity';
+import type { ManualReviewReason, MeansTier } from 'src/assessment/means-assessment';
+
+const TIERS = ['A', 'B', 'C', 'ineligible'];
+const REASONS: ManualReviewReason[] = ['owns_vehicle', 'owns_extra_property', 'low_out_of_pocket', 'patient_over_age', 'duplicate_child_application'];
+const FEN = 'minor units (fen)';
+
+export class MinimumLivingStandardUsedDto {
+  @ApiProperty({ example: 'CN' }) region: string;
+  @ApiProperty({ enum: ['urban', 'rural'] }) hukouType: string;
+  @ApiProperty({ example: 59390, description: `Per person per month, ${FEN}` }) monthlyAmount: number;
+}
+
+/**
+ * The means assessment. Staff get every figure; the family gets only the outcome (tier and recommended amount).
+ * While a draft lacks inputs the status is "incomplete", `missing` names them and the figures are null.
+ */
+export class AssessmentDto {
+  @ApiProperty({ enum: ['complete', 'incomplete'] }) status: 'complete' | 'incomplete';
+  @ApiProperty({ example: 1 }) policyVersion: number;
+  @ApiProperty({ enum: TIERS, nullable: true, type: String }) tier: MeansTier | null;
+  @ApiProperty({ nullable: true, type: Number, description: `Rounded down to ¥100, ${FEN}` }) recommendedAmount: number | null;
+  @ApiProperty({ type: [String], example: [], description: 'Application fields the assessment still needs' }) missing: string[];
+  @ApiProperty({ type: String, format: 'date-time' }) computedAt: string;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) outOfPocket?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) subsistence?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) countableAssets?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) capacityToPay?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'OOP / CTP to 4 decimals; null when the capacity to pay is 0 (or incomplete)' })
+  burdenRatio?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) monthlyPerCapitaIncome?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: MinimumLivingStandardUsedDto }) minimumLivingStandard?: MinimumLivingStandardUsedDto | null;
+  @ApiPropertyOptional({ enum: REASONS, isArray: true }) manualReviewReasons?: ManualReviewReason[];
+
+  static forStaff(record: MeansAssessmentRecord): AssessmentDto {
+    const r = record.result;
+    const standard = r?.minimumLivingStandard;
+    return {
+      ...AssessmentDto.forFamily(record),
+      outOfPocket: r?.outOfPocket ?? null,
+      subsistence: r?.subsistence ?? null,
+      countableAssets: r?.countableAssets ?? null,
+      capacityToPay: r?.capacityToPay ?? null,
+      burdenRatio: r?.burdenRatio ?? null,
+      monthlyPerCapitaIncome: r?.monthlyPerCapitaIncome ?? null,
+      minimumLivingStandard: standard ? { region: standard.region, hukouType: standard.hukouType, monthlyAmount: standard.monthlyAmount } : null,
+      manualReviewReasons: r ? [...r.manualReviewReasons] : [],
+    };
+  }
+
+  /** Transparency for the family: the outcome, not the reviewers' working. */
+  static forFamily(record: MeansAssessmentRecord): AssessmentDto {
+    return {
+      status: record.complete ? 'complete' : 'incomplete',
+      policyVersion: record.policyVersion,
+      tier: record.tier,
+      recommendedAmount: record.recommendedAmount,
+      missing: [...record.missing],
+      computedAt: record.computedAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,179 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { ConflictException } from 'src/common/problem/problem.exception';
+import { AppConfig } from 'src/config/app-config';
+import { OutboxService } from 'src/notifications/outbox.service';
+import { User } from 'src/users/user.entity';
+import { InvalidCredentialsException } from 'src/auth/auth.exceptions';
+import { AcceptInviteDto, ForgotPasswordDto, LoginDto, RegisterDto, RegisteredDto, ResetPasswordDto } from 'src/auth/dto/auth.dto';
+import { LoginThrottleService } from 'src/auth/login-throttle.service';
+import { ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService } from 'src/auth/one-time-token.service';
+import { PasswordService } from 'src/auth/password.service';
+import { TokenPair, TokenService } from 'src/auth/token.service';
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly passwords: PasswordService,
+    private readonly tokens: TokenService,
+    private readonly oneTimeTokens: OneTimeTokenService,
+    private readonly throttle: LoginThrottleService,
+    private readonly outbox: OutboxService,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async register(dto: RegisterDto): Promise<RegisteredDto> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        const user = await tx.save(
+          User,
+          tx.create(User, {
+            email: dto.email,
+            passwordHash,
+            fullName: dto.fullName,
+            phone: dto.phone ?? null,
+            role: 'applicant',
+            locale: dto.locale ?? 'zh-CN',
+            tokenVersion: 0,
+          }),
+        );
+        const token = await this.oneTimeTokens.issue(tx, user.id, 'verify_email');
+        await this.outbox.enqueue(tx, {
+          event: 'user.registered',
+          template: 'email-verification',
+          to: { email: user.email, userId: user.id, locale: user.locale },
+          context: {
+            fullName: user.fullName,
+            token,
+            verifyUrl: this.link('/verify-email', token),
+            expiresInHours: ONE_TIME_TOKEN_TTL_HOURS.verify_email,
+          },
+        });
+        await this.audit.record(tx, { actor: { id: user.id, role: 'applicant' }, action: 'user.registered', objectType: 'user', objectId: user.id });
+        return { id: user.id, email: user.email, role: 'applicant' as const, emailVerified: false };
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new ConflictException('email-taken', 'An account with this email already exists.');
+      }
+      throw error;
+    }
+  }
+
+  async verifyEmail(token: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const userId = await this.oneTimeTokens.consume(tx, token, 'verify_email');
+      await tx.query('UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1', [userId]);
+      await this.audit.record(tx, { actor: null, action: 'user.email_verified', objectType: 'user', objectId: userId });
+    });
+  }
+
+  async acceptInvite(dto: AcceptInviteDto): Promise<void> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    await this.dataSource.transaction(async (tx) => {
+      const userId = await this.oneTimeTokens.consume(tx, dto.token, 'invitation');
+      // Receiving the invitation proves the address; the new password starts a new token generation.
+      await tx.query(
+        `UPDATE users SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, now()),
+                token_version = token_version + 1, updated_at = now() WHERE id = $1`,
+        [userId, passwordHash],
+      );
+      await this.audit.record(tx, { actor: null, action: 'user.invitation_accepted', objectType: 'user', objectId: userId });
+    });
+  }
+
+  /**
+   * Mails a one-time reset link when the address belongs to an active account; does nothing otherwise. The caller
+   * answers the same either way, and the throttle counts known and unknown addresses alike, so neither the
+   * answer nor a 429 tells whether an account exists. Counted apart from sign-in attempts (`reset:` keys).
+   */
+  async forgotPassword(dto: ForgotPasswordDto, address: string): Promise<void> {
+    await this.throttle.admit(`reset:${dto.email}`, `reset:${address}`);
+    await this.dataSource.transaction(async (tx) => {
+      const user = await tx.findOne(User, { where: { email: dto.email }, lock: { mode: 'pessimistic_write' } });
+      if (!user || user.disabledAt) return;
+      await this.oneTimeTokens.revokeOutstanding(tx, user.id, 'password_reset');
+      const token = await this.oneTimeTokens.issue(tx, user.id, 'password_reset');
+      await this.outbox.enqueue(tx, {
+        event: 'user.password_reset_requested',
+        template: 'password-reset',
+        to: { email: user.email, userId: user.id, locale: user.locale },
+        context: {
+          fullName: user.fullName,
+          token,
+          resetUrl: this.link('/reset-password', token),
+          expiresInMinutes: ONE_TIME_TOKEN_TTL_HOURS.password_reset * 60,
+        },
+      });
+      await this.audit.record(tx, { actor: null, action: 'user.password_reset_requested', objectType: 'user', objectId: user.id });
+    });
+  }
+
+  /** A new password starts a new token generation and ends every session: whoever knew the old one is signed out. */
+  async resetPassword(dto: ResetPasswordDto): Promise<void> {
+    const passwordHash = await this.passwords.hash(dto.password);
+    const email = await this.dataSource.transaction(async (tx) => {
+      const userId = await this.oneTimeTokens.consume(tx, dto.token, 'password_reset');
+      // The link arrived in the mailbox, which proves the address.
+      const [rows] = (await tx.query(
+        `UPDATE users SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, now()),
+                token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING email`,
+        [userId, passwordHash],
+      )) as [{ email: string }[], number];
+      await this.tokens.endAllSessions(tx, userId, 'password_reset');
+      await this.audit.record(tx, { actor: null, action: 'user.password_reset', objectType: 'user', objectId: userId });
+      return rows[0].email;
+    });
+    // Whoever locked the account out with wrong passwords should not keep its owner out after a reset.
+    await this.throttle.recordSuccess(email);
+  }
+
+  async login(dto: LoginDto, address: string): Promise<TokenPair> {
+    await this.throttle.admit(dto.email, address);
+    const user = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.email = :email', { email: dto.email })
+      .getOne();
+    const valid = await this.passwords.verify(user?.passwordHash, dto.password);
+    if (!user || !valid || user.disabledAt) {
+      // The attempt was already counted against the account by admit().
+      if (user) {
+        await this.dataSource.transaction((tx) =>
+          this.audit.record(tx, { actor: null, action: 'auth.login_failed', objectType: 'user', objectId: user.id }),
+        );
+      }
+      throw new InvalidCredentialsException();
+    }
+    await this.throttle.recordSuccess(dto.email);
+    return this.dataSource.transaction(async (tx) => {
+      const pair = await this.tokens.startSession(tx, user);
+      await this.audit.record(tx, { actor: { id: user.id, role: user.role }, action: 'auth.login', objectType: 'user', objectId: user.id });
+      return pair;
+    });
+  }
+
+  refresh(refreshToken: string): Promise<TokenPair> {
+    return this.tokens.rotate(refreshToken);
+  }
+
+  async logout(user: AuthUser): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query(`UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1 AND revoked_at IS NULL`, [user.sessionId]);
+      await this.audit.record(tx, { actor: user, action: 'auth.logout', objectType: 'user', objectId: user.id });
+    });
+  }
+
+  private link(path: string, token: string): string {
+    return `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}${path}?token=${encodeURIComponent(token)}`;
+  }
+}

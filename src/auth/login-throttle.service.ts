@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from 'src/config/app-config';
+import { TooManyAttemptsException } from 'src/auth/auth.exceptions';
+
+/**
+ * Fixed-window counters in PostgreSQL (shared by every api replica, and still working when Redis is down):
+ * every attempt counts against the client address and against the account; a successful sign-in clears the account's.
+ * The account's count is taken atomically BEFORE the password is checked: counting only after a failure let a burst of
+ * parallel guesses all pass the check before the first failure was recorded (40 parallel guesses → 14 checks).
+ */
+@Injectable()
+export class LoginThrottleService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Counts this attempt for the address and for the account, and refuses when either is over its limit. An attempt
+   * that then fails simply stays counted; `recordSuccess` clears the account's count.
+   */
+  async admit(email: string, address: string): Promise<void> {
+    const { LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT } = this.config.env;
+    const byAddress = await this.bump(`addr:${address}`);
+    if (byAddress.attempts > LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter);
+    const byAccount = await this.bump(`acct:${email}`);
+    if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter);
+  }
+
+  async recordSuccess(email: string): Promise<void> {
+    await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [`acct:${email}`]);
+  }
+
+  private async bump(key: string): Promise<{ attempts: number; retryAfter: number }> {
+    const [row] = (await this.dataSource.query(
+      `INSERT INTO login_throttle AS t (key, window_started_at, attempts) VALUES ($1, now(), 1)
+       ON CONFLICT (key) DO UPDATE SET
+         attempts = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) THEN 1 ELSE t.attempts + 1 END,
+         window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) THEN now() ELSE t.window_started_at END
+       RETURNING attempts, GREATEST(1, ceil(extract(epoch FROM window_started_at + make_interval(secs => $2) - now())))::int AS retry_after`,
+      [key, this.config.env.LOGIN_WINDOW_SECONDS],
+    )) as { attempts: number; retry_after: number }[];
+    return { attempts: row.attempts, retryAfter: row.retry_after };
+  }
+}

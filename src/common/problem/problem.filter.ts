@@ -1,0 +1,97 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Problem, ProblemException, problemType } from 'src/common/problem/problem.exception';
+
+const TITLES: Record<number, [string, string]> = {
+  400: ['bad-request', 'Bad request'],
+  401: ['unauthorized', 'Authentication required'],
+  403: ['forbidden', 'Forbidden'],
+  404: ['not-found', 'Not found'],
+  405: ['method-not-allowed', 'Method not allowed'],
+  406: ['not-acceptable', 'Not acceptable'],
+  408: ['request-timeout', 'Request timeout'],
+  409: ['conflict', 'Conflict'],
+  413: ['payload-too-large', 'Payload too large'],
+  414: ['uri-too-long', 'URI too long'],
+  415: ['unsupported-media-type', 'Unsupported media type'],
+  422: ['unprocessable', 'Unprocessable request'],
+  429: ['rate-limited', 'Too many requests'],
+  431: ['headers-too-large', 'Request headers too large'],
+  500: ['internal', 'Internal server error'],
+  503: ['service-unavailable', 'Service unavailable'],
+};
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+
+export function genericProblem(status: number, detail?: string): Problem {
+  const [slug, title] = TITLES[status] ?? (status >= 500 ? TITLES[500] : TITLES[400]);
+  return { type: problemType(slug), title, status, ...(detail ? { detail } : {}) };
+}
+
+/** Turns every error into RFC 9457 problem+json: no stack traces, no SQL, nothing about other users. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const problem = this.toProblem(exception);
+    if (problem.status >= 500) {
+      this.logger.error({ err: exception, reqId: request?.id, path: request?.routeOptions?.url }, 'request failed');
+    }
+    if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    if (problem.status === 429 && typeof problem.retryAfter === 'number') reply.header('Retry-After', String(problem.retryAfter));
+    reply.status(problem.status).header('Content-Type', 'application/problem+json; charset=utf-8').send(problem);
+  }
+
+  toProblem(exception: unknown): Problem {
+    if (exception instanceof ProblemException) return exception.problem;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const message = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : body;
+      const detail = status >= 500 ? undefined : Array.isArray(message) ? message.join('; ') : String(message ?? '');
+      return genericProblem(status, detail && !/^(Cannot \w+ |Http Exception)/.test(detail) ? detail : undefined);
+    }
+    const err = exception as { statusCode?: number; code?: string; message?: string; name?: string };
+    if (this.isDependencyDown(err)) {
+      return genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'A service Sprout depends on is unavailable. Please retry shortly.');
+    }
+    if (err?.code === '40001' || err?.code === '40P01' || err?.code === '55P03') {
+      return { ...genericProblem(409, 'A concurrent change won; reload and try again.'), type: problemType('concurrent-update') };
+    }
+    // Fastify's own errors (body parsing, content type, size) carry a 4xx statusCode and a safe message.
+    if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return genericProblem(err.statusCode, fastifyDetail(err));
+    }
+    return genericProblem(500, 'An unexpected error occurred. It has been logged.');
+  }
+
+  private isDependencyDown(err: { code?: string; message?: string; name?: string }): boolean {
+    if (!err) return false;
+    if (err.code && UNAVAILABLE_CODES.has(err.code)) return true;
+    // The connection died inside a transaction: TypeORM released its query runner and refuses the next statement.
+    if (err.name === 'QueryRunnerAlreadyReleasedError') return true;
+    if (err.code?.startsWith('08')) return true; // PostgreSQL connection exceptions
+    const message = err.message ?? '';
+    return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Connection is closed|the database system is (starting|shutting) up|not queryable/i.test(
+      message,
+    );
+  }
+}
+
+function fastifyDetail(err: { code?: string; message?: string; statusCode?: number }): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is too large.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'This content type is not supported here.';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The JSON body is empty.';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'The body is not valid JSON.';
+    default:
+      return err.statusCode === 400 && /JSON/i.test(err.message ?? '') ? 'The body is not valid JSON.' : (err.message ?? '').slice(0, 200);
+  }
+}

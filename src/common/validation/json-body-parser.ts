@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+
+/** No request body of this API nests deeper than 4 levels (the means policy); 32 leaves room and stops stack bombs. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * True when objects/arrays in `text` nest deeper than `max`. One pass, no recursion, strings skipped. Runs before
+ * JSON.parse, because everything after it (class-transformer, the ValidationPipe's proto stripping) recurses: a
+ * 2,000-deep body (4 KB) overflowed the stack there and answered 500.
+ */
+export function nestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * The one JSON body parser (Nest's own is switched off with `bodyParser: false`): Fastify's default parser, which
+ * refuses `__proto__` and `constructor.prototype` keys, behind the nesting limit. Form-encoded bodies have no parser
+ * and get 415: the API speaks JSON only.
+ */
+export function registerJsonBodyParser(fastify: FastifyInstance): void {
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (nestingExceeds(text, MAX_JSON_DEPTH)) {
+      const error = Object.assign(new Error(`The body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`), { statusCode: 400, code: 'SPROUT_BODY_TOO_DEEP' });
+      done(error, undefined);
+      return;
+    }
+    parse(request, text, done);
+  });
+}

@@ -1,0 +1,30 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
+
+/** Flattens class-validator's tree into `[{field: "patient.nationalId", message}]`. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: message.replace(/^property (\S+) should not exist$/, 'is not an accepted field'),
+    }));
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
+
+/** Unknown fields are refused (400), not silently dropped: a client that sends `status` must learn it was ignored. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const flat = flattenValidationErrors(errors);
+      return new InvalidInputException(flat.length ? flat : [{ field: '(body)', message: 'must be a JSON object' }]);
+    },
+  });
+}

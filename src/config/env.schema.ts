@@ -1,0 +1,205 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || typeof value === 'boolean' ? value : ['true', '1', 'yes'].includes(String(value).toLowerCase());
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every setting Sprout reads, with its default. `.env.example` documents each one.
+ * Validated once at boot; a bad value stops the process with the variable's name.
+ */
+export class EnvSchema {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @IsIn(['all', 'api', 'worker'])
+  APP_ROLE: 'all' | 'api' | 'worker' = 'all';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false })
+  APP_PUBLIC_URL = 'http://localhost:3000';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sprout';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(120000)
+  DATABASE_ACQUIRE_TIMEOUT_MS = 20000;
+
+  @Transform(toBool) @IsBoolean() @IsOptional()
+  DATABASE_AUTO_CREATE?: boolean;
+
+  @Transform(toBool) @IsBoolean()
+  MIGRATIONS_RUN = true;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString() @Matches(/^[A-Za-z0-9:_-]+$/)
+  QUEUE_PREFIX = 'sprout';
+
+  @Transform(toBool) @IsBoolean()
+  REDIS_ALLOW_EVICTION = false;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  @IsString()
+  JWT_ISSUER = 'sprout';
+
+  @IsString()
+  JWT_AUDIENCE = 'sprout-api';
+
+  @Transform(toInt) @IsInt() @Min(30) @Max(3600)
+  ACCESS_TOKEN_TTL_SECONDS = 900;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(365)
+  REFRESH_TOKEN_TTL_DAYS = 30;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'DATA_ENCRYPTION_KEY must be 32 bytes in base64' })
+  DATA_ENCRYPTION_KEY?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'DATA_HASH_KEY must be 32 bytes in base64' })
+  DATA_HASH_KEY?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsEmail()
+  ADMIN_EMAIL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(10, { message: 'ADMIN_PASSWORD must be at least 10 characters' })
+  @MaxLength(256)
+  ADMIN_PASSWORD?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^smtps?:\/\/.+/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  @IsString()
+  MAIL_FROM = 'Sprout <no-reply@sprout.local>';
+
+  @IsString()
+  MAIL_DIR = 'var/mail';
+
+  @IsString()
+  TEMPLATES_DIR = 'templates';
+
+  @Transform(toInt) @IsInt() @Min(1000) @Max(30000)
+  SMTP_TIMEOUT_MS = 20000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(50)
+  NOTIFY_MAX_ATTEMPTS = 6;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(600000)
+  NOTIFY_BACKOFF_MS = 5000;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(60000)
+  OUTBOX_POLL_MS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400)
+  OUTBOX_STUCK_AFTER_SECONDS = 600;
+
+  /** Bull lock on an active email job; renewed at half this while the worker lives. Keep it above 3 × SMTP_TIMEOUT_MS. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600000)
+  QUEUE_LOCK_DURATION_MS = 60000;
+
+  @Transform(toInt) @IsInt() @Min(500) @Max(600000)
+  QUEUE_STALLED_INTERVAL_MS = 30000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(20)
+  QUEUE_MAX_STALLED_COUNT = 2;
+
+  @IsString() @Matches(/^\S+( \S+){4,5}$/, { message: 'REVIEWER_DIGEST_CRON must be a cron expression' })
+  REVIEWER_DIGEST_CRON = '0 8 * * *';
+
+  @IsString()
+  REVIEWER_DIGEST_TZ = 'Asia/Shanghai';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(365)
+  REVIEWER_DIGEST_WAITING_DAYS = 3;
+
+  @IsString()
+  CORS_ORIGINS = '';
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  TRUST_PROXY?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS = 30;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(86400)
+  LOGIN_WINDOW_SECONDS = 900;
+
+  @IsString()
+  UPLOAD_DIR = 'var/uploads';
+
+  @Transform(toInt) @IsInt() @Min(1024) @Max(104857600)
+  UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
+
+  /** Fen. An approval of at least this much needs a second, different reviewer confirming the same amount (four-eyes). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000_000_000)
+  SECOND_APPROVAL_THRESHOLD = 5_000_000;
+
+  /** Largest bank statement file accepted by POST /reconciliation/statements (bytes; streamed, never held whole). */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
+  STATEMENT_MAX_BYTES = 50 * 1024 * 1024;
+
+  /** Most entries one statement may hold; past it the import is refused (413) and nothing is stored. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  STATEMENT_MAX_ENTRIES = 250_000;
+
+  @IsString()
+  DEV_SECRETS_FILE = 'var/dev-secrets.json';
+}
+
+export type Env = EnvSchema;
+
+export class ConfigValidationError extends Error {}
+
+/** Parses and checks the environment; throws one error naming every bad variable. */
+export function validateEnv(raw: Record<string, string | undefined>): Env {
+  const known = Object.keys(new EnvSchema());
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    if (raw[key] !== undefined) input[key] = raw[key] as string;
+  }
+  const env = plainToInstance(EnvSchema, input, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+  if (env.NODE_ENV === 'production') {
+    for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {
+      if (!env[key]) problems.push(`${key}: required when NODE_ENV=production`);
+    }
+  }
+  if (problems.length) {
+    throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  if (env.DATABASE_AUTO_CREATE === undefined) env.DATABASE_AUTO_CREATE = env.NODE_ENV !== 'production';
+  return env;
+}

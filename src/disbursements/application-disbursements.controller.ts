@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import { AuthUser } from 'src/common/auth/roles';
+import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
+import { ProblemDto } from 'src/common/problem/problem.dto';
+import { replay } from 'src/disbursements/disbursements.controller';
+import { DisbursementsService } from 'src/disbursements/disbursements.service';
+import { ApplicationCancelledDto, DisbursementPageDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
+
+@ApiTags('disbursements')
+@Controller('applications/:id')
+@ApiNotFoundResponse({ description: 'No such application, or not yours', type: ProblemDto })
+export class ApplicationDisbursementsController {
+  constructor(
+    private readonly disbursements: DisbursementsService,
+    private readonly cancellation: GrantCancellationService,
+  ) {}
+
+  @Get('disbursements')
+  @Authenticated()
+  @ApiOperation({ summary: "The grant's tranches, in order (family: its own; staff; hospital finance: its hospital's)" })
+  @ApiOkResponse({ type: DisbursementPageDto })
+  list(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementPageDto> {
+    return this.disbursements.forApplication(user, id);
+  }
+
+  @Post('cancel')
+  @HttpCode(200)
+  @Roles('fund_finance', 'admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({
+    summary: 'Cancel an approved or disbursing grant: approved|disbursing → cancelled',
+    description: 'Every tranche not paid is cancelled and what the grant has committed returns to available; paid tranches stay paid.',
+  })
+  @ApiOkResponse({ type: ApplicationCancelledDto })
+  @ApiBadRequestResponse({ description: 'Invalid input (a reason is required)', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The application is not approved or disbursing', type: ProblemDto })
+  async cancel(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: ReasonDto,
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ApplicationCancelledDto> {
+    return replay(reply, await this.cancellation.cancelApplication(user, id, dto, key));
+  }
+}

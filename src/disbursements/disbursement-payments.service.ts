@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { ConflictException } from 'src/common/problem/problem.exception';
+import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
+import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
+import { DisbursementPayment } from 'src/disbursements/disbursement-payment.entity';
+import { DisbursementsService } from 'src/disbursements/disbursements.service';
+import { DisbursementAlreadyPaidException, DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
+import { DisbursementDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { GrantProgressService } from 'src/disbursements/grant-progress.service';
+import { FundLedgerService } from 'src/fund/fund-ledger.service';
+import { Hospital } from 'src/hospitals/hospital.entity';
+
+/**
+ * Paying a tranche, recording the bank's return of a payment, and scheduling a returned tranche again.
+ * Each runs in one transaction: application and tranche locked, the ledger movement, the status changes,
+ * the emails (outbox) and the audit events commit together or not at all.
+ */
+@Injectable()
+export class DisbursementPaymentsService {
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly ledger: FundLedgerService,
+    private readonly progress: GrantProgressService,
+    private readonly notifications: DisbursementNotifications,
+    private readonly disbursements: DisbursementsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * scheduled → paid and committed → disbursed. The first paid tranche moves the application to disbursing.
+   * A second payment of the tranche is refused in code (409) and, should two requests race past that, by the
+   * partial unique index disbursement_payments_one_live_key.
+   */
+  async pay(user: AuthUser, id: string, dto: PayDisbursementDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
+    const request = { key, principal: user.id, operation: `POST /disbursements/${id}/pay`, payload: dto };
+    try {
+      return await this.idempotency.execute(request, 200, async (tx) => {
+        const { app, d } = await this.lock(tx, id);
+        if (d.status === 'paid' || d.status === 'reconciled') throw new DisbursementAlreadyPaidException();
+        if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('paid', d.status);
+        if (app.status !== 'approved' && app.status !== 'disbursing') {
+          throw new ConflictException('application-not-payable', `The grant is ${app.status}; its tranches cannot be paid.`);
+        }
+
+        const posting = await this.ledger.disburse(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
+        const inserted = await tx.insert(DisbursementPayment, {
+          disbursementId: d.id,
+          amount: d.amount,
+          paidOn: dto.paidOn,
+          bankReference: dto.bankReference,
+          paidBy: user.id,
+          journalTransactionId: posting.journalTransactionId,
+        } as QueryDeepPartialEntity<DisbursementPayment>);
+        const paymentId = String(inserted.identifiers[0].id);
+        await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'paid', currentPaymentId: paymentId });
+        const change = await this.progress.afterPayment(tx, app);
+        await this.notifications.tranchePaid(tx, app, d, dto);
+        await this.progress.recordStatusChange(tx, user, change);
+        await this.audit.record(tx, {
+          actor: user,
+          action: 'disbursement.paid',
+          objectType: 'disbursement',
+          objectId: d.id,
+          summary: { applicationId: app.id, reference: d.reference, amount: d.amount, paidOn: dto.paidOn, journalTransactionId: posting.journalTransactionId },
+        });
+        return this.disbursements.get(user, d.id, tx);
+      });
+    } catch (error) {
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === '23505' && constraint === 'disbursement_payments_one_live_key') throw new DisbursementAlreadyPaidException();
+      throw error;
+    }
+  }
+
+  /**
+   * The bank returned a payment (wrong account, account closed): paid → returned and disbursed → committed.
+   * The tranche can then be scheduled again. When the grant was cancelled meanwhile, the returned amount has
+   * nothing left to wait for: it is released to the fund at once and the tranche is cancelled.
+   */
+  async returnPayment(user: AuthUser, id: string, dto: ReasonDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
+    const request = { key, principal: user.id, operation: `POST /disbursements/${id}/return`, payload: dto };
+    return this.idempotency.execute(request, 200, async (tx) => {
+      const { app, d } = await this.lock(tx, id);
+      if (d.status !== 'paid') throw new DisbursementStatusConflictException('returned', d.status);
+      const posting = await this.ledger.returnPayment(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
+      const now = new Date();
+      const [, returned] = (await tx.query(
+        `UPDATE disbursement_payments SET returned_at = $2, returned_by = $3, return_reason = $4, return_journal_transaction_id = $5
+          WHERE id = $1 AND returned_at IS NULL`,
+        [d.currentPaymentId, now, user.id, dto.reason, posting.journalTransactionId],
+      )) as [unknown, number];
+      if (returned !== 1) throw new DisbursementStatusConflictException('returned', d.status);
+      let status: 'returned' | 'cancelled' = 'returned';
+      if (app.status === 'cancelled') {
+        await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
+        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'cancelled', currentPaymentId: null, cancelledAt: now, cancelledBy: user.id, cancelReason: `returned after the grant was cancelled: ${dto.reason}`.slice(0, 1000) });
+        status = 'cancelled';
+      } else {
+        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'returned', currentPaymentId: null });
+      }
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'disbursement.returned',
+        objectType: 'disbursement',
+        objectId: d.id,
+        summary: { applicationId: app.id, reference: d.reference, amount: d.amount, status, journalTransactionId: posting.journalTransactionId },
+      });
+      return this.disbursements.get(user, d.id, tx);
+    });
+  }
+
+  /**
+   * returned → scheduled, paying into the hospital's CURRENT bank account: a return usually means the account
+   * details were wrong, so the snapshot is taken again. Moves no money (the amount is committed again already).
+   */
+  async reschedule(user: AuthUser, id: string, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
+    const request = { key, principal: user.id, operation: `POST /disbursements/${id}/reschedule`, payload: {} };
+    return this.idempotency.execute(request, 200, async (tx) => {
+      const { app, d } = await this.lock(tx, id);
+      if (d.status !== 'returned') throw new DisbursementStatusConflictException('scheduled again', d.status);
+      const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: d.hospitalId });
+      await this.progress.moveDisbursement(tx, d, 'returned', {
+        status: 'scheduled',
+        payeeBankName: hospital.bankName,
+        payeeAccountName: hospital.bankAccountName,
+        payeeAccountNumber: hospital.bankAccountNumber,
+      });
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'disbursement.rescheduled',
+        objectType: 'disbursement',
+        objectId: d.id,
+        summary: { applicationId: app.id, reference: d.reference, payeeChanged: hospital.bankAccountNumber !== d.payeeAccountNumber || hospital.bankName !== d.payeeBankName },
+      });
+      return this.disbursements.get(user, d.id, tx);
+    });
+  }
+
+  /** Application first, then the tranche (the module's lock order). */
+  private async lock(tx: EntityManager, id: string) {
+    const applicationId = await this.progress.applicationIdOf(tx, id);
+    const app = await this.progress.lockApplication(tx, applicationId);
+    const d = await this.progress.lockDisbursement(tx, id);
+    return { app, d };
+  }
+}

@@ -1,0 +1,65 @@
+import { DisbursementStatus } from 'src/disbursements/disbursement.entity';
+import { DisbursementDto } from 'src/disbursements/dto/disbursement.dto';
+
+/** A disbursement with its live payment, as read by DISBURSEMENT_SELECT. */
+export type DisbursementRow = {
+  id: string;
+  application_id: string;
+  hospital_id: string;
+  reference: string;
+  tranche_number: number;
+  tranche_count: number;
+  label: string;
+  amount: string;
+  currency: string;
+  status: DisbursementStatus;
+  payee_bank_name: string;
+  payee_account_name: string;
+  payee_account_number: string;
+  paid_on: string | null;
+  bank_reference: string | null;
+  paid_at: Date | null;
+  reconciled_at: Date | null;
+  cancelled_at: Date | null;
+  cancel_reason: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  /** created_at as PostgreSQL text: microseconds kept, for keyset cursors. */
+  cursor_at: string;
+};
+
+/** `FROM disbursements d`; add WHERE/ORDER. paid_on is read as text (no time zone shift). */
+export const DISBURSEMENT_SELECT = `
+  SELECT d.id, d.application_id, d.hospital_id, d.reference, d.tranche_number, d.tranche_count, d.label, d.amount::text AS amount,
+         d.currency, d.status, d.payee_bank_name, d.payee_account_name, d.payee_account_number,
+         p.paid_on::text AS paid_on, p.bank_reference, p.created_at AS paid_at,
+         d.reconciled_at, d.cancelled_at, d.cancel_reason, d.version, d.created_at, d.updated_at, d.created_at::text AS cursor_at
+    FROM disbursements d
+    LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id`;
+
+export function toDisbursementDto(r: DisbursementRow): DisbursementDto {
+  const iso = (value: Date | null) => (value ? value.toISOString() : null);
+  return {
+    id: r.id,
+    applicationId: r.application_id,
+    hospitalId: r.hospital_id,
+    reference: r.reference,
+    trancheNumber: r.tranche_number,
+    trancheCount: r.tranche_count,
+    label: r.label,
+    amount: Number(r.amount),
+    currency: r.currency,
+    status: r.status,
+    payee: { bankName: r.payee_bank_name, accountName: r.payee_account_name, accountNumber: r.payee_account_number },
+    paidOn: r.paid_on,
+    bankReference: r.bank_reference,
+    paidAt: iso(r.paid_at),
+    reconciledAt: iso(r.reconciled_at),
+    cancelledAt: iso(r.cancelled_at),
+    cancelReason: r.cancel_reason,
+    version: r.version,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}

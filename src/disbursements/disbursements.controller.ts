@@ -1,0 +1,147 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import { AuthUser } from 'src/common/auth/roles';
+import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
+import { IdempotentResult } from 'src/common/idempotency/idempotency.service';
+import { ProblemDto } from 'src/common/problem/problem.dto';
+import { DisbursementPaymentsService } from 'src/disbursements/disbursement-payments.service';
+import { DisbursementsService } from 'src/disbursements/disbursements.service';
+import { DisbursementDto, DisbursementPageDto, DisbursementQueryDto, ExportQueryDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
+
+@ApiTags('disbursements')
+@Controller('disbursements')
+@ApiBadRequestResponse({ description: 'Invalid input', type: ProblemDto })
+export class DisbursementsController {
+  constructor(
+    private readonly disbursements: DisbursementsService,
+    private readonly payments: DisbursementPaymentsService,
+    private readonly cancellation: GrantCancellationService,
+  ) {}
+
+  @Get()
+  @Roles('fund_finance', 'admin', 'hospital_finance')
+  @ApiOperation({ summary: 'Tranches, oldest first; hospital finance sees only its own hospital (another hospitalId → 403)' })
+  @ApiOkResponse({ type: DisbursementPageDto })
+  list(@Query() query: DisbursementQueryDto, @CurrentUser() user: AuthUser): Promise<DisbursementPageDto> {
+    return this.disbursements.list(user, query);
+  }
+
+  @Get('export')
+  @Roles('fund_finance', 'admin')
+  @ApiOperation({
+    summary: 'Payment batch file for the bank (CSV, UTF-8, CRLF)',
+    description:
+      'Columns reference, hospital, bank_name, account_name, account_number, amount (yuan, two decimals), currency. ' +
+      'Cells a spreadsheet would read as a formula are prefixed with an apostrophe. The export is audited.',
+  })
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'The CSV file', schema: { type: 'string' } })
+  async export(@Query() query: ExportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const { csv } = await this.disbursements.exportCsv(user, query);
+    reply
+      .header('Content-Type', 'text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="sprout-disbursements-${query.status}.csv"`)
+      .header('Cache-Control', 'private, no-store')
+      .header('X-Content-Type-Options', 'nosniff');
+    return csv;
+  }
+
+  @Get(':id')
+  @Roles('fund_finance', 'admin', 'hospital_finance')
+  @ApiOperation({ summary: 'One tranche' })
+  @ApiOkResponse({ type: DisbursementDto })
+  @ApiNotFoundResponse({ description: 'No such tranche, or not of your hospital', type: ProblemDto })
+  get(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementDto> {
+    return this.disbursements.get(user, id);
+  }
+
+  @Post(':id/pay')
+  @Roles('fund_finance')
+  @ApiIdempotencyKey()
+  @ApiOperation({
+    summary: 'Record that the tranche was paid by bank transfer: scheduled → paid, committed → disbursed',
+    description: 'The first paid tranche moves the application to disbursing. The family and the hospital finance office are emailed.',
+  })
+  @ApiOkResponse({ type: DisbursementDto })
+  @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
+  @ApiConflictResponse({ description: 'Already paid, not scheduled, or the same Idempotency-Key is still in flight', type: ProblemDto })
+  async pay(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: PayDisbursementDto,
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DisbursementDto> {
+    return replay(reply, await this.payments.pay(user, id, dto, key));
+  }
+
+  @Post(':id/cancel')
+  @Roles('fund_finance', 'admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Cancel a scheduled tranche: its amount returns to the fund\'s available balance' })
+  @ApiOkResponse({ type: DisbursementDto })
+  @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The tranche is not scheduled', type: ProblemDto })
+  async cancel(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: ReasonDto,
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DisbursementDto> {
+    return replay(reply, await this.cancellation.cancelTranche(user, id, dto, key));
+  }
+
+  @Post(':id/return')
+  @Roles('fund_finance')
+  @ApiIdempotencyKey()
+  @ApiOperation({
+    summary: 'Record that the bank returned the payment: paid → returned, disbursed → committed',
+    description: 'Schedule the tranche again with POST /disbursements/{id}/reschedule. When the grant is cancelled, the amount is released and the tranche cancelled instead.',
+  })
+  @ApiOkResponse({ type: DisbursementDto })
+  @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The tranche is not paid (a reconciled payment arrived and cannot be returned)', type: ProblemDto })
+  async returnPayment(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: ReasonDto,
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DisbursementDto> {
+    return replay(reply, await this.payments.returnPayment(user, id, dto, key));
+  }
+
+  @Post(':id/reschedule')
+  @Roles('fund_finance')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: "Schedule a returned tranche again, to the hospital's current bank account: returned → scheduled" })
+  @ApiOkResponse({ type: DisbursementDto })
+  @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The tranche is not returned', type: ProblemDto })
+  async reschedule(
+    @Param('id', ParseUUIDPipe) id: string,
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DisbursementDto> {
+    return replay(reply, await this.payments.reschedule(user, id, key));
+  }
+}
+
+export function replay<T>(reply: FastifyReply, result: IdempotentResult<T>): T {
+  if (result.replayed) reply.header('Idempotent-Replayed', 'true');
+  reply.status(result.status);
+  return result.body;
+}

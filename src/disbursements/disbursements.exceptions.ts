@@ -1,0 +1,35 @@
+import { ConflictException, ProblemException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import type { DisbursementStatus } from 'src/disbursements/disbursement.entity';
+
+/** The tranche is not in a status the action starts from (paying a paid tranche, cancelling a paid one, …). */
+export class DisbursementStatusConflictException extends ConflictException {
+  constructor(action: string, status: DisbursementStatus) {
+    super('disbursement-status-conflict', `A ${status} disbursement cannot be ${action}.`, { currentStatus: status });
+  }
+}
+
+export class DisbursementAlreadyPaidException extends ConflictException {
+  constructor() {
+    super('disbursement-already-paid', 'This disbursement has already been paid.');
+  }
+}
+
+/** Scheduling refused: the approval's inputs cannot produce valid tranches (no hospital, no bank account, bad split). */
+export class TrancheScheduleException extends ProblemException {
+  constructor(detail: string) {
+    super(409, 'tranche-schedule-failed', 'Tranches cannot be scheduled', detail);
+  }
+}
+
+export class DisbursementNotFoundException extends ResourceNotFoundException {
+  constructor() {
+    super('Disbursement');
+  }
+}
+
+/** hospital_finance naming another hospital in a filter or an import: the hospital exists (GET /hospitals), but is not theirs. */
+export class OtherHospitalException extends ProblemException {
+  constructor() {
+    super(403, 'hospital-not-yours', 'Forbidden', 'Hospital finance users act only for their own hospital.');
+  }
+}

@@ -1,0 +1,112 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { PageQueryDto } from 'src/common/pagination/pagination';
+import { DISBURSEMENT_STATUSES, DisbursementStatus } from 'src/disbursements/disbursement.entity';
+import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]+$/u;
+const EARLIEST_DATE = '2000-01-01';
+
+/** A real `YYYY-MM-DD` date from 2000 up to today in the fund's time zone (a transfer is recorded after it was made). */
+function IsPastDate(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPastDate',
+      validator: {
+        validate: (value: unknown) => isCalendarDate(value) && value >= EARLIEST_DATE && value <= todayIn(FUND_TIME_ZONE),
+        defaultMessage: (args) =>
+          !isCalendarDate(args?.value)
+            ? `${args?.property} must be a real date as YYYY-MM-DD`
+            : `${args?.property} must be between ${EARLIEST_DATE} and today (it cannot be in the future)`,
+      },
+    },
+    options,
+  );
+}
+
+export class PayDisbursementDto {
+  @ApiProperty({ format: 'date', example: '2026-09-15', description: 'Day the bank transfer was made (Asia/Shanghai); not in the future' })
+  @IsPastDate()
+  paidOn: string;
+
+  @ApiProperty({ example: 'ICBC-TRF-20260915-0042', maxLength: 100, description: "The fund's bank's reference of the transfer" })
+  @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'bankReference must not contain control characters' })
+  bankReference: string;
+}
+
+export class ReasonDto {
+  @ApiProperty({ example: 'Treatment plan changed', minLength: 1, maxLength: 1000 })
+  @Transform(trim) @IsString() @MinLength(1) @MaxLength(1000)
+  @Matches(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$/, { message: 'reason must not contain control characters other than line breaks and tabs' })
+  reason: string;
+}
+
+export class DisbursementQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES })
+  @IsOptional() @IsIn(DISBURSEMENT_STATUSES)
+  status?: DisbursementStatus;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'hospital_finance: only its own hospital (another → 403)' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+}
+
+export class ExportQueryDto {
+  @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES, default: 'scheduled' })
+  @IsOptional() @IsIn(DISBURSEMENT_STATUSES)
+  status: DisbursementStatus = 'scheduled';
+
+  @ApiPropertyOptional({ enum: ['csv'], default: 'csv' })
+  @IsOptional() @IsIn(['csv'])
+  format: 'csv' = 'csv';
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+}
+
+export class PayeeDto {
+  @ApiProperty() bankName: string;
+  @ApiProperty() accountName: string;
+  @ApiProperty() accountNumber: string;
+}
+
+export class DisbursementDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) applicationId: string;
+  @ApiProperty({ format: 'uuid' }) hospitalId: string;
+  @ApiProperty({ example: 'SPR-2026-000123-1', description: 'The reference the bank transfer must carry in its remittance text' })
+  reference: string;
+  @ApiProperty({ type: 'integer', example: 1 }) trancheNumber: number;
+  @ApiProperty({ type: 'integer', example: 2 }) trancheCount: number;
+  @ApiProperty({ example: 'full' }) label: string;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) amount: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty({ enum: DISBURSEMENT_STATUSES }) status: DisbursementStatus;
+  @ApiProperty({ type: PayeeDto, description: "The hospital's bank account as it was when the tranche was scheduled" }) payee: PayeeDto;
+  @ApiPropertyOptional({ type: String, format: 'date', nullable: true }) paidOn: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) bankReference: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) paidAt: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) reconciledAt: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) cancelledAt: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) cancelReason: string | null;
+  @ApiProperty({ type: 'integer' }) version: number;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
+}
+
+export class DisbursementPageDto {
+  @ApiProperty({ type: [DisbursementDto] }) items: DisbursementDto[];
+  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class ApplicationCancelledDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['cancelled'] }) status: 'cancelled';
+  @ApiProperty({ type: 'integer' }) version: number;
+  @ApiProperty({ type: 'integer', description: 'Amount returned to the fund\'s available balance, minor units (fen)' }) released: number;
+  @ApiProperty({ type: [DisbursementDto], description: 'Every tranche of the grant after the cancellation' }) disbursements: DisbursementDto[];
+}

@@ -1,0 +1,43 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from 'src/config/app-config';
+
+/** A dedicated Redis connection for health checks: fails fast instead of queueing commands while Redis is away. */
+@Injectable()
+export class RedisProbeService implements OnModuleDestroy {
+  private readonly client: Redis;
+
+  constructor(config: AppConfig) {
+    this.client = new Redis(config.env.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    this.client.on('error', () => undefined); // reported through ping(), not as an unhandled event
+  }
+
+  async ping(timeoutMs = 1500): Promise<boolean> {
+    try {
+      if (this.client.status === 'wait') await this.client.connect();
+      const reply = await Promise.race([this.client.ping(), sleep(timeoutMs).then(() => 'timeout')]);
+      return reply === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Bull loses jobs if Redis evicts keys; refuse to run on such a Redis unless told otherwise. */
+  async evictionPolicy(): Promise<string | null> {
+    if (!(await this.ping(2000))) return null;
+    const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+    return reply[1] ?? null;
+  }
+
+  onModuleDestroy(): void {
+    this.client.disconnect();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

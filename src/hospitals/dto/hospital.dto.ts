@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsDefined, IsObject, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { Hospital } from 'src/hospitals/hospital.entity';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class BankAccountDto {
+  @ApiProperty({ example: '中国工商银行上海分行' })
+  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  bankName: string;
+
+  @ApiProperty({ example: '上海儿童医学中心' })
+  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  accountName: string;
+
+  @ApiProperty({ example: '1001234509876543210' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/\s+/g, '') : value))
+  @IsString() @Matches(/^[A-Z0-9]{8,34}$/, { message: 'accountNumber must be 8–34 digits or capital letters' })
+  accountNumber: string;
+}
+
+export class CreateHospitalDto {
+  @ApiProperty({ example: 'Shanghai Children\'s Medical Center' })
+  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ example: 'SCMC', description: 'Short unique code: capitals, digits, - or _' })
+  @Transform(trim) @IsString() @Matches(/^[A-Z0-9][A-Z0-9_-]{1,31}$/, { message: 'code must be 2–32 capitals, digits, - or _' })
+  code: string;
+
+  @ApiProperty({ type: BankAccountDto })
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => BankAccountDto)
+  bankAccount: BankAccountDto;
+}
+
+export class UpdateHospitalDto extends PartialType(CreateHospitalDto) {}
+
+export class HospitalDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() code: string;
+  @ApiProperty({ type: BankAccountDto }) bankAccount: BankAccountDto;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+
+  static from(h: Hospital): HospitalDto {
+    return {
+      id: h.id,
+      name: h.name,
+      code: h.code,
+      bankAccount: { bankName: h.bankName, accountName: h.bankAccountName, accountNumber: h.bankAccountNumber },
+      createdAt: h.createdAt.toISOString(),
+    };
+  }
+}
+
+export class HospitalPageDto {
+  @ApiProperty({ type: [HospitalDto] }) items: HospitalDto[];
+  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import { AuthUser } from 'src/common/auth/roles';
+import { PageQueryDto } from 'src/common/pagination/pagination';
+import { ProblemDto } from 'src/common/problem/problem.dto';
+import { CreateHospitalDto, HospitalDto, HospitalPageDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
+import { HospitalsService } from 'src/hospitals/hospitals.service';
+
+@ApiTags('hospitals')
+@Controller('hospitals')
+@ApiBadRequestResponse({ description: 'Invalid input', type: ProblemDto })
+export class HospitalsController {
+  constructor(private readonly hospitals: HospitalsService) {}
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({ summary: 'Register a treating hospital and its receiving bank account' })
+  @ApiCreatedResponse({ type: HospitalDto })
+  @ApiConflictResponse({ description: 'Code already used', type: ProblemDto })
+  create(@Body() dto: CreateHospitalDto, @CurrentUser() actor: AuthUser): Promise<HospitalDto> {
+    return this.hospitals.create(dto, actor);
+  }
+
+  @Get()
+  @Authenticated()
+  @ApiOperation({ summary: 'List hospitals by code' })
+  @ApiOkResponse({ type: HospitalPageDto })
+  list(@Query() query: PageQueryDto): Promise<HospitalPageDto> {
+    return this.hospitals.list(query);
+  }
+
+  @Get(':id')
+  @Authenticated()
+  @ApiOperation({ summary: 'One hospital' })
+  @ApiOkResponse({ type: HospitalDto })
+  @ApiNotFoundResponse({ type: ProblemDto })
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<HospitalDto> {
+    return this.hospitals.get(id);
+  }
+
+  @Patch(':id')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Correct a hospital or its bank account' })
+  @ApiOkResponse({ type: HospitalDto })
+  @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiConflictResponse({ description: 'Code already used', type: ProblemDto })
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateHospitalDto, @CurrentUser() actor: AuthUser): Promise<HospitalDto> {
+    return this.hospitals.update(id, dto, actor);
+  }
+}

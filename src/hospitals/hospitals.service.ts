@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
+import { ConflictException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { CreateHospitalDto, HospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
+import { Hospital } from 'src/hospitals/hospital.entity';
+
+@Injectable()
+export class HospitalsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(dto: CreateHospitalDto, actor: AuthUser): Promise<HospitalDto> {
+    return this.uniqueCode(() =>
+      this.dataSource.transaction(async (tx) => {
+        const hospital = await tx.save(Hospital, tx.create(Hospital, { name: dto.name, code: dto.code, ...bankColumns(dto.bankAccount) }));
+        await this.audit.record(tx, { actor, action: 'hospital.created', objectType: 'hospital', objectId: hospital.id, summary: { code: hospital.code } });
+        return HospitalDto.from(hospital);
+      }),
+    );
+  }
+
+  async update(id: string, dto: UpdateHospitalDto, actor: AuthUser): Promise<HospitalDto> {
+    return this.uniqueCode(() =>
+      this.dataSource.transaction(async (tx) => {
+        const hospital = await tx.findOne(Hospital, { where: { id }, lock: { mode: 'pessimistic_write' } });
+        if (!hospital) throw new ResourceNotFoundException('Hospital');
+        Object.assign(hospital, { name: dto.name ?? hospital.name, code: dto.code ?? hospital.code }, dto.bankAccount ? bankColumns(dto.bankAccount) : {});
+        await tx.save(Hospital, hospital);
+        await this.audit.record(tx, {
+          actor,
+          action: 'hospital.updated',
+          objectType: 'hospital',
+          objectId: id,
+          summary: { fields: Object.keys(dto), bankAccountChanged: Boolean(dto.bankAccount) },
+        });
+        return HospitalDto.from(hospital);
+      }),
+    );
+  }
+
+  async get(id: string): Promise<HospitalDto> {
+    const hospital = await this.dataSource.getRepository(Hospital).findOneBy({ id });
+    if (!hospital) throw new ResourceNotFoundException('Hospital');
+    return HospitalDto.from(hospital);
+  }
+
+  async list(query: PageQueryDto): Promise<Page<HospitalDto>> {
+    const after = decodeCursor(query.cursor);
+    const qb = this.dataSource.getRepository(Hospital).createQueryBuilder('h').orderBy('h.code', 'ASC').addOrderBy('h.id', 'ASC').limit(query.limit + 1);
+    if (after) qb.where('(h.code, h.id) > (:k, :id::uuid)', { k: after.k, id: after.id });
+    const rows = await qb.getMany();
+    return toPage(rows, query.limit, (h) => ({ k: h.code, id: h.id }), HospitalDto.from);
+  }
+
+  private async uniqueCode<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ConflictException('hospital-code-taken', 'Another hospital already uses this code.');
+      throw error;
+    }
+  }
+}
+
+function bankColumns(bank: { bankName: string; accountName: string; accountNumber: string }) {
+  return { bankName: bank.bankName, bankAccountName: bank.accountName, bankAccountNumber: bank.accountNumber };
+}

@@ -1,0 +1,30 @@
+import { describe as describeError, isPermanent, withoutAddresses } from 'src/notifications/email-delivery.service';
+
+describe('isPermanent', () => {
+  it('treats SMTP 5xx as permanent and 4xx as transient', () => {
+    expect(isPermanent(Object.assign(new Error('No such user'), { responseCode: 550, code: 'EENVELOPE' }))).toBe(true);
+    expect(isPermanent(Object.assign(new Error('Message rejected'), { responseCode: 554, code: 'EMESSAGE' }))).toBe(true);
+    expect(isPermanent(Object.assign(new Error('Try later'), { responseCode: 421, code: 'EMESSAGE' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('Greylisted'), { responseCode: 451, code: 'EENVELOPE' }))).toBe(false);
+  });
+
+  it('treats network errors as transient and a recipient the client refuses as permanent', () => {
+    expect(isPermanent(Object.assign(new Error('Timeout'), { code: 'ETIMEDOUT' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('No recipients defined'), { code: 'EENVELOPE' }))).toBe(true);
+    expect(isPermanent(new Error('something else'))).toBe(false);
+  });
+
+  it('describes an error with its code and message, bounded', () => {
+    expect(describeError(Object.assign(new Error('No such user'), { responseCode: 550, code: 'EENVELOPE' }))).toBe('550 EENVELOPE No such user');
+    expect(describeError(new Error('x'.repeat(2000)))).toHaveLength(500);
+    expect(describeError({})).toBe('unknown error');
+  });
+});
+
+describe('withoutAddresses', () => {
+  it('drops email addresses from a message meant for the logs', () => {
+    expect(withoutAddresses('550 5.1.1 <li.mei@example.org>: Recipient address rejected')).toBe('550 5.1.1 <<address>>: Recipient address rejected');
+    expect(withoutAddresses('Timeout')).toBe('Timeout');
+  });
+});

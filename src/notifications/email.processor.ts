@@ -1,0 +1,51 @@
+import { InjectQueue, OnQueueError, Process, Processor } from '@nestjs/bull';
+import { Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { AppConfig } from 'src/config/app-config';
+import { withTimeout } from 'src/notifications/email-queue.producer';
+import { DeliveryOutcome, EmailDeliveryService } from 'src/notifications/email-delivery.service';
+import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
+import { DigestResult, ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
+
+@Processor(EMAIL_QUEUE)
+export class EmailProcessor implements OnModuleDestroy {
+  private readonly logger = new Logger(EmailProcessor.name);
+
+  constructor(
+    private readonly delivery: EmailDeliveryService,
+    private readonly digest: ReviewerDigestService,
+    @InjectQueue(EMAIL_QUEUE) private readonly queue: Queue,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Process({ name: SEND_EMAIL_JOB, concurrency: 4 })
+  send(job: Job<{ notificationId: string }>): Promise<DeliveryOutcome> {
+    const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    return this.delivery.deliver(job.data.notificationId, isLastAttempt);
+  }
+
+  /** The day is the one the run was scheduled for, not the one a late or retried run happens on. */
+  @Process({ name: REVIEWER_DIGEST_JOB, concurrency: 1 })
+  reviewerDigest(job: Job): Promise<DigestResult> {
+    const scheduledAt = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
+    return this.digest.run(new Date(scheduledAt));
+  }
+
+  /**
+   * On shutdown, stop taking jobs and let running sends finish while the database is still open: Bull and
+   * TypeORM both close in the later onApplicationShutdown phase, in no guaranteed order, and a send whose
+   * "sent" could not be recorded would go out again after the restart.
+   */
+  async onModuleDestroy(): Promise<void> {
+    try {
+      await withTimeout(this.queue.pause(true), this.config.env.QUEUE_LOCK_DURATION_MS, 'running sends did not finish');
+    } catch (error) {
+      this.logger.warn(`shutting down anyway: ${(error as Error).message}`);
+    }
+  }
+
+  @OnQueueError()
+  onError(error: Error): void {
+    this.logger.warn(`email queue: ${error.message}`);
+  }
+}

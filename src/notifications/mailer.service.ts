@@ -1,0 +1,85 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createTransport, Transporter } from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { AppConfig } from 'src/config/app-config';
+
+export type MailMessage = { to: string; subject: string; html: string; text: string; notificationId: string };
+export type SentMail = { messageId: string; response: string };
+
+/**
+ * The only code that touches nodemailer. With SMTP_URL set it speaks SMTP with explicit timeouts (a server that
+ * stops answering costs at most SMTP_TIMEOUT_MS of silence, then the send fails and is retried); without it
+ * (development) each message is written as an .eml file under MAIL_DIR.
+ */
+@Injectable()
+export class MailerService implements OnModuleDestroy {
+  private readonly logger = new Logger(MailerService.name);
+  private readonly transport: Transporter;
+  private readonly mailDir: string | null;
+  private readonly messageIdDomain: string;
+
+  constructor(private readonly config: AppConfig) {
+    const { SMTP_URL, SMTP_TIMEOUT_MS, MAIL_DIR, MAIL_FROM } = config.env;
+    this.messageIdDomain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(MAIL_FROM)?.[1] ?? 'sprout.local';
+    if (SMTP_URL) {
+      this.mailDir = null;
+      // Parsed here and spread: createTransport(url, options) would take the options as message defaults, and
+      // createTransport({ url, ... }) drops everything but the url, so the timeouts would silently not apply.
+      const options: SMTPTransport.Options = {
+        ...parseConnectionUrl(SMTP_URL),
+        connectionTimeout: Math.min(SMTP_TIMEOUT_MS, 10_000),
+        greetingTimeout: Math.min(SMTP_TIMEOUT_MS, 10_000),
+        socketTimeout: SMTP_TIMEOUT_MS,
+        dnsTimeout: Math.min(SMTP_TIMEOUT_MS, 10_000),
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      };
+      // Not pooled: one connection per message, so a connection broken by one send cannot take a neighbour with it.
+      this.transport = createTransport(options);
+      if (config.env.QUEUE_LOCK_DURATION_MS < 3 * SMTP_TIMEOUT_MS) {
+        this.logger.warn('QUEUE_LOCK_DURATION_MS is under 3 × SMTP_TIMEOUT_MS: a send outliving a lapsed lock could be sent twice');
+      }
+    } else {
+      this.mailDir = resolve(MAIL_DIR);
+      this.transport = createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+      this.logger.warn(`SMTP_URL is not set: emails are written to ${this.mailDir}`);
+    }
+  }
+
+  /** Returns the Message-ID and the server's reply. Throws nodemailer's error (with `responseCode` for SMTP replies). */
+  async send(message: MailMessage): Promise<SentMail> {
+    const info = await this.transport.sendMail({
+      from: this.config.env.MAIL_FROM,
+      to: message.to,
+      subject: message.subject,
+      html: message.html,
+      text: message.text,
+      // Stable per outbox row: a duplicate caused by a crash after acceptance carries the same Message-ID,
+      // which mail clients and support staff can recognise.
+      messageId: `<${message.notificationId}@${this.messageIdDomain}>`,
+      headers: { 'X-Sprout-Notification': message.notificationId, 'Auto-Submitted': 'auto-generated' },
+    });
+    if (this.mailDir) {
+      const file = await this.writeEml(message.notificationId, info.message as Buffer);
+      return { messageId: String(info.messageId), response: `written to ${file}` };
+    }
+    return { messageId: String(info.messageId), response: String(info.response ?? '').slice(0, 500) };
+  }
+
+  /** Written under a temporary name and renamed, so a reader never sees half a message. */
+  private async writeEml(notificationId: string, content: Buffer): Promise<string> {
+    const dir = this.mailDir as string;
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${notificationId}.eml`);
+    await writeFile(`${file}.tmp`, content, { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+    return file;
+  }
+
+  onModuleDestroy(): void {
+    this.transport.close();
+  }
+}

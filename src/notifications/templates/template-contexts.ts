@@ -1,0 +1,146 @@
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export const TEMPLATE_NAMES = [
+  'email-verification',
+  'invitation',
+  'password-reset',
+  'application-submitted',
+  'info-requested',
+  'application-approved',
+  'application-rejected',
+  'tranche-paid',
+  'tranche-paid-hospital',
+  'reconciliation-exceptions',
+  'reviewer-digest',
+] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+/**
+ * Integer minor units (fen), as a safe integer or a string of digits. Not bigint: contexts are stored as jsonb
+ * in the outbox row, and JSON cannot hold a bigint (pass `amount.toString()`).
+ */
+export type FenAmount = number | string;
+
+/** An ISO 8601 date (`2026-09-01`) or timestamp with offset (`2026-09-01T08:00:00Z`), or a Date. */
+export type IsoDate = string | Date;
+
+export type UserRole = 'applicant' | 'reviewer' | 'fund_finance' | 'hospital_finance' | 'admin';
+
+export type AssessmentTier = 'A' | 'B' | 'C' | 'ineligible';
+
+export interface EmailVerificationContext {
+  fullName: string;
+  verifyUrl: string;
+  token: string;
+  expiresInHours: number;
+}
+
+export interface InvitationContext {
+  fullName: string;
+  role: UserRole;
+  acceptUrl: string;
+  token: string;
+  expiresInDays: number;
+  invitedBy?: string | null;
+}
+
+export interface PasswordResetContext {
+  fullName: string;
+  resetUrl: string;
+  token: string;
+  expiresInMinutes: number;
+}
+
+export interface ApplicationSubmittedContext {
+  fullName: string;
+  reference: string;
+  applicationUrl: string;
+  submittedAt: IsoDate;
+}
+
+export interface InfoRequestedContext {
+  fullName: string;
+  reference: string;
+  message: string;
+  applicationUrl: string;
+}
+
+export interface ApplicationApprovedContext {
+  fullName: string;
+  reference: string;
+  amount: FenAmount;
+  applicationUrl: string;
+}
+
+export interface ApplicationRejectedContext {
+  fullName: string;
+  reference: string;
+  reason: string;
+  applicationUrl: string;
+}
+
+/** To the family. */
+export interface TranchePaidContext {
+  fullName: string;
+  reference: string;
+  trancheReference: string;
+  amount: FenAmount;
+  paidOn: IsoDate;
+  hospitalName: string;
+  applicationUrl: string;
+}
+
+/** To the hospital's finance office: only what matching the bank transfer needs, nothing about the family. */
+export interface TranchePaidHospitalContext {
+  fullName: string;
+  hospitalName: string;
+  trancheReference: string;
+  amount: FenAmount;
+  paidOn: IsoDate;
+  bankReference: string;
+}
+
+export interface ReconciliationExceptionsContext {
+  fullName: string;
+  hospitalName: string;
+  statementId: string;
+  mismatched: number;
+  unmatched: number;
+  duplicates: number;
+  statementUrl: string;
+}
+
+export interface ReviewerDigestItem {
+  reference: string;
+  submittedAt: IsoDate;
+  waitingDays: number;
+  tier?: AssessmentTier | null;
+}
+
+export interface ReviewerDigestContext {
+  fullName: string;
+  waitingDays: number;
+  count: number;
+  items: ReviewerDigestItem[];
+  queueUrl: string;
+}
+
+export interface TemplateContexts {
+  'email-verification': EmailVerificationContext;
+  invitation: InvitationContext;
+  'password-reset': PasswordResetContext;
+  'application-submitted': ApplicationSubmittedContext;
+  'info-requested': InfoRequestedContext;
+  'application-approved': ApplicationApprovedContext;
+  'application-rejected': ApplicationRejectedContext;
+  'tranche-paid': TranchePaidContext;
+  'tranche-paid-hospital': TranchePaidHospitalContext;
+  'reconciliation-exceptions': ReconciliationExceptionsContext;
+  'reviewer-digest': ReviewerDigestContext;
+}
+
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Compile-time guard: TEMPLATE_NAMES and TemplateContexts must name the same templates.
+const templateNamesMatchContexts: SameKeys<TemplateName, keyof TemplateContexts> = true;
+void templateNamesMatchContexts;

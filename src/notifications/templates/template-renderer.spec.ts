@@ -1,0 +1,215 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
+import { LOCALES, TEMPLATE_NAMES, TemplateName } from 'src/notifications/templates/template-contexts';
+import { TemplateRenderError } from 'src/notifications/templates/template-render.error';
+import { TemplateRenderer } from 'src/notifications/templates/template-renderer';
+
+const TEMPLATES_DIR = join(__dirname, '..', '..', '..', 'templates');
+const ALL = TEMPLATE_NAMES.flatMap((name) => LOCALES.map((locale) => [name, locale] as const));
+
+function sample<N extends TemplateName>(name: N) {
+  return structuredClone(SAMPLE_TEMPLATE_CONTEXTS[name]);
+}
+
+/** A private copy of the templates, for tests that break or change files. */
+function copyOfTemplates(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sprout-templates-'));
+  cpSync(TEMPLATES_DIR, dir, { recursive: true });
+  return dir;
+}
+
+describe('TemplateRenderer', () => {
+  const renderer = new TemplateRenderer(TEMPLATES_DIR);
+
+  describe.each(ALL)('%s in %s', (name, locale) => {
+    const email = renderer.render(name, locale, sample(name) as never);
+
+    it('renders a subject, an HTML part and a text part', () => {
+      expect(email.subject.length).toBeGreaterThan(5);
+      expect(email.subject).not.toMatch(/[\r\n<>]|&\w+;/);
+      expect(email.html).toMatch(/^<!DOCTYPE html>/);
+      expect(email.html).toContain(`<html lang="${locale}">`);
+      expect(email.text.trim().length).toBeGreaterThan(50);
+    });
+
+    it('greets the recipient by name in both parts', () => {
+      const { fullName } = sample(name);
+      expect(email.html).toContain(fullName);
+      expect(email.text).toContain(fullName);
+    });
+
+    it('inlines the CSS: no <style> block is left and elements carry style attributes', () => {
+      expect(email.html).not.toMatch(/<style/i);
+      expect(email.html).toMatch(/<body style="[^"]*background-color/);
+      expect(email.html).toMatch(/<p style="[^"]*font-size: 16px/);
+    });
+
+    it('leaves no HTML and no unrendered Handlebars in the text part', () => {
+      expect(email.text).not.toMatch(/<\/?[a-z][^>]*>/i);
+      expect(email.text).not.toMatch(/\{\{|\}\}|&amp;|&lt;|&#x/);
+    });
+  });
+
+  it('has an HTML and a text file for every template in every locale, and no file that nothing renders', () => {
+    expect(readdirSync(TEMPLATES_DIR).sort()).toEqual([...LOCALES].sort());
+    const expected = TEMPLATE_NAMES.flatMap((name) => [`${name}.hbs`, `${name}.text.hbs`]).sort();
+    for (const locale of LOCALES) {
+      const files = readdirSync(join(TEMPLATES_DIR, locale)).filter((file) => file !== 'partials');
+      expect(files.sort()).toEqual(expected);
+    }
+  });
+
+  it.each(TEMPLATE_NAMES)('writes the subject of %s differently in each locale', (name) => {
+    const [zh, en] = LOCALES.map((locale) => renderer.render(name, locale, sample(name) as never).subject);
+    expect(zh).not.toBe(en);
+    expect(zh).toMatch(/\p{Script=Han}/u);
+  });
+
+  it('fills in amounts, dates and lists through the helpers', () => {
+    const approved = renderer.render('application-approved', 'en', { ...sample('application-approved'), amount: 123456789 });
+    expect(approved.html).toContain('¥1,234,567.89');
+    expect(approved.text).toContain('¥1,234,567.89');
+
+    const digest = renderer.render('reviewer-digest', 'zh-CN', sample('reviewer-digest'));
+    expect(digest.subject).toBe('有 2 份申请等待审核已超过 3 天');
+    expect(digest.text).toContain('SPR-2026-000117：2026-08-28 提交，已等待 6 天，救助档次：A 档');
+    expect(digest.text).toMatch(/SPR-2026-000120：2026-08-31 提交，已等待 4 天\n/);
+  });
+
+  it('uses the singular in English where a count is 1', () => {
+    const email = renderer.render('reviewer-digest', 'en', {
+      ...sample('reviewer-digest'),
+      count: 1,
+      waitingDays: 1,
+      items: [{ reference: 'SPR-2026-000200', submittedAt: '2026-09-01', waitingDays: 1, tier: 'ineligible' }],
+    });
+    expect(email.subject).toBe('1 application has been waiting for review for more than 1 day');
+    expect(email.text).toContain('SPR-2026-000200: submitted 2026-09-01, waiting 1 day, tier: not eligible');
+  });
+
+  it('escapes what people typed in the HTML part, and keeps it readable in the text part', () => {
+    const reason = `<script>alert("x")</script> R&D's`;
+    const email = renderer.render('application-rejected', 'en', { ...sample('application-rejected'), reason });
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; R&amp;D&#x27;s');
+    expect(email.text).toContain(reason);
+  });
+
+  it('decodes the escaped subject back to plain text', () => {
+    const email = renderer.render('application-rejected', 'en', { ...sample('application-rejected'), reference: `A&B <"1">` });
+    expect(email.subject).toBe(`About your application A&B <"1">`);
+    expect(email.html).toContain('<title>About your application A&amp;B &lt;&quot;1&quot;&gt;</title>');
+  });
+
+  it('renders the optional inviter whether it is given, null or absent', () => {
+    const { invitedBy: _, ...withoutInviter } = sample('invitation');
+    expect(renderer.render('invitation', 'en', sample('invitation')).text).toContain('Chen Jing has invited you to join');
+    expect(renderer.render('invitation', 'en', { ...withoutInviter, invitedBy: null }).text).toContain('You have been invited');
+    expect(renderer.render('invitation', 'zh-CN', withoutInviter).text).toContain('我们诚挚地邀请您以医院财务人员的身份加入');
+  });
+
+  describe('refuses to send an incomplete email', () => {
+    it.each(ALL)('throws when a required field of %s (%s) is missing or null', (name, locale) => {
+      const fields = Object.keys(sample(name)).filter((field) => field !== 'invitedBy');
+      for (const field of fields) {
+        for (const value of [undefined, null]) {
+          const context = { ...sample(name), [field]: value };
+          expect(() => renderer.render(name, locale, context as never)).toThrow(
+            new TemplateRenderError(`Email template ${locale}/${name} is missing context field(s): ${field}`),
+          );
+        }
+      }
+    });
+
+    it('throws, through strict mode, for a missing field inside a list', () => {
+      const context = { ...sample('reviewer-digest'), items: [{ submittedAt: '2026-09-01', waitingDays: 3 }] };
+      expect(() => renderer.render('reviewer-digest', 'en', context as never)).toThrow(
+        /^Rendering email template en\/reviewer-digest failed: "reference" not defined/,
+      );
+    });
+
+    it('throws for an amount that is not integer fen and for a malformed date', () => {
+      expect(() => renderer.render('application-approved', 'en', { ...sample('application-approved'), amount: 12.5 })).toThrow(
+        'Rendering email template en/application-approved failed: money expects an integer amount in fen',
+      );
+      expect(() => renderer.render('tranche-paid', 'zh-CN', { ...sample('tranche-paid'), paidOn: '20/09/2026' })).toThrow(TemplateRenderError);
+    });
+
+    it('throws for a context that is not an object', () => {
+      expect(() => renderer.render('invitation', 'en', null as never)).toThrow('Email template en/invitation needs a context object');
+    });
+  });
+
+  describe('with a templates folder of its own', () => {
+    let dir: string;
+    beforeEach(() => (dir = copyOfTemplates()));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('compiles in strict mode: a variable the context lacks throws', () => {
+      writeFileSync(join(dir, 'en', 'password-reset.text.hbs'), 'Dear {{fullName}}, your code is {{resetCode}}.');
+      expect(() => new TemplateRenderer(dir).render('password-reset', 'en', sample('password-reset'))).toThrow(
+        /failed: "resetCode" not defined/,
+      );
+    });
+
+    it('names the missing file of a template', () => {
+      rmSync(join(dir, 'zh-CN', 'tranche-paid.text.hbs'));
+      const render = () => new TemplateRenderer(dir).render('tranche-paid', 'zh-CN', sample('tranche-paid'));
+      expect(render).toThrow(TemplateRenderError);
+      expect(render).toThrow(`Email template file not found: ${join(dir, 'zh-CN', 'tranche-paid.text.hbs')}`);
+    });
+
+    it('names the missing folder of a locale', () => {
+      rmSync(join(dir, 'en'), { recursive: true });
+      expect(() => new TemplateRenderer(dir).render('invitation', 'en', sample('invitation'))).toThrow(
+        `Email template file not found: ${join(dir, 'en', 'invitation.hbs')}`,
+      );
+    });
+
+    it('refuses an unknown template or locale without reading any file', () => {
+      const renderer = new TemplateRenderer(dir);
+      writeFileSync(join(dir, 'en', 'stray.hbs'), 'stray');
+      expect(() => renderer.render('stray' as TemplateName, 'en', {} as never)).toThrow(
+        `Email template file not found: ${join(dir, 'en', 'stray.hbs')}`,
+      );
+      expect(() => renderer.render('invitation', 'fr' as never, sample('invitation'))).toThrow(
+        `Email template file not found: ${join(dir, 'fr', 'invitation.hbs')}`,
+      );
+    });
+
+    it('escapes a partial in the HTML part but not in the text part', () => {
+      writeFileSync(join(dir, 'en', 'partials', 'signature.hbs'), '{{fullName}} & co');
+      writeFileSync(join(dir, 'en', 'password-reset.hbs'), '<title>Reset</title><p>{{> signature}}</p>');
+      writeFileSync(join(dir, 'en', 'password-reset.text.hbs'), '{{> signature}}');
+      const email = new TemplateRenderer(dir).render('password-reset', 'en', { ...sample('password-reset'), fullName: '<Li & Wang>' });
+      expect(email.html).toContain('<p>&lt;Li &amp; Wang&gt; & co</p>');
+      expect(email.text).toBe('<Li & Wang> & co\n');
+    });
+
+    it('complains when the HTML has no title for the subject', () => {
+      writeFileSync(join(dir, 'en', 'password-reset.hbs'), '<p>{{fullName}}</p>');
+      expect(() => new TemplateRenderer(dir).render('password-reset', 'en', sample('password-reset'))).toThrow(
+        'Rendering email template en/password-reset failed: the HTML has no non-empty <title> to use as the subject',
+      );
+    });
+
+    it('compiles each template once and reuses it', () => {
+      const renderer = new TemplateRenderer(dir);
+      const first = renderer.render('application-submitted', 'en', sample('application-submitted'));
+      writeFileSync(join(dir, 'en', 'application-submitted.text.hbs'), 'changed on disk');
+      expect(renderer.render('application-submitted', 'en', sample('application-submitted'))).toEqual(first);
+      expect(new TemplateRenderer(dir).render('application-submitted', 'en', sample('application-submitted')).text).toBe(
+        'changed on disk\n',
+      );
+    });
+  });
+
+  it('keeps its helpers and partials out of the global Handlebars instance', () => {
+    renderer.render('application-approved', 'zh-CN', sample('application-approved'));
+    expect(Handlebars.helpers).not.toHaveProperty('money');
+    expect(Handlebars.partials).not.toHaveProperty('layout');
+  });
+});

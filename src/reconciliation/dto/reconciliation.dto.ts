@@ -1,0 +1,133 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from 'src/common/pagination/pagination';
+import type { MatchStatus } from 'src/reconciliation/matching';
+
+export const ENTRY_STATUSES: readonly MatchStatus[] = ['matched', 'mismatched', 'unmatched', 'duplicate', 'ignored'];
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class StatementUploadDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'fund_finance/admin: required, and sent BEFORE the file part. hospital_finance: omit or its own (another → 403).' })
+  hospitalId?: string;
+
+  @ApiProperty({ type: 'string', format: 'binary', description: 'camt.053 (001.02–001.13) or CSV date,amount,currency,reference,counterparty,description; told apart by content' })
+  file: unknown;
+}
+
+export class StatementSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) hospitalId: string;
+  @ApiProperty({ enum: ['camt.053', 'csv'] }) format: 'camt.053' | 'csv';
+  @ApiProperty({ type: 'integer' }) entries: number;
+  @ApiProperty({ type: 'integer' }) matched: number;
+  @ApiProperty({ type: 'integer', description: 'Entries neither matched, mismatched nor duplicate, including the `ignored` ones' }) unmatched: number;
+  @ApiProperty({ type: 'integer', description: 'A Sprout reference of this hospital with another amount' }) mismatched: number;
+  @ApiProperty({ type: 'integer', description: 'Seen before (this file or an earlier statement), or about a tranche already reconciled' }) duplicates: number;
+  @ApiProperty({ type: 'integer', description: 'Of `unmatched`: entries that can never match (debits, other currencies, reversals, not booked)' }) ignored: number;
+  @ApiProperty({ description: 'sha256 of the file, hex' }) sha256: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) fileName: string | null;
+  @ApiProperty({ type: 'integer' }) sizeBytes: number;
+  @ApiProperty({ type: [String], description: 'camt.053 Stmt/Id values' }) statementIds: string[];
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Account of the (first) statement: IBAN or other id' }) account: string | null;
+  @ApiProperty({ format: 'uuid' }) importedBy: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+}
+
+export class StatementItemDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ type: 'integer', description: '0-based position in the file' }) position: number;
+  @ApiProperty({ description: '"line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053)' }) location: string;
+  @ApiProperty({ format: 'date' }) bookingDate: string;
+  @ApiPropertyOptional({ type: String, format: 'date', nullable: true }) valueDate: string | null;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen), positive; see creditDebit' }) amount: number;
+  @ApiProperty({ example: 'CNY' }) currency: string;
+  @ApiProperty({ enum: ['CRDT', 'DBIT'] }) creditDebit: 'CRDT' | 'DBIT';
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The Sprout tranche reference found in the entry' }) reference: string | null;
+  @ApiProperty() remittance: string;
+  @ApiProperty({ type: [String] }) structuredReferences: string[];
+  @ApiPropertyOptional({ type: String, nullable: true }) counterparty: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) accountServicerReference: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) endToEndId: string | null;
+  @ApiProperty({ enum: ENTRY_STATUSES }) status: MatchStatus;
+  @ApiPropertyOptional({ type: String, nullable: true }) reason: string | null;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) disbursementId: string | null;
+  @ApiPropertyOptional({ type: String, enum: ['auto', 'manual'], nullable: true }) matchKind: 'auto' | 'manual' | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) matchedAt: string | null;
+}
+
+export class StatementDetailDto extends StatementSummaryDto {
+  @ApiProperty({ type: [StatementItemDto] }) items: StatementItemDto[];
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Cursor of the next page of items' }) nextCursor: string | null;
+}
+
+export class StatementItemsQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit: number = 100;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
+  @IsOptional() @IsString() @MaxLength(512) @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a valid cursor' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ enum: ENTRY_STATUSES })
+  @IsOptional() @IsIn(ENTRY_STATUSES)
+  status?: MatchStatus;
+}
+
+export class StatementListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+}
+
+export class StatementPageDto {
+  @ApiProperty({ type: [StatementSummaryDto] }) items: StatementSummaryDto[];
+  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class MatchEntryDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  disbursementId: string;
+}
+
+export class ReportQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'fund_finance/admin: one hospital, or all when absent. hospital_finance: its own (another → 403).' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+
+  @ApiProperty({ format: 'date', description: 'First day of the period (inclusive)' })
+  @Matches(DATE, { message: 'from must be a date YYYY-MM-DD' })
+  from: string;
+
+  @ApiProperty({ format: 'date', description: 'Last day of the period (inclusive)' })
+  @Matches(DATE, { message: 'to must be a date YYYY-MM-DD' })
+  to: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
+  @IsOptional() @IsIn(['json', 'csv'])
+  format: 'json' | 'csv' = 'json';
+}
+
+export class AmountCountDto {
+  @ApiProperty({ type: 'integer' }) count: number;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) amount: number;
+}
+
+export class ExceptionsDto {
+  @ApiProperty({ type: AmountCountDto }) mismatched: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto, description: 'CNY credits booked in the period that matched nothing' }) unmatched: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto }) duplicates: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto }) total: AmountCountDto;
+}
+
+export class ReconciliationReportDto {
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'null: every hospital' }) hospitalId: string | null;
+  @ApiProperty({ format: 'date' }) from: string;
+  @ApiProperty({ format: 'date' }) to: string;
+  @ApiProperty({ type: AmountCountDto, description: 'Payments made in the period (paidOn) and not returned' }) paid: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto, description: 'Of those, the ones a statement entry has reconciled' }) reconciled: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto, description: 'Of those, the ones still waiting for a statement entry (paid = reconciled + outstanding)' }) outstanding: AmountCountDto;
+  @ApiProperty({ type: ExceptionsDto, description: 'Statement entries booked in the period that need a person' }) exceptions: ExceptionsDto;
+}

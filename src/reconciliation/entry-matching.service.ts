@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { DisbursementNotFoundException } from 'src/disbursements/disbursements.exceptions';
+import { GrantProgressService } from 'src/disbursements/grant-progress.service';
+import { MatchEntryDto, StatementItemDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { EntryMatchConflictException, EntryNotMatchableException, StatementEntryNotFoundException } from 'src/reconciliation/reconciliation.exceptions';
+import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
+import { toStatementItem } from 'src/reconciliation/statement-view';
+
+/**
+ * A person matching an entry to a tranche, or undoing a match. Only what automatic matching could have matched
+ * save for the reference: a booked CNY credit (422 otherwise) of the same amount (422) and the same hospital
+ * (422; a tranche hospital finance may not see is 404), to a paid tranche (409) not matched elsewhere (409).
+ */
+@Injectable()
+export class EntryMatchingService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly progress: GrantProgressService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async match(user: AuthUser, entryId: string, dto: MatchEntryDto): Promise<StatementItemDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const entry = await this.lockEntry(tx, user, entryId);
+      const applicationId = await this.progress.applicationIdOf(tx, dto.disbursementId).catch(() => null);
+      if (!applicationId) throw new DisbursementNotFoundException();
+      const app = await this.progress.lockApplication(tx, applicationId);
+      const d = await this.progress.lockDisbursement(tx, dto.disbursementId);
+      if (user.role === 'hospital_finance' && d.hospitalId !== user.hospitalId) throw new DisbursementNotFoundException();
+
+      if (entry.status === 'matched') throw new EntryMatchConflictException('entry-already-matched', 'This entry is already matched; unmatch it first.');
+      if (entry.creditDebit !== 'CRDT' || entry.reversal || entry.currency !== 'CNY' || (entry.entryStatus !== null && entry.entryStatus !== 'BOOK')) {
+        throw new EntryNotMatchableException('entry-not-matchable', 'Only a booked credit in CNY can pay a tranche.');
+      }
+      if (d.hospitalId !== entry.hospitalId) throw new EntryNotMatchableException('hospital-mismatch', "The tranche was paid to another hospital than this statement's.");
+      if (d.amount !== entry.amount) {
+        throw new EntryNotMatchableException('amount-mismatch', `The entry is ${entry.amount} fen; the tranche is ${d.amount} fen.`);
+      }
+      if (d.status !== 'paid') throw new EntryMatchConflictException('disbursement-not-paid', `The tranche is ${d.status}; only a paid tranche can be reconciled.`);
+
+      const now = new Date();
+      await this.setEntry(tx, entry.id, {
+        status: 'matched',
+        disbursementId: d.id,
+        matchKind: 'manual',
+        matchedBy: user.id,
+        matchedAt: now,
+        reason: null,
+        reference: d.reference,
+      });
+      await this.progress.moveDisbursement(tx, d, 'paid', { status: 'reconciled', reconciledAt: now });
+      await this.recount(tx, entry.statementId);
+      const change = await this.progress.completeIfSettled(tx, app);
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'reconciliation.entry_matched',
+        objectType: 'statement_entry',
+        objectId: entry.id,
+        summary: { statementId: entry.statementId, disbursementId: d.id, reference: d.reference, amount: d.amount, previousStatus: entry.status },
+      });
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'disbursement.reconciled',
+        objectType: 'disbursement',
+        objectId: d.id,
+        summary: { reference: d.reference, statementId: entry.statementId, entryId: entry.id, matchKind: 'manual' },
+      });
+      await this.progress.recordStatusChange(tx, user, change);
+      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }));
+    });
+  }
+
+  /**
+   * Undoes a match: the entry becomes unmatched and the tranche paid again. Refused (409) when the grant is
+   * completed: completion is final (DESIGN.md), so a wrong match there is corrected by the fund, not undone here.
+   */
+  async unmatch(user: AuthUser, entryId: string): Promise<StatementItemDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const entry = await this.lockEntry(tx, user, entryId);
+      if (entry.status !== 'matched' || !entry.disbursementId) throw new EntryMatchConflictException('entry-not-matched', 'This entry is not matched.');
+      const app = await this.progress.lockApplication(tx, await this.progress.applicationIdOf(tx, entry.disbursementId));
+      const d = await this.progress.lockDisbursement(tx, entry.disbursementId);
+      if (app.status === 'completed') {
+        throw new EntryMatchConflictException('application-completed', 'The grant is completed, which is final; its reconciliations can no longer be undone.');
+      }
+      await this.setEntry(tx, entry.id, { status: 'unmatched', disbursementId: null, matchKind: null, matchedBy: null, matchedAt: null, reason: 'unmatched by hand' });
+      await this.progress.moveDisbursement(tx, d, 'reconciled', { status: 'paid', reconciledAt: null });
+      await this.recount(tx, entry.statementId);
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'reconciliation.entry_unmatched',
+        objectType: 'statement_entry',
+        objectId: entry.id,
+        summary: { statementId: entry.statementId, disbursementId: d.id, reference: d.reference, matchKind: entry.matchKind },
+      });
+      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }));
+    });
+  }
+
+  /** The entry, locked first (lock order: entry → application → tranche); another hospital's is not found. */
+  private async lockEntry(tx: EntityManager, user: AuthUser, id: string): Promise<StatementEntry> {
+    const qb = tx.getRepository(StatementEntry).createQueryBuilder('e').where('e.id = :id', { id }).setLock('pessimistic_write');
+    if (user.role === 'hospital_finance') qb.andWhere('e.hospital_id = :hospitalId', { hospitalId: user.hospitalId ?? randomUUID() });
+    const entry = await qb.getOne();
+    if (!entry) throw new StatementEntryNotFoundException();
+    return entry;
+  }
+
+  private async setEntry(tx: EntityManager, id: string, values: Partial<StatementEntry>): Promise<void> {
+    try {
+      await tx.update(StatementEntry, { id }, values);
+    } catch (error) {
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === '23505' && constraint === 'statement_entries_one_match_key') {
+        throw new EntryMatchConflictException('disbursement-already-matched', 'Another entry already reconciles this tranche.');
+      }
+      throw error;
+    }
+  }
+
+  /** Keeps the statement's counters equal to its entries (a CHECK makes them add up). */
+  private async recount(tx: EntityManager, statementId: string): Promise<void> {
+    await tx.query(
+      `UPDATE bank_statements s SET matched = c.matched, unmatched = c.unmatched, mismatched = c.mismatched, duplicates = c.duplicates, ignored = c.ignored
+         FROM (SELECT count(*) FILTER (WHERE status = 'matched')::int AS matched,
+                      count(*) FILTER (WHERE status = 'unmatched')::int AS unmatched,
+                      count(*) FILTER (WHERE status = 'mismatched')::int AS mismatched,
+                      count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
+                      count(*) FILTER (WHERE status = 'ignored')::int AS ignored
+                 FROM statement_entries WHERE statement_id = $1) c
+        WHERE s.id = $1`,
+      [statementId],
+    );
+  }
+}

@@ -1,0 +1,88 @@
+import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry';
+
+export type MatchStatus = 'matched' | 'mismatched' | 'unmatched' | 'duplicate' | 'ignored';
+
+export interface MatchCandidate {
+  id: string;
+  /** Minor units. */
+  amount: number;
+  /** Disbursement status: scheduled, paid, reconciled, cancelled, returned. */
+  status: string;
+  hospitalId: string;
+}
+
+export interface MatchResult {
+  status: MatchStatus;
+  disbursementId?: string;
+  /** The Sprout reference the decision is about; add it to seenInThisStatement when status is matched. */
+  reference?: string;
+  reason?: string;
+}
+
+const MATCHABLE_CURRENCY = 'CNY';
+const HYPHEN = '[-\\u2010-\\u2015\\u2212]';
+// Banks keep the hyphens, turn them into spaces, or drop them all; mixed forms are not guessed at,
+// because with optional separators "SPR-2026-0001234-1" would yield the unrelated SPR-2026-000123-4.
+const SEPARATED = `SPR(?:${HYPHEN}|\\s+)(\\d{4})(?:${HYPHEN}|\\s+)(\\d{6})(?:${HYPHEN}|\\s+)(\\d{1,4})`;
+const COMPACT = 'SPR(\\d{4})(\\d{6})(\\d{1,4})';
+// The lookarounds stop a match inside a longer token: SPR-2026-000123-1 is not in SPR-2026-000123-12.
+const REFERENCE = new RegExp(`(?<![A-Za-z0-9])(?:${SEPARATED}|${COMPACT})(?![A-Za-z0-9])`, 'gi');
+
+/**
+ * Sprout tranche references (SPR-YYYY-NNNNNN-K) in free text, case-insensitive, written canonically
+ * (upper case, hyphens), without repeats, in order of appearance. Full-width characters typed with
+ * a Chinese input method (ＳＰＲ－２０２６…) are folded to ASCII first.
+ */
+export function findReferences(text: string): string[] {
+  const found = new Set<string>();
+  for (const match of text.normalize('NFKC').matchAll(REFERENCE)) {
+    const [year, serial, tranche] = match[1] ? match.slice(1, 4) : match.slice(4, 7);
+    found.add(`SPR-${year}-${serial}-${tranche}`);
+  }
+  return [...found];
+}
+
+/** Every Sprout reference the payer could have carried: remittance, structured references, end-to-end id, additional info. */
+export function entryReferences(entry: ParsedStatementEntry): string[] {
+  const texts = [entry.remittance, ...entry.structuredReferences, entry.endToEndId ?? '', entry.additionalInfo ?? ''];
+  return [...new Set(texts.flatMap(findReferences))];
+}
+
+/**
+ * Decides what one statement entry means for the hospital's disbursements. Pure: the caller adds
+ * `result.reference` to `seenInThisStatement` after a match. `candidatesByReference` should hold every
+ * disbursement, in any status, whose reference appears in the statement, keyed by canonical reference;
+ * another hospital's disbursement is treated exactly like an unknown reference.
+ */
+export function classifyEntry(
+  entry: ParsedStatementEntry,
+  candidatesByReference: ReadonlyMap<string, MatchCandidate>,
+  hospitalId: string,
+  seenInThisStatement: ReadonlySet<string>,
+): MatchResult {
+  if (entry.creditDebit !== 'CRDT') return { status: 'ignored', reason: 'a debit' };
+  if (entry.reversal) return { status: 'ignored', reason: 'a reversal' };
+  if (entry.currency !== MATCHABLE_CURRENCY) return { status: 'ignored', reason: `in ${entry.currency}, not ${MATCHABLE_CURRENCY}` };
+  if (entry.status !== undefined && entry.status !== 'BOOK') return { status: 'ignored', reason: `not booked (status ${entry.status})` };
+
+  const references = entryReferences(entry);
+  const ours = references.filter((reference) => candidatesByReference.get(reference)?.hospitalId === hospitalId);
+  if (ours.length === 0) {
+    const reason = references.length === 0 ? 'no Sprout reference' : 'no disbursement of this hospital has this reference';
+    return { status: 'unmatched', reason, ...(references.length === 1 ? { reference: references[0] } : {}) };
+  }
+  if (ours.length > 1) return { status: 'unmatched', reason: `several disbursement references (${ours.join(', ')})` };
+
+  const [reference] = ours;
+  const disbursement = candidatesByReference.get(reference) as MatchCandidate;
+  const about = { reference, disbursementId: disbursement.id };
+  if (seenInThisStatement.has(reference)) {
+    return { status: 'duplicate', ...about, reason: 'an earlier entry of this statement matched this reference' };
+  }
+  if (disbursement.status === 'reconciled') return { status: 'duplicate', ...about, reason: 'the disbursement is already reconciled' };
+  if (disbursement.status !== 'paid') return { status: 'unmatched', reference, reason: `the disbursement is ${disbursement.status}, not paid` };
+  if (disbursement.amount !== entry.amount) {
+    return { status: 'mismatched', ...about, reason: `amount ${entry.amount} differs from the disbursement's ${disbursement.amount} (minor units)` };
+  }
+  return { status: 'matched', ...about };
+}

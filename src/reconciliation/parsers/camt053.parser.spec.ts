@@ -1,0 +1,310 @@
+import { parseCamt053 } from 'src/reconciliation/parsers/camt053.parser';
+import { ParsedStatementEntry, StatementItem, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
+
+const camtDocument = (statements: string, version = '08') =>
+  [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.${version}">`,
+    '<BkToCstmrStmt>',
+    '<GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-03-03T06:00:00+08:00</CreDtTm></GrpHdr>',
+    statements,
+    '</BkToCstmrStmt>',
+    '</Document>',
+  ].join('\n');
+
+const statement = (entries: string, id = 'STMT-1') =>
+  [
+    `<Stmt><Id>${id}</Id><CreDtTm>2026-03-03T06:00:00+08:00</CreDtTm>`,
+    '<FrToDt><FrDtTm>2026-03-02T00:00:00+08:00</FrDtTm><ToDtTm>2026-03-02T23:59:59+08:00</ToDtTm></FrToDt>',
+    '<Acct><Id><IBAN>CN0012345678901234</IBAN></Id><Ccy>CNY</Ccy></Acct>',
+    entries,
+    '</Stmt>',
+  ].join('\n');
+
+const entry = ({
+  amount = '<Amt Ccy="CNY">50000.00</Amt>',
+  creditDebit = '<CdtDbtInd>CRDT</CdtDbtInd>',
+  status = '<Sts><Cd>BOOK</Cd></Sts>',
+  bookingDate = '<BookgDt><Dt>2026-03-02</Dt></BookgDt>',
+  rest = '',
+} = {}) => ['<Ntry>', amount, creditDebit, status, bookingDate, rest, '</Ntry>'].join('\n');
+
+async function* chunksOf(text: string, size = 64 * 1024): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function parseAll(text: string, chunkSize?: number): Promise<StatementItem[]> {
+  const items: StatementItem[] = [];
+  for await (const item of parseCamt053(chunksOf(text, chunkSize))) items.push(item);
+  return items;
+}
+
+async function entriesOf(text: string): Promise<ParsedStatementEntry[]> {
+  return (await parseAll(text)).flatMap((item) => (item.kind === 'entry' ? [item.entry] : []));
+}
+
+async function parseError(text: string | Buffer): Promise<StatementParseError> {
+  const source = typeof text === 'string' ? chunksOf(text) : (async function* () { yield text; })();
+  try {
+    for await (const item of parseCamt053(source)) void item;
+  } catch (error) {
+    if (error instanceof StatementParseError) return error;
+    throw error;
+  }
+  throw new Error('expected a StatementParseError');
+}
+
+describe('parseCamt053', () => {
+  it('reads every field of a credit entry in the version 08+ layout', async () => {
+    const details = `
+      <AcctSvcrRef>BANK-REF-1</AcctSvcrRef>
+      <NtryDtls><TxDtls>
+        <Refs><InstrId>INSTR-1</InstrId><EndToEndId>SPR-2026-000123-1</EndToEndId></Refs>
+        <RltdPties>
+          <Dbtr><Pty><Nm>上海儿童医学中心 AA 救助基金</Nm></Pty></Dbtr>
+          <Cdtr><Pty><Nm>Hospital</Nm></Pty></Cdtr>
+        </RltdPties>
+        <RmtInf>
+          <Ustrd>Grant tranche</Ustrd>
+          <Ustrd> SPR-2026-000123-1 </Ustrd>
+          <Strd><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf><AddtlRmtInf>first tranche</AddtlRmtInf></Strd>
+        </RmtInf>
+        <AddtlTxInf>transfer memo</AddtlTxInf>
+      </TxDtls></NtryDtls>
+      <AddtlNtryInf>CNAPS credit</AddtlNtryInf>`;
+    const items = await parseAll(
+      camtDocument(
+        statement(entry({ bookingDate: '<BookgDt><DtTm>2026-03-02T23:30:00+08:00</DtTm></BookgDt><ValDt><Dt>2026-03-03</Dt></ValDt>', rest: details })),
+      ),
+    );
+
+    expect(items).toEqual([
+      {
+        kind: 'header',
+        header: {
+          statementId: 'STMT-1',
+          accountIban: 'CN0012345678901234',
+          currency: 'CNY',
+          createdAt: '2026-03-03T06:00:00+08:00',
+          fromDate: '2026-03-02T00:00:00+08:00',
+          toDate: '2026-03-02T23:59:59+08:00',
+        },
+      },
+      {
+        kind: 'entry',
+        entry: {
+          index: 0,
+          location: 'Stmt[1]/Ntry[1]',
+          bookingDate: '2026-03-02',
+          valueDate: '2026-03-03',
+          amount: 5_000_000,
+          creditDebit: 'CRDT',
+          currency: 'CNY',
+          status: 'BOOK',
+          accountServicerReference: 'BANK-REF-1',
+          endToEndId: 'SPR-2026-000123-1',
+          instructionId: 'INSTR-1',
+          remittance: 'Grant tranche SPR-2026-000123-1',
+          structuredReferences: ['RF18539007547034', 'first tranche'],
+          counterparty: '上海儿童医学中心 AA 救助基金',
+          additionalInfo: 'CNAPS credit transfer memo',
+        },
+      },
+    ]);
+  });
+
+  it('names the creditor as the counterparty of a debit, and reads the plain Sts of older versions', async () => {
+    const parties = '<NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Us</Nm></Dbtr><Cdtr><Nm>Supplier Ltd</Nm></Cdtr></RltdPties></TxDtls></NtryDtls>';
+    const [debit] = await entriesOf(
+      camtDocument(statement(entry({ creditDebit: '<CdtDbtInd>DBIT</CdtDbtInd>', status: '<Sts>PDNG</Sts>', rest: parties })), '02'),
+    );
+    expect(debit).toMatchObject({ creditDebit: 'DBIT', counterparty: 'Supplier Ltd', status: 'PDNG', amount: 5_000_000 });
+  });
+
+  it('marks reversals and falls back to the transaction-level servicer reference', async () => {
+    const rest = '<RvslInd>true</RvslInd><NtryDtls><TxDtls><Refs><AcctSvcrRef>TX-REF</AcctSvcrRef></Refs></TxDtls></NtryDtls>';
+    const [reversal] = await entriesOf(camtDocument(statement(entry({ rest }))));
+    expect(reversal).toMatchObject({ reversal: true, accountServicerReference: 'TX-REF' });
+    const [plain] = await entriesOf(camtDocument(statement(entry({ rest: '<RvslInd>false</RvslInd>' }))));
+    expect(plain).not.toHaveProperty('reversal');
+  });
+
+  it('leaves out what the entry does not carry', async () => {
+    const [bare] = await entriesOf(camtDocument(statement(entry({ status: '' }))));
+    expect(bare).toEqual({
+      index: 0,
+      location: 'Stmt[1]/Ntry[1]',
+      bookingDate: '2026-03-02',
+      amount: 5_000_000,
+      creditDebit: 'CRDT',
+      currency: 'CNY',
+      remittance: '',
+      structuredReferences: [],
+    });
+  });
+
+  it('yields each statement header before its entries and counts entries across statements', async () => {
+    const items = await parseAll(
+      camtDocument([statement(entry() + entry(), 'A'), statement('', 'EMPTY'), statement(entry(), 'B')].join('\n')),
+    );
+    expect(items.map((item) => (item.kind === 'header' ? `header ${item.header.statementId}` : `${item.entry.index} ${item.entry.location}`))).toEqual([
+      'header A',
+      '0 Stmt[1]/Ntry[1]',
+      '1 Stmt[1]/Ntry[2]',
+      'header EMPTY',
+      'header B',
+      '2 Stmt[3]/Ntry[1]',
+    ]);
+  });
+
+  it.each(['02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13'])('accepts camt.053.001.%s', async (version) => {
+    expect(await entriesOf(camtDocument(statement(entry()), version))).toHaveLength(1);
+  });
+
+  it.each([
+    ['camt.053.001.01', 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.01'],
+    ['camt.053.001.14', 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.14'],
+    ['camt.052', 'urn:iso:std:iso:20022:tech:xsd:camt.052.001.08'],
+    ['no namespace', ''],
+  ])('refuses %s as not a camt.053 document', async (_name, namespace) => {
+    const xml = camtDocument(statement(entry())).replace(/xmlns="[^"]*"/, namespace ? `xmlns="${namespace}"` : '');
+    const error = await parseError(xml);
+    expect(error.reason).toMatch(/^not a camt\.053 document/);
+    expect(error.location).toBe('line 2');
+  });
+
+  it('refuses a camt.053 namespace on another root element', async () => {
+    const xml = camtDocument(statement(entry())).replace('<Document ', '<Statement ').replace('</Document>', '</Statement>');
+    expect((await parseError(xml)).message).toBe(
+      "line 2: not a camt.053 document (root element Statement in namespace 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.08')",
+    );
+  });
+
+  it.each([
+    ['a CSV file', 'date,amount,currency,reference,counterparty,description\n2026-03-02,1.00,CNY,,,\n'],
+    ['an empty file', ''],
+    ['a truncated document', camtDocument(statement(entry())).slice(0, 400)],
+    ['mismatched tags', camtDocument(statement(entry())).replace('</CdtDbtInd>', '</CdtDbtIndicator>')],
+  ])('refuses %s as not well-formed XML', async (_name, text) => {
+    expect((await parseError(text)).reason).toMatch(/^not well-formed XML: /);
+  });
+
+  it('refuses a document without any Stmt', async () => {
+    expect((await parseError(camtDocument(''))).reason).toBe('the document has no Stmt (not a bank-to-customer statement)');
+  });
+
+  it('refuses a DOCTYPE, which could smuggle entity definitions', async () => {
+    const xml = camtDocument(statement(entry())).replace('<Document', '<!DOCTYPE Document [<!ENTITY x "y">]>\n<Document');
+    expect((await parseError(xml)).reason).toBe('a DOCTYPE is not allowed in a bank statement');
+  });
+
+  it('refuses encodings other than UTF-8', async () => {
+    const declared = camtDocument(statement(entry())).replace('encoding="UTF-8"', 'encoding="ISO-8859-1"');
+    expect((await parseError(declared)).reason).toBe('encoding ISO-8859-1 is not supported, only UTF-8');
+    const utf8Start = camtDocument(statement(entry())).slice(0, 200);
+    const gbkBytes = Buffer.concat([Buffer.from(utf8Start), Buffer.from([0xc9, 0xcf, 0xba, 0xa3])]);
+    const lineOfBadBytes = utf8Start.split('\n').length;
+    expect(await parseError(gbkBytes)).toMatchObject({ reason: 'the file is not UTF-8 text', location: `line ${lineOfBadBytes}` });
+  });
+
+  it.each([
+    ['no Amt', { amount: '' }, 'line 15 (Stmt[1]/Ntry[2]): entry has no Amt'],
+    ['no CdtDbtInd', { creditDebit: '' }, 'line 15 (Stmt[1]/Ntry[2]): entry has no CdtDbtInd'],
+    ['no BookgDt', { bookingDate: '' }, 'line 15 (Stmt[1]/Ntry[2]): entry has no BookgDt'],
+  ])('refuses an entry with %s, naming the line where the entry starts', async (_name, fields, message) => {
+    const xml = camtDocument(statement(entry() + '\n' + entry(fields)));
+    expect((await parseError(xml)).message).toBe(message);
+  });
+
+  it.each([
+    ['<Amt Ccy="CNY">8.851</Amt>', "amount '8.851' has more than two significant decimals"],
+    ['<Amt Ccy="CNY">12,5</Amt>', "amount '12,5' is not a decimal"],
+    ['<Amt Ccy="CNY">1e3</Amt>', "amount '1e3' is not a decimal"],
+    ['<Amt Ccy="CNY"></Amt>', "amount '' is not a decimal"],
+    ['<Amt Ccy="CNY">-5.00</Amt>', "negative amount '-5.00' (the direction belongs in CdtDbtInd)"],
+    ['<Amt Ccy="CNY">99999999999999999.00</Amt>', "amount '99999999999999999.00' is too large"],
+    ['<Amt>5.00</Amt>', 'Amt has no Ccy'],
+    ['<Amt Ccy="rmb">5.00</Amt>', "Amt currency 'rmb' is not an ISO 4217 code"],
+  ])('refuses the amount %s', async (amount, reason) => {
+    const error = await parseError(camtDocument(statement(entry({ amount }))));
+    expect(error).toMatchObject({ reason, location: 'line 9 (Stmt[1]/Ntry[1]/Amt)' });
+  });
+
+  it.each([
+    ['<BookgDt><Dt>2026-02-30</Dt></BookgDt>', "BookgDt/Dt '2026-02-30' is not a date", 'BookgDt/Dt'],
+    ['<BookgDt><Dt>02.03.2026</Dt></BookgDt>', "BookgDt/Dt '02.03.2026' is not a date", 'BookgDt/Dt'],
+    ['<BookgDt><DtTm>2026-03-02 10:00</DtTm></BookgDt>', "BookgDt/DtTm '2026-03-02 10:00' is not a date-time", 'BookgDt/DtTm'],
+    ['<BookgDt><DtTm>2026-03-02T24:00:00</DtTm></BookgDt>', "BookgDt/DtTm '2026-03-02T24:00:00' is not a date-time", 'BookgDt/DtTm'],
+    ['<BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>2026-13-01</Dt></ValDt>', "ValDt/Dt '2026-13-01' is not a date", 'ValDt/Dt'],
+  ])('refuses the date %s', async (bookingDate, reason, element) => {
+    const error = await parseError(camtDocument(statement(entry({ bookingDate }))));
+    expect(error).toMatchObject({ reason, location: `line 12 (Stmt[1]/Ntry[1]/${element})` });
+  });
+
+  it('accepts a date with a time zone and keeps the written calendar date of a date-time', async () => {
+    const [withZone] = await entriesOf(camtDocument(statement(entry({ bookingDate: '<BookgDt><Dt>2026-03-02+08:00</Dt></BookgDt>' }))));
+    const [lateUtc] = await entriesOf(camtDocument(statement(entry({ bookingDate: '<BookgDt><DtTm>2026-03-02T23:59:59.123Z</DtTm></BookgDt>' }))));
+    expect([withZone.bookingDate, lateUtc.bookingDate]).toEqual(['2026-03-02', '2026-03-02']);
+  });
+
+  it('refuses a bad statement date-time, naming the statement element', async () => {
+    const xml = camtDocument(statement(entry())).replace('<FrDtTm>2026-03-02T00:00:00+08:00', '<FrDtTm>yesterday');
+    expect((await parseError(xml)).message).toBe("line 6 (Stmt[1]/FrToDt/FrDtTm): FrDtTm 'yesterday' is not a date-time");
+  });
+
+  it('refuses CdtDbtInd values other than CRDT and DBIT', async () => {
+    const error = await parseError(camtDocument(statement(entry({ creditDebit: '<CdtDbtInd>C</CdtDbtInd>' }))));
+    expect(error.reason).toBe("CdtDbtInd 'C' is neither CRDT nor DBIT");
+  });
+
+  it('ignores elements of other namespaces, such as supplementary data', async () => {
+    const rest = '<NtryDtls><TxDtls><RmtInf xmlns="urn:example:other"><Ustrd>not ours</Ustrd></RmtInf></TxDtls></NtryDtls>';
+    const [plain] = await entriesOf(camtDocument(statement(entry({ rest }))));
+    expect(plain.remittance).toBe('');
+  });
+
+  it('ignores elements named after Object.prototype members', async () => {
+    const rest = '<__proto__>x</__proto__><constructor>y</constructor><NtryDtls><toString/></NtryDtls>';
+    const [plain] = await entriesOf(camtDocument(statement(entry({ rest }))));
+    expect(plain).toMatchObject({ amount: 5_000_000, remittance: '' });
+  });
+
+  it('gives the same result whatever the chunk boundaries, even inside a multi-byte character', async () => {
+    const rest = '<NtryDtls><TxDtls><RmtInf><Ustrd>拨款 SPR-2026-000123-1 再生障碍性贫血</Ustrd></RmtInf></TxDtls></NtryDtls>';
+    const xml = camtDocument(statement(entry({ rest }) + entry()));
+    const whole = await parseAll(xml);
+    expect(await parseAll(xml, 1)).toEqual(whole);
+    expect(await parseAll(xml, 7)).toEqual(whole);
+    expect(whole[1]).toMatchObject({ entry: { remittance: '拨款 SPR-2026-000123-1 再生障碍性贫血' } });
+  });
+
+  it('streams: entries come out one by one while the file is still being read', async () => {
+    const total = 30_000;
+    let chunksRead = 0;
+    async function* largeFile(): AsyncGenerator<Buffer> {
+      const ntry = entry({ rest: '<NtryDtls><TxDtls><RmtInf><Ustrd>SPR-2026-000123-1</Ustrd></RmtInf></TxDtls></NtryDtls>' });
+      const [head, tail] = camtDocument(statement('@@'), '13').split('@@');
+      chunksRead++;
+      yield Buffer.from(head);
+      for (let written = 0; written < total; written += 1000) {
+        chunksRead++;
+        yield Buffer.from(ntry.repeat(1000));
+      }
+      yield Buffer.from(tail);
+    }
+    let entries = 0;
+    let chunksReadAtFirstEntry = 0;
+    let amountSum = 0;
+    for await (const item of parseCamt053(largeFile())) {
+      if (item.kind !== 'entry') continue;
+      if (entries === 0) chunksReadAtFirstEntry = chunksRead;
+      entries++;
+      amountSum += item.entry.amount;
+    }
+    expect(entries).toBe(total);
+    expect(amountSum).toBe(total * 5_000_000);
+    expect(chunksReadAtFirstEntry).toBeLessThanOrEqual(2);
+  }, 30_000);
+});
+

@@ -1,0 +1,269 @@
+import { SaxesParser, SaxesTagNS } from 'saxes';
+import { AmountFormatError, decimalToMinorUnits } from 'src/reconciliation/parsers/amount';
+import {
+  CreditDebit,
+  ParsedStatementEntry,
+  ParsedStatementHeader,
+  StatementItem,
+  StatementParseError,
+  decodeUtf8,
+  isCalendarDate,
+} from 'src/reconciliation/parsers/statement-entry';
+
+/** camt.053.001.02 to camt.053.001.13: the versions whose entry layout this reader knows. */
+export const CAMT053_NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(0[2-9]|1[0-3])$/;
+
+const STMT = 'Document/BkToCstmrStmt/Stmt';
+const NTRY = `${STMT}/Ntry`;
+const DATE = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/;
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
+const CURRENCY = /^[A-Z]{3}$/;
+
+type EntryDraft = Partial<ParsedStatementEntry> & {
+  location: string;
+  line: number;
+  remittanceLines: string[];
+  structuredReferences: string[];
+  additionalLines: string[];
+  transactionServicerReference?: string;
+  debtorName?: string;
+  creditorName?: string;
+};
+
+/** A field's value is wrong; the reader adds where it is. */
+class FieldError extends Error {}
+
+type FieldReader<T> = (target: T, value: string) => void;
+
+const HEADER_FIELDS: Record<string, FieldReader<ParsedStatementHeader>> = {
+  Id: (header, value) => (header.statementId = value),
+  CreDtTm: (header, value) => (header.createdAt = dateTime(value, 'CreDtTm')),
+  'FrToDt/FrDtTm': (header, value) => (header.fromDate = dateTime(value, 'FrDtTm')),
+  'FrToDt/ToDtTm': (header, value) => (header.toDate = dateTime(value, 'ToDtTm')),
+  'Acct/Id/IBAN': (header, value) => (header.accountIban = value),
+  'Acct/Id/Othr/Id': (header, value) => (header.accountOther = value),
+  'Acct/Ccy': (header, value) => (header.currency = value),
+};
+
+const TX = 'NtryDtls/TxDtls/';
+const addLine = (lines: string[], value: string) => value && lines.push(value);
+
+/** Paths relative to Ntry. Sts is plain text up to version 07 and Sts/Cd from 08 on. */
+const ENTRY_FIELDS: Record<string, FieldReader<EntryDraft>> = {
+  Amt: (entry, value) => (entry.amount = amount(value, entry.currency)),
+  CdtDbtInd: (entry, value) => (entry.creditDebit = creditDebit(value)),
+  RvslInd: (entry, value) => (value === 'true' || value === '1') && (entry.reversal = true),
+  Sts: (entry, value) => value && (entry.status = value),
+  'Sts/Cd': (entry, value) => (entry.status = value),
+  'Sts/Prtry': (entry, value) => (entry.status = value),
+  'BookgDt/Dt': (entry, value) => (entry.bookingDate = date(value, 'BookgDt/Dt')),
+  'BookgDt/DtTm': (entry, value) => (entry.bookingDate = dateTime(value, 'BookgDt/DtTm').slice(0, 10)),
+  'ValDt/Dt': (entry, value) => (entry.valueDate = date(value, 'ValDt/Dt')),
+  'ValDt/DtTm': (entry, value) => (entry.valueDate = dateTime(value, 'ValDt/DtTm').slice(0, 10)),
+  AcctSvcrRef: (entry, value) => (entry.accountServicerReference = value || undefined),
+  AddtlNtryInf: (entry, value) => value && entry.additionalLines.unshift(value),
+  [`${TX}AddtlTxInf`]: (entry, value) => addLine(entry.additionalLines, value),
+  // A batch entry may hold several TxDtls: the first one's ids and parties stand for the entry.
+  [`${TX}Refs/EndToEndId`]: (entry, value) => (entry.endToEndId ??= value || undefined),
+  [`${TX}Refs/InstrId`]: (entry, value) => (entry.instructionId ??= value || undefined),
+  [`${TX}Refs/AcctSvcrRef`]: (entry, value) => (entry.transactionServicerReference ??= value || undefined),
+  [`${TX}RmtInf/Ustrd`]: (entry, value) => addLine(entry.remittanceLines, value),
+  [`${TX}RmtInf/Strd/CdtrRefInf/Ref`]: (entry, value) => addLine(entry.structuredReferences, value),
+  [`${TX}RmtInf/Strd/RfrdDocInf/Nb`]: (entry, value) => addLine(entry.structuredReferences, value),
+  [`${TX}RmtInf/Strd/AddtlRmtInf`]: (entry, value) => addLine(entry.structuredReferences, value),
+  // Party40Choice (version 08 on) wraps the name in Pty.
+  [`${TX}RltdPties/Dbtr/Nm`]: (entry, value) => (entry.debtorName ??= value || undefined),
+  [`${TX}RltdPties/Dbtr/Pty/Nm`]: (entry, value) => (entry.debtorName ??= value || undefined),
+  [`${TX}RltdPties/Cdtr/Nm`]: (entry, value) => (entry.creditorName ??= value || undefined),
+  [`${TX}RltdPties/Cdtr/Pty/Nm`]: (entry, value) => (entry.creditorName ??= value || undefined),
+};
+
+/**
+ * Streams a camt.053 file: a header per Stmt, then its entries, as soon as each Ntry closes.
+ * Only the current element's text and the current entry are held in memory.
+ */
+export async function* parseCamt053(source: AsyncIterable<Buffer | string>): AsyncGenerator<StatementItem> {
+  const reader = new Camt053Reader();
+  for await (const text of decodeUtf8(source)) {
+    reader.write(text);
+    yield* reader.drain();
+  }
+  reader.close();
+  yield* reader.drain();
+}
+
+class Camt053Reader {
+  private readonly parser = new SaxesParser({ xmlns: true, position: true });
+  private readonly ready: StatementItem[] = [];
+  private readonly paths: string[] = [];
+  private text = '';
+  private namespace?: string;
+  private statementCount = 0;
+  private entryCount = 0;
+  private entryInStatement = 0;
+  private header?: ParsedStatementHeader;
+  private entry?: EntryDraft;
+
+  constructor() {
+    this.parser.on('error', (error) => this.fail(`not well-formed XML: ${error.message.replace(/^\d+:\d+: /, '')}`));
+    this.parser.on('doctype', () => this.fail('a DOCTYPE is not allowed in a bank statement'));
+    this.parser.on('opentag', (tag) => this.openElement(tag));
+    this.parser.on('closetag', () => this.closeElement());
+    this.parser.on('text', (text) => (this.text += text));
+    this.parser.on('cdata', (text) => (this.text += text));
+  }
+
+  write(text: string): void {
+    this.parser.write(text);
+  }
+
+  close(): void {
+    this.parser.close();
+    if (this.statementCount === 0) this.fail('the document has no Stmt (not a bank-to-customer statement)');
+  }
+
+  *drain(): Generator<StatementItem> {
+    while (this.ready.length > 0) yield this.ready.shift() as StatementItem;
+  }
+
+  private openElement(tag: SaxesTagNS): void {
+    if (this.paths.length === 0) this.checkRoot(tag);
+    const name = tag.uri === this.namespace ? tag.local : `{${tag.uri}}${tag.local}`;
+    const path = this.paths.length === 0 ? name : `${this.currentPath()}/${name}`;
+    this.paths.push(path);
+    this.text = '';
+    if (path === STMT) this.startStatement();
+    else if (path === NTRY) this.startEntry();
+    else if (path === `${NTRY}/Amt` && this.entry) this.entry.currency = tag.attributes['Ccy']?.value;
+  }
+
+  private closeElement(): void {
+    const path = this.currentPath();
+    const value = this.text.trim();
+    this.text = '';
+    if (path === NTRY) this.finishEntry();
+    else if (path === STMT) this.emitHeader();
+    else if (this.entry && path.startsWith(`${NTRY}/`)) this.readField(ENTRY_FIELDS, this.entry, path.slice(NTRY.length + 1), value);
+    else if (this.header && path.startsWith(`${STMT}/`)) this.readField(HEADER_FIELDS, this.header, path.slice(STMT.length + 1), value);
+    this.paths.pop();
+  }
+
+  private readField<T>(fields: Record<string, FieldReader<T>>, target: T, field: string, value: string): void {
+    // Element names come from the file: "__proto__" or "constructor" must not reach Object.prototype.
+    if (!Object.hasOwn(fields, field)) return;
+    const read = fields[field];
+    try {
+      read(target, value);
+    } catch (error) {
+      if (error instanceof FieldError) this.fail(error.message);
+      throw error;
+    }
+  }
+
+  private checkRoot(tag: SaxesTagNS): void {
+    const encoding = this.parser.xmlDecl.encoding;
+    if (encoding && !/^utf-?8$/i.test(encoding)) this.fail(`encoding ${encoding} is not supported, only UTF-8`);
+    if (tag.local !== 'Document' || !CAMT053_NAMESPACE.test(tag.uri)) {
+      this.fail(`not a camt.053 document (root element ${tag.local} in namespace '${tag.uri}')`);
+    }
+    this.namespace = tag.uri;
+  }
+
+  private startStatement(): void {
+    this.statementCount++;
+    this.entryInStatement = 0;
+    this.header = {};
+  }
+
+  private startEntry(): void {
+    this.emitHeader();
+    this.entryInStatement++;
+    const location = `Stmt[${this.statementCount}]/Ntry[${this.entryInStatement}]`;
+    this.entry = { location, line: this.parser.line, remittanceLines: [], structuredReferences: [], additionalLines: [] };
+  }
+
+  private emitHeader(): void {
+    if (!this.header) return;
+    this.ready.push({ kind: 'header', header: this.header });
+    this.header = undefined;
+  }
+
+  private finishEntry(): void {
+    const draft = this.entry as EntryDraft;
+    if (draft.amount === undefined) this.fail('entry has no Amt');
+    if (draft.creditDebit === undefined) this.fail('entry has no CdtDbtInd');
+    if (draft.bookingDate === undefined) this.fail('entry has no BookgDt');
+    this.entry = undefined;
+    const entry: ParsedStatementEntry = {
+      index: this.entryCount++,
+      location: draft.location,
+      bookingDate: draft.bookingDate,
+      amount: draft.amount,
+      creditDebit: draft.creditDebit,
+      currency: draft.currency as string,
+      remittance: draft.remittanceLines.join(' '),
+      structuredReferences: draft.structuredReferences,
+    };
+    assignDefined(entry, {
+      valueDate: draft.valueDate,
+      status: draft.status,
+      reversal: draft.reversal,
+      // The entry-level reference is the bank's own; the transaction-level one stands in when it is absent.
+      accountServicerReference: draft.accountServicerReference ?? draft.transactionServicerReference,
+      endToEndId: draft.endToEndId,
+      instructionId: draft.instructionId,
+      counterparty: draft.creditDebit === 'CRDT' ? draft.debtorName : draft.creditorName,
+      additionalInfo: draft.additionalLines.join(' ') || undefined,
+    });
+    this.ready.push({ kind: 'entry', entry });
+  }
+
+  private currentPath(): string {
+    return this.paths[this.paths.length - 1] ?? '';
+  }
+
+  /** "line 97 (Stmt[1]/Ntry[3]/Amt)": the line the parser is on and the element it is in. */
+  private fail(reason: string): never {
+    const path = this.currentPath();
+    let element = path;
+    if (this.entry && path.startsWith(NTRY)) element = this.entry.location + path.slice(NTRY.length);
+    else if (this.statementCount > 0 && path.startsWith(STMT)) element = `Stmt[${this.statementCount}]${path.slice(STMT.length)}`;
+    const line = this.entry && path === NTRY ? this.entry.line : this.parser.line;
+    throw new StatementParseError(reason, element ? `line ${line} (${element})` : `line ${line}`);
+  }
+}
+
+function amount(text: string, currency: string | undefined): number {
+  if (!currency) throw new FieldError('Amt has no Ccy');
+  if (!CURRENCY.test(currency)) throw new FieldError(`Amt currency '${currency}' is not an ISO 4217 code`);
+  if (text.startsWith('-')) throw new FieldError(`negative amount '${text}' (the direction belongs in CdtDbtInd)`);
+  try {
+    return decimalToMinorUnits(text);
+  } catch (error) {
+    if (error instanceof AmountFormatError) throw new FieldError(`amount ${error.message}`);
+    throw error;
+  }
+}
+
+function creditDebit(value: string): CreditDebit {
+  if (value !== 'CRDT' && value !== 'DBIT') throw new FieldError(`CdtDbtInd '${value}' is neither CRDT nor DBIT`);
+  return value;
+}
+
+function date(value: string, field: string): string {
+  const match = DATE.exec(value);
+  if (!match || !isCalendarDate(match[1])) throw new FieldError(`${field} '${value}' is not a date`);
+  return match[1];
+}
+
+function dateTime(value: string, field: string): string {
+  const match = DATE_TIME.exec(value);
+  if (!match || !isCalendarDate(match[1])) throw new FieldError(`${field} '${value}' is not a date-time`);
+  return value;
+}
+
+function assignDefined<T extends object>(target: T, values: Partial<T>): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) (target as Record<string, unknown>)[key] = value;
+  }
+}

@@ -1,0 +1,168 @@
+import { isCsvStatementHeader, parseCsvStatement } from 'src/reconciliation/parsers/csv-statement.parser';
+import { ParsedStatementEntry, StatementItem, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
+
+const HEADER = 'date,amount,currency,reference,counterparty,description';
+
+async function* chunksOf(input: string | Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function parseAll(input: string | Buffer, chunkSize?: number): Promise<StatementItem[]> {
+  const items: StatementItem[] = [];
+  for await (const item of parseCsvStatement(chunksOf(input, chunkSize))) items.push(item);
+  return items;
+}
+
+async function entriesOf(input: string | Buffer): Promise<ParsedStatementEntry[]> {
+  return (await parseAll(input)).flatMap((item) => (item.kind === 'entry' ? [item.entry] : []));
+}
+
+async function parseError(input: string | Buffer): Promise<StatementParseError> {
+  try {
+    await parseAll(input);
+  } catch (error) {
+    if (error instanceof StatementParseError) return error;
+    throw error;
+  }
+  throw new Error('expected a StatementParseError');
+}
+
+describe('parseCsvStatement', () => {
+  it('reads credits and debits into the common entry shape, header first', async () => {
+    const csv = [
+      HEADER,
+      '2026-03-02,50000.00,CNY,SPR-2026-000123-1,上海儿童医学中心,Grant tranche 1',
+      '2026-03-03,-12.5,cny,,,"bank fee, March"',
+    ].join('\n');
+    expect(await parseAll(csv)).toEqual([
+      { kind: 'header', header: {} },
+      {
+        kind: 'entry',
+        entry: {
+          index: 0,
+          location: 'line 2',
+          bookingDate: '2026-03-02',
+          amount: 5_000_000,
+          creditDebit: 'CRDT',
+          currency: 'CNY',
+          remittance: 'Grant tranche 1',
+          structuredReferences: ['SPR-2026-000123-1'],
+          counterparty: '上海儿童医学中心',
+        },
+      },
+      {
+        kind: 'entry',
+        entry: {
+          index: 1,
+          location: 'line 3',
+          bookingDate: '2026-03-03',
+          amount: 1250,
+          creditDebit: 'DBIT',
+          currency: 'CNY',
+          remittance: 'bank fee, March',
+          structuredReferences: [],
+        },
+      },
+    ]);
+  });
+
+  it('takes the columns in any order, in any case, with a BOM and CRLF line ends', async () => {
+    const csv = '\uFEFFDescription,Reference,Amount,Date,Currency,Counterparty\r\nmemo,REF-1,8.850,2026-03-02,CNY,Donor\r\n';
+    const [entry] = await entriesOf(csv);
+    expect(entry).toMatchObject({ bookingDate: '2026-03-02', amount: 885, remittance: 'memo', structuredReferences: ['REF-1'], counterparty: 'Donor' });
+  });
+
+  it('yields only the header for a file without rows, and skips blank lines while counting them', async () => {
+    expect(await parseAll(`${HEADER}\n`)).toEqual([{ kind: 'header', header: {} }]);
+    const [entry] = await entriesOf(`${HEADER}\n\n\n2026-03-02,1.00,CNY,,,\n`);
+    expect(entry.location).toBe('line 4');
+  });
+
+  it('names the line where a multi-line quoted row starts', async () => {
+    const csv = `${HEADER}\n2026-03-02,1.00,CNY,,,"two\nlines"\n2026-03-02,1.5.0,CNY,,,\n`;
+    expect((await parseError(csv)).message).toBe("line 4: amount '1.5.0' is not a decimal");
+    const [first] = await entriesOf(`${HEADER}\n2026-03-02,1.00,CNY,,,"two\nlines"\n`);
+    expect(first).toMatchObject({ location: 'line 2', remittance: 'two\nlines' });
+  });
+
+  it.each([
+    ['12,5', `2026-03-02,"12,5",CNY,,,`, "line 7: amount '12,5' is not a decimal"],
+    ['-12,5', `2026-03-02,"-12,5",CNY,,,`, "line 7: amount '-12,5' is not a decimal"],
+    ['8.851', '2026-03-02,8.851,CNY,,,', "line 7: amount '8.851' has more than two significant decimals"],
+    ['empty amount', '2026-03-02,,CNY,,,', "line 7: amount '' is not a decimal"],
+    ['+5', '2026-03-02,+5.00,CNY,,,', "line 7: amount '+5.00' is not a decimal"],
+    ['--5', '2026-03-02,--5.00,CNY,,,', "line 7: amount '--5.00' is not a decimal"],
+    ['too large', '2026-03-02,10000000000000.01,CNY,,,', "line 7: amount '10000000000000.01' is too large"],
+    ['impossible date', '2026-02-29,1.00,CNY,,,', "line 7: date '2026-02-29' is not a date (YYYY-MM-DD)"],
+    ['other date format', '02/03/2026,1.00,CNY,,,', "line 7: date '02/03/2026' is not a date (YYYY-MM-DD)"],
+    ['bad currency', '2026-03-02,1.00,RMB¥,,,', "line 7: currency 'RMB¥' is not an ISO 4217 code"],
+    ['missing field', '2026-03-02,1.00,CNY,,', 'line 7: expected 6 fields, found 5'],
+    ['extra field', '2026-03-02,1.00,CNY,,,,', 'line 7: expected 6 fields, found 7'],
+  ])('refuses a row with %s, naming its line', async (_name, row, message) => {
+    const good = '2026-03-02,1.00,CNY,,,';
+    const csv = [HEADER, good, good, good, good, good, row].join('\n');
+    expect((await parseError(csv)).message).toBe(message);
+  });
+
+  it.each([
+    ['an extra column', `${HEADER},fee`, "line 1: unexpected column 'fee'; the header must be date,amount,currency,reference,counterparty,description"],
+    ['a missing column', 'date,amount,currency,reference,description', "line 1: missing column 'counterparty'"],
+    ['a repeated column', 'date,amount,currency,reference,counterparty,date', "line 1: column 'date' appears twice"],
+    ['semicolons', HEADER.replace(/,/g, ';'), `line 1: unexpected column '${HEADER.replace(/,/g, ';')}'; the header must be ${HEADER}`],
+  ])('refuses a header with %s', async (_name, header, message) => {
+    expect((await parseError(`${header}\n2026-03-02,1.00,CNY,,,\n`)).message).toBe(message);
+  });
+
+  it('refuses an empty file', async () => {
+    expect((await parseError('')).message).toBe(`line 1: the file is empty; expected the header ${HEADER}`);
+  });
+
+  it('refuses an unclosed quote', async () => {
+    expect((await parseError(`${HEADER}\n2026-03-02,1.00,CNY,,,"never closed\n`)).reason).toBe('a quoted field is never closed');
+  });
+
+  it('refuses text that is not UTF-8 (a GBK export) instead of garbling names', async () => {
+    const gbk = Buffer.concat([Buffer.from(`${HEADER}\n2026-03-02,1.00,CNY,,`), Buffer.from([0xc9, 0xcf, 0xba, 0xa3]), Buffer.from(',\n')]);
+    expect((await parseError(gbk)).message).toBe('line 2: the file is not UTF-8 text');
+  });
+
+  it('gives the same result whatever the chunk boundaries, even inside a multi-byte character', async () => {
+    const csv = `${HEADER}\n2026-03-02,50000.00,CNY,SPR-2026-000123-1,再生障碍性贫血基金,"拨款, 第一期"\n2026-03-03,1.00,CNY,,,\n`;
+    const whole = await parseAll(csv);
+    expect(await parseAll(csv, 1)).toEqual(whole);
+    expect(await parseAll(csv, 5)).toEqual(whole);
+  });
+
+  it('streams: entries come out while the file is still being read', async () => {
+    let chunksRead = 0;
+    async function* largeFile(): AsyncGenerator<Buffer> {
+      chunksRead++;
+      yield Buffer.from(`${HEADER}\n`);
+      for (let block = 0; block < 20; block++) {
+        chunksRead++;
+        yield Buffer.from('2026-03-02,50000.00,CNY,SPR-2026-000123-1,Fund,tranche\n'.repeat(1000));
+      }
+    }
+    let entries = 0;
+    let chunksReadAtFirstEntry = 0;
+    for await (const item of parseCsvStatement(largeFile())) {
+      if (item.kind !== 'entry') continue;
+      if (entries++ === 0) chunksReadAtFirstEntry = chunksRead;
+    }
+    expect(entries).toBe(20_000);
+    expect(chunksReadAtFirstEntry).toBeLessThan(5);
+  });
+});
+
+describe('isCsvStatementHeader', () => {
+  it.each([
+    [['date', 'amount', 'currency', 'reference', 'counterparty', 'description'], true],
+    [['Description', ' reference', 'AMOUNT', 'date', 'currency', 'counterparty'], true],
+    [['date', 'amount', 'currency', 'reference', 'counterparty'], false],
+    [['date', 'amount', 'currency', 'reference', 'counterparty', 'description', 'fee'], false],
+    [['date', 'date', 'currency', 'reference', 'counterparty', 'description'], false],
+  ])('%p → %p', (names, expected) => {
+    expect(isCsvStatementHeader(names)).toBe(expected);
+  });
+});

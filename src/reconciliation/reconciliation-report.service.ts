@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuthUser } from 'src/common/auth/roles';
+import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { hospitalScope } from 'src/disbursements/disbursements.service';
+import { isCalendarDate } from 'src/fund/calendar-date';
+import { ReconciliationReportDto, ReportQueryDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { buildReconciliationReport, GroupRow } from 'src/reconciliation/reconciliation-report';
+
+/** GET /reconciliation/report: paid, reconciled, outstanding and exceptions of one hospital (or all) over a period. */
+@Injectable()
+export class ReconciliationReportService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async report(user: AuthUser, query: ReportQueryDto): Promise<ReconciliationReportDto> {
+    const errors = [];
+    if (!isCalendarDate(query.from)) errors.push({ field: 'from', message: 'must be a real date YYYY-MM-DD' });
+    if (!isCalendarDate(query.to)) errors.push({ field: 'to', message: 'must be a real date YYYY-MM-DD' });
+    if (!errors.length && query.from > query.to) errors.push({ field: 'to', message: 'must not be before from' });
+    if (errors.length) throw new InvalidInputException(errors);
+    const hospitalId = hospitalScope(user, query.hospitalId) ?? null;
+
+    // Both aggregates in one snapshot, so a match committing in between cannot make the figures disagree.
+    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+      const payments = (await tx.query(
+        `SELECT d.status, count(*)::text AS count, coalesce(sum(p.amount), 0)::text AS amount
+           FROM disbursement_payments p JOIN disbursements d ON d.current_payment_id = p.id
+          WHERE p.returned_at IS NULL AND p.paid_on BETWEEN $1::date AND $2::date AND ($3::uuid IS NULL OR d.hospital_id = $3)
+          GROUP BY d.status`,
+        [query.from, query.to, hospitalId],
+      )) as GroupRow[];
+      const exceptions = (await tx.query(
+        `SELECT status, count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount
+           FROM statement_entries
+          WHERE booking_date BETWEEN $1::date AND $2::date AND ($3::uuid IS NULL OR hospital_id = $3)
+            AND status IN ('mismatched','unmatched','duplicate')
+          GROUP BY status`,
+        [query.from, query.to, hospitalId],
+      )) as GroupRow[];
+      return buildReconciliationReport({ hospitalId, from: query.from, to: query.to }, payments, exceptions);
+    });
+  }
+}

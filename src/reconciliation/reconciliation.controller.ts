@@ -1,0 +1,125 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProduces,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import { AuthUser } from 'src/common/auth/roles';
+import { ProblemDto } from 'src/common/problem/problem.dto';
+import {
+  MatchEntryDto,
+  ReconciliationReportDto,
+  ReportQueryDto,
+  StatementDetailDto,
+  StatementItemDto,
+  StatementItemsQueryDto,
+  StatementListQueryDto,
+  StatementPageDto,
+  StatementSummaryDto,
+  StatementUploadDto,
+} from 'src/reconciliation/dto/reconciliation.dto';
+import { EntryMatchingService } from 'src/reconciliation/entry-matching.service';
+import { reconciliationReportCsv } from 'src/reconciliation/reconciliation-report';
+import { ReconciliationReportService } from 'src/reconciliation/reconciliation-report.service';
+import { StatementImportService } from 'src/reconciliation/statement-import.service';
+import { StatementsService } from 'src/reconciliation/statements.service';
+
+const RECONCILERS = ['hospital_finance', 'fund_finance', 'admin'] as const;
+
+@ApiTags('reconciliation')
+@Controller('reconciliation')
+@ApiBadRequestResponse({ description: 'Invalid input', type: ProblemDto })
+export class ReconciliationController {
+  constructor(
+    private readonly imports: StatementImportService,
+    private readonly statements: StatementsService,
+    private readonly matching: EntryMatchingService,
+    private readonly reports: ReconciliationReportService,
+  ) {}
+
+  @Post('statements')
+  @Roles(...RECONCILERS)
+  @ApiOperation({
+    summary: 'Import a bank statement of a hospital and match its entries against paid tranches',
+    description:
+      'camt.053 (001.02–001.13) or CSV, told apart by content, streamed. All or nothing: a malformed file (400, naming the line and ' +
+      'element), a file past the limits (413) or one already imported for this hospital (409) stores nothing. hospital_finance imports for ' +
+      'its own hospital (another hospitalId → 403); fund_finance and admin send `hospitalId` before `file`.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: StatementUploadDto })
+  @ApiCreatedResponse({ type: StatementSummaryDto })
+  @ApiConflictResponse({ description: 'The same file was already imported for this hospital', type: ProblemDto })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than STATEMENT_MAX_BYTES or more than STATEMENT_MAX_ENTRIES entries', type: ProblemDto })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Not multipart/form-data', type: ProblemDto })
+  importStatement(@Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<StatementSummaryDto> {
+    return this.imports.importUpload(user, request);
+  }
+
+  @Get('statements')
+  @Roles(...RECONCILERS)
+  @ApiOperation({ summary: 'Imported statements, newest first (hospital finance: its own)' })
+  @ApiOkResponse({ type: StatementPageDto })
+  listStatements(@Query() query: StatementListQueryDto, @CurrentUser() user: AuthUser): Promise<StatementPageDto> {
+    return this.statements.list(user, query);
+  }
+
+  @Get('statements/:id')
+  @Roles(...RECONCILERS)
+  @ApiOperation({ summary: 'A statement with a page of its entries in file order (`limit` default 100, `cursor`, optional `status`)' })
+  @ApiOkResponse({ type: StatementDetailDto })
+  @ApiNotFoundResponse({ description: 'No such statement, or not of your hospital', type: ProblemDto })
+  getStatement(@Param('id', ParseUUIDPipe) id: string, @Query() query: StatementItemsQueryDto, @CurrentUser() user: AuthUser): Promise<StatementDetailDto> {
+    return this.statements.get(user, id, query);
+  }
+
+  @Post('entries/:id/match')
+  @HttpCode(200)
+  @Roles(...RECONCILERS)
+  @ApiOperation({ summary: 'Match an entry to a paid tranche by hand (audited): the tranche becomes reconciled' })
+  @ApiOkResponse({ type: StatementItemDto })
+  @ApiNotFoundResponse({ description: 'No such entry or tranche, or not of your hospital', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The entry is already matched, the tranche is not paid or is reconciled by another entry', type: ProblemDto })
+  @ApiUnprocessableEntityResponse({ description: 'Not a booked CNY credit, another amount, or another hospital', type: ProblemDto })
+  match(@Param('id', ParseUUIDPipe) id: string, @Body() dto: MatchEntryDto, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
+    return this.matching.match(user, id, dto);
+  }
+
+  @Post('entries/:id/unmatch')
+  @HttpCode(200)
+  @Roles(...RECONCILERS)
+  @ApiOperation({ summary: 'Undo a match (audited): the entry becomes unmatched and the tranche paid again' })
+  @ApiOkResponse({ type: StatementItemDto })
+  @ApiNotFoundResponse({ description: 'No such entry, or not of your hospital', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The entry is not matched, or the grant is completed', type: ProblemDto })
+  unmatch(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
+    return this.matching.unmatch(user, id);
+  }
+
+  @Get('report')
+  @Roles(...RECONCILERS)
+  @ApiOperation({ summary: 'Paid, reconciled, outstanding and exceptions over a period, as JSON or CSV (amounts in yuan)' })
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: ReconciliationReportDto })
+  async report(@Query() query: ReportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReconciliationReportDto | string> {
+    const report = await this.reports.report(user, query);
+    if (query.format !== 'csv') return report;
+    reply
+      .header('Content-Type', 'text/csv; charset=utf-8')
+      .header('Content-Disposition', `attachment; filename="sprout-reconciliation-${query.from}-${query.to}.csv"`)
+      .header('Cache-Control', 'private, no-store');
+    return reconciliationReportCsv(report);
+  }
+}

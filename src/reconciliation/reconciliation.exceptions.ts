@@ -1,0 +1,63 @@
+import { ConflictException, ProblemException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { StatementParseError } from 'src/reconciliation/parsers/statement-entry';
+
+const LINE = /^line (\d+)/;
+const ELEMENT = /^line \d+ \((.+)\)$|^(Stmt\[.+)$/;
+
+/** 400 naming where the file is wrong: `line` always, `element` for camt.053 ("Stmt[1]/Ntry[3]/Amt"). */
+export class MalformedStatementException extends ProblemException {
+  constructor(error: StatementParseError) {
+    const line = LINE.exec(error.location)?.[1];
+    const elementMatch = ELEMENT.exec(error.location);
+    const element = elementMatch?.[1] ?? elementMatch?.[2];
+    super(400, 'malformed-statement', 'Malformed statement', `The statement could not be read at ${error.location}: ${error.reason}. Nothing was imported.`, {
+      errors: [{ field: 'file', message: error.message }],
+      location: error.location,
+      ...(line ? { line: Number(line) } : {}),
+      ...(element ? { element } : {}),
+    });
+  }
+}
+
+export class StatementAlreadyImportedException extends ConflictException {
+  constructor(statementId: string) {
+    super('statement-already-imported', 'This file has already been imported for this hospital; nothing new was matched.', { statementId });
+  }
+}
+
+export class StatementTooLargeException extends ProblemException {
+  constructor(detail: string, extra: Record<string, number>) {
+    super(413, 'statement-too-large', 'Statement too large', `${detail} Nothing was imported.`, extra);
+  }
+}
+
+export class StatementMultipartRequiredException extends ProblemException {
+  constructor() {
+    super(415, 'multipart-required', 'Unsupported media type', 'Send the statement as multipart/form-data with the field "file" (and "hospitalId" before it, for fund finance).');
+  }
+}
+
+export class StatementNotFoundException extends ResourceNotFoundException {
+  constructor() {
+    super('Statement');
+  }
+}
+
+export class StatementEntryNotFoundException extends ResourceNotFoundException {
+  constructor() {
+    super('Statement entry');
+  }
+}
+
+/** A manual match that can never be right: not a booked CNY credit, another amount, another hospital. */
+export class EntryNotMatchableException extends ProblemException {
+  constructor(slug: string, detail: string) {
+    super(422, slug, 'Cannot match', detail);
+  }
+}
+
+export class EntryMatchConflictException extends ConflictException {
+  constructor(slug: string, detail: string) {
+    super(slug, detail);
+  }
+}

@@ -1,0 +1,283 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
+import { AppConfig } from 'src/config/app-config';
+import { DisbursementNotifications, hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
+import { hospitalScope } from 'src/disbursements/disbursements.service';
+import { GrantProgressService, StatusChange } from 'src/disbursements/grant-progress.service';
+import { Hospital } from 'src/hospitals/hospital.entity';
+import { OutboxService } from 'src/notifications/outbox.service';
+import { BankStatement } from 'src/reconciliation/bank-statement.entity';
+import { StatementSummaryDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { detectStatementFormat, StatementFormat } from 'src/reconciliation/parsers/detect-statement-format';
+import { parseStatement, peekHead } from 'src/reconciliation/parsers/parse-statement';
+import { StatementParseError } from 'src/reconciliation/parsers/statement-entry';
+import {
+  MalformedStatementException,
+  StatementAlreadyImportedException,
+  StatementMultipartRequiredException,
+  StatementTooLargeException,
+} from 'src/reconciliation/reconciliation.exceptions';
+import { toStatementSummary } from 'src/reconciliation/statement-view';
+import { AutoMatch, StatementImportRun } from 'src/reconciliation/statement-import-run';
+
+/** pg_advisory_xact_lock(class, hashtext(hospital id)): one import per hospital at a time. */
+const IMPORT_LOCK_CLASS = 727_005;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * POST /reconciliation/statements. The multipart file streams through a hash and the parser into batched
+ * INSERTs, all in ONE transaction: a parse error on the last line, a file past the limits or a file already
+ * imported rolls everything back, so nothing is ever half-imported. Imports of one hospital are serialized
+ * (advisory lock); the tranches they reconcile are locked only at the end, application first.
+ */
+@Injectable()
+export class StatementImportService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly progress: GrantProgressService,
+    private readonly notifications: DisbursementNotifications,
+    private readonly outbox: OutboxService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
+    if (!request.isMultipart()) throw new StatementMultipartRequiredException();
+    const { STATEMENT_MAX_BYTES } = this.config.env;
+    let hospitalField: string | undefined;
+    const errors: FieldError[] = [];
+    let summary: StatementSummaryDto | undefined;
+    try {
+      for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: 2 } })) {
+        if (part.type === 'field') {
+          if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim();
+          else errors.push({ field: part.fieldname, message: 'is not an accepted field' });
+          continue;
+        }
+        if (part.fieldname !== 'file') {
+          part.file.resume();
+          errors.push({ field: part.fieldname, message: 'is not an accepted field' });
+          continue;
+        }
+        try {
+          if (errors.length) throw new InvalidInputException(errors);
+          const hospitalId = await this.hospitalFor(user, hospitalField);
+          summary = await this.importFile(user, hospitalId, part);
+        } finally {
+          part.file.resume(); // let the request finish when the import stopped early
+        }
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
+      throw error;
+    }
+    if (!summary) throw new InvalidInputException([...errors, { field: 'file', message: 'is required' }]);
+    if (errors.length) throw new InvalidInputException(errors);
+    return summary;
+  }
+
+  /** hospital_finance: its own (another → 403). Others must name one, before the file part. */
+  private async hospitalFor(user: AuthUser, field: string | undefined): Promise<string> {
+    if (field !== undefined && !UUID.test(field)) throw new InvalidInputException([{ field: 'hospitalId', message: 'must be a UUID' }]);
+    const hospitalId = hospitalScope(user, field || undefined);
+    if (!hospitalId) {
+      throw new InvalidInputException([{ field: 'hospitalId', message: 'is required for fund finance and admins, as a form field sent before the file' }]);
+    }
+    if (!(await this.dataSource.getRepository(Hospital).existsBy({ id: hospitalId }))) {
+      throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+    }
+    return hospitalId;
+  }
+
+  private async importFile(user: AuthUser, hospitalId: string, part: MultipartFile): Promise<StatementSummaryDto> {
+    const file = part.file;
+    const hash = createHash('sha256');
+    let size = 0;
+    async function* hashed(): AsyncGenerator<Buffer> {
+      for await (const chunk of file as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    }
+    const statementId = randomUUID();
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMPORT_LOCK_CLASS, hospitalId]);
+      const { head, source } = await peekHead(hashed());
+      const format: StatementFormat = detectStatementFormat(head) ?? fallbackFormat(head);
+      await tx.query(`INSERT INTO bank_statements (id, hospital_id, format, file_name, imported_by) VALUES ($1, $2, $3, $4, $5)`, [
+        statementId,
+        hospitalId,
+        format,
+        fileNameOf(part.filename),
+        user.id,
+      ]);
+      const run = new StatementImportRun(tx, statementId, hospitalId, this.config.env.STATEMENT_MAX_ENTRIES, (max) =>
+        this.tooLarge(`The statement holds more than ${max} entries.`, { maxEntries: max }),
+      );
+      try {
+        for await (const item of parseStatement(source, format)) {
+          if (item.kind === 'header') run.header(item.header);
+          else await run.add(item.entry);
+        }
+        await run.flush();
+      } catch (error) {
+        if (file.truncated) throw this.tooLarge();
+        if (error instanceof StatementParseError) throw new MalformedStatementException(error);
+        throw error;
+      }
+      if (file.truncated) throw this.tooLarge();
+
+      const sha256 = hash.digest('hex');
+      const [earlier] = (await tx.query(`SELECT id FROM bank_statements WHERE hospital_id = $1 AND sha256 = $2`, [hospitalId, sha256])) as { id: string }[];
+      if (earlier) throw new StatementAlreadyImportedException(earlier.id);
+
+      const { reconciled, changes } = await this.settle(tx, run.matches, hospitalId, user);
+      const statement = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
+      if (statement.mismatched + statement.unmatched > 0) await this.emailExceptions(tx, statement);
+
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'reconciliation.statement_imported',
+        objectType: 'bank_statement',
+        objectId: statementId,
+        summary: {
+          hospitalId,
+          format,
+          sha256,
+          entries: statement.entries,
+          matched: statement.matched,
+          unmatched: statement.unmatched,
+          mismatched: statement.mismatched,
+          duplicates: statement.duplicates,
+          ignored: statement.ignored,
+        },
+      });
+      for (const m of reconciled) {
+        await this.audit.record(tx, {
+          actor: user,
+          action: 'disbursement.reconciled',
+          objectType: 'disbursement',
+          objectId: m.disbursementId,
+          summary: { reference: m.reference, statementId, entryId: m.entryId, matchKind: 'auto' },
+        });
+      }
+      for (const change of changes) await this.progress.recordStatusChange(tx, user, change);
+      return toStatementSummary(statement);
+    });
+  }
+
+  /**
+   * Makes the matches the run found, under the locks (application → tranche). The entries were stored unmatched
+   * so far: storing them matched earlier would have raced a person matching the same tranche by hand on the
+   * unique index. A tranche that was paid when its batch looked but has been returned or matched since keeps
+   * its entry unmatched, with the reason.
+   */
+  private async settle(
+    tx: EntityManager,
+    matches: AutoMatch[],
+    hospitalId: string,
+    user: AuthUser,
+  ): Promise<{ reconciled: AutoMatch[]; changes: StatusChange[] }> {
+    const byApplication = new Map<string, AutoMatch[]>();
+    for (const m of matches) byApplication.set(m.applicationId, [...(byApplication.get(m.applicationId) ?? []), m]);
+    const reconciled: AutoMatch[] = [];
+    const changes: StatusChange[] = [];
+    const now = new Date();
+    for (const applicationId of [...byApplication.keys()].sort()) {
+      const app = await this.progress.lockApplication(tx, applicationId);
+      const tranches = new Map((await this.progress.lockDisbursementsOf(tx, applicationId)).map((d) => [d.id, d]));
+      for (const m of byApplication.get(applicationId)!) {
+        const d = tranches.get(m.disbursementId);
+        if (!d || d.status !== 'paid' || d.amount !== m.amount || d.hospitalId !== hospitalId) {
+          await tx.query(`UPDATE statement_entries SET reason = $2 WHERE id = $1`, [m.entryId, `the disbursement changed during the import (now ${d?.status ?? 'gone'})`]);
+          continue;
+        }
+        await tx.query(
+          `UPDATE statement_entries SET status = 'matched', reason = NULL, disbursement_id = $2, match_kind = 'auto', matched_by = $3, matched_at = $4 WHERE id = $1`,
+          [m.entryId, d.id, user.id, now],
+        );
+        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'reconciled', reconciledAt: now });
+        d.status = 'reconciled';
+        reconciled.push(m);
+      }
+      const change = await this.progress.completeIfSettled(tx, app);
+      if (change) changes.push(change);
+    }
+    return { reconciled, changes };
+  }
+
+  private async finish(
+    tx: EntityManager,
+    id: string,
+    file: { sha256: string; size: number; statementIds: string[]; account: string | null },
+  ): Promise<BankStatement> {
+    try {
+      await tx.query(
+        `UPDATE bank_statements s SET sha256 = $2, size_bytes = $3, statement_ids = $4, account = $5,
+                entries = c.entries, matched = c.matched, unmatched = c.unmatched, mismatched = c.mismatched, duplicates = c.duplicates, ignored = c.ignored
+           FROM (SELECT count(*)::int AS entries,
+                        count(*) FILTER (WHERE status = 'matched')::int AS matched,
+                        count(*) FILTER (WHERE status = 'unmatched')::int AS unmatched,
+                        count(*) FILTER (WHERE status = 'mismatched')::int AS mismatched,
+                        count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
+                        count(*) FILTER (WHERE status = 'ignored')::int AS ignored
+                   FROM statement_entries WHERE statement_id = $1) c
+          WHERE s.id = $1`,
+        [id, file.sha256, file.size, file.statementIds, file.account],
+      );
+    } catch (error) {
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code === '23505' && constraint === 'bank_statements_content_key') throw new StatementAlreadyImportedException('');
+      throw error;
+    }
+    return tx.getRepository(BankStatement).findOneByOrFail({ id });
+  }
+
+  /** reconciliation-exceptions to the hospital's finance office when credits need a person. */
+  private async emailExceptions(tx: EntityManager, s: BankStatement): Promise<void> {
+    const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: s.hospitalId });
+    for (const user of await hospitalFinanceUsers(tx, s.hospitalId)) {
+      await this.outbox.enqueue(tx, {
+        event: 'reconciliation.exceptions',
+        template: 'reconciliation-exceptions',
+        to: { email: user.email, userId: user.id, locale: user.locale },
+        context: {
+          fullName: user.fullName,
+          hospitalName: hospital.name,
+          statementId: s.id,
+          mismatched: s.mismatched,
+          unmatched: s.unmatched,
+          duplicates: s.duplicates,
+          statementUrl: this.notifications.url(`reconciliation/statements/${s.id}`),
+        },
+      });
+    }
+  }
+
+  private tooLarge(detail?: string, extra?: Record<string, number>): StatementTooLargeException {
+    const max = this.config.env.STATEMENT_MAX_BYTES;
+    return new StatementTooLargeException(detail ?? `A statement may be at most ${max} bytes.`, extra ?? { maxBytes: max });
+  }
+}
+
+/**
+ * Not recognised by its head: let the parser that fits best say precisely what is wrong (an XML file with a foreign
+ * root or namespace → the camt.053 parser; anything else → the CSV parser, which names the header it expected).
+ */
+function fallbackFormat(head: Buffer): StatementFormat {
+  return head.toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<') ? 'camt.053' : 'csv';
+}
+
+function fileNameOf(name: string | undefined): string | null {
+  // eslint-disable-next-line no-control-regex
+  const clean = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
+  return clean || null;
+}

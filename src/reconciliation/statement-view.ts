@@ -1,0 +1,49 @@
+import { BankStatement } from 'src/reconciliation/bank-statement.entity';
+import { StatementItemDto, StatementSummaryDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
+
+/** API.md's `unmatched` counts every entry that matched nothing and is no mismatch or duplicate; `ignored` says how many could never match. */
+export function toStatementSummary(s: BankStatement): StatementSummaryDto {
+  return {
+    id: s.id,
+    hospitalId: s.hospitalId,
+    format: s.format,
+    entries: s.entries,
+    matched: s.matched,
+    unmatched: s.unmatched + s.ignored,
+    mismatched: s.mismatched,
+    duplicates: s.duplicates,
+    ignored: s.ignored,
+    sha256: s.sha256 ?? '',
+    fileName: s.fileName,
+    sizeBytes: s.sizeBytes,
+    statementIds: s.statementIds,
+    account: s.account,
+    importedBy: s.importedBy,
+    createdAt: s.createdAt.toISOString(),
+  };
+}
+
+export function toStatementItem(e: StatementEntry): StatementItemDto {
+  return {
+    id: e.id,
+    position: e.position,
+    location: e.location,
+    bookingDate: e.bookingDate,
+    valueDate: e.valueDate,
+    amount: e.amount,
+    currency: e.currency,
+    creditDebit: e.creditDebit,
+    reference: e.reference,
+    remittance: e.remittance,
+    structuredReferences: e.structuredReferences,
+    counterparty: e.counterparty,
+    accountServicerReference: e.accountServicerReference,
+    endToEndId: e.endToEndId,
+    status: e.status,
+    reason: e.reason,
+    disbursementId: e.disbursementId,
+    matchKind: e.matchKind,
+    matchedAt: e.matchedAt ? e.matchedAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,52 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsOptional, Matches } from 'class-validator';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class SummaryQueryDto {
+  @ApiPropertyOptional({ example: '2026-01-01', description: 'First day included (Asia/Shanghai calendar)' })
+  @IsOptional() @Matches(DATE, { message: 'from must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31', description: 'Last day included (Asia/Shanghai calendar)' })
+  @IsOptional() @Matches(DATE, { message: 'to must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
+  to?: string;
+}
+
+export class MoneyTotalsDto {
+  @ApiProperty({ description: 'Final approvals in the period, minor units (fen)' }) approved: number;
+  @ApiProperty({ description: 'Live (not returned) payments made in the period, minor units (fen)' }) disbursed: number;
+  @ApiProperty({ description: 'Payments confirmed by a bank statement in the period, minor units (fen)' }) reconciled: number;
+}
+
+export class HospitalSummaryDto extends MoneyTotalsDto {
+  @ApiProperty({ format: 'uuid' }) hospitalId: string;
+  @ApiProperty() hospitalCode: string;
+  @ApiProperty() hospitalName: string;
+  @ApiProperty({ description: 'Applications submitted in the period' }) submitted: number;
+  @ApiProperty({ description: 'Grants approved in the period' }) grants: number;
+}
+
+export class MonthSummaryDto extends MoneyTotalsDto {
+  @ApiProperty({ example: '2026-09' }) month: string;
+  @ApiProperty() submitted: number;
+  @ApiProperty() grants: number;
+}
+
+export class FundPositionDto {
+  @ApiProperty({ description: 'minor units (fen)' }) received: number;
+  @ApiProperty({ description: 'minor units (fen)' }) available: number;
+  @ApiProperty({ description: 'minor units (fen)' }) committed: number;
+  @ApiProperty({ description: 'minor units (fen)' }) disbursed: number;
+}
+
+export class SummaryDto {
+  @ApiProperty({ type: String, nullable: true }) from: string | null;
+  @ApiProperty({ type: String, nullable: true }) to: string | null;
+  @ApiProperty({ description: 'Current number of applications in each status (all time)', example: { submitted: 3, approved: 1 } })
+  applicationsByStatus: Record<string, number>;
+  @ApiProperty({ type: MoneyTotalsDto }) totals: MoneyTotalsDto;
+  @ApiProperty({ type: FundPositionDto, description: 'The fund now' }) fund: FundPositionDto;
+  @ApiProperty({ type: [HospitalSummaryDto] }) byHospital: HospitalSummaryDto[];
+  @ApiProperty({ type: [MonthSummaryDto] }) byMonth: MonthSummaryDto[];
+}

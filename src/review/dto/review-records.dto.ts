@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { APPLICATION_STATUSES } from 'src/applications/application-status';
+import type { ApplicationStatus } from 'src/applications/application-status';
+import { ROLES } from 'src/common/auth/roles';
+import type { Role } from 'src/common/auth/roles';
+import { Decision, DECISION_KINDS, DecisionKind } from 'src/review/decision.entity';
+
+export class DecisionDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: DECISION_KINDS }) kind: DecisionKind;
+  @ApiProperty({ format: 'uuid' }) reviewerId: string;
+  @ApiProperty({ enum: ROLES }) reviewerRole: Role;
+  @ApiProperty({ enum: APPLICATION_STATUSES }) fromStatus: ApplicationStatus;
+  @ApiProperty({ enum: APPLICATION_STATUSES }) toStatus: ApplicationStatus;
+  @ApiPropertyOptional({ description: 'minor units (fen); approvals only', type: 'integer', nullable: true }) amount: number | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) comment: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Rejections only' }) reason: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) decidedAt: string;
+
+  static from(d: Decision): DecisionDto {
+    return {
+      id: d.id,
+      kind: d.kind,
+      reviewerId: d.reviewerId,
+      reviewerRole: d.reviewerRole,
+      fromStatus: d.fromStatus,
+      toStatus: d.toStatus,
+      amount: d.amount,
+      comment: d.comment,
+      reason: d.reason,
+      decidedAt: d.decidedAt.toISOString(),
+    };
+  }
+}
+
+export class DecisionListDto {
+  @ApiProperty({ type: [DecisionDto], description: 'Oldest first' }) items: DecisionDto[];
+}
+
+export class InfoRoundDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() message: string;
+  @ApiProperty({ format: 'uuid' }) requestedBy: string;
+  @ApiProperty({ type: String, format: 'date-time' }) requestedAt: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the family resubmitted; null while unanswered' })
+  resubmittedAt: string | null;
+  @ApiProperty({
+    type: [String],
+    example: ['documents.income_proof', 'household.annualIncome'],
+    description: 'Field paths set, changed or cleared since the request (documents.<type> when documents were added); never values',
+  })
+  changedFields: string[];
+}
+
+export class ChangesDto {
+  @ApiProperty({ type: [InfoRoundDto], description: 'Every information request, oldest first' }) rounds: InfoRoundDto[];
+}
+
+export class HistoryEventDto {
+  @ApiProperty({ description: 'Position in the audit trail' }) id: string;
+  @ApiProperty({ type: String, format: 'date-time' }) occurredAt: string;
+  @ApiProperty({ example: 'application.approved' }) action: string;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null for the system' }) actorRole: string | null;
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Staff only' }) actorId?: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Statuses, amounts (fen), field names; no sensitive values' })
+  summary: Record<string, unknown>;
+}
+
+export class HistoryPageDto {
+  @ApiProperty({ type: [HistoryEventDto] }) items: HistoryEventDto[];
+  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ApplicationRecords } from 'src/applications/application-records';
+import { AuditEvent } from 'src/audit/audit-event.entity';
+import { AuthUser } from 'src/common/auth/roles';
+import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
+import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { ChangesDto, DecisionDto, HistoryEventDto } from 'src/review/dto/review-records.dto';
+import { changedFields } from 'src/review/field-changes';
+import { FieldSnapshots } from 'src/review/field-snapshots';
+import { InfoRequest } from 'src/review/info-request.entity';
+import { ReviewDecisions } from 'src/review/review-decisions';
+
+/** What the record says about one application: its decisions, the information rounds, and its audit history. */
+@Injectable()
+export class ReviewRecordsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: ApplicationRecords,
+    private readonly decisions: ReviewDecisions,
+    private readonly snapshots: FieldSnapshots,
+  ) {}
+
+  async decisionsOf(user: AuthUser, id: string): Promise<DecisionDto[]> {
+    await this.records.findVisible(this.dataSource.manager, user, id);
+    return (await this.decisions.listFor(id)).map(DecisionDto.from);
+  }
+
+  /**
+   * Each information request with the fields changed in the family's answer. The family can edit only while the
+   * application is info_requested, so a round's answer is the state at the next request, or the current state.
+   */
+  async changes(user: AuthUser, id: string): Promise<ChangesDto> {
+    const manager = this.dataSource.manager;
+    const app = await this.records.findVisible(manager, user, id, true);
+    const rounds = await manager.getRepository(InfoRequest).find({ where: { applicationId: id }, order: { requestedAt: 'ASC', id: 'ASC' } });
+    if (!rounds.length) return { rounds: [] };
+    const current = await this.snapshots.take(manager, app);
+    const submissions = await manager.getRepository(AuditEvent).find({
+      where: { objectType: 'application', objectId: id, action: 'application.submitted' },
+      order: { id: 'ASC' },
+    });
+    return {
+      rounds: rounds.map((round, i) => {
+        const next = rounds[i + 1];
+        const answer = submissions.find((s) => s.occurredAt >= round.requestedAt && (!next || s.occurredAt <= next.requestedAt));
+        return {
+          id: round.id,
+          message: round.message,
+          requestedBy: round.requestedBy,
+          requestedAt: round.requestedAt.toISOString(),
+          resubmittedAt: answer?.occurredAt.toISOString() ?? null,
+          changedFields: changedFields(round.fieldHashes, next ? next.fieldHashes : current),
+        };
+      }),
+    };
+  }
+
+  /** Oldest first, keyset-paginated on the audit trail's position. The family sees roles, staff also who. */
+  async history(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<HistoryEventDto>> {
+    await this.records.findVisible(this.dataSource.manager, user, id);
+    const after = decodeCursor(query.cursor);
+    if (after && (after.id !== id || !/^\d{1,19}$/.test(after.k))) throw new InvalidInputException([{ field: 'cursor', message: 'is not a valid cursor' }]);
+    const qb = this.dataSource
+      .getRepository(AuditEvent)
+      .createQueryBuilder('e')
+      .where('e.object_type = :type AND e.object_id = :id', { type: 'application', id })
+      .orderBy('e.id', 'ASC')
+      .limit(query.limit + 1);
+    if (after) qb.andWhere('e.id > :after', { after: after.k });
+    const rows = await qb.getMany();
+    const staff = user.role !== 'applicant';
+    return toPage(
+      rows,
+      query.limit,
+      (e) => ({ k: e.id, id }),
+      (e) => ({
+        id: e.id,
+        occurredAt: e.occurredAt.toISOString(),
+        action: e.action,
+        actorRole: e.actorRole,
+        ...(staff ? { actorId: e.actorId } : {}),
+        summary: e.summary,
+      }),
+    );
+  }
+}

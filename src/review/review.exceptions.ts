@@ -1,0 +1,38 @@
+import { ConflictException, ProblemException } from 'src/common/problem/problem.exception';
+
+/** The reviewer is recorded as linked to the family or working for the treating hospital. */
+export class ConflictOfInterestException extends ProblemException {
+  constructor() {
+    super(
+      403,
+      'conflict-of-interest',
+      'Conflict of interest',
+      'You are recorded as linked to this family or to the treating hospital; another reviewer must handle this application.',
+    );
+  }
+}
+
+/** The table allows the action, but not to this role (the route's own role check comes first). */
+export class ReviewRoleNotAllowedException extends ProblemException {
+  constructor() {
+    super(403, 'role-not-allowed', 'Forbidden', 'Your role may not do this.');
+  }
+}
+
+export class SameApproverException extends ConflictException {
+  constructor() {
+    super('four-eyes-same-reviewer', 'You gave the first approval; the second approval must come from another reviewer.');
+  }
+}
+
+export class ApprovalAmountMismatchException extends ConflictException {
+  constructor() {
+    super('four-eyes-amount-mismatch', 'The second approval must confirm the same amount as the first; it differs.');
+  }
+}
+
+export class ReviewerConflictExistsException extends ConflictException {
+  constructor() {
+    super('reviewer-conflict-exists', 'This conflict of interest is already recorded.');
+  }
+}

@@ -1,0 +1,53 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import { AuthUser } from 'src/common/auth/roles';
+import { ProblemDto } from 'src/common/problem/problem.dto';
+import { CreateReviewerConflictDto, ReviewerConflictDto, ReviewerConflictListDto } from 'src/review/dto/reviewer-conflict.dto';
+import { ReviewerConflictsService } from 'src/review/reviewer-conflicts.service';
+
+@ApiTags('review')
+@Controller('users/:id/conflicts')
+@ApiNotFoundResponse({ description: 'No such user (or conflict)', type: ProblemDto })
+export class ReviewerConflictsController {
+  constructor(private readonly conflicts: ReviewerConflictsService) {}
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({
+    summary: "Record a reviewer's conflict of interest",
+    description: 'With a family (applicantId: the applicant account) or a hospital the reviewer works for. They then cannot take any review action on those applications (403 conflict-of-interest).',
+  })
+  @ApiCreatedResponse({ type: ReviewerConflictDto })
+  @ApiBadRequestResponse({ description: 'Not exactly one of applicantId and hospitalId, or it names nothing known', type: ProblemDto })
+  @ApiConflictResponse({ description: 'Already recorded', type: ProblemDto })
+  add(@Param('id', ParseUUIDPipe) id: string, @Body() body: CreateReviewerConflictDto, @CurrentUser() user: AuthUser): Promise<ReviewerConflictDto> {
+    return this.conflicts.add(id, body, user);
+  }
+
+  @Get()
+  @Roles('admin')
+  @ApiOperation({ summary: "A reviewer's recorded conflicts of interest" })
+  @ApiOkResponse({ type: ReviewerConflictListDto })
+  async list(@Param('id', ParseUUIDPipe) id: string): Promise<ReviewerConflictListDto> {
+    return { items: await this.conflicts.list(id) };
+  }
+
+  @Delete(':conflictId')
+  @HttpCode(204)
+  @Roles('admin')
+  @ApiOperation({ summary: 'Remove a recorded conflict of interest' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  async remove(@Param('id', ParseUUIDPipe) id: string, @Param('conflictId', ParseUUIDPipe) conflictId: string, @CurrentUser() user: AuthUser): Promise<void> {
+    await this.conflicts.remove(id, conflictId, user);
+  }
+}

@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Application } from 'src/applications/application.entity';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { Hospital } from 'src/hospitals/hospital.entity';
+import { CreateReviewerConflictDto, ReviewerConflictDto } from 'src/review/dto/reviewer-conflict.dto';
+import { ConflictOfInterestException, ReviewerConflictExistsException } from 'src/review/review.exceptions';
+import { ReviewerConflict } from 'src/review/reviewer-conflict.entity';
+import { User } from 'src/users/user.entity';
+
+/** Who may not decide whose cases: kept by admins, checked at every review action. */
+@Injectable()
+export class ReviewerConflictsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** 403 conflict-of-interest when `user` is linked to the application's family or works for its hospital. */
+  async assertNoConflict(tx: EntityManager, user: AuthUser, app: Pick<Application, 'applicantId' | 'hospitalId'>): Promise<void> {
+    if (app.hospitalId && user.hospitalId === app.hospitalId) throw new ConflictOfInterestException();
+    const [{ found }] = (await tx.query(
+      `SELECT EXISTS (SELECT 1 FROM reviewer_conflicts WHERE reviewer_id = $1 AND (applicant_id = $2 OR hospital_id = $3)) AS found`,
+      [user.id, app.applicantId, app.hospitalId],
+    )) as { found: boolean }[];
+    if (found) throw new ConflictOfInterestException();
+  }
+
+  async add(reviewerId: string, dto: CreateReviewerConflictDto, actor: AuthUser): Promise<ReviewerConflictDto> {
+    // An explicit null names no target, like an absent field.
+    const targets = [dto.applicantId, dto.hospitalId].filter((v) => v !== undefined && v !== null);
+    if (targets.length !== 1) {
+      throw new InvalidInputException([{ field: 'applicantId', message: 'give exactly one of applicantId and hospitalId' }]);
+    }
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        await this.reviewer(tx, reviewerId);
+        if (dto.applicantId) {
+          if (dto.applicantId === reviewerId) throw new InvalidInputException([{ field: 'applicantId', message: 'must be another user than the reviewer' }]);
+          const applicant = await tx.getRepository(User).findOneBy({ id: dto.applicantId });
+          if (applicant?.role !== 'applicant') throw new InvalidInputException([{ field: 'applicantId', message: 'does not name a family (applicant) account' }]);
+        }
+        if (dto.hospitalId && !(await tx.existsBy(Hospital, { id: dto.hospitalId }))) {
+          throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+        }
+        const row = { reviewerId, applicantId: dto.applicantId ?? null, hospitalId: dto.hospitalId ?? null, createdBy: actor.id };
+        const inserted = await tx.insert(ReviewerConflict, row as QueryDeepPartialEntity<ReviewerConflict>);
+        const id = String(inserted.identifiers[0].id);
+        await this.audit.record(tx, {
+          actor,
+          action: 'reviewer_conflict.added',
+          objectType: 'user',
+          objectId: reviewerId,
+          summary: { conflictId: id, ...(dto.applicantId ? { applicantId: dto.applicantId } : { hospitalId: dto.hospitalId }) },
+        });
+        return ReviewerConflictDto.from(await tx.getRepository(ReviewerConflict).findOneByOrFail({ id }));
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ReviewerConflictExistsException();
+      throw error;
+    }
+  }
+
+  async list(reviewerId: string): Promise<ReviewerConflictDto[]> {
+    await this.reviewer(this.dataSource.manager, reviewerId);
+    const rows = await this.dataSource.getRepository(ReviewerConflict).find({ where: { reviewerId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.map(ReviewerConflictDto.from);
+  }
+
+  async remove(reviewerId: string, conflictId: string, actor: AuthUser): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const rows = (await tx.query(`DELETE FROM reviewer_conflicts WHERE id = $1 AND reviewer_id = $2 RETURNING applicant_id, hospital_id`, [
+        conflictId,
+        reviewerId,
+      ])) as [{ applicant_id: string | null; hospital_id: string | null }[], number];
+      const removed = rows[0][0];
+      if (!removed) throw new ResourceNotFoundException('Conflict');
+      await this.audit.record(tx, {
+        actor,
+        action: 'reviewer_conflict.removed',
+        objectType: 'user',
+        objectId: reviewerId,
+        summary: { conflictId, ...(removed.applicant_id ? { applicantId: removed.applicant_id } : { hospitalId: removed.hospital_id }) },
+      });
+    });
+  }
+
+  private async reviewer(manager: EntityManager, id: string): Promise<User> {
+    const user = await manager.getRepository(User).findOneBy({ id });
+    if (!user) throw new ResourceNotFoundException('User');
+    return user;
+  }
+}

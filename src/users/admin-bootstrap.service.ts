@@ -1,0 +1,34 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from 'src/config/app-config';
+import { UsersService } from 'src/users/users.service';
+
+/** Creates the first administrator from ADMIN_EMAIL/ADMIN_PASSWORD when no admin exists yet. */
+@Injectable()
+export class AdminBootstrapService {
+  private readonly logger = new Logger(AdminBootstrapService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async ensureAdmin(): Promise<void> {
+    const [{ exists }] = (await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin') AS exists`)) as { exists: boolean }[];
+    if (exists) return;
+    const { ADMIN_EMAIL, ADMIN_PASSWORD } = this.config.env;
+    if (!ADMIN_EMAIL || !ADMIN_PASSWORD) {
+      this.logger.warn('No administrator exists: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one at start-up.');
+      return;
+    }
+    try {
+      await this.users.create({ email: ADMIN_EMAIL.trim().toLowerCase(), fullName: 'Administrator', role: 'admin', password: ADMIN_PASSWORD }, null);
+      this.logger.log('Created the first administrator from ADMIN_EMAIL.');
+    } catch (error) {
+      // Two replicas starting together: the other one created it.
+      if ((error as { status?: number }).status !== 409) throw error;
+    }
+  }
+}

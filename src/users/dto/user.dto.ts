@@ -1,0 +1,90 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { ROLES, Role } from 'src/common/auth/roles';
+import { PageQueryDto } from 'src/common/pagination/pagination';
+import { Locale, User } from 'src/users/user.entity';
+
+const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'reviewer@fund.example.org' })
+  @Transform(trimLower) @IsEmail() @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ example: '张伟' })
+  @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  fullName: string;
+
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role: Role;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Required for hospital_finance' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+
+  @ApiPropertyOptional({ minLength: 10, description: 'Without it an invitation email with a one-time token is sent' })
+  @IsOptional() @IsString() @MinLength(10, { message: 'password must be at least 10 characters' }) @MaxLength(256)
+  password?: string;
+
+  @ApiPropertyOptional({ enum: ['zh-CN', 'en'], default: 'zh-CN' })
+  @IsOptional() @IsIn(['zh-CN', 'en'])
+  locale?: Locale;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional()
+  @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  fullName?: string;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional() @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'The hospital of a hospital_finance user' })
+  @IsOptional() @IsUUID()
+  hospitalId?: string;
+
+  @ApiPropertyOptional({ description: 'Disabling ends every session of the user at once' })
+  @IsOptional() @IsBoolean()
+  disabled?: boolean;
+}
+
+export class UserQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional() @IsIn(ROLES)
+  role?: Role;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() email: string;
+  @ApiProperty() fullName: string;
+  @ApiProperty({ enum: ROLES }) role: Role;
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) hospitalId: string | null;
+  @ApiProperty() emailVerified: boolean;
+  @ApiProperty({ enum: ['zh-CN', 'en'] }) locale: Locale;
+  @ApiProperty() disabled: boolean;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+
+  static from(u: User): UserDto {
+    return {
+      id: u.id,
+      email: u.email,
+      fullName: u.fullName,
+      role: u.role,
+      hospitalId: u.hospitalId,
+      emailVerified: Boolean(u.emailVerifiedAt),
+      locale: u.locale,
+      disabled: Boolean(u.disabledAt),
+      createdAt: u.createdAt.toISOString(),
+    };
+  }
+}
+
+export class UserPageDto {
+  @ApiProperty({ type: [UserDto] }) items: UserDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}

@@ -1,0 +1,49 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import { AuthUser } from 'src/common/auth/roles';
+import { ProblemDto } from 'src/common/problem/problem.dto';
+import { CreateUserDto, UpdateUserDto, UserDto, UserPageDto, UserQueryDto } from 'src/users/dto/user.dto';
+import { UsersService } from 'src/users/users.service';
+
+@ApiTags('users')
+@Controller()
+@ApiBadRequestResponse({ description: 'Invalid input', type: ProblemDto })
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserDto })
+  me(@CurrentUser() user: AuthUser): Promise<UserDto> {
+    return this.users.me(user);
+  }
+
+  @Post('users')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Create a user; without a password an invitation email is sent' })
+  @ApiCreatedResponse({ type: UserDto })
+  @ApiConflictResponse({ description: 'Email already registered', type: ProblemDto })
+  create(@Body() dto: CreateUserDto, @CurrentUser() actor: AuthUser): Promise<UserDto> {
+    return this.users.create(dto, actor);
+  }
+
+  @Get('users')
+  @Roles('admin')
+  @ApiOperation({ summary: 'List users, oldest first' })
+  @ApiOkResponse({ type: UserPageDto })
+  list(@Query() query: UserQueryDto): Promise<UserPageDto> {
+    return this.users.list(query);
+  }
+
+  @Patch('users/:id')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Rename, change the role of, disable or re-enable a user' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiConflictResponse({ description: 'Would leave no active admin, or an admin changing themselves', type: ProblemDto })
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto, @CurrentUser() actor: AuthUser): Promise<UserDto> {
+    return this.users.update(id, dto, actor);
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from 'src/auth/auth.module';
+import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
+import { UsersController } from 'src/users/users.controller';
+import { UsersService } from 'src/users/users.service';
+
+@Module({
+  imports: [AuthModule],
+  controllers: [UsersController],
+  providers: [UsersService, AdminBootstrapService],
+  exports: [UsersService, AdminBootstrapService],
+})
+export class UsersModule {}

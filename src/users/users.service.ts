@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
+import { ConflictException, InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { AppConfig } from 'src/config/app-config';
+import { Hospital } from 'src/hospitals/hospital.entity';
+import { OutboxService } from 'src/notifications/outbox.service';
+import { ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService } from 'src/auth/one-time-token.service';
+import { PasswordService } from 'src/auth/password.service';
+import { TokenService } from 'src/auth/token.service';
+import { CreateUserDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
+import { User } from 'src/users/user.entity';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly passwords: PasswordService,
+    private readonly oneTimeTokens: OneTimeTokenService,
+    private readonly tokens: TokenService,
+    private readonly outbox: OutboxService,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async me(user: AuthUser): Promise<UserDto> {
+    return UserDto.from(await this.dataSource.getRepository(User).findOneByOrFail({ id: user.id }));
+  }
+
+  async create(dto: CreateUserDto, actor: AuthUser | null): Promise<UserDto> {
+    const passwordHash = dto.password ? await this.passwords.hash(dto.password) : null;
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        await this.checkHospital(tx, dto.role, dto.hospitalId ?? null);
+        const user = await tx.save(
+          User,
+          tx.create(User, {
+            email: dto.email,
+            fullName: dto.fullName,
+            role: dto.role,
+            hospitalId: dto.role === 'hospital_finance' ? dto.hospitalId : null,
+            locale: dto.locale ?? 'zh-CN',
+            passwordHash,
+            // An admin who sets the password vouches for the address; invitees prove it by accepting.
+            emailVerifiedAt: passwordHash ? new Date() : null,
+            tokenVersion: 0,
+          }),
+        );
+        if (!passwordHash) await this.sendInvitation(tx, user);
+        await this.audit.record(tx, {
+          actor,
+          action: 'user.created',
+          objectType: 'user',
+          objectId: user.id,
+          summary: { role: user.role, hospitalId: user.hospitalId, invited: !passwordHash },
+        });
+        return UserDto.from(user);
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ConflictException('email-taken', 'An account with this email already exists.');
+      throw error;
+    }
+  }
+
+  async list(query: UserQueryDto): Promise<Page<UserDto>> {
+    const after = decodeCursor(query.cursor);
+    const qb = this.dataSource.getRepository(User).createQueryBuilder('u').orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC').limit(query.limit + 1);
+    if (query.role) qb.andWhere('u.role = :role', { role: query.role });
+    if (after) qb.andWhere('(u.created_at, u.id) > (:k::timestamptz, :id::uuid)', { k: after.k, id: after.id });
+    const rows = await qb.getMany();
+    return toPage(rows, query.limit, (u) => ({ k: u.createdAt.toISOString(), id: u.id }), UserDto.from);
+  }
+
+  async update(id: string, dto: UpdateUserDto, actor: AuthUser): Promise<UserDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const user = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new ResourceNotFoundException('User');
+      const before = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
+      const role = dto.role ?? user.role;
+      const hospitalId = role === 'hospital_finance' ? (dto.hospitalId ?? user.hospitalId) : null;
+      await this.checkHospital(tx, role, hospitalId);
+      const disabling = dto.disabled === true && !user.disabledAt;
+      const demotingAdmin = user.role === 'admin' && (role !== 'admin' || disabling);
+      if (demotingAdmin) await this.keepOneAdmin(tx, user.id);
+      if (user.id === actor.id && (disabling || role !== user.role)) {
+        throw new ConflictException('self-change-refused', 'Administrators cannot disable themselves or change their own role.');
+      }
+
+      user.fullName = dto.fullName ?? user.fullName;
+      user.role = role;
+      user.hospitalId = hospitalId;
+      if (dto.disabled !== undefined) user.disabledAt = dto.disabled ? (user.disabledAt ?? new Date()) : null;
+      // A role change or disabling invalidates every token issued before it.
+      const securityChange = role !== before.role || hospitalId !== before.hospitalId || disabling;
+      if (securityChange) user.tokenVersion += 1;
+      await tx.save(User, user);
+      if (disabling) await this.tokens.endAllSessions(tx, user.id, 'disabled');
+      const after = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
+      if (securityChange || before.disabled !== after.disabled || dto.fullName) {
+        await this.audit.record(tx, { actor, action: 'user.updated', objectType: 'user', objectId: user.id, summary: { before, after } });
+      }
+      return UserDto.from(user);
+    });
+  }
+
+  private async checkHospital(tx: EntityManager, role: string, hospitalId: string | null): Promise<void> {
+    if (role !== 'hospital_finance') return;
+    if (!hospitalId) throw new InvalidInputException([{ field: 'hospitalId', message: 'is required for role hospital_finance' }]);
+    if (!(await tx.existsBy(Hospital, { id: hospitalId }))) {
+      throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+    }
+  }
+
+  private async keepOneAdmin(tx: EntityManager, leavingId: string): Promise<void> {
+    const [{ count }] = (await tx.query(
+      `SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1`,
+      [leavingId],
+    )) as { count: number }[];
+    if (count === 0) throw new ConflictException('last-admin', 'Sprout must keep at least one active administrator.');
+  }
+
+  private async sendInvitation(tx: EntityManager, user: User): Promise<void> {
+    const token = await this.oneTimeTokens.issue(tx, user.id, 'invitation');
+    await this.outbox.enqueue(tx, {
+      event: 'user.invited',
+      template: 'invitation',
+      to: { email: user.email, userId: user.id, locale: user.locale },
+      context: {
+        fullName: user.fullName,
+        role: user.role,
+        token,
+        acceptUrl: `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}/accept-invite?token=${encodeURIComponent(token)}`,
+        expiresInDays: ONE_TIME_TOKEN_TTL_HOURS.invitation / 24,
+        invitedBy: null,
+      },
+    });
+  }
+}

@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { signedInUser } from 'test/support/factories';
+import { applicationWorld, createDraftApplication, files, uploadDocument } from 'test/support/application-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Every file under the upload directory, relative to it. */
+function storedFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.push(path.slice(root.length + 1));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+describe('Application documents (e2e)', () => {
+  let t: TestApp;
+  let uploadRoot: string;
+  beforeAll(async () => {
+    t = await startTestApp();
+    uploadRoot = resolve(t.config.env.UPLOAD_DIR);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  async function draft() {
+    const world = await applicationWorld(t);
+    const app = await createDraftApplication(t, world.family, world.hospital.id);
+    return { ...world, app };
+  }
+
+  const documentRows = async (applicationId: string) =>
+    (await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents WHERE application_id = $1', [applicationId]))[0].n as number;
+
+  it('stores a PDF under a generated key and serves it back only as an attachment, auditing staff downloads', async () => {
+    const { family, app } = await draft();
+    const content = files.pdf('% 王小明 diagnosis\n');
+    const before = new Set(storedFiles(uploadRoot));
+    const res = await uploadDocument(t, family, app.id, 'diagnosis_certificate', content, '诊断书 (1).pdf');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ type: 'diagnosis_certificate', fileName: '诊断书 (1).pdf', size: content.length, sha256: sha256(content) });
+
+    const added = storedFiles(uploadRoot).filter((f) => !before.has(f));
+    expect(added).toEqual([`documents/${res.body.id.slice(0, 2)}/${res.body.id}`]);
+    expect(readFileSync(join(uploadRoot, added[0])).equals(content)).toBe(true);
+    expect(statSync(join(uploadRoot, added[0])).mode & 0o777).toBe(0o600);
+    const [row] = await t.dataSource.query('SELECT storage_key, content_type FROM application_documents WHERE id = $1', [res.body.id]);
+    expect(row).toEqual({ storage_key: added[0], content_type: 'application/pdf' });
+
+    const download = await t.http
+      .get(`${API}/applications/${app.id}/documents/${res.body.id}/content`)
+      .set(family.auth)
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    expect(download.status).toBe(200);
+    expect((download.body as Buffer).equals(content)).toBe(true);
+    expect(download.headers['content-type']).toBe('application/pdf');
+    expect(download.headers['x-content-type-options']).toBe('nosniff');
+    expect(download.headers['content-disposition']).toBe(
+      `attachment; filename="___ (1).pdf"; filename*=UTF-8''%E8%AF%8A%E6%96%AD%E4%B9%A6%20%281%29.pdf`,
+    );
+    expect(download.headers['cache-control']).toBe('private, no-store');
+    const staffDownloads = () => t.dataSource.query(`SELECT actor_id, summary FROM audit_events WHERE action = 'document.downloaded'`);
+    expect(await staffDownloads()).toEqual([]);
+
+    // Staff only see submitted applications; a reviewer's download is audited.
+    await t.dataSource.query(`UPDATE applications SET status = 'submitted', submitted_at = now(), first_submitted_at = now() WHERE id = $1`, [app.id]);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const byReviewer = await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(reviewer.auth);
+    expect(byReviewer.status).toBe(200);
+    expect(await staffDownloads()).toEqual([{ actor_id: reviewer.id, summary: { documentId: res.body.id, type: 'diagnosis_certificate' } }]);
+    const list = await t.http.get(`${API}/applications/${app.id}/documents`).set(reviewer.auth).expect(200);
+    expect(list.body.items).toEqual([res.body]);
+    const fund = await signedInUser(t, 'fund_finance');
+    expect((await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(fund.auth)).status).toBe(403);
+  });
+
+  it('refuses a file over the limit with 413 problem+json and keeps nothing', async () => {
+    const { family, app } = await draft();
+    const before = storedFiles(uploadRoot).length;
+    const limit = t.config.env.UPLOAD_MAX_BYTES;
+    const big = Buffer.concat([files.pdf(), Buffer.alloc(limit + 1 - files.pdf().length, 0x20)]);
+    const res = await uploadDocument(t, family, app.id, 'cost_estimate', big, 'big.pdf');
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 413, type: expect.stringContaining('file-too-large') });
+    expect(await documentRows(app.id)).toBe(0);
+    expect(storedFiles(uploadRoot).length).toBe(before);
+
+    // Exactly at the limit is fine.
+    const atLimit = big.subarray(0, limit);
+    const ok = await uploadDocument(t, family, app.id, 'cost_estimate', atLimit, 'big.pdf');
+    expect(ok.status).toBe(201);
+    expect(ok.body.size).toBe(limit);
+    expect(ok.body.sha256).toBe(sha256(atLimit));
+  });
+
+  it('refuses an executable renamed .pdf and a PDF/HTML polyglot with 415, whatever the declared type', async () => {
+    const { family, app } = await draft();
+    const before = storedFiles(uploadRoot).length;
+    const exe = await uploadDocument(t, family, app.id, 'invoice', files.exe(), 'invoice.pdf');
+    expect(exe.status).toBe(415);
+    expect(exe.body.type).toContain('unsupported-file-type');
+    const polyglot = files.pdf('<html><body><script>fetch("/api/v1/me")</script></body></html>\n');
+    const poly = await uploadDocument(t, family, app.id, 'invoice', polyglot, 'invoice.pdf');
+    expect(poly.status).toBe(415);
+    const html = await uploadDocument(t, family, app.id, 'invoice', Buffer.from('<!doctype html><p>hi</p>'), 'invoice.pdf');
+    expect(html.status).toBe(415);
+    expect(await documentRows(app.id)).toBe(0);
+    expect(storedFiles(uploadRoot).length).toBe(before);
+  });
+
+  it('refuses an empty file, a missing file, an unknown type and extra fields with 400 naming them', async () => {
+    const { family, app } = await draft();
+    const empty = await uploadDocument(t, family, app.id, 'other', Buffer.alloc(0), 'empty.pdf');
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors).toEqual([{ field: 'file', message: 'is empty' }]);
+
+    const noFile = await t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).field('type', 'other');
+    expect(noFile.status).toBe(400);
+    expect(noFile.body.errors).toEqual([{ field: 'file', message: 'is required' }]);
+
+    const badType = await uploadDocument(t, family, app.id, 'selfie', files.png(), 'me.png');
+    expect(badType.status).toBe(400);
+    expect(badType.body.errors.map((e: { field: string }) => e.field)).toEqual(['type']);
+
+    const extra = await t.http
+      .post(`${API}/applications/${app.id}/documents`)
+      .set(family.auth)
+      .field('type', 'other')
+      .field('applicationId', 'x')
+      .attach('file', files.png(), 'a.png');
+    expect(extra.status).toBe(400);
+    expect(extra.body.errors).toEqual([{ field: 'applicationId', message: 'is not an accepted field' }]);
+
+    const json = await t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).send({ type: 'other' });
+    expect(json.status).toBe(415);
+    expect(await documentRows(app.id)).toBe(0);
+  });
+
+  it('stores path-traversal and control-character names sanitized, and the detected type decides the extension', async () => {
+    const { family, app } = await draft();
+    const traversal = await uploadDocument(t, family, app.id, 'other', files.jpeg(), '../../../etc/passwd.jpg');
+    expect(traversal.status).toBe(201);
+    expect(traversal.body.fileName).toBe('passwd.jpg');
+    const windows = await uploadDocument(t, family, app.id, 'other', files.pdf(), '..\\..\\boot.ini\u202Efdp.pdf');
+    expect(windows.status).toBe(201);
+    expect(windows.body.fileName).toBe('boot.inifdp.pdf');
+    const renamed = await uploadDocument(t, family, app.id, 'other', files.png(), 'scan.exe');
+    expect(renamed.status).toBe(201);
+    expect(renamed.body).toMatchObject({ fileName: 'scan.exe.png', contentType: 'image/png' });
+
+    const keys = (await t.dataSource.query('SELECT file_name, storage_key FROM application_documents ORDER BY created_at')) as {
+      file_name: string;
+      storage_key: string;
+    }[];
+    expect(keys.map((k) => k.file_name)).toEqual(['passwd.jpg', 'boot.inifdp.pdf', 'scan.exe.png']);
+    for (const { storage_key } of keys) expect(storage_key).toMatch(/^documents\/[0-9a-f]{2}\/[0-9a-f-]{36}$/);
+    expect(storedFiles(uploadRoot).some((f) => f.includes('passwd') || f.includes('..'))).toBe(false);
+  });
+
+  it('accepts uploads again once information is requested, and refuses them after withdrawal', async () => {
+    const { family, app } = await draft();
+    await t.dataSource.query(`UPDATE applications SET status = 'info_requested', submitted_at = now(), first_submitted_at = now() WHERE id = $1`, [app.id]);
+    expect((await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png')).status).toBe(201);
+    await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send().expect(200);
+    const late = await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png');
+    expect(late.status).toBe(409);
+    expect(late.body.currentStatus).toBe('withdrawn');
+  });
+
+  it('lets the family remove a document while editable (row and file gone), and nobody else', async () => {
+    const { family, app } = await draft();
+    const doc = await uploadDocument(t, family, app.id, 'other', files.png(), 'wrong.png');
+    const keep = await uploadDocument(t, family, app.id, 'other', files.jpeg(), 'right.jpg');
+    const [{ storage_key: key }] = await t.dataSource.query('SELECT storage_key FROM application_documents WHERE id = $1', [doc.body.id]);
+    expect(storedFiles(uploadRoot)).toContain(key);
+
+    const stranger = await signedInUser(t, 'applicant');
+    expect((await t.http.delete(`${API}/applications/${app.id}/documents/${doc.body.id}`).set(stranger.auth)).status).toBe(404);
+    await t.http.delete(`${API}/applications/${app.id}/documents/${doc.body.id}`).set(family.auth).expect(204);
+    expect(storedFiles(uploadRoot)).not.toContain(key);
+    expect((await t.http.delete(`${API}/applications/${app.id}/documents/${doc.body.id}`).set(family.auth)).status).toBe(404);
+    const list = await t.http.get(`${API}/applications/${app.id}/documents`).set(family.auth).expect(200);
+    expect(list.body.items.map((d: { id: string }) => d.id)).toEqual([keep.body.id]);
+
+    await t.dataSource.query(`UPDATE applications SET status = 'submitted', submitted_at = now(), first_submitted_at = now() WHERE id = $1`, [app.id]);
+    const late = await t.http.delete(`${API}/applications/${app.id}/documents/${keep.body.id}`).set(family.auth);
+    expect(late.status).toBe(409);
+    expect(await documentRows(app.id)).toBe(1);
+  });
+
+  it('documents every application route in the OpenAPI document', async () => {
+    const doc = await t.http.get('/docs-json').expect(200);
+    const paths = Object.keys(doc.body.paths);
+    for (const path of [
+      '/api/v1/applications',
+      '/api/v1/applications/{id}',
+      '/api/v1/applications/{id}/submit',
+      '/api/v1/applications/{id}/withdraw',
+      '/api/v1/applications/{id}/assessment',
+      '/api/v1/applications/{id}/documents',
+      '/api/v1/applications/{id}/documents/{docId}/content',
+      '/api/v1/policies/means-assessment',
+    ]) {
+      expect(paths).toContain(path);
+    }
+    expect(Object.keys(doc.body.paths['/api/v1/applications/{id}/documents'].post.requestBody.content)).toEqual(['multipart/form-data']);
+  });
+});

@@ -1,0 +1,441 @@
+import { randomUUID } from 'node:crypto';
+import { createHospital, login, signedInUser } from 'test/support/factories';
+import {
+  applicationBody,
+  applicationWorld,
+  createDraftApplication,
+  createSubmittedApplication,
+  DOCUMENT_TYPES_FOR_SUBMISSION,
+  files,
+  GUARDIAN_NATIONAL_ID,
+  PATIENT_NATIONAL_ID,
+  uploadDocument,
+  uploadRequiredDocuments,
+} from 'test/support/application-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+
+describe('Applications (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  it('takes a family from a partial draft over several visits, through documents, to a submission with the worked-example assessment', async () => {
+    const { hospital, family } = await applicationWorld(t);
+
+    // Visit 1: only the child.
+    const created = await t.http
+      .post(`${API}/applications`)
+      .set(family.auth)
+      .send({ patient: { fullName: '王小明', dateOfBirth: '2019-05-01', nationalId: ` ${PATIENT_NATIONAL_ID.toLowerCase()} ` } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'draft', version: 1, hospitalId: null, patient: { fullName: '王小明', nationalId: PATIENT_NATIONAL_ID } });
+    expect(created.body.reference).toMatch(new RegExp(`^SPR-${new Date(Date.now() + 8 * 3600_000).getUTCFullYear()}-\\d{6}$`));
+    const id = created.body.id as string;
+
+    const draftAssessment = await t.http.get(`${API}/applications/${id}/assessment`).set(family.auth).expect(200);
+    expect(draftAssessment.body).toMatchObject({ status: 'incomplete', tier: null, recommendedAmount: null, policyVersion: 1 });
+    expect(draftAssessment.body.missing).toEqual(expect.arrayContaining(['household.size', 'medical.estimatedCost', 'patient.region']));
+
+    // Visit 2: hospital, the rest of the child, the guardian and the household.
+    const body = applicationBody(hospital.id);
+    const second = await t.http
+      .patch(`${API}/applications/${id}`)
+      .set(family.auth)
+      .send({ hospitalId: hospital.id, patient: { sex: 'male', region: 'CN-GS', hukouType: 'rural' }, guardian: body.guardian, household: body.household });
+    expect(second.status).toBe(200);
+    expect(second.body.version).toBe(2);
+    expect(second.body.patient).toEqual({ ...body.patient });
+    expect(second.body.guardian).toEqual(body.guardian);
+
+    // Visit 3: medical detail and consents (with If-Match of the version read).
+    const third = await t.http
+      .patch(`${API}/applications/${id}`)
+      .set({ ...family.auth, 'If-Match': '"2"' })
+      .send({ medical: body.medical, consents: body.consents });
+    expect(third.status).toBe(200);
+    expect(third.body.version).toBe(3);
+    expect(third.body.consents).toEqual(body.consents);
+    expect(third.body.consentRecords).toHaveLength(4);
+    expect(third.body.consentRecords[0]).toEqual({ consent: 'sensitiveData', given: true, recordedAt: expect.any(String), textVersion: expect.any(String) });
+    expect(third.body).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000 });
+
+    // A stale version is refused.
+    const stale = await t.http.patch(`${API}/applications/${id}`).set({ ...family.auth, 'If-Match': '2' }).send({ medical: { otherAid: 0 } });
+    expect(stale.status).toBe(409);
+
+    for (const type of DOCUMENT_TYPES_FOR_SUBMISSION) {
+      const res = await uploadDocument(t, family, id, type);
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        type,
+        fileName: `${type}.pdf`,
+        contentType: 'application/pdf',
+        size: files.pdf().length,
+        sha256: require('node:crypto').createHash('sha256').update(files.pdf()).digest('hex'),
+        createdAt: expect.any(String),
+      });
+    }
+    const docs = await t.http.get(`${API}/applications/${id}/documents`).set(family.auth).expect(200);
+    expect(docs.body.items.map((d: { type: string }) => d.type)).toEqual([...DOCUMENT_TYPES_FOR_SUBMISSION]);
+
+    const submitted = await t.http.post(`${API}/applications/${id}/submit`).set(family.auth).send();
+    expect(submitted.status).toBe(200);
+    expect(submitted.body).toMatchObject({ id, status: 'submitted', version: 4 });
+
+    const reviewer = await signedInUser(t, 'reviewer');
+    const full = await t.http.get(`${API}/applications/${id}/assessment`).set(reviewer.auth).expect(200);
+    expect(full.body).toEqual({
+      status: 'complete',
+      policyVersion: 1,
+      tier: 'B',
+      outOfPocket: 18_000_000,
+      subsistence: 2_850_720,
+      countableAssets: 0,
+      capacityToPay: 1_949_280,
+      burdenRatio: 9.2342,
+      monthlyPerCapitaIncome: 100_000,
+      minimumLivingStandard: { region: 'CN', hukouType: 'rural', monthlyAmount: 59_390 },
+      recommendedAmount: 10_000_000,
+      manualReviewReasons: [],
+      missing: [],
+      computedAt: expect.any(String),
+    });
+    const own = await t.http.get(`${API}/applications/${id}/assessment`).set(family.auth).expect(200);
+    expect(own.body).toEqual({ status: 'complete', policyVersion: 1, tier: 'B', recommendedAmount: 10_000_000, missing: [], computedAt: expect.any(String) });
+
+    // At rest: no national id in plain text anywhere in the row.
+    const [row] = await t.dataSource.query('SELECT to_jsonb(a) AS row FROM applications a WHERE id = $1', [id]);
+    const stored = JSON.stringify(row.row);
+    expect(stored).not.toContain(PATIENT_NATIONAL_ID);
+    expect(stored).not.toContain(GUARDIAN_NATIONAL_ID);
+    expect(row.row.patient_national_id_enc).toMatch(/^v1\./);
+    expect(row.row.patient_national_id_hash).toMatch(/^[0-9a-f]{64}$/);
+
+    const mail = await t.mail.waitForMailTo(family.email);
+    expect(mail.text).toContain(created.body.reference);
+    expect(mail.text).not.toContain(PATIENT_NATIONAL_ID);
+
+    const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 ORDER BY id`, [id]);
+    expect(audit.map((a: { action: string }) => a.action)).toEqual([
+      'application.created',
+      'application.updated',
+      'application.updated',
+      ...DOCUMENT_TYPES_FOR_SUBMISSION.map(() => 'document.uploaded'),
+      'application.submitted',
+    ]);
+    const assessments = await t.dataSource.query(`SELECT trigger, complete FROM means_assessments WHERE application_id = $1 ORDER BY id`, [id]);
+    expect(assessments).toEqual([
+      { trigger: 'created', complete: false },
+      { trigger: 'updated', complete: false },
+      { trigger: 'updated', complete: true },
+      { trigger: 'submitted', complete: true },
+    ]);
+  });
+
+  it('refuses to submit an incomplete application (422), listing every missing item, and changes nothing', async () => {
+    const { hospital } = await applicationWorld(t);
+    const email = `unverified-${Date.now()}@example.org`;
+    await t.http.post(`${API}/auth/register`).send({ email, password: 'correct horse battery staple', fullName: '李梅' }).expect(201);
+    const session = await login(t, email);
+    const empty = await t.http.post(`${API}/applications`).set(session.auth).send({}).expect(201);
+
+    const res = await t.http.post(`${API}/applications/${empty.body.id}/submit`).set(session.auth).send();
+    expect(res.status).toBe(422);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    const fields = (res.body.errors as { field: string }[]).map((e) => e.field).sort();
+    expect(fields).toEqual(
+      [
+        'email',
+        'hospitalId',
+        ...['fullName', 'sex', 'dateOfBirth', 'nationalId', 'region', 'hukouType'].map((f) => `patient.${f}`),
+        ...['fullName', 'relationship', 'nationalId', 'phone'].map((f) => `guardian.${f}`),
+        ...['size', 'annualIncome', 'liquidAssets', 'debts', 'ownsVehicle', 'ownsExtraProperty', 'statusFlags'].map((f) => `household.${f}`),
+        ...['diagnosis', 'diagnosedOn', 'treatmentPlan', 'estimatedCost', 'expectedReimbursement', 'otherAid'].map((f) => `medical.${f}`),
+        'consents.sensitiveData',
+        'consents.guardian',
+        'consents.truthfulness',
+        'documents.diagnosis_certificate',
+        'documents.cost_estimate',
+        'documents.guardian_id',
+        'documents.household_register',
+        'documents.poverty_certificate|income_proof',
+      ].sort(),
+    );
+
+    // Complete but for one document and the verified email: exactly those are named.
+    await t.http.patch(`${API}/applications/${empty.body.id}`).set(session.auth).send(applicationBody(hospital.id)).expect(200);
+    for (const type of DOCUMENT_TYPES_FOR_SUBMISSION.filter((d) => d !== 'guardian_id')) {
+      expect((await uploadDocument(t, session as never, empty.body.id, type)).status).toBe(201);
+    }
+    const again = await t.http.post(`${API}/applications/${empty.body.id}/submit`).set(session.auth).send();
+    expect(again.status).toBe(422);
+    expect(again.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['documents.guardian_id', 'email']);
+    const [row] = await t.dataSource.query('SELECT status, version, submitted_at FROM applications WHERE id = $1', [empty.body.id]);
+    expect(row).toEqual({ status: 'draft', version: 2, submitted_at: null });
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE template = 'application-submitted'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('refuses changes after submission (409 naming the status), refuses a second submit, and withdraws', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id);
+
+    const patch = await t.http.patch(`${API}/applications/${app.id}`).set(family.auth).send({ household: { size: 5 } });
+    expect(patch.status).toBe(409);
+    expect(patch.body).toMatchObject({ type: expect.stringContaining('invalid-status-transition'), currentStatus: 'submitted' });
+    expect(patch.body.detail).toContain('submitted');
+    const upload = await uploadDocument(t, family, app.id, 'other');
+    expect(upload.status).toBe(409);
+    const resubmit = await t.http.post(`${API}/applications/${app.id}/submit`).set(family.auth).send();
+    expect(resubmit.status).toBe(409);
+    expect(resubmit.body.currentStatus).toBe('submitted');
+
+    const withdrawn = await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send();
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ id: app.id, status: 'withdrawn', version: app.version + 1 });
+    const twice = await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send();
+    expect(twice.status).toBe(409);
+    expect(twice.body.currentStatus).toBe('withdrawn');
+    expect((await t.http.patch(`${API}/applications/${app.id}`).set(family.auth).send({ household: { size: 5 } })).status).toBe(409);
+
+    // A draft can be withdrawn too.
+    const draft = await createDraftApplication(t, family, hospital.id);
+    await t.http.post(`${API}/applications/${draft.id}/withdraw`).set(family.auth).send().expect(200);
+    const audit = await t.dataSource.query(`SELECT action, summary FROM audit_events WHERE action = 'application.withdrawn' ORDER BY id`);
+    expect(audit.map((a: { summary: { from: string } }) => a.summary.from)).toEqual(['submitted', 'draft']);
+  });
+
+  it('lets exactly one of three concurrent submissions win', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const draft = await createDraftApplication(t, family, hospital.id);
+    await uploadRequiredDocuments(t, family, draft.id);
+    const results = await Promise.all([1, 2, 3].map(() => t.http.post(`${API}/applications/${draft.id}/submit`).set(family.auth).send()));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE template = 'application-submitted'`)).toEqual([{ n: 1 }]);
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'application.submitted'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('answers another family with 404 on every application route, exactly as for an id that does not exist', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const other = await signedInUser(t, 'applicant');
+    const draft = await createDraftApplication(t, family, hospital.id);
+    const [docId] = await uploadRequiredDocuments(t, family, draft.id);
+    const missing = randomUUID();
+
+    const routes = (id: string, doc: string) => [
+      () => t.http.get(`${API}/applications/${id}`),
+      () => t.http.patch(`${API}/applications/${id}`).send({ household: { size: 2 } }),
+      () => t.http.post(`${API}/applications/${id}/submit`).send(),
+      () => t.http.post(`${API}/applications/${id}/withdraw`).send(),
+      () => t.http.get(`${API}/applications/${id}/assessment`),
+      () => t.http.get(`${API}/applications/${id}/documents`),
+      () => t.http.post(`${API}/applications/${id}/documents`).field('type', 'other').attach('file', files.pdf(), 'x.pdf'),
+      () => t.http.get(`${API}/applications/${id}/documents/${doc}/content`),
+    ];
+    const theirs = routes(draft.id, docId);
+    const nobody = routes(missing, randomUUID());
+    for (let i = 0; i < theirs.length; i++) {
+      const res = await theirs[i]().set(other.auth);
+      const control = await nobody[i]().set(other.auth);
+      expect([i, res.status]).toEqual([i, 404]);
+      expect(res.body).toEqual(control.body);
+      expect(JSON.stringify(res.body)).not.toContain(draft.id);
+    }
+    const list = await t.http.get(`${API}/applications`).set(other.auth).expect(200);
+    expect(list.body.items).toEqual([]);
+    // Nothing changed for the owner.
+    const own = await t.http.get(`${API}/applications/${draft.id}`).set(family.auth).expect(200);
+    expect(own.body).toMatchObject({ status: 'draft', version: 1, household: { size: 4 } });
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents')).toEqual([{ n: DOCUMENT_TYPES_FOR_SUBMISSION.length }]);
+  });
+
+  it('validates every field and names each bad one (400), saving nothing', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const res = await t.http
+      .post(`${API}/applications`)
+      .set(family.auth)
+      .send({
+        hospitalId: hospital.id,
+        patient: { nationalId: '310101201905010011', dateOfBirth: '2999-01-01', sex: 'boy' },
+        guardian: { nationalId: '310101198801010022', phone: '555-1234' },
+        household: { size: 0, annualIncome: 1.5, debts: -1, statusFlags: ['rich'] },
+        medical: { anc: -0.3, estimatedCost: '40000000', diagnosedOn: '2025-02-29' },
+        status: 'approved',
+      });
+    expect(res.status).toBe(400);
+    const fields = new Set((res.body.errors as { field: string }[]).map((e) => e.field));
+    expect([...fields].sort()).toEqual(
+      [
+        'guardian.nationalId',
+        'guardian.phone',
+        'household.annualIncome',
+        'household.debts',
+        'household.size',
+        'household.statusFlags',
+        'medical.anc',
+        'medical.diagnosedOn',
+        'medical.estimatedCost',
+        'patient.dateOfBirth',
+        'patient.nationalId',
+        'patient.sex',
+        'status',
+      ].sort(),
+    );
+    expect(JSON.stringify(res.body)).not.toContain('310101201905010011');
+    const unknownHospital = await t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: randomUUID() });
+    expect(unknownHospital.status).toBe(400);
+    expect(unknownHospital.body.errors).toEqual([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM applications')).toEqual([{ n: 0 }]);
+
+    const staff = await signedInUser(t, 'reviewer');
+    expect((await t.http.post(`${API}/applications`).set(staff.auth).send({})).status).toBe(403);
+  });
+
+  it('warns (without refusing) about a patient over 18, and flags the case for manual review', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    // Born 2005-03-01: the id's birth date matches, so the age is the only warning.
+    const adultId = withCheckCharacter('31010120050301001');
+    const app = await createDraftApplication(t, family, hospital.id, { patient: { dateOfBirth: '2005-03-01', nationalId: adultId } });
+    expect(app.body.warnings).toEqual([{ field: 'patient.dateOfBirth', message: expect.stringContaining('older than 18') }]);
+    await uploadRequiredDocuments(t, family, app.id);
+    await t.http.post(`${API}/applications/${app.id}/submit`).set(family.auth).send().expect(200);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const assessment = await t.http.get(`${API}/applications/${app.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(assessment.body.manualReviewReasons).toEqual(['patient_over_age']);
+  });
+
+  it('flags a second open application for the same child for manual review, without rejecting it', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const father = await signedInUser(t, 'applicant');
+    const first = await createSubmittedApplication(t, family, hospital.id);
+    const second = await createSubmittedApplication(t, father, hospital.id, { guardian: { fullName: '王强', relationship: 'father' } });
+    const reviewer = await signedInUser(t, 'reviewer');
+    const a2 = await t.http.get(`${API}/applications/${second.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(a2.body.manualReviewReasons).toEqual(['duplicate_child_application']);
+    expect(a2.body.tier).toBe('B');
+    const a1 = await t.http.get(`${API}/applications/${first.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(a1.body.manualReviewReasons).toEqual([]);
+    expect((await t.http.get(`${API}/applications/${second.id}`).set(reviewer.auth).expect(200)).body.status).toBe('submitted');
+
+    // Once the first is withdrawn, a new assessment of the second no longer finds another open application.
+    await t.http.post(`${API}/applications/${first.id}/withdraw`).set(family.auth).send().expect(200);
+    const third = await createSubmittedApplication(t, family, hospital.id);
+    const a3 = await t.http.get(`${API}/applications/${third.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(a3.body.manualReviewReasons).toEqual(['duplicate_child_application']); // the father's is still open
+  });
+
+  it('serves the review queue oldest submission first, with tier and amount, keyset-paginated; drafts stay private', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const other = await signedInUser(t, 'applicant');
+    const a = await createSubmittedApplication(t, family, hospital.id);
+    const b = await createSubmittedApplication(t, other, hospital.id, { household: { statusFlags: ['dibao'] } });
+    const c = await createSubmittedApplication(t, family, hospital.id, { medical: { treatmentPlan: 'ist' } });
+    const draft = await createDraftApplication(t, family, hospital.id);
+    const reviewer = await signedInUser(t, 'reviewer');
+
+    const seen: { id: string; tier: string; recommendedAmount: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: typeof seen; nextCursor: string | null } } = await t.http
+        .get(`${API}/applications`)
+        .query({ status: 'submitted', limit: 1, ...(cursor ? { cursor } : {}) })
+        .set(reviewer.auth)
+        .expect(200);
+      seen.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.map((i) => i.id)).toEqual([a.id, b.id, c.id]);
+    expect(seen.map((i) => [i.tier, i.recommendedAmount])).toEqual([
+      ['B', 10_000_000],
+      ['A', 10_000_000],
+      ['B', 5_000_000],
+    ]);
+
+    const tierA = await t.http.get(`${API}/applications`).query({ tier: 'A' }).set(reviewer.auth).expect(200);
+    expect(tierA.body.items.map((i: { id: string }) => i.id)).toEqual([b.id]);
+    expect((await t.http.get(`${API}/applications/${draft.id}`).set(reviewer.auth)).status).toBe(404);
+    const all = await t.http.get(`${API}/applications`).query({ limit: 2 }).set(reviewer.auth).expect(200);
+    expect(all.body.items.map((i: { id: string }) => i.id)).toEqual([c.id, b.id]);
+    const rest = await t.http.get(`${API}/applications`).query({ limit: 2, cursor: all.body.nextCursor }).set(reviewer.auth).expect(200);
+    expect(rest.body).toEqual({ items: [expect.objectContaining({ id: a.id })], nextCursor: null });
+
+    const mine = await t.http.get(`${API}/applications`).set(family.auth).expect(200);
+    expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([draft.id, c.id, a.id]);
+    // The queue query is served by the (status, submitted_at, id) index, without a sort.
+    const runner = t.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      await runner.query('SET LOCAL enable_seqscan = off');
+      const plan = (await runner.query(
+        `EXPLAIN SELECT id FROM applications WHERE status = 'submitted' AND first_submitted_at IS NOT NULL ORDER BY submitted_at, id LIMIT 21`,
+      )) as { 'QUERY PLAN': string }[];
+      const text = plan.map((p) => p['QUERY PLAN']).join('\n');
+      expect(text).toContain('applications_status_submitted_idx');
+      expect(text).not.toMatch(/\bSort\b/);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  it('shows hospital finance only its hospital, without household, medical, ids or assessment; fund finance no sections', async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const otherHospital = await createHospital(t, admin);
+    const mine = await createSubmittedApplication(t, family, hospital.id);
+    const theirs = await createSubmittedApplication(t, family, otherHospital.id);
+    const finance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
+
+    const list = await t.http.get(`${API}/applications`).set(finance.auth).expect(200);
+    expect(list.body.items.map((i: { id: string }) => i.id)).toEqual([mine.id]);
+    expect(Object.keys(list.body.items[0]).sort()).toEqual(['createdAt', 'hospitalId', 'id', 'patientName', 'reference', 'status', 'submittedAt', 'updatedAt', 'version']);
+    const filtered = await t.http.get(`${API}/applications`).query({ hospitalId: otherHospital.id }).set(finance.auth).expect(200);
+    expect(filtered.body.items).toEqual([]);
+    expect((await t.http.get(`${API}/applications`).query({ tier: 'B' }).set(finance.auth)).status).toBe(400);
+
+    const one = await t.http.get(`${API}/applications/${mine.id}`).set(finance.auth).expect(200);
+    expect(Object.keys(one.body).sort()).toEqual(['createdAt', 'hospitalId', 'id', 'patient', 'reference', 'status', 'submittedAt', 'updatedAt', 'version']);
+    expect(one.body.patient).toEqual({ fullName: '王小明' });
+    const text = JSON.stringify(one.body) + JSON.stringify(list.body);
+    for (const secret of [PATIENT_NATIONAL_ID, GUARDIAN_NATIONAL_ID, 'household', 'medical', 'annualIncome', 'acquired_aplastic_anemia']) {
+      expect(text).not.toContain(secret);
+    }
+    expect((await t.http.get(`${API}/applications/${theirs.id}`).set(finance.auth)).status).toBe(404);
+    expect((await t.http.get(`${API}/applications/${mine.id}/assessment`).set(finance.auth)).status).toBe(403);
+    expect((await t.http.get(`${API}/applications/${mine.id}/documents`).set(finance.auth)).status).toBe(403);
+
+    const fund = await signedInUser(t, 'fund_finance');
+    const fundView = await t.http.get(`${API}/applications/${mine.id}`).set(fund.auth).expect(200);
+    expect(fundView.body).not.toHaveProperty('household');
+    expect(fundView.body).not.toHaveProperty('medical');
+    expect(JSON.stringify(fundView.body)).not.toContain(PATIENT_NATIONAL_ID);
+    expect(fundView.body).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000 });
+    const fundList = await t.http.get(`${API}/applications`).set(fund.auth).expect(200);
+    expect(fundList.body.items).toHaveLength(2);
+  });
+
+  it('the test factory builds submitted and draft applications for later issues', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    expect(app.reference).toMatch(/^SPR-\d{4}-\d{6}$/);
+    expect(app.documentIds).toHaveLength(DOCUMENT_TYPES_FOR_SUBMISSION.length);
+    const draft = await createDraftApplication(t, family, hospital.id, { household: { statusFlags: ['dibao'] } });
+    expect(draft.body).toMatchObject({ status: 'draft', tier: 'A' });
+    const [submitted] = await t.dataSource.query('SELECT status, assessment_tier FROM applications WHERE id = $1', [app.id]);
+    expect(submitted).toEqual({ status: 'submitted', assessment_tier: 'B' });
+  });
+});
+
+function withCheckCharacter(first17: string): string {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = weights.reduce((s, w, i) => s + w * Number(first17[i]), 0);
+  return first17 + '10X98765432'[sum % 11];
+}

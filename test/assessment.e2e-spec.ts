@@ -1,0 +1,88 @@
+import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { signedInUser } from 'test/support/factories';
+import { applicationWorld, createDraftApplication, createSubmittedApplication } from 'test/support/application-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+
+describe('Means policy and assessments (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  it('serves version 1 (the defaults) to staff only', async () => {
+    const reviewer = await signedInUser(t, 'reviewer');
+    const res = await t.http.get(`${API}/policies/means-assessment`).set(reviewer.auth).expect(200);
+    expect(res.body).toEqual({ version: 1, policy: DEFAULT_MEANS_POLICY, createdAt: expect.any(String) });
+    const family = await signedInUser(t, 'applicant');
+    expect((await t.http.get(`${API}/policies/means-assessment`).set(family.auth)).status).toBe(403);
+    expect((await t.http.get(`${API}/policies/means-assessment`)).status).toBe(401);
+  });
+
+  it('replaces the policy as version 2 (admin only); earlier assessments keep version 1, new ones use version 2', async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const submitted = await createSubmittedApplication(t, family, hospital.id);
+    const draft = await createDraftApplication(t, family, hospital.id);
+
+    // A generous policy: the national rural standard doubles, so the worked-example family becomes tier A.
+    const next = structuredClone(DEFAULT_MEANS_POLICY);
+    next.minimumLivingStandards[1] = { ...next.minimumLivingStandards[1], monthlyAmount: 118_780, source: 'test', effectiveFrom: '2026-01-01' };
+    expect((await t.http.put(`${API}/policies/means-assessment`).set(reviewer.auth).send(next)).status).toBe(403);
+    const put = await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send(next);
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ version: 2, policy: next });
+    expect((await t.http.get(`${API}/policies/means-assessment`).set(reviewer.auth).expect(200)).body.version).toBe(2);
+    const v1 = await t.http.get(`${API}/policies/means-assessment`).query({ version: 1 }).set(reviewer.auth).expect(200);
+    expect(v1.body.policy).toEqual(DEFAULT_MEANS_POLICY);
+
+    const old = await t.http.get(`${API}/applications/${submitted.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(old.body).toMatchObject({ policyVersion: 1, tier: 'B', recommendedAmount: 10_000_000, subsistence: 2_850_720 });
+
+    await t.http.patch(`${API}/applications/${draft.id}`).set(family.auth).send({ medical: { otherAid: 100_000 } }).expect(200);
+    const own = await t.http.get(`${API}/applications/${draft.id}/assessment`).set(family.auth).expect(200);
+    expect(own.body).toEqual({ status: 'complete', policyVersion: 2, tier: 'A', recommendedAmount: 10_000_000, missing: [], computedAt: expect.any(String) });
+    const [row] = await t.dataSource.query(
+      `SELECT policy_version, (result->>'subsistence')::bigint AS subsistence FROM means_assessments WHERE application_id = $1 ORDER BY id DESC LIMIT 1`,
+      [draft.id],
+    );
+    expect(row).toEqual({ policy_version: 2, subsistence: String(12 * 4 * 118_780) });
+    expect(await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'means_policy.replaced'`)).toEqual([
+      { summary: { previousVersion: 1, version: 2 } },
+    ]);
+  });
+
+  it('refuses an invalid policy with 400 naming every bad field and keeps the current version', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const bad = structuredClone(DEFAULT_MEANS_POLICY) as unknown as Record<string, any>;
+    bad.shares.B = 1.2;
+    bad.caps.hsct = -1;
+    bad.minimumLivingStandards = bad.minimumLivingStandards.filter((r: { region: string }) => r.region !== 'CN');
+    bad.surprise = true;
+    const res = await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send(bad);
+    expect(res.status).toBe(400);
+    const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['shares.B', 'caps.hsct', 'minimumLivingStandards', 'surprise']));
+    expect((await t.http.get(`${API}/policies/means-assessment`).set(admin.auth).expect(200)).body.version).toBe(1);
+    expect((await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send([1, 2])).status).toBe(400);
+  });
+
+  it('shows the family only its outcome, never the working or the manual-review reasons', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id, { household: { ownsVehicle: true } });
+    const own = await t.http.get(`${API}/applications/${app.id}/assessment`).set(family.auth).expect(200);
+    expect(Object.keys(own.body).sort()).toEqual(['computedAt', 'missing', 'policyVersion', 'recommendedAmount', 'status', 'tier']);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const full = await t.http.get(`${API}/applications/${app.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(full.body.manualReviewReasons).toEqual(['owns_vehicle']);
+    const fund = await signedInUser(t, 'fund_finance');
+    expect((await t.http.get(`${API}/applications/${app.id}/assessment`).set(fund.auth).expect(200)).body.capacityToPay).toBe(1_949_280);
+  });
+});

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const tokenFrom = (text: string) => /token=([A-Za-z0-9_-]{20,})/.exec(text)?.[1] ?? '';
+
+describe('Accounts (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  async function register(email = uniqueEmail('family'), locale: 'en' | 'zh-CN' = 'en') {
+    const res = await t.http.post('/api/v1/auth/register').send({ email, password: PASSWORD, fullName: '李梅', locale });
+    return { res, email };
+  }
+
+  it('registers, verifies the email with the mailed token, logs in and reads /me', async () => {
+    const { res, email } = await register();
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ id: expect.any(String), email, role: 'applicant', emailVerified: false });
+
+    const mail = await t.mail.waitForMailTo(email);
+    const token = tokenFrom(mail.text);
+    expect(token).not.toBe('');
+    expect(mail.to).toEqual([email]);
+
+    await t.http.post('/api/v1/auth/verify-email').send({ token }).expect(200);
+    const again = await t.http.post('/api/v1/auth/verify-email').send({ token });
+    expect(again.status).toBe(400);
+    expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
+
+    const session = await login(t, email);
+    const me = await t.http.get('/api/v1/me').set(session.auth).expect(200);
+    expect(me.body).toMatchObject({ id: res.body.id, email, fullName: '李梅', role: 'applicant', hospitalId: null, emailVerified: true, locale: 'en' });
+    expect(Object.keys(me.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'fullName', 'hospitalId', 'id', 'locale', 'role']);
+  });
+
+  it('refuses a duplicate email (409) and a short password (400 naming the field)', async () => {
+    const { email } = await register();
+    const dup = await t.http.post('/api/v1/auth/register').send({ email: email.toUpperCase(), password: PASSWORD, fullName: 'X' });
+    expect(dup.status).toBe(409);
+    const short = await t.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: 'short', fullName: 'X' });
+    expect(short.status).toBe(400);
+    expect(short.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'password' })]));
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 1 }]);
+  });
+
+  it('answers wrong password and unknown email with the same 401 body', async () => {
+    const { email } = await register();
+    const wrong = await t.http.post('/api/v1/auth/login').send({ email, password: 'not the password' });
+    const unknown = await t.http.post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'not the password' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('rotates refresh tokens and revokes the whole family on reuse', async () => {
+    const { email } = await register();
+    const first = await login(t, email);
+    const second = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200);
+    expect(second.body.refreshToken).not.toBe(first.refreshToken);
+    await t.http.get('/api/v1/me').set({ Authorization: `Bearer ${second.body.accessToken}` }).expect(200);
+
+    const reuse = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken });
+    expect(reuse.status).toBe(401);
+    // The reuse ended the session: the newest pair is dead too.
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.body.refreshToken }).expect(401);
+    await t.http.get('/api/v1/me').set({ Authorization: `Bearer ${second.body.accessToken}` }).expect(401);
+  });
+
+  it('logout kills the access token at once, other sessions live on', async () => {
+    const { email } = await register();
+    const a = await login(t, email);
+    const b = await login(t, email);
+    await t.http.post('/api/v1/auth/logout').set(a.auth).expect(204);
+    await t.http.get('/api/v1/me').set(a.auth).expect(401);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: a.refreshToken }).expect(401);
+    await t.http.get('/api/v1/me').set(b.auth).expect(200);
+  });
+
+  it('an admin invites staff; the invitee sets a password; disabling revokes tokens at once', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const email = uniqueEmail('reviewer');
+    const created = await t.http.post('/api/v1/users').set(admin.auth).send({ email, fullName: 'Zhang Wei', role: 'reviewer' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ email, role: 'reviewer', emailVerified: false });
+    expect(created.body).not.toHaveProperty('passwordHash');
+
+    const invite = await t.mail.waitForMailTo(email);
+    await t.http.post('/api/v1/auth/accept-invite').send({ token: tokenFrom(invite.text), password: 'a new long password' }).expect(200);
+    const reviewer = await login(t, email, 'a new long password');
+    await t.http.get('/api/v1/me').set(reviewer.auth).expect(200);
+
+    const disabled = await t.http.patch(`/api/v1/users/${created.body.id}`).set(admin.auth).send({ disabled: true });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.disabled).toBe(true);
+    await t.http.get('/api/v1/me').set(reviewer.auth).expect(401);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: reviewer.refreshToken }).expect(401);
+    await t.http.post('/api/v1/auth/login').send({ email, password: 'a new long password' }).expect(401);
+  });
+
+  it('hospital_finance users need a known hospital', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const res = await t.http.post('/api/v1/users').set(admin.auth).send({ email: uniqueEmail(), fullName: 'X', role: 'hospital_finance' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
+    const unknown = await t.http
+      .post('/api/v1/users')
+      .set(admin.auth)
+      .send({ email: uniqueEmail(), fullName: 'X', role: 'hospital_finance', hospitalId: randomUUID() });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('denies admin routes to other roles (403) and anonymous callers (401)', async () => {
+    const family = await signedInUser(t, 'applicant');
+    const reviewer = await signedInUser(t, 'reviewer');
+    for (const who of [family, reviewer]) {
+      const res = await t.http.get('/api/v1/users').set(who.auth);
+      expect(res.status).toBe(403);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    await t.http.get('/api/v1/users').expect(401);
+    await t.http.get('/api/v1/users').set({ Authorization: 'Bearer not-a-jwt' }).expect(401);
+  });
+
+  it('refuses unknown body fields with 400 problem+json naming them', async () => {
+    const res = await t.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: PASSWORD, fullName: 'X', role: 'admin' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, title: expect.any(String), type: expect.stringContaining('validation') });
+    expect(res.body.errors).toEqual([{ field: 'role', message: 'is not an accepted field' }]);
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
+  });
+
+  it('throttles login per account after repeated failures (429)', async () => {
+    const { email } = await register();
+    for (let i = 0; i < t.config.env.LOGIN_MAX_FAILURES_PER_ACCOUNT; i++) {
+      await t.http.post('/api/v1/auth/login').send({ email, password: 'wrong password!' }).expect(401);
+    }
+    const blocked = await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('writes an audit event for logins', async () => {
+    const { email } = await register();
+    await login(t, email);
+    const rows = await t.dataSource.query(`SELECT action FROM audit_events ORDER BY id`);
+    expect(rows.map((r: { action: string }) => r.action)).toEqual(['user.registered', 'auth.login']);
+  });
+});

@@ -1,0 +1,344 @@
+import { parse } from 'csv-parse/sync';
+import { randomUUID } from 'node:crypto';
+import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
+import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { createDraftApplication } from 'test/support/application-factory';
+import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
+import { approvedGrant, Grant, grantWorld, GrantWorld } from 'test/support/grant-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+const today = () => todayIn(FUND_TIME_ZONE);
+
+describe('Disbursements (e2e)', () => {
+  let t: TestApp;
+  let w: GrantWorld;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+    w = await grantWorld(t, 100_000_000);
+  });
+
+  const fund = async () => (await t.http.get(`${API}/fund`).set(w.finance.auth).expect(200)).body as Record<string, number>;
+  const tranchesOf = async (grant: Grant, who: SignedIn = w.finance) =>
+    (await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(who.auth).expect(200)).body.items as Record<string, any>[];
+  const pay = (id: string, body: object = { paidOn: today(), bankReference: `TRF-${randomUUID().slice(0, 8)}` }, key?: string, who: SignedIn = w.finance) => {
+    const req = t.http.post(`${API}/disbursements/${id}/pay`).set(who.auth);
+    return key === undefined ? req.send(body) : req.set('Idempotency-Key', key).send(body);
+  };
+  const appStatus = async (id: string) => ((await t.dataSource.query(`SELECT status FROM applications WHERE id = $1`, [id])) as { status: string }[])[0].status;
+  const verifyLedger = async () => (await t.http.get(`${API}/fund/ledger/verify`).set(w.admin.auth).expect(200)).body;
+  const expectIdentity = async () => {
+    const f = await fund();
+    expect(f.received).toBe(f.available + f.committed + f.disbursed);
+    expect((await verifyLedger()).ok).toBe(true);
+    return f;
+  };
+  const splitPolicy = async (ist: { label: string; share: string }[]) => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, ist } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+  };
+
+  it('pays a tranche: paid, committed → disbursed, application disbursing, family and hospital finance emailed, audited', async () => {
+    const grant = await approvedGrant(t, w, { amount: 3_000_000 });
+    expect(await fund()).toEqual({ received: 100_000_000, available: 97_000_000, committed: 3_000_000, disbursed: 0 });
+    const [tranche] = await tranchesOf(grant);
+    expect(tranche).toMatchObject({ reference: `${grant.reference}-1`, amount: 3_000_000, status: 'scheduled', currency: 'CNY', paidOn: null });
+
+    const res = await pay(tranche.id, { paidOn: today(), bankReference: 'ICBC-TRF-0042' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: tranche.id, status: 'paid', paidOn: today(), bankReference: 'ICBC-TRF-0042', amount: 3_000_000 });
+    expect(await fund()).toEqual({ received: 100_000_000, available: 97_000_000, committed: 0, disbursed: 3_000_000 });
+    expect(await appStatus(grant.id)).toBe('disbursing');
+    await expectIdentity();
+
+    const familyMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.text.includes(`${grant.reference}-1`));
+    expect(familyMail.text).toContain('¥30,000.00');
+    const hospitalMail = await t.mail.waitForMailTo(w.hospitalFinance.email);
+    expect(hospitalMail.text).toContain(`${grant.reference}-1`);
+    expect(hospitalMail.text).toContain('ICBC-TRF-0042');
+    expect(hospitalMail.text).not.toContain('王小明');
+
+    const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 OR object_id = $2 ORDER BY id`, [tranche.id, grant.id]);
+    expect(audit.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['fund.disbursed', 'application.disbursing', 'disbursement.paid']));
+    // Everyone who may see the grant sees the tranche paid.
+    expect((await tranchesOf(grant, w.family))[0].status).toBe('paid');
+    expect((await tranchesOf(grant, w.hospitalFinance))[0].status).toBe('paid');
+  });
+
+  it('paying twice with different keys → 409, one payment, one ledger movement', async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    await pay(tranche.id, undefined, 'key-1').expect(200);
+    const second = await pay(tranche.id, undefined, 'key-2');
+    expect(second.status).toBe(409);
+    expect(second.headers['content-type']).toContain('application/problem+json');
+    expect(second.body.type).toContain('disbursement-already-paid');
+    await pay(tranche.id).expect(409);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM disbursement_payments WHERE disbursement_id = $1`, [tranche.id]);
+    expect(n).toBe(1);
+    const [{ m }] = await t.dataSource.query(`SELECT count(*)::int AS m FROM journal_transactions WHERE disbursement_id = $1 AND kind = 'payment'`, [tranche.id]);
+    expect(m).toBe(1);
+  });
+
+  it('20 concurrent pays with one Idempotency-Key: exactly one payment; the others replay it or are told it is in flight', async () => {
+    const grant = await approvedGrant(t, w, { amount: 4_000_000 });
+    const [tranche] = await tranchesOf(grant);
+    const body = { paidOn: today(), bankReference: 'ICBC-TRF-CONCURRENT' };
+    const responses = await Promise.all(Array.from({ length: 20 }, () => pay(tranche.id, body, 'one-key')));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+    for (const r of responses.filter((x) => x.status === 200)) expect(r.body).toMatchObject({ id: tranche.id, status: 'paid', bankReference: 'ICBC-TRF-CONCURRENT' });
+    for (const r of responses.filter((x) => x.status === 409)) expect(r.body.type).toMatch(/idempotency-request-in-flight|disbursement-already-paid/);
+
+    const replay = await pay(tranche.id, body, 'one-key');
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM disbursement_payments WHERE disbursement_id = $1`, [tranche.id]);
+    expect(n).toBe(1);
+    expect(await fund()).toMatchObject({ committed: 0, disbursed: 4_000_000 });
+    expect(await verifyLedger()).toMatchObject({ ok: true });
+
+    // Same key, another body → 422.
+    const reused = await pay(tranche.id, { ...body, bankReference: 'OTHER' }, 'one-key');
+    expect(reused.status).toBe(422);
+  });
+
+  it('20 concurrent pays with different keys: one wins, 19 get 409', async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => pay(tranche.id, undefined, `k-${i}`)));
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(responses.filter((r) => r.status === 409)).toHaveLength(19);
+    await expectIdentity();
+  });
+
+  it('the database refuses a second live payment of a tranche even when the code is bypassed', async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    await pay(tranche.id).expect(200);
+    const [payment] = await t.dataSource.query(`SELECT * FROM disbursement_payments WHERE disbursement_id = $1`, [tranche.id]);
+    await expect(
+      t.dataSource.query(
+        `INSERT INTO disbursement_payments (disbursement_id, amount, paid_on, bank_reference, paid_by, journal_transaction_id) VALUES ($1, $2, $3, 'X', $4, $5)`,
+        [tranche.id, payment.amount, '2026-01-01', w.finance.id, payment.journal_transaction_id],
+      ),
+    ).rejects.toMatchObject({ constraint: 'disbursement_payments_one_live_key' });
+    await expect(t.dataSource.query(`UPDATE disbursement_payments SET amount = 1 WHERE id = $1`, [payment.id])).rejects.toThrow(/changes only once/);
+    await expect(t.dataSource.query(`DELETE FROM disbursement_payments WHERE id = $1`, [payment.id])).rejects.toThrow();
+  });
+
+  it('validates the pay body and refuses other roles', async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    const future = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    for (const body of [{ paidOn: future, bankReference: 'X' }, { paidOn: '2026-02-30', bankReference: 'X' }, { paidOn: today() }, { paidOn: today(), bankReference: 'X', amount: 1 }]) {
+      const res = await pay(tranche.id, body);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.length).toBeGreaterThan(0);
+    }
+    await pay(tranche.id, undefined, undefined, w.reviewer).expect(403);
+    await pay(tranche.id, undefined, undefined, w.hospitalFinance).expect(403);
+    await pay(tranche.id, undefined, undefined, w.admin).expect(403);
+    await pay(randomUUID()).expect(404);
+    await t.http.post(`${API}/disbursements/not-a-uuid/pay`).set(w.finance.auth).send({ paidOn: today(), bankReference: 'X' }).expect(400);
+    expect((await tranchesOf(grant))[0].status).toBe('scheduled');
+  });
+
+  it('splits by the policy; the second paid tranche leaves the application disbursing', async () => {
+    await splitPolicy([{ label: 'admission', share: '0.6' }, { label: 'after', share: '0.4' }]);
+    const grant = await approvedGrant(t, w, { amount: 3_333_333, treatmentPlan: 'ist' });
+    const tranches = await tranchesOf(grant);
+    expect(tranches.map((d) => [d.reference, d.label, d.amount, d.trancheNumber, d.trancheCount])).toEqual([
+      [`${grant.reference}-1`, 'admission', 2_000_000, 1, 2],
+      [`${grant.reference}-2`, 'after', 1_333_333, 2, 2],
+    ]);
+    await pay(tranches[1].id).expect(200);
+    expect(await appStatus(grant.id)).toBe('disbursing');
+    await pay(tranches[0].id).expect(200);
+    expect(await appStatus(grant.id)).toBe('disbursing');
+    expect(await fund()).toMatchObject({ committed: 0, disbursed: 3_333_333 });
+  });
+
+  it('cancels a scheduled tranche: its amount returns to available; a paid tranche cannot be cancelled', async () => {
+    await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
+    const grant = await approvedGrant(t, w, { amount: 2_000_001, treatmentPlan: 'ist' });
+    const [first, second] = await tranchesOf(grant);
+    await pay(first.id).expect(200);
+    const cancel = (id: string, body: object = { reason: 'Second phase not needed' }, who = w.finance) =>
+      t.http.post(`${API}/disbursements/${id}/cancel`).set(who.auth).send(body);
+    await cancel(second.id, {}).expect(400);
+    await cancel(second.id, undefined, w.hospitalFinance).expect(403);
+    const res = await cancel(second.id);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'cancelled', cancelReason: 'Second phase not needed' });
+    expect(await fund()).toEqual({ received: 100_000_000, available: 100_000_000 - first.amount, committed: 0, disbursed: first.amount });
+    await cancel(second.id).expect(409);
+    const paidCancel = await cancel(first.id, undefined, w.admin);
+    expect(paidCancel.status).toBe(409);
+    expect(paidCancel.body.currentStatus).toBe('paid');
+    await pay(second.id).expect(409);
+    await expectIdentity();
+  });
+
+  it('return path: paid → returned (disbursed → committed) → rescheduled to the corrected account → paid again', async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_500_000 });
+    const [tranche] = await tranchesOf(grant);
+    await pay(tranche.id, { paidOn: today(), bankReference: 'FIRST' }).expect(200);
+    const ret = (body: object = { reason: 'Account closed' }, who = w.finance) => t.http.post(`${API}/disbursements/${tranche.id}/return`).set(who.auth).send(body);
+    await ret(undefined, w.admin).expect(403);
+    const returned = await ret();
+    expect(returned.status).toBe(200);
+    expect(returned.body).toMatchObject({ status: 'returned', paidOn: null, bankReference: null });
+    expect(await fund()).toEqual({ received: 100_000_000, available: 98_500_000, committed: 1_500_000, disbursed: 0 });
+    await ret().expect(409);
+    await pay(tranche.id).expect(409); // a returned tranche is scheduled again first
+
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: { bankName: 'Bank of China', accountName: 'Hospital corrected', accountNumber: '99990000111122223333' } }).expect(200);
+    const rescheduled = await t.http.post(`${API}/disbursements/${tranche.id}/reschedule`).set(w.finance.auth).send({});
+    expect(rescheduled.status).toBe(200);
+    expect(rescheduled.body).toMatchObject({ status: 'scheduled', payee: { bankName: 'Bank of China', accountName: 'Hospital corrected', accountNumber: '99990000111122223333' } });
+
+    const again = await pay(tranche.id, { paidOn: today(), bankReference: 'SECOND' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: 'paid', bankReference: 'SECOND' });
+    const payments = await t.dataSource.query(`SELECT bank_reference, returned_at IS NOT NULL AS returned FROM disbursement_payments WHERE disbursement_id = $1 ORDER BY created_at`, [tranche.id]);
+    expect(payments).toEqual([{ bank_reference: 'FIRST', returned: true }, { bank_reference: 'SECOND', returned: false }]);
+    expect(await expectIdentity()).toEqual({ received: 100_000_000, available: 98_500_000, committed: 0, disbursed: 1_500_000 });
+  });
+
+  it('a scheduled tranche keeps the bank account it was scheduled with when the hospital is edited', async () => {
+    const grant = await approvedGrant(t, w);
+    const before = (await tranchesOf(grant))[0].payee;
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: { bankName: 'Other', accountName: 'Other', accountNumber: '11112222333344445555' } }).expect(200);
+    expect((await tranchesOf(grant))[0].payee).toEqual(before);
+  });
+
+  it('cancels a grant: unpaid tranches cancelled and released, paid stays paid; a later return releases it too', async () => {
+    await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
+    const grant = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
+    const [first, second] = await tranchesOf(grant);
+    await pay(first.id).expect(200);
+    const cancelApp = (body: object = { reason: 'Family moved abroad' }, who = w.finance) => t.http.post(`${API}/applications/${grant.id}/cancel`).set(who.auth).send(body);
+    await cancelApp({}).expect(400);
+    await cancelApp(undefined, w.reviewer).expect(403);
+    const res = await cancelApp();
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: grant.id, status: 'cancelled', released: 1_000_000 });
+    expect(res.body.disbursements.map((d: { status: string }) => d.status)).toEqual(['paid', 'cancelled']);
+    expect(await appStatus(grant.id)).toBe('cancelled');
+    expect(await fund()).toEqual({ received: 100_000_000, available: 99_000_000, committed: 0, disbursed: 1_000_000 });
+    await cancelApp().expect(409);
+
+    const ret = await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Rejected by the hospital bank' });
+    expect(ret.status).toBe(200);
+    expect(ret.body.status).toBe('cancelled');
+    expect(await expectIdentity()).toEqual({ received: 100_000_000, available: 100_000_000, committed: 0, disbursed: 0 });
+  });
+
+  it('cancels an approved grant with nothing paid: everything returns to available', async () => {
+    const grant = await approvedGrant(t, w, { amount: 2_500_000 });
+    const res = await t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.admin.auth).set('Idempotency-Key', 'cancel-1').send({ reason: 'Duplicate grant' });
+    expect(res.status).toBe(200);
+    expect(res.body.released).toBe(2_500_000);
+    const replay = await t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.admin.auth).set('Idempotency-Key', 'cancel-1').send({ reason: 'Duplicate grant' });
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(await expectIdentity()).toEqual({ received: 100_000_000, available: 100_000_000, committed: 0, disbursed: 0 });
+    const [tranche] = await tranchesOf(grant);
+    await pay(tranche.id).expect(409);
+  });
+
+  it('an application not approved cannot be cancelled (409), another family’s not found', async () => {
+    const draft = await createDraftApplication(t, w.family, w.hospital.id);
+    const res = await t.http.post(`${API}/applications/${draft.id}/cancel`).set(w.finance.auth).send({ reason: 'x' });
+    expect(res.status).toBe(404); // never submitted: not visible to staff
+    await t.http.post(`${API}/applications/${randomUUID()}/cancel`).set(w.finance.auth).send({ reason: 'x' }).expect(404);
+  });
+
+  it('scopes reads: family its own, hospital finance its hospital (another → 404/403), lists filtered', async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    const otherHospital = await createHospital(t, w.admin);
+    const otherFinance = await signedInUser(t, 'hospital_finance', { hospitalId: otherHospital.id });
+    const otherFamily = await signedInUser(t, 'applicant');
+
+    await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(otherFamily.auth).expect(404);
+    await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(otherFinance.auth).expect(404);
+    await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(w.reviewer.auth).expect(200);
+    await t.http.get(`${API}/disbursements/${tranche.id}`).set(otherFinance.auth).expect(404);
+    await t.http.get(`${API}/disbursements/${tranche.id}`).set(w.hospitalFinance.auth).expect(200);
+
+    const own = await t.http.get(`${API}/disbursements`).set(w.hospitalFinance.auth).expect(200);
+    expect(own.body.items.map((d: { id: string }) => d.id)).toEqual([tranche.id]);
+    expect((await t.http.get(`${API}/disbursements`).set(otherFinance.auth).expect(200)).body.items).toEqual([]);
+    await t.http.get(`${API}/disbursements?hospitalId=${w.hospital.id}`).set(otherFinance.auth).expect(403);
+    await t.http.get(`${API}/disbursements`).set(w.family.auth).expect(403);
+    await t.http.get(`${API}/disbursements`).set(w.reviewer.auth).expect(403);
+
+    const all = await t.http.get(`${API}/disbursements?status=scheduled&hospitalId=${w.hospital.id}`).set(w.finance.auth).expect(200);
+    expect(all.body.items).toHaveLength(1);
+    expect((await t.http.get(`${API}/disbursements?status=paid`).set(w.admin.auth).expect(200)).body.items).toEqual([]);
+    await t.http.get(`${API}/disbursements?status=lost`).set(w.admin.auth).expect(400);
+  });
+
+  it('paginates the list by keyset without repeating or skipping', async () => {
+    await splitPolicy([{ label: 'a', share: '0.25' }, { label: 'b', share: '0.25' }, { label: 'c', share: '0.25' }, { label: 'd', share: '0.25' }]);
+    await approvedGrant(t, w, { amount: 1_000_000, treatmentPlan: 'ist' });
+    const family2 = await signedInUser(t, 'applicant');
+    await approvedGrant(t, { ...w, family: family2 }, { amount: 1_000_000, treatmentPlan: 'ist' });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { reference: string }[]; nextCursor: string | null } } = await t.http
+        .get(`${API}/disbursements?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(w.finance.auth)
+        .expect(200);
+      seen.push(...res.body.items.map((d) => d.reference));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(8);
+    expect(new Set(seen).size).toBe(8);
+  });
+
+  it('exports scheduled tranches as a formula-safe CSV with amounts in yuan', async () => {
+    const evil = await t.http
+      .post(`${API}/hospitals`)
+      .set(w.admin.auth)
+      .send({ name: '=HYPERLINK("http://evil.example","点击"),儿童医院', code: `EV${randomUUID().slice(0, 4).toUpperCase()}`, bankAccount: { bankName: '+ICBC', accountName: '@finance', accountNumber: '6222021001234567890' } })
+      .expect(201);
+    const grant = await approvedGrant(t, { ...w, hospital: { id: evil.body.id } }, { amount: 1_234_567 });
+    const paidGrant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 100 });
+    await pay((await tranchesOf(paidGrant))[0].id).expect(200);
+
+    const res = await t.http.get(`${API}/disbursements/export?status=scheduled&format=csv`).set(w.finance.auth);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toContain('text/csv');
+    expect(res.headers['content-disposition']).toContain('attachment');
+    const rows = parse(res.text) as string[][];
+    expect(rows).toEqual([
+      ['reference', 'hospital', 'bank_name', 'account_name', 'account_number', 'amount', 'currency'],
+      [`${grant.reference}-1`, `'=HYPERLINK("http://evil.example","点击"),儿童医院`, "'+ICBC", "'@finance", '6222021001234567890', '12345.67', 'CNY'],
+    ]);
+    const paid = parse((await t.http.get(`${API}/disbursements/export?status=paid`).set(w.admin.auth).expect(200)).text) as string[][];
+    expect(paid.slice(1).map((r) => r[5])).toEqual(['1.00']);
+    await t.http.get(`${API}/disbursements/export?format=xlsx`).set(w.finance.auth).expect(400);
+    await t.http.get(`${API}/disbursements/export`).set(w.hospitalFinance.auth).expect(403);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'disbursements.exported'`);
+    expect(n).toBe(2);
+  });
+
+  it('lists the endpoints in the OpenAPI document', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    for (const path of ['/api/v1/disbursements', '/api/v1/disbursements/export', '/api/v1/disbursements/{id}/pay', '/api/v1/disbursements/{id}/cancel', '/api/v1/disbursements/{id}/return', '/api/v1/applications/{id}/disbursements', '/api/v1/applications/{id}/cancel']) {
+      expect(doc.paths[path]).toBeDefined();
+    }
+  });
+});

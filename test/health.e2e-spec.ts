@@ -1,0 +1,92 @@
+import { startTestApp, TestApp } from 'test/support/test-app';
+import { loadConfig } from 'src/config/app-config';
+
+describe('Health and documentation (e2e)', () => {
+  describe('with every dependency up', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp();
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('is live and ready', async () => {
+      await t.http.get('/health/live').expect(200, { status: 'ok' });
+      const ready = await t.http.get('/health/ready').expect(200);
+      expect(ready.body).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+    });
+
+    it('serves Swagger UI and an OpenAPI document that states auth and errors for every operation', async () => {
+      await t.http.get('/docs').expect((res) => expect([200, 301, 302]).toContain(res.status));
+      const doc = (await t.http.get('/docs-json').expect(200)).body;
+      expect(doc.openapi).toMatch(/^3\./);
+      const operations = Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown>; 'x-access'?: unknown }>>)
+        .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+      expect(operations.length).toBeGreaterThan(10);
+      for (const { path, method, op } of operations) {
+        expect({ path, method, access: op['x-access'] }).toEqual({ path, method, access: expect.anything() });
+        const isPublic = (op['x-access'] as { public?: boolean }).public === true;
+        if (!isPublic) {
+          expect({ path, method, security: op.security }).toEqual({ path, method, security: [{ bearer: [] }] });
+          expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
+        }
+      }
+      expect(doc.paths['/api/v1/auth/login']).toBeDefined();
+      expect(doc.paths['/health/ready']).toBeDefined();
+    });
+
+    it('sets security headers and echoes a request id', async () => {
+      const res = await t.http.get('/health/live').set('X-Request-Id', 'trace-123');
+      expect(res.headers['x-request-id']).toBe('trace-123');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBeDefined();
+      const generated = await t.http.get('/health/live').set('X-Request-Id', 'bad id with spaces');
+      expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('answers unknown routes and malformed JSON with problem+json', async () => {
+      const missing = await t.http.get('/api/v1/nothing-here');
+      expect(missing.status).toBe(404);
+      expect(missing.headers['content-type']).toMatch(/application\/problem\+json/);
+      const broken = await t.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{"email":');
+      expect(broken.status).toBe(400);
+      expect(broken.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(JSON.stringify(broken.body)).not.toMatch(/at .*\.js|node_modules/);
+    });
+  });
+
+  describe('with Redis unreachable', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('reports not ready (503 problem+json) while staying live', async () => {
+      await t.http.get('/health/live').expect(200);
+      const ready = await t.http.get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(ready.body.checks).toEqual({ database: 'up', redis: 'down' });
+    });
+  });
+});
+
+describe('Configuration validation', () => {
+  it('names every bad variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty', APP_ROLE: 'everything', DATABASE_URL: 'mysql://x' })).toThrow(/PORT[\s\S]*APP_ROLE|APP_ROLE[\s\S]*PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+  });
+
+  it('requires secrets and SMTP in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*DATA_ENCRYPTION_KEY[\s\S]*DATA_HASH_KEY[\s\S]*SMTP_URL/);
+  });
+
+  it('applies the documented defaults', () => {
+    const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_HASH_KEY: Buffer.alloc(32, 2).toString('base64') });
+    expect(config.env).toMatchObject({ PORT: 3000, APP_ROLE: 'all', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sprout', REDIS_URL: 'redis://127.0.0.1:6379', MIGRATIONS_RUN: true });
+  });
+});

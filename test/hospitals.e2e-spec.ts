@@ -1,0 +1,67 @@
+import { createHospital, hospitalBody, signedInUser } from 'test/support/factories';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+describe('Hospitals (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  it('lets an admin register hospitals that every signed-in user can read', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const family = await signedInUser(t, 'applicant');
+    const created = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody('SCMC'));
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      name: 'Hospital SCMC',
+      code: 'SCMC',
+      bankAccount: { bankName: 'ICBC Shanghai', accountName: 'Hospital SCMC', accountNumber: '6222021001234567890' },
+      createdAt: expect.any(String),
+    });
+    await createHospital(t, admin, 'BCH');
+    const list = await t.http.get('/api/v1/hospitals?limit=1').set(family.auth).expect(200);
+    expect(list.body.items.map((h: { code: string }) => h.code)).toEqual(['BCH']);
+    const next = await t.http.get(`/api/v1/hospitals?limit=1&cursor=${list.body.nextCursor}`).set(family.auth).expect(200);
+    expect(next.body).toEqual({ items: [expect.objectContaining({ code: 'SCMC' })], nextCursor: null });
+    await t.http.get(`/api/v1/hospitals/${created.body.id}`).set(family.auth).expect(200);
+    await t.http.get('/api/v1/hospitals').expect(401);
+  });
+
+  it('refuses writes by non-admins, duplicate codes and bad bank accounts', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const reviewer = await signedInUser(t, 'reviewer');
+    await t.http.post('/api/v1/hospitals').set(reviewer.auth).send(hospitalBody('X1')).expect(403);
+    await createHospital(t, admin, 'DUP');
+    await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody('DUP')).expect(409);
+    const bad = await t.http
+      .post('/api/v1/hospitals')
+      .set(admin.auth)
+      .send({ ...hospitalBody('OK1'), bankAccount: { bankName: 'B', accountName: 'A', accountNumber: 'not a number!' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'bankAccount.accountNumber' })]);
+    const rows = await t.dataSource.query(`SELECT code FROM hospitals ORDER BY code`);
+    expect(rows).toEqual([{ code: 'DUP' }]);
+  });
+
+  it('returns 404 for an unknown hospital and 400 for a malformed id', async () => {
+    const admin = await signedInUser(t, 'admin');
+    await t.http.get('/api/v1/hospitals/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
+    await t.http.get('/api/v1/hospitals/not-a-uuid').set(admin.auth).expect(400);
+  });
+
+  it('lets an admin correct a hospital and audits it', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const h = await createHospital(t, admin, 'FIX');
+    const res = await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ name: 'Renamed' }).expect(200);
+    expect(res.body.name).toBe('Renamed');
+    const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 ORDER BY id`, [h.id]);
+    expect(audit).toEqual([{ action: 'hospital.created' }, { action: 'hospital.updated' }]);
+  });
+});

@@ -1,0 +1,106 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB } from 'src/notifications/queue.constants';
+import { ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
+import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID } from 'test/support/application-factory';
+import { signedInUser } from 'test/support/factories';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Daily reviewer digest (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SMTP_TIMEOUT_MS: '10000' }); // no client timeout after the sink accepted, on a busy machine
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  /** Two applications waiting 5 and 9 days, one submitted today, one already picked up 9 days ago. */
+  async function waitingWorld() {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const reviewerEn = await signedInUser(t, 'reviewer', { locale: 'en' });
+    const reviewerZh = await signedInUser(t, 'reviewer', { locale: 'zh-CN' });
+    const retired = await signedInUser(t, 'reviewer');
+    await t.http.patch(`/api/v1/users/${retired.id}`).set(admin.auth).send({ disabled: true }).expect(200);
+    const otherFamily = await signedInUser(t, 'applicant');
+    const thirdFamily = await signedInUser(t, 'applicant');
+    const fourthFamily = await signedInUser(t, 'applicant');
+    const old = await createSubmittedApplication(t, family, hospital.id);
+    // Different children: a second open application for the same child would be flagged.
+    const older = await createSubmittedApplication(t, otherFamily, hospital.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+    const fresh = await createSubmittedApplication(t, thirdFamily, hospital.id, { patient: { nationalId: '110105201701010038', dateOfBirth: '2017-01-01' } });
+    const picked = await createSubmittedApplication(t, fourthFamily, hospital.id, { patient: { nationalId: '110105201601010030', dateOfBirth: '2016-01-01' } });
+    await t.http.post(`/api/v1/applications/${picked.id}/start-review`).set(reviewerEn.auth).expect(200);
+    const backdate = (id: string, days: number) =>
+      t.dataSource.query(`UPDATE applications SET submitted_at = now() - make_interval(days => $2) WHERE id = $1`, [id, days]);
+    await backdate(old.id, 5);
+    await backdate(older.id, 9);
+    await backdate(picked.id, 9);
+    return { admin, reviewerEn, reviewerZh, retired, old, older, fresh, picked };
+  }
+
+  it('mails each active reviewer one digest, in their language, of the applications waiting too long', async () => {
+    const w = await waitingWorld();
+    const result = await t.app.get(ReviewerDigestService).run(new Date());
+    expect(result).toMatchObject({ waiting: 2, emails: 2 });
+
+    const en = await t.mail.waitFor((m) => m.to.includes(w.reviewerEn.email) && m.text.includes(w.older.reference));
+    const zh = await t.mail.waitFor((m) => m.to.includes(w.reviewerZh.email) && m.text.includes(w.older.reference));
+    for (const mail of [en, zh]) {
+      expect(mail.text).toContain(w.old.reference);
+      expect(mail.text).not.toContain(w.fresh.reference);
+      expect(mail.text).not.toContain(w.picked.reference);
+      // No medical or identity detail: only references, dates, the tier.
+      expect(mail.text).not.toMatch(/王小明|310101|D61|aplastic/i);
+    }
+    // Oldest first, with the days waited.
+    expect(en.text.indexOf(w.older.reference)).toBeLessThan(en.text.indexOf(w.old.reference));
+    expect(en.text).toMatch(/waiting 9 days/);
+    expect(en.text).toMatch(/tier: .*B/); // the latest assessment's tier (the factory's family is tier B)
+    expect(zh.subject).toMatch(/[\u4e00-\u9fff]/);
+    expect(en.subject).not.toMatch(/[\u4e00-\u9fff]/);
+    await sleep(300);
+    expect(t.mail.to(w.retired.email)).toHaveLength(0);
+    expect(t.mail.to(w.reviewerEn.email).filter((m) => m.text.includes(w.older.reference))).toHaveLength(1);
+  });
+
+  it('runs once per day however often the job fires (several workers, a retried job)', async () => {
+    const w = await waitingWorld();
+    const queue = t.app.get<Queue>(getQueueToken(EMAIL_QUEUE));
+    const second = await startTestApp({ APP_ROLE: 'worker', SMTP_URL: t.mail.url });
+    try {
+      // Every worker registers the schedule at start-up; Redis holds it once.
+      const digests = (await queue.getRepeatableJobs()).filter((r) => r.name === REVIEWER_DIGEST_JOB);
+      expect(digests).toEqual([expect.objectContaining({ cron: t.config.env.REVIEWER_DIGEST_CRON, tz: t.config.env.REVIEWER_DIGEST_TZ })]);
+
+      const scheduledAt = Date.now();
+      // Two runs of the same day's job, picked up by whichever worker is free.
+      await Promise.all([
+        queue.add(REVIEWER_DIGEST_JOB, {}, { jobId: `digest-run-a-${scheduledAt}`, prevMillis: scheduledAt } as never),
+        queue.add(REVIEWER_DIGEST_JOB, {}, { jobId: `digest-run-b-${scheduledAt}`, prevMillis: scheduledAt } as never),
+      ]);
+      await t.mail.waitFor((m) => m.to.includes(w.reviewerEn.email) && m.text.includes(w.older.reference));
+      await t.mail.waitFor((m) => m.to.includes(w.reviewerZh.email) && m.text.includes(w.older.reference));
+      await sleep(1000);
+      const rows = (await t.dataSource.query(`SELECT to_email, dedup_key FROM notifications WHERE template = 'reviewer-digest'`)) as { dedup_key: string }[];
+      expect(rows).toHaveLength(2);
+      for (const r of rows) expect(r.dedup_key).toMatch(/^reviewer-digest:\d{4}-\d{2}-\d{2}:[0-9a-f-]{36}$/);
+      expect(t.mail.to(w.reviewerEn.email).filter((m) => m.text.includes(w.older.reference))).toHaveLength(1);
+      expect(t.mail.to(w.reviewerZh.email).filter((m) => m.text.includes(w.older.reference))).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('writes nothing when no application waits too long', async () => {
+    await signedInUser(t, 'reviewer');
+    const result = await t.app.get(ReviewerDigestService).run(new Date());
+    expect(result).toMatchObject({ waiting: 0, emails: 0 });
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE template = 'reviewer-digest'`)).toEqual([{ n: 0 }]);
+  });
+});

@@ -1,0 +1,122 @@
+import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const tokenFrom = (text: string) => /token=([A-Za-z0-9_-]{20,})/.exec(text)?.[1] ?? '';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NEW_PASSWORD = 'a brand new passphrase';
+
+describe('Password reset by email (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SMTP_TIMEOUT_MS: '10000' }); // no client timeout after the sink accepted, on a busy machine
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  const forgot = (email: string) => t.http.post('/api/v1/auth/forgot-password').send({ email });
+
+  it('answers known and unknown addresses alike, and mails only the known one, in its language', async () => {
+    const user = await signedInUser(t, 'applicant', { locale: 'zh-CN' });
+    const stranger = uniqueEmail('nobody');
+    const known = await forgot(user.email.toUpperCase());
+    const unknown = await forgot(stranger);
+    expect(known.status).toBe(202);
+    expect(unknown.status).toBe(202);
+    expect(known.body).toEqual({ status: 'accepted' });
+    expect(unknown.body).toEqual(known.body);
+
+    const mail = await t.mail.waitForMailTo(user.email);
+    expect(mail.subject).toMatch(/[\u4e00-\u9fff]/);
+    expect(mail.text).toContain('/reset-password?token=');
+    expect(mail.text).toContain('60');
+    await sleep(300);
+    expect(t.mail.received).toHaveLength(1);
+    expect(t.mail.to(stranger)).toHaveLength(0);
+  });
+
+  it('sets the new password, ends every session, bumps the token version, and the link works once', async () => {
+    const user = await signedInUser(t, 'applicant');
+    const other = await login(t, user.email);
+    const [{ token_version: before }] = await t.dataSource.query('SELECT token_version FROM users WHERE id = $1', [user.id]);
+    await forgot(user.email).expect(202);
+    const token = tokenFrom((await t.mail.waitForMailTo(user.email)).text);
+    expect(token).not.toBe('');
+
+    await t.http.post('/api/v1/auth/reset-password').send({ token, password: NEW_PASSWORD }).expect(200, { status: 'ok' });
+
+    const [{ token_version: after }] = await t.dataSource.query('SELECT token_version FROM users WHERE id = $1', [user.id]);
+    expect(after).toBe(before + 1);
+    await t.http.get('/api/v1/me').set(user.auth).expect(401);
+    await t.http.get('/api/v1/me').set(other.auth).expect(401);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }).expect(401);
+    await t.http.post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(401);
+    const fresh = await login(t, user.email, NEW_PASSWORD);
+    await t.http.get('/api/v1/me').set(fresh.auth).expect(200);
+
+    const reused = await t.http.post('/api/v1/auth/reset-password').send({ token, password: 'yet another passphrase' });
+    expect(reused.status).toBe(400);
+    expect(reused.headers['content-type']).toMatch(/application\/problem\+json/);
+    const sessions = (await t.dataSource.query(`SELECT revoked_reason FROM auth_sessions WHERE user_id = $1 AND revoked_at IS NOT NULL`, [user.id])) as { revoked_reason: string }[];
+    expect(sessions.map((s) => s.revoked_reason)).toEqual(['password_reset', 'password_reset']);
+    const audit = (await t.dataSource.query(`SELECT action, summary::text AS summary FROM audit_events WHERE object_id = $1 AND action LIKE 'user.password%' ORDER BY id`, [user.id])) as { action: string; summary: string }[];
+    expect(audit.map((a) => a.action)).toEqual(['user.password_reset_requested', 'user.password_reset']);
+    expect(audit.map((a) => a.summary).join()).not.toContain(token);
+  });
+
+  it('a newer link makes the older one worthless', async () => {
+    const user = await signedInUser(t, 'reviewer');
+    await forgot(user.email).expect(202);
+    const first = tokenFrom((await t.mail.waitForMailTo(user.email)).text);
+    await forgot(user.email).expect(202);
+    await t.mail.waitForCount(2);
+    const second = tokenFrom(t.mail.to(user.email)[1].text);
+    expect(second).not.toBe(first);
+    await t.http.post('/api/v1/auth/reset-password').send({ token: first, password: NEW_PASSWORD }).expect(400);
+    await t.http.post('/api/v1/auth/reset-password').send({ token: second, password: NEW_PASSWORD }).expect(200);
+  });
+
+  it('refuses a short password (400) and leaves the token usable', async () => {
+    const user = await signedInUser(t, 'applicant');
+    await forgot(user.email).expect(202);
+    const token = tokenFrom((await t.mail.waitForMailTo(user.email)).text);
+    const short = await t.http.post('/api/v1/auth/reset-password').send({ token, password: 'short' });
+    expect(short.status).toBe(400);
+    expect(short.body.errors).toEqual([expect.objectContaining({ field: 'password' })]);
+    await t.http.post('/api/v1/auth/reset-password').send({ token, password: NEW_PASSWORD }).expect(200);
+  });
+
+  it('sends nothing to a disabled account, with the same answer', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const user = await signedInUser(t, 'reviewer');
+    await t.http.patch(`/api/v1/users/${user.id}`).set(admin.auth).send({ disabled: true }).expect(200);
+    const res = await forgot(user.email);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ status: 'accepted' });
+    await sleep(500);
+    expect(t.mail.to(user.email)).toHaveLength(0);
+  });
+
+  it('throttles repeated requests for one address, known or unknown, the same way', async () => {
+    const user = await signedInUser(t, 'applicant');
+    const stranger = uniqueEmail('nobody');
+    const limit = t.config.env.LOGIN_MAX_FAILURES_PER_ACCOUNT;
+    for (let i = 0; i < limit; i++) {
+      await forgot(user.email).expect(202);
+      await forgot(stranger).expect(202);
+    }
+    const known = await forgot(user.email);
+    const unknown = await forgot(stranger);
+    expect(known.status).toBe(429);
+    expect(unknown.status).toBe(429);
+    expect(known.body).toEqual(unknown.body);
+    // Sign-in is counted apart: the account can still log in.
+    await login(t, user.email);
+    await t.mail.waitForCount(limit);
+    await sleep(300);
+    expect(t.mail.to(user.email)).toHaveLength(limit);
+  });
+});

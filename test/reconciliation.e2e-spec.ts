@@ -1,0 +1,434 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
+import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
+import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, StatementLine } from 'test/support/grant-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+const SHARED = join(__dirname, '..', '..', 'shared', 'data', 'camt053');
+
+describe('Reconciliation (e2e)', () => {
+  let t: TestApp;
+  let w: GrantWorld;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+    w = await grantWorld(t, 100_000_000);
+  });
+
+  const upload = (file: Buffer, who: SignedIn = w.hospitalFinance, hospitalId?: string, name = 'statement.xml') => {
+    const req = t.http.post(`${API}/reconciliation/statements`).set(who.auth);
+    if (hospitalId) req.field('hospitalId', hospitalId);
+    return req.attach('file', file, { filename: name, contentType: 'application/octet-stream' });
+  };
+  const tranchesOf = async (grant: Grant) =>
+    (await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(w.finance.auth).expect(200)).body.items as Record<string, any>[];
+  const pay = (id: string) => t.http.post(`${API}/disbursements/${id}/pay`).set(w.finance.auth).send({ paidOn: todayIn(FUND_TIME_ZONE), bankReference: `TRF-${randomUUID().slice(0, 6)}` }).expect(200);
+  const paidGrant = async (amount = 3_000_000): Promise<{ grant: Grant; tranche: Record<string, any> }> => {
+    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount });
+    const [tranche] = await tranchesOf(grant);
+    await pay(tranche.id);
+    return { grant, tranche };
+  };
+  const disbursementStatus = async (id: string) => ((await t.dataSource.query(`SELECT status FROM disbursements WHERE id = $1`, [id])) as { status: string }[])[0].status;
+  const appStatus = async (id: string) => ((await t.dataSource.query(`SELECT status FROM applications WHERE id = $1`, [id])) as { status: string }[])[0].status;
+  const statementCount = async () => ((await t.dataSource.query(`SELECT (SELECT count(*) FROM bank_statements)::int AS s, (SELECT count(*) FROM statement_entries)::int AS e`)) as { s: number; e: number }[])[0];
+  const items = async (statementId: string, who: SignedIn = w.hospitalFinance) =>
+    (await t.http.get(`${API}/reconciliation/statements/${statementId}`).set(who.auth).expect(200)).body.items as Record<string, any>[];
+
+  it('approve → pay → import camt.053 and CSV carrying the references → reconciled → completed', async () => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'admission', share: '0.5' }, { label: 'after', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    const grant = await approvedGrant(t, w, { amount: 6_000_001 });
+    const [first, second] = await tranchesOf(grant);
+    expect([first.amount, second.amount]).toEqual([3_000_001, 3_000_000]);
+    await pay(first.id);
+    await pay(second.id);
+    expect(await appStatus(grant.id)).toBe('disbursing');
+
+    const xml = camt053([
+      { amount: '30000.01', remittance: `Sprout grant ${first.reference} first tranche`, accountServicerReference: 'ICBC-0001', counterparty: 'Sprout Fund' },
+      { amount: '120.00', remittance: 'Patient deposit' , accountServicerReference: 'ICBC-0002' },
+    ]);
+    const res = await upload(xml);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ format: 'camt.053', entries: 2, matched: 1, unmatched: 1, mismatched: 0, duplicates: 0, ignored: 0, hospitalId: w.hospital.id });
+    expect(res.body.sha256).toBe(createHash('sha256').update(xml).digest('hex'));
+    expect(await disbursementStatus(first.id)).toBe('reconciled');
+    expect(await appStatus(grant.id)).toBe('disbursing');
+
+    const detail = await t.http.get(`${API}/reconciliation/statements/${res.body.id}`).set(w.hospitalFinance.auth).expect(200);
+    expect(detail.body).toMatchObject({ id: res.body.id, entries: 2, matched: 1, nextCursor: null });
+    expect(detail.body.items).toEqual([
+      expect.objectContaining({ bookingDate: '2026-09-15', amount: 3_000_001, currency: 'CNY', reference: first.reference, status: 'matched', disbursementId: first.id, matchKind: 'auto' }),
+      expect.objectContaining({ amount: 12_000, reference: null, status: 'unmatched', disbursementId: null, remittance: 'Patient deposit' }),
+    ]);
+
+    const csv = csvStatement([{ amount: '30000.00', remittance: `拨款${second.reference.replace(/-/g, '')}第二期`, bookingDate: '2026-09-20' }]);
+    const csvRes = await upload(csv, w.finance, w.hospital.id, 'statement.csv');
+    expect(csvRes.status).toBe(201);
+    expect(csvRes.body).toMatchObject({ format: 'csv', entries: 1, matched: 1 });
+    expect(await disbursementStatus(second.id)).toBe('reconciled');
+    expect(await appStatus(grant.id)).toBe('completed');
+
+    const actions = (await t.dataSource.query(`SELECT action FROM audit_events ORDER BY id`)).map((a: { action: string }) => a.action);
+    expect(actions.filter((a: string) => a === 'reconciliation.statement_imported')).toHaveLength(2);
+    expect(actions.filter((a: string) => a === 'disbursement.reconciled')).toHaveLength(2);
+    expect(actions).toContain('application.completed');
+    // An unmatched CNY credit: the hospital finance office hears of it.
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
+    expect(mail.text).toMatch(/No matching payment found:\s+1/);
+  });
+
+  it('re-importing the same file → 409, nothing new stored or matched', async () => {
+    const { tranche } = await paidGrant();
+    const xml = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'B-1' }]);
+    const first = await upload(xml);
+    expect(first.body.matched).toBe(1);
+    const before = await statementCount();
+    const again = await upload(xml);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ type: expect.stringContaining('statement-already-imported'), statementId: first.body.id });
+    const byFinance = await upload(xml, w.finance, w.hospital.id);
+    expect(byFinance.status).toBe(409);
+    expect(await statementCount()).toEqual(before);
+    expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'disbursement.reconciled'`))[0].n).toBe(1);
+  });
+
+  it('the same bank entry in two different statements is a duplicate, never matched twice', async () => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    const { tranche } = await paidGrant(6_000_000); // two tranches: reconciling one leaves the grant disbursing
+    const entry: StatementLine = { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'ICBC-77', bookingDate: '2026-09-15' };
+    const a = await upload(camt053([entry], { statementId: 'INTRADAY' }));
+    expect(a.body.matched).toBe(1);
+    // The end-of-day statement repeats it (another file), in another camt version.
+    const b = await upload(camt053([entry, { amount: '5.00', accountServicerReference: 'ICBC-78' }], { statementId: 'EOD', version: '001.02' }));
+    expect(b.status).toBe(201);
+    expect(b.body).toMatchObject({ entries: 2, matched: 0, duplicates: 1, unmatched: 1 });
+    // Even after the match is undone by hand, the repeat does not match automatically.
+    const [matched] = await items(a.body.id);
+    await t.http.post(`${API}/reconciliation/entries/${matched.id}/unmatch`).set(w.hospitalFinance.auth).expect(200);
+    const c = await upload(camt053([entry], { statementId: 'AGAIN' }));
+    expect(c.body).toMatchObject({ matched: 0, duplicates: 1 });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM statement_entries WHERE disbursement_id = $1 AND status = 'matched'`, [tranche.id]);
+    expect(n).toBe(0);
+  });
+
+  it('concurrent uploads of one file: one import, the others 409', async () => {
+    const { tranche } = await paidGrant();
+    const xml = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'C-1' }]);
+    const responses = await Promise.all(Array.from({ length: 5 }, () => upload(xml)));
+    expect(responses.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    expect((await statementCount()).s).toBe(1);
+    expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+  });
+
+  it('an import racing a manual match of the same tranche: exactly one entry reconciles it', async () => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    for (let round = 0; round < 3; round++) {
+      const { tranche } = await paidGrant(6_000_000);
+      const a = await upload(csvStatement([{ amount: '30000.00', remittance: `no reference ${round}` }]), w.hospitalFinance, undefined, `a${round}.csv`);
+      const [entry] = await items(a.body.id);
+      const filler = Array.from({ length: 3000 }, (_, i) => ({ amount: '1.00', accountServicerReference: `F-${round}-${i}` }));
+      const [manual, imported] = await Promise.all([
+        t.http.post(`${API}/reconciliation/entries/${entry.id}/match`).set(w.finance.auth).send({ disbursementId: tranche.id }),
+        upload(camt053([...filler, { amount: '30000.00', remittance: tranche.reference, accountServicerReference: `R-${round}` }])),
+      ]);
+      expect([200, 409]).toContain(manual.status);
+      expect(imported.status).toBe(201);
+      const matched = await t.dataSource.query(`SELECT id FROM statement_entries WHERE disbursement_id = $1 AND status = 'matched'`, [tranche.id]);
+      expect(matched).toHaveLength(1);
+      expect(imported.body.matched + (manual.status === 200 ? 1 : 0)).toBe(1);
+      expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+    }
+  });
+
+  it('within one statement the second entry with the same reference is a duplicate', async () => {
+    const { tranche } = await paidGrant();
+    const res = await upload(csvStatement([
+      { amount: '30000.00', remittance: tranche.reference },
+      { amount: '30000.00', remittance: `again ${tranche.reference}` },
+    ]), w.hospitalFinance, undefined, 'a.csv');
+    expect(res.body).toMatchObject({ entries: 2, matched: 1, duplicates: 1 });
+    const list = await items(res.body.id);
+    expect(list.map((i) => [i.status, i.disbursementId])).toEqual([['matched', tranche.id], ['duplicate', tranche.id]]);
+  });
+
+  it('a mismatched amount is flagged, the tranche stays paid, and hospital finance is emailed', async () => {
+    const { tranche } = await paidGrant(3_000_000);
+    const res = await upload(camt053([{ amount: '29999.99', remittance: tranche.reference, accountServicerReference: 'X-1' }]));
+    expect(res.body).toMatchObject({ entries: 1, matched: 0, mismatched: 1 });
+    const [item] = await items(res.body.id);
+    expect(item).toMatchObject({ status: 'mismatched', disbursementId: tranche.id, reference: tranche.reference, amount: 2_999_999 });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
+    expect(mail.text).toMatch(/amount differs:\s+1/);
+  });
+
+  it('debits, other currencies, reversals and pending entries never match, even with the reference and amount', async () => {
+    const { tranche } = await paidGrant(3_000_000);
+    const res = await upload(camt053([
+      { amount: '30000.00', remittance: tranche.reference, creditDebit: 'DBIT', accountServicerReference: 'D-1' },
+      { amount: '30000.00', remittance: tranche.reference, currency: 'EUR', accountServicerReference: 'E-1' },
+      { amount: '30000.00', remittance: tranche.reference, status: 'PDNG', accountServicerReference: 'P-1' },
+    ]));
+    expect(res.body).toMatchObject({ entries: 3, matched: 0, unmatched: 3, ignored: 3, mismatched: 0 });
+    expect((await items(res.body.id)).map((i) => i.status)).toEqual(['ignored', 'ignored', 'ignored']);
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+    const csv = await upload(csvStatement([{ amount: '-30000.00', remittance: tranche.reference }, { amount: '30000.00', currency: 'USD', remittance: tranche.reference }]), w.hospitalFinance, undefined, 'x.csv');
+    expect(csv.body).toMatchObject({ matched: 0, ignored: 2 });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+  });
+
+  it('references of unpaid tranches or of another hospital do not match', async () => {
+    const scheduled = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 1_000_000 });
+    const [scheduledTranche] = await tranchesOf(scheduled);
+    const otherHospital = await createHospital(t, w.admin);
+    const other = await approvedGrant(t, { ...w, hospital: otherHospital, family: await signedInUser(t, 'applicant') }, { amount: 2_000_000 });
+    const [otherTranche] = await tranchesOf(other);
+    await pay(otherTranche.id);
+    const res = await upload(csvStatement([
+      { amount: '10000.00', remittance: scheduledTranche.reference },
+      { amount: '20000.00', remittance: otherTranche.reference },
+    ]), w.hospitalFinance, undefined, 's.csv');
+    expect(res.body).toMatchObject({ matched: 0, unmatched: 2 });
+    expect(await disbursementStatus(otherTranche.id)).toBe('paid');
+    expect(await disbursementStatus(scheduledTranche.id)).toBe('scheduled');
+  });
+
+  it('scopes statements to the hospital: another hospital finance gets 404 (statement, entry) and 403 (naming the hospital)', async () => {
+    const { tranche } = await paidGrant();
+    const res = await upload(camt053([{ amount: '1.00', accountServicerReference: 'Z-1' }]));
+    const otherHospital = await createHospital(t, w.admin);
+    const otherFinance = await signedInUser(t, 'hospital_finance', { hospitalId: otherHospital.id });
+    await t.http.get(`${API}/reconciliation/statements/${res.body.id}`).set(otherFinance.auth).expect(404);
+    await t.http.get(`${API}/reconciliation/statements/${randomUUID()}`).set(w.hospitalFinance.auth).expect(404);
+    const [entry] = await items(res.body.id);
+    await t.http.post(`${API}/reconciliation/entries/${entry.id}/match`).set(otherFinance.auth).send({ disbursementId: tranche.id }).expect(404);
+    await t.http.post(`${API}/reconciliation/entries/${entry.id}/unmatch`).set(otherFinance.auth).expect(404);
+    expect((await t.http.get(`${API}/reconciliation/statements`).set(otherFinance.auth).expect(200)).body.items).toEqual([]);
+    expect((await t.http.get(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).expect(200)).body.items).toHaveLength(1);
+    await t.http.get(`${API}/reconciliation/statements?hospitalId=${w.hospital.id}`).set(otherFinance.auth).expect(403);
+    const foreign = await upload(camt053([{ amount: '1.00' }]), otherFinance, w.hospital.id);
+    expect(foreign.status).toBe(403);
+    await t.http.get(`${API}/reconciliation/statements/${res.body.id}`).set(w.family.auth).expect(403);
+    await t.http.get(`${API}/reconciliation/statements/${res.body.id}`).set(w.finance.auth).expect(200);
+    expect((await statementCount()).s).toBe(1);
+  });
+
+  it.each([
+    ['not XML or CSV', Buffer.from('%PDF-1.4 this is not a statement\n'), /line 1/],
+    ['XML in a wrong namespace', Buffer.from('<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"><BkToCstmrAcctRpt/></Document>'), /line 2.*Document|Document.*line 2|namespace/],
+    ['broken XML', Buffer.from('<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">\n<BkToCstmrStmt><Stmt>\n</Document>'), /line \d+/],
+    ['a camt.053 amount with three decimals', camt053([{ amount: '10.00' }, { amount: '12.345' }]), /Ntry\[2\]\/Amt/],
+    ['a camt.053 without statements', Buffer.from('<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>1</MsgId><CreDtTm>2026-09-16T08:00:00Z</CreDtTm></GrpHdr></BkToCstmrStmt></Document>'), /Stmt|statement/i],
+    ['a CSV missing a column', Buffer.from('date,amount,currency,reference,counterparty\n2026-09-15,10.00,CNY,,x\n'), /line 1/],
+    ['a CSV with a bad amount on line 3', Buffer.from('date,amount,currency,reference,counterparty,description\n2026-09-15,10.00,CNY,,x,y\n2026-09-15,1O.00,CNY,,x,y\n'), /line 3/],
+    ['a CSV with a bad date', Buffer.from('date,amount,currency,reference,counterparty,description\n2026-02-30,10.00,CNY,,x,y\n'), /line 2/],
+    ['an empty file', Buffer.alloc(0), /line 1/],
+  ])('refuses %s with 400 naming where, storing nothing', async (_, file, where) => {
+    const { tranche } = await paidGrant();
+    const res = await upload(file);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body.type).toContain('malformed-statement');
+    expect(`${res.body.detail} ${res.body.location}`).toMatch(where);
+    expect(res.body.line).toEqual(expect.any(Number));
+    expect(await statementCount()).toEqual({ s: 0, e: 0 });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+  });
+
+  it('a parse error after thousands of good entries (and a match) leaves nothing behind', async () => {
+    const { tranche } = await paidGrant();
+    const good = Array.from({ length: 2500 }, (_, i) => ({ amount: '1.00', accountServicerReference: `G-${i}` }));
+    const file = camt053([{ amount: '30000.00', remittance: tranche.reference }, ...good, { amount: 'abc' }]);
+    const res = await upload(file);
+    expect(res.status).toBe(400);
+    expect(res.body.element).toMatch(/Ntry\[2502\]\/Amt/);
+    expect(await statementCount()).toEqual({ s: 0, e: 0 });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+  });
+
+  it('imports the two real camt.053 files with every entry unmatched (they are in EUR)', async () => {
+    for (const name of ['camt053.v2.minimal.xml', 'camt053.v4.xml']) {
+      const file = readFileSync(join(SHARED, name));
+      const expected = JSON.parse(readFileSync(join(SHARED, name.replace('.xml', '.expected.json')), 'utf8')) as { getEntries: unknown[] };
+      const res = await upload(file, w.finance, w.hospital.id, name);
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ format: 'camt.053', entries: expected.getEntries.length, matched: 0, unmatched: expected.getEntries.length, mismatched: 0, duplicates: 0 });
+      const list = await items(res.body.id, w.finance);
+      expect(list).toHaveLength(expected.getEntries.length);
+      for (const item of list) {
+        expect(['unmatched', 'ignored']).toContain(item.status);
+        expect(item.disbursementId).toBeNull();
+      }
+    }
+    expect(t.mail.received.filter((m) => m.to.includes(w.hospitalFinance.email))).toHaveLength(0);
+  });
+
+  it('asks fund finance for the hospital before the file, and refuses other fields, a missing file and non-multipart bodies', async () => {
+    const file = csvStatement([{ amount: '1.00' }]);
+    const noHospital = await upload(file, w.finance);
+    expect(noHospital.status).toBe(400);
+    expect(noHospital.body.errors).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
+    const after = await t.http.post(`${API}/reconciliation/statements`).set(w.finance.auth).attach('file', file, 'a.csv').field('hospitalId', w.hospital.id);
+    expect(after.status).toBe(400);
+    await upload(file, w.finance, randomUUID()).expect(400);
+    const extra = await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('note', 'x').attach('file', file, 'a.csv');
+    expect(extra.status).toBe(400);
+    await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('hospitalId', w.hospital.id).expect(400);
+    await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).send({ file: 'x' }).expect(415);
+    await upload(file, w.reviewer).expect(403);
+    await upload(file, w.family).expect(403);
+    expect(await statementCount()).toEqual({ s: 0, e: 0 });
+  });
+
+  it('manual match and unmatch: only a booked CNY credit of the same amount and hospital, to a paid tranche; audited', async () => {
+    const { grant, tranche } = await paidGrant(3_000_000);
+    const { tranche: small } = await paidGrant(500_000);
+    const otherHospital = await createHospital(t, w.admin);
+    const other = await approvedGrant(t, { ...w, hospital: otherHospital, family: await signedInUser(t, 'applicant') }, { amount: 3_000_000 });
+    const [otherTranche] = await tranchesOf(other);
+    await pay(otherTranche.id);
+    const scheduled = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 3_000_000 });
+    const [scheduledTranche] = await tranchesOf(scheduled);
+
+    const res = await upload(camt053([
+      { amount: '30000.00', remittance: 'transfer without reference', accountServicerReference: 'M-1' },
+      { amount: '30000.00', currency: 'EUR', accountServicerReference: 'M-2' },
+      { amount: '30000.00', creditDebit: 'DBIT', accountServicerReference: 'M-3' },
+    ]));
+    const [credit, eur, debit] = await items(res.body.id);
+    const match = (entryId: string, disbursementId: string, who: SignedIn = w.hospitalFinance) =>
+      t.http.post(`${API}/reconciliation/entries/${entryId}/match`).set(who.auth).send({ disbursementId });
+
+    expect((await match(eur.id, tranche.id)).status).toBe(422);
+    expect((await match(debit.id, tranche.id)).status).toBe(422);
+    const wrongAmount = await match(credit.id, small.id);
+    expect(wrongAmount.status).toBe(422);
+    expect(wrongAmount.body.type).toContain('amount-mismatch');
+    expect((await match(credit.id, otherTranche.id)).status).toBe(404); // hospital finance cannot see it
+    const otherByFinance = await match(credit.id, otherTranche.id, w.finance);
+    expect(otherByFinance.status).toBe(422);
+    expect(otherByFinance.body.type).toContain('hospital-mismatch');
+    expect((await match(credit.id, scheduledTranche.id)).status).toBe(409);
+    await match(credit.id, randomUUID()).expect(404);
+    await t.http.post(`${API}/reconciliation/entries/${credit.id}/match`).set(w.hospitalFinance.auth).send({}).expect(400);
+
+    const ok = await match(credit.id, tranche.id);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'matched', disbursementId: tranche.id, matchKind: 'manual', reference: tranche.reference });
+    expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+    expect(await appStatus(grant.id)).toBe('completed');
+    expect((await match(credit.id, tranche.id)).status).toBe(409);
+    const stmt = (await t.http.get(`${API}/reconciliation/statements/${res.body.id}`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(stmt).toMatchObject({ matched: 1, unmatched: 2, ignored: 2 });
+
+    // Completed is final: the match cannot be undone there.
+    const locked = await t.http.post(`${API}/reconciliation/entries/${credit.id}/unmatch`).set(w.hospitalFinance.auth);
+    expect(locked.status).toBe(409);
+    expect(locked.body.type).toContain('application-completed');
+    const actions = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1`, [credit.id])).map((a: { action: string }) => a.action);
+    expect(actions).toEqual(['reconciliation.entry_matched']);
+  });
+
+  it('unmatch of a disbursing grant: the tranche is paid again and can be matched by another entry', async () => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    const grant = await approvedGrant(t, w, { amount: 2_000_000 });
+    const [first] = await tranchesOf(grant);
+    await pay(first.id);
+    const res = await upload(csvStatement([{ amount: '10000.00', remittance: first.reference }, { amount: '10000.00', remittance: 'the real one' }]), w.hospitalFinance, undefined, 'u.csv');
+    const [auto, manual] = await items(res.body.id);
+    expect(auto.status).toBe('matched');
+    const undone = await t.http.post(`${API}/reconciliation/entries/${auto.id}/unmatch`).set(w.finance.auth);
+    expect(undone.status).toBe(200);
+    expect(undone.body).toMatchObject({ status: 'unmatched', disbursementId: null, matchKind: null });
+    expect(await disbursementStatus(first.id)).toBe('paid');
+    await t.http.post(`${API}/reconciliation/entries/${auto.id}/unmatch`).set(w.finance.auth).expect(409);
+    await t.http.post(`${API}/reconciliation/entries/${manual.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: first.id }).expect(200);
+    expect(await disbursementStatus(first.id)).toBe('reconciled');
+    expect(await appStatus(grant.id)).toBe('disbursing');
+    const actions = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_type = 'statement_entry' ORDER BY id`)).map((a: { action: string }) => a.action);
+    expect(actions).toEqual(['reconciliation.entry_unmatched', 'reconciliation.entry_matched']);
+  });
+
+  it('reports paid, reconciled, outstanding and exceptions per hospital and period, as JSON and CSV', async () => {
+    const { tranche: a } = await paidGrant(3_000_000);
+    await paidGrant(1_000_000);
+    await upload(camt053([
+      { amount: '30000.00', remittance: a.reference, accountServicerReference: 'R-1', bookingDate: '2026-09-15' },
+      { amount: '10000.01', remittance: 'unknown', accountServicerReference: 'R-2', bookingDate: '2026-09-15' },
+      { amount: '99.00', currency: 'EUR', accountServicerReference: 'R-3', bookingDate: '2026-09-15' },
+    ]));
+    const today = todayIn(FUND_TIME_ZONE);
+    const q = `from=2026-01-01&to=${today > '2026-12-31' ? today : '2026-12-31'}`;
+    const report = (await t.http.get(`${API}/reconciliation/report?${q}`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(report).toEqual({
+      hospitalId: w.hospital.id,
+      from: '2026-01-01',
+      to: expect.any(String),
+      paid: { count: 2, amount: 4_000_000 },
+      reconciled: { count: 1, amount: 3_000_000 },
+      outstanding: { count: 1, amount: 1_000_000 },
+      exceptions: {
+        mismatched: { count: 0, amount: 0 },
+        unmatched: { count: 1, amount: 1_000_001 },
+        duplicates: { count: 0, amount: 0 },
+        total: { count: 1, amount: 1_000_001 },
+      },
+    });
+    const all = (await t.http.get(`${API}/reconciliation/report?${q}`).set(w.finance.auth).expect(200)).body;
+    expect(all.hospitalId).toBeNull();
+    const csv = await t.http.get(`${API}/reconciliation/report?${q}&format=csv&hospitalId=${w.hospital.id}`).set(w.admin.auth).expect(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    const rows = parse(csv.text) as string[][];
+    expect(rows.find((r) => r[3] === 'outstanding')?.slice(4)).toEqual(['1', '10000.00', 'CNY']);
+    const empty = (await t.http.get(`${API}/reconciliation/report?from=2020-01-01&to=2020-12-31`).set(w.finance.auth).expect(200)).body;
+    expect(empty.paid).toEqual({ count: 0, amount: 0 });
+    await t.http.get(`${API}/reconciliation/report?from=2026-12-31&to=2026-01-01`).set(w.finance.auth).expect(400);
+    await t.http.get(`${API}/reconciliation/report?from=2026-02-30&to=2026-03-01`).set(w.finance.auth).expect(400);
+    await t.http.get(`${API}/reconciliation/report?to=2026-03-01`).set(w.finance.auth).expect(400);
+    const otherHospital = await createHospital(t, w.admin);
+    await t.http.get(`${API}/reconciliation/report?${q}&hospitalId=${otherHospital.id}`).set(w.hospitalFinance.auth).expect(403);
+  });
+
+  it('paginates the items of a large statement in file order', async () => {
+    const lines = Array.from({ length: 250 }, (_, i) => ({ amount: `${i + 1}.00`, accountServicerReference: `P-${i}` }));
+    const res = await upload(camt053(lines));
+    expect(res.body.entries).toBe(250);
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { amount: number }[]; nextCursor: string | null } } = await t.http
+        .get(`${API}/reconciliation/statements/${res.body.id}?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(w.hospitalFinance.auth)
+        .expect(200);
+      seen.push(...page.body.items.map((i) => i.amount));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(lines.map((_, i) => (i + 1) * 100));
+    const unmatched = (await t.http.get(`${API}/reconciliation/statements/${res.body.id}?status=matched`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(unmatched.items).toEqual([]);
+  });
+
+  it('lists the endpoints in the OpenAPI document', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    for (const path of ['/api/v1/reconciliation/statements', '/api/v1/reconciliation/statements/{id}', '/api/v1/reconciliation/entries/{id}/match', '/api/v1/reconciliation/entries/{id}/unmatch', '/api/v1/reconciliation/report']) {
+      expect(doc.paths[path]).toBeDefined();
+    }
+  });
+});

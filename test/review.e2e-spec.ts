@@ -1,0 +1,543 @@
+import { randomUUID } from 'node:crypto';
+import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
+import { applicationWorld, createSubmittedApplication, uploadDocument } from 'test/support/application-factory';
+import { contribute } from 'test/support/grant-factory';
+import { FundLedgerService } from 'src/fund/fund-ledger.service';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+const PROBLEM = 'https://sprout.example.org/problems/';
+
+describe('Review workflow (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  type World = Awaited<ReturnType<typeof applicationWorld>> & { reviewer: SignedIn; second: SignedIn; finance: SignedIn };
+
+  /** A Chinese-speaking family, two reviewers, fund finance, and `funds` fen in the fund. */
+  async function world(funds = 100_000_000): Promise<World> {
+    const admin = await signedInUser(t, 'admin');
+    const hospital = await createHospital(t, admin);
+    const family = await signedInUser(t, 'applicant', { locale: 'zh-CN' });
+    const reviewer = await signedInUser(t, 'reviewer');
+    const second = await signedInUser(t, 'reviewer');
+    const finance = await signedInUser(t, 'fund_finance');
+    if (funds > 0) await contribute(t, finance, funds);
+    return { admin, hospital, family, reviewer, second, finance };
+  }
+
+  const post = (path: string, who: SignedIn, body: object = {}) => t.http.post(`${API}/applications/${path}`).set(who.auth).send(body);
+  const status = async (id: string) => ((await t.dataSource.query('SELECT status, version FROM applications WHERE id = $1', [id])) as { status: string; version: number }[])[0];
+  const fund = async (w: World) => (await t.http.get(`${API}/fund`).set(w.finance.auth).expect(200)).body as Record<string, number>;
+  const auditActions = async (id: string) =>
+    ((await t.dataSource.query(`SELECT action FROM audit_events WHERE object_type = 'application' AND object_id = $1 ORDER BY id`, [id])) as { action: string }[]).map(
+      (r) => r.action,
+    );
+
+  /** Waits until the outbox has delivered everything, then returns the family's mail by template subject. */
+  async function settledMail(email: string) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const [{ n }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE status NOT IN ('sent','dead')`)) as { n: number }[];
+      if (n === 0) break;
+      if (Date.now() > deadline) throw new Error(`${n} notifications still undelivered`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return t.mail.to(email);
+  }
+
+  async function underReview(w: World, overrides = {}) {
+    const app = await createSubmittedApplication(t, w.family, w.hospital.id, overrides);
+    const res = await post(`${app.id}/start-review`, w.reviewer);
+    expect(res.status).toBe(200);
+    return app;
+  }
+
+  it('takes an application through review, a request for information and its answer, to an approval that commits funds and schedules tranches', async () => {
+    const w = await world();
+    const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+
+    const started = await post(`${app.id}/start-review`, w.reviewer);
+    expect(started.status).toBe(200);
+    expect(started.body).toEqual({ id: app.id, reference: app.reference, status: 'under_review', version: app.version + 1 });
+
+    const asked = await post(`${app.id}/request-info`, w.reviewer, { message: '  请补充最近三个月的收入证明。  ' });
+    expect(asked.status).toBe(200);
+    expect(asked.body.status).toBe('info_requested');
+    const infoMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.subject.includes('补充'));
+    expect(infoMail.subject).toBe(`您的申请 ${app.reference} 需要补充一些信息`);
+    expect(infoMail.text).toContain('请补充最近三个月的收入证明。');
+
+    // The family answers: a lower income, a new document, the same name; then resubmits.
+    await t.http.patch(`${API}/applications/${app.id}`).set(w.family.auth).send({ household: { annualIncome: 3_600_000 }, patient: { fullName: '王小明' } }).expect(200);
+    expect((await uploadDocument(t, w.family, app.id, 'poverty_certificate')).status).toBe(201);
+    const before = await t.http.get(`${API}/applications/${app.id}/changes`).set(w.reviewer.auth).expect(200);
+    expect(before.body.rounds).toEqual([
+      {
+        id: expect.any(String),
+        message: '请补充最近三个月的收入证明。',
+        requestedBy: w.reviewer.id,
+        requestedAt: expect.any(String),
+        resubmittedAt: null,
+        changedFields: ['documents.poverty_certificate', 'household.annualIncome'],
+      },
+    ]);
+    await post(`${app.id}/submit`, w.family).expect(200);
+    expect((await post(`${app.id}/start-review`, w.second)).status).toBe(200);
+    const changes = await t.http.get(`${API}/applications/${app.id}/changes`).set(w.second.auth).expect(200);
+    expect(changes.body.rounds[0].changedFields).toEqual(['documents.poverty_certificate', 'household.annualIncome']);
+    expect(changes.body.rounds[0].resubmittedAt).toEqual(expect.any(String));
+    expect((await t.http.get(`${API}/applications/${app.id}/changes`).set(w.family.auth)).status).toBe(403);
+
+    const approved = await post(`${app.id}/approve`, w.reviewer, { amount: 4_000_000, comment: 'Below the recommendation: other aid expected.' });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ id: app.id, status: 'approved', amount: 4_000_000, decisionId: expect.any(String) });
+    expect(await fund(w)).toMatchObject({ received: 100_000_000, available: 96_000_000, committed: 4_000_000, disbursed: 0 });
+    const tranches = (await t.dataSource.query(`SELECT reference, amount::int AS amount, status FROM disbursements WHERE application_id = $1 ORDER BY tranche_number`, [
+      app.id,
+    ])) as { reference: string; amount: number; status: string }[];
+    expect(tranches.reduce((s, r) => s + r.amount, 0)).toBe(4_000_000);
+    expect(tranches.every((r) => r.status === 'scheduled' && r.reference.startsWith(`${app.reference}-`))).toBe(true);
+
+    const decisions = await t.http.get(`${API}/applications/${app.id}/decisions`).set(w.finance.auth).expect(200);
+    expect(decisions.body.items).toEqual([
+      {
+        id: approved.body.decisionId,
+        kind: 'approval',
+        reviewerId: w.reviewer.id,
+        reviewerRole: 'reviewer',
+        fromStatus: 'under_review',
+        toStatus: 'approved',
+        amount: 4_000_000,
+        comment: 'Below the recommendation: other aid expected.',
+        reason: null,
+        decidedAt: expect.any(String),
+      },
+    ]);
+
+    // One email per event, in the family's language.
+    const mail = await settledMail(w.family.email);
+    expect(mail.map((m) => m.subject).sort()).toEqual(
+      [
+        `我们已收到您的申请 ${app.reference}`,
+        `您的申请 ${app.reference} 需要补充一些信息`,
+        `我们已收到您的申请 ${app.reference}`,
+        `好消息：您的申请 ${app.reference} 已获批准`,
+      ].sort(),
+    );
+    expect(mail.find((m) => m.subject.startsWith('好消息'))!.text).toContain('¥40,000.00');
+
+    expect(await auditActions(app.id)).toEqual([
+      'application.created',
+      'document.uploaded',
+      'document.uploaded',
+      'document.uploaded',
+      'document.uploaded',
+      'document.uploaded',
+      'application.submitted',
+      'application.review_started',
+      'application.info_requested',
+      'application.updated',
+      'document.uploaded',
+      'application.submitted',
+      'application.review_started',
+      'fund.committed',
+      'application.approved',
+    ]);
+  });
+
+  it('serves the history oldest first, scoped to the family and staff, paginated, without sensitive values', async () => {
+    const w = await world();
+    const app = await underReview(w);
+    await post(`${app.id}/request-info`, w.reviewer, { message: '请说明诊断 D61.9 的治疗计划' }).expect(200);
+    const other = await signedInUser(t, 'applicant');
+    const hospitalFinance = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id });
+
+    const staff = await t.http.get(`${API}/applications/${app.id}/history`).query({ limit: 100 }).set(w.reviewer.auth).expect(200);
+    const actions = staff.body.items.map((e: { action: string }) => e.action);
+    expect(actions.slice(-3)).toEqual(['application.submitted', 'application.review_started', 'application.info_requested']);
+    expect(staff.body.items.at(-1)).toMatchObject({ actorRole: 'reviewer', actorId: w.reviewer.id, summary: { from: 'under_review', to: 'info_requested' } });
+    const ids = staff.body.items.map((e: { id: string }) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(staff.body.nextCursor).toBeNull();
+
+    const own = await t.http.get(`${API}/applications/${app.id}/history`).set(w.family.auth).expect(200);
+    expect(own.body.items).toHaveLength(actions.length);
+    expect(own.body.items.every((e: object) => !('actorId' in e))).toBe(true);
+    const text = JSON.stringify(own.body);
+    for (const secret of ['310101', 'D61.9', '诊断', '王小明', 'nationalId":"']) expect(text).not.toContain(secret);
+
+    // Keyset pages of 2 give the same events in the same order.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { action: string }[]; nextCursor: string | null } } = await t.http
+        .get(`${API}/applications/${app.id}/history`)
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .set(w.family.auth)
+        .expect(200);
+      paged.push(...page.body.items.map((e) => e.action));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(actions);
+
+    expect((await t.http.get(`${API}/applications/${app.id}/history`).set(other.auth)).status).toBe(404);
+    expect((await t.http.get(`${API}/applications/${randomUUID()}/history`).set(w.reviewer.auth)).status).toBe(404);
+    expect((await t.http.get(`${API}/applications/${app.id}/history`).set(hospitalFinance.auth)).status).toBe(403);
+    expect((await t.http.get(`${API}/applications/${app.id}/history`).query({ cursor: 'nonsense' }).set(w.family.auth)).status).toBe(400);
+  });
+
+  describe('four-eyes', () => {
+    it('sends an approval at the threshold to a second reviewer, who must be another person confirming the same amount', async () => {
+      const w = await world();
+      const app = await underReview(w);
+
+      const first = await post(`${app.id}/approve`, w.reviewer, { amount: 5_000_000 });
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ status: 'awaiting_second_approval', amount: 5_000_000 });
+      // The first approval reserves the money: other approvals cannot spend it while the second reviewer looks.
+      expect(await fund(w)).toMatchObject({ available: 95_000_000, committed: 5_000_000 });
+
+      const again = await post(`${app.id}/approve`, w.reviewer, { amount: 5_000_000 });
+      expect(again.status).toBe(409);
+      expect(again.body.type).toBe(`${PROBLEM}four-eyes-same-reviewer`);
+      const otherAmount = await post(`${app.id}/approve`, w.second, { amount: 4_999_900 });
+      expect(otherAmount.status).toBe(409);
+      expect(otherAmount.body.type).toBe(`${PROBLEM}four-eyes-amount-mismatch`);
+      expect(await status(app.id)).toEqual({ status: 'awaiting_second_approval', version: app.version + 2 });
+      expect(t.mail.to(w.family.email).some((m) => m.subject.includes('批准'))).toBe(false);
+
+      const confirmed = await post(`${app.id}/approve`, w.second, { amount: 5_000_000 });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body.status).toBe('approved');
+      expect(await fund(w)).toMatchObject({ available: 95_000_000, committed: 5_000_000 }); // committed once, not twice
+
+      const decisions = await t.http.get(`${API}/applications/${app.id}/decisions`).set(w.reviewer.auth).expect(200);
+      expect(decisions.body.items.map((d: { kind: string; reviewerId: string; amount: number }) => [d.kind, d.reviewerId, d.amount])).toEqual([
+        ['first_approval', w.reviewer.id, 5_000_000],
+        ['second_approval', w.second.id, 5_000_000],
+      ]);
+      const approvedMail = (await settledMail(w.family.email)).filter((m) => m.subject.includes('批准'));
+      expect(approvedMail).toHaveLength(1);
+      expect(approvedMail[0].text).toContain('¥50,000.00');
+      expect(await auditActions(app.id)).toEqual(expect.arrayContaining(['fund.committed', 'application.first_approval', 'application.approved']));
+    });
+
+    it('approves just below the threshold with one reviewer', async () => {
+      const w = await world();
+      const app = await underReview(w);
+      const res = await post(`${app.id}/approve`, w.reviewer, { amount: 4_999_999 });
+      expect(res.body.status).toBe('approved');
+    });
+
+    it('lets the database refuse a second approval by the first approver even past the service', async () => {
+      const w = await world();
+      const app = await underReview(w);
+      await post(`${app.id}/approve`, w.reviewer, { amount: 6_000_000 }).expect(200);
+      const insert = (reviewerId: string, amount: number) =>
+        t.dataSource.query(
+          `INSERT INTO decisions (application_id, kind, reviewer_id, reviewer_role, from_status, to_status, amount) VALUES ($1, 'second_approval', $2, 'reviewer', 'awaiting_second_approval', 'approved', $3)`,
+          [app.id, reviewerId, amount],
+        );
+      await expect(insert(w.reviewer.id, 6_000_000)).rejects.toThrow(/four-eyes/);
+      await expect(insert(w.second.id, 6_000_001)).rejects.toThrow(/four-eyes/);
+      await expect(t.dataSource.query(`UPDATE decisions SET amount = 1 WHERE application_id = $1`, [app.id])).rejects.toThrow(/append-only/);
+      await expect(t.dataSource.query(`DELETE FROM decisions WHERE application_id = $1`, [app.id])).rejects.toThrow(/append-only/);
+    });
+
+    it('releases the reservation when the second reviewer rejects instead, and tells the family the reason', async () => {
+      const w = await world();
+      const app = await underReview(w);
+      await post(`${app.id}/approve`, w.reviewer, { amount: 8_000_000 }).expect(200);
+      const rejected = await post(`${app.id}/reject`, w.second, { reason: '家庭已获得其他救助，费用已覆盖。' });
+      expect(rejected.status).toBe(200);
+      expect(rejected.body).toMatchObject({ status: 'rejected', decisionId: expect.any(String) });
+      expect(await fund(w)).toMatchObject({ received: 100_000_000, available: 100_000_000, committed: 0 });
+      const mail = (await settledMail(w.family.email)).filter((m) => m.subject.startsWith('关于您的申请'));
+      expect(mail).toHaveLength(1);
+      expect(mail[0].text).toContain('家庭已获得其他救助，费用已覆盖。');
+      const verify = await t.http.get(`${API}/fund/ledger/verify`).set(w.admin.auth).expect(200);
+      expect(verify.body.ok).toBe(true);
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM disbursements WHERE application_id = $1`, [app.id]))[0].n).toBe(0);
+    });
+  });
+
+  it('rejects from review with a reason and emails it in English to an English-speaking family', async () => {
+    const w = await world();
+    const family = await signedInUser(t, 'applicant', { locale: 'en' });
+    const app = await createSubmittedApplication(t, family, w.hospital.id);
+    await post(`${app.id}/start-review`, w.reviewer).expect(200);
+    const res = await post(`${app.id}/reject`, w.reviewer, { reason: 'The treatment is fully covered by medical assistance.' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('rejected');
+    const mail = await settledMail(family.email);
+    expect(mail.map((m) => m.subject)).toEqual([expect.any(String), `About your application ${app.reference}`]);
+    expect(mail[1].text).toContain('The treatment is fully covered by medical assistance.');
+    expect(await fund(w)).toMatchObject({ available: 100_000_000, committed: 0 });
+  });
+
+  describe('refusals', () => {
+    it('refuses roles other than reviewer and admin (403), and lets an admin review', async () => {
+      const w = await world();
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      const hospitalFinance = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id });
+      const bodies: Record<string, object> = { 'start-review': {}, 'request-info': { message: 'm' }, approve: { amount: 100 }, reject: { reason: 'r' } };
+      for (const who of [w.family, w.finance, hospitalFinance]) {
+        for (const [action, body] of Object.entries(bodies)) {
+          const res = await post(`${app.id}/${action}`, who, body);
+          expect([action, who.role, res.status]).toEqual([action, who.role, 403]);
+        }
+      }
+      expect((await t.http.post(`${API}/applications/${app.id}/start-review`).send({})).status).toBe(401);
+      expect(await status(app.id)).toEqual({ status: 'submitted', version: app.version });
+      expect((await post(`${app.id}/start-review`, w.admin)).body.status).toBe('under_review');
+      expect((await post(`${app.id}/approve`, w.admin, { amount: 100_000 })).body.status).toBe('approved');
+    });
+
+    it('refuses every action the table does not allow from the current status with 409 naming it', async () => {
+      const w = await world();
+      const expectRefused = async (id: string, action: string, body: object, current: string) => {
+        const res = await post(`${id}/${action}`, w.reviewer, body);
+        expect([action, current, res.status, res.body.type, res.body.currentStatus]).toEqual([action, current, 409, `${PROBLEM}invalid-status-transition`, current]);
+        expect(res.body.detail).toContain(current);
+      };
+      const submitted = await createSubmittedApplication(t, w.family, w.hospital.id);
+      await expectRefused(submitted.id, 'request-info', { message: 'm' }, 'submitted');
+      await expectRefused(submitted.id, 'approve', { amount: 100 }, 'submitted');
+      await expectRefused(submitted.id, 'reject', { reason: 'r' }, 'submitted');
+
+      const reviewing = await underReview(w);
+      await expectRefused(reviewing.id, 'start-review', {}, 'under_review');
+
+      await post(`${reviewing.id}/request-info`, w.reviewer, { message: 'm' }).expect(200);
+      for (const [action, body] of [['start-review', {}], ['request-info', { message: 'm' }], ['approve', { amount: 100 }], ['reject', { reason: 'r' }]] as const) {
+        await expectRefused(reviewing.id, action, body, 'info_requested');
+      }
+
+      const waiting = await underReview(w);
+      await post(`${waiting.id}/approve`, w.reviewer, { amount: 5_000_000 }).expect(200);
+      await expectRefused(waiting.id, 'start-review', {}, 'awaiting_second_approval');
+      await expectRefused(waiting.id, 'request-info', { message: 'm' }, 'awaiting_second_approval');
+
+      const approved = await underReview(w);
+      await post(`${approved.id}/approve`, w.reviewer, { amount: 100 }).expect(200);
+      for (const [action, body] of [['start-review', {}], ['request-info', { message: 'm' }], ['approve', { amount: 100 }], ['reject', { reason: 'r' }]] as const) {
+        await expectRefused(approved.id, action, body, 'approved');
+      }
+      const rejected = await underReview(w);
+      await post(`${rejected.id}/reject`, w.reviewer, { reason: 'r' }).expect(200);
+      await expectRefused(rejected.id, 'approve', { amount: 100 }, 'rejected');
+      await expectRefused(rejected.id, 'reject', { reason: 'r' }, 'rejected');
+
+      const withdrawn = await createSubmittedApplication(t, w.family, w.hospital.id);
+      await post(`${withdrawn.id}/withdraw`, w.family).expect(200);
+      await expectRefused(withdrawn.id, 'start-review', {}, 'withdrawn');
+
+      // Under review the family can neither withdraw nor edit.
+      expect((await post(`${waiting.id}/withdraw`, w.family)).status).toBe(409);
+
+      // A draft is not the reviewers' to see; a stale If-Match is refused.
+      const draft = await t.http.post(`${API}/applications`).set(w.family.auth).send({ hospitalId: w.hospital.id }).expect(201);
+      expect((await post(`${draft.body.id}/start-review`, w.reviewer)).status).toBe(404);
+      const fresh = await createSubmittedApplication(t, w.family, w.hospital.id);
+      const stale = await t.http.post(`${API}/applications/${fresh.id}/start-review`).set({ ...w.reviewer.auth, 'If-Match': `"${fresh.version - 1}"` }).send({});
+      expect(stale.status).toBe(409);
+      expect(stale.body.type).toBe(`${PROBLEM}version-conflict`);
+      const current = await t.http.post(`${API}/applications/${fresh.id}/start-review`).set({ ...w.reviewer.auth, 'If-Match': `"${fresh.version}"` }).send({});
+      expect(current.status).toBe(200);
+      expect((await post(`${randomUUID()}/start-review`, w.reviewer)).status).toBe(404);
+    });
+
+    it('requires a message, a reason and a valid amount within the policy cap (400), changing nothing', async () => {
+      const w = await world();
+      const app = await underReview(w, { medical: { treatmentPlan: 'ist' } }); // cap ¥50,000
+      const cases: [string, object, string][] = [
+        ['request-info', {}, 'message'],
+        ['request-info', { message: '   ' }, 'message'],
+        ['request-info', { message: 42 }, 'message'],
+        ['request-info', { message: 'x'.repeat(2001) }, 'message'],
+        ['request-info', { message: 'ok', extra: true }, 'extra'],
+        ['reject', {}, 'reason'],
+        ['reject', { reason: '' }, 'reason'],
+        ['reject', { reason: 'bell\u0007' }, 'reason'],
+        ['approve', {}, 'amount'],
+        ['approve', { amount: 0 }, 'amount'],
+        ['approve', { amount: -100 }, 'amount'],
+        ['approve', { amount: 100.5 }, 'amount'],
+        ['approve', { amount: '100000' }, 'amount'],
+        ['approve', { amount: 1_000_000_000_001 }, 'amount'],
+        ['approve', { amount: 5_000_001 }, 'amount'],
+        ['approve', { amount: 100, comment: '' }, 'comment'],
+        ['approve', { amount: 100, status: 'approved' }, 'status'],
+      ];
+      for (const [action, body, field] of cases) {
+        const res = await post(`${app.id}/${action}`, w.reviewer, body);
+        expect([action, JSON.stringify(body).slice(0, 40), res.status]).toEqual([action, JSON.stringify(body).slice(0, 40), 400]);
+        expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+      }
+      expect(await status(app.id)).toEqual({ status: 'under_review', version: app.version + 1 });
+      expect(await fund(w)).toMatchObject({ available: 100_000_000, committed: 0 });
+      expect((await post(`${app.id}/approve`, w.reviewer, { amount: 5_000_000 })).body.status).toBe('awaiting_second_approval'); // the cap itself is fine
+    });
+
+    it('refuses an approval the fund cannot cover with 409 insufficient-funds, changing nothing', async () => {
+      const w = await world(3_000_000);
+      const app = await underReview(w);
+      const versionBefore = (await status(app.id)).version;
+      const auditBefore = await auditActions(app.id);
+      for (const amount of [3_000_001, 6_000_000]) {
+        const res = await post(`${app.id}/approve`, w.reviewer, { amount });
+        expect(res.status).toBe(409);
+        expect(res.body).toMatchObject({ type: `${PROBLEM}insufficient-funds`, requested: amount, available: 3_000_000 });
+      }
+      expect(await status(app.id)).toEqual({ status: 'under_review', version: versionBefore });
+      expect(await fund(w)).toMatchObject({ received: 3_000_000, available: 3_000_000, committed: 0 });
+      expect(await auditActions(app.id)).toEqual(auditBefore);
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM decisions`))[0].n).toBe(0);
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM disbursements`))[0].n).toBe(0);
+      expect((await settledMail(w.family.email)).filter((m) => m.subject.includes('批准'))).toHaveLength(0);
+      expect((await post(`${app.id}/approve`, w.reviewer, { amount: 3_000_000 })).body.status).toBe('approved');
+      expect(await fund(w)).toMatchObject({ available: 0, committed: 3_000_000 });
+    });
+  });
+
+  it('refuses at the fund lock too: an approval that passed the quick balance check rolls back entirely when another commitment wins', async () => {
+    const w = await world(3_000_000);
+    const app = await underReview(w);
+    const versionBefore = (await status(app.id)).version;
+    // Another approval's transaction holds the fund's lock and takes ¥20,000 of the ¥30,000.
+    const runner = t.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await t.app.get(FundLedgerService).commitForApproval(runner.manager, { applicationId: randomUUID(), amount: 2_000_000, actor: { id: w.second.id, role: 'reviewer' } });
+    const pending = post(`${app.id}/approve`, w.reviewer, { amount: 2_000_000 }).then((r) => r);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const [{ n }] = (await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM ledger_accounts%FOR UPDATE%'`,
+      )) as { n: number }[];
+      if (n > 0) break;
+      if (Date.now() > deadline) throw new Error('the approval never reached the fund lock');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await runner.commitTransaction();
+    await runner.release();
+    const res = await pending;
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ type: `${PROBLEM}insufficient-funds`, requested: 2_000_000, available: 1_000_000 });
+    expect(await status(app.id)).toEqual({ status: 'under_review', version: versionBefore });
+    const [counts] = (await t.dataSource.query(`
+      SELECT (SELECT count(*) FROM decisions)::int AS decisions, (SELECT count(*) FROM disbursements)::int AS tranches,
+             (SELECT count(*) FROM notifications WHERE template = 'application-approved')::int AS emails,
+             (SELECT count(*) FROM audit_events WHERE action = 'application.approved')::int AS audited`)) as object[];
+    expect(counts).toEqual({ decisions: 0, tranches: 0, emails: 0, audited: 0 });
+    expect(await fund(w)).toMatchObject({ available: 1_000_000, committed: 2_000_000 });
+  });
+
+  describe('conflict of interest', () => {
+    it('keeps a reviewer linked to the family, or working for the hospital, from every review action (403 conflict-of-interest)', async () => {
+      const w = await world();
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      const linked = await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ applicantId: w.family.id });
+      expect(linked.status).toBe(201);
+      expect(linked.body).toEqual({
+        id: expect.any(String),
+        reviewerId: w.reviewer.id,
+        applicantId: w.family.id,
+        hospitalId: null,
+        createdBy: w.admin.id,
+        createdAt: expect.any(String),
+      });
+      const hospitalConflict = await t.http.post(`${API}/users/${w.second.id}/conflicts`).set(w.admin.auth).send({ hospitalId: w.hospital.id }).expect(201);
+
+      for (const who of [w.reviewer, w.second]) {
+        const res = await post(`${app.id}/start-review`, who);
+        expect(res.status).toBe(403);
+        expect(res.body.type).toBe(`${PROBLEM}conflict-of-interest`);
+      }
+      const third = await signedInUser(t, 'reviewer');
+      await post(`${app.id}/start-review`, third).expect(200);
+      for (const [action, body] of [['request-info', { message: 'm' }], ['approve', { amount: 100 }], ['reject', { reason: 'r' }]] as const) {
+        const res = await post(`${app.id}/${action}`, w.reviewer, body);
+        expect([action, res.status, res.body.type]).toEqual([action, 403, `${PROBLEM}conflict-of-interest`]);
+      }
+      // Four-eyes cannot be satisfied by a conflicted second reviewer either.
+      await post(`${app.id}/approve`, third, { amount: 7_000_000 }).expect(200);
+      expect((await post(`${app.id}/approve`, w.second, { amount: 7_000_000 })).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+
+      const listed = await t.http.get(`${API}/users/${w.second.id}/conflicts`).set(w.admin.auth).expect(200);
+      expect(listed.body.items.map((c: { id: string }) => c.id)).toEqual([hospitalConflict.body.id]);
+      await t.http.delete(`${API}/users/${w.second.id}/conflicts/${hospitalConflict.body.id}`).set(w.admin.auth).expect(204);
+      expect((await t.http.delete(`${API}/users/${w.second.id}/conflicts/${hospitalConflict.body.id}`).set(w.admin.auth)).status).toBe(404);
+      expect((await post(`${app.id}/approve`, w.second, { amount: 7_000_000 })).body.status).toBe('approved');
+
+      const audited = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_type = 'user' AND action LIKE 'reviewer_conflict.%' ORDER BY id`)) as {
+        action: string;
+      }[];
+      expect(audited.map((r) => r.action)).toEqual(['reviewer_conflict.added', 'reviewer_conflict.added', 'reviewer_conflict.removed']);
+    });
+
+    it('validates conflicts: exactly one known target, no duplicates, admins only', async () => {
+      const w = await world(0);
+      const url = `${API}/users/${w.reviewer.id}/conflicts`;
+      for (const body of [{}, { applicantId: w.family.id, hospitalId: w.hospital.id }, { applicantId: 'nope' }, { applicantId: w.second.id }, { hospitalId: randomUUID() }, { note: 'x' }]) {
+        expect([JSON.stringify(body), (await t.http.post(url).set(w.admin.auth).send(body)).status]).toEqual([JSON.stringify(body), 400]);
+      }
+      await t.http.post(url).set(w.admin.auth).send({ applicantId: w.family.id }).expect(201);
+      const duplicate = await t.http.post(url).set(w.admin.auth).send({ applicantId: w.family.id });
+      expect(duplicate.status).toBe(409);
+      expect(duplicate.body.type).toBe(`${PROBLEM}reviewer-conflict-exists`);
+      expect((await t.http.post(url).set(w.reviewer.auth).send({ hospitalId: w.hospital.id })).status).toBe(403);
+      expect((await t.http.get(url).set(w.reviewer.auth)).status).toBe(403);
+      expect((await t.http.get(`${API}/users/${randomUUID()}/conflicts`).set(w.admin.auth)).status).toBe(404);
+      expect((await t.http.post(`${API}/users/${randomUUID()}/conflicts`).set(w.admin.auth).send({ hospitalId: w.hospital.id })).status).toBe(404);
+    });
+  });
+
+  it('serves the review queue oldest first with tier and recommended amount from the (status, submitted_at, id) index; started reviews leave it', async () => {
+    const w = await world(0);
+    const a = await createSubmittedApplication(t, w.family, w.hospital.id);
+    const b = await createSubmittedApplication(t, w.family, w.hospital.id, { medical: { treatmentPlan: 'ist' } });
+    const c = await createSubmittedApplication(t, w.family, w.hospital.id);
+    await post(`${b.id}/start-review`, w.reviewer).expect(200);
+    const first = await t.http.get(`${API}/applications`).query({ status: 'submitted', limit: 1 }).set(w.reviewer.auth).expect(200);
+    expect(first.body.items).toEqual([expect.objectContaining({ id: a.id, status: 'submitted', tier: 'B', recommendedAmount: 10_000_000 })]);
+    const second = await t.http.get(`${API}/applications`).query({ status: 'submitted', limit: 1, cursor: first.body.nextCursor }).set(w.reviewer.auth).expect(200);
+    expect(second.body.items.map((i: { id: string }) => i.id)).toEqual([c.id]);
+    expect(second.body.nextCursor).toBeNull();
+
+    // The service's keyset query (a later page) is planned on the index, without a sort, even on a tiny table.
+    const runner = t.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      await runner.query('SET LOCAL enable_seqscan = off');
+      const plan = (await runner.query(
+        `EXPLAIN SELECT a.id FROM applications a WHERE a.first_submitted_at IS NOT NULL AND a.status = 'submitted'
+           AND (a.submitted_at, a.id) > ('2026-01-01T00:00:00Z'::timestamptz, '00000000-0000-0000-0000-000000000000'::uuid)
+         ORDER BY a.submitted_at ASC, a.id ASC LIMIT 21`,
+      )) as { 'QUERY PLAN': string }[];
+      const text = plan.map((p) => p['QUERY PLAN']).join('\n');
+      expect(text).toContain('applications_status_submitted_idx');
+      expect(text).not.toMatch(/\bSort\b/);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  it('publishes the review endpoints in the OpenAPI document', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    for (const path of ['start-review', 'request-info', 'approve', 'reject']) expect(doc.paths[`${API}/applications/{id}/${path}`]?.post).toBeDefined();
+    for (const path of ['history', 'changes', 'decisions']) expect(doc.paths[`${API}/applications/{id}/${path}`]?.get).toBeDefined();
+    expect(doc.paths[`${API}/users/{id}/conflicts`]).toHaveProperty('post');
+    expect(doc.paths[`${API}/users/{id}/conflicts/{conflictId}`]).toHaveProperty('delete');
+  });
+});

@@ -1,0 +1,115 @@
+import { performance } from 'node:perf_hooks';
+import { PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
+import { writeSecurityFigure } from 'test/support/security-report';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+const loginAs = (t: TestApp, email: string, password: string, forwardedFor?: string) => {
+  const req = t.http.post(`${API}/auth/login`);
+  if (forwardedFor) req.set('X-Forwarded-For', forwardedFor);
+  return req.send({ email, password });
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+describe('Login brute force (e2e)', () => {
+  describe('without a trusted proxy (TRUST_PROXY unset), 5 attempts per address', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '5', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+    beforeEach(async () => {
+      await t.reset();
+    });
+
+    it('throttles the address (429 + Retry-After) and a spoofed X-Forwarded-For does not reset it', async () => {
+      const user = await signedInUser(t, 'applicant'); // its own login is the first attempt of this address
+      for (let i = 0; i < 4; i++) expect((await loginAs(t, uniqueEmail('guess'), 'wrong password!')).status).toBe(401);
+      const blocked = await loginAs(t, uniqueEmail('guess'), 'wrong password!');
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      for (const spoofed of ['203.0.113.7', '198.51.100.1, 203.0.113.8', '::1', '127.0.0.2', 'unknown']) {
+        const res = await loginAs(t, uniqueEmail('guess'), 'wrong password!', spoofed);
+        expect({ spoofed, status: res.status }).toEqual({ spoofed, status: 429 });
+      }
+      // Even the right password is refused while the address is throttled (no oracle).
+      expect((await loginAs(t, user.email, PASSWORD, '203.0.113.9')).status).toBe(429);
+    });
+  });
+
+  describe('behind a trusted proxy (TRUST_PROXY=true)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ TRUST_PROXY: 'true', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' });
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+    beforeEach(async () => {
+      await t.reset();
+    });
+
+    it('counts per forwarded client address', async () => {
+      for (let i = 0; i < 3; i++) expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '203.0.113.10')).status).toBe(401);
+      expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '203.0.113.10')).status).toBe(429);
+      expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '203.0.113.11')).status).toBe(401);
+    });
+
+    it('locks the account after 5 failures even when every guess comes from another address; the right password too', async () => {
+      const user = await signedInUser(t, 'applicant');
+      for (let i = 0; i < 5; i++) expect((await loginAs(t, user.email, `wrong password ${i}`, `198.51.100.${i + 1}`)).status).toBe(401);
+      expect((await loginAs(t, user.email.toUpperCase(), 'wrong password 6', '198.51.100.50')).status).toBe(429);
+      expect((await loginAs(t, ` ${user.email} `, PASSWORD, '198.51.100.51')).status).toBe(429);
+    });
+
+    it('a burst of 40 parallel guesses from 40 addresses gets at most 5 password checks on one account', async () => {
+      const user = await signedInUser(t, 'applicant');
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => loginAs(t, user.email, `guess ${i} is wrong`, `192.0.2.${i + 1}`)));
+      const statuses = results.map((r) => r.status);
+      const checked = statuses.filter((s) => s === 401).length;
+      writeSecurityFigure('brute-force-burst', { parallel: 40, passwordChecks: checked, refused429: statuses.filter((s) => s === 429).length });
+      expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+      expect(checked).toBeLessThanOrEqual(5);
+      expect((await loginAs(t, user.email, PASSWORD, '192.0.2.200')).status).toBe(429);
+    });
+  });
+
+  describe('response time', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp({ LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000', LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000' });
+      await t.reset();
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('unknown email and wrong password answer in the same order of time (medians within 3×) with the same body', async () => {
+      const user = await signedInUser(t, 'applicant');
+      const unknown: number[] = [];
+      const wrong: number[] = [];
+      let bodies = new Set<string>();
+      for (let i = 0; i < 15; i++) {
+        for (const [email, into] of [
+          [uniqueEmail('nobody'), unknown],
+          [user.email, wrong],
+        ] as const) {
+          const started = performance.now();
+          const res = await loginAs(t, email, `wrong password ${i}`);
+          into.push(performance.now() - started);
+          expect(res.status).toBe(401);
+          bodies = bodies.add(JSON.stringify(res.body));
+        }
+      }
+      const figure = { unknownMedianMs: Math.round(median(unknown)), wrongPasswordMedianMs: Math.round(median(wrong)) };
+      writeSecurityFigure('login-timing', figure);
+      process.stdout.write(`login timing: unknown email median ${figure.unknownMedianMs} ms, wrong password median ${figure.wrongPasswordMedianMs} ms\n`);
+      expect(bodies.size).toBe(1);
+      const ratio = Math.max(median(unknown), median(wrong)) / Math.min(median(unknown), median(wrong));
+      expect(ratio).toBeLessThan(3);
+    });
+  });
+});

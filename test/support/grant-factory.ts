@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { TreatmentPlan } from 'src/assessment/means-policy';
+import { createSubmittedApplication, Family } from 'test/support/application-factory';
+import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
+import { TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+
+export type GrantWorld = {
+  admin: SignedIn;
+  finance: SignedIn;
+  reviewer: SignedIn;
+  hospital: { id: string; code: string };
+  hospitalFinance: SignedIn;
+  family: Family;
+};
+
+/** Users and a hospital for the disbursement and reconciliation tests; the fund receives `funds` fen. */
+export async function grantWorld(t: TestApp, funds = 1_000_000_000): Promise<GrantWorld> {
+  const admin = await signedInUser(t, 'admin');
+  const finance = await signedInUser(t, 'fund_finance');
+  const reviewer = await signedInUser(t, 'reviewer');
+  const hospital = await createHospital(t, admin);
+  const hospitalFinance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
+  const family = await signedInUser(t, 'applicant');
+  if (funds > 0) await contribute(t, finance, funds);
+  return { admin, finance, reviewer, hospital, hospitalFinance, family };
+}
+
+export async function contribute(t: TestApp, finance: SignedIn, amount: number): Promise<void> {
+  await t.http
+    .post(`${API}/fund/contributions`)
+    .set(finance.auth)
+    .send({ amount, donorName: '上海某慈善基金会', receivedOn: '2026-01-15', reference: `ICBC-${randomUUID().slice(0, 12)}` })
+    .expect(201);
+}
+
+export type Grant = { id: string; reference: string; amount: number };
+
+/**
+ * A submitted application of `family` at `hospitalId`, approved for `amount` fen through the review endpoints
+ * (a second reviewer confirms when the amount needs four eyes): the fund commits the amount and the tranches are scheduled.
+ */
+export async function approvedGrant(
+  t: TestApp,
+  world: Pick<GrantWorld, 'family' | 'reviewer'> & { hospital: { id: string } },
+  options: { amount?: number; treatmentPlan?: TreatmentPlan } = {},
+): Promise<Grant> {
+  const amount = options.amount ?? 2_000_000;
+  const treatmentPlan = options.treatmentPlan ?? 'hsct';
+  const app = await createSubmittedApplication(t, world.family, world.hospital.id, { medical: { treatmentPlan } });
+  await t.http.post(`${API}/applications/${app.id}/start-review`).set(world.reviewer.auth).send({}).expect(200);
+  let approve = await t.http.post(`${API}/applications/${app.id}/approve`).set(world.reviewer.auth).send({ amount });
+  if (approve.status === 200 && approve.body.status === 'awaiting_second_approval') {
+    const second = await signedInUser(t, 'reviewer');
+    approve = await t.http.post(`${API}/applications/${app.id}/approve`).set(second.auth).send({ amount });
+  }
+  if (approve.status !== 200 || approve.body.status !== 'approved') throw new Error(`approving failed: ${approve.status} ${JSON.stringify(approve.body)}`);
+  return { id: app.id, reference: app.reference, amount };
+}
+
+export type StatementLine = {
+  /** Yuan as the bank writes it, e.g. '30000.00'; CSV debits start with '-'. */
+  amount: string;
+  currency?: string;
+  creditDebit?: 'CRDT' | 'DBIT';
+  bookingDate?: string;
+  remittance?: string;
+  accountServicerReference?: string;
+  endToEndId?: string;
+  status?: string;
+  counterparty?: string;
+};
+
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A camt.053 statement of `version` (001.02–001.13) holding `entries` for one account. */
+export function camt053(entries: StatementLine[], options: { version?: string; statementId?: string } = {}): Buffer {
+  const version = options.version ?? '001.08';
+  const minor = Number(version.split('.')[1]);
+  const status = (s: string) => (minor >= 8 ? `<Sts><Cd>${s}</Cd></Sts>` : `<Sts>${s}</Sts>`);
+  const ntry = entries
+    .map(
+      (e) => `
+      <Ntry>
+        <Amt Ccy="${e.currency ?? 'CNY'}">${e.amount}</Amt>
+        <CdtDbtInd>${e.creditDebit ?? 'CRDT'}</CdtDbtInd>
+        ${status(e.status ?? 'BOOK')}
+        <BookgDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></BookgDt>
+        <ValDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></ValDt>
+        ${e.accountServicerReference ? `<AcctSvcrRef>${xmlEscape(e.accountServicerReference)}</AcctSvcrRef>` : ''}
+        <BkTxCd><Prtry><Cd>TRF</Cd></Prtry></BkTxCd>
+        <NtryDtls><TxDtls>
+          ${e.endToEndId ? `<Refs><EndToEndId>${xmlEscape(e.endToEndId)}</EndToEndId></Refs>` : ''}
+          ${e.counterparty ? `<RltdPties><Dbtr><Nm>${xmlEscape(e.counterparty)}</Nm></Dbtr></RltdPties>` : ''}
+          ${e.remittance ? `<RmtInf><Ustrd>${xmlEscape(e.remittance)}</Ustrd></RmtInf>` : ''}
+        </TxDtls></NtryDtls>
+      </Ntry>`,
+    )
+    .join('');
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.${version}">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>MSG-${randomUUID().slice(0, 8)}</MsgId><CreDtTm>2026-09-16T08:00:00+08:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>${options.statementId ?? `STMT-${randomUUID().slice(0, 8)}`}</Id>
+      <CreDtTm>2026-09-16T08:00:00+08:00</CreDtTm>
+      <Acct><Id><Othr><Id>6222021001234567890</Id></Othr></Id><Ccy>CNY</Ccy></Acct>${ntry}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+`);
+}
+
+/** A statement in API.md's CSV format: date,amount,currency,reference,counterparty,description. */
+export function csvStatement(entries: StatementLine[]): Buffer {
+  const cell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = entries.map((e) =>
+    [e.bookingDate ?? '2026-09-15', e.amount, e.currency ?? 'CNY', e.accountServicerReference ?? '', e.counterparty ?? 'Sprout Fund', e.remittance ?? ''].map(cell).join(','),
+  );
+  return Buffer.from(['date,amount,currency,reference,counterparty,description', ...lines].join('\n') + '\n');
+}

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { createApp } from 'src/app.factory';
+import { createRootLogger } from 'src/common/logging/logger';
+import { AppConfig, loadConfig } from 'src/config/app-config';
+import { SmtpSink } from 'test/support/smtp-sink';
+
+export type TestApp = {
+  app: NestFastifyApplication;
+  http: TestAgent;
+  mail: SmtpSink;
+  config: AppConfig;
+  dataSource: DataSource;
+  /** Empties every table (schema kept) and the captured mail; call in beforeEach. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+};
+
+/** Boots the real service (api + worker in one process) against this worker's database, Redis and a fresh SMTP sink. */
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const mail = await new SmtpSink().start();
+  const config = loadConfig({ ...process.env, SMTP_URL: mail.url, SMTP_TIMEOUT_MS: '2000', ...overrides });
+  const app = await createApp(config, createRootLogger(config.env.LOG_LEVEL));
+  const dataSource = app.get(DataSource);
+  const http = request(app.getHttpServer());
+  return {
+    app,
+    http,
+    mail,
+    config,
+    dataSource,
+    reset: async () => {
+      await truncateAll(dataSource);
+      mail.clear();
+    },
+    close: async () => {
+      await app.close();
+      await mail.stop();
+    },
+  };
+}
+
+export async function truncateAll(dataSource: DataSource): Promise<void> {
+  const tables = (await dataSource.query(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+  )) as { tablename: string }[];
+  if (tables.length) await dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+}
