@@ -14,13 +14,18 @@ export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
 /** Context keys that are secrets: needed to render once, scrubbed from the row once the message is sent. */
 const SECRET_CONTEXT_KEYS = ['token', 'verifyUrl', 'acceptUrl', 'resetUrl'];
 const OPEN_STATUSES = `('pending', 'queued', 'failed')`;
-/** Tries at recording a send: a duplicate email is what a failure here costs. */
-const MARK_SENT_TRIES = 5;
+/** Longest pause between tries at recording a send. */
+const MARK_SENT_MAX_PAUSE_MS = 2000;
+/** Sends whose record failed, remembered so that this process records rather than resends them; bounded. */
+const UNRECORDED_LIMIT = 10_000;
 
 @Injectable()
 export class EmailDeliveryService {
   private readonly logger = new Logger(EmailDeliveryService.name);
   private readonly renderer: TemplateRenderer;
+  /** How long a send keeps trying to record itself: the job's Bull lock, after which another worker may take it. */
+  private readonly recordForMs: number;
+  private readonly unrecorded = new Map<string, SentMail>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -28,6 +33,7 @@ export class EmailDeliveryService {
     config: AppConfig,
   ) {
     this.renderer = new TemplateRenderer(resolve(config.env.TEMPLATES_DIR));
+    this.recordForMs = config.env.QUEUE_LOCK_DURATION_MS;
   }
 
   /**
@@ -36,7 +42,16 @@ export class EmailDeliveryService {
    */
   async deliver(id: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
     const row = await this.dataSource.getRepository(Notification).findOneBy({ id });
-    if (!row || row.status === 'sent' || row.status === 'dead') return 'skipped';
+    if (!row || row.status === 'sent' || row.status === 'dead') {
+      this.unrecorded.delete(id);
+      return 'skipped';
+    }
+    const alreadySent = this.unrecorded.get(id);
+    if (alreadySent) {
+      // The server took it on an earlier attempt whose record failed (database down): record it, do not resend.
+      await this.markSent(row, alreadySent);
+      return 'sent';
+    }
 
     let rendered: RenderedEmail;
     try {
@@ -60,7 +75,12 @@ export class EmailDeliveryService {
     return 'sent';
   }
 
+  /**
+   * Keeps trying for as long as the job holds its lock (Bull renews it while this runs): giving up early fails the job,
+   * and its retry would find the row unsent and send again. Past the lock, the send is remembered in this process.
+   */
   private async markSent(row: Notification, sent: SentMail): Promise<void> {
+    const giveUpAt = Date.now() + this.recordForMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dataSource.query(
@@ -69,13 +89,25 @@ export class EmailDeliveryService {
             WHERE id = $1 AND status IN ${OPEN_STATUSES}`,
           [row.id, sent.messageId, sent.response, JSON.stringify(scrub(row.context))],
         );
+        this.unrecorded.delete(row.id);
         return;
       } catch (error) {
-        if (attempt >= MARK_SENT_TRIES) throw error;
-        this.logger.warn({ notificationId: row.id, error: describe(error) }, 'recording a sent email failed; trying again');
-        await sleep(200 * 2 ** attempt);
+        const pause = markSentPauseMs(attempt);
+        if (Date.now() + pause >= giveUpAt) {
+          this.remember(row.id, sent);
+          throw error;
+        }
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.logger.warn({ notificationId: row.id, attempt, error: describe(error) }, 'recording a sent email failed; trying again');
+        }
+        await sleep(pause);
       }
     }
+  }
+
+  private remember(id: string, sent: SentMail): void {
+    if (this.unrecorded.size >= UNRECORDED_LIMIT) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
+    this.unrecorded.set(id, sent);
   }
 
   private async markFailed(row: Notification, error: unknown, dead: boolean): Promise<void> {
@@ -98,6 +130,11 @@ export function isPermanent(error: unknown): boolean {
   const e = error as { responseCode?: unknown; code?: unknown };
   if (typeof e.responseCode === 'number') return e.responseCode >= 500 && e.responseCode < 600;
   return e.code === 'EENVELOPE';
+}
+
+/** 400 ms, 800 ms, 1.6 s, then every 2 s. */
+export function markSentPauseMs(attempt: number): number {
+  return Math.min(200 * 2 ** attempt, MARK_SENT_MAX_PAUSE_MS);
 }
 
 export function describe(error: unknown): string {

@@ -105,22 +105,13 @@ describe('PostgreSQL down for 30 s under traffic (fault injection)', () => {
     }[];
     expect(orphans).toEqual({ applications: 0, users: 0 });
 
-    // 5. Nothing lost: every registered user gets its verification email (the outbox waited out the outage). A message
-    //    the SMTP server took just as the database went away is sent again after it is back (its "sent" could not be
-    //    recorded; see the pinned defect below): allowed here only for messages first accepted in that window.
+    // 5. Nothing lost, nothing twice: every registered user gets its verification email exactly once (the outbox waited
+    //    out the outage; a message the SMTP server took just as the database went away is recorded once it is back).
     const users = (await t.dataSource.query(`SELECT email FROM users WHERE email LIKE 'pg-outage-%'`)) as { email: string }[];
     await t.mail.waitForCount(users.length, 120_000);
     await sleep(1500);
     const duplicated = users.filter(({ email }) => t.mail.to(email).length > 1);
-    for (const { email } of users) expect({ email, delivered: t.mail.to(email).length >= 1 }).toEqual({ email, delivered: true });
-    for (const { email } of duplicated) {
-      const first = Math.min(...t.mail.attemptsTo(email).filter((a) => a.reply === 'accept').map((a) => a.at)) - traffic.startedAt;
-      expect({ email, copies: t.mail.to(email).length, firstAcceptedInOutageWindow: first >= downAt - 2000 && first <= downAt + 10_000 }).toEqual({
-        email,
-        copies: 2,
-        firstAcceptedInOutageWindow: true,
-      });
-    }
+    for (const { email } of users) expect({ email, copies: t.mail.to(email).length }).toEqual({ email, copies: 1 });
     const refusedEmails = samples.filter((s) => s.kind === 'registration' && s.status === 503).map((s) => s.key!);
     const registeredSet = new Set(users.map((u) => u.email));
     for (const email of refusedEmails) if (!registeredSet.has(email)) expect(t.mail.to(email)).toHaveLength(0);
@@ -141,11 +132,9 @@ describe('PostgreSQL down for 30 s under traffic (fault injection)', () => {
     process.stdout.write(`postgres outage: ${JSON.stringify(figure)}\n`);
   }, 240_000);
 
-  // KNOWN DEFECT (src/notifications, reported, not fixed here: that module is being finished by its owner).
-  // EmailDeliveryService.markSent gives up after 5 tries (~6 s); the job then fails, Bull retries it once the database is
-  // back, the row still says `queued`, and the family gets the email twice. Retrying the record for as long as the
-  // job holds its lock (QUEUE_LOCK_DURATION_MS) would close it for outages shorter than that. Turns red once fixed.
-  it.failing('an email the SMTP server accepts while PostgreSQL is down (15 s) is sent exactly once', async () => {
+  // Was a defect: recording the send gave up after 5 tries (~6 s), the job failed, its retry found the row `queued` and
+  // the family got the email twice. The record is now retried for as long as the job holds its lock.
+  it('an email the SMTP server accepts while PostgreSQL is down (15 s) is sent exactly once', async () => {
     const { t, pg } = stack;
     t.mail.clear();
     t.mail.replyWith({ reply: 'delay', ms: 2500 });

@@ -1,0 +1,60 @@
+import type { DataSource } from 'typeorm';
+import { AppConfig } from 'src/config/app-config';
+import { EmailDeliveryService, markSentPauseMs } from 'src/notifications/email-delivery.service';
+import type { MailerService } from 'src/notifications/mailer.service';
+import type { Notification } from 'src/notifications/notification.entity';
+import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
+
+/** A database whose UPDATE fails while `down` is set; the row read always works (it happened before the outage). */
+function fakeWorld(lockMs: number) {
+  const row = {
+    id: '0b0f5a4e-6f5d-4d0e-9a43-6a1d2b3c4d5e',
+    template: 'email-verification',
+    toEmail: 'li.mei@example.org',
+    locale: 'en',
+    context: { ...SAMPLE_TEMPLATE_CONTEXTS['email-verification'] },
+    status: 'queued',
+  } as unknown as Notification;
+  const state = { down: true, updates: 0, sends: 0 };
+  const dataSource = {
+    getRepository: () => ({ findOneBy: async () => ({ ...row }) }),
+    query: async () => {
+      if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      state.updates++;
+      return [];
+    },
+  } as unknown as DataSource;
+  const mailer = {
+    send: async () => {
+      state.sends++;
+      return { messageId: `<${row.id}@sprout.example.org>`, response: '250 OK queued' };
+    },
+  } as unknown as MailerService;
+  const config = new AppConfig({ TEMPLATES_DIR: 'templates', QUEUE_LOCK_DURATION_MS: lockMs } as unknown as AppConfig['env']);
+  return { service: new EmailDeliveryService(dataSource, mailer, config), state, row };
+}
+
+describe('EmailDeliveryService: recording a send while the database is away', () => {
+  it('keeps trying to record for as long as the job holds its lock, and does not send again', async () => {
+    const { service, state } = fakeWorld(15_000);
+    setTimeout(() => (state.down = false), 6500); // longer than the five tries (6 s) that used to be all it got
+    await expect(service.deliver('0b0f5a4e-6f5d-4d0e-9a43-6a1d2b3c4d5e', false)).resolves.toBe('sent');
+    expect(state).toEqual({ down: false, updates: 1, sends: 1 });
+  }, 20_000);
+
+  it('past the lock, fails the job but records instead of resending when the job comes back to this process', async () => {
+    const { service, state, row } = fakeWorld(1000);
+    await expect(service.deliver(row.id, false)).rejects.toThrow(/ECONNREFUSED/);
+    expect(state.sends).toBe(1);
+    state.down = false;
+    await expect(service.deliver(row.id, false)).resolves.toBe('sent');
+    expect(state).toEqual({ down: false, updates: 1, sends: 1 });
+    // Recorded: a third run of the job (row now read as sent elsewhere) would send normally; the memory is spent.
+    await expect(service.deliver(row.id, false)).resolves.toBe('sent');
+    expect(state.sends).toBe(2);
+  });
+
+  it('spaces its tries 400 ms, 800 ms, 1.6 s, then every 2 s', () => {
+    expect([1, 2, 3, 4, 10, 60].map(markSentPauseMs)).toEqual([400, 800, 1600, 2000, 2000, 2000]);
+  });
+});
