@@ -279,6 +279,20 @@ describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () =
     expect(res.status).toBe(400);
   });
 
+  it('half a surrogate pair ("\\ud800") in any string answers 400 naming where, not 500 from isEmail (found by this suite, fixed)', async () => {
+    const register = await t.http
+      .post(`${API}/auth/register`)
+      .set('Content-Type', 'application/json')
+      .send('{"email":"\\ud800","password":"a long enough password","fullName":"Li Mei"}');
+    expect(register.status).toBe(400);
+    expect(register.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(register.body.detail).toMatch(/not valid Unicode.*\$\.email/);
+    const invite = await t.http.post(`${API}/users`).set(w.admin.auth).set('Content-Type', 'application/json').send('{"email":"x@example.org","fullName":"\\udc00","role":"reviewer"}');
+    expect(invite.status).toBe(400);
+    const withEmoji = await t.http.post(`${API}/auth/register`).send({ email: `emoji-${randomUUID().slice(0, 6)}@example.org`, password: 'a long enough password', fullName: '李梅 😀' });
+    expect(withEmoji.status).toBe(201);
+  });
+
   it('the ledger and the audit chain still verify after all of it', async () => {
     const ledger = await t.http.get(`${API}/fund/ledger/verify`).set(w.admin.auth).expect(200);
     expect(ledger.body.ok).toBe(true);

@@ -1,4 +1,4 @@
-import { nestingExceeds } from 'src/common/validation/json-body-parser';
+import { findLoneSurrogate, nestingExceeds } from 'src/common/validation/json-body-parser';
 
 describe('nestingExceeds', () => {
   it('counts objects and arrays, not brackets inside strings', () => {
@@ -15,5 +15,18 @@ describe('nestingExceeds', () => {
 
   it('passes the deepest real body (the means policy) under the limit', () => {
     expect(nestingExceeds(JSON.stringify({ tranches: { hsct: [{ label: 'x', share: '1' }] }, minimumLivingStandards: [{ region: 'CN' }] }), 32)).toBe(false);
+  });
+});
+
+describe('findLoneSurrogate', () => {
+  it('finds half a surrogate pair in a value or a key, and names where', () => {
+    expect(findLoneSurrogate(JSON.parse('{"email":"\\ud800"}'))).toBe('$.email');
+    expect(findLoneSurrogate(JSON.parse('{"a":[1,{"b":"x\\udfffy"}]}'))).toBe('$.a[1].b');
+    expect(findLoneSurrogate(JSON.parse('{"\\udc00":1}'))).toBe('$');
+  });
+
+  it('accepts whole pairs, Chinese text and everything else', () => {
+    expect(findLoneSurrogate(JSON.parse('{"name":"李梅 \\ud83d\\ude00","n":1,"x":null,"y":[true]}'))).toBeNull();
+    expect(findLoneSurrogate('𠀋')).toBeNull();
   });
 });

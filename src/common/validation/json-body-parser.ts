@@ -24,6 +24,23 @@ export function nestingExceeds(text: string, max: number): boolean {
   return false;
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The path of the first string (value or key) holding half of a UTF-16 surrogate pair (`"\ud800"`), or null.
+ * Such a string cannot be stored as UTF-8, and validator.js's isEmail throws a URIError on it (a 500 before this).
+ */
+export function findLoneSurrogate(value: unknown, path = '$'): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return path;
+    const found = findLoneSurrogate(item, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
 /**
  * The one JSON body parser (Nest's own is switched off with `bodyParser: false`): Fastify's default parser, which
  * refuses `__proto__` and `constructor.prototype` keys, behind the nesting limit. Form-encoded bodies have no parser
@@ -38,6 +55,14 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       done(error, undefined);
       return;
     }
-    parse(request, text, done);
+    parse(request, text, (error: Error | null, value?: unknown) => {
+      const broken = error ? null : findLoneSurrogate(value);
+      if (broken) {
+        const message = `The body has a string that is not valid Unicode (an unpaired surrogate) at ${broken}.`;
+        done(Object.assign(new Error(message), { statusCode: 400, code: 'SPROUT_BODY_BAD_UNICODE' }), undefined);
+        return;
+      }
+      done(error, value);
+    });
   });
 }
