@@ -59,13 +59,14 @@ export function classifyEntry(
   candidatesByReference: ReadonlyMap<string, MatchCandidate>,
   hospitalId: string,
   seenInThisStatement: ReadonlySet<string>,
+  /** entryReferences(entry), when the caller has it already. */
+  references: readonly string[] = entryReferences(entry),
 ): MatchResult {
   if (entry.creditDebit !== 'CRDT') return { status: 'ignored', reason: 'a debit' };
   if (entry.reversal) return { status: 'ignored', reason: 'a reversal' };
   if (entry.currency !== MATCHABLE_CURRENCY) return { status: 'ignored', reason: `in ${entry.currency}, not ${MATCHABLE_CURRENCY}` };
   if (entry.status !== undefined && entry.status !== 'BOOK') return { status: 'ignored', reason: `not booked (status ${entry.status})` };
 
-  const references = entryReferences(entry);
   const ours = references.filter((reference) => candidatesByReference.get(reference)?.hospitalId === hospitalId);
   if (ours.length === 0) {
     const reason = references.length === 0 ? 'no Sprout reference' : 'no disbursement of this hospital has this reference';

@@ -8,23 +8,27 @@ import { ParsedStatementEntry, ParsedStatementHeader, StatementParseError } from
 export const IMPORT_BATCH_SIZE = 1000;
 const MAX_STATEMENT_IDS = 100;
 
-export type AutoMatch = { entryId: string; disbursementId: string; applicationId: string; amount: number; reference: string };
-type Candidate = MatchCandidate & { applicationId: string };
+/**
+ * Entries matched automatically wait here, whole, until the import settles them (StatementSettlement): a temporary
+ * table of the import's transaction, dropped at its end, so that the matches of a 200,000-entry file are held by
+ * the database and not by the api process.
+ */
+export const PENDING_MATCHES = 'pg_temp.statement_import_matches';
 type Decided = { entry: ParsedStatementEntry; id: string; result: MatchResult; reference: string | null; fingerprint: string };
 
 /**
  * The state of one import while the file streams through: entries are buffered up to IMPORT_BATCH_SIZE,
- * classified (classifyEntry, then the cross-statement duplicate rule) and inserted. Memory is bounded by the
- * batch and by the Sprout references the file mentions, never by the file.
+ * classified (classifyEntry, then the cross-statement duplicate rule) and inserted; the entries matched go to
+ * PENDING_MATCHES instead, for settlement under the locks at the end. Memory is bounded by the batch and by the
+ * references matched so far (a set of strings), never by the file.
  */
 export class StatementImportRun {
   readonly statementIds: string[] = [];
   account: string | null = null;
-  readonly matches: AutoMatch[] = [];
+  /** Entries matched so far, stored in PENDING_MATCHES. */
+  matched = 0;
   private count = 0;
   private batch: ParsedStatementEntry[] = [];
-  private readonly candidates = new Map<string, Candidate>();
-  private readonly lookedUp = new Set<string>();
   /** References matched by earlier entries of this file (classifyEntry's seenInThisStatement). */
   private readonly matchedReferences = new Set<string>();
 
@@ -57,7 +61,7 @@ export class StatementImportRun {
     const entries = this.batch;
     this.batch = [];
     const references = entries.map(entryReferences);
-    await this.loadCandidates(references.flat());
+    const candidates = await this.candidatesFor(references.flat());
     const fingerprints = entries.map(entryFingerprint);
     // Entries that can never match (debits, other currencies, …) are never duplicates either: no look-up for them.
     const matchable = entries.map(canMatch);
@@ -70,7 +74,7 @@ export class StatementImportRun {
 
     const decided: Decided[] = entries.map((entry, i) => {
       const fingerprint = fingerprints[i];
-      let result = classifyEntry(entry, this.candidates, this.hospitalId, this.matchedReferences);
+      let result = classifyEntry(entry, candidates, this.hospitalId, this.matchedReferences, references[i]);
       // The same bank entry imported before is never a second match, nor a second exception to look at.
       if (repeated[i]) {
         result = {
@@ -80,36 +84,41 @@ export class StatementImportRun {
           reason: 'the same bank entry was already imported',
         };
       }
-      const id = randomUUID();
-      if (result.status === 'matched' && result.reference && result.disbursementId) {
-        this.matchedReferences.add(result.reference);
-        const candidate = this.candidates.get(result.reference) as Candidate;
-        this.matches.push({ entryId: id, disbursementId: result.disbursementId, applicationId: candidate.applicationId, amount: entry.amount, reference: result.reference });
-      }
-      return { entry, id, result, fingerprint, reference: result.reference ?? (references[i].length === 1 ? references[i][0] : null) };
+      if (result.status === 'matched' && result.reference) this.matchedReferences.add(result.reference);
+      return { entry, id: randomUUID(), result, fingerprint, reference: result.reference ?? (references[i].length === 1 ? references[i][0] : null) };
     });
-    await this.insert(decided);
+    const matched = decided.filter((d) => d.result.status === 'matched');
+    await this.insert('statement_entries', matched.length ? decided.filter((d) => d.result.status !== 'matched') : decided);
+    if (matched.length) {
+      if (this.matched === 0) await this.tx.query(`CREATE TEMP TABLE ${PENDING_MATCHES.slice('pg_temp.'.length)} (LIKE statement_entries INCLUDING DEFAULTS) ON COMMIT DROP`);
+      await this.insert(PENDING_MATCHES, matched);
+      this.matched += matched.length;
+    }
   }
 
-  /** Stored for now as unmatched: settle() makes the match under the tranche's lock (see there). */
+  /**
+   * As stored: a match waits in PENDING_MATCHES with the tranche it found, and becomes a matched entry only when
+   * StatementSettlement has it under the tranche's lock (see there).
+   */
   private static stored(result: MatchResult): { status: string; reason: string | null; disbursementId: string | null } {
-    if (result.status === 'matched') return { status: 'unmatched', reason: 'being matched', disbursementId: null };
+    if (result.status === 'matched') return { status: 'matched', reason: null, disbursementId: result.disbursementId ?? null };
     const about = result.status === 'mismatched' || result.status === 'duplicate' ? (result.disbursementId ?? null) : null;
     return { status: result.status, reason: result.reason ?? null, disbursementId: about };
   }
 
-  /** Every disbursement, in any status and of any hospital, whose reference the entries mention (classifyEntry wants them all). */
-  private async loadCandidates(references: string[]): Promise<void> {
-    const unknown = [...new Set(references)].filter((r) => !this.lookedUp.has(r));
-    if (unknown.length === 0) return;
-    unknown.forEach((r) => this.lookedUp.add(r));
-    const rows = (await this.tx.query(
-      `SELECT id, reference, amount::text AS amount, status, hospital_id, application_id FROM disbursements WHERE reference = ANY($1)`,
-      [unknown],
-    )) as { id: string; reference: string; amount: string; status: string; hospital_id: string; application_id: string }[];
-    for (const r of rows) {
-      this.candidates.set(r.reference, { id: r.id, amount: Number(r.amount), status: r.status, hospitalId: r.hospital_id, applicationId: r.application_id });
-    }
+  /**
+   * Every disbursement, in any status and of any hospital, whose reference the batch mentions (classifyEntry wants
+   * them all). Looked up per batch, not kept: a reference repeated in a later batch is looked up again.
+   */
+  private async candidatesFor(references: string[]): Promise<Map<string, MatchCandidate>> {
+    const candidates = new Map<string, MatchCandidate>();
+    const unique = [...new Set(references)];
+    if (unique.length === 0) return candidates;
+    const rows = (await this.tx.query(`SELECT id, reference, amount::text AS amount, status, hospital_id FROM disbursements WHERE reference = ANY($1)`, [
+      unique,
+    ])) as { id: string; reference: string; amount: string; status: string; hospital_id: string }[];
+    for (const r of rows) candidates.set(r.reference, { id: r.id, amount: Number(r.amount), status: r.status, hospitalId: r.hospital_id });
+    return candidates;
   }
 
   /**
@@ -137,10 +146,12 @@ export class StatementImportRun {
     });
   }
 
-  private async insert(rows: Decided[]): Promise<void> {
+  private async insert(table: string, rows: Decided[]): Promise<void> {
+    if (rows.length === 0) return;
     const col = <T>(f: (d: Decided) => T) => rows.map(f);
+    const stored = rows.map((d) => StatementImportRun.stored(d.result));
     await this.tx.query(
-      `INSERT INTO statement_entries (id, statement_id, hospital_id, position, location, booking_date, value_date, amount, credit_debit, currency,
+      `INSERT INTO ${table} (id, statement_id, hospital_id, position, location, booking_date, value_date, amount, credit_debit, currency,
               entry_status, reversal, account_servicer_reference, end_to_end_id, instruction_id, remittance, structured_references, counterparty,
               additional_info, reference, fingerprint, status, reason, disbursement_id)
        SELECT u.id, $1, $2, u.position, u.location, u.booking_date, u.value_date, u.amount, u.credit_debit, u.currency,
@@ -173,9 +184,9 @@ export class StatementImportRun {
         col((d) => d.entry.additionalInfo ?? null),
         col((d) => d.reference),
         col((d) => d.fingerprint),
-        col((d) => StatementImportRun.stored(d.result).status),
-        col((d) => StatementImportRun.stored(d.result).reason),
-        col((d) => StatementImportRun.stored(d.result).disbursementId),
+        stored.map((s) => s.status),
+        stored.map((s) => s.reason),
+        stored.map((s) => s.disbursementId),
       ],
     );
   }

@@ -10,7 +10,6 @@ import { FieldError, InvalidInputException } from 'src/common/problem/problem.ex
 import { AppConfig } from 'src/config/app-config';
 import { DisbursementNotifications, hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
 import { hospitalScope } from 'src/disbursements/disbursements.service';
-import { GrantProgressService, StatusChange } from 'src/disbursements/grant-progress.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { BankStatement } from 'src/reconciliation/bank-statement.entity';
@@ -25,7 +24,8 @@ import {
   StatementTooLargeException,
 } from 'src/reconciliation/reconciliation.exceptions';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
-import { AutoMatch, StatementImportRun } from 'src/reconciliation/statement-import-run';
+import { StatementImportRun } from 'src/reconciliation/statement-import-run';
+import { StatementSettlement } from 'src/reconciliation/statement-settlement';
 
 /** pg_advisory_xact_lock(class, hashtext(hospital id)): one import per hospital at a time. */
 const IMPORT_LOCK_CLASS = 727_005;
@@ -35,14 +35,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
  * POST /reconciliation/statements. The multipart file streams through a hash and the parser into batched
  * INSERTs, all in ONE transaction: a parse error on the last line, a file past the limits or a file already
  * imported rolls everything back, so nothing is ever half-imported. Imports of one hospital are serialized
- * (advisory lock); the tranches they reconcile are locked only at the end, application first.
+ * (advisory lock); the tranches they reconcile are locked only at the end, application first, and settled in a
+ * few set-based statements (StatementSettlement).
  */
 @Injectable()
 export class StatementImportService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly progress: GrantProgressService,
     private readonly notifications: DisbursementNotifications,
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
@@ -139,7 +139,8 @@ export class StatementImportService {
       const [earlier] = (await tx.query(`SELECT id FROM bank_statements WHERE hospital_id = $1 AND sha256 = $2`, [hospitalId, sha256])) as { id: string }[];
       if (earlier) throw new StatementAlreadyImportedException(earlier.id);
 
-      const { reconciled, changes } = await this.settle(tx, run.matches, hospitalId, user);
+      const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
+      await settlement?.settle();
       const statement = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
       if (statement.mismatched + statement.unmatched > 0) await this.emailExceptions(tx, statement);
 
@@ -160,58 +161,10 @@ export class StatementImportService {
           ignored: statement.ignored,
         },
       });
-      for (const m of reconciled) {
-        await this.audit.record(tx, {
-          actor: user,
-          action: 'disbursement.reconciled',
-          objectType: 'disbursement',
-          objectId: m.disbursementId,
-          summary: { reference: m.reference, statementId, entryId: m.entryId, matchKind: 'auto' },
-        });
-      }
-      for (const change of changes) await this.progress.recordStatusChange(tx, user, change);
+      await settlement?.auditReconciled();
+      await settlement?.completeSettled();
       return toStatementSummary(statement);
     });
-  }
-
-  /**
-   * Makes the matches the run found, under the locks (application → tranche). The entries were stored unmatched
-   * so far: storing them matched earlier would have raced a person matching the same tranche by hand on the
-   * unique index. A tranche that was paid when its batch looked but has been returned or matched since keeps
-   * its entry unmatched, with the reason.
-   */
-  private async settle(
-    tx: EntityManager,
-    matches: AutoMatch[],
-    hospitalId: string,
-    user: AuthUser,
-  ): Promise<{ reconciled: AutoMatch[]; changes: StatusChange[] }> {
-    const byApplication = new Map<string, AutoMatch[]>();
-    for (const m of matches) byApplication.set(m.applicationId, [...(byApplication.get(m.applicationId) ?? []), m]);
-    const reconciled: AutoMatch[] = [];
-    const changes: StatusChange[] = [];
-    const now = new Date();
-    for (const applicationId of [...byApplication.keys()].sort()) {
-      const app = await this.progress.lockApplication(tx, applicationId);
-      const tranches = new Map((await this.progress.lockDisbursementsOf(tx, applicationId)).map((d) => [d.id, d]));
-      for (const m of byApplication.get(applicationId)!) {
-        const d = tranches.get(m.disbursementId);
-        if (!d || d.status !== 'paid' || d.amount !== m.amount || d.hospitalId !== hospitalId) {
-          await tx.query(`UPDATE statement_entries SET reason = $2 WHERE id = $1`, [m.entryId, `the disbursement changed during the import (now ${d?.status ?? 'gone'})`]);
-          continue;
-        }
-        await tx.query(
-          `UPDATE statement_entries SET status = 'matched', reason = NULL, disbursement_id = $2, match_kind = 'auto', matched_by = $3, matched_at = $4 WHERE id = $1`,
-          [m.entryId, d.id, user.id, now],
-        );
-        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'reconciled', reconciledAt: now });
-        d.status = 'reconciled';
-        reconciled.push(m);
-      }
-      const change = await this.progress.completeIfSettled(tx, app);
-      if (change) changes.push(change);
-    }
-    return { reconciled, changes };
   }
 
   private async finish(
