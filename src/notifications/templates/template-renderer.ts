@@ -19,6 +19,8 @@ type Partials = Record<string, Handlebars.TemplateDelegate>;
 interface CompiledPart {
   template: Handlebars.TemplateDelegate;
   partials: Partials;
+  /** The CSS is already in the compiled HTML; otherwise it is inlined into each rendered message. */
+  inlined: boolean;
 }
 
 interface CompiledEmail {
@@ -36,13 +38,27 @@ const TEXT_OPTIONS: CompileOptions = { strict: true, noEscape: true };
  * render, so the locales' `layout` partials cannot collide, and each is compiled twice, escaping for the HTML
  * part and not for the text part. Helpers live in a private Handlebars environment, not the global one.
  * Compiled templates are cached for the life of the renderer.
+ *
+ * The CSS is inlined once, into the HTML sources before they are compiled, not into every rendered message (juice
+ * parsing and serializing each message cost ~2 ms of CPU per email): the locale's layout (which holds the <style>)
+ * is inlined as a document, each template and other partial as a fragment with the layout's CSS. The result is the
+ * same as inlining the rendered message because nothing a context supplies can add an element: values are escaped
+ * (no `<`), there is no triple-stash and helpers return plain text, so every element, class and ancestor a CSS
+ * rule can match is in the sources. A test renders every template both ways and compares the bytes.
  */
 export class TemplateRenderer {
   private readonly handlebars = Handlebars.create();
-  private readonly partials = new Map<Locale, { html: Partials; text: Partials }>();
+  private readonly partials = new Map<Locale, LocalePartials>();
   private readonly compiled = new Map<string, CompiledEmail>();
 
-  constructor(private readonly templatesDir: string) {
+  /**
+   * `inlineCss: 'per-message'` is the old way (juice on every rendered message), kept only so that a test can prove
+   * the default ('compiled') renders the same bytes.
+   */
+  constructor(
+    private readonly templatesDir: string,
+    private readonly options: { inlineCss: 'compiled' | 'per-message' } = { inlineCss: 'compiled' },
+  ) {
     registerTemplateHelpers(this.handlebars);
   }
 
@@ -50,7 +66,8 @@ export class TemplateRenderer {
     const email = this.compiledEmail(name, locale);
     const data = prepareContext(name, locale, context);
     try {
-      const html = juice(renderPart(email.html, data));
+      const rendered = renderPart(email.html, data);
+      const html = email.html.inlined ? rendered : juice(rendered);
       const subject = subjectFromHtml(html);
       if (!subject) throw new Error('the HTML has no non-empty <title> to use as the subject');
       return { subject, html, text: tidyText(renderPart(email.text, data)) };
@@ -68,29 +85,79 @@ export class TemplateRenderer {
       const htmlSource = readTemplate(htmlFile);
       const textSource = readTemplate(join(this.templatesDir, locale, `${name}.text.hbs`));
       const partials = this.localePartials(locale);
+      // Only a template inside the layout (and with no <style> of its own) is inlined ahead; any other is inlined
+      // per message, as before, with partials that are not inlined either.
+      const ahead = this.options.inlineCss === 'compiled' && partials.inlinable && USES_LAYOUT.test(htmlSource) && !STYLE_TAG.test(htmlSource);
       email = {
-        html: { template: this.handlebars.compile(htmlSource, HTML_OPTIONS), partials: partials.html },
-        text: { template: this.handlebars.compile(textSource, TEXT_OPTIONS), partials: partials.text },
+        html: ahead
+          ? { template: this.handlebars.compile(inlineFragment(htmlSource, partials.css, htmlFile), HTML_OPTIONS), partials: partials.inlined, inlined: true }
+          : { template: this.handlebars.compile(htmlSource, HTML_OPTIONS), partials: partials.html, inlined: false },
+        text: { template: this.handlebars.compile(textSource, TEXT_OPTIONS), partials: partials.text, inlined: false },
       };
       this.compiled.set(key, email);
     }
     return email;
   }
 
-  private localePartials(locale: Locale): { html: Partials; text: Partials } {
+  private localePartials(locale: Locale): LocalePartials {
     let partials = this.partials.get(locale);
     if (!partials) {
-      partials = { html: {}, text: {} };
       const dir = join(this.templatesDir, locale, 'partials');
-      for (const file of listTemplates(dir)) {
-        const source = readTemplate(join(dir, file));
-        const name = file.slice(0, -'.hbs'.length);
+      const sources = new Map(listTemplates(dir).map((file) => [file.slice(0, -'.hbs'.length), readTemplate(join(dir, file))] as const));
+      const css = [...(sources.get(LAYOUT) ?? '').matchAll(STYLE_BLOCK)].map((m) => m[1]).join('\n');
+      // A <style> anywhere but in the layout would add CSS that depends on which partials a message uses.
+      const inlinable = [...sources].every(([name, source]) => name === LAYOUT || !STYLE_TAG.test(source));
+      partials = { html: {}, inlined: {}, text: {}, css, inlinable };
+      for (const [name, source] of sources) {
+        const file = join(dir, `${name}.hbs`);
         partials.html[name] = this.handlebars.compile(source, HTML_OPTIONS);
         partials.text[name] = this.handlebars.compile(source, TEXT_OPTIONS);
+        if (this.options.inlineCss === 'compiled' && inlinable) {
+          const inlined = name === LAYOUT ? inlineDocument(source, file) : inlineFragment(source, css, file);
+          partials.inlined[name] = inlined === source ? partials.html[name] : this.handlebars.compile(inlined, HTML_OPTIONS);
+        }
       }
       this.partials.set(locale, partials);
     }
     return partials;
+  }
+}
+
+/** `html`: as written; `inlined`: with the layout's CSS inlined, for templates inside the layout. */
+type LocalePartials = { html: Partials; inlined: Partials; text: Partials; css: string; inlinable: boolean };
+
+/** The partial holding the document and its <style>. */
+const LAYOUT = 'layout';
+const STYLE_BLOCK = /<style[^>]*>([\s\S]*?)<\/style>/gi;
+const STYLE_TAG = /<style\b/i;
+const USES_LAYOUT = new RegExp(`\\{\\{~?#?>\\s*${LAYOUT}(?=[\\s}~])`);
+
+/** juice() applies these defaults to a document; inlineContent() does not unless told. */
+const FRAGMENT_OPTIONS: juice.Options = {
+  applyWidthAttributes: true,
+  applyHeightAttributes: true,
+  applyAttributesTableElements: true,
+  resolveCSSVariables: true,
+  inlineDuplicateProperties: false,
+  insertPreservedExtraCss: false,
+};
+
+/** The layout: a whole document whose <style> juice inlines and removes (Handlebars expressions are left alone). */
+function inlineDocument(source: string, file: string): string {
+  return checkedInline(() => juice(source), file);
+}
+
+/** A template or partial: the elements it adds to the layout, given the layout's CSS. */
+function inlineFragment(source: string, css: string, file: string): string {
+  if (!css || !/<[a-z]/i.test(source)) return source;
+  return checkedInline(() => juice.inlineContent(source, css, FRAGMENT_OPTIONS), file);
+}
+
+function checkedInline(inline: () => string, file: string): string {
+  try {
+    return inline();
+  } catch (error) {
+    throw new TemplateRenderError(`Inlining the CSS of email template ${file} failed: ${messageOf(error)}`, { cause: error });
   }
 }
 
