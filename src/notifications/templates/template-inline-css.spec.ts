@@ -16,7 +16,7 @@ const ALL = TEMPLATE_NAMES.flatMap((name) => LOCALES.map((locale) => [name, loca
 const NASTY = `<b class="card">x</b> & &amp; "q" 'a' \`t\` a=b {{fullName}} {{> layout}} <style>p{color:red}</style> 李梅 .note { }`;
 
 function sample<N extends TemplateName>(name: N): Record<string, unknown> {
-  return structuredClone(SAMPLE_TEMPLATE_CONTEXTS[name]) as Record<string, unknown>;
+  return structuredClone(SAMPLE_TEMPLATE_CONTEXTS[name]) as unknown as Record<string, unknown>;
 }
 
 /** The sample, then the sample with each string field (one at a time, and in lists) made nasty. */
