@@ -107,6 +107,21 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1000) @Max(30000)
   SMTP_TIMEOUT_MS = 20000;
 
+  /**
+   * SMTP connections kept open and reused by each worker process (nodemailer pool); 0 = a new connection for every
+   * message. Sends beyond this many wait for a free connection.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100)
+  SMTP_POOL_CONNECTIONS = 16;
+
+  /** Messages sent over one pooled connection before it is closed and a new one opened. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  SMTP_POOL_MAX_MESSAGES = 100;
+
+  /** Email jobs one worker process runs at once (each waits mostly on PostgreSQL and SMTP round trips). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  NOTIFY_CONCURRENCY = 16;
+
   @Transform(toInt) @IsInt() @Min(1) @Max(50)
   NOTIFY_MAX_ATTEMPTS = 6;
 

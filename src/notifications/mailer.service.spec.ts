@@ -1,10 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { SMTPServer, SMTPServerSession } from 'smtp-server';
 import { AppConfig } from 'src/config/app-config';
 import { validateEnv } from 'src/config/env.schema';
-import { MailerService } from 'src/notifications/mailer.service';
+import { isPermanent } from 'src/notifications/email-delivery.service';
+import { MailerClosedError, MailerService } from 'src/notifications/mailer.service';
 
 const config = (env: Record<string, string>) =>
   new AppConfig({ ...validateEnv(env), JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: 'k', DATA_HASH_KEY: 'h' });
@@ -17,7 +20,147 @@ describe('MailerService', () => {
     const options = (mailer as unknown as { transport: { options: Record<string, unknown> } }).transport.options;
     expect(options).toMatchObject({ host: 'mail.example.org', port: 2525, socketTimeout: 15000, connectionTimeout: 10000, greetingTimeout: 10000 });
     expect(options.auth).toEqual({ user: 'user', pass: 'pass' });
-    mailer.onModuleDestroy();
+    mailer.onApplicationShutdown();
+  });
+
+  it('pools SMTP connections by default, and never re-sends a message whose connection dropped under it', () => {
+    const mailer = new MailerService(config({ SMTP_URL: 'smtp://mail.example.org:2525', SMTP_TIMEOUT_MS: '15000' }));
+    const options = (mailer as unknown as { transport: { options: Record<string, unknown> } }).transport.options;
+    expect(options).toMatchObject({ pool: true, maxConnections: 16, maxMessages: 100, maxRequeues: 0, socketTimeout: 15000, greetingTimeout: 10000 });
+    mailer.onApplicationShutdown();
+  });
+
+  it('SMTP_POOL_CONNECTIONS=0 opens a connection per message; the pool settings are taken as given', () => {
+    const unpooled = new MailerService(config({ SMTP_URL: 'smtp://mail.example.org:2525', SMTP_POOL_CONNECTIONS: '0' }));
+    expect((unpooled as unknown as { transport: { options: Record<string, unknown> } }).transport.options.pool).toBeUndefined();
+    unpooled.onApplicationShutdown();
+    const pooled = new MailerService(config({ SMTP_URL: 'smtp://mail.example.org:2525', SMTP_POOL_CONNECTIONS: '3', SMTP_POOL_MAX_MESSAGES: '7' }));
+    expect((pooled as unknown as { transport: { options: Record<string, unknown> } }).transport.options).toMatchObject({ maxConnections: 3, maxMessages: 7 });
+    pooled.onApplicationShutdown();
+  });
+
+  describe('over a real SMTP connection', () => {
+    const message = (n: number | string) => ({ to: `family${n}@example.org`, subject: 'Hi', html: '<p>hi</p>', text: 'hi', notificationId: `id-${n}` });
+    const closers: (() => Promise<void> | void)[] = [];
+    afterEach(async () => {
+      for (const close of closers.splice(0).reverse()) await close();
+    });
+
+    /** An SMTP server that answers each message by its recipient: containing `refuse550`, `busy421`, `hang`, or else 250. */
+    async function smtpServer(): Promise<{ url: string; connections: () => number; accepted: string[] }> {
+      let connections = 0;
+      const accepted: string[] = [];
+      const server = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS', 'AUTH'],
+        disableReverseLookup: true,
+        logger: false,
+        closeTimeout: 100,
+        onConnect: (_session, callback) => {
+          connections++;
+          callback();
+        },
+        onData: (stream, session: SMTPServerSession, callback) => {
+          stream.resume();
+          stream.on('end', () => {
+            const to = session.envelope.rcptTo[0].address;
+            if (to.includes('hang')) return; // never answers
+            if (to.includes('refuse550')) return callback(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
+            if (to.includes('busy421')) return callback(Object.assign(new Error('Try later'), { responseCode: 421 }));
+            accepted.push(to);
+            callback();
+          });
+        },
+      });
+      server.on('error', () => undefined);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, connections: () => connections, accepted };
+    }
+
+    /** A TCP server that accepts connections and never says anything (no SMTP greeting). */
+    async function silentServer(): Promise<string> {
+      const sockets: Socket[] = [];
+      const server: Server = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(() => {
+        sockets.forEach((s) => s.destroy());
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      });
+      return `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+
+    function mailerFor(url: string, extra: Record<string, string> = {}): MailerService {
+      const mailer = new MailerService(config({ SMTP_URL: url, SMTP_TIMEOUT_MS: '1000', QUEUE_LOCK_DURATION_MS: '3000', ...extra }));
+      closers.push(() => mailer.onApplicationShutdown());
+      return mailer;
+    }
+
+    it('reuses pooled connections for messages in a row', async () => {
+      const server = await smtpServer();
+      const mailer = mailerFor(server.url);
+      for (let n = 0; n < 5; n++) await mailer.send(message(n));
+      expect(server.accepted).toHaveLength(5);
+      expect(server.connections()).toBe(1);
+    });
+
+    it('keeps each message its own reply: 550 permanent, 421 transient, neighbours sent, the pool usable after', async () => {
+      const server = await smtpServer();
+      const mailer = mailerFor(server.url, { SMTP_POOL_CONNECTIONS: '2' });
+      const results = await Promise.allSettled([
+        mailer.send(message(1)),
+        mailer.send(message('refuse550-a')),
+        mailer.send(message(2)),
+        mailer.send(message('busy421-b')),
+        mailer.send(message(3)),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      const refused = (results[1] as PromiseRejectedResult).reason;
+      const busy = (results[3] as PromiseRejectedResult).reason;
+      expect(refused).toMatchObject({ responseCode: 550 });
+      expect(isPermanent(refused)).toBe(true);
+      expect(busy).toMatchObject({ responseCode: 421 });
+      expect(isPermanent(busy)).toBe(false);
+      expect(server.accepted.sort()).toEqual(['family1@example.org', 'family2@example.org', 'family3@example.org']);
+      // Afterwards the pool still works.
+      await expect(mailer.send(message(4))).resolves.toMatchObject({ messageId: '<id-4@sprout.local>' });
+    });
+
+    it('times out a pooled send the server never answers, and the pool goes on', async () => {
+      const server = await smtpServer();
+      const mailer = mailerFor(server.url, { SMTP_POOL_CONNECTIONS: '2' });
+      await mailer.send(message(1)); // a pooled connection exists
+      const started = Date.now();
+      const [hung, neighbour] = await Promise.allSettled([mailer.send(message('hang-a')), mailer.send(message(2))]);
+      expect(hung.status).toBe('rejected');
+      expect((hung as PromiseRejectedResult).reason).toMatchObject({ code: 'ETIMEDOUT' });
+      expect(isPermanent((hung as PromiseRejectedResult).reason)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(neighbour.status).toBe('fulfilled');
+      await expect(mailer.send(message(3))).resolves.toBeDefined();
+      expect(server.accepted).toEqual(['family1@example.org', 'family2@example.org', 'family3@example.org']);
+    });
+
+    it('times out a server that never greets, pooled or not', async () => {
+      const url = await silentServer();
+      for (const pool of ['16', '0']) {
+        const mailer = mailerFor(url, { SMTP_POOL_CONNECTIONS: pool });
+        const started = Date.now();
+        const error = await mailer.send(message(pool)).then(() => null, (e: unknown) => e);
+        expect(error).toMatchObject({ code: 'ETIMEDOUT' });
+        expect(isPermanent(error)).toBe(false);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        expect(Date.now() - started).toBeLessThan(5000);
+      }
+    });
+
+    it('refuses to send once shut down instead of waiting forever on the closed pool', async () => {
+      const server = await smtpServer();
+      const mailer = mailerFor(server.url);
+      await mailer.send(message(1));
+      mailer.onApplicationShutdown();
+      await expect(mailer.send(message(2))).rejects.toBeInstanceOf(MailerClosedError);
+    });
   });
 
   it('writes .eml files under MAIL_DIR when SMTP_URL is unset', async () => {
@@ -32,7 +175,7 @@ describe('MailerService', () => {
       const eml = readFileSync(join(dir, files[0]), 'utf8');
       expect(eml).toContain('To: li.mei@example.org');
       expect(eml).toContain('X-Sprout-Notification: a3f1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b');
-      mailer.onModuleDestroy();
+      mailer.onApplicationShutdown();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

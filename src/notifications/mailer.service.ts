@@ -1,28 +1,38 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createTransport, Transporter } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { AppConfig } from 'src/config/app-config';
 
 export type MailMessage = { to: string; subject: string; html: string; text: string; notificationId: string };
 export type SentMail = { messageId: string; response: string };
 
+export class MailerClosedError extends Error {}
+
 /**
  * The only code that touches nodemailer. With SMTP_URL set it speaks SMTP with explicit timeouts (a server that
  * stops answering costs at most SMTP_TIMEOUT_MS of silence, then the send fails and is retried); without it
  * (development) each message is written as an .eml file under MAIL_DIR.
+ *
+ * Connections are pooled (SMTP_POOL_CONNECTIONS, 0 = one connection per message): a send on an open connection
+ * skips the TCP handshake, greeting, EHLO and QUIT. Each connection carries one message at a time, every send keeps
+ * its own reply and error (a 4xx or 5xx fails that message only), and nodemailer closes a connection after any
+ * failed send, so the next message starts on a fresh one. A connection that drops between messages is replaced;
+ * one that drops under a message fails that message (retried by Bull) instead of being re-sent silently.
  */
 @Injectable()
-export class MailerService implements OnModuleDestroy {
+export class MailerService implements OnApplicationShutdown {
   private readonly logger = new Logger(MailerService.name);
   private readonly transport: Transporter;
   private readonly mailDir: string | null;
   private readonly messageIdDomain: string;
+  private closed = false;
 
   constructor(private readonly config: AppConfig) {
-    const { SMTP_URL, SMTP_TIMEOUT_MS, MAIL_DIR, MAIL_FROM } = config.env;
+    const { SMTP_URL, SMTP_TIMEOUT_MS, SMTP_POOL_CONNECTIONS, SMTP_POOL_MAX_MESSAGES, MAIL_DIR, MAIL_FROM } = config.env;
     this.messageIdDomain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(MAIL_FROM)?.[1] ?? 'sprout.local';
     if (SMTP_URL) {
       this.mailDir = null;
@@ -37,8 +47,20 @@ export class MailerService implements OnModuleDestroy {
         disableFileAccess: true,
         disableUrlAccess: true,
       };
-      // Not pooled: one connection per message, so a connection broken by one send cannot take a neighbour with it.
-      this.transport = createTransport(options);
+      if (SMTP_POOL_CONNECTIONS > 0) {
+        const pooled: SMTPPool.Options & { maxRequeues: number } = {
+          ...options,
+          pool: true,
+          maxConnections: SMTP_POOL_CONNECTIONS,
+          maxMessages: SMTP_POOL_MAX_MESSAGES,
+          // nodemailer re-sends a message whose connection closed under it, without limit, by default: the server
+          // may already have it. Fail it instead; the job's retry (and its backoff) decides.
+          maxRequeues: 0,
+        };
+        this.transport = createTransport(pooled);
+      } else {
+        this.transport = createTransport(options);
+      }
       if (config.env.QUEUE_LOCK_DURATION_MS < 3 * SMTP_TIMEOUT_MS) {
         this.logger.warn('QUEUE_LOCK_DURATION_MS is under 3 × SMTP_TIMEOUT_MS: a send outliving a lapsed lock could be sent twice');
       }
@@ -51,6 +73,8 @@ export class MailerService implements OnModuleDestroy {
 
   /** Returns the Message-ID and the server's reply. Throws nodemailer's error (with `responseCode` for SMTP replies). */
   async send(message: MailMessage): Promise<SentMail> {
+    // A closed pool never calls back: the send would hang until its job's lock ran out.
+    if (this.closed) throw new MailerClosedError('the mailer is shut down');
     const info = await this.transport.sendMail({
       from: this.config.env.MAIL_FROM,
       to: message.to,
@@ -79,7 +103,12 @@ export class MailerService implements OnModuleDestroy {
     return file;
   }
 
-  onModuleDestroy(): void {
+  /**
+   * After every module's onModuleDestroy: the email processor waits there for running sends, which still need
+   * their pooled connections.
+   */
+  onApplicationShutdown(): void {
+    this.closed = true;
     this.transport.close();
   }
 }

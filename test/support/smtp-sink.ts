@@ -5,12 +5,14 @@ import { SMTPServer, SMTPServerDataStream, SMTPServerSession } from 'smtp-server
 export type ReceivedMail = { to: string[]; subject: string; text: string; html: string; headers: ParsedMail['headers']; raw: ParsedMail };
 
 /**
- * What the sink does with the next connection:
+ * What the sink does with the next message (the service pools its SMTP connections, so messages, not connections,
+ * take the script; only `silent` is about a connection):
  * - `accept`: 250 after DATA (the default when nothing is queued);
  * - `error`: answer the DATA with this SMTP code (421 temporary, 550 permanent, ...);
  * - `hang`: read the whole message, then never answer (the client's socket timeout must fire);
  * - `delay`: read the whole message, then accept it `ms` later (a slow server: the send is in flight meanwhile);
- * - `silent`: accept the TCP connection but never send the greeting (the client's greeting timeout must fire).
+ * - `silent`: the next new TCP connection is accepted but never greeted (the client's greeting timeout must fire);
+ *   queuing it closes the idle connections the client holds, so that its next message needs a new one.
  */
 export type SinkBehaviour =
   | { reply: 'accept' }
@@ -38,10 +40,16 @@ export class SmtpSink {
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
       closeTimeout: 200,
-      onConnect: (session, callback) => {
-        const behaviour = this.script.shift() ?? { reply: 'accept' };
-        (session as SessionWithBehaviour).behaviour = behaviour;
-        if (behaviour.reply === 'silent') return; // no callback, no greeting
+      onConnect: (_session, callback) => {
+        if (this.script[0]?.reply === 'silent') {
+          this.script.shift();
+          return; // no callback, no greeting
+        }
+        callback();
+      },
+      onMailFrom: (_address, session, callback) => {
+        const next = this.script[0] && this.script[0].reply !== 'silent' ? this.script.shift() : undefined;
+        (session as SessionWithBehaviour).behaviour = next ?? { reply: 'accept' };
         callback();
       },
       onData: (stream, session, callback) => void this.onData(stream, session as SessionWithBehaviour, callback),
@@ -56,9 +64,18 @@ export class SmtpSink {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  /** Queues behaviours for the next connections, in order (one message per connection); then back to accepting. */
+  /** Queues behaviours for the next messages, in order; then back to accepting. */
   replyWith(...behaviours: SinkBehaviour[]): void {
     this.script.push(...behaviours);
+    if (behaviours.some((b) => b.reply === 'silent')) this.closeIdleConnections();
+  }
+
+  /** Ends every connection that is not in the middle of a message (a pooled client then opens a new one). */
+  closeIdleConnections(): void {
+    const connections = (this.server as unknown as { connections: Set<{ session: SMTPServerSession; close(): void }> }).connections;
+    for (const connection of [...connections]) {
+      if (!connection.session?.envelope?.mailFrom) connection.close();
+    }
   }
 
   to(email: string): ReceivedMail[] {
