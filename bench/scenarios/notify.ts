@@ -7,8 +7,8 @@ import { SmtpSink } from '../lib/smtp-sink';
 import { Ctx } from './context';
 import { join } from 'node:path';
 
-/** The email processor's concurrency (@Process concurrency of SEND_EMAIL_JOB in src/notifications/email.processor.ts). */
-export const EMAIL_CONCURRENCY = 4;
+/** The email processor's concurrency: the default of NOTIFY_CONCURRENCY (src/config/env.schema.ts), which the bench worker uses. */
+export const EMAIL_CONCURRENCY = 16;
 
 export async function notifyScenario(ctx: Ctx): Promise<void> {
   const K = ctx.opts.notifyEvents;
