@@ -62,7 +62,9 @@ describe('Health and documentation (e2e)', () => {
       t = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1' });
     });
     afterAll(async () => {
-      await t.close();
+      // Bull's close() can reject with the connection error of a client still dialling the unreachable Redis (seen
+      // once in CI as "connect ECONNREFUSED 127.0.0.1:1"); what this block tests is over by then.
+      await t.close().catch((error: Error) => expect(error.message).toMatch(/ECONNREFUSED/));
     });
 
     it('reports not ready (503 problem+json) while staying live', async () => {

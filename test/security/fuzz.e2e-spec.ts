@@ -11,7 +11,11 @@ import { startTestApp, TestApp } from 'test/support/test-app';
 const API = '/api/v1';
 /** Per operation and generator; the whole file stays around a minute on two cores. Raise locally with FUZZ_RUNS. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
+/**
+ * A fixed seed by default, so that `npm test` and CI are reproducible; `FUZZ_SEED=random` explores (the seed is printed
+ * for replay). Exploring found the half-surrogate and NUL defects; keep exploring when touching validation.
+ */
+const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.FUZZ_SEED ?? 20_261_122);
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -279,7 +283,7 @@ describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () =
     expect(res.status).toBe(400);
   });
 
-  it('half a surrogate pair ("\\ud800") in any string answers 400 naming where, not 500 from isEmail (found by this suite, fixed)', async () => {
+  it('half a surrogate pair ("\\ud800") or a NUL in any string answers 400 naming where, not 500 (found by this suite, fixed)', async () => {
     const register = await t.http
       .post(`${API}/auth/register`)
       .set('Content-Type', 'application/json')
@@ -289,6 +293,9 @@ describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () =
     expect(register.body.detail).toMatch(/not valid Unicode.*\$\.email/);
     const invite = await t.http.post(`${API}/users`).set(w.admin.auth).set('Content-Type', 'application/json').send('{"email":"x@example.org","fullName":"\\udc00","role":"reviewer"}');
     expect(invite.status).toBe(400);
+    const forgot = await t.http.post(`${API}/auth/forgot-password`).set('Content-Type', 'application/json').send('{"email":"\\u0000"}');
+    expect(forgot.status).toBe(400);
+    expect(forgot.body.detail).toMatch(/not valid Unicode.*\$\.email/);
     const withEmoji = await t.http.post(`${API}/auth/register`).send({ email: `emoji-${randomUUID().slice(0, 6)}@example.org`, password: 'a long enough password', fullName: '李梅 😀' });
     expect(withEmoji.status).toBe(201);
   });

@@ -37,8 +37,11 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       mail.clear();
     },
     close: async () => {
-      await app.close();
-      await mail.stop();
+      try {
+        await app.close();
+      } finally {
+        await mail.stop();
+      }
     },
   };
 }

@@ -1,4 +1,4 @@
-import { findLoneSurrogate, nestingExceeds } from 'src/common/validation/json-body-parser';
+import { findUnstorableString, nestingExceeds } from 'src/common/validation/json-body-parser';
 
 describe('nestingExceeds', () => {
   it('counts objects and arrays, not brackets inside strings', () => {
@@ -18,15 +18,16 @@ describe('nestingExceeds', () => {
   });
 });
 
-describe('findLoneSurrogate', () => {
-  it('finds half a surrogate pair in a value or a key, and names where', () => {
-    expect(findLoneSurrogate(JSON.parse('{"email":"\\ud800"}'))).toBe('$.email');
-    expect(findLoneSurrogate(JSON.parse('{"a":[1,{"b":"x\\udfffy"}]}'))).toBe('$.a[1].b');
-    expect(findLoneSurrogate(JSON.parse('{"\\udc00":1}'))).toBe('$');
+describe('findUnstorableString', () => {
+  it('finds half a surrogate pair or a NUL in a value or a key, and names where', () => {
+    expect(findUnstorableString(JSON.parse('{"email":"\\ud800"}'))).toBe('$.email');
+    expect(findUnstorableString(JSON.parse('{"a":[1,{"b":"x\\udfffy"}]}'))).toBe('$.a[1].b');
+    expect(findUnstorableString(JSON.parse('{"\\udc00":1}'))).toBe('$');
+    expect(findUnstorableString(JSON.parse('{"email":"a\\u0000@example.org"}'))).toBe('$.email');
   });
 
   it('accepts whole pairs, Chinese text and everything else', () => {
-    expect(findLoneSurrogate(JSON.parse('{"name":"李梅 \\ud83d\\ude00","n":1,"x":null,"y":[true]}'))).toBeNull();
-    expect(findLoneSurrogate('𠀋')).toBeNull();
+    expect(findUnstorableString(JSON.parse('{"name":"李梅 \\ud83d\\ude00","n":1,"x":null,"y":[true]}'))).toBeNull();
+    expect(findUnstorableString('𠀋')).toBeNull();
   });
 });

@@ -24,18 +24,20 @@ export function nestingExceeds(text: string, max: number): boolean {
   return false;
 }
 
-const LONE_SURROGATE = /\p{Cs}/u;
+/** Half a UTF-16 surrogate pair, or NUL. */
+const UNSTORABLE = /[\p{Cs}\u0000]/u;
 
 /**
- * The path of the first string (value or key) holding half of a UTF-16 surrogate pair (`"\ud800"`), or null.
- * Such a string cannot be stored as UTF-8, and validator.js's isEmail throws a URIError on it (a 500 before this).
+ * The path of the first string (value or key) holding half of a UTF-16 surrogate pair (`"\ud800"`) or a NUL, or null.
+ * PostgreSQL text can hold neither (NUL fails the query, a lone surrogate becomes U+FFFD), and validator.js's isEmail
+ * throws a URIError on a lone surrogate: both answered 500 before this check.
  */
-export function findLoneSurrogate(value: unknown, path = '$'): string | null {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null;
+export function findUnstorableString(value: unknown, path = '$'): string | null {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [key, item] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(key)) return path;
-    const found = findLoneSurrogate(item, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (UNSTORABLE.test(key)) return path;
+    const found = findUnstorableString(item, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
     if (found) return found;
   }
   return null;
@@ -56,9 +58,9 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       return;
     }
     parse(request, text, (error: Error | null, value?: unknown) => {
-      const broken = error ? null : findLoneSurrogate(value);
+      const broken = error ? null : findUnstorableString(value);
       if (broken) {
-        const message = `The body has a string that is not valid Unicode (an unpaired surrogate) at ${broken}.`;
+        const message = `The body has a string that is not valid Unicode text (a NUL or an unpaired surrogate) at ${broken}.`;
         done(Object.assign(new Error(message), { statusCode: 400, code: 'SPROUT_BODY_BAD_UNICODE' }), undefined);
         return;
       }
