@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import juice from 'juice';
+import type juiceModule from 'juice';
 import { LOCALES, Locale, TEMPLATE_NAMES, TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
 import { TEMPLATE_FIELDS } from 'src/notifications/templates/template-fields';
 import { registerTemplateHelpers } from 'src/notifications/templates/template-helpers';
@@ -132,8 +132,22 @@ const STYLE_BLOCK = /<style[^>]*>([\s\S]*?)<\/style>/gi;
 const STYLE_TAG = /<style\b/i;
 const USES_LAYOUT = new RegExp(`\\{\\{~?#?>\\s*${LAYOUT}(?=[\\s}~])`);
 
+/**
+ * juice (with cheerio) takes ~0.5 s to load and only the worker renders email: loaded on first use, it keeps the api
+ * role's cold start shorter.
+ */
+let juiceLoaded: typeof juiceModule | undefined;
+function juice(html: string): string {
+  juiceLoaded ??= require('juice') as typeof juiceModule; // eslint-disable-line @typescript-eslint/no-require-imports
+  return juiceLoaded(html);
+}
+juice.inlineContent = (html: string, css: string, options?: juiceModule.Options): string => {
+  juiceLoaded ??= require('juice') as typeof juiceModule; // eslint-disable-line @typescript-eslint/no-require-imports
+  return juiceLoaded.inlineContent(html, css, options);
+};
+
 /** juice() applies these defaults to a document; inlineContent() does not unless told. */
-const FRAGMENT_OPTIONS: juice.Options = {
+const FRAGMENT_OPTIONS: juiceModule.Options = {
   applyWidthAttributes: true,
   applyHeightAttributes: true,
   applyAttributesTableElements: true,
