@@ -181,9 +181,13 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000_000_000)
   SECOND_APPROVAL_THRESHOLD = 5_000_000;
 
-  /** Largest bank statement file accepted by POST /reconciliation/statements (bytes; streamed, never held whole). */
+  /**
+   * Largest bank statement file accepted by POST /reconciliation/statements (bytes; streamed, never held whole).
+   * 256 MiB: a camt.053 entry takes 550–1,000 bytes, so STATEMENT_MAX_ENTRIES (250,000) entries fit; 50 MiB refused a
+   * real 200,000-entry end-of-day statement (109 MiB).
+   */
   @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
-  STATEMENT_MAX_BYTES = 50 * 1024 * 1024;
+  STATEMENT_MAX_BYTES = 256 * 1024 * 1024;
 
   /** Most entries one statement may hold; past it the import is refused (413) and nothing is stored. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)

@@ -26,6 +26,8 @@ const HYPHEN = '[-\\u2010-\\u2015\\u2212]';
 const SEPARATED = `SPR(?:${HYPHEN}|\\s+)(\\d{4})(?:${HYPHEN}|\\s+)(\\d{6})(?:${HYPHEN}|\\s+)(\\d{1,4})`;
 const COMPACT = 'SPR(\\d{4})(\\d{6})(\\d{1,4})';
 // The lookarounds stop a match inside a longer token: SPR-2026-000123-1 is not in SPR-2026-000123-12.
+const ASCII = /^[\x00-\x7f]*$/;
+const SPR = /spr/i;
 const REFERENCE = new RegExp(`(?<![A-Za-z0-9])(?:${SEPARATED}|${COMPACT})(?![A-Za-z0-9])`, 'gi');
 
 /**
@@ -34,8 +36,11 @@ const REFERENCE = new RegExp(`(?<![A-Za-z0-9])(?:${SEPARATED}|${COMPACT})(?![A-Z
  * a Chinese input method (ＳＰＲ－２０２６…) are folded to ASCII first.
  */
 export function findReferences(text: string): string[] {
+  // NFKC leaves ASCII as it is; most bank texts are ASCII, and an ASCII text without "spr" holds no reference.
+  const ascii = ASCII.test(text);
+  if (ascii && !SPR.test(text)) return [];
   const found = new Set<string>();
-  for (const match of text.normalize('NFKC').matchAll(REFERENCE)) {
+  for (const match of (ascii ? text : text.normalize('NFKC')).matchAll(REFERENCE)) {
     const [year, serial, tranche] = match[1] ? match.slice(1, 4) : match.slice(4, 7);
     found.add(`SPR-${year}-${serial}-${tranche}`);
   }

@@ -29,6 +29,8 @@ export class StatementImportRun {
   matched = 0;
   private count = 0;
   private batch: ParsedStatementEntry[] = [];
+  /** The batch being stored while the parser reads the next one (at most one: memory stays at two batches). */
+  private inFlight: Promise<void> | null = null;
   /** References matched by earlier entries of this file (classifyEntry's seenInThisStatement). */
   private readonly matchedReferences = new Set<string>();
 
@@ -53,13 +55,41 @@ export class StatementImportRun {
     if (++this.count > this.maxEntries) throw this.onTooMany(this.maxEntries);
     refuseNul(entry);
     this.batch.push(entry);
-    if (this.batch.length >= IMPORT_BATCH_SIZE) await this.flush();
+    if (this.batch.length >= IMPORT_BATCH_SIZE) await this.dispatch();
   }
 
+  /** Stores what is left and waits until every batch is stored; throws what storing a batch threw. */
   async flush(): Promise<void> {
-    if (this.batch.length === 0) return;
+    if (this.batch.length > 0) await this.dispatch();
+    const last = this.inFlight;
+    this.inFlight = null;
+    await last;
+  }
+
+  /**
+   * On the error path, before the transaction is rolled back: waits for the batch still being stored, whatever its
+   * outcome, so that none of its statements can reach the connection after the ROLLBACK (they would autocommit).
+   */
+  async abandon(): Promise<void> {
+    const last = this.inFlight;
+    this.inFlight = null;
+    await last?.catch(() => undefined);
+  }
+
+  /**
+   * Starts storing the current batch without waiting for it, so that parsing (Node) and storing (PostgreSQL) overlap
+   * on the two cores; first waits for the batch before, whose matches the next classification needs.
+   */
+  private async dispatch(): Promise<void> {
     const entries = this.batch;
     this.batch = [];
+    if (this.inFlight) await this.inFlight;
+    const storing = this.store(entries);
+    storing.catch(() => undefined); // awaited by the next dispatch, flush() or abandon()
+    this.inFlight = storing;
+  }
+
+  private async store(entries: ParsedStatementEntry[]): Promise<void> {
     const references = entries.map(entryReferences);
     const candidates = await this.candidatesFor(references.flat());
     const fingerprints = entries.map(entryFingerprint);

@@ -129,6 +129,7 @@ export class StatementImportService {
         }
         await run.flush();
       } catch (error) {
+        await run.abandon();
         if (file.truncated) throw this.tooLarge();
         if (error instanceof StatementParseError) throw new MalformedStatementException(error);
         throw error;
@@ -144,7 +145,7 @@ export class StatementImportService {
       const statement = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
       if (statement.mismatched + statement.unmatched > 0) await this.emailExceptions(tx, statement);
 
-      await this.audit.record(tx, {
+      const imported = {
         actor: user,
         action: 'reconciliation.statement_imported',
         objectType: 'bank_statement',
@@ -160,9 +161,14 @@ export class StatementImportService {
           duplicates: statement.duplicates,
           ignored: statement.ignored,
         },
-      });
-      await settlement?.auditReconciled();
-      await settlement?.completeSettled();
+      };
+      if (settlement) {
+        await settlement.completeSettled();
+        // Last: chaining takes the audit chain's lock, held until COMMIT.
+        await this.audit.recordMany(tx, [imported, ...settlement.auditParts()]);
+      } else {
+        await this.audit.record(tx, imported);
+      }
       return toStatementSummary(statement);
     });
   }

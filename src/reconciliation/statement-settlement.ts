@@ -20,19 +20,21 @@ const COMPLETE = (() => {
   return transition;
 })();
 
-const AUDIT_COLUMNS = 'occurred_at, actor_id, actor_role, action, object_type, object_id, summary, request_id, canonical';
+/** Rows per statement: each statement stays far below statement_timeout (30 s) and its joins within work_mem. */
+const CHUNK = 20_000;
+const APPS = 'pg_temp.statement_import_apps';
 
 /**
- * Settles the automatic matches of one import in a handful of set-based statements, whatever their number (the
- * per-application loop it replaces made ~8 round trips per match). What it keeps from that loop:
- *  - locks: every application concerned, in id order, before any of its tranches (the lock order of every money
- *    path, GrantProgressService); a tranche is then changed only if it is still paid, of this hospital and of the
- *    entry's amount — so an import and a person matching the same tranche cannot both win, and the unique index
- *    statement_entries_one_match_key stays the last word;
+ * Settles the automatic matches of one import in set-based statements of CHUNK rows (the per-application loop it
+ * replaces made ~8 round trips per match). What it keeps from that loop:
+ *  - locks: every application concerned, in id order across all chunks, before any of its tranches (the lock order
+ *    of every money path, GrantProgressService); a tranche is then changed only if it is still paid, of this
+ *    hospital and of the entry's amount — so an import and a person matching the same tranche cannot both win, and
+ *    the unique index statement_entries_one_match_key stays the last word;
  *  - a match that no longer holds keeps its entry unmatched, with the tranche's status in the reason;
  *  - disbursing → completed (per the transition table) for an application with nothing left to pay or reconcile;
  *  - the audit events, with the same actions and content: disbursement.reconciled per tranche and
- *    application.completed per application, written into audit_pending (chained at COMMIT, AuditService).
+ *    application.completed per application (AuditService.recordMany).
  */
 export class StatementSettlement {
   private readonly occurredAt = new Date();
@@ -44,88 +46,122 @@ export class StatementSettlement {
     private readonly user: AuthUser,
   ) {}
 
-  /** Locks and changes the tranches and stores the pending matches as entries of the statement. */
+  /** Locks the applications, changes the tranches and stores the pending matches as entries of the statement. */
   async settle(): Promise<void> {
+    await this.tx.query(`CREATE INDEX ON ${PENDING_MATCHES} (position)`);
     await this.tx.query(`ANALYZE ${PENDING_MATCHES}`);
     await this.tx.query(
-      `SELECT count(*) FROM (
-         SELECT a.id FROM applications a
-          WHERE a.id IN (SELECT d.application_id FROM disbursements d JOIN ${PENDING_MATCHES} p ON p.disbursement_id = d.id)
-          ORDER BY a.id FOR UPDATE OF a) locked`,
+      `CREATE TEMP TABLE ${APPS.slice('pg_temp.'.length)} ON COMMIT DROP AS
+       SELECT DISTINCT d.application_id AS id, NULL::int AS completed_version FROM disbursements d JOIN ${PENDING_MATCHES} p ON p.disbursement_id = d.id`,
     );
+    await this.tx.query(`ALTER TABLE ${APPS} ADD PRIMARY KEY (id)`);
+    await this.tx.query(`ANALYZE ${APPS}`);
+
+    for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+      const [{ last }] = (await this.tx.query(
+        `WITH chunk AS (SELECT id FROM ${APPS} WHERE id > $1 ORDER BY id LIMIT $2),
+              locked AS (SELECT a.id FROM applications a WHERE a.id IN (SELECT id FROM chunk) ORDER BY a.id FOR UPDATE OF a)
+         SELECT (SELECT count(*) FROM locked) AS n, (SELECT id FROM chunk ORDER BY id DESC LIMIT 1) AS last`,
+        [after, CHUNK],
+      )) as { last: string | null }[];
+      if (!last) break;
+      after = last;
+    }
+
     const columns = ENTRY_COLUMNS.join(', ');
-    await this.tx.query(
-      `WITH settled AS (
-         UPDATE disbursements d SET status = 'reconciled', reconciled_at = $2, updated_at = $2, version = d.version + 1
-           FROM ${PENDING_MATCHES} p
-          WHERE d.id = p.disbursement_id AND d.status = 'paid' AND d.amount = p.amount AND d.hospital_id = $1
-         RETURNING d.id)
-       INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
-       SELECT ${ENTRY_COLUMNS.map((c) => `p.${c}`).join(', ')},
-              CASE WHEN s.id IS NULL THEN 'unmatched' ELSE 'matched' END,
-              CASE WHEN s.id IS NULL THEN 'the disbursement changed during the import (now ' || coalesce(d.status, 'gone') || ')' END,
-              s.id,
-              CASE WHEN s.id IS NOT NULL THEN 'auto' END,
-              CASE WHEN s.id IS NOT NULL THEN $3::uuid END,
-              CASE WHEN s.id IS NOT NULL THEN $2::timestamptz END
-         FROM ${PENDING_MATCHES} p
-         LEFT JOIN settled s ON s.id = p.disbursement_id
-         LEFT JOIN disbursements d ON d.id = p.disbursement_id`,
-      [this.hospitalId, this.occurredAt, this.user.id],
-    );
+    for (let after = -1; ; ) {
+      const [{ last }] = (await this.tx.query(
+        `WITH chunk AS (SELECT * FROM ${PENDING_MATCHES} WHERE position > $4 ORDER BY position LIMIT $5),
+              settled AS (
+                UPDATE disbursements d SET status = 'reconciled', reconciled_at = $2, updated_at = $2, version = d.version + 1
+                  FROM chunk p
+                 WHERE d.id = p.disbursement_id AND d.status = 'paid' AND d.amount = p.amount AND d.hospital_id = $1
+                RETURNING d.id),
+              stored AS (
+                INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
+                SELECT ${ENTRY_COLUMNS.map((c) => `p.${c}`).join(', ')},
+                       CASE WHEN s.id IS NULL THEN 'unmatched' ELSE 'matched' END,
+                       CASE WHEN s.id IS NULL THEN 'the disbursement changed during the import (now ' || coalesce(d.status, 'gone') || ')' END,
+                       s.id,
+                       CASE WHEN s.id IS NOT NULL THEN 'auto' END,
+                       CASE WHEN s.id IS NOT NULL THEN $3::uuid END,
+                       CASE WHEN s.id IS NOT NULL THEN $2::timestamptz END
+                  FROM chunk p
+                  LEFT JOIN settled s ON s.id = p.disbursement_id
+                  LEFT JOIN disbursements d ON d.id = p.disbursement_id
+                RETURNING 1)
+         SELECT (SELECT count(*) FROM stored) AS n, (SELECT max(position) FROM chunk) AS last`,
+        [this.hospitalId, this.occurredAt, this.user.id, after, CHUNK],
+      )) as { last: number | null }[];
+      if (last === null) break;
+      after = last;
+    }
   }
 
-  /** disbursement.reconciled, one per tranche this import reconciled, in file order. */
-  async auditReconciled(): Promise<void> {
-    const content = this.content('disbursement.reconciled', 'disbursement', slot('e.disbursement_id'), {
+  /**
+   * disbursing → completed for every application of a tranche this import tried to settle that now has nothing left
+   * to pay or reconcile (at least one tranche reconciled, every other one reconciled or cancelled) — what
+   * GrantProgressService.completeIfSettled did per application. The new versions are kept for the audit events.
+   */
+  async completeSettled(): Promise<void> {
+    for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+      const [{ last }] = (await this.tx.query(
+        `WITH chunk AS (SELECT id FROM ${APPS} WHERE id > $1 ORDER BY id LIMIT $2),
+              completed AS (
+                UPDATE applications a SET status = $4::text, version = a.version + 1, updated_at = $5::timestamptz
+                 WHERE a.id IN (SELECT id FROM chunk)
+                   AND a.status = $3::text
+                   AND EXISTS (SELECT 1 FROM disbursements r WHERE r.application_id = a.id AND r.status = 'reconciled')
+                   AND NOT EXISTS (SELECT 1 FROM disbursements o WHERE o.application_id = a.id AND o.status NOT IN ('reconciled', 'cancelled'))
+                RETURNING a.id, a.version),
+              kept AS (UPDATE ${APPS} x SET completed_version = c.version FROM completed c WHERE x.id = c.id RETURNING 1)
+         SELECT (SELECT count(*) FROM kept) AS n, (SELECT id FROM chunk ORDER BY id DESC LIMIT 1) AS last`,
+        [after, CHUNK, COMPLETE.from, COMPLETE.to, this.occurredAt],
+      )) as { last: string | null }[];
+      if (!last) break;
+      after = last;
+    }
+  }
+
+  /**
+   * The audit events of the settlement, for AuditService.recordMany: disbursement.reconciled per tranche this import
+   * reconciled (file order), then application.completed per application it completed (id order).
+   */
+  auditParts(): { select: string; params: unknown[] }[] {
+    const reconciled = this.content('disbursement.reconciled', 'disbursement', slot('e.disbursement_id'), {
       reference: slot('e.reference'),
       statementId: this.statementId,
       entryId: slot('e.id'),
       matchKind: 'auto',
     });
-    const { sql, params } = canonicalSql(content, slotsOf('e.disbursement_id', 'e.reference', 'e.id'));
-    const fixed = this.fixedParams(content);
-    await this.tx.query(
-      `INSERT INTO audit_pending (${AUDIT_COLUMNS})
-       SELECT $1::timestamptz, $2::uuid, $3::text, $4::text, $5::text, e.disbursement_id::text,
-              jsonb_build_object('reference', e.reference, 'statementId', $7::text, 'entryId', e.id, 'matchKind', 'auto'), $6::text,
-              ${shiftParams(sql, 8)}
-         FROM statement_entries e
-        WHERE e.statement_id = $8::uuid AND e.status = 'matched' AND e.match_kind = 'auto'
-        ORDER BY e.position`,
-      [...fixed, this.statementId, this.statementId, ...params],
-    );
-  }
-
-  /**
-   * disbursing → completed for every application of a tranche this import tried to settle that now has nothing left
-   * to pay or reconcile (at least one tranche reconciled, every other one reconciled or cancelled), with its audit
-   * event application.completed — what GrantProgressService.completeIfSettled and recordStatusChange did per row.
-   */
-  async completeSettled(): Promise<void> {
-    const content = this.content(`application.${COMPLETE.to}`, 'application', slot('c.id'), {
+    const r = canonicalSql(reconciled, slotsOf('e.disbursement_id', 'e.reference', 'e.id'));
+    const completed = this.content(`application.${COMPLETE.to}`, 'application', slot('c.id'), {
       from: COMPLETE.from,
       to: COMPLETE.to,
-      version: slot('c.version'),
+      version: slot('c.completed_version'),
       cause: COMPLETE.action,
     });
-    const { sql, params } = canonicalSql(content, slotsOf('c.id', 'c.version'));
-    const fixed = this.fixedParams(content);
-    await this.tx.query(
-      `WITH completed AS (
-         UPDATE applications a SET status = $8::text, version = a.version + 1, updated_at = $10::timestamptz
-          WHERE a.id IN (SELECT d.application_id FROM disbursements d JOIN ${PENDING_MATCHES} p ON p.disbursement_id = d.id)
-            AND a.status = $7::text
-            AND EXISTS (SELECT 1 FROM disbursements r WHERE r.application_id = a.id AND r.status = 'reconciled')
-            AND NOT EXISTS (SELECT 1 FROM disbursements o WHERE o.application_id = a.id AND o.status NOT IN ('reconciled', 'cancelled'))
-         RETURNING a.id, a.version)
-       INSERT INTO audit_pending (${AUDIT_COLUMNS})
-       SELECT $1::timestamptz, $2::uuid, $3::text, $4::text, $5::text, c.id::text, jsonb_build_object('from', $7::text, 'to', $8::text, 'version', c.version, 'cause', $9::text), $6::text,
-              ${shiftParams(sql, 10)}
-         FROM completed c
-        ORDER BY c.id`,
-      [...fixed, COMPLETE.from, COMPLETE.to, COMPLETE.action, this.occurredAt, ...params],
-    );
+    const c = canonicalSql(completed, slotsOf('c.id', 'c.completed_version'));
+    return [
+      {
+        select: `SELECT $1::timestamptz, $2::uuid, $3::text, $4::text, $5::text, e.disbursement_id::text,
+                        jsonb_build_object('reference', e.reference, 'statementId', $7::text, 'entryId', e.id, 'matchKind', 'auto'), $6::text,
+                        ${shiftParams(r.sql, 8)}
+                   FROM statement_entries e
+                  WHERE e.statement_id = $8::uuid AND e.status = 'matched' AND e.match_kind = 'auto'
+                  ORDER BY e.position`,
+        params: [...this.fixedParams(reconciled), this.statementId, this.statementId, ...r.params],
+      },
+      {
+        select: `SELECT $1::timestamptz, $2::uuid, $3::text, $4::text, $5::text, c.id::text,
+                        jsonb_build_object('from', $7::text, 'to', $8::text, 'version', c.completed_version, 'cause', $9::text), $6::text,
+                        ${shiftParams(c.sql, 9)}
+                   FROM ${APPS} c
+                  WHERE c.completed_version IS NOT NULL
+                  ORDER BY c.id`,
+        params: [...this.fixedParams(completed), COMPLETE.from, COMPLETE.to, COMPLETE.action, ...c.params],
+      },
+    ];
   }
 
   private content(action: string, objectType: string, objectId: string, summary: Record<string, unknown>): AuditContent {

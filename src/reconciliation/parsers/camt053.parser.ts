@@ -15,6 +15,8 @@ export const CAMT053_NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001
 
 const STMT = 'Document/BkToCstmrStmt/Stmt';
 const NTRY = `${STMT}/Ntry`;
+const NTRY_AMT = `${NTRY}/Amt`;
+const MAX_CACHED_PATHS = 10_000;
 const DATE = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -34,6 +36,17 @@ type EntryDraft = Partial<ParsedStatementEntry> & {
 class FieldError extends Error {}
 
 type FieldReader<T> = (target: T, value: string) => void;
+
+/** An element path of the document, e.g. Document/BkToCstmrStmt/Stmt/Ntry/Amt, and what its value is read into. */
+type PathNode = {
+  path: string;
+  children: Map<string, PathNode>;
+  /** Under Ntry / under Stmt. */
+  inEntry: boolean;
+  inStatement: boolean;
+  entryField: FieldReader<EntryDraft> | undefined;
+  headerField: FieldReader<ParsedStatementHeader> | undefined;
+};
 
 const HEADER_FIELDS: Record<string, FieldReader<ParsedStatementHeader>> = {
   Id: (header, value) => (header.statementId = value),
@@ -95,7 +108,10 @@ export async function* parseCamt053(source: AsyncIterable<Buffer | string>): Asy
 class Camt053Reader {
   private readonly parser = new SaxesParser({ xmlns: true, position: true });
   private readonly ready: StatementItem[] = [];
-  private readonly paths: string[] = [];
+  /** The open elements, outermost first. */
+  private readonly paths: PathNode[] = [];
+  private readonly roots = new Map<string, PathNode>();
+  private cachedPaths = 0;
   private text = '';
   private namespace?: string;
   private statementCount = 0;
@@ -129,29 +145,54 @@ class Camt053Reader {
   private openElement(tag: SaxesTagNS): void {
     if (this.paths.length === 0) this.checkRoot(tag);
     const name = tag.uri === this.namespace ? tag.local : `{${tag.uri}}${tag.local}`;
-    const path = this.paths.length === 0 ? name : `${this.currentPath()}/${name}`;
-    this.paths.push(path);
+    const node = this.child(this.paths[this.paths.length - 1], name);
+    this.paths.push(node);
     this.text = '';
-    if (path === STMT) this.startStatement();
-    else if (path === NTRY) this.startEntry();
-    else if (path === `${NTRY}/Amt` && this.entry) this.entry.currency = tag.attributes['Ccy']?.value;
+    if (node.path === STMT) this.startStatement();
+    else if (node.path === NTRY) this.startEntry();
+    else if (node.path === NTRY_AMT && this.entry) this.entry.currency = tag.attributes['Ccy']?.value;
   }
 
   private closeElement(): void {
-    const path = this.currentPath();
+    const node = this.paths[this.paths.length - 1];
     const value = this.text.trim();
     this.text = '';
-    if (path === NTRY) this.finishEntry();
-    else if (path === STMT) this.emitHeader();
-    else if (this.entry && path.startsWith(`${NTRY}/`)) this.readField(ENTRY_FIELDS, this.entry, path.slice(NTRY.length + 1), value);
-    else if (this.header && path.startsWith(`${STMT}/`)) this.readField(HEADER_FIELDS, this.header, path.slice(STMT.length + 1), value);
+    if (node.path === NTRY) this.finishEntry();
+    else if (node.path === STMT) this.emitHeader();
+    else if (this.entry && node.inEntry) this.readField(node.entryField, this.entry, value);
+    else if (this.header && node.inStatement) this.readField(node.headerField, this.header, value);
     this.paths.pop();
   }
 
-  private readField<T>(fields: Record<string, FieldReader<T>>, target: T, field: string, value: string): void {
-    // Element names come from the file: "__proto__" or "constructor" must not reach Object.prototype.
-    if (!Object.hasOwn(fields, field)) return;
-    const read = fields[field];
+  /**
+   * The element `name` under `parent`, with what closing it means worked out once per distinct path (not once per
+   * element: a 200,000-entry file has ~6 million elements and a few dozen paths). A file with an absurd number of
+   * distinct paths stops being cached rather than growing the cache.
+   */
+  private child(parent: PathNode | undefined, name: string): PathNode {
+    const known = parent ? parent.children.get(name) : this.roots.get(name);
+    if (known) return known;
+    const path = parent ? `${parent.path}/${name}` : name;
+    const entryRelative = path.startsWith(`${NTRY}/`) ? path.slice(NTRY.length + 1) : undefined;
+    const statementRelative = path.startsWith(`${STMT}/`) ? path.slice(STMT.length + 1) : undefined;
+    const node: PathNode = {
+      path,
+      children: new Map(),
+      inEntry: entryRelative !== undefined,
+      inStatement: statementRelative !== undefined,
+      // Element names come from the file: "__proto__" or "constructor" must not reach Object.prototype.
+      entryField: entryRelative !== undefined && Object.hasOwn(ENTRY_FIELDS, entryRelative) ? ENTRY_FIELDS[entryRelative] : undefined,
+      headerField: statementRelative !== undefined && Object.hasOwn(HEADER_FIELDS, statementRelative) ? HEADER_FIELDS[statementRelative] : undefined,
+    };
+    if (this.cachedPaths < MAX_CACHED_PATHS) {
+      this.cachedPaths++;
+      (parent ? parent.children : this.roots).set(name, node);
+    }
+    return node;
+  }
+
+  private readField<T>(read: FieldReader<T> | undefined, target: T, value: string): void {
+    if (!read) return;
     try {
       read(target, value);
     } catch (error) {
@@ -219,7 +260,7 @@ class Camt053Reader {
   }
 
   private currentPath(): string {
-    return this.paths[this.paths.length - 1] ?? '';
+    return this.paths[this.paths.length - 1]?.path ?? '';
   }
 
   /** "line 97 (Stmt[1]/Ntry[3]/Amt)": the line the parser is on and the element it is in. */
