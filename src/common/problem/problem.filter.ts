@@ -55,7 +55,7 @@ export class ProblemFilter implements ExceptionFilter {
       return genericProblem(status, detail && !/^(Cannot \w+ |Http Exception)/.test(detail) ? detail : undefined);
     }
     const err = exception as { statusCode?: number; code?: string; message?: string; name?: string };
-    if (this.isDependencyDown(err)) {
+    if (isDependencyDown(err)) {
       return genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'A service Sprout depends on is unavailable. Please retry shortly.');
     }
     if (err?.code === '40001' || err?.code === '40P01' || err?.code === '55P03') {
@@ -67,18 +67,23 @@ export class ProblemFilter implements ExceptionFilter {
     }
     return genericProblem(500, 'An unexpected error occurred. It has been logged.');
   }
+}
 
-  private isDependencyDown(err: { code?: string; message?: string; name?: string }): boolean {
-    if (!err) return false;
-    if (err.code && UNAVAILABLE_CODES.has(err.code)) return true;
-    // The connection died inside a transaction: TypeORM released its query runner and refuses the next statement.
-    if (err.name === 'QueryRunnerAlreadyReleasedError') return true;
-    if (err.code?.startsWith('08')) return true; // PostgreSQL connection exceptions
-    const message = err.message ?? '';
-    return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Connection is closed|the database system is (starting|shutting) up|not queryable/i.test(
-      message,
-    );
+type ErrorLike = { code?: string; message?: string; name?: string; cause?: unknown };
+
+/** PostgreSQL or Redis went away under the request: 503 (retry shortly), not 500. Looks through `cause` chains. */
+export function isDependencyDown(err: ErrorLike | undefined, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  if (err.code && UNAVAILABLE_CODES.has(err.code)) return true;
+  // The connection died inside a transaction: TypeORM released its query runner and refuses the next statement
+  // (QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError).
+  if (/^QueryRunner(Provider)?AlreadyReleasedError$/.test(err.name ?? '')) return true;
+  if (err.code?.startsWith('08')) return true; // PostgreSQL connection exceptions
+  const message = err.message ?? '';
+  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Connection is closed|the database system is (starting|shutting) up|not queryable/i.test(message)) {
+    return true;
   }
+  return isDependencyDown(err.cause as ErrorLike | undefined, depth + 1);
 }
 
 function fastifyDetail(err: { code?: string; message?: string; statusCode?: number }): string {
