@@ -90,6 +90,21 @@ describe('Reconciliation (e2e)', () => {
     expect(mail.text).toMatch(/No matching payment found:\s+1/);
   });
 
+  it('the millionth application is approved, paid and reconciled like the first (its serial has 7 digits)', async () => {
+    const [{ last }] = (await t.dataSource.query(`SELECT last_value::text AS last FROM application_reference_seq`)) as { last: string }[];
+    await t.dataSource.query(`SELECT setval('application_reference_seq', 999999)`);
+    try {
+      const { grant, tranche } = await paidGrant(2_000_000);
+      expect(grant.reference).toMatch(/^SPR-\d{4}-1000000$/);
+      expect(tranche.reference).toBe(`${grant.reference}-1`);
+      const res = await upload(camt053([{ amount: '20000.00', remittance: `Sprout ${tranche.reference}`, accountServicerReference: 'M-1' }]));
+      expect(res.body).toMatchObject({ entries: 1, matched: 1 });
+      expect(await appStatus(grant.id)).toBe('completed');
+    } finally {
+      await t.dataSource.query(`SELECT setval('application_reference_seq', $1::bigint)`, [last]);
+    }
+  });
+
   it('re-importing the same file → 409, nothing new stored or matched', async () => {
     const { tranche } = await paidGrant();
     const xml = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'B-1' }]);

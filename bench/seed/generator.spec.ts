@@ -70,11 +70,9 @@ describe('seed plan', () => {
     expect(applicationReference(2026, 1_000_000)).toBe('SPR-2026-1000000');
   });
 
-  it('documents a national-scale limit: from the 1,000,000th application on, no tranche reference can be made', () => {
-    // The application sequence is one for all years (Applications migration), so this is the millionth application
-    // ever created; its approval would fail in TrancheSchedulerService (BENCHMARKS.md, "Findings").
+  it('makes tranche references past the millionth application too (the limit this suite once documented is gone)', () => {
     expect(() => trancheReference(applicationReference(2026, 999_999), 1)).not.toThrow();
-    expect(() => trancheReference(applicationReference(2026, 1_000_000), 1)).toThrow(RangeError);
+    expect(trancheReference(applicationReference(2026, 1_000_000), 1)).toBe('SPR-2026-1000000-1');
   });
 });
 

@@ -23,7 +23,10 @@ const MATCHABLE_CURRENCY = 'CNY';
 const HYPHEN = '[-\\u2010-\\u2015\\u2212]';
 // Banks keep the hyphens, turn them into spaces, or drop them all; mixed forms are not guessed at,
 // because with optional separators "SPR-2026-0001234-1" would yield the unrelated SPR-2026-000123-4.
-const SEPARATED = `SPR(?:${HYPHEN}|\\s+)(\\d{4})(?:${HYPHEN}|\\s+)(\\d{6})(?:${HYPHEN}|\\s+)(\\d{1,4})`;
+// Serials are 6 digits, or 7–9 without a leading zero from the millionth application on. Run together (COMPACT),
+// a longer serial cannot be told from a 6-digit one followed by a longer tranche number, so only 6-digit serials are
+// read there: such a payment is matched by hand.
+const SEPARATED = `SPR(?:${HYPHEN}|\\s+)(\\d{4})(?:${HYPHEN}|\\s+)(\\d{6}|[1-9]\\d{6,8})(?:${HYPHEN}|\\s+)(\\d{1,4})`;
 const COMPACT = 'SPR(\\d{4})(\\d{6})(\\d{1,4})';
 // The lookarounds stop a match inside a longer token: SPR-2026-000123-1 is not in SPR-2026-000123-12.
 const ASCII = /^[\x00-\x7f]*$/;
@@ -31,7 +34,7 @@ const SPR = /spr/i;
 const REFERENCE = new RegExp(`(?<![A-Za-z0-9])(?:${SEPARATED}|${COMPACT})(?![A-Za-z0-9])`, 'gi');
 
 /**
- * Sprout tranche references (SPR-YYYY-NNNNNN-K) in free text, case-insensitive, written canonically
+ * Sprout tranche references (SPR-YYYY-NNNNNN-K, 6–9 digit serial) in free text, case-insensitive, written canonically
  * (upper case, hyphens), without repeats, in order of appearance. Full-width characters typed with
  * a Chinese input method (ＳＰＲ－２０２６…) are folded to ASCII first.
  */
