@@ -28,9 +28,9 @@ const HYPHEN = '[-\\u2010-\\u2015\\u2212]';
 // read there: such a payment is matched by hand.
 const SEPARATED = `SPR(?:${HYPHEN}|\\s+)(\\d{4})(?:${HYPHEN}|\\s+)(\\d{6}|[1-9]\\d{6,8})(?:${HYPHEN}|\\s+)(\\d{1,4})`;
 const COMPACT = 'SPR(\\d{4})(\\d{6})(\\d{1,4})';
-// The lookarounds stop a match inside a longer token: SPR-2026-000123-1 is not in SPR-2026-000123-12.
 const ASCII = /^[\x00-\x7f]*$/;
 const SPR = /spr/i;
+// The lookarounds stop a match inside a longer token: SPR-2026-000123-1 is not in SPR-2026-000123-12.
 const REFERENCE = new RegExp(`(?<![A-Za-z0-9])(?:${SEPARATED}|${COMPACT})(?![A-Za-z0-9])`, 'gi');
 
 /**
