@@ -20,11 +20,15 @@ export function setupOpenApi(app: NestFastifyApplication): void {
         '"none" refused), issuer and audience checked, 15-minute expiry, bound to a revocable session and token version.',
     })
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
-  withIntegerFormats(document);
-  // The public API of this deployment, served from wherever the document is (families, staff and hospitals use it).
-  document.servers = [{ url: '/', description: 'production: this deployment, relative to where the document is served', 'x-internal': false } as (typeof document.servers & object)[number]];
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', useGlobalPrefix: false });
+  // Built on the first request for /docs or /docs-json (then cached), not at boot: it keeps cold start shorter.
+  const buildDocument = () => {
+    const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
+    withIntegerFormats(document);
+    // The public API of this deployment, served from wherever the document is (families, staff and hospitals use it).
+    document.servers = [{ url: '/', description: 'production: this deployment, relative to where the document is served', 'x-internal': false } as (typeof document.servers & object)[number]];
+    return document;
+  };
+  SwaggerModule.setup('docs', app, buildDocument, { jsonDocumentUrl: 'docs-json', useGlobalPrefix: false });
 }
 
 /**
