@@ -52,6 +52,90 @@ export class DisbursementNotifications {
     }
   }
 
+  /**
+   * The whole grant is cancelled: grant-cancelled to the family (what reached the hospital, what no longer will,
+   * and why); tranche-cancelled-hospital to each active finance user of each hospital that loses a scheduled
+   * payment (nothing when no unpaid tranche was left). `cancelled` are the tranches this cancellation cancelled.
+   */
+  async grantCancelled(
+    tx: EntityManager,
+    app: Application,
+    cancellation: { tranches: Disbursement[]; cancelled: Disbursement[]; paidAmount: number; cancelledAmount: number; reason: string },
+  ): Promise<void> {
+    const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });
+    if (family && !family.disabledAt) {
+      // The hospital the grant pays (its tranches'); an approved application always has one.
+      const hospitalId = cancellation.tranches.at(-1)?.hospitalId ?? app.hospitalId;
+      if (!hospitalId) throw new Error(`grant ${app.id} has no hospital`);
+      const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: hospitalId });
+      await this.outbox.enqueue(tx, {
+        event: 'application.cancelled',
+        template: 'grant-cancelled',
+        to: { email: family.email, userId: family.id, locale: family.locale },
+        context: {
+          fullName: family.fullName,
+          reference: app.reference,
+          paidAmount: cancellation.paidAmount,
+          cancelledAmount: cancellation.cancelledAmount,
+          reason: cancellation.reason,
+          hospitalName: hospital.name,
+          applicationUrl: this.url(`applications/${app.id}`),
+        },
+      });
+    }
+    const hospitalIds = [...new Set(cancellation.cancelled.map((d) => d.hospitalId))];
+    for (const hospitalId of hospitalIds) {
+      await this.hospitalTranchesCancelled(tx, 'application.cancelled', hospitalId, cancellation.cancelled.filter((d) => d.hospitalId === hospitalId));
+    }
+  }
+
+  /**
+   * One scheduled tranche is cancelled, the grant goes on: tranche-cancelled to the family, so that a payment
+   * they may be counting on does not silently disappear; tranche-cancelled-hospital to the hospital's finance users.
+   */
+  async trancheCancelled(tx: EntityManager, app: Application, d: Disbursement, reason: string): Promise<void> {
+    const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });
+    if (family && !family.disabledAt) {
+      const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: d.hospitalId });
+      await this.outbox.enqueue(tx, {
+        event: 'disbursement.cancelled',
+        template: 'tranche-cancelled',
+        to: { email: family.email, userId: family.id, locale: family.locale },
+        context: {
+          fullName: family.fullName,
+          reference: app.reference,
+          trancheReference: d.reference,
+          amount: d.amount,
+          reason,
+          hospitalName: hospital.name,
+          applicationUrl: this.url(`applications/${app.id}`),
+        },
+      });
+    }
+    await this.hospitalTranchesCancelled(tx, 'disbursement.cancelled', d.hospitalId, [d]);
+  }
+
+  /** The payments that will not come, by reference and amount; not the reason (it is written for the family). */
+  private async hospitalTranchesCancelled(tx: EntityManager, event: string, hospitalId: string, tranches: Disbursement[]): Promise<void> {
+    if (tranches.length === 0) return;
+    const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: hospitalId });
+    const total = tranches.reduce((sum, d) => sum + d.amount, 0);
+    for (const user of await hospitalFinanceUsers(tx, hospitalId)) {
+      await this.outbox.enqueue(tx, {
+        event,
+        template: 'tranche-cancelled-hospital',
+        to: { email: user.email, userId: user.id, locale: user.locale },
+        context: {
+          fullName: user.fullName,
+          hospitalName: hospital.name,
+          count: tranches.length,
+          total,
+          tranches: tranches.map((d) => ({ trancheReference: d.reference, amount: d.amount })),
+        },
+      });
+    }
+  }
+
   url(path: string): string {
     return `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}/${path}`;
   }

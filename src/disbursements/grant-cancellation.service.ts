@@ -7,6 +7,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { ProblemException } from 'src/common/problem/problem.exception';
 import { DISBURSEMENT_SELECT, DisbursementRow, toDisbursementDto } from 'src/disbursements/disbursement-view';
+import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
 import { ApplicationCancelledDto, DisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
@@ -23,6 +24,7 @@ export class GrantCancellationService {
     private readonly records: ApplicationRecords,
     private readonly disbursements: DisbursementsService,
     private readonly audit: AuditService,
+    private readonly notifications: DisbursementNotifications,
   ) {}
 
   /**
@@ -38,6 +40,7 @@ export class GrantCancellationService {
       const posting = await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
       await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
       const change = await this.progress.completeIfSettled(tx, app);
+      await this.notifications.trancheCancelled(tx, app, d, dto.reason);
       await this.progress.recordStatusChange(tx, user, change);
       await this.audit.record(tx, {
         actor: user,
@@ -66,7 +69,10 @@ export class GrantCancellationService {
       const tranches = await this.progress.lockDisbursementsOf(tx, app.id);
       const now = new Date();
       let released = 0;
-      for (const d of tranches.filter((t) => t.status === 'scheduled' || t.status === 'returned')) {
+      const unpaid = tranches.filter((t) => t.status === 'scheduled' || t.status === 'returned');
+      // What already reached the hospital: paid (and perhaps reconciled) tranches stay as they are.
+      const paidAmount = tranches.filter((t) => t.status === 'paid' || t.status === 'reconciled').reduce((sum, t) => sum + t.amount, 0);
+      for (const d of unpaid) {
         await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
         await this.progress.moveDisbursement(tx, d, d.status, { status: 'cancelled', cancelledAt: now, cancelledBy: user.id, cancelReason: dto.reason });
         released += d.amount;
@@ -78,12 +84,13 @@ export class GrantCancellationService {
         released += rest;
       }
       const version = await this.records.guardedUpdate(tx, app, { status: transition.to, updatedAt: now });
+      await this.notifications.grantCancelled(tx, app, { tranches, cancelled: unpaid, paidAmount, cancelledAmount: released, reason: dto.reason });
       await this.audit.record(tx, {
         actor: user,
         action: 'application.cancelled',
         objectType: 'application',
         objectId: app.id,
-        summary: { from: app.status, to: transition.to, version, released, cancelledTranches: tranches.filter((t) => t.status === 'scheduled' || t.status === 'returned').map((t) => t.reference) },
+        summary: { from: app.status, to: transition.to, version, released, cancelledTranches: unpaid.map((t) => t.reference) },
       });
       const rows = (await tx.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [app.id])) as DisbursementRow[];
       return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map(toDisbursementDto) };

@@ -11,6 +11,9 @@ export const TEMPLATE_NAMES = [
   'application-rejected',
   'tranche-paid',
   'tranche-paid-hospital',
+  'grant-cancelled',
+  'tranche-cancelled',
+  'tranche-cancelled-hospital',
   'reconciliation-exceptions',
   'reviewer-digest',
 ] as const;
@@ -101,6 +104,45 @@ export interface TranchePaidHospitalContext {
   bankReference: string;
 }
 
+/** To the family: the whole grant is cancelled. What already reached the hospital stays paid; the rest will not be paid. */
+export interface GrantCancelledContext {
+  fullName: string;
+  reference: string;
+  /** Paid to the hospital before the cancellation (tranches paid or reconciled). */
+  paidAmount: FenAmount;
+  /** What the grant will no longer pay (the amount released back to the fund). */
+  cancelledAmount: FenAmount;
+  /** The reason fund finance gave when cancelling. */
+  reason: string;
+  hospitalName: string;
+  applicationUrl: string;
+}
+
+/** To the family: one scheduled payment of the grant will not be made; the rest of the grant is unchanged. */
+export interface TrancheCancelledContext {
+  fullName: string;
+  reference: string;
+  trancheReference: string;
+  amount: FenAmount;
+  reason: string;
+  hospitalName: string;
+  applicationUrl: string;
+}
+
+export interface CancelledTrancheItem {
+  trancheReference: string;
+  amount: FenAmount;
+}
+
+/** To the hospital's finance office: the scheduled payments that will not come; nothing about the family, and not why. */
+export interface TrancheCancelledHospitalContext {
+  fullName: string;
+  hospitalName: string;
+  count: number;
+  total: FenAmount;
+  tranches: CancelledTrancheItem[];
+}
+
 export interface ReconciliationExceptionsContext {
   fullName: string;
   hospitalName: string;
@@ -136,6 +178,9 @@ export interface TemplateContexts {
   'application-rejected': ApplicationRejectedContext;
   'tranche-paid': TranchePaidContext;
   'tranche-paid-hospital': TranchePaidHospitalContext;
+  'grant-cancelled': GrantCancelledContext;
+  'tranche-cancelled': TrancheCancelledContext;
+  'tranche-cancelled-hospital': TrancheCancelledHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;
   'reviewer-digest': ReviewerDigestContext;
 }

@@ -79,6 +79,33 @@ describe('TemplateRenderer', () => {
     expect(digest.text).toMatch(/SPR-2026-000120：2026-08-31 提交，已等待 4 天\n/);
   });
 
+  it('tells the family of a cancelled grant, in either language, what was paid, what no longer will be, and why', () => {
+    const context = { ...sample('grant-cancelled'), paidAmount: 1_000_000, cancelledAmount: '2345678', reason: 'Treatment is now covered by another fund.' };
+    const en = renderer.render('grant-cancelled', 'en', context);
+    expect(en.subject).toBe('Your grant SPR-2026-000123 has been cancelled');
+    expect(en.text).toMatch(/Already paid to the hospital: ¥10,000\.00\n\s+No longer to be paid:\s+¥23,456\.78/);
+    expect(en.text).toContain('Treatment is now covered by another fund.');
+    expect(en.text).toContain('please contact the fund office');
+    const zh = renderer.render('grant-cancelled', 'zh-CN', context);
+    expect(zh.subject).toBe('您的资助 SPR-2026-000123 已取消');
+    expect(zh.text).toContain('已支付给医院：¥10,000.00');
+    expect(zh.text).toContain('不再支付：¥23,456.78');
+    expect(zh.html).toContain('Treatment is now covered by another fund.');
+    expect(zh.text).toContain('请联系基金办公室');
+  });
+
+  it('lists the cancelled payments for the hospital, in the singular when there is one', () => {
+    const many = renderer.render('tranche-cancelled-hospital', 'en', sample('tranche-cancelled-hospital'));
+    expect(many.subject).toBe('2 scheduled payments to 上海儿童医学中心 will not be made');
+    expect(many.text).toContain('SPR-2026-000123-2: ¥25,000.00\n  SPR-2026-000123-3: ¥25,000.00\n  Total: ¥50,000.00');
+    const one = { ...sample('tranche-cancelled-hospital'), count: 1, total: 1_333_333, tranches: [{ trancheReference: 'SPR-2026-000123-2', amount: 1_333_333 }] };
+    const en = renderer.render('tranche-cancelled-hospital', 'en', one);
+    expect(en.subject).toBe('A scheduled payment to 上海儿童医学中心 will not be made');
+    expect(en.text).toContain('It will not be transferred, so please do not expect it on your bank statement');
+    expect(en.text).toContain('SPR-2026-000123-2: ¥13,333.33');
+    expect(renderer.render('tranche-cancelled-hospital', 'zh-CN', one).text).toContain('SPR-2026-000123-2：¥13,333.33');
+  });
+
   it('uses the singular in English where a count is 1', () => {
     const email = renderer.render('reviewer-digest', 'en', {
       ...sample('reviewer-digest'),
