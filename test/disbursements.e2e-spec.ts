@@ -256,6 +256,113 @@ describe('Disbursements (e2e)', () => {
     await pay(tranche.id).expect(409);
   });
 
+  describe('cancellation emails', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    type OutboxRow = { template: string; to_email: string; locale: string };
+    const byRecipient = (rows: OutboxRow[]) => [...rows].sort((a, b) => (a.to_email < b.to_email ? -1 : a.to_email > b.to_email ? 1 : 0));
+    const outbox = async (event: string) =>
+      byRecipient((await t.dataSource.query(`SELECT template, to_email, locale FROM notifications WHERE event = $1`, [event])) as OutboxRow[]);
+    const mailsTo = (email: string, subject: RegExp) => t.mail.to(email).filter((m) => subject.test(m.subject));
+
+    it('a cancelled grant: the family is told once, in its language, what was paid, what will not be and why; each hospital finance user once; a replay or a refused cancel sends nothing', async () => {
+      await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
+      const grant = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
+      const [first, second] = await tranchesOf(grant);
+      await pay(first.id).expect(200);
+      await t.dataSource.query(`UPDATE users SET locale = 'zh-CN' WHERE id = $1`, [w.family.id]);
+      const hospitalFinanceZh = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id, locale: 'zh-CN' });
+      const otherHospital = await createHospital(t, w.admin);
+      const otherHospitalFinance = await signedInUser(t, 'hospital_finance', { hospitalId: otherHospital.id });
+
+      const reason = 'The family has chosen treatment in another city & its fund pays it.';
+      const cancel = (key: string) => t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.finance.auth).set('Idempotency-Key', key).send({ reason });
+      await cancel('cancel-grant-mail').expect(200);
+
+      const familyMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.subject.includes('已取消'));
+      expect(familyMail.subject).toBe(`您的资助 ${grant.reference} 已取消`);
+      expect(familyMail.text).toContain('已支付给医院：¥10,000.00');
+      expect(familyMail.text).toContain('不再支付：¥10,000.00');
+      expect(familyMail.text).toContain(reason);
+      expect(familyMail.html).toContain('The family has chosen treatment in another city &amp; its fund pays it.');
+      expect(familyMail.text).toContain(`/applications/${grant.id}`);
+
+      const hospitalMail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.subject.includes('will not be made'));
+      expect(hospitalMail.subject).toMatch(/^A scheduled payment to .+ will not be made$/);
+      expect(hospitalMail.text).toContain(`${second.reference}: ¥10,000.00`);
+      expect(hospitalMail.text).not.toContain(first.reference);
+      expect(hospitalMail.text).not.toContain('another city'); // the reason is for the family
+      const hospitalMailZh = await t.mail.waitFor((m) => m.to.includes(hospitalFinanceZh.email) && m.subject.includes('不再汇至'));
+      expect(hospitalMailZh.text).toContain(`${second.reference}：¥10,000.00`);
+
+      const replay = await cancel('cancel-grant-mail');
+      expect(replay.status).toBe(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      const refused = await cancel('cancel-grant-mail-again');
+      expect(refused.status).toBe(409);
+
+      expect(await outbox('application.cancelled')).toEqual(
+        byRecipient([
+          { template: 'grant-cancelled', to_email: w.family.email, locale: 'zh-CN' },
+          { template: 'tranche-cancelled-hospital', to_email: w.hospitalFinance.email, locale: 'en' },
+          { template: 'tranche-cancelled-hospital', to_email: hospitalFinanceZh.email, locale: 'zh-CN' },
+        ]),
+      );
+      await sleep(500);
+      expect(mailsTo(w.family.email, /已取消/)).toHaveLength(1);
+      expect(mailsTo(w.hospitalFinance.email, /will not be made/)).toHaveLength(1);
+      expect(mailsTo(hospitalFinanceZh.email, /不再汇至/)).toHaveLength(1);
+      expect(t.mail.to(otherHospitalFinance.email)).toHaveLength(0);
+    });
+
+    it('a grant with every tranche already paid: the family is told, the hospital finance office has no payment to strike', async () => {
+      const grant = await approvedGrant(t, w, { amount: 1_500_000 });
+      const [tranche] = await tranchesOf(grant);
+      await pay(tranche.id).expect(200);
+      const res = await t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.finance.auth).send({ reason: 'Treatment finished earlier than planned.' });
+      expect(res.status).toBe(200);
+      expect(res.body.released).toBe(0);
+      const familyMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.subject.includes('cancelled'));
+      expect(familyMail.text).toMatch(/Already paid to the hospital: ¥15,000\.00\n\s+No longer to be paid:\s+¥0\.00/);
+      expect(await outbox('application.cancelled')).toEqual([{ template: 'grant-cancelled', to_email: w.family.email, locale: 'en' }]);
+    });
+
+    it('a cancelled tranche: the family and the hospital finance office are told once; a replay or a refused cancel sends nothing', async () => {
+      await splitPolicy([{ label: 'a', share: '0.6' }, { label: 'b', share: '0.4' }]);
+      const grant = await approvedGrant(t, w, { amount: 3_333_333, treatmentPlan: 'ist' });
+      const [first, second] = await tranchesOf(grant);
+      expect(second.amount).toBe(1_333_333);
+      await pay(first.id).expect(200);
+      const reason = 'The second phase is no longer needed.';
+      const cancel = (id: string, key: string) => t.http.post(`${API}/disbursements/${id}/cancel`).set(w.finance.auth).set('Idempotency-Key', key).send({ reason });
+
+      await cancel(second.id, 'cancel-tranche-mail').expect(200);
+      const familyMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.subject.includes('will not be made'));
+      expect(familyMail.subject).toMatch(/^A scheduled payment of ¥13,333\.33 to .+ will not be made$/);
+      expect(familyMail.text).toContain(`Payment reference: ${second.reference}`);
+      expect(familyMail.text).toContain(grant.reference);
+      expect(familyMail.text).toContain(reason);
+      const hospitalMail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.subject.includes('will not be made'));
+      expect(hospitalMail.text).toContain(`${second.reference}: ¥13,333.33`);
+      expect(hospitalMail.text).not.toContain(reason);
+
+      const replay = await cancel(second.id, 'cancel-tranche-mail');
+      expect(replay.status).toBe(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      await cancel(second.id, 'cancel-tranche-mail-again').expect(409); // already cancelled
+      await cancel(first.id, 'cancel-paid-tranche').expect(409); // paid
+
+      expect(await outbox('disbursement.cancelled')).toEqual(
+        byRecipient([
+          { template: 'tranche-cancelled', to_email: w.family.email, locale: 'en' },
+          { template: 'tranche-cancelled-hospital', to_email: w.hospitalFinance.email, locale: 'en' },
+        ]),
+      );
+      await sleep(500);
+      expect(mailsTo(w.family.email, /will not be made/)).toHaveLength(1);
+      expect(mailsTo(w.hospitalFinance.email, /will not be made/)).toHaveLength(1);
+    });
+  });
+
   it('an application not approved cannot be cancelled (409), another family’s not found', async () => {
     const draft = await createDraftApplication(t, w.family, w.hospital.id);
     const res = await t.http.post(`${API}/applications/${draft.id}/cancel`).set(w.finance.auth).send({ reason: 'x' });
