@@ -4,7 +4,7 @@ import { Application } from 'src/applications/application.entity';
 import { AppConfig } from 'src/config/app-config';
 import { Disbursement } from 'src/disbursements/disbursement.entity';
 import { Hospital } from 'src/hospitals/hospital.entity';
-import { OutboxService } from 'src/notifications/outbox.service';
+import { OutboxService, Recipient } from 'src/notifications/outbox.service';
 import { User } from 'src/users/user.entity';
 
 /** Outbox rows caused by disbursements; written in the caller's transaction. */
@@ -17,29 +17,21 @@ export class DisbursementNotifications {
 
   /** tranche-paid to the family; tranche-paid-hospital to each active finance user of the hospital (nothing about the family). */
   async tranchePaid(tx: EntityManager, app: Application, d: Disbursement, payment: { paidOn: string; bankReference: string }): Promise<void> {
-    const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: d.hospitalId });
-    const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });
-    if (family && !family.disabledAt) {
+    const hospital = await hospitalOf(tx, d.hospitalId);
+    const family = await activeFamily(tx, app);
+    if (family) {
       await this.outbox.enqueue(tx, {
         event: 'disbursement.paid',
         template: 'tranche-paid',
-        to: { email: family.email, userId: family.id, locale: family.locale },
-        context: {
-          fullName: family.fullName,
-          reference: app.reference,
-          trancheReference: d.reference,
-          amount: d.amount,
-          paidOn: payment.paidOn,
-          hospitalName: hospital.name,
-          applicationUrl: this.url(`applications/${app.id}`),
-        },
+        to: recipient(family),
+        context: { ...this.familyContext(family, app, hospital), trancheReference: d.reference, amount: d.amount, paidOn: payment.paidOn },
       });
     }
     for (const user of await hospitalFinanceUsers(tx, d.hospitalId)) {
       await this.outbox.enqueue(tx, {
         event: 'disbursement.paid',
         template: 'tranche-paid-hospital',
-        to: { email: user.email, userId: user.id, locale: user.locale },
+        to: recipient(user),
         context: {
           fullName: user.fullName,
           hospitalName: hospital.name,
@@ -62,30 +54,22 @@ export class DisbursementNotifications {
     app: Application,
     cancellation: { tranches: Disbursement[]; cancelled: Disbursement[]; paidAmount: number; cancelledAmount: number; reason: string },
   ): Promise<void> {
-    const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });
-    if (family && !family.disabledAt) {
+    const family = await activeFamily(tx, app);
+    if (family) {
       // The hospital the grant pays (its tranches'); an approved application always has one.
       const hospitalId = cancellation.tranches.at(-1)?.hospitalId ?? app.hospitalId;
       if (!hospitalId) throw new Error(`grant ${app.id} has no hospital`);
-      const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: hospitalId });
+      const { paidAmount, cancelledAmount, reason } = cancellation;
       await this.outbox.enqueue(tx, {
         event: 'application.cancelled',
         template: 'grant-cancelled',
-        to: { email: family.email, userId: family.id, locale: family.locale },
-        context: {
-          fullName: family.fullName,
-          reference: app.reference,
-          paidAmount: cancellation.paidAmount,
-          cancelledAmount: cancellation.cancelledAmount,
-          reason: cancellation.reason,
-          hospitalName: hospital.name,
-          applicationUrl: this.url(`applications/${app.id}`),
-        },
+        to: recipient(family),
+        context: { ...this.familyContext(family, app, await hospitalOf(tx, hospitalId)), paidAmount, cancelledAmount, reason },
       });
     }
-    const hospitalIds = [...new Set(cancellation.cancelled.map((d) => d.hospitalId))];
-    for (const hospitalId of hospitalIds) {
-      await this.hospitalTranchesCancelled(tx, 'application.cancelled', hospitalId, cancellation.cancelled.filter((d) => d.hospitalId === hospitalId));
+    for (const hospitalId of new Set(cancellation.cancelled.map((d) => d.hospitalId))) {
+      const lost = cancellation.cancelled.filter((d) => d.hospitalId === hospitalId);
+      await this.hospitalTranchesCancelled(tx, 'application.cancelled', await hospitalOf(tx, hospitalId), lost);
     }
   }
 
@@ -94,37 +78,28 @@ export class DisbursementNotifications {
    * they may be counting on does not silently disappear; tranche-cancelled-hospital to the hospital's finance users.
    */
   async trancheCancelled(tx: EntityManager, app: Application, d: Disbursement, reason: string): Promise<void> {
-    const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });
-    if (family && !family.disabledAt) {
-      const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: d.hospitalId });
+    const hospital = await hospitalOf(tx, d.hospitalId);
+    const family = await activeFamily(tx, app);
+    if (family) {
       await this.outbox.enqueue(tx, {
         event: 'disbursement.cancelled',
         template: 'tranche-cancelled',
-        to: { email: family.email, userId: family.id, locale: family.locale },
-        context: {
-          fullName: family.fullName,
-          reference: app.reference,
-          trancheReference: d.reference,
-          amount: d.amount,
-          reason,
-          hospitalName: hospital.name,
-          applicationUrl: this.url(`applications/${app.id}`),
-        },
+        to: recipient(family),
+        context: { ...this.familyContext(family, app, hospital), trancheReference: d.reference, amount: d.amount, reason },
       });
     }
-    await this.hospitalTranchesCancelled(tx, 'disbursement.cancelled', d.hospitalId, [d]);
+    await this.hospitalTranchesCancelled(tx, 'disbursement.cancelled', hospital, [d]);
   }
 
   /** The payments that will not come, by reference and amount; not the reason (it is written for the family). */
-  private async hospitalTranchesCancelled(tx: EntityManager, event: string, hospitalId: string, tranches: Disbursement[]): Promise<void> {
+  private async hospitalTranchesCancelled(tx: EntityManager, event: string, hospital: Hospital, tranches: Disbursement[]): Promise<void> {
     if (tranches.length === 0) return;
-    const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: hospitalId });
     const total = tranches.reduce((sum, d) => sum + d.amount, 0);
-    for (const user of await hospitalFinanceUsers(tx, hospitalId)) {
+    for (const user of await hospitalFinanceUsers(tx, hospital.id)) {
       await this.outbox.enqueue(tx, {
         event,
         template: 'tranche-cancelled-hospital',
-        to: { email: user.email, userId: user.id, locale: user.locale },
+        to: recipient(user),
         context: {
           fullName: user.fullName,
           hospitalName: hospital.name,
@@ -134,6 +109,11 @@ export class DisbursementNotifications {
         },
       });
     }
+  }
+
+  /** What every email to the family about its grant starts with. */
+  private familyContext(family: User, app: Application, hospital: Hospital) {
+    return { fullName: family.fullName, reference: app.reference, hospitalName: hospital.name, applicationUrl: this.url(`applications/${app.id}`) };
   }
 
   url(path: string): string {
@@ -149,4 +129,18 @@ export function hospitalFinanceUsers(tx: EntityManager, hospitalId: string): Pro
     .where(`u.role = 'hospital_finance' AND u.hospital_id = :hospitalId AND u.disabled_at IS NULL`, { hospitalId })
     .orderBy('u.created_at', 'ASC')
     .getMany();
+}
+
+/** The applicant, unless the account is disabled (a disabled family gets no email). */
+async function activeFamily(tx: EntityManager, app: Application): Promise<User | null> {
+  const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });
+  return family && !family.disabledAt ? family : null;
+}
+
+function hospitalOf(tx: EntityManager, id: string): Promise<Hospital> {
+  return tx.getRepository(Hospital).findOneByOrFail({ id });
+}
+
+function recipient(user: User): Recipient {
+  return { email: user.email, userId: user.id, locale: user.locale };
 }
