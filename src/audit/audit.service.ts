@@ -27,22 +27,7 @@ export class AuditService {
    * whole remaining transaction; a rolled-back transaction chains nothing.
    */
   async record(tx: EntityManager, record: AuditRecord): Promise<void> {
-    const content = this.contentOf(record);
-    await tx.query(
-      `INSERT INTO audit_pending (occurred_at, actor_id, actor_role, action, object_type, object_id, summary, request_id, canonical)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        content.occurredAt,
-        content.actorId,
-        content.actorRole,
-        content.action,
-        content.objectType,
-        content.objectId,
-        JSON.stringify(content.summary),
-        content.requestId,
-        canonicalJson(content),
-      ],
-    );
+    await tx.query(`INSERT INTO audit_pending (${EVENT_COLUMNS}) VALUES (${EVENT_VALUES})`, this.rowOf(record));
   }
 
   /**
@@ -60,24 +45,9 @@ export class AuditService {
       `CREATE TEMP TABLE IF NOT EXISTS audit_bulk (seq bigserial PRIMARY KEY, occurred_at timestamptz NOT NULL, actor_id uuid, actor_role text,
          action text NOT NULL, object_type text NOT NULL, object_id text, summary jsonb NOT NULL, request_id text, canonical text NOT NULL) ON COMMIT DROP`,
     );
-    const columns = 'occurred_at, actor_id, actor_role, action, object_type, object_id, summary, request_id, canonical';
     for (const part of parts) {
-      if ('select' in part) {
-        await tx.query(`INSERT INTO pg_temp.audit_bulk (${columns}) ${part.select}`, part.params);
-      } else {
-        const content = this.contentOf(part);
-        await tx.query(`INSERT INTO pg_temp.audit_bulk (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-          content.occurredAt,
-          content.actorId,
-          content.actorRole,
-          content.action,
-          content.objectType,
-          content.objectId,
-          JSON.stringify(content.summary),
-          content.requestId,
-          canonicalJson(content),
-        ]);
-      }
+      if ('select' in part) await tx.query(`INSERT INTO pg_temp.audit_bulk (${EVENT_COLUMNS}) ${part.select}`, part.params);
+      else await tx.query(`INSERT INTO pg_temp.audit_bulk (${EVENT_COLUMNS}) VALUES (${EVENT_VALUES})`, this.rowOf(part));
     }
     const [{ n }] = (await tx.query(`SELECT count(*)::int AS n FROM pg_temp.audit_bulk`)) as { n: number }[];
     for (let done = 0; done < n; done += CHAIN_CHUNK) await tx.query(CHAIN_BULK);
@@ -104,6 +74,22 @@ export class AuditService {
     }
   }
 
+  /** The values of EVENT_COLUMNS for one event happening now. */
+  private rowOf(record: AuditRecord): unknown[] {
+    const content = this.contentOf(record);
+    return [
+      content.occurredAt,
+      content.actorId,
+      content.actorRole,
+      content.action,
+      content.objectType,
+      content.objectId,
+      JSON.stringify(content.summary),
+      content.requestId,
+      canonicalJson(content),
+    ];
+  }
+
   private contentOf(record: AuditRecord): AuditContent {
     return {
       occurredAt: new Date().toISOString(),
@@ -121,6 +107,10 @@ export class AuditService {
     return this.dataSource.getRepository(AuditEvent).find({ where: { objectType, objectId }, order: { id: 'ASC' } });
   }
 }
+
+/** An event as audit_pending and recordMany's staging table hold it: its content and canonicalJson() of it. */
+const EVENT_COLUMNS = 'occurred_at, actor_id, actor_role, action, object_type, object_id, summary, request_id, canonical';
+const EVENT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9';
 
 /** Events chained per statement by recordMany (keeps each statement far below statement_timeout). */
 const CHAIN_CHUNK = 20_000;
