@@ -67,7 +67,7 @@ export class TemplateRenderer {
     const data = prepareContext(name, locale, context);
     try {
       const rendered = renderPart(email.html, data);
-      const html = email.html.inlined ? rendered : juice(rendered);
+      const html = email.html.inlined ? rendered : juice()(rendered);
       const subject = subjectFromHtml(html);
       if (!subject) throw new Error('the HTML has no non-empty <title> to use as the subject');
       return { subject, html, text: tidyText(renderPart(email.text, data)) };
@@ -136,15 +136,10 @@ const USES_LAYOUT = new RegExp(`\\{\\{~?#?>\\s*${LAYOUT}(?=[\\s}~])`);
  * juice (with cheerio) takes ~0.5 s to load and only the worker renders email: loaded on first use, it keeps the api
  * role's cold start shorter.
  */
-let juiceLoaded: typeof juiceModule | undefined;
-function juice(html: string): string {
-  juiceLoaded ??= require('juice') as typeof juiceModule; // eslint-disable-line @typescript-eslint/no-require-imports
-  return juiceLoaded(html);
+let loadedJuice: typeof juiceModule | undefined;
+function juice(): typeof juiceModule {
+  return (loadedJuice ??= require('juice') as typeof juiceModule); // eslint-disable-line @typescript-eslint/no-require-imports
 }
-juice.inlineContent = (html: string, css: string, options?: juiceModule.Options): string => {
-  juiceLoaded ??= require('juice') as typeof juiceModule; // eslint-disable-line @typescript-eslint/no-require-imports
-  return juiceLoaded.inlineContent(html, css, options);
-};
 
 /** juice() applies these defaults to a document; inlineContent() does not unless told. */
 const FRAGMENT_OPTIONS: juiceModule.Options = {
@@ -158,13 +153,13 @@ const FRAGMENT_OPTIONS: juiceModule.Options = {
 
 /** The layout: a whole document whose <style> juice inlines and removes (Handlebars expressions are left alone). */
 function inlineDocument(source: string, file: string): string {
-  return checkedInline(() => juice(source), file);
+  return checkedInline(() => juice()(source), file);
 }
 
 /** A template or partial: the elements it adds to the layout, given the layout's CSS. */
 function inlineFragment(source: string, css: string, file: string): string {
   if (!css || !/<[a-z]/i.test(source)) return source;
-  return checkedInline(() => juice.inlineContent(source, css, FRAGMENT_OPTIONS), file);
+  return checkedInline(() => juice().inlineContent(source, css, FRAGMENT_OPTIONS), file);
 }
 
 function checkedInline(inline: () => string, file: string): string {
