@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
-import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { signedInUser } from 'test/support/factories';
-import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, StatementLine } from 'test/support/grant-factory';
+import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, tranchesOf as grantTranches } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -33,10 +31,8 @@ describe('Reconciliation: settling an import (e2e)', () => {
 
   const upload = (file: Buffer, name = 'statement.xml') =>
     t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).attach('file', file, { filename: name, contentType: 'application/octet-stream' });
-  const tranchesOf = async (grant: Grant) =>
-    (await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(w.finance.auth).expect(200)).body.items as Record<string, any>[];
-  const pay = (id: string) =>
-    t.http.post(`${API}/disbursements/${id}/pay`).set(w.finance.auth).send({ paidOn: todayIn(FUND_TIME_ZONE), bankReference: `TRF-${randomUUID().slice(0, 6)}` }).expect(200);
+  const tranchesOf = (grant: Grant) => grantTranches(t, w, grant);
+  const pay = (id: string) => payTranche(t, w, id);
   const grantPaid = async (amount: number, paidTranches = 3) => {
     const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount });
     const tranches = await tranchesOf(grant);

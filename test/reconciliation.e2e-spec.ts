@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
-import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, StatementLine } from 'test/support/grant-factory';
+import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, tranchesOf as grantTranches } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -31,9 +31,8 @@ describe('Reconciliation (e2e)', () => {
     if (hospitalId) req.field('hospitalId', hospitalId);
     return req.attach('file', file, { filename: name, contentType: 'application/octet-stream' });
   };
-  const tranchesOf = async (grant: Grant) =>
-    (await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(w.finance.auth).expect(200)).body.items as Record<string, any>[];
-  const pay = (id: string) => t.http.post(`${API}/disbursements/${id}/pay`).set(w.finance.auth).send({ paidOn: todayIn(FUND_TIME_ZONE), bankReference: `TRF-${randomUUID().slice(0, 6)}` }).expect(200);
+  const tranchesOf = (grant: Grant) => grantTranches(t, w, grant);
+  const pay = (id: string) => payTranche(t, w, id);
   const paidGrant = async (amount = 3_000_000): Promise<{ grant: Grant; tranche: Record<string, any> }> => {
     const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount });
     const [tranche] = await tranchesOf(grant);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TreatmentPlan } from 'src/assessment/means-policy';
+import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { createSubmittedApplication, Family } from 'test/support/application-factory';
 import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
 import { TestApp } from 'test/support/test-app';
@@ -57,6 +58,16 @@ export async function approvedGrant(
   }
   if (approve.status !== 200 || approve.body.status !== 'approved') throw new Error(`approving failed: ${approve.status} ${JSON.stringify(approve.body)}`);
   return { id: app.id, reference: app.reference, amount };
+}
+
+/** The grant's tranches as fund finance sees them (GET /applications/:id/disbursements). */
+export async function tranchesOf(t: TestApp, world: Pick<GrantWorld, 'finance'>, grant: Grant): Promise<Record<string, any>[]> {
+  return (await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(world.finance.auth).expect(200)).body.items;
+}
+
+/** Pays one tranche today with a fresh bank reference; expects 200. */
+export function payTranche(t: TestApp, world: Pick<GrantWorld, 'finance'>, id: string) {
+  return t.http.post(`${API}/disbursements/${id}/pay`).set(world.finance.auth).send({ paidOn: todayIn(FUND_TIME_ZONE), bankReference: `TRF-${randomUUID().slice(0, 6)}` }).expect(200);
 }
 
 export type StatementLine = {
