@@ -16,6 +16,9 @@ const ENSURE_EVERY_MS = 10 * 60_000;
 export class ReviewerDigestScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ReviewerDigestScheduler.name);
   private timer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private inFlight: Promise<boolean> = Promise.resolve(true);
+  private readonly onReady = () => void this.ensureSchedule();
 
   constructor(
     @InjectQueue(EMAIL_QUEUE) private readonly queue: Queue,
@@ -24,18 +27,31 @@ export class ReviewerDigestScheduler implements OnApplicationBootstrap, OnModule
 
   onApplicationBootstrap(): void {
     // At start-up and after every reconnection (a Redis restarted without persistence has forgotten the schedule).
-    this.queue.client.on('ready', () => void this.ensureSchedule());
+    this.queue.client.on('ready', this.onReady);
     void this.ensureSchedule();
     this.timer = setInterval(() => void this.ensureSchedule(), ENSURE_EVERY_MS);
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /**
+   * No new schedule commands once the application is closing, and the one in flight finishes before Bull closes its
+   * connections (a later shutdown phase): a command cut off by the close rejected inside Bull, unhandled (EPIPE).
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.queue.client.removeListener('ready', this.onReady);
+    await this.inFlight;
   }
 
   /** Adds the schedule and drops any other digest schedule (left by an earlier REVIEWER_DIGEST_CRON or _TZ). */
-  async ensureSchedule(): Promise<boolean> {
+  ensureSchedule(): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    this.inFlight = this.schedule();
+    return this.inFlight;
+  }
+
+  private async schedule(): Promise<boolean> {
     const { REVIEWER_DIGEST_CRON: cron, REVIEWER_DIGEST_TZ: tz } = this.config.env;
     try {
       await withTimeout(
