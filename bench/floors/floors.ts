@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { runLoad } from '../lib/load';
 import { startProcess, waitForHttp } from '../lib/service';
 import { databaseUrl } from '../seed/seed';
-import { cpuNote, Ctx, measured, withCpu } from '../scenarios/context';
+import { cpuNote, Ctx, measured, withCpu, withGeneratorCpu } from '../scenarios/context';
 import { pgbenchInit, pgbenchRun, pgConn } from './pgbench';
 
 export function pgbenchDatabase(ctx: Ctx): string {
@@ -51,7 +51,7 @@ export async function measureBareServers(ctx: Ctx): Promise<void> {
       await runLoad({ baseUrl: `http://127.0.0.1:${port}`, connections: ctx.opts.readConnections, duration: ctx.opts.smoke ? 1 : 3, next });
       const measuredRun = await measured(() => withCpu(ctx, () => runLoad({ baseUrl: `http://127.0.0.1:${port}`, connections: ctx.opts.readConnections, duration: ctx.opts.duration, next }), proc.pid));
       const run = { value: measuredRun.value.value, load: measuredRun.load };
-      const cpu = cpuNote(measuredRun.value.cpu, run.value.ok).replace('api', 'server').replace(', PostgreSQL 0.00 ms', '');
+      const cpu = cpuNote(withGeneratorCpu(measuredRun.value.cpu, run.value), run.value.ok).replace('api', 'server').replace(', PostgreSQL 0.00 ms', '');
       if (kind === 'fastify') ctx.floors.bareFastify = run.value;
       else ctx.floors.bareNest = run.value;
       ctx.log(`  bare ${kind}: ${run.value.rps.toFixed(0)} req/s, p99 ${run.value.latencyMs.p99} ms; ${cpu}`);

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { runWrk, wrkAvailable, wrkCanRun } from './wrk';
 
 export type LoadRequest = { method?: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string };
 
@@ -14,7 +15,12 @@ export type LoadOptions = {
   timeoutSeconds?: number;
 };
 
+export type LoadGenerator = 'wrk' | 'autocannon';
+
 export type LoadResult = {
+  generator: LoadGenerator;
+  /** CPU of a generator running in its own process (wrk); null when it ran inside the harness (autocannon). */
+  generatorCpuSeconds: number | null;
   requests: number;
   ok: number;
   non2xx: number;
@@ -27,8 +33,31 @@ export type LoadResult = {
   statusCodes: Record<string, number>;
 };
 
-/** One autocannon run at fixed concurrency; latencies are autocannon's (HdrHistogram, ms). */
+/**
+ * The generator for runs wrk can take: `BENCH_LOAD_GENERATOR` (wrk | autocannon), else wrk when it is installed.
+ * Runs of a fixed number of requests, and requests with bodies, always use autocannon.
+ */
+export function preferredGenerator(): LoadGenerator {
+  const chosen = process.env.BENCH_LOAD_GENERATOR;
+  if (chosen === 'wrk' || chosen === 'autocannon') return chosen;
+  if (chosen) throw new Error(`BENCH_LOAD_GENERATOR must be wrk or autocannon, not '${chosen}'`);
+  return wrkAvailable() ? 'wrk' : 'autocannon';
+}
+
+/** One run at fixed concurrency, by wrk where it can take it (see preferredGenerator), else by autocannon. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  let sampled: LoadRequest | undefined = options.next();
+  if (preferredGenerator() === 'wrk' && wrkCanRun(options, sampled)) return runWrk(options);
+  const next = () => {
+    const request = sampled ?? options.next();
+    sampled = undefined;
+    return request;
+  };
+  return runAutocannon({ ...options, next });
+}
+
+/** Latencies are autocannon's (HdrHistogram, ms). */
+async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const result = await autocannon({
     url: options.baseUrl,
@@ -56,6 +85,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stats as { count: number }).count;
   return {
+    generator: 'autocannon',
+    generatorCpuSeconds: null,
     requests: result.requests.total,
     ok,
     non2xx: result.non2xx,

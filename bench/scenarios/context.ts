@@ -55,7 +55,7 @@ export function hasRoute(ctx: Ctx, method: string, path: string): boolean {
 
 export function describeLoad(result: LoadResult): string {
   const codes = Object.entries(result.statusCodes).map(([code, n]) => `${code}×${n}`).join(' ');
-  return `${result.ok}/${result.requests} ok in ${result.seconds.toFixed(1)} s; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms${result.errors ? `; ${result.errors} socket errors` : ''}${result.non2xx ? `; non-2xx: ${codes}` : ''}`;
+  return `${result.generator}: ${result.ok}/${result.requests} ok in ${result.seconds.toFixed(1)} s; p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms${result.errors ? `; ${result.errors} socket errors` : ''}${result.non2xx ? `; non-2xx: ${codes}` : ''}`;
 }
 
 export type CpuCost = { apiSeconds: number; postgresSeconds: number; harnessSeconds: number };
@@ -78,6 +78,11 @@ export async function withCpu<T>(ctx: Ctx, work: () => Promise<T>, serverPid = c
   let pg = 0;
   for (const [pid, after] of cpuOf(await backends())) pg += after - (pgBefore.get(pid) ?? 0);
   return { value, cpu: { apiSeconds: serverAfter - serverBefore, postgresSeconds: pg, harnessSeconds: (self.user + self.system) / 1e6 } };
+}
+
+/** The load generator's CPU: the harness's own (autocannon runs inside it) plus wrk's when wrk ran the load. */
+export function withGeneratorCpu(cpu: CpuCost, result: LoadResult): CpuCost {
+  return { ...cpu, harnessSeconds: cpu.harnessSeconds + (result.generatorCpuSeconds ?? 0) };
 }
 
 export function cpuNote(cpu: CpuCost, requests: number): string {
