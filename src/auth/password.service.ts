@@ -7,10 +7,11 @@ const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2
 @Injectable()
 export class PasswordService implements OnModuleInit {
   /** Verified against when the email is unknown, so both failures cost the same time. */
-  private dummyHash = '';
+  private dummyHash: Promise<string> | undefined;
 
-  async onModuleInit(): Promise<void> {
-    this.dummyHash = await hash('sprout-timing-equaliser', OPTIONS);
+  /** Hashed in the background from start-up: readiness does not wait for argon2 (tens of ms of CPU). */
+  onModuleInit(): void {
+    this.dummy().catch(() => undefined); // a failure surfaces in verify(), not as an unhandled rejection
   }
 
   hash(password: string): Promise<string> {
@@ -19,9 +20,15 @@ export class PasswordService implements OnModuleInit {
 
   async verify(passwordHash: string | null | undefined, password: string): Promise<boolean> {
     if (!passwordHash) {
-      await verify(this.dummyHash, password).catch(() => false);
+      await this.dummy()
+        .then((dummy) => verify(dummy, password))
+        .catch(() => false);
       return false;
     }
     return verify(passwordHash, password).catch(() => false);
+  }
+
+  private dummy(): Promise<string> {
+    return (this.dummyHash ??= hash('sprout-timing-equaliser', OPTIONS));
   }
 }
