@@ -17,8 +17,8 @@ function fakeWorld(lockMs: number) {
   } as unknown as Notification;
   const state = { down: true, updates: 0, sends: 0 };
   const dataSource = {
-    getRepository: () => ({ findOneBy: async () => ({ ...row }) }),
-    query: async () => {
+    query: async (sql: string) => {
+      if (sql.startsWith('SELECT')) return [{ ...row }];
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       state.updates++;
       return [];

@@ -4,12 +4,16 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
+import { Coalescer } from 'src/notifications/coalescer';
 import { MailerService, SentMail } from 'src/notifications/mailer.service';
-import { Notification } from 'src/notifications/notification.entity';
+import type { Notification } from 'src/notifications/notification.entity';
 import { RenderedEmail, TemplateRenderer } from 'src/notifications/templates/template-renderer';
 import type { TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
+
+type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'>;
+type SentRecord = { id: string; sent: SentMail; context: Record<string, unknown> };
 
 /** Context keys that are secrets: needed to render once, scrubbed from the row once the message is sent. */
 const SECRET_CONTEXT_KEYS = ['token', 'verifyUrl', 'acceptUrl', 'resetUrl'];
@@ -18,6 +22,9 @@ const OPEN_STATUSES = `('pending', 'queued', 'failed')`;
 const MARK_SENT_MAX_PAUSE_MS = 2000;
 /** Sends whose record failed, remembered so that this process records rather than resends them; bounded. */
 const UNRECORDED_LIMIT = 10_000;
+/** Most rows one statement reads or records. */
+const BATCH_ROWS = 500;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class EmailDeliveryService {
@@ -26,6 +33,13 @@ export class EmailDeliveryService {
   /** How long a send keeps trying to record itself: the job's Bull lock, after which another worker may take it. */
   private readonly recordForMs: number;
   private readonly unrecorded = new Map<string, SentMail>();
+  /**
+   * The rows of the jobs that start while a read is running are read together, and the sends that finish while a
+   * record is running are recorded together: two statements per batch instead of two per email. Each job still
+   * waits for its own row's record to commit before it completes, as with one UPDATE per email.
+   */
+  private readonly reads = new Coalescer<string, OutboxRow | undefined>((ids) => this.readRows(ids), BATCH_ROWS);
+  private readonly records = new Coalescer<SentRecord, void>((records) => this.recordSent(records), BATCH_ROWS);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -41,7 +55,7 @@ export class EmailDeliveryService {
    * Throws only for a transient failure that Bull should retry; permanent failures end as `dead`.
    */
   async deliver(id: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
-    const row = await this.dataSource.getRepository(Notification).findOneBy({ id });
+    const row = await this.reads.submit(id);
     if (!row || row.status === 'sent' || row.status === 'dead') {
       this.unrecorded.delete(id);
       return 'skipped';
@@ -79,16 +93,11 @@ export class EmailDeliveryService {
    * Keeps trying for as long as the job holds its lock (Bull renews it while this runs): giving up early fails the job,
    * and its retry would find the row unsent and send again. Past the lock, the send is remembered in this process.
    */
-  private async markSent(row: Notification, sent: SentMail): Promise<void> {
+  private async markSent(row: OutboxRow, sent: SentMail): Promise<void> {
     const giveUpAt = Date.now() + this.recordForMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.dataSource.query(
-          `UPDATE notifications SET status = 'sent', sent_at = now(), message_id = $2, smtp_response = $3, attempts = attempts + 1,
-                  last_error = NULL, context = $4, updated_at = now()
-            WHERE id = $1 AND status IN ${OPEN_STATUSES}`,
-          [row.id, sent.messageId, sent.response, JSON.stringify(scrub(row.context))],
-        );
+        await this.records.submit({ id: row.id, sent, context: row.context });
         this.unrecorded.delete(row.id);
         return;
       } catch (error) {
@@ -105,12 +114,42 @@ export class EmailDeliveryService {
     }
   }
 
+  /** A job id that is not a row id finds no row (and is skipped) instead of failing the whole statement. */
+  private async readRows(ids: string[]): Promise<(OutboxRow | undefined)[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    const rows = valid.length
+      ? ((await this.dataSource.query(
+          `SELECT id, template, to_email AS "toEmail", locale, context, status FROM notifications WHERE id = ANY($1::uuid[])`,
+          [valid],
+        )) as OutboxRow[])
+      : [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id.toLowerCase()));
+  }
+
+  /** One UPDATE for the batch; the context is rewritten only where it held a secret. */
+  private async recordSent(records: SentRecord[]): Promise<void[]> {
+    await this.dataSource.query(
+      `UPDATE notifications SET status = 'sent', sent_at = now(), message_id = s.message_id, smtp_response = s.smtp_response,
+              attempts = notifications.attempts + 1, last_error = NULL, context = COALESCE(s.context, notifications.context), updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS s(id, message_id, smtp_response, context)
+        WHERE notifications.id = s.id AND notifications.status IN ${OPEN_STATUSES}`,
+      [
+        records.map((r) => r.id),
+        records.map((r) => r.sent.messageId),
+        records.map((r) => r.sent.response),
+        records.map((r) => scrubbed(r.context)),
+      ],
+    );
+    return records.map(() => undefined);
+  }
+
   private remember(id: string, sent: SentMail): void {
     if (this.unrecorded.size >= UNRECORDED_LIMIT) this.unrecorded.delete(this.unrecorded.keys().next().value as string);
     this.unrecorded.set(id, sent);
   }
 
-  private async markFailed(row: Notification, error: unknown, dead: boolean): Promise<void> {
+  private async markFailed(row: OutboxRow, error: unknown, dead: boolean): Promise<void> {
     const message = describe(error);
     // SMTP replies often quote the recipient; the row keeps the reply for admins, the log does not.
     this.logger.warn({ notificationId: row.id, template: row.template, dead, error: withoutAddresses(message) }, 'email delivery failed');
@@ -146,8 +185,10 @@ export function withoutAddresses(text: string): string {
   return text.replace(/[^\s<>@"']+@[^\s<>@"']+/g, '<address>');
 }
 
-function scrub(context: Record<string, unknown>): Record<string, unknown> {
+/** The context to store once sent (JSON), or null when it holds no secret and stays as it is. */
+export function scrubbed(context: Record<string, unknown>): string | null {
+  if (!SECRET_CONTEXT_KEYS.some((key) => key in context)) return null;
   const copy = { ...context };
   for (const key of SECRET_CONTEXT_KEYS) if (key in copy) copy[key] = '[sent]';
-  return copy;
+  return JSON.stringify(copy);
 }

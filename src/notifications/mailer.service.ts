@@ -81,6 +81,10 @@ export class MailerService implements OnApplicationShutdown {
       subject: message.subject,
       html: message.html,
       text: message.text,
+      // Fixed, so nodemailer does not scan every part twice with regular expressions to choose between quoted-printable
+      // and base64 (and quoted-printable is encoded in JavaScript, base64 natively). Base64 is also the shorter of the
+      // two for Chinese text (4 bytes per 3 against 9).
+      textEncoding: 'base64',
       // Stable per outbox row: a duplicate caused by a crash after acceptance carries the same Message-ID,
       // which mail clients and support staff can recognise.
       messageId: `<${message.notificationId}@${this.messageIdDomain}>`,

@@ -1,0 +1,52 @@
+import { Coalescer } from 'src/notifications/coalescer';
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+describe('Coalescer', () => {
+  it('runs the items of one turn together, and those submitted meanwhile in the next call', async () => {
+    const calls: number[][] = [];
+    const first = gate();
+    const coalescer = new Coalescer<number, number>(async (items) => {
+      calls.push(items);
+      if (calls.length === 1) await first.opened;
+      return items.map((n) => n * 10);
+    }, 100);
+    const early = [1, 2, 3].map((n) => coalescer.submit(n));
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = [4, 5].map((n) => coalescer.submit(n));
+    first.open();
+    await expect(Promise.all([...early, ...late])).resolves.toEqual([10, 20, 30, 40, 50]);
+    expect(calls).toEqual([[1, 2, 3], [4, 5]]);
+  });
+
+  it('never puts more than maxItems in one call', async () => {
+    const calls: number[][] = [];
+    const coalescer = new Coalescer<number, number>(async (items) => (calls.push(items), items), 2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => coalescer.submit(n)));
+    expect(calls).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("rejects every item of a failed call with its error, and goes on with the next call's items", async () => {
+    const first = gate();
+    let call = 0;
+    const coalescer = new Coalescer<string, string>(async (items) => {
+      if (++call === 1) {
+        await first.opened;
+        throw new Error('database is away');
+      }
+      return items.map((s) => s.toUpperCase());
+    }, 100);
+    const failed = [coalescer.submit('a'), coalescer.submit('b')];
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = coalescer.submit('c');
+    first.open();
+    await expect(failed[0]).rejects.toThrow('database is away');
+    await expect(failed[1]).rejects.toThrow('database is away');
+    await expect(next).resolves.toBe('C');
+    await expect(coalescer.submit('d')).resolves.toBe('D'); // idle again, starts a call of its own
+  });
+});
