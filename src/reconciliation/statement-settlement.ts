@@ -81,14 +81,16 @@ export class StatementSettlement {
                 INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
                 SELECT ${ENTRY_COLUMNS.map((c) => `p.${c}`).join(', ')},
                        CASE WHEN s.id IS NULL THEN 'unmatched' ELSE 'matched' END,
-                       CASE WHEN s.id IS NULL THEN 'the disbursement changed during the import (now ' || coalesce(d.status, 'gone') || ')' END,
+                       -- Looked up only for a match that no longer holds (a join read the whole table once per chunk).
+                       CASE WHEN s.id IS NULL
+                            THEN 'the disbursement changed during the import (now '
+                                 || coalesce((SELECT d.status FROM disbursements d WHERE d.id = p.disbursement_id), 'gone') || ')' END,
                        s.id,
                        CASE WHEN s.id IS NOT NULL THEN 'auto' END,
                        CASE WHEN s.id IS NOT NULL THEN $3::uuid END,
                        CASE WHEN s.id IS NOT NULL THEN $2::timestamptz END
                   FROM chunk p
                   LEFT JOIN settled s ON s.id = p.disbursement_id
-                  LEFT JOIN disbursements d ON d.id = p.disbursement_id
                 RETURNING 1)
          SELECT (SELECT count(*) FROM stored) AS n, (SELECT max(position) FROM chunk) AS last`,
         [this.hospitalId, this.occurredAt, this.user.id, after, CHUNK],
@@ -111,8 +113,10 @@ export class StatementSettlement {
                 UPDATE applications a SET status = $4::text, version = a.version + 1, updated_at = $5::timestamptz
                  WHERE a.id IN (SELECT id FROM chunk)
                    AND a.status = $3::text
-                   AND EXISTS (SELECT 1 FROM disbursements r WHERE r.application_id = a.id AND r.status = 'reconciled')
-                   AND NOT EXISTS (SELECT 1 FROM disbursements o WHERE o.application_id = a.id AND o.status NOT IN ('reconciled', 'cancelled'))
+                   -- One probe of the application's tranches (index on application_id): as a join the planner hashed
+                   -- every reconciled tranche of every hospital once per chunk.
+                   AND (SELECT bool_or(t.status = 'reconciled') AND bool_and(t.status IN ('reconciled', 'cancelled'))
+                          FROM disbursements t WHERE t.application_id = a.id)
                 RETURNING a.id, a.version),
               kept AS (UPDATE ${APPS} x SET completed_version = c.version FROM completed c WHERE x.id = c.id RETURNING 1)
          SELECT (SELECT count(*) FROM kept) AS n, (SELECT id FROM chunk ORDER BY id DESC LIMIT 1) AS last`,
