@@ -10,6 +10,7 @@ import { clientErrorHandler, frameworkErrors } from 'src/common/problem/framewor
 import { ProblemFilter } from 'src/common/problem/problem.filter';
 import { registerJsonBodyParser } from 'src/common/validation/json-body-parser';
 import { createValidationPipe } from 'src/common/validation/validation.pipe';
+import { AccessLogController } from 'src/common/logging/access-log';
 import { PinoNestLogger } from 'src/common/logging/logger';
 import { requestContext } from 'src/common/logging/request-context';
 import { AppConfig } from 'src/config/app-config';
@@ -28,6 +29,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    logController: new AccessLogController(),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimit: 1024 * 1024,
     frameworkErrors,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { ApplicationView } from 'src/applications/application-reads';
 import { ApplicationState } from 'src/applications/application-sections';
 import { OPEN_STATUSES } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
@@ -43,7 +44,7 @@ export class ApplicationRecords {
   }
 
   /** Decrypts: the result holds national ids in plain text and must never be logged or returned as is. */
-  stateOf(app: Application): ApplicationState {
+  stateOf(app: ApplicationView): ApplicationState {
     return {
       hospitalId: app.hospitalId,
       patient: app.patient,

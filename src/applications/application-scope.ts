@@ -3,25 +3,37 @@ import { Application } from 'src/applications/application.entity';
 import type { AuthUser } from 'src/common/auth/roles';
 
 /**
- * The applications `user` may see, as a query (never "load, then check"): a family its own; reviewers,
- * fund finance and admins every application that has been submitted at least once; hospital finance those
- * of its hospital that have been submitted. Drafts never submitted stay private to the family.
- * Anything outside the scope is simply not found: 404, the same as an id that does not exist.
+ * The applications a user may see, as an SQL predicate over `alias` with at most one parameter (`param` stands
+ * for its placeholder: `:scopeValue` for the query builder, `$2` for plain SQL). null: the user may see none.
+ * `kind` names the predicate's shape, the same for every user it applies to.
  */
-export function scopedApplications(manager: EntityManager, user: AuthUser, alias = 'a'): SelectQueryBuilder<Application> {
-  const qb = manager.getRepository(Application).createQueryBuilder(alias);
+export type ApplicationScope = { kind: string; predicate: (alias: string, param: string) => string; value: string | null };
+
+/**
+ * A family its own; reviewers, fund finance and admins every application that has been submitted at least once;
+ * hospital finance those of its hospital that have been submitted. Drafts never submitted stay private to the
+ * family. Anything outside the scope is simply not found: 404, the same as an id that does not exist.
+ */
+export function applicationScope(user: AuthUser): ApplicationScope | null {
   switch (user.role) {
     case 'applicant':
-      return qb.where(`${alias}.applicant_id = :scopeUserId`, { scopeUserId: user.id });
+      return { kind: 'own', predicate: (a, p) => `${a}.applicant_id = ${p}`, value: user.id };
     case 'reviewer':
     case 'fund_finance':
     case 'admin':
-      return qb.where(`${alias}.first_submitted_at IS NOT NULL`);
+      return { kind: 'submitted', predicate: (a) => `${a}.first_submitted_at IS NOT NULL`, value: null };
     case 'hospital_finance':
-      if (!user.hospitalId) return qb.where('false');
-      return qb.where(`${alias}.first_submitted_at IS NOT NULL AND ${alias}.hospital_id = :scopeHospitalId`, { scopeHospitalId: user.hospitalId });
+      if (!user.hospitalId) return null;
+      return { kind: 'hospital', predicate: (a, p) => `${a}.first_submitted_at IS NOT NULL AND ${a}.hospital_id = ${p}`, value: user.hospitalId };
     default:
-      return qb.where('false');
+      return null;
   }
 }
 
+/** The same scope as a query builder (never "load, then check"). */
+export function scopedApplications(manager: EntityManager, user: AuthUser, alias = 'a'): SelectQueryBuilder<Application> {
+  const qb = manager.getRepository(Application).createQueryBuilder(alias);
+  const scope = applicationScope(user);
+  if (!scope) return qb.where('false');
+  return qb.where(scope.predicate(alias, ':scopeValue'), scope.value === null ? {} : { scopeValue: scope.value });
+}

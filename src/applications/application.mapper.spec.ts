@@ -58,7 +58,9 @@ describe('toApplicationDto', () => {
   });
 
   it('lists without sections, and without the assessment for hospital finance', () => {
-    expect(toListItemDto(app, 'hospital_finance')).not.toHaveProperty('tier');
-    expect(toListItemDto(app, 'reviewer')).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000, patientName: '王小明' });
+    const row = { ...app, patientName: '王小明', cursorKey: '2026-01-02T00:00:00.000000Z' };
+    expect(toListItemDto(row, 'hospital_finance')).not.toHaveProperty('tier');
+    expect(toListItemDto(row, 'reviewer')).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000, patientName: '王小明' });
+    expect(JSON.stringify(toListItemDto(row, 'reviewer'))).not.toMatch(/v1\.secret|household|cursorKey/);
   });
 });

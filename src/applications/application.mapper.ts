@@ -1,5 +1,6 @@
 import { CONSENTS } from 'src/applications/application-fields';
 import { GUARDIAN_FIELDS, HOUSEHOLD_FIELDS, MEDICAL_FIELDS, PATIENT_FIELDS } from 'src/applications/application-sections';
+import type { ApplicationListRow, ApplicationView } from 'src/applications/application-reads';
 import { Application, ConsentRecords } from 'src/applications/application.entity';
 import { VISIBILITY } from 'src/applications/application-visibility';
 import { ApplicationDto, ApplicationListItemDto, ConsentRecordDto, ConsentsDto, StatusChangeDto } from 'src/applications/dto/application.dto';
@@ -37,7 +38,7 @@ function consentRecords(records: ConsentRecords): ConsentRecordDto[] {
  * The application as `role` may see it. `ids` must be null for roles that may not read national ids;
  * the visibility table decides again here, so a caller's mistake cannot publish them.
  */
-export function toApplicationDto(app: Application, role: Role, ids: DecryptedIds | null, warnings: FieldError[]): ApplicationDto {
+export function toApplicationDto(app: ApplicationView, role: Role, ids: DecryptedIds | null, warnings: FieldError[]): ApplicationDto {
   const see = VISIBILITY[role];
   const dto: ApplicationDto = {
     id: app.id,
@@ -69,14 +70,14 @@ export function toApplicationDto(app: Application, role: Role, ids: DecryptedIds
   return dto;
 }
 
-export function toListItemDto(app: Application, role: Role): ApplicationListItemDto {
+export function toListItemDto(app: ApplicationListRow, role: Role): ApplicationListItemDto {
   const item: ApplicationListItemDto = {
     id: app.id,
     reference: app.reference,
     status: app.status,
     version: app.version,
     hospitalId: app.hospitalId,
-    patientName: app.patient.fullName ?? null,
+    patientName: app.patientName,
     submittedAt: app.submittedAt?.toISOString() ?? null,
     createdAt: app.createdAt.toISOString(),
     updatedAt: app.updatedAt.toISOString(),

@@ -4,15 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditService } from 'src/audit/audit.service';
+import { ApplicationReads } from 'src/applications/application-reads';
 import { ApplicationRecords } from 'src/applications/application-records';
-import { scopedApplications } from 'src/applications/application-scope';
 import { EMPTY_STATE, mergeInput } from 'src/applications/application-sections';
 import { EDITABLE_STATUSES } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
 import { toApplicationDto, toListItemDto } from 'src/applications/application.mapper';
 import { VISIBILITY } from 'src/applications/application-visibility';
 import { applicationWarnings } from 'src/applications/application-warnings';
-import { ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
+import { ApplicationNotFoundException, ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
 import { ApplicationInputDto } from 'src/applications/dto/application-input.dto';
 import { ApplicationDto, ApplicationListItemDto } from 'src/applications/dto/application.dto';
 import { ApplicationQueryDto } from 'src/applications/dto/application-query.dto';
@@ -23,27 +23,12 @@ import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
 
-const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-/** The entity columns a list item needs (toListItemDto); the patient's name is selected on its own. */
-const LIST_COLUMNS: (keyof Application)[] = [
-  'id',
-  'reference',
-  'status',
-  'version',
-  'hospitalId',
-  'submittedAt',
-  'firstSubmittedAt',
-  'createdAt',
-  'updatedAt',
-  'assessmentTier',
-  'recommendedAmount',
-];
-
 @Injectable()
 export class ApplicationsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly records: ApplicationRecords,
+    private readonly reads: ApplicationReads,
     private readonly assessments: AssessmentService,
     private readonly audit: AuditService,
   ) {}
@@ -102,7 +87,8 @@ export class ApplicationsService {
 
   async get(user: AuthUser, id: string): Promise<ApplicationDto> {
     const see = VISIBILITY[user.role];
-    const app = await this.records.findVisible(this.dataSource.manager, user, id, see.nationalIds || see.sections);
+    const app = await this.reads.findVisible(user, id, see.nationalIds || see.sections);
+    if (!app) throw new ApplicationNotFoundException();
     if (!see.sections) return toApplicationDto(app, user.role, null, []);
     const state = this.records.stateOf(app);
     const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
@@ -118,31 +104,18 @@ export class ApplicationsService {
     if (query.tier && !VISIBILITY[user.role].assessmentOutcome) {
       throw new InvalidInputException([{ field: 'tier', message: 'is not a filter your role may use' }]);
     }
-    const after = decodeCursor(query.cursor);
-    const queue = query.status === 'submitted';
-    const keyColumn = queue ? 'a.submitted_at' : user.role === 'applicant' ? 'a.created_at' : 'a.first_submitted_at';
-    // Only what a list item shows: the jsonb sections (~1 KB a row) are neither read nor parsed, the patient's name
-    // comes out of its section in the database.
-    const qb = scopedApplications(this.dataSource.manager, user)
-      .select(LIST_COLUMNS.map((column) => `a.${column}`))
-      .addSelect(`a.patient ->> 'fullName'`, 'patient_name')
-      .addSelect(`to_char(${keyColumn} AT TIME ZONE 'UTC', ${MICROSECOND_ISO})`, 'cursor_key')
-      .orderBy(keyColumn, queue ? 'ASC' : 'DESC')
-      .addOrderBy('a.id', queue ? 'ASC' : 'DESC')
-      .limit(query.limit + 1);
-    if (query.status) qb.andWhere('a.status = :status', { status: query.status });
-    if (query.hospitalId) qb.andWhere('a.hospital_id = :hospitalId', { hospitalId: query.hospitalId });
-    if (query.tier) qb.andWhere('a.assessment_tier = :tier', { tier: query.tier });
-    if (after) {
-      qb.andWhere(`(${keyColumn}, a.id) ${queue ? '>' : '<'} (:k::timestamptz, :afterId::uuid)`, { k: after.k, afterId: after.id });
-    }
-    const { entities, raw } = await qb.getRawAndEntities<{ a_id: string; cursor_key: string; patient_name: string | null }>();
-    const extra = new Map(raw.map((r) => [r.a_id, r]));
+    const rows = await this.reads.list(user, {
+      status: query.status,
+      hospitalId: query.hospitalId,
+      tier: query.tier,
+      after: decodeCursor(query.cursor),
+      limit: query.limit,
+    });
     return toPage(
-      entities,
+      rows,
       query.limit,
-      (a) => ({ k: extra.get(a.id)!.cursor_key, id: a.id }),
-      (a) => toListItemDto(Object.assign(a, { patient: { fullName: extra.get(a.id)!.patient_name ?? undefined } }), user.role),
+      (row) => ({ k: row.cursorKey, id: row.id }),
+      (row) => toListItemDto(row, user.role),
     );
   }
 

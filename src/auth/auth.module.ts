@@ -8,6 +8,7 @@ import { LoginThrottleService } from 'src/auth/login-throttle.service';
 import { OneTimeTokenService } from 'src/auth/one-time-token.service';
 import { PasswordService } from 'src/auth/password.service';
 import { TokenService } from 'src/auth/token.service';
+import { PreparedQueries } from 'src/database/prepared-queries';
 
 @Module({
   imports: [JwtModule.register({})],
@@ -18,6 +19,7 @@ import { TokenService } from 'src/auth/token.service';
     TokenService,
     OneTimeTokenService,
     LoginThrottleService,
+    PreparedQueries,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [PasswordService, TokenService, OneTimeTokenService],

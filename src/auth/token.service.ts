@@ -5,12 +5,19 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { AuthUser, Role } from 'src/common/auth/roles';
+import { PreparedQueries } from 'src/database/prepared-queries';
 import { InvalidTokenException } from 'src/auth/auth.exceptions';
 import { AuthSession } from 'src/auth/auth-session.entity';
 import { RefreshToken } from 'src/auth/refresh-token.entity';
 import { newSecret, sameHash, sha256 } from 'src/auth/secret-token';
 
 type AccessClaims = { sub: string; sid: string; tv: number };
+
+/** The session check of every authenticated request: a database read each time, so logout and disabling act at once. */
+const SESSION_USER = `SELECT u.id, u.email, u.role, u.hospital_id, u.email_verified_at IS NOT NULL AS email_verified
+  FROM auth_sessions s JOIN users u ON u.id = s.user_id
+ WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
+   AND u.disabled_at IS NULL AND u.token_version = $3`;
 
 export type TokenPair = { accessToken: string; refreshToken: string; tokenType: 'Bearer'; expiresIn: number };
 
@@ -32,6 +39,7 @@ export class TokenService {
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queries: PreparedQueries,
   ) {
     this.key = createSecretKey(Buffer.from(config.env.JWT_SECRET, 'utf8'));
   }
@@ -83,13 +91,11 @@ export class TokenService {
       throw new InvalidTokenException();
     }
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.tv !== 'number') throw new InvalidTokenException();
-    const rows = (await this.dataSource.query(
-      `SELECT u.id, u.email, u.role, u.hospital_id, u.email_verified_at IS NOT NULL AS email_verified
-         FROM auth_sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
-          AND u.disabled_at IS NULL AND u.token_version = $3`,
-      [claims.sid, claims.sub, claims.tv],
-    )) as { id: string; email: string; role: Role; hospital_id: string | null; email_verified: boolean }[];
+    const rows = await this.queries.rows<{ id: string; email: string; role: Role; hospital_id: string | null; email_verified: boolean }>(SESSION_USER, [
+      claims.sid,
+      claims.sub,
+      claims.tv,
+    ]);
     const user = rows[0];
     if (!user) throw new InvalidTokenException();
     return { id: user.id, email: user.email, role: user.role, hospitalId: user.hospital_id, sessionId: claims.sid, emailVerified: user.email_verified };

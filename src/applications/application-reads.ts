@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { applicationScope } from 'src/applications/application-scope';
+import type { ApplicationStatus } from 'src/applications/application-status';
+import type { Application } from 'src/applications/application.entity';
+import { fenTransformer } from 'src/assessment/fen.transformer';
+import type { MeansTier } from 'src/assessment/means-assessment';
+import type { AuthUser } from 'src/common/auth/roles';
+import type { Keyset } from 'src/common/pagination/pagination';
+import { PreparedQueries } from 'src/database/prepared-queries';
+
+/** What the detail view and the decrypted state need of a row (toApplicationDto, ApplicationRecords.stateOf). */
+export type ApplicationView = Pick<
+  Application,
+  | 'id'
+  | 'reference'
+  | 'status'
+  | 'version'
+  | 'hospitalId'
+  | 'patient'
+  | 'guardian'
+  | 'household'
+  | 'medical'
+  | 'consents'
+  | 'submittedAt'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'assessmentTier'
+  | 'recommendedAmount'
+> &
+  Partial<Pick<Application, 'patientNationalIdEnc' | 'guardianNationalIdEnc'>>;
+
+/** A list item's columns (toListItemDto) and its keyset cursor key. */
+export type ApplicationListRow = Pick<
+  Application,
+  'id' | 'reference' | 'status' | 'version' | 'hospitalId' | 'submittedAt' | 'createdAt' | 'updatedAt' | 'assessmentTier' | 'recommendedAmount'
+> & { patientName: string | null; cursorKey: string };
+
+export type ApplicationListFilter = { status?: ApplicationStatus; hospitalId?: string; tier?: MeansTier; after: Keyset | null; limit: number };
+
+type Row = {
+  id: string;
+  reference: string;
+  status: ApplicationStatus;
+  version: number;
+  hospital_id: string | null;
+  submitted_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  assessment_tier: MeansTier | null;
+  recommended_amount: string | null;
+};
+type DetailRow = Row & Pick<Application, 'patient' | 'guardian' | 'household' | 'medical' | 'consents'> & {
+  patient_national_id_enc?: string | null;
+  guardian_national_id_enc?: string | null;
+};
+type ListRow = Row & { patient_name: string | null; cursor_key: string };
+
+const COLUMNS = 'a.id, a.reference, a.status, a.version, a.hospital_id, a.submitted_at, a.created_at, a.updated_at, a.assessment_tier, a.recommended_amount';
+const SECTIONS = 'a.patient, a.guardian, a.household, a.medical, a.consents';
+const NATIONAL_IDS = 'a.patient_national_id_enc, a.guardian_national_id_enc';
+const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/**
+ * The two hot reads of applications (one by id, the lists) as constant SQL over prepared statements, mapped by hand:
+ * TypeORM's query builder and entity hydration were a fifth of the API's CPU on these routes (BENCHMARKS.md, issue 8).
+ * Access is the same scope as everywhere else (applicationScope), in the WHERE clause.
+ */
+@Injectable()
+export class ApplicationReads {
+  constructor(private readonly queries: PreparedQueries) {}
+
+  /** null when the application does not exist or is outside the user's scope; encrypted ids only when asked for. */
+  async findVisible(user: AuthUser, id: string, withIds: boolean): Promise<ApplicationView | null> {
+    const scope = applicationScope(user);
+    if (!scope) return null;
+    const text = `SELECT ${COLUMNS}, ${SECTIONS}${withIds ? `, ${NATIONAL_IDS}` : ''} FROM applications a WHERE a.id = $1 AND ${scope.predicate('a', '$2')}`;
+    const rows = await this.queries.rows<DetailRow>(text, scope.value === null ? [id] : [id, scope.value]);
+    return rows.length ? toView(rows[0]) : null;
+  }
+
+  /** Keyset page of `limit` + 1 rows (the extra one tells whether there is a next page); see ApplicationsService.list. */
+  async list(user: AuthUser, filter: ApplicationListFilter): Promise<ApplicationListRow[]> {
+    const scope = applicationScope(user);
+    if (!scope) return [];
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const queue = filter.status === 'submitted';
+    const key = queue ? 'a.submitted_at' : user.role === 'applicant' ? 'a.created_at' : 'a.first_submitted_at';
+    const direction = queue ? 'ASC' : 'DESC';
+    const where = [scope.value === null ? scope.predicate('a', '') : scope.predicate('a', param(scope.value))];
+    if (filter.status) where.push(`a.status = ${param(filter.status)}`);
+    if (filter.hospitalId) where.push(`a.hospital_id = ${param(filter.hospitalId)}`);
+    if (filter.tier) where.push(`a.assessment_tier = ${param(filter.tier)}`);
+    if (filter.after) where.push(`(${key}, a.id) ${queue ? '>' : '<'} (${param(filter.after.k)}::timestamptz, ${param(filter.after.id)}::uuid)`);
+    const text =
+      `SELECT ${COLUMNS}, a.patient ->> 'fullName' AS patient_name, to_char(${key} AT TIME ZONE 'UTC', ${MICROSECOND_ISO}) AS cursor_key` +
+      ` FROM applications a WHERE ${where.join(' AND ')} ORDER BY ${key} ${direction}, a.id ${direction} LIMIT ${param(filter.limit + 1)}`;
+    const rows = await this.queries.rows<ListRow>(text, values);
+    return rows.map((r) => ({ ...toCommon(r), patientName: r.patient_name, cursorKey: r.cursor_key }));
+  }
+}
+
+function toCommon(r: Row) {
+  return {
+    id: r.id,
+    reference: r.reference,
+    status: r.status,
+    version: r.version,
+    hospitalId: r.hospital_id,
+    submittedAt: r.submitted_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    assessmentTier: r.assessment_tier,
+    recommendedAmount: fenTransformer.from(r.recommended_amount) as number | null,
+  };
+}
+
+function toView(r: DetailRow): ApplicationView {
+  return {
+    ...toCommon(r),
+    patient: r.patient,
+    guardian: r.guardian,
+    household: r.household,
+    medical: r.medical,
+    consents: r.consents,
+    patientNationalIdEnc: r.patient_national_id_enc,
+    guardianNationalIdEnc: r.guardian_national_id_enc,
+  };
+}

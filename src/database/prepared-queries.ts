@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import type { Pool, QueryResultRow } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+/**
+ * Reads on the hot path as named prepared statements: PostgreSQL parses and plans each statement once per pooled
+ * connection instead of on every request. For the session check this is most of its database CPU (a join planned
+ * every time: 0.28 ms of backend CPU per execution unnamed, 0.05 ms prepared; BENCHMARKS.md, issue 8).
+ *
+ * `text` must be a constant shape (values only as $n parameters): each distinct text becomes one prepared
+ * statement on every connection of the pool. Queries go straight to the pool TypeORM owns (same connections,
+ * same settings), outside any transaction — for reads that need one, use the EntityManager.
+ */
+@Injectable()
+export class PreparedQueries {
+  private readonly names = new Map<string, string>();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async rows<T extends QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
+    const result = await this.pool().query<T>({ name: this.nameOf(text), text, values });
+    return result.rows;
+  }
+
+  private pool(): Pool {
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  /** A stable name per text: pg refuses one name for two texts, and the same text must reuse its statement. */
+  private nameOf(text: string): string {
+    let name = this.names.get(text);
+    if (name === undefined) {
+      name = `sprout_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      this.names.set(text, name);
+    }
+    return name;
+  }
+}
