@@ -1,0 +1,90 @@
+import { ApplicationReads } from 'src/applications/application-reads';
+import type { AuthUser, Role } from 'src/common/auth/roles';
+import type { PreparedQueries } from 'src/database/prepared-queries';
+
+type Call = { text: string; values: unknown[] };
+
+function readsReturning(rows: object[]): { reads: ApplicationReads; calls: Call[] } {
+  const calls: Call[] = [];
+  const queries = {
+    rows: async (text: string, values: unknown[]) => {
+      calls.push({ text, values });
+      return rows;
+    },
+  } as unknown as PreparedQueries;
+  return { reads: new ApplicationReads(queries), calls };
+}
+
+const user = (role: Role, hospitalId: string | null = null): AuthUser => ({
+  id: '11111111-1111-4111-8111-111111111111',
+  email: 'x@example.org',
+  role,
+  hospitalId,
+  sessionId: 's',
+  emailVerified: true,
+});
+const ID = '22222222-2222-4222-8222-222222222222';
+const HOSPITAL = '33333333-3333-4333-8333-333333333333';
+
+describe('ApplicationReads', () => {
+  it('scopes the read by id to the family, to submitted applications for staff, and to its hospital for hospital finance', async () => {
+    const { reads, calls } = readsReturning([]);
+    await reads.findVisible(user('applicant'), ID, true);
+    await reads.findVisible(user('reviewer'), ID, true);
+    await reads.findVisible(user('hospital_finance', HOSPITAL), ID, false);
+    expect(calls[0].text).toMatch(/WHERE a\.id = \$1 AND a\.applicant_id = \$2$/);
+    expect(calls[0].values).toEqual([ID, user('applicant').id]);
+    expect(calls[1].text).toMatch(/WHERE a\.id = \$1 AND a\.first_submitted_at IS NOT NULL$/);
+    expect(calls[1].values).toEqual([ID]);
+    expect(calls[2].text).toMatch(/WHERE a\.id = \$1 AND a\.first_submitted_at IS NOT NULL AND a\.hospital_id = \$2$/);
+    expect(calls[2].values).toEqual([ID, HOSPITAL]);
+  });
+
+  it('selects the encrypted national ids only when asked for', async () => {
+    const { reads, calls } = readsReturning([]);
+    await reads.findVisible(user('reviewer'), ID, true);
+    await reads.findVisible(user('fund_finance'), ID, false);
+    expect(calls[0].text).toContain('patient_national_id_enc');
+    expect(calls[1].text).not.toMatch(/national_id/);
+  });
+
+  it('finds nothing, without asking the database, for hospital finance without a hospital', async () => {
+    const { reads, calls } = readsReturning([{ id: ID }]);
+    expect(await reads.findVisible(user('hospital_finance'), ID, false)).toBeNull();
+    expect(await reads.list(user('hospital_finance'), { after: null, limit: 20 })).toEqual([]);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('maps a row: bigint fen to a number, nothing it was not given', async () => {
+    const created = new Date('2026-01-01T00:00:00Z');
+    const row = {
+      id: ID, reference: 'SPR-2026-000001', status: 'submitted', version: 2, hospital_id: HOSPITAL, submitted_at: created, created_at: created,
+      updated_at: created, assessment_tier: 'B', recommended_amount: '10000000', patient: { fullName: 'x' }, guardian: {}, household: {}, medical: {}, consents: {},
+    };
+    const { reads } = readsReturning([row]);
+    const view = await reads.findVisible(user('fund_finance'), ID, false);
+    expect(view).toMatchObject({ id: ID, hospitalId: HOSPITAL, recommendedAmount: 10_000_000, assessmentTier: 'B', submittedAt: created });
+    expect(view?.patientNationalIdEnc).toBeUndefined();
+  });
+
+  it('builds the review queue as one statement shape: every value a parameter, the cursor included', async () => {
+    const { reads, calls } = readsReturning([]);
+    const after = { k: "2026-01-01T00:00:00.000000Z'; DROP TABLE applications; --", id: ID };
+    await reads.list(user('reviewer'), { status: 'submitted', after, limit: 20 });
+    await reads.list(user('reviewer'), { status: 'submitted', after: { k: '2026-02-01T00:00:00.000000Z', id: HOSPITAL }, limit: 50 });
+    expect(calls[0].text).toBe(calls[1].text);
+    expect(calls[0].text).not.toContain('DROP');
+    expect(calls[0].text).toContain('(a.submitted_at, a.id) > ($2::timestamptz, $3::uuid) ORDER BY a.submitted_at ASC, a.id ASC LIMIT $4');
+    expect(calls[0].values).toEqual(['submitted', after.k, ID, 21]);
+  });
+
+  it("lists a family's own applications newest first, and staff's by first submission", async () => {
+    const { reads, calls } = readsReturning([]);
+    await reads.list(user('applicant'), { after: null, limit: 10 });
+    await reads.list(user('admin'), { hospitalId: HOSPITAL, tier: 'A', after: null, limit: 10 });
+    expect(calls[0].text).toContain('WHERE a.applicant_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2');
+    expect(calls[0].values).toEqual([user('applicant').id, 11]);
+    expect(calls[1].text).toContain('WHERE a.first_submitted_at IS NOT NULL AND a.hospital_id = $1 AND a.assessment_tier = $2 ORDER BY a.first_submitted_at DESC');
+    expect(calls[1].values).toEqual([HOSPITAL, 'A', 11]);
+  });
+});
