@@ -370,6 +370,11 @@ describe('Applications (e2e)', () => {
 
     const mine = await t.http.get(`${API}/applications`).set(family.auth).expect(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([draft.id, c.id, a.id]);
+    // The list and the detail view show the same instants the same way (ISO 8601, milliseconds, UTC).
+    const detail = await t.http.get(`${API}/applications/${a.id}`).set(family.auth).expect(200);
+    const item = mine.body.items.find((i: { id: string }) => i.id === a.id);
+    expect([item.submittedAt, item.createdAt, item.updatedAt]).toEqual([detail.body.submittedAt, detail.body.createdAt, detail.body.updatedAt]);
+    expect(item.submittedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     // The queue query is served by the (status, submitted_at, id) index, without a sort.
     const runner = t.dataSource.createQueryRunner();
     await runner.startTransaction();
