@@ -62,7 +62,7 @@ const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /**
  * The two hot reads of applications (one by id, the lists) as constant SQL over prepared statements, mapped by hand:
- * TypeORM's query builder and entity hydration were a fifth of the API's CPU on these routes (BENCHMARKS.md, issue 8).
+ * TypeORM's query builder and entity hydration were 10–17% of the API's CPU on these routes (profiles, BENCHMARKS.md, issue 8).
  * Access is the same scope as everywhere else (applicationScope), in the WHERE clause.
  */
 @Injectable()
