@@ -367,6 +367,10 @@ describe('Applications (e2e)', () => {
     expect(all.body.items.map((i: { id: string }) => i.id)).toEqual([c.id, b.id]);
     const rest = await t.http.get(`${API}/applications`).query({ limit: 2, cursor: all.body.nextCursor }).set(reviewer.auth).expect(200);
     expect(rest.body).toEqual({ items: [expect.objectContaining({ id: a.id })], nextCursor: null });
+    // A forged cursor whose key is no timestamp is the client's mistake (it reached PostgreSQL's cast as a 500).
+    const forged = Buffer.from(JSON.stringify({ k: 'not a time', id: a.id })).toString('base64url');
+    const refused = await t.http.get(`${API}/applications`).query({ status: 'submitted', cursor: forged }).set(reviewer.auth).expect(400);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
 
     const mine = await t.http.get(`${API}/applications`).set(family.auth).expect(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([draft.id, c.id, a.id]);

@@ -108,7 +108,7 @@ export class ApplicationsService {
       status: query.status,
       hospitalId: query.hospitalId,
       tier: query.tier,
-      after: decodeCursor(query.cursor),
+      after: decodeCursor(query.cursor, 'timestamp'),
       limit: query.limit,
     });
     return toPage(

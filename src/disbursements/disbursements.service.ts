@@ -39,7 +39,7 @@ export class DisbursementsService {
     };
     if (hospitalId) add('d.hospital_id = ?', hospitalId);
     if (query.status) add('d.status = ?', query.status);
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'timestamp');
     if (after) {
       params.push(after.k, after.id);
       where.push(`(d.created_at, d.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);

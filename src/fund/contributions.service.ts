@@ -38,7 +38,7 @@ export class ContributionsService {
 
   /** Newest receipt first. */
   async list(query: PageQueryDto): Promise<Page<ContributionDto>> {
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'date');
     const qb = this.dataSource
       .getRepository(Contribution)
       .createQueryBuilder('c')

@@ -51,7 +51,7 @@ export class HospitalsService {
   }
 
   async list(query: PageQueryDto): Promise<Page<HospitalDto>> {
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'text');
     const qb = this.dataSource.getRepository(Hospital).createQueryBuilder('h').orderBy('h.code', 'ASC').addOrderBy('h.id', 'ASC').limit(query.limit + 1);
     if (after) qb.where('(h.code, h.id) > (:k, :id::uuid)', { k: after.k, id: after.id });
     const rows = await qb.getMany();

@@ -23,7 +23,7 @@ export class StatementsService {
     const statement = await qb.getOne();
     if (!statement) throw new StatementNotFoundException();
 
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'integer');
     const items = this.dataSource
       .getRepository(StatementEntry)
       .createQueryBuilder('e')
@@ -46,7 +46,7 @@ export class StatementsService {
       .addOrderBy('s.id', 'DESC')
       .limit(query.limit + 1);
     if (hospitalId) qb.andWhere('s.hospital_id = :hospitalId', { hospitalId });
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'timestamp');
     if (after) qb.andWhere('(s.created_at, s.id) < (:k::timestamptz, :afterId::uuid)', { k: after.k, afterId: after.id });
     const rows = await qb.addSelect('s.created_at::text', 's_cursor_at').getRawAndEntities();
     const cursorOf = new Map(rows.raw.map((r: { s_id: string; s_cursor_at: string }) => [r.s_id, r.s_cursor_at]));

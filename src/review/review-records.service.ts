@@ -60,8 +60,8 @@ export class ReviewRecordsService {
   /** Oldest first, keyset-paginated on the audit trail's position. The family sees roles, staff also who. */
   async history(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<HistoryEventDto>> {
     await this.records.findVisible(this.dataSource.manager, user, id);
-    const after = decodeCursor(query.cursor);
-    if (after && (after.id !== id || !/^\d{1,19}$/.test(after.k))) throw new InvalidInputException([{ field: 'cursor', message: 'is not a valid cursor' }]);
+    const after = decodeCursor(query.cursor, 'bigint');
+    if (after && after.id !== id) throw new InvalidInputException([{ field: 'cursor', message: 'is not a valid cursor' }]);
     const qb = this.dataSource
       .getRepository(AuditEvent)
       .createQueryBuilder('e')

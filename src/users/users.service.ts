@@ -66,7 +66,7 @@ export class UsersService {
   }
 
   async list(query: UserQueryDto): Promise<Page<UserDto>> {
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'timestamp');
     const qb = this.dataSource.getRepository(User).createQueryBuilder('u').orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC').limit(query.limit + 1);
     if (query.role) qb.andWhere('u.role = :role', { role: query.role });
     if (after) qb.andWhere('(u.created_at, u.id) > (:k::timestamptz, :id::uuid)', { k: after.k, id: after.id });

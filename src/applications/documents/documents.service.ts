@@ -82,7 +82,7 @@ export class DocumentsService {
 
   async list(user: AuthUser, applicationId: string, query: PageQueryDto): Promise<Page<DocumentDto>> {
     await this.records.findVisible(this.dataSource.manager, user, applicationId);
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'timestamp');
     const qb = this.dataSource
       .getRepository(ApplicationDocument)
       .createQueryBuilder('d')

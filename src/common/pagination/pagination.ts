@@ -22,11 +22,39 @@ export function encodeCursor(key: Keyset): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): Keyset | null {
+/**
+ * What a cursor's key is compared with in SQL. A forged cursor whose key is not of its kind is a 400 here, not a
+ * PostgreSQL cast error (a 500) later.
+ */
+export type CursorKeyKind = 'timestamp' | 'date' | 'integer' | 'bigint' | 'text';
+
+const KEY_SHAPES: Record<CursorKeyKind, (k: string) => boolean> = {
+  // ISO (toISOString) or PostgreSQL's text form (`created_at::text`: '2026-11-22 07:13:00.123456+00')
+  timestamp: (k) => /^[1-9]\d{3}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}(:\d{2})?)$/.test(k) && isCalendarDate(k.slice(0, 10)),
+  date: (k) => /^[1-9]\d{3}-\d{2}-\d{2}$/.test(k) && isCalendarDate(k),
+  integer: (k) => /^\d{1,9}$/.test(k),
+  bigint: (k) => /^\d{1,18}$/.test(k),
+  text: () => true,
+};
+
+/** 2026-02-30 has the shape of a date but is none (Date would roll it over into March). */
+function isCalendarDate(yyyyMmDd: string): boolean {
+  const date = new Date(`${yyyyMmDd}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(yyyyMmDd);
+}
+
+export function decodeCursor(cursor: string | undefined, keyKind: CursorKeyKind): Keyset | null {
   if (!cursor) return null;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Keyset;
-    if (typeof parsed.k === 'string' && typeof parsed.id === 'string' && /^[0-9a-f-]{36}$/i.test(parsed.id)) return parsed;
+    if (
+      typeof parsed.k === 'string' &&
+      typeof parsed.id === 'string' &&
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(parsed.id) &&
+      KEY_SHAPES[keyKind](parsed.k)
+    ) {
+      return parsed;
+    }
   } catch {
     // fall through to the 400 below
   }
