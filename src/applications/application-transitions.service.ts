@@ -19,6 +19,7 @@ import { ProblemException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { AssessmentService } from 'src/assessment/assessment.service';
+import { queryPrepared } from 'src/database/prepared-query';
 import { writeTogether } from 'src/database/statement-parts';
 import type { Locale } from 'src/users/user.entity';
 
@@ -43,7 +44,7 @@ export class ApplicationTransitionsService {
       const { app, to } = await this.begin(tx, user, id, 'submit', expectedVersion);
       const state = this.records.stateOf(app);
       const facts = this.records.assessmentFacts(3);
-      const [owner] = (await tx.query(
+      const [owner] = (await queryPrepared(tx, 
         `SELECT u.id, u.email, u.full_name, u.locale, u.email_verified_at IS NOT NULL AS email_verified,
                 ARRAY(SELECT DISTINCT type FROM application_documents WHERE application_id = $2) AS document_types, ${facts.columns}
            FROM users u ${facts.join}

@@ -19,6 +19,7 @@ import { AssessmentNotFoundException } from 'src/assessment/assessment.exception
 import { AssessmentService } from 'src/assessment/assessment.service';
 import { AssessmentDto } from 'src/assessment/dto/assessment.dto';
 import { AuthUser } from 'src/common/auth/roles';
+import { queryPrepared } from 'src/database/prepared-query';
 import { writeTogether } from 'src/database/statement-parts';
 import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
@@ -44,7 +45,7 @@ export class ApplicationsService {
     const id = randomUUID();
     return this.dataSource.transaction(async (tx) => {
       const facts = this.records.assessmentFacts(2);
-      const [found] = (await tx.query(
+      const [found] = (await queryPrepared(tx, 
         `SELECT nextval('application_reference_seq')::text AS serial,
                 ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns}
            FROM (VALUES (1)) one ${facts.join}`,

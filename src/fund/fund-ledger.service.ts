@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditRecord, AuditService } from 'src/audit/audit.service';
 import { slot } from 'src/audit/bulk-audit';
+import { queryPrepared } from 'src/database/prepared-query';
 import { writeTogether } from 'src/database/statement-parts';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
@@ -217,9 +218,7 @@ export class FundLedgerService {
     if (!isValidAmount(amount)) throw new InvalidInputException([{ field: 'amount', message: `must be an integer number of fen in 1..${MAX_MOVEMENT}` }]);
     const codes = [...ACCOUNT_CODES].sort();
     const lock = () =>
-      tx.query(`SELECT code, balance FROM ledger_accounts WHERE code = ANY($1) ORDER BY code FOR UPDATE`, [codes]) as Promise<
-        { code: AccountCode; balance: string }[]
-      >;
+      queryPrepared<{ code: AccountCode; balance: string }>(tx, `SELECT code, balance FROM ledger_accounts WHERE code = ANY($1) ORDER BY code FOR UPDATE`, [codes]);
     let rows = await lock();
     if (rows.length < codes.length) {
       // The migration creates the accounts; this covers a database whose tables were emptied (the e2e reset does).

@@ -7,6 +7,7 @@ import { AssessmentService } from 'src/assessment/assessment.service';
 import { AuditRecord, AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
+import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart, writeTogether } from 'src/database/statement-parts';
 import { HospitalPayee, ScheduleInput, trancheInsertError, TrancheSchedulerService } from 'src/disbursements/tranche-scheduler.service';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
@@ -135,7 +136,7 @@ export class ApprovalService {
    * hospital's bank account (FOR SHARE: it cannot change before the tranches are stored) and the current policy.
    */
   private async factsOf(tx: EntityManager, app: Application, final: boolean): Promise<ApprovalFacts> {
-    const [found] = (await tx.query(
+    const [found] = (await queryPrepared(tx, 
       `SELECT u.email, u.full_name, u.locale,
               (SELECT json_build_object('reviewer_id', d.reviewer_id, 'amount', d.amount::text) FROM decisions d
                 WHERE d.application_id = $2 AND d.kind = 'first_approval') AS first_approval,
