@@ -40,13 +40,27 @@ export class ApplicationRecords {
     private readonly assessments: AssessmentService,
   ) {}
 
-  /** The caller's application, locked for the rest of the transaction; 404 when it is not theirs or not there. */
-  async lockVisible(tx: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {
+  /**
+   * The caller's application, locked for the rest of the transaction; 404 when it is not theirs or not there.
+   * `flag`: a boolean SQL expression over the row (alias `a`) read with it, e.g. a conflict-of-interest check.
+   */
+  async lockVisible(
+    tx: EntityManager,
+    user: AuthUser,
+    id: string,
+    withIds = false,
+    flag?: { sql: string; params: Record<string, unknown> },
+  ): Promise<Application & { flag?: boolean }> {
     const qb = scopedApplications(tx, user).andWhere('a.id = :id', { id }).setLock('pessimistic_write');
     if (withIds) qb.addSelect(ENCRYPTED_COLUMNS.map((c) => `a.${c}`));
-    const app = await qb.getOne();
-    if (!app) throw new ApplicationNotFoundException();
-    return app;
+    if (!flag) {
+      const app = await qb.getOne();
+      if (!app) throw new ApplicationNotFoundException();
+      return app;
+    }
+    const { entities, raw } = await qb.addSelect(flag.sql, 'flag').setParameters(flag.params).getRawAndEntities<{ flag: boolean }>();
+    if (!entities[0]) throw new ApplicationNotFoundException();
+    return Object.assign(entities[0], { flag: raw[0].flag });
   }
 
   async findVisible(manager: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {
