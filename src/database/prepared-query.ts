@@ -9,7 +9,9 @@ const names = new Map<string, string>();
 /**
  * Runs `sql` on the transaction's connection as a named prepared statement: PostgreSQL parses and plans it once per
  * connection (and keeps a generic plan when it is no costlier) instead of on every call, as it does for the unnamed
- * statements TypeORM sends. For hot statements whose text is fixed per call site. Outside a transaction, a plain query.
+ * statements TypeORM sends. For hot statements whose text is fixed per call site, inside a transaction (PreparedQueries
+ * does the same for reads outside one; both name a text the same way, so one text is one statement per connection).
+ * Outside a transaction, a plain query.
  */
 export async function queryPrepared<T>(tx: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   if (!tx.queryRunner?.isTransactionActive) return (await tx.query(sql, params)) as T[];
