@@ -44,6 +44,26 @@ describe('Fund ledger service (e2e, real PostgreSQL)', () => {
   const balances = () => ledger.balances();
   const verify = () => t.app.get(LedgerVerificationService).verify();
 
+  it("writes the movement's audit event with the journal transaction's id, then the caller's events, in one statement", async () => {
+    await contribute(1_000 * YUAN);
+    const applicationId = randomUUID();
+    const posting = await inTx((tx) =>
+      ledger.commitForApproval(tx, { applicationId, amount: 10 * YUAN, actor: reviewer }, [
+        { actor: reviewer, action: 'application.approved', objectType: 'application', objectId: applicationId, summary: { amount: 10 * YUAN } },
+      ]),
+    );
+    const events = (await t.dataSource.query(
+      `SELECT action, summary FROM audit_events WHERE object_id = $1 ORDER BY id`,
+      [applicationId],
+    )) as { action: string; summary: Record<string, unknown> }[];
+    expect(events.map((e) => e.action)).toEqual(['fund.committed', 'application.approved']);
+    expect(events[0].summary).toEqual({ amount: 10 * YUAN, from: 'fund:available', to: 'fund:committed', journalTransactionId: posting.journalTransactionId });
+    expect(await t.dataSource.query(`SELECT id::text FROM journal_transactions WHERE application_id = $1`, [applicationId])).toEqual([
+      { id: posting.journalTransactionId },
+    ]);
+    expect((await t.app.get(AuditService).verify()).ok).toBe(true);
+  });
+
   it('200 concurrent approvals of ¥10,000 against ¥1,000,000: exactly 100 commit, 100 get insufficient-funds, available ends at 0', async () => {
     await contribute(1_000_000 * YUAN);
     const started = Date.now();

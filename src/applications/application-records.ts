@@ -13,10 +13,24 @@ import { AssessmentService } from 'src/assessment/assessment.service';
 import { MeansAssessmentRecord, AssessmentTrigger } from 'src/assessment/means-assessment-record.entity';
 import { AuthUser } from 'src/common/auth/roles';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { SqlPart } from 'src/database/statement-parts';
 import { Hospital } from 'src/hospitals/hospital.entity';
 
-const ENCRYPTED_COLUMNS = ['patientNationalIdEnc', 'patientNationalIdHash', 'guardianNationalIdEnc'] as const;
 const CHINA_OFFSET_MS = 8 * 3600_000;
+
+/** The columns guardedUpdateOf may set. */
+export type UpdatableColumn = 'status' | 'submitted_at' | 'first_submitted_at' | 'withdrawn_at' | 'assessment_tier' | 'recommended_amount' | 'updated_at';
+
+/** The row of a query that selected ApplicationRecords.assessmentFacts(). */
+export type AssessmentFacts = { other_open: boolean; policy_version: number | null; policy_created_at: Date | null };
+
+/** SPR-<year in China>-<serial, at least 6 digits> for a value of application_reference_seq. */
+export function referenceOf(serial: string, now: Date): string {
+  const year = new Date(now.getTime() + CHINA_OFFSET_MS).getUTCFullYear();
+  return `SPR-${year}-${serial.padStart(6, '0')}`;
+}
+
+const ENCRYPTED_COLUMNS = ['patientNationalIdEnc', 'patientNationalIdHash', 'guardianNationalIdEnc'] as const;
 
 /** Loading, locking, assessing and guarded writing of application rows, shared by the application services. */
 @Injectable()
@@ -26,13 +40,27 @@ export class ApplicationRecords {
     private readonly assessments: AssessmentService,
   ) {}
 
-  /** The caller's application, locked for the rest of the transaction; 404 when it is not theirs or not there. */
-  async lockVisible(tx: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {
+  /**
+   * The caller's application, locked for the rest of the transaction; 404 when it is not theirs or not there.
+   * `flag`: a boolean SQL expression over the row (alias `a`) read with it, e.g. a conflict-of-interest check.
+   */
+  async lockVisible(
+    tx: EntityManager,
+    user: AuthUser,
+    id: string,
+    withIds = false,
+    flag?: { sql: string; params: Record<string, unknown> },
+  ): Promise<Application & { flag?: boolean }> {
     const qb = scopedApplications(tx, user).andWhere('a.id = :id', { id }).setLock('pessimistic_write');
     if (withIds) qb.addSelect(ENCRYPTED_COLUMNS.map((c) => `a.${c}`));
-    const app = await qb.getOne();
-    if (!app) throw new ApplicationNotFoundException();
-    return app;
+    if (!flag) {
+      const app = await qb.getOne();
+      if (!app) throw new ApplicationNotFoundException();
+      return app;
+    }
+    const { entities, raw } = await qb.addSelect(flag.sql, 'flag').setParameters(flag.params).getRawAndEntities<{ flag: boolean }>();
+    if (!entities[0]) throw new ApplicationNotFoundException();
+    return Object.assign(entities[0], { flag: raw[0].flag });
   }
 
   async findVisible(manager: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {
@@ -59,7 +87,6 @@ export class ApplicationRecords {
 
   /** Section and encrypted-id columns for a state. */
   columnsOf(state: ApplicationState): QueryDeepPartialEntity<Application> {
-    const patientId = state.patientNationalId ? this.vault.seal(state.patientNationalId) : null;
     return {
       hospitalId: state.hospitalId,
       patient: state.patient as never,
@@ -67,6 +94,14 @@ export class ApplicationRecords {
       household: state.household as never,
       medical: state.medical as never,
       consents: state.consents as never,
+      ...this.sealedIdsOf(state),
+    };
+  }
+
+  /** The encrypted-id columns for a state. */
+  sealedIdsOf(state: ApplicationState): Pick<Application, (typeof ENCRYPTED_COLUMNS)[number]> {
+    const patientId = state.patientNationalId ? this.vault.seal(state.patientNationalId) : null;
+    return {
       patientNationalIdEnc: patientId?.encrypted ?? null,
       patientNationalIdHash: patientId?.hash ?? null,
       guardianNationalIdEnc: state.guardianNationalId ? this.vault.seal(state.guardianNationalId).encrypted : null,
@@ -82,8 +117,7 @@ export class ApplicationRecords {
   /** SPR-<year>-<6 digits>: the number comes from one sequence, so a reference never repeats, across years too. */
   async nextReference(tx: EntityManager, now: Date): Promise<string> {
     const [{ n }] = (await tx.query(`SELECT nextval('application_reference_seq')::text AS n`)) as { n: string }[];
-    const year = new Date(now.getTime() + CHINA_OFFSET_MS).getUTCFullYear();
-    return `SPR-${year}-${n.padStart(6, '0')}`;
+    return referenceOf(n, now);
   }
 
   /** Recomputes and stores the means assessment for the application's current state (same transaction). */
@@ -97,6 +131,91 @@ export class ApplicationRecords {
     const hasOtherOpenApplication = state.patientNationalId ? await this.otherOpenApplicationExists(tx, app.id, state.patientNationalId) : false;
     const { input, missing } = toAssessmentInput(state, { hasOtherOpenApplication, firstAppliedAt: app.firstSubmittedAt ?? now });
     return this.assessments.record(tx, { applicationId: app.id, input, missing, trigger });
+  }
+
+  /**
+   * What assessing needs from the database besides the application — is the child in another open application, which
+   * means policy is current — as select-list `columns` and a FROM item (`join`, after the caller's first FROM item), so
+   * that a caller reads them with a query it sends anyway. Parameters $first…$first+2: factParams().
+   */
+  assessmentFacts(first: number): { columns: string; join: string } {
+    const [hash, id, statuses] = [first, first + 1, first + 2].map((n) => `$${n}`);
+    return {
+      columns: `(${hash}::text IS NOT NULL AND EXISTS (SELECT 1 FROM applications WHERE patient_national_id_hash = ${hash}::text
+                 AND id <> ${id}::uuid AND status = ANY(${statuses}::text[]))) AS other_open,
+                current_policy.version AS policy_version, current_policy.created_at AS policy_created_at`,
+      join: `LEFT JOIN (SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1) current_policy ON true`,
+    };
+  }
+
+  factParams(applicationId: string, state: ApplicationState): unknown[] {
+    return [state.patientNationalId ? this.vault.hash(state.patientNationalId) : null, applicationId, OPEN_STATUSES];
+  }
+
+  /** The assessment of the application's current state from the facts read with assessmentFacts(); stored by the caller (AssessmentService.insertOf). */
+  async assessWith(
+    tx: EntityManager,
+    app: Pick<Application, 'id' | 'firstSubmittedAt'>,
+    state: ApplicationState,
+    trigger: AssessmentTrigger,
+    now: Date,
+    facts: AssessmentFacts,
+  ): Promise<Omit<MeansAssessmentRecord, 'id'>> {
+    const current = facts.policy_version === null ? null : { version: facts.policy_version, createdAt: facts.policy_created_at! };
+    const policy = await this.assessments.policyOf(tx, current);
+    const { input, missing } = toAssessmentInput(state, { hasOtherOpenApplication: facts.other_open, firstAppliedAt: app.firstSubmittedAt ?? now });
+    return this.assessments.compute(policy, { applicationId: app.id, input, missing, trigger });
+  }
+
+  /** The INSERT of a new application row. */
+  insertOf(app: Application): SqlPart {
+    return {
+      sql: `INSERT INTO applications (id, reference, applicant_id, hospital_id, status, version, patient, guardian, household, medical, consents,
+              patient_national_id_enc, patient_national_id_hash, guardian_national_id_enc, assessment_tier, recommended_amount, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+      params: [
+        app.id,
+        app.reference,
+        app.applicantId,
+        app.hospitalId,
+        app.status,
+        app.version,
+        JSON.stringify(app.patient),
+        JSON.stringify(app.guardian),
+        JSON.stringify(app.household),
+        JSON.stringify(app.medical),
+        JSON.stringify(app.consents),
+        app.patientNationalIdEnc,
+        app.patientNationalIdHash,
+        app.guardianNationalIdEnc,
+        app.assessmentTier,
+        app.recommendedAmount,
+        app.createdAt,
+        app.updatedAt,
+      ],
+    };
+  }
+
+  /**
+   * guardedUpdate() as a statement for writeTogether: `values` by column name; RETURNING the new version, so no row
+   * means the guard failed (call assertGuarded with the count).
+   */
+  guardedUpdateOf(app: Pick<Application, 'id' | 'status' | 'version'>, values: Partial<Record<UpdatableColumn, unknown>>): SqlPart {
+    const columns = Object.keys(values) as UpdatableColumn[];
+    const set = columns.map((c, i) => `${c} = $${i + 4}`).join(', ');
+    return {
+      sql: `UPDATE applications SET ${set}, version = version + 1 WHERE id = $1 AND status = $2 AND version = $3 RETURNING version`,
+      params: [app.id, app.status, app.version, ...columns.map((c) => values[c])],
+    };
+  }
+
+  /** 409 with the current version unless the guarded update changed exactly one row; the new version otherwise. */
+  async assertGuarded(tx: EntityManager, app: Pick<Application, 'id' | 'version'>, updated: number): Promise<number> {
+    if (updated !== 1) {
+      const [current] = (await tx.query('SELECT version FROM applications WHERE id = $1', [app.id])) as { version: number }[];
+      throw new ApplicationVersionConflictException(current?.version ?? app.version);
+    }
+    return app.version + 1;
   }
 
   /**

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { DocumentType } from 'src/applications/application-fields';
-import { ApplicationRecords } from 'src/applications/application-records';
+import { ApplicationRecords, AssessmentFacts } from 'src/applications/application-records';
 import { ApplicationAction, findTransition } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
 import { toStatusChangeDto } from 'src/applications/application.mapper';
@@ -18,7 +18,10 @@ import { AuthUser } from 'src/common/auth/roles';
 import { ProblemException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
-import { User } from 'src/users/user.entity';
+import { AssessmentService } from 'src/assessment/assessment.service';
+import { queryPrepared } from 'src/database/prepared-query';
+import { writeTogether } from 'src/database/statement-parts';
+import type { Locale } from 'src/users/user.entity';
 
 /** Status changes of the family: submit and withdraw, through the one transition table. */
 @Injectable()
@@ -26,48 +29,67 @@ export class ApplicationTransitionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly records: ApplicationRecords,
+    private readonly assessments: AssessmentService,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly config: AppConfig,
   ) {}
 
-  /** Checks completeness, recomputes the assessment, and emails the family — all or nothing. */
+  /**
+   * Checks completeness, recomputes the assessment, and emails the family — all or nothing. Four round trips in the
+   * transaction: lock, the facts (owner, documents, duplicate child, current policy), the writes as one statement, COMMIT.
+   */
   async submit(user: AuthUser, id: string, expectedVersion?: number): Promise<StatusChangeDto> {
     return this.dataSource.transaction(async (tx) => {
       const { app, to } = await this.begin(tx, user, id, 'submit', expectedVersion);
       const state = this.records.stateOf(app);
-      const owner = await tx.getRepository(User).findOneByOrFail({ id: app.applicantId });
-      const missing = missingForSubmission({
-        state,
-        emailVerified: owner.emailVerifiedAt !== null,
-        documentTypes: await this.documentTypes(tx, app.id),
-      });
+      const facts = this.records.assessmentFacts(3);
+      const [owner] = (await queryPrepared(tx, 
+        `SELECT u.id, u.email, u.full_name, u.locale, u.email_verified_at IS NOT NULL AS email_verified,
+                ARRAY(SELECT DISTINCT type FROM application_documents WHERE application_id = $2) AS document_types, ${facts.columns}
+           FROM users u ${facts.join}
+          WHERE u.id = $1`,
+        [app.applicantId, app.id, ...this.records.factParams(app.id, state)],
+      )) as (AssessmentFacts & { id: string; email: string; full_name: string; locale: Locale; email_verified: boolean; document_types: DocumentType[] })[];
+      const missing = missingForSubmission({ state, emailVerified: owner.email_verified, documentTypes: new Set(owner.document_types) });
       if (missing.length) throw new ApplicationIncompleteException(missing);
 
       const now = new Date();
       const firstSubmittedAt = app.firstSubmittedAt ?? now;
-      const assessment = await this.records.assess(tx, { id: app.id, firstSubmittedAt }, state, 'submitted', now);
-      const version = await this.records.guardedUpdate(tx, app, {
-        status: to,
-        submittedAt: now,
-        firstSubmittedAt,
-        assessmentTier: assessment.tier,
-        recommendedAmount: assessment.recommendedAmount,
-        updatedAt: now,
-      });
-      await this.outbox.enqueue(tx, {
-        event: 'application.submitted',
-        template: 'application-submitted',
-        to: { email: owner.email, userId: owner.id, locale: owner.locale },
-        context: { fullName: owner.fullName, reference: app.reference, applicationUrl: this.applicationUrl(app.id), submittedAt: now.toISOString() },
-      });
-      await this.audit.record(tx, {
-        actor: user,
-        action: 'application.submitted',
-        objectType: 'application',
-        objectId: app.id,
-        summary: { from: app.status, to, version, policyVersion: assessment.policyVersion, tier: assessment.tier },
-      });
+      const assessment = await this.records.assessWith(tx, { id: app.id, firstSubmittedAt }, state, 'submitted', now, owner);
+      const version = app.version + 1;
+      const [{ updated }] = await writeTogether<{ updated: number }>(
+        tx,
+        [
+          this.records.guardedUpdateOf(app, {
+            status: to,
+            submitted_at: now,
+            first_submitted_at: firstSubmittedAt,
+            assessment_tier: assessment.tier,
+            recommended_amount: assessment.recommendedAmount,
+            updated_at: now,
+          }),
+          this.assessments.insertOf(assessment),
+          this.outbox.insertOf({
+            event: 'application.submitted',
+            template: 'application-submitted',
+            to: { email: owner.email, userId: owner.id, locale: owner.locale },
+            context: { fullName: owner.full_name, reference: app.reference, applicationUrl: this.applicationUrl(app.id), submittedAt: now.toISOString() },
+          }),
+          this.audit.pendingOf([
+            {
+              actor: user,
+              action: 'application.submitted',
+              objectType: 'application',
+              objectId: app.id,
+              summary: { from: app.status, to, version, policyVersion: assessment.policyVersion, tier: assessment.tier },
+            },
+          ]),
+        ],
+        'SELECT count(*)::int AS updated FROM w0',
+      );
+      // A failed guard throws, and the rollback takes the other rows of the statement with it.
+      await this.records.assertGuarded(tx, app, updated);
       return toStatusChangeDto({ ...app, status: to, version, submittedAt: now });
     });
   }
@@ -96,11 +118,6 @@ export class ApplicationTransitionsService {
     if (!transition) throw new InvalidStatusTransitionException(action, app.status);
     if (!transition.roles.includes(user.role)) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your role may not do this.');
     return { app, to: transition.to };
-  }
-
-  private async documentTypes(tx: EntityManager, applicationId: string): Promise<Set<DocumentType>> {
-    const rows = (await tx.query('SELECT DISTINCT type FROM application_documents WHERE application_id = $1', [applicationId])) as { type: DocumentType }[];
-    return new Set(rows.map((r) => r.type));
   }
 
   private applicationUrl(id: string): string {

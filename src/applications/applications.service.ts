@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditService } from 'src/audit/audit.service';
 import { ApplicationReads } from 'src/applications/application-reads';
-import { ApplicationRecords } from 'src/applications/application-records';
+import { ApplicationRecords, AssessmentFacts, referenceOf } from 'src/applications/application-records';
 import { EMPTY_STATE, mergeInput } from 'src/applications/application-sections';
 import { EDITABLE_STATUSES } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
@@ -20,6 +19,8 @@ import { AssessmentNotFoundException } from 'src/assessment/assessment.exception
 import { AssessmentService } from 'src/assessment/assessment.service';
 import { AssessmentDto } from 'src/assessment/dto/assessment.dto';
 import { AuthUser } from 'src/common/auth/roles';
+import { queryPrepared } from 'src/database/prepared-query';
+import { writeTogether } from 'src/database/statement-parts';
 import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
 
@@ -33,25 +34,49 @@ export class ApplicationsService {
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * Three round trips in the transaction: the facts (reference number, hospital, duplicate child, current policy),
+   * the writes (application with its assessment outcome, the assessment, the audit event) as one statement, COMMIT.
+   * The answer is built from what was written.
+   */
   async create(user: AuthUser, input: ApplicationInputDto): Promise<ApplicationDto> {
     const now = new Date();
     const { state, changed } = mergeInput(EMPTY_STATE, input, now);
+    const id = randomUUID();
     return this.dataSource.transaction(async (tx) => {
-      await this.records.checkHospital(tx, state.hospitalId);
-      const id = randomUUID();
-      const reference = await this.records.nextReference(tx, now);
-      const row = { id, reference, applicantId: user.id, status: 'draft', version: 1, createdAt: now, updatedAt: now, ...this.records.columnsOf(state) };
-      await tx.insert(Application, row as QueryDeepPartialEntity<Application>);
-      const assessment = await this.records.assess(tx, { id, firstSubmittedAt: null }, state, 'created', now);
-      await tx.update(Application, { id }, { assessmentTier: assessment.tier, recommendedAmount: assessment.recommendedAmount });
-      await this.audit.record(tx, {
-        actor: user,
-        action: 'application.created',
-        objectType: 'application',
-        objectId: id,
-        summary: { reference, fields: changed },
-      });
-      const app = await this.records.findVisible(tx, user, id);
+      const facts = this.records.assessmentFacts(2);
+      const [found] = (await queryPrepared(tx, 
+        `SELECT nextval('application_reference_seq')::text AS serial,
+                ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns}
+           FROM (VALUES (1)) one ${facts.join}`,
+        [state.hospitalId, ...this.records.factParams(id, state)],
+      )) as (AssessmentFacts & { serial: string; hospital_known: boolean })[];
+      if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+      const reference = referenceOf(found.serial, now);
+      const assessment = await this.records.assessWith(tx, { id, firstSubmittedAt: null }, state, 'created', now, found);
+      const app: Application = {
+        id,
+        reference,
+        applicantId: user.id,
+        hospitalId: state.hospitalId,
+        status: 'draft',
+        version: 1,
+        patient: state.patient,
+        guardian: state.guardian,
+        household: state.household,
+        medical: state.medical,
+        consents: state.consents,
+        ...this.records.sealedIdsOf(state),
+        submittedAt: null,
+        firstSubmittedAt: null,
+        withdrawnAt: null,
+        assessmentTier: assessment.tier,
+        recommendedAmount: assessment.recommendedAmount,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
+      await writeTogether(tx, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
       return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
     });
   }

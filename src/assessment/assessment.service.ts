@@ -9,7 +9,11 @@ import { AssessmentTrigger, MeansAssessmentRecord } from 'src/assessment/means-a
 import { DEFAULT_MEANS_POLICY, MeansPolicy, validateMeansPolicy } from 'src/assessment/means-policy';
 import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
 import { AuthUser } from 'src/common/auth/roles';
+import { SqlPart } from 'src/database/statement-parts';
 import { InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+
+/** Distinct policy versions kept in memory; there are a handful in the life of the service. */
+const POLICY_CACHE_SIZE = 64;
 
 export type AssessmentRequest = {
   applicationId: string;
@@ -21,6 +25,8 @@ export type AssessmentRequest = {
 
 @Injectable()
 export class AssessmentService {
+  private readonly policies = new Map<string, MeansPolicyVersion>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
@@ -71,10 +77,33 @@ export class AssessmentService {
 
   /** Computes (when the inputs are complete) and stores an assessment inside the caller's transaction. */
   async record(tx: EntityManager, request: AssessmentRequest): Promise<MeansAssessmentRecord> {
-    const policy = await this.currentPolicy(tx);
+    const row = this.compute(await this.currentPolicy(tx), request);
+    const inserted = await tx.insert(MeansAssessmentRecord, row as QueryDeepPartialEntity<MeansAssessmentRecord>);
+    return { ...row, id: String(inserted.identifiers[0].id) };
+  }
+
+  /**
+   * The policy a caller found current (`SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1`,
+   * which it folds into a query of its own). Policy versions are never changed, only added, so their contents are
+   * cached by version and creation time (a table emptied and re-seeded, as the e2e reset does, gives new times);
+   * which version is current is always the caller's fresh read. No current version: the table is empty, re-seeded.
+   */
+  async policyOf(tx: EntityManager, current: { version: number; createdAt: Date } | null): Promise<MeansPolicyVersion> {
+    if (!current) return this.currentPolicy(tx);
+    const key = `${current.version}@${current.createdAt.getTime()}`;
+    const cached = this.policies.get(key);
+    if (cached) return cached;
+    const row = await tx.getRepository(MeansPolicyVersion).findOneByOrFail({ version: current.version });
+    if (this.policies.size >= POLICY_CACHE_SIZE) this.policies.clear();
+    this.policies.set(key, row);
+    return row;
+  }
+
+  /** The assessment `request` gets under `policy`, not yet stored (see insertOf). */
+  compute(policy: MeansPolicyVersion, request: AssessmentRequest): Omit<MeansAssessmentRecord, 'id'> {
     const complete = request.missing.length === 0 && isCompleteAssessmentInput(request.input);
     const result = complete ? assessMeans(request.input as MeansAssessmentInput, policy.policy) : null;
-    const row = {
+    return {
       applicationId: request.applicationId,
       policyVersion: policy.version,
       trigger: request.trigger,
@@ -86,8 +115,26 @@ export class AssessmentService {
       recommendedAmount: result?.recommendedAmount ?? null,
       computedAt: new Date(),
     };
-    const inserted = await tx.insert(MeansAssessmentRecord, row as QueryDeepPartialEntity<MeansAssessmentRecord>);
-    return { ...row, id: String(inserted.identifiers[0].id) } as MeansAssessmentRecord;
+  }
+
+  /** The INSERT storing a computed assessment, for a caller that writes it together with other rows. */
+  insertOf(row: Omit<MeansAssessmentRecord, 'id'>): SqlPart {
+    return {
+      sql: `INSERT INTO means_assessments (application_id, policy_version, trigger, complete, missing, inputs, result, tier, recommended_amount, computed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      params: [
+        row.applicationId,
+        row.policyVersion,
+        row.trigger,
+        row.complete,
+        JSON.stringify(row.missing),
+        JSON.stringify(row.inputs),
+        row.result === null ? null : JSON.stringify(row.result),
+        row.tier,
+        row.recommendedAmount,
+        row.computedAt,
+      ],
+    };
   }
 
   async latestFor(applicationId: string): Promise<MeansAssessmentRecord | null> {

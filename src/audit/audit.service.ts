@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from 'src/common/auth/roles';
+import { renumber, SqlPart } from 'src/database/statement-parts';
 import { currentRequestId } from 'src/common/logging/request-context';
 import { AuditEvent } from 'src/audit/audit-event.entity';
 import { AuditContent, canonicalJson, chainHash, GENESIS_HASH } from 'src/audit/audit-hash';
+import { canonicalSql, shiftParams, slot } from 'src/audit/bulk-audit';
 
 export type AuditRecord = {
   actor: Pick<AuthUser, 'id' | 'role'> | null;
@@ -27,7 +29,17 @@ export class AuditService {
    * whole remaining transaction; a rolled-back transaction chains nothing.
    */
   async record(tx: EntityManager, record: AuditRecord): Promise<void> {
-    await tx.query(`INSERT INTO audit_pending (${EVENT_COLUMNS}) VALUES (${EVENT_VALUES})`, this.rowOf(record));
+    const { sql, params } = this.pendingOf([record]);
+    await tx.query(sql, params);
+  }
+
+  /**
+   * What record() does, as a statement for a caller that writes it together with its other rows (writeTogether).
+   * Several events are chained in the order given.
+   */
+  pendingOf(records: AuditRecord[]): SqlPart {
+    const values = records.map((_, i) => `(${renumber(EVENT_VALUES, i * EVENT_WIDTH)})`);
+    return { sql: `INSERT INTO audit_pending (${EVENT_COLUMNS}) VALUES ${values.join(', ')}`, params: records.flatMap((r) => this.rowOf(r)) };
   }
 
   /**
@@ -52,6 +64,37 @@ export class AuditService {
     const [{ n }] = (await tx.query(`SELECT count(*)::int AS n FROM pg_temp.audit_bulk`)) as { n: number }[];
     for (let done = 0; done < n; done += CHAIN_CHUNK) await tx.query(CHAIN_BULK);
     return n;
+  }
+
+  /**
+   * Like pendingOf, for events with summary values known only inside the statement: `slot(expr)` as a top-level
+   * summary value becomes the JSON of `expr`, evaluated over `source` (a FROM item with one row, e.g. the RETURNING
+   * rows of an earlier part: `w0`). `expr` must give text, such as `w0.id::text`, so that PostgreSQL writes it into the
+   * canonical JSON as canonicalJson() would (canonicalSql). Events are chained in the order given.
+   */
+  pendingFrom(source: string, records: AuditRecord[]): SqlPart {
+    const params: unknown[] = [];
+    const rows = records.map((record, n) => {
+      const content = this.contentOf(record);
+      const slots = Object.values(content.summary).filter((v): v is string => typeof v === 'string' && v.startsWith(slot('')));
+      const canonical = canonicalSql(content, Object.fromEntries(slots.map((s) => [s, s.slice(slot('').length)])));
+      let summary = `${push(params, JSON.stringify(content.summary))}::jsonb`;
+      for (const [key, value] of Object.entries(content.summary)) {
+        if (slots.includes(value as string)) summary = `jsonb_set(${summary}, ${push(params, `{${key}}`)}::text[], to_jsonb(${(value as string).slice(slot('').length)}))`;
+      }
+      const canonicalExpr = shiftParams(canonical.sql, params.length);
+      params.push(...canonical.params);
+      const fixed = [content.occurredAt, content.actorId, content.actorRole, content.action, content.objectType, content.objectId].map((v) => push(params, v));
+      return `(${n}, ${fixed[0]}::timestamptz, ${fixed[1]}::uuid, ${fixed[2]}::text, ${fixed[3]}::text, ${fixed[4]}::text, ${fixed[5]}::text,
+               ${summary}, ${push(params, content.requestId)}::text, ${canonicalExpr})`;
+    });
+    return {
+      sql: `INSERT INTO audit_pending (${EVENT_COLUMNS})
+            SELECT e.occurred_at, e.actor_id, e.actor_role, e.action, e.object_type, e.object_id, e.summary, e.request_id, e.canonical
+              FROM ${source} CROSS JOIN LATERAL (VALUES ${rows.join(', ')}) AS e(n, ${EVENT_COLUMNS})
+             ORDER BY e.n`,
+      params,
+    };
   }
 
   /** Recomputes the whole chain and names the first row whose content or link does not hold. */
@@ -111,6 +154,7 @@ export class AuditService {
 /** An event as audit_pending and recordMany's staging table hold it: its content and canonicalJson() of it. */
 const EVENT_COLUMNS = 'occurred_at, actor_id, actor_role, action, object_type, object_id, summary, request_id, canonical';
 const EVENT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9';
+const EVENT_WIDTH = 9;
 
 /** Events chained per statement by recordMany (keeps each statement far below statement_timeout). */
 const CHAIN_CHUNK = 20_000;
@@ -141,6 +185,12 @@ BEGIN
     FROM chunk c JOIN unnest(prevs, hashes) WITH ORDINALITY AS h(prev, hash, n) ON h.n = c.n
    ORDER BY c.n;
 END $chain$`;
+
+/** Appends `value` to `params`; its placeholder. */
+function push(params: unknown[], value: unknown): string {
+  params.push(value);
+  return `$${params.length}`;
+}
 
 function toContent(row: AuditEvent): AuditContent {
   return {

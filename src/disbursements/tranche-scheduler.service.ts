@@ -1,14 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AssessmentService } from 'src/assessment/assessment.service';
 import { TREATMENT_PLANS, TreatmentPlan } from 'src/assessment/means-policy';
+import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
 import { AuthUser } from 'src/common/auth/roles';
+import { SqlPart } from 'src/database/statement-parts';
 import { Disbursement } from 'src/disbursements/disbursement.entity';
 import { TrancheScheduleException } from 'src/disbursements/disbursements.exceptions';
 import { trancheReference, MAX_TRANCHES } from 'src/disbursements/tranche-reference';
 import { splitIntoTranches, TrancheSplitError } from 'src/disbursements/tranche-split';
 import { Hospital } from 'src/hospitals/hospital.entity';
+
+/** What a tranche is paid to: the treating hospital's bank account. */
+export type HospitalPayee = Pick<Hospital, 'id' | 'bankName' | 'bankAccountName' | 'bankAccountNumber'>;
+
+/** One planned tranche, before it is stored. */
+export type TrancheRow = Pick<
+  Disbursement,
+  'applicationId' | 'hospitalId' | 'trancheNumber' | 'trancheCount' | 'label' | 'reference' | 'amount' | 'payeeBankName' | 'payeeAccountName' | 'payeeAccountNumber'
+>;
 
 export type ScheduleInput = {
   applicationId: string;
@@ -33,16 +43,28 @@ export class TrancheSchedulerService {
   constructor(private readonly assessments: AssessmentService) {}
 
   async scheduleForApproval(tx: EntityManager, input: ScheduleInput): Promise<Disbursement[]> {
+    const hospital = await tx.getRepository(Hospital).findOne({ where: { id: input.hospitalId }, lock: { mode: 'pessimistic_read' } });
+    const rows = this.plan(input, hospital, await this.assessments.currentPolicy(tx));
+    try {
+      const insert = this.insertOf(rows);
+      await tx.query(insert.sql, insert.params);
+    } catch (error) {
+      throw trancheInsertError(error);
+    }
+    return tx.getRepository(Disbursement).find({ where: { applicationId: input.applicationId }, order: { trancheNumber: 'ASC' } });
+  }
+
+  /**
+   * The tranches of a grant under `policy`, paid to `hospital` (read FOR SHARE by the caller, so its bank details
+   * cannot change before the tranches are stored); refuses (TrancheScheduleException) what cannot be paid.
+   */
+  plan(input: ScheduleInput, hospital: HospitalPayee | null, policy: MeansPolicyVersion): TrancheRow[] {
     if (!TREATMENT_PLANS.includes(input.treatmentPlan)) throw new TrancheScheduleException(`Unknown treatment plan '${String(input.treatmentPlan)}'.`);
     if (!Number.isSafeInteger(input.amount) || input.amount < 1) throw new TrancheScheduleException('The approved amount must be a positive whole number of fen.');
-
-    const hospital = await tx.getRepository(Hospital).findOne({ where: { id: input.hospitalId }, lock: { mode: 'pessimistic_read' } });
     if (!hospital) throw new TrancheScheduleException('The application has no treating hospital to pay.');
     if (!hospital.bankName || !hospital.bankAccountName || !hospital.bankAccountNumber) {
       throw new TrancheScheduleException('The treating hospital has no complete bank account to pay into.');
     }
-
-    const policy = await this.assessments.currentPolicy(tx);
     const plan = policy.policy.tranches[input.treatmentPlan];
     if (!plan?.length || plan.length > MAX_TRANCHES) throw new TrancheScheduleException(`The means policy has no tranche split for ${input.treatmentPlan}.`);
     let amounts: number[];
@@ -61,7 +83,7 @@ export class TrancheSchedulerService {
     } catch (error) {
       throw new TrancheScheduleException((error as Error).message);
     }
-    const rows = tranches.map((t, i) => ({
+    return tranches.map((t, i) => ({
       applicationId: input.applicationId,
       hospitalId: hospital.id,
       trancheNumber: i + 1,
@@ -69,22 +91,45 @@ export class TrancheSchedulerService {
       label: t.label,
       reference: references[i],
       amount: t.amount,
-      currency: 'CNY',
-      status: 'scheduled',
       payeeBankName: hospital.bankName,
       payeeAccountName: hospital.bankAccountName,
       payeeAccountNumber: hospital.bankAccountNumber,
-      version: 1,
     }));
-    try {
-      await tx.insert(Disbursement, rows as QueryDeepPartialEntity<Disbursement>[]);
-    } catch (error) {
-      const { code, constraint } = error as { code?: string; constraint?: string };
-      if (code === '23505' && (constraint === 'disbursements_tranche_key' || constraint === 'disbursements_reference_key')) {
-        throw new TrancheScheduleException('This application already has scheduled tranches.');
-      }
-      throw error;
-    }
-    return tx.getRepository(Disbursement).find({ where: { applicationId: input.applicationId }, order: { trancheNumber: 'ASC' } });
   }
+
+  /** The INSERT of planned tranches (status scheduled, CNY, version 1); map its errors with trancheInsertError. */
+  insertOf(rows: TrancheRow[]): SqlPart {
+    const column = <K extends keyof TrancheRow>(key: K) => rows.map((r) => r[key]);
+    return {
+      sql: `INSERT INTO disbursements (application_id, hospital_id, tranche_number, tranche_count, label, reference, amount, currency, status,
+                                       payee_bank_name, payee_account_name, payee_account_number, version)
+            SELECT t.application_id, t.hospital_id, t.tranche_number, t.tranche_count, t.label, t.reference, t.amount, 'CNY', 'scheduled',
+                   t.payee_bank_name, t.payee_account_name, t.payee_account_number, 1
+              FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])
+                   WITH ORDINALITY AS t(application_id, hospital_id, tranche_number, tranche_count, label, reference, amount,
+                                        payee_bank_name, payee_account_name, payee_account_number, n)
+             ORDER BY t.n`,
+      params: [
+        column('applicationId'),
+        column('hospitalId'),
+        column('trancheNumber'),
+        column('trancheCount'),
+        column('label'),
+        column('reference'),
+        column('amount'),
+        column('payeeBankName'),
+        column('payeeAccountName'),
+        column('payeeAccountNumber'),
+      ],
+    };
+  }
+}
+
+/** The database's refusal of a second schedule for one application, as the scheduler's 409. */
+export function trancheInsertError(error: unknown): unknown {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  if (code === '23505' && (constraint === 'disbursements_tranche_key' || constraint === 'disbursements_reference_key')) {
+    return new TrancheScheduleException('This application already has scheduled tranches.');
+  }
+  return error;
 }

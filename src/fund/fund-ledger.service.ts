@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from 'src/audit/audit.service';
+import { AuditRecord, AuditService } from 'src/audit/audit.service';
+import { slot } from 'src/audit/bulk-audit';
+import { queryPrepared } from 'src/database/prepared-query';
+import { writeTogether } from 'src/database/statement-parts';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
 import { DuplicatePostingException, GrantBalanceException, InsufficientFundsException } from 'src/fund/fund.exceptions';
@@ -75,7 +78,12 @@ export class FundLedgerService {
    * @throws InsufficientFundsException (409 insufficient-funds) when available < amount
    * @throws DuplicatePostingException (409) when this application already has a commitment
    */
-  async commitForApproval(tx: EntityManager, input: { applicationId: string; amount: number; actor: LedgerActor }): Promise<LedgerPosting> {
+  async commitForApproval(
+    tx: EntityManager,
+    input: { applicationId: string; amount: number; actor: LedgerActor },
+    /** The caller's audit events, written in the same statement after the movement's (no extra round trip under the lock). */
+    after: AuditRecord[] = [],
+  ): Promise<LedgerPosting> {
     const balances = await this.lockAccounts(tx, input.amount);
     if (balances[ACCOUNTS.available] < input.amount) throw new InsufficientFundsException(input.amount, balances[ACCOUNTS.available]);
     return this.post(tx, {
@@ -85,7 +93,7 @@ export class FundLedgerService {
       actor: input.actor,
       applicationId: input.applicationId,
       audit: { action: 'fund.committed', objectType: 'application', objectId: input.applicationId },
-    });
+    }, after);
   }
 
   /**
@@ -210,9 +218,7 @@ export class FundLedgerService {
     if (!isValidAmount(amount)) throw new InvalidInputException([{ field: 'amount', message: `must be an integer number of fen in 1..${MAX_MOVEMENT}` }]);
     const codes = [...ACCOUNT_CODES].sort();
     const lock = () =>
-      tx.query(`SELECT code, balance FROM ledger_accounts WHERE code = ANY($1) ORDER BY code FOR UPDATE`, [codes]) as Promise<
-        { code: AccountCode; balance: string }[]
-      >;
+      queryPrepared<{ code: AccountCode; balance: string }>(tx, `SELECT code, balance FROM ledger_accounts WHERE code = ANY($1) ORDER BY code FOR UPDATE`, [codes]);
     let rows = await lock();
     if (rows.length < codes.length) {
       // The migration creates the accounts; this covers a database whose tables were emptied (the e2e reset does).
@@ -241,25 +247,14 @@ export class FundLedgerService {
     return { ...counts, lastPayment: last ? { applicationId: last.applicationId, amount: Number(last.amount) } : null };
   }
 
-  private async post(tx: EntityManager, p: PostingInput): Promise<LedgerPosting> {
+  /**
+   * One statement: the journal transaction, its entries (the posting trigger moves the balances) and the audit
+   * events — the movement's, then `after` (the caller's, chained in that order) — so the fund's lock, taken before,
+   * is held for one round trip and COMMIT.
+   */
+  private async post(tx: EntityManager, p: PostingInput, after: AuditRecord[] = []): Promise<LedgerPosting> {
     const entries = movementEntries(p.kind, p.amount, p.applicationId ?? null);
-    let journalTransactionId: string;
-    try {
-      const [row] = (await tx.query(
-        `INSERT INTO journal_transactions (kind, posting_key, contribution_id, application_id, disbursement_id, actor_id, actor_role)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [p.kind, p.postingKey, p.contributionId ?? null, p.applicationId ?? null, p.disbursementId ?? null, p.actor?.id ?? null, p.actor?.role ?? null],
-      )) as { id: string }[];
-      journalTransactionId = String(row.id);
-      await tx.query(
-        `INSERT INTO ledger_entries (transaction_id, account_code, application_id, amount)
-         SELECT $1, account, application, amount FROM unnest($2::text[], $3::uuid[], $4::bigint[]) AS e(account, application, amount)`,
-        [journalTransactionId, entries.map((e) => e.account), entries.map((e) => e.applicationId), entries.map((e) => e.amount)],
-      );
-    } catch (error) {
-      throw ledgerError(error);
-    }
-    await this.audit.record(tx, {
+    const movement: AuditRecord = {
       actor: p.actor,
       action: p.audit.action,
       objectType: p.audit.objectType,
@@ -268,11 +263,33 @@ export class FundLedgerService {
         amount: p.amount,
         from: MOVEMENTS[p.kind].from,
         to: MOVEMENTS[p.kind].to,
-        journalTransactionId,
+        journalTransactionId: slot('w0.id::text'),
         ...(p.applicationId && p.audit.objectType !== 'application' ? { applicationId: p.applicationId } : {}),
       },
-    });
-    return { journalTransactionId, kind: p.kind, amount: p.amount };
+    };
+    let rows: { id: string }[];
+    try {
+      rows = await writeTogether<{ id: string }>(
+        tx,
+        [
+          {
+            sql: `INSERT INTO journal_transactions (kind, posting_key, contribution_id, application_id, disbursement_id, actor_id, actor_role)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+            params: [p.kind, p.postingKey, p.contributionId ?? null, p.applicationId ?? null, p.disbursementId ?? null, p.actor?.id ?? null, p.actor?.role ?? null],
+          },
+          {
+            sql: `INSERT INTO ledger_entries (transaction_id, account_code, application_id, amount)
+                  SELECT w0.id, e.account, e.application, e.amount FROM w0, unnest($1::text[], $2::uuid[], $3::bigint[]) AS e(account, application, amount)`,
+            params: [entries.map((e) => e.account), entries.map((e) => e.applicationId), entries.map((e) => e.amount)],
+          },
+          this.audit.pendingFrom('w0', [movement, ...after]),
+        ],
+        'SELECT id::text AS id FROM w0',
+      );
+    } catch (error) {
+      throw ledgerError(error);
+    }
+    return { journalTransactionId: rows[0].id, kind: p.kind, amount: p.amount };
   }
 }
 

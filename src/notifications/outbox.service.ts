@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { SqlPart } from 'src/database/statement-parts';
 import { Notification } from 'src/notifications/notification.entity';
 import type { TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
 import type { Locale } from 'src/users/user.entity';
@@ -25,6 +26,14 @@ export class OutboxService {
   /** Returns the new row's id. */
   async enqueue<N extends TemplateName>(tx: EntityManager, email: OutgoingEmail<N>): Promise<string> {
     return (await this.insert(tx, email, null)) as string;
+  }
+
+  /** What enqueue() writes, as a statement for a caller that writes it together with its other rows (writeTogether). */
+  insertOf<N extends TemplateName>(email: OutgoingEmail<N>): SqlPart {
+    return {
+      sql: `INSERT INTO notifications (event, template, to_email, user_id, locale, context, status, attempts) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0)`,
+      params: [email.event, email.template, email.to.email, email.to.userId ?? null, email.to.locale, JSON.stringify(email.context)],
+    };
   }
 
   /** Like enqueue, but a second call with the same key writes nothing and returns null (scheduled emails). */

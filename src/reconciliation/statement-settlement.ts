@@ -3,7 +3,7 @@ import { AuditContent } from 'src/audit/audit-hash';
 import { AuthUser } from 'src/common/auth/roles';
 import { currentRequestId } from 'src/common/logging/request-context';
 import { findTransition, mayTake, SYSTEM_ACTOR } from 'src/applications/application-status';
-import { canonicalSql, shiftParams, slot, slotsOf } from 'src/reconciliation/bulk-audit';
+import { canonicalSql, shiftParams, slot, slotsOf } from 'src/audit/bulk-audit';
 import { PENDING_MATCHES } from 'src/reconciliation/statement-import-run';
 
 /** The columns StatementImportRun fills, copied as they are from PENDING_MATCHES into statement_entries. */

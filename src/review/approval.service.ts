@@ -4,18 +4,22 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ApplicationRecords } from 'src/applications/application-records';
 import { Application } from 'src/applications/application.entity';
 import { AssessmentService } from 'src/assessment/assessment.service';
-import { AuditService } from 'src/audit/audit.service';
+import { AuditRecord, AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
-import { TrancheSchedulerService } from 'src/disbursements/tranche-scheduler.service';
+import { queryPrepared } from 'src/database/prepared-query';
+import { SqlPart, writeTogether } from 'src/database/statement-parts';
+import { HospitalPayee, ScheduleInput, trancheInsertError, TrancheSchedulerService } from 'src/disbursements/tranche-scheduler.service';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { InsufficientFundsException } from 'src/fund/fund.exceptions';
+import { ACCOUNTS } from 'src/fund/ledger-movements';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { DecisionKind } from 'src/review/decision.entity';
 import { ApproveDto, ReviewResultDto } from 'src/review/dto/review-actions.dto';
-import { ReviewDecisions } from 'src/review/review-decisions';
+import { decisionError, ReviewDecisions } from 'src/review/review-decisions';
 import { ApprovalAmountMismatchException, SameApproverException } from 'src/review/review.exceptions';
 import { ReviewGate } from 'src/review/review-gate';
+import type { Locale } from 'src/users/user.entity';
 
 /**
  * Approvals, with the four-eyes rule for amounts at or above SECOND_APPROVAL_THRESHOLD.
@@ -43,28 +47,37 @@ export class ApprovalService {
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * Round trips in the transaction: lock (with the conflict check), one read of every fact the checks need, the
+   * writes (tranches, status, decision, email) as one statement, then the fund's lock and the movement with the audit
+   * events as one statement, COMMIT.
+   */
   async approve(user: AuthUser, id: string, dto: ApproveDto, expectedVersion?: number): Promise<ReviewResultDto> {
     const facts = { amount: dto.amount, secondApprovalThreshold: this.gate.secondApprovalThreshold };
     return this.dataSource.transaction(async (tx) => {
       const { app, transition } = await this.gate.open(tx, user, id, 'approve', { expectedVersion, facts });
       const now = new Date();
       const final = transition.to === 'approved';
-      let kind: DecisionKind;
       const commits = !transition.confirmsFirstApproval;
+      const found = await this.factsOf(tx, app, final);
+      let kind: DecisionKind;
       if (transition.confirmsFirstApproval) {
-        const first = await this.decisions.firstApproval(tx, app.id);
+        const first = found.first_approval;
         if (!first) throw new ConflictException('four-eyes-violation', 'There is no first approval to confirm.');
-        if (first.reviewerId === user.id) throw new SameApproverException();
-        if (first.amount !== dto.amount) throw new ApprovalAmountMismatchException();
+        if (first.reviewer_id === user.id) throw new SameApproverException();
+        if (Number(first.amount) !== dto.amount) throw new ApprovalAmountMismatchException();
         kind = 'second_approval';
       } else {
-        await this.assertWithinCap(tx, app, dto.amount);
-        await this.refuseEarlyWhenShort(tx, dto.amount);
+        await this.assertWithinCap(tx, app, dto.amount, found);
+        // A lock-free read of the committed balance: if it is already short, refusing now is what the locked check
+        // would say at this instant (only approvals take money out of `available`), without queueing on the fund's
+        // lock. The authoritative check is commitForApproval's, under the lock.
+        const available = Number(found.available ?? 0);
+        if (available < dto.amount) throw new InsufficientFundsException(dto.amount, available);
         kind = final ? 'approval' : 'first_approval';
       }
-      const trancheReferences = final ? await this.scheduleTranches(tx, app, dto.amount, user) : [];
-      const version = await this.records.guardedUpdate(tx, app, { status: transition.to, updatedAt: now });
-      const decision = await this.decisions.record(tx, {
+      const tranches = final ? this.tranches.plan(this.scheduleInput(app, dto.amount, user), found.payee, await this.assessments.policyOf(tx, currentPolicyOf(found))) : [];
+      const { decision, insert: decisionInsert } = this.decisions.insertOf({
         applicationId: app.id,
         kind,
         reviewer: user,
@@ -74,19 +87,8 @@ export class ApprovalService {
         comment: dto.comment,
         at: now,
       });
-      if (final) {
-        const family = await this.gate.family(tx, app);
-        await this.outbox.enqueue(tx, {
-          event: 'application.approved',
-          template: 'application-approved',
-          to: family,
-          context: { fullName: family.fullName, reference: app.reference, amount: dto.amount, applicationUrl: this.gate.applicationUrl(app.id) },
-        });
-      }
-      // Last but the audit event: the fund's lock (every approval queues on it) is held only from here to COMMIT.
-      // Insufficient funds rolls back everything above. Ledger before our own audit event (the ledger's lock order).
-      if (commits) await this.ledger.commitForApproval(tx, { applicationId: app.id, amount: dto.amount, actor: user });
-      await this.audit.record(tx, {
+      const version = app.version + 1;
+      const event: AuditRecord = {
         actor: user,
         action: final ? 'application.approved' : 'application.first_approval',
         objectType: 'application',
@@ -97,51 +99,92 @@ export class ApprovalService {
           version,
           amount: dto.amount,
           decisionId: decision.id,
-          ...(final ? { tranches: trancheReferences } : {}),
+          ...(final ? { tranches: tranches.map((t) => t.reference) } : {}),
         },
-      });
+      };
+      const parts: SqlPart[] = [this.records.guardedUpdateOf(app, { status: transition.to, updated_at: now }), decisionInsert];
+      if (final) {
+        parts.push(this.tranches.insertOf(tranches));
+        parts.push(
+          this.outbox.insertOf({
+            event: 'application.approved',
+            template: 'application-approved',
+            to: { email: found.email, userId: app.applicantId, locale: found.locale },
+            context: { fullName: found.full_name, reference: app.reference, amount: dto.amount, applicationUrl: this.gate.applicationUrl(app.id) },
+          }),
+        );
+      }
+      // Without a movement, the audit event goes with the other rows; with one, after the movement's own event.
+      if (!commits) parts.push(this.audit.pendingOf([event]));
+      let updated: number;
+      try {
+        [{ updated }] = await writeTogether<{ updated: number }>(tx, parts, 'SELECT count(*)::int AS updated FROM w0');
+      } catch (error) {
+        throw trancheInsertError(decisionError(error));
+      }
+      await this.records.assertGuarded(tx, app, updated);
+      // Last: the fund's lock (every approval queues on it) is held only for the movement's statement and COMMIT.
+      // Insufficient funds rolls back everything above.
+      if (commits) await this.ledger.commitForApproval(tx, { applicationId: app.id, amount: dto.amount, actor: user }, [event]);
       return { id: app.id, reference: app.reference, status: transition.to, version, decisionId: decision.id, amount: dto.amount };
     });
   }
 
   /**
-   * A lock-free read of the committed balance: if it is already short, refusing now is what the locked check would
-   * say at this instant (only approvals take money out of `available`), without queueing on the fund's lock.
-   * The authoritative check is commitForApproval's, under the lock.
+   * Everything the approval's checks and writes read, in one query: the first approval (four-eyes), the policy cap of
+   * the latest assessment, the fund's available balance, the family (the email), and for a final approval the
+   * hospital's bank account (FOR SHARE: it cannot change before the tranches are stored) and the current policy.
    */
-  private async refuseEarlyWhenShort(tx: EntityManager, amount: number): Promise<void> {
-    const { available } = await this.ledger.balances(tx);
-    if (available < amount) throw new InsufficientFundsException(amount, available);
+  private async factsOf(tx: EntityManager, app: Application, final: boolean): Promise<ApprovalFacts> {
+    const [found] = (await queryPrepared(tx, 
+      `SELECT u.email, u.full_name, u.locale,
+              (SELECT json_build_object('reviewer_id', d.reviewer_id, 'amount', d.amount::text) FROM decisions d
+                WHERE d.application_id = $2 AND d.kind = 'first_approval') AS first_approval,
+              (SELECT p.policy -> 'caps' ->> $3 FROM means_assessments a JOIN means_policies p ON p.version = a.policy_version
+                WHERE a.application_id = $2 ORDER BY a.id DESC LIMIT 1) AS cap,
+              (SELECT balance::text FROM ledger_accounts WHERE code = $4) AS available,
+              CASE WHEN h.id IS NULL THEN NULL ELSE json_build_object('id', h.id, 'bankName', h.bank_name, 'bankAccountName', h.bank_account_name,
+                                                                       'bankAccountNumber', h.bank_account_number) END AS payee,
+              current_policy.version AS policy_version, current_policy.created_at AS policy_created_at
+         FROM users u
+         LEFT JOIN (SELECT id, bank_name, bank_account_name, bank_account_number FROM hospitals WHERE id = $5 AND $6::boolean FOR SHARE) h ON true
+         LEFT JOIN (SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1) current_policy ON true
+        WHERE u.id = $1`,
+      [app.applicantId, app.id, app.medical.treatmentPlan ?? null, ACCOUNTS.available, app.hospitalId, final],
+    )) as ApprovalFacts[];
+    return found;
   }
 
-  private async assertWithinCap(tx: EntityManager, app: Application, amount: number): Promise<void> {
+  private async assertWithinCap(tx: EntityManager, app: Application, amount: number, found: ApprovalFacts): Promise<void> {
     const plan = app.medical.treatmentPlan;
     if (!plan) return; // a submitted application always has one; the scheduler refuses a final approval without it
-    // Through `tx`, never a second pool connection while this transaction holds one (a pool-exhaustion deadlock).
-    const [latest] = (await tx.query(
-      `SELECT p.policy -> 'caps' ->> $2 AS cap FROM means_assessments a JOIN means_policies p ON p.version = a.policy_version
-        WHERE a.application_id = $1 ORDER BY a.id DESC LIMIT 1`,
-      [app.id, plan],
-    )) as { cap: string | null }[];
-    const cap = latest?.cap != null ? Number(latest.cap) : (await this.assessments.currentPolicy(tx)).policy.caps[plan];
+    const cap = found.cap != null ? Number(found.cap) : (await this.assessments.currentPolicy(tx)).policy.caps[plan];
     if (amount > cap) {
       throw new InvalidInputException([{ field: 'amount', message: `must not exceed the means policy's cap for ${plan}: ${cap} fen` }]);
     }
   }
 
-  private async scheduleTranches(tx: EntityManager, app: Application, amount: number, user: AuthUser): Promise<string[]> {
+  private scheduleInput(app: Application, amount: number, user: AuthUser): ScheduleInput {
     const treatmentPlan = app.medical.treatmentPlan;
     if (!app.hospitalId || !treatmentPlan) {
       throw new ConflictException('application-not-payable', 'The application names no treating hospital or treatment plan; tranches cannot be scheduled.');
     }
-    const scheduled = await this.tranches.scheduleForApproval(tx, {
-      applicationId: app.id,
-      reference: app.reference,
-      hospitalId: app.hospitalId,
-      treatmentPlan,
-      amount,
-      actor: user,
-    });
-    return scheduled.map((d) => d.reference);
+    return { applicationId: app.id, reference: app.reference, hospitalId: app.hospitalId, treatmentPlan, amount, actor: user };
   }
+}
+
+type ApprovalFacts = {
+  email: string;
+  full_name: string;
+  locale: Locale;
+  first_approval: { reviewer_id: string; amount: string } | null;
+  cap: string | null;
+  available: string | null;
+  payee: HospitalPayee | null;
+  policy_version: number | null;
+  policy_created_at: Date | null;
+};
+
+function currentPolicyOf(found: ApprovalFacts): { version: number; createdAt: Date } | null {
+  return found.policy_version === null ? null : { version: found.policy_version, createdAt: found.policy_created_at! };
 }

@@ -15,7 +15,8 @@ export type Family = { email: string; userId: string; locale: Locale; fullName: 
 
 /**
  * The checks every review action starts with, in this order, inside the action's transaction:
- * lock the application row (404 when the caller may not see it) → If-Match version (409) → conflict of interest
+ * lock the application row, reading the conflict-of-interest flag with it (404 when the caller may not see it) →
+ * If-Match version (409) → conflict of interest
  * (403) → the transition table (409 naming the current status) → the table's roles (403).
  * The row lock serializes every action on one application: the loser of a race sees the winner's status.
  */
@@ -34,9 +35,11 @@ export class ReviewGate {
     action: ApplicationAction,
     options: { expectedVersion?: number; facts?: TransitionFacts; withIds?: boolean } = {},
   ): Promise<OpenedReview> {
-    const app = await this.records.lockVisible(tx, user, id, options.withIds ?? false);
+    const app = await this.records.lockVisible(tx, user, id, options.withIds ?? false, this.conflicts.conflictFlag(user));
+    const flagged = app.flag === true;
+    delete app.flag;
     if (options.expectedVersion !== undefined && options.expectedVersion !== app.version) throw new ApplicationVersionConflictException(app.version);
-    await this.conflicts.assertNoConflict(tx, user, app);
+    this.conflicts.assertNoConflict(user, app, flagged);
     const transition = findTransition(app.status, action, options.facts);
     if (!transition) throw new InvalidStatusTransitionException(action, app.status);
     if (!mayTake(transition, user.role)) throw new ReviewRoleNotAllowedException();

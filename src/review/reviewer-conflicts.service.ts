@@ -20,14 +20,21 @@ export class ReviewerConflictsService {
     private readonly audit: AuditService,
   ) {}
 
-  /** 403 conflict-of-interest when `user` is linked to the application's family or works for its hospital. */
-  async assertNoConflict(tx: EntityManager, user: AuthUser, app: Pick<Application, 'applicantId' | 'hospitalId'>): Promise<void> {
+  /**
+   * A boolean SQL expression over an application row (alias `a`): true when `user` is linked to its family or its
+   * hospital in reviewer_conflicts. The gate reads it with the row's lock (one round trip); see assertNoConflict.
+   */
+  conflictFlag(user: AuthUser): { sql: string; params: Record<string, unknown> } {
+    return {
+      sql: `EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = :conflictReviewerId AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id))`,
+      params: { conflictReviewerId: user.id },
+    };
+  }
+
+  /** 403 conflict-of-interest when `user` works for the application's hospital or `flagged` (conflictFlag) says so. */
+  assertNoConflict(user: AuthUser, app: Pick<Application, 'hospitalId'>, flagged: boolean): void {
     if (app.hospitalId && user.hospitalId === app.hospitalId) throw new ConflictOfInterestException();
-    const [{ found }] = (await tx.query(
-      `SELECT EXISTS (SELECT 1 FROM reviewer_conflicts WHERE reviewer_id = $1 AND (applicant_id = $2 OR hospital_id = $3)) AS found`,
-      [user.id, app.applicantId, app.hospitalId],
-    )) as { found: boolean }[];
-    if (found) throw new ConflictOfInterestException();
+    if (flagged) throw new ConflictOfInterestException();
   }
 
   async add(reviewerId: string, dto: CreateReviewerConflictDto, actor: AuthUser): Promise<ReviewerConflictDto> {

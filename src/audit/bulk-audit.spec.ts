@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { AuditContent, canonicalJson } from 'src/audit/audit-hash';
-import { canonicalSql, shiftParams, slot, slotsOf } from 'src/reconciliation/bulk-audit';
+import { canonicalSql, shiftParams, slot, slotsOf } from 'src/audit/bulk-audit';
 
 /** Evaluates canonicalSql's expression the way PostgreSQL does for the values slots may hold (uuids, references, integers). */
 function evaluate(sql: string, params: string[], row: Record<string, string | number>): string {
