@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { preparedStatementName } from 'src/database/prepared-query';
 
 /**
  * Reads on the hot path as named prepared statements: PostgreSQL parses and plans each statement once per pooled
@@ -16,26 +16,14 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
  */
 @Injectable()
 export class PreparedQueries {
-  private readonly names = new Map<string, string>();
-
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async rows<T extends QueryResultRow>(text: string, values: unknown[]): Promise<T[]> {
-    const result = await this.pool().query<T>({ name: this.nameOf(text), text, values });
+    const result = await this.pool().query<T>({ name: preparedStatementName(text), text, values });
     return result.rows;
   }
 
   private pool(): Pool {
     return (this.dataSource.driver as PostgresDriver).master as Pool;
-  }
-
-  /** A stable name per text: pg refuses one name for two texts, and the same text must reuse its statement. */
-  private nameOf(text: string): string {
-    let name = this.names.get(text);
-    if (name === undefined) {
-      name = `sprout_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-      this.names.set(text, name);
-    }
-    return name;
   }
 }

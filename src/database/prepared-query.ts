@@ -16,11 +16,12 @@ const names = new Map<string, string>();
 export async function queryPrepared<T>(tx: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   if (!tx.queryRunner?.isTransactionActive) return (await tx.query(sql, params)) as T[];
   const client = (await tx.queryRunner.connect()) as PoolClient;
-  const result = await client.query({ name: nameOf(sql), text: sql, values: params });
+  const result = await client.query({ name: preparedStatementName(sql), text: sql, values: params });
   return result.rows as T[];
 }
 
-function nameOf(sql: string): string {
+/** A stable name per text: pg refuses one name for two texts, and the same text must reuse its statement. */
+export function preparedStatementName(sql: string): string {
   let name = names.get(sql);
   if (!name) {
     name = `sprout_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
