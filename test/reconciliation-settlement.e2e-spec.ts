@@ -1,4 +1,7 @@
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { AuditContent } from 'src/audit/audit-hash';
+import { AuditService } from 'src/audit/audit.service';
+import { canonicalSql, shiftParams, slot, slotsOf } from 'src/reconciliation/bulk-audit';
 import { signedInUser } from 'test/support/factories';
 import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, tranchesOf as grantTranches } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -167,5 +170,37 @@ describe('Reconciliation: settling an import (e2e)', () => {
     expect(reconciled).toEqual([{ object_id: a1.id }]);
     // Unmatched CNY credits: hospital finance hears of them, as before.
     await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
+  });
+
+  it('chains more events than one chaining statement holds, in order, twice in one transaction (chain verified)', async () => {
+    const audit = t.app.get(AuditService);
+    const content = (objectId: string, n: string): AuditContent => ({
+      occurredAt: '2026-11-22T03:00:00.000Z',
+      actorId: w.admin.id,
+      actorRole: 'admin',
+      action: 'test.bulk',
+      objectType: 'test',
+      objectId,
+      summary: { n },
+      requestId: null,
+    });
+    const c = canonicalSql(content(slot('g::text'), slot('g')), slotsOf('g::text', 'g'));
+    const events = (count: number) => ({
+      select: `SELECT $1::timestamptz, $2::uuid, 'admin', 'test.bulk', 'test', g::text, jsonb_build_object('n', g), NULL::text, ${shiftParams(c.sql, 2)}
+                 FROM generate_series(1, ${count}) AS s(g) ORDER BY s.g`,
+      params: ['2026-11-22T03:00:00.000Z', w.admin.id, ...c.params],
+    });
+    const before = Number((await row(`SELECT count(*) FROM audit_events`, [])).count);
+    // 20,000 events per chaining statement: the first call needs two of them, the second starts where the first ended.
+    await t.dataSource.transaction(async (tx) => {
+      expect(await audit.recordMany(tx, [events(20_003)])).toBe(20_003);
+      expect(await audit.recordMany(tx, [events(2), { actor: null, action: 'test.single', objectType: 'test', objectId: 'last' }])).toBe(3);
+    });
+    const added = await t.dataSource.query(`SELECT action, object_id FROM audit_events ORDER BY id OFFSET $1`, [before]);
+    expect(added).toHaveLength(20_006);
+    expect(added.slice(19_999, 20_006).map((e: { object_id: string }) => e.object_id)).toEqual(['20000', '20001', '20002', '20003', '1', '2', 'last']);
+    expect(added.slice(0, 20_003).every((e: { object_id: string }, i: number) => e.object_id === String(i + 1))).toBe(true);
+    const verify = await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200);
+    expect(verify.body).toMatchObject({ ok: true, firstBrokenId: null });
   });
 });

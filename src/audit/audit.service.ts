@@ -61,8 +61,16 @@ export class AuditService {
       if ('select' in part) await tx.query(`INSERT INTO pg_temp.audit_bulk (${EVENT_COLUMNS}) ${part.select}`, part.params);
       else await tx.query(`INSERT INTO pg_temp.audit_bulk (${EVENT_COLUMNS}) VALUES (${EVENT_VALUES})`, this.rowOf(part));
     }
-    const [{ n }] = (await tx.query(`SELECT count(*)::int AS n FROM pg_temp.audit_bulk`)) as { n: number }[];
-    for (let done = 0; done < n; done += CHAIN_CHUNK) await tx.query(CHAIN_BULK);
+    const [{ n, first, last }] = (await tx.query(
+      `SELECT count(*)::int AS n, min(seq)::text AS first, max(seq)::text AS last FROM pg_temp.audit_bulk`,
+    )) as { n: number; first: string | null; last: string | null }[];
+    if (first !== null && last !== null) {
+      for (let from = BigInt(first); from <= BigInt(last); from += BigInt(CHAIN_CHUNK)) {
+        await tx.query(chainBulk(from, from + BigInt(CHAIN_CHUNK) - 1n));
+      }
+    }
+    // Chained: a later recordMany of the same transaction starts from an empty table.
+    await tx.query(`TRUNCATE pg_temp.audit_bulk`);
     return n;
   }
 
@@ -160,12 +168,16 @@ const EVENT_WIDTH = 9;
 const CHAIN_CHUNK = 20_000;
 
 /**
- * The next CHAIN_CHUNK events of pg_temp.audit_bulk, chained under the chain's lock exactly as audit_chain_pending()
+ * The staged events with seq in [from, to], chained under the chain's lock exactly as audit_chain_pending()
  * (migration AuditChainAtCommit) chains one: same lock key, same predecessor (the last event), same hash formula.
+ * Chunks are ranges of seq read through the primary key: the staged rows are never deleted one chunk at a time
+ * (that scanned and hashed the whole rest of the table for every chunk).
  */
-const CHAIN_BULK = `DO $chain$
+function chainBulk(from: bigint, to: bigint): string {
+  return `DO $chain$
 DECLARE
   prev text;
+  seqs bigint[] := '{}';
   prevs text[] := '{}';
   hashes text[] := '{}';
   r record;
@@ -173,18 +185,19 @@ BEGIN
   PERFORM pg_advisory_xact_lock(727002);
   SELECT hash INTO prev FROM audit_events ORDER BY id DESC LIMIT 1;
   prev := coalesce(prev, repeat('0', 64));
-  FOR r IN SELECT canonical FROM pg_temp.audit_bulk ORDER BY seq LIMIT ${CHAIN_CHUNK} LOOP
+  FOR r IN SELECT seq, canonical FROM pg_temp.audit_bulk WHERE seq BETWEEN ${from} AND ${to} ORDER BY seq LOOP
+    seqs := array_append(seqs, r.seq);
     prevs := array_append(prevs, prev);
     prev := encode(sha256(convert_to(prev || E'\\n' || r.canonical, 'UTF8')), 'hex');
     hashes := array_append(hashes, prev);
   END LOOP;
-  WITH chunk AS (SELECT b.*, row_number() OVER (ORDER BY b.seq) AS n FROM pg_temp.audit_bulk b ORDER BY b.seq LIMIT ${CHAIN_CHUNK}),
-       removed AS (DELETE FROM pg_temp.audit_bulk d USING chunk c WHERE d.seq = c.seq)
   INSERT INTO audit_events (occurred_at, actor_id, actor_role, action, object_type, object_id, summary, request_id, prev_hash, hash)
-  SELECT c.occurred_at, c.actor_id, c.actor_role, c.action, c.object_type, c.object_id, c.summary, c.request_id, h.prev, h.hash
-    FROM chunk c JOIN unnest(prevs, hashes) WITH ORDINALITY AS h(prev, hash, n) ON h.n = c.n
-   ORDER BY c.n;
+  SELECT b.occurred_at, b.actor_id, b.actor_role, b.action, b.object_type, b.object_id, b.summary, b.request_id, h.prev, h.hash
+    FROM pg_temp.audit_bulk b JOIN unnest(seqs, prevs, hashes) AS h(seq, prev, hash) ON h.seq = b.seq
+   WHERE b.seq BETWEEN ${from} AND ${to}
+   ORDER BY b.seq;
 END $chain$`;
+}
 
 /** Appends `value` to `params`; its placeholder. */
 function push(params: unknown[], value: unknown): string {
