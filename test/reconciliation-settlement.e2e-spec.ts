@@ -1,7 +1,7 @@
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { AuditContent } from 'src/audit/audit-hash';
 import { AuditService } from 'src/audit/audit.service';
-import { canonicalSql, shiftParams, slot, slotsOf } from 'src/reconciliation/bulk-audit';
+import { canonicalSql, shiftParams, slot, slotsOf } from 'src/audit/bulk-audit';
 import { signedInUser } from 'test/support/factories';
 import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, tranchesOf as grantTranches } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
