@@ -14,7 +14,7 @@ describe('Coalescer', () => {
       calls.push(items);
       if (calls.length === 1) await first.opened;
       return items.map((n) => n * 10);
-    }, 100);
+    }, { maxItems: 100, maxCalls: 1 });
     const early = [1, 2, 3].map((n) => coalescer.submit(n));
     await new Promise((resolve) => setImmediate(resolve));
     const late = [4, 5].map((n) => coalescer.submit(n));
@@ -25,7 +25,7 @@ describe('Coalescer', () => {
 
   it('never puts more than maxItems in one call', async () => {
     const calls: number[][] = [];
-    const coalescer = new Coalescer<number, number>(async (items) => (calls.push(items), items), 2);
+    const coalescer = new Coalescer<number, number>(async (items) => (calls.push(items), items), { maxItems: 2, maxCalls: 1 });
     await Promise.all([1, 2, 3, 4, 5].map((n) => coalescer.submit(n)));
     expect(calls).toEqual([[1, 2], [3, 4], [5]]);
   });
@@ -39,7 +39,7 @@ describe('Coalescer', () => {
         throw new Error('database is away');
       }
       return items.map((s) => s.toUpperCase());
-    }, 100);
+    }, { maxItems: 100, maxCalls: 1 });
     const failed = [coalescer.submit('a'), coalescer.submit('b')];
     await new Promise((resolve) => setImmediate(resolve));
     const next = coalescer.submit('c');
@@ -48,5 +48,29 @@ describe('Coalescer', () => {
     await expect(failed[1]).rejects.toThrow('database is away');
     await expect(next).resolves.toBe('C');
     await expect(coalescer.submit('d')).resolves.toBe('D'); // idle again, starts a call of its own
+  });
+
+  it('runs up to maxCalls calls at once; the items that wait go together when one ends', async () => {
+    const calls: number[][] = [];
+    const gates = [gate(), gate()];
+    const coalescer = new Coalescer<number, number>(async (items) => {
+      const mine = calls.push(items) - 1;
+      if (mine < 2) await gates[mine].opened;
+      return items;
+    }, { maxItems: 100, maxCalls: 2 });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const all = [coalescer.submit(1)];
+    await turn();
+    all.push(coalescer.submit(2));
+    await turn();
+    all.push(coalescer.submit(3), coalescer.submit(4));
+    await turn();
+    expect(calls).toEqual([[1], [2]]);
+    gates[1].open();
+    await all[1];
+    await turn();
+    expect(calls).toEqual([[1], [2], [3, 4]]);
+    gates[0].open();
+    await expect(Promise.all(all)).resolves.toEqual([1, 2, 3, 4]);
   });
 });

@@ -17,8 +17,8 @@ function fakeWorld(lockMs: number) {
   } as unknown as Notification;
   const state = { down: true, updates: 0, sends: 0 };
   const dataSource = {
-    query: async (sql: string) => {
-      if (sql.startsWith('SELECT')) return [{ ...row }];
+    query: async (sql: string, params: unknown[]) => {
+      if (sql.startsWith('SELECT')) return (params[0] as string[]).map((id) => ({ ...row, id }));
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       state.updates++;
       return [];
@@ -52,6 +52,14 @@ describe('EmailDeliveryService: recording a send while the database is away', ()
     // Recorded: a third run of the job (row now read as sent elsewhere) would send normally; the memory is spent.
     await expect(service.deliver(row.id, false)).resolves.toBe('sent');
     expect(state.sends).toBe(2);
+  });
+
+  it('records the sends that finish together in one UPDATE, each job still waiting for it', async () => {
+    const { service, state, row } = fakeWorld(15_000);
+    state.down = false;
+    const ids = [row.id, row.id.replace(/^0/, '1'), row.id.replace(/^0/, '2')];
+    await expect(Promise.all(ids.map((id) => service.deliver(id, false)))).resolves.toEqual(['sent', 'sent', 'sent']);
+    expect(state).toEqual({ down: false, updates: 1, sends: 3 });
   });
 
   it('spaces its tries 400 ms, 800 ms, 1.6 s, then every 2 s', () => {

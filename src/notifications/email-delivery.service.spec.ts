@@ -1,4 +1,4 @@
-import { describe as describeError, isPermanent, withoutAddresses } from 'src/notifications/email-delivery.service';
+import { describe as describeError, isPermanent, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
 
 describe('isPermanent', () => {
   it('treats SMTP 5xx as permanent and 4xx as transient', () => {
@@ -26,5 +26,16 @@ describe('withoutAddresses', () => {
   it('drops email addresses from a message meant for the logs', () => {
     expect(withoutAddresses('550 5.1.1 <li.mei@example.org>: Recipient address rejected')).toBe('550 5.1.1 <<address>>: Recipient address rejected');
     expect(withoutAddresses('Timeout')).toBe('Timeout');
+  });
+});
+
+describe('scrubbed', () => {
+  it('replaces the secrets of a sent context, and leaves a context without any as it is (null)', () => {
+    expect(JSON.parse(scrubbed({ fullName: 'Li Mei', token: 'k7Qe', verifyUrl: 'https://x/verify?token=k7Qe' }) as string)).toEqual({
+      fullName: 'Li Mei',
+      token: '[sent]',
+      verifyUrl: '[sent]',
+    });
+    expect(scrubbed({ fullName: 'Li Mei', reference: 'SPR-2026-000123' })).toBeNull();
   });
 });

@@ -22,8 +22,8 @@ const OPEN_STATUSES = `('pending', 'queued', 'failed')`;
 const MARK_SENT_MAX_PAUSE_MS = 2000;
 /** Sends whose record failed, remembered so that this process records rather than resends them; bounded. */
 const UNRECORDED_LIMIT = 10_000;
-/** Most rows one statement reads or records. */
-const BATCH_ROWS = 500;
+/** Most rows one statement reads or records, and most such statements running at once (of the pool's connections). */
+const BATCHES = { maxItems: 500, maxCalls: 2 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
@@ -38,8 +38,8 @@ export class EmailDeliveryService {
    * record is running are recorded together: two statements per batch instead of two per email. Each job still
    * waits for its own row's record to commit before it completes, as with one UPDATE per email.
    */
-  private readonly reads = new Coalescer<string, OutboxRow | undefined>((ids) => this.readRows(ids), BATCH_ROWS);
-  private readonly records = new Coalescer<SentRecord, void>((records) => this.recordSent(records), BATCH_ROWS);
+  private readonly reads = new Coalescer<string, OutboxRow | undefined>((ids) => this.readRows(ids), BATCHES);
+  private readonly records = new Coalescer<SentRecord, void>((records) => this.recordSent(records), BATCHES);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
