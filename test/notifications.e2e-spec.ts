@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { resolve } from 'node:path';
+import { RECORD_SENT_SQL } from 'src/notifications/email-delivery.service';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { EMAIL_QUEUE, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
@@ -129,6 +130,38 @@ describe('Email notifications (e2e)', () => {
     expect(CJK.test(mail.subject)).toBe(true);
     expect(mail.text).toContain('陈静');
     expect(tokenFrom(mail.text)).not.toBe('');
+  });
+
+  it('records a batch of sends through the primary key, not by walking every queued row (statistics that say few are open)', async () => {
+    // A burst: the statistics were taken when every row was sent, then 2,000 emails were queued. Rolled back at the end.
+    const plans = await t.dataSource
+      .transaction(async (tx) => {
+        const insert = (status: string, n: number) =>
+          tx.query(
+            `INSERT INTO notifications (event, template, to_email, locale, context, status)
+             SELECT 'bench.burst', 'email-verification', 'family' || g || '@example.org', 'en', '{}'::jsonb, $1 FROM generate_series(1, $2) g`,
+            [status, n],
+          );
+        await insert('sent', 3000);
+        await tx.query('ANALYZE notifications');
+        await insert('queued', 2000);
+        const ids = ((await tx.query(`SELECT id FROM notifications WHERE status = 'queued' LIMIT 8`)) as { id: string }[]).map((r) => r.id);
+        const explain = async (sql: string) =>
+          ((await tx.query(`EXPLAIN ${sql}`, [ids, ids.map(() => 'm'), ids.map(() => '250 OK'), ids.map(() => null)])) as { 'QUERY PLAN': string }[])
+            .map((r) => r['QUERY PLAN'])
+            .join('\n');
+        const batch = await explain(RECORD_SENT_SQL);
+        // The form it replaced, to show this setting tells the two apart (it walked the status index).
+        const before = await explain(RECORD_SENT_SQL.replace(`NOT IN ('sent', 'dead')`, `IN ('pending', 'queued', 'failed')`));
+        throw Object.assign(new Error('rollback'), { plans: { batch, before } });
+      })
+      .catch((error: { plans?: { batch: string; before: string } }) => {
+        if (!error.plans) throw error;
+        return error.plans;
+      });
+    expect(plans.batch).toContain('notifications_pkey');
+    expect(plans.batch).not.toContain('notifications_status_created_idx');
+    expect(plans.before).toContain('notifications_status_created_idx');
   });
 
   it('sends nothing for a rolled-back transaction', async () => {

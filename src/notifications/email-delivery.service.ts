@@ -18,6 +18,18 @@ type SentRecord = { id: string; sent: SentMail; context: Record<string, unknown>
 /** Context keys that are secrets: needed to render once, scrubbed from the row once the message is sent. */
 const SECRET_CONTEXT_KEYS = ['token', 'verifyUrl', 'acceptUrl', 'resetUrl'];
 const OPEN_STATUSES = `('pending', 'queued', 'failed')`;
+/**
+ * The other two statuses (the table's CHECK allows exactly these five). The batch UPDATE says "NOT IN closed" because
+ * "IN open" lets the planner drive the join from the status index, which it believes selective (almost every row is
+ * sent) — so each batch walked every queued row: in a burst of 10,000 emails that made batching slower than one UPDATE
+ * per email (bench, 166 vs 231 emails/s). NOT IN cannot use that index; the join goes through the primary key.
+ */
+const CLOSED_STATUSES = `('sent', 'dead')`;
+/** Records a batch of sends: $1 ids, $2 Message-IDs, $3 SMTP replies, $4 scrubbed contexts (null = unchanged). */
+export const RECORD_SENT_SQL = `UPDATE notifications SET status = 'sent', sent_at = now(), message_id = s.message_id, smtp_response = s.smtp_response,
+        attempts = notifications.attempts + 1, last_error = NULL, context = COALESCE(s.context, notifications.context), updated_at = now()
+   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS s(id, message_id, smtp_response, context)
+  WHERE notifications.id = s.id AND notifications.status NOT IN ${CLOSED_STATUSES}`;
 /** Longest pause between tries at recording a send. */
 const MARK_SENT_MAX_PAUSE_MS = 2000;
 /** Sends whose record failed, remembered so that this process records rather than resends them; bounded. */
@@ -130,10 +142,7 @@ export class EmailDeliveryService {
   /** One UPDATE for the batch; the context is rewritten only where it held a secret. */
   private async recordSent(records: SentRecord[]): Promise<void[]> {
     await this.dataSource.query(
-      `UPDATE notifications SET status = 'sent', sent_at = now(), message_id = s.message_id, smtp_response = s.smtp_response,
-              attempts = notifications.attempts + 1, last_error = NULL, context = COALESCE(s.context, notifications.context), updated_at = now()
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS s(id, message_id, smtp_response, context)
-        WHERE notifications.id = s.id AND notifications.status IN ${OPEN_STATUSES}`,
+      RECORD_SENT_SQL,
       [
         records.map((r) => r.id),
         records.map((r) => r.sent.messageId),
