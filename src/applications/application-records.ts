@@ -13,6 +13,7 @@ import { AssessmentService } from 'src/assessment/assessment.service';
 import { MeansAssessmentRecord, AssessmentTrigger } from 'src/assessment/means-assessment-record.entity';
 import { AuthUser } from 'src/common/auth/roles';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart } from 'src/database/statement-parts';
 import { Hospital } from 'src/hospitals/hospital.entity';
 
@@ -114,12 +115,6 @@ export class ApplicationRecords {
     }
   }
 
-  /** SPR-<year>-<6 digits>: the number comes from one sequence, so a reference never repeats, across years too. */
-  async nextReference(tx: EntityManager, now: Date): Promise<string> {
-    const [{ n }] = (await tx.query(`SELECT nextval('application_reference_seq')::text AS n`)) as { n: string }[];
-    return referenceOf(n, now);
-  }
-
   /** Recomputes and stores the means assessment for the application's current state (same transaction). */
   async assess(
     tx: EntityManager,
@@ -127,10 +122,13 @@ export class ApplicationRecords {
     state: ApplicationState,
     trigger: AssessmentTrigger,
     now: Date,
-  ): Promise<MeansAssessmentRecord> {
-    const hasOtherOpenApplication = state.patientNationalId ? await this.otherOpenApplicationExists(tx, app.id, state.patientNationalId) : false;
-    const { input, missing } = toAssessmentInput(state, { hasOtherOpenApplication, firstAppliedAt: app.firstSubmittedAt ?? now });
-    return this.assessments.record(tx, { applicationId: app.id, input, missing, trigger });
+  ): Promise<Omit<MeansAssessmentRecord, 'id'>> {
+    const facts = this.assessmentFacts(1);
+    const [found] = await queryPrepared<AssessmentFacts>(tx, `SELECT ${facts.columns} FROM (VALUES (1)) one ${facts.join}`, this.factParams(app.id, state));
+    const assessment = await this.assessWith(tx, app, state, trigger, now, found);
+    const insert = this.assessments.insertOf(assessment);
+    await queryPrepared(tx, insert.sql, insert.params);
+    return assessment;
   }
 
   /**
@@ -238,13 +236,5 @@ export class ApplicationRecords {
       throw new ApplicationVersionConflictException(current?.version ?? app.version);
     }
     return app.version + 1;
-  }
-
-  private async otherOpenApplicationExists(tx: EntityManager, id: string, nationalId: string): Promise<boolean> {
-    const [{ found }] = (await tx.query(
-      `SELECT EXISTS (SELECT 1 FROM applications WHERE patient_national_id_hash = $1 AND id <> $2 AND status = ANY($3)) AS found`,
-      [this.vault.hash(nationalId), id, OPEN_STATUSES],
-    )) as { found: boolean }[];
-    return found;
   }
 }

@@ -75,13 +75,6 @@ export class AssessmentService {
     }
   }
 
-  /** Computes (when the inputs are complete) and stores an assessment inside the caller's transaction. */
-  async record(tx: EntityManager, request: AssessmentRequest): Promise<MeansAssessmentRecord> {
-    const row = this.compute(await this.currentPolicy(tx), request);
-    const inserted = await tx.insert(MeansAssessmentRecord, row as QueryDeepPartialEntity<MeansAssessmentRecord>);
-    return { ...row, id: String(inserted.identifiers[0].id) };
-  }
-
   /**
    * The policy a caller found current (`SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1`,
    * which it folds into a query of its own). Policy versions are never changed, only added, so their contents are

@@ -1,5 +1,5 @@
 /**
- * An application reference as ApplicationRecords.nextReference writes it: SPR-<year>-<serial padded to 6 digits>; from
+ * An application reference as ApplicationsService.create writes it (referenceOf): SPR-<year>-<serial padded to 6 digits>; from
  * the millionth application on the serial simply has 7–9 digits (never a leading zero then).
  */
 const APPLICATION_REFERENCE = /^SPR-(\d{4})-(\d{6}|[1-9]\d{6,8})$/;
