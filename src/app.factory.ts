@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from 'src/app.module';
+import { addSecurityHeaders } from 'src/common/http/security-headers';
 import { clientErrorHandler, frameworkErrors } from 'src/common/problem/framework-errors';
 import { ProblemFilter } from 'src/common/problem/problem.filter';
 import { registerJsonBodyParser } from 'src/common/validation/json-body-parser';
@@ -52,16 +52,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     reply.header('X-Request-Id', request.id);
     requestContext.run({ requestId: request.id, ip: request.ip }, done);
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"], // Swagger UI
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-      },
-    },
-  });
+  addSecurityHeaders(fastify);
   await app.register(multipart, { limits: { fileSize: env.UPLOAD_MAX_BYTES, files: 1, fields: 5, fieldSize: 1024 } });
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length) {
