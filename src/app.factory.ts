@@ -62,7 +62,6 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
   if (config.runsApi) setupOpenApi(app);
 
   if (env.MIGRATIONS_RUN) {
@@ -73,6 +72,11 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   await app.init();
   if (config.runsApi) await app.get(AdminBootstrapService).ensureAdmin();
   await fastify.ready();
+  // Only now: Nest's signal handler closes the app without waiting for an init() still running (NestApplication.init
+  // does not set the promise close() waits for), and closing Fastify starts it, so a SIGTERM during start-up made
+  // init() fail with "Fastify instance is already listening. Cannot call setNotFoundHandler". Before this line a
+  // signal ends the process the default way: nothing is being served yet, and migrations roll back with the connection.
+  app.enableShutdownHooks();
   return app;
 }
 
