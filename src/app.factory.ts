@@ -29,7 +29,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    logController: new AccessLogController(),
+    logController: new AccessLogController(logger),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimit: 1024 * 1024,
     frameworkErrors,
