@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from 'src/app.module';
+import { addSecurityHeaders } from 'src/common/http/security-headers';
 import { clientErrorHandler, frameworkErrors } from 'src/common/problem/framework-errors';
 import { ProblemFilter } from 'src/common/problem/problem.filter';
 import { registerJsonBodyParser } from 'src/common/validation/json-body-parser';
@@ -29,7 +29,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    logController: new AccessLogController(),
+    logController: new AccessLogController(logger),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimit: 1024 * 1024,
     frameworkErrors,
@@ -52,16 +52,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     reply.header('X-Request-Id', request.id);
     requestContext.run({ requestId: request.id, ip: request.ip }, done);
   });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"], // Swagger UI
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-      },
-    },
-  });
+  addSecurityHeaders(fastify);
   await app.register(multipart, { limits: { fileSize: env.UPLOAD_MAX_BYTES, files: 1, fields: 5, fieldSize: 1024 } });
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length) {
@@ -71,7 +62,6 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
   if (config.runsApi) setupOpenApi(app);
 
   if (env.MIGRATIONS_RUN) {
@@ -82,6 +72,11 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   await app.init();
   if (config.runsApi) await app.get(AdminBootstrapService).ensureAdmin();
   await fastify.ready();
+  // Only now: Nest's signal handler closes the app without waiting for an init() still running (NestApplication.init
+  // does not set the promise close() waits for), and closing Fastify starts it, so a SIGTERM during start-up made
+  // init() fail with "Fastify instance is already listening. Cannot call setNotFoundHandler". Before this line a
+  // signal ends the process the default way: nothing is being served yet, and migrations roll back with the connection.
+  app.enableShutdownHooks();
   return app;
 }
 

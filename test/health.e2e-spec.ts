@@ -41,7 +41,12 @@ describe('Health and documentation (e2e)', () => {
       const res = await t.http.get('/health/live').set('X-Request-Id', 'trace-123');
       expect(res.headers['x-request-id']).toBe('trace-123');
       expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['x-frame-options']).toBeDefined();
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['content-security-policy']).toMatch(/^default-src 'self';/);
+      const notFound = await t.http.get('/api/v1/no-such-route');
+      expect(notFound.status).toBe(404);
+      expect(notFound.headers['x-content-type-options']).toBe('nosniff');
+      expect(notFound.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
       const generated = await t.http.get('/health/live').set('X-Request-Id', 'bad id with spaces');
       expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });

@@ -53,7 +53,27 @@ export function startThrowawayApi(env: Record<string, string>, port: number, tim
   });
 }
 
+/**
+ * With THROWAWAY_SIGTERM_DURING_INIT=true the child sends itself SIGTERM as Nest's init hooks begin, the way a supervisor
+ * stops a start-up that load made slow, and lets init go on once whatever handled the signal has started Fastify
+ * (or after 2 s): the window in which a SIGTERM made init() fail with Fastify's "already listening".
+ */
+async function signalDuringInit(): Promise<void> {
+  const { NestApplication } = await import('@nestjs/core');
+  const { kState } = require('fastify/lib/symbols') as { kState: symbol }; // internal, for this test only
+  type Hooked = { callInitHook: () => Promise<void>; getHttpAdapter: () => { getInstance: () => Record<symbol, { started: boolean }> } };
+  const proto = NestApplication.prototype as unknown as Hooked;
+  const callInitHook = proto.callInitHook;
+  proto.callInitHook = async function (this: Hooked) {
+    process.kill(process.pid, 'SIGTERM');
+    const fastify = this.getHttpAdapter().getInstance();
+    for (let waited = 0; waited < 2000 && !fastify[kState].started; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    return callInitHook.call(this);
+  };
+}
+
 async function runChild(): Promise<void> {
+  if (process.env.THROWAWAY_SIGTERM_DURING_INIT === 'true') await signalDuringInit();
   const { createApp } = await import('src/app.factory');
   const { loadConfig } = await import('src/config/app-config');
   const { createRootLogger } = await import('src/common/logging/logger');
