@@ -3,7 +3,7 @@ import { parseArgs, SCENARIOS } from './args';
 describe('parseArgs', () => {
   it('defaults to the full national-scale run', () => {
     const o = parseArgs([]);
-    expect(o).toMatchObject({ scale: 1, smoke: false, duration: 15, database: 'sprout_bench', readConnections: 32, writeConnections: 16, notifyEvents: 10_000, cleanup: false, reuse: false });
+    expect(o).toMatchObject({ scale: 1, smoke: false, duration: 15, database: 'sprout_bench', readConnections: 32, writeConnections: 16, notifyEvents: 10_000, notifyWorkers: 1, cleanup: false, reuse: false });
     expect(o.only).toEqual([...SCENARIOS]);
   });
 

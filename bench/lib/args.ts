@@ -16,6 +16,8 @@ export type BenchOptions = {
   cleanup: boolean;
   database: string;
   notifyEvents: number;
+  /** Worker processes delivering the notification scenario's events (they share the outbox and the queue). */
+  notifyWorkers: number;
   readConnections: number;
   writeConnections: number;
   /** Most requests of one write run (create, submit, approve each consume rows). */
@@ -36,7 +38,7 @@ export type BenchOptions = {
 };
 
 export const USAGE = `usage: npm run bench -- [--scale 1] [--smoke] [--duration 15] [--only read,queue,write,approve,notify,reconcile,coldstart]
-                       [--reuse] [--cleanup] [--db sprout_bench] [--notify-events 10000] [--read-connections 32]
+                       [--reuse] [--cleanup] [--db sprout_bench] [--notify-events 10000] [--notify-workers 1] [--read-connections 32]
                        [--write-connections 16] [--write-requests 4000] [--port 3900] [--profile] [--seed-only] [--skip-floors] [--skip-migrations] [--no-build] [--log-level info]`;
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
@@ -49,7 +51,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags.set(name, argv[++i]);
     else flags.set(name, true);
   }
-  const known = new Set(['scale', 'smoke', 'duration', 'only', 'reuse', 'cleanup', 'db', 'notify-events', 'read-connections', 'write-connections', 'write-requests', 'port', 'profile', 'seed-only', 'skip-floors', 'skip-migrations', 'no-build', 'log-level', 'help']);
+  const known = new Set(['scale', 'smoke', 'duration', 'only', 'reuse', 'cleanup', 'db', 'notify-events', 'notify-workers', 'read-connections', 'write-connections', 'write-requests', 'port', 'profile', 'seed-only', 'skip-floors', 'skip-migrations', 'no-build', 'log-level', 'help']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
   if (flags.has('help')) throw new Error(USAGE);
 
@@ -84,6 +86,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     cleanup: flags.get('cleanup') === true || smoke,
     database,
     notifyEvents: num('notify-events', smoke ? 30 : 10_000, 1, 1_000_000),
+    notifyWorkers: num('notify-workers', 1, 1, 8),
     readConnections: num('read-connections', smoke ? 8 : 32, 1, 1000),
     writeConnections: num('write-connections', smoke ? 4 : 16, 1, 1000),
     writeRequests: num('write-requests', smoke ? 40 : 4000, 1, 1_000_000),

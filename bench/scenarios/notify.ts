@@ -4,7 +4,7 @@ import { processCpuSeconds, sampleLoad } from '../lib/machine';
 import Redis from 'ioredis';
 import { ROOT, startProcess, SERVICE_MAIN, waitForHttp } from '../lib/service';
 import { SmtpSink } from '../lib/smtp-sink';
-import { Ctx } from './context';
+import { Ctx, withCpu } from './context';
 import { join } from 'node:path';
 
 /** The email processor's concurrency: the default of NOTIFY_CONCURRENCY (src/config/env.schema.ts), which the bench worker uses. */
@@ -28,25 +28,38 @@ export async function notifyScenario(ctx: Ctx): Promise<void> {
   const profiling = ctx.opts.profile
     ? ['--cpu-prof', `--cpu-prof-dir=${ctx.resultsDir}`, '--cpu-prof-name=worker.cpuprofile', '-r', join(ROOT, 'bench', 'lib', 'cpu-profile-preload.js')]
     : [];
-  const worker = startProcess([SERVICE_MAIN], ctx.serviceEnv('worker', port, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }), join(ctx.resultsDir, 'worker.log'), profiling);
+  // Worker n listens on port + n (health only); the first keeps the old log and profile names.
+  const workers = Array.from({ length: ctx.opts.notifyWorkers }, (_, n) => {
+    const name = n ? `worker${n + 1}` : 'worker';
+    const nodeArgs = profiling.map((arg) => arg.replace('worker.cpuprofile', `${name}.cpuprofile`));
+    return startProcess([SERVICE_MAIN], ctx.serviceEnv('worker', port + n, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }), join(ctx.resultsDir, `${name}.log`), nodeArgs);
+  });
+  const workersCpu = () => workers.reduce((sum, w) => sum + (processCpuSeconds(w.pid) ?? 0), 0);
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/health/ready`, worker, 60_000);
+    await Promise.all(workers.map((w, n) => waitForHttp(`http://127.0.0.1:${port + n}/health/ready`, w, 60_000)));
     const prefix = `bench+${ctx.runId}-`;
     const before = sampleLoad();
-    const workerCpuBefore = processCpuSeconds(worker.pid) ?? 0;
+    const workerCpuBefore = workersCpu();
     const started = performance.now();
-    await ctx.pool.query(
-      `INSERT INTO notifications (event, template, to_email, locale, context)
-       SELECT 'application.submitted', 'application-submitted', $1 || k || '@bench.sprout.test', CASE WHEN k % 10 = 0 THEN 'en' ELSE 'zh-CN' END,
-              jsonb_build_object('fullName', '李梅', 'reference', 'SPR-2026-' || lpad(k::text, 6, '0'),
-                                 'applicationUrl', 'http://localhost:3000/applications/' || gen_random_uuid(), 'submittedAt', now())
-         FROM generate_series(1, $2::int) k`,
-      [prefix, K],
-    );
     const deadline = Date.now() + Math.max(60_000, K * 40);
-    while (sink.count(prefix).unique < K && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    // The worker processes are counted on their own below; withCpu counts PostgreSQL and this harness (the sink).
+    const { cpu } = await withCpu(
+      ctx,
+      async () => {
+        await ctx.pool.query(
+          `INSERT INTO notifications (event, template, to_email, locale, context)
+           SELECT 'application.submitted', 'application-submitted', $1 || k || '@bench.sprout.test', CASE WHEN k % 10 = 0 THEN 'en' ELSE 'zh-CN' END,
+                  jsonb_build_object('fullName', '李梅', 'reference', 'SPR-2026-' || lpad(k::text, 6, '0'),
+                                     'applicationUrl', 'http://localhost:3000/applications/' || gen_random_uuid(), 'submittedAt', now())
+             FROM generate_series(1, $2::int) k`,
+          [prefix, K],
+        );
+        while (sink.count(prefix).unique < K && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      },
+      0,
+    );
     const lastAt = sink.lastAt;
-    const workerCpu = (processCpuSeconds(worker.pid) ?? 0) - workerCpuBefore;
+    const workerCpu = workersCpu() - workerCpuBefore;
     await new Promise((resolve) => setTimeout(resolve, ctx.opts.smoke ? 1000 : 3000)); // late duplicates would show now
     const after = sampleLoad();
     const { unique, duplicates } = sink.count(prefix);
@@ -54,25 +67,27 @@ export async function notifyScenario(ctx: Ctx): Promise<void> {
     const rate = unique / seconds;
     const { rows } = await ctx.pool.query<{ status: string; n: string }>(`SELECT status, count(*)::text AS n FROM notifications WHERE to_email LIKE $1 GROUP BY status`, [`${prefix}%`]);
     const statuses = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-    ctx.details.notify = { events: K, delivered: unique, duplicates, seconds, rate, statuses, floor, workerCpuSeconds: workerCpu };
-    ctx.log(`  notify: ${unique}/${K} delivered in ${seconds.toFixed(1)} s (${rate.toFixed(0)}/s), ${duplicates} duplicates; worker CPU ${((1000 * workerCpu) / Math.max(1, unique)).toFixed(1)} ms/email; rows ${JSON.stringify(statuses)}`);
+    const perEmail = (s: number) => (unique ? ((1000 * s) / unique).toFixed(2) : 'n/a');
+    const cpuNote = `CPU per email: worker${workers.length > 1 ? `s (${workers.length})` : ''} ${perEmail(workerCpu)} ms, PostgreSQL ${perEmail(cpu.postgresSeconds)} ms, harness (SMTP sink) ${perEmail(cpu.harnessSeconds)} ms`;
+    ctx.details.notify = { events: K, workers: workers.length, delivered: unique, duplicates, seconds, rate, statuses, floor, workerCpuSeconds: workerCpu, postgresCpuSeconds: cpu.postgresSeconds, harnessCpuSeconds: cpu.harnessSeconds };
+    ctx.log(`  notify: ${unique}/${K} delivered by ${workers.length} worker process(es) in ${seconds.toFixed(1)} s (${rate.toFixed(0)}/s), ${duplicates} duplicates; ${cpuNote}; rows ${JSON.stringify(statuses)}`);
     const load = `L1 ${before.load1.toFixed(2)} · ${after.busyPercent === null ? '?' : Math.round(after.busyPercent)}% busy`;
     ctx.rows.push(
       {
         id: '4a', scenario: `notifications: ${K.toLocaleString('en-US')} events → SMTP sink`, metric: 'delivery rate', figure: rate, unit: 'emails/s',
         floorName: 'Bull no-op jobs/s', floor: floor.rate, target: { kind: 'minRatio', value: 0.25 }, load,
-        note: `worker CPU ${unique ? ((1000 * workerCpu) / unique).toFixed(1) : 'n/a'} ms per email; floor measured under L1 ${floorLoad.load1.toFixed(2)} · ${Math.round(floorAfter.busyPercent ?? 0)}% busy; rows ${JSON.stringify(statuses)}`,
+        note: `${workers.length} worker process(es) at concurrency ${EMAIL_CONCURRENCY} each, the floor one process; ${cpuNote}; floor measured under L1 ${floorLoad.load1.toFixed(2)} · ${Math.round(floorAfter.busyPercent ?? 0)}% busy; rows ${JSON.stringify(statuses)}`,
       },
       { id: '4b', scenario: 'notifications', metric: `lost (not delivered within ${Math.round(Math.max(60_000, K * 40) / 1000)} s)`, figure: K - unique, unit: '', floorName: null, floor: null, target: { kind: 'max', value: 1, unit: '' }, load },
       { id: '4c', scenario: 'notifications', metric: 'duplicated', figure: duplicates, unit: '', floorName: null, floor: null, target: { kind: 'max', value: 1, unit: '' }, load },
     );
   } finally {
     if (ctx.opts.profile) {
-      worker.child.kill('SIGUSR2');
-      await worker.exited;
+      for (const w of workers) w.child.kill('SIGUSR2');
+      await Promise.all(workers.map((w) => w.exited));
       ctx.log(`  CPU profile of the worker: ${join(ctx.resultsDir, 'worker.cpuprofile')}`);
     }
-    await worker.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await sink.stop();
     // What was not delivered in time must not be re-driven by the next process started on this database.
     await ctx.pool.query(`DELETE FROM notifications WHERE to_email LIKE 'bench+%' AND status <> 'sent'`);

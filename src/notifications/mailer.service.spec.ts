@@ -46,11 +46,15 @@ describe('MailerService', () => {
       for (const close of closers.splice(0).reverse()) await close();
     });
 
-    /** An SMTP server that answers each message by its recipient: containing `refuse550`, `busy421`, `hang`, or else 250. */
-    async function smtpServer(): Promise<{ url: string; connections: () => number; accepted: string[] }> {
+    /**
+     * An SMTP server that answers each message by its recipient: containing `refuse550`, `busy421`, `hang`, or else 250.
+     * `secure`: TLS from the first byte (smtps://, the server's built-in self-signed certificate).
+     */
+    async function smtpServer(secure = false): Promise<{ url: string; connections: () => number; accepted: string[] }> {
       let connections = 0;
       const accepted: string[] = [];
       const server = new SMTPServer({
+        secure,
         authOptional: true,
         disabledCommands: ['STARTTLS', 'AUTH'],
         disableReverseLookup: true,
@@ -75,7 +79,9 @@ describe('MailerService', () => {
       server.on('error', () => undefined);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, connections: () => connections, accepted };
+      const port = (server.server.address() as AddressInfo).port;
+      const url = secure ? `smtps://127.0.0.1:${port}?tls.rejectUnauthorized=false` : `smtp://127.0.0.1:${port}`;
+      return { url, connections: () => connections, accepted };
     }
 
     /** A TCP server that accepts connections and never says anything (no SMTP greeting). */
@@ -151,6 +157,40 @@ describe('MailerService', () => {
         expect(isPermanent(error)).toBe(false);
         expect(Date.now() - started).toBeGreaterThanOrEqual(900);
         expect(Date.now() - started).toBeLessThan(5000);
+      }
+    });
+
+    it('turns Nagle off on every SMTP connection, pooled or not, and TLS from the first byte still works', async () => {
+      // smtp-server turns it off on the sockets it accepts too (in this process): those are connected when it does,
+      // the client's are not yet (the flag is applied as they connect).
+      const setNoDelay = Socket.prototype.setNoDelay;
+      let clientSockets = 0;
+      const spy = jest.spyOn(Socket.prototype, 'setNoDelay').mockImplementation(function (this: Socket, enable?: boolean) {
+        if (enable === true && this.localPort === undefined) clientSockets++;
+        return setNoDelay.call(this, enable);
+      });
+      try {
+        for (const [secure, pool] of [[false, '2'], [false, '0'], [true, '2'], [true, '0']] as const) {
+          clientSockets = 0;
+          const server = await smtpServer(secure);
+          const mailer = mailerFor(server.url, { SMTP_POOL_CONNECTIONS: pool });
+          await Promise.all([1, 2, 3].map((n) => mailer.send(message(`${pool}-${n}`))));
+          expect(server.accepted.sort()).toEqual([1, 2, 3].map((n) => `family${pool}-${n}@example.org`));
+          expect(server.connections()).toBe(pool === '0' ? 3 : 2);
+          expect(clientSockets).toBe(server.connections());
+        }
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('fails a send whose server refuses the connection as a transient error', async () => {
+      const closed = await silentServer();
+      await closers.splice(-1)[0](); // nothing listens on that port any more
+      for (const pool of ['2', '0']) {
+        const error = await mailerFor(closed, { SMTP_POOL_CONNECTIONS: pool }).send(message(pool)).then(() => null, (e: unknown) => e);
+        expect(error).toMatchObject({ code: 'ECONNREFUSED' });
+        expect(isPermanent(error)).toBe(false);
       }
     });
 

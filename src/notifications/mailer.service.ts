@@ -6,6 +6,7 @@ import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { AppConfig } from 'src/config/app-config';
+import { connectWithoutNagle } from 'src/notifications/smtp-socket';
 
 export type MailMessage = { to: string; subject: string; html: string; text: string; notificationId: string };
 export type SentMail = { messageId: string; response: string };
@@ -46,6 +47,8 @@ export class MailerService implements OnApplicationShutdown {
         dnsTimeout: Math.min(SMTP_TIMEOUT_MS, 10_000),
         disableFileAccess: true,
         disableUrlAccess: true,
+        // Without Nagle: each message's DATA went out in chunks that waited on delayed ACKs (see smtp-socket.ts).
+        getSocket: connectWithoutNagle(Math.min(SMTP_TIMEOUT_MS, 10_000)),
       };
       if (SMTP_POOL_CONNECTIONS > 0) {
         const pooled: SMTPPool.Options & { maxRequeues: number } = {
