@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditRecord, AuditService } from 'src/audit/audit.service';
 import { slot } from 'src/audit/bulk-audit';
 import { queryPrepared } from 'src/database/prepared-query';
-import { writeTogether } from 'src/database/statement-parts';
+import { SqlPart, writeTogether } from 'src/database/statement-parts';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
 import { DuplicatePostingException, GrantBalanceException, InsufficientFundsException } from 'src/fund/fund.exceptions';
@@ -86,7 +86,13 @@ export class FundLedgerService {
     input: { applicationId: string; amount: number; actor: LedgerActor },
     /** The caller's audit events, written in the same statement after the movement's (no extra round trip under the lock). */
     after: AuditRecord[] = [],
-  ): Promise<LedgerPosting> {
+    /**
+     * The caller's own writes, run in the same statement (one round trip fewer); `alongsideRows` is the number of
+     * rows the first of them returned. They are written even when the fund cannot cover the amount: the caller's
+     * transaction rolls them back with the InsufficientFundsException.
+     */
+    alongside: SqlPart[] = [],
+  ): Promise<LedgerPosting & { alongsideRows: number }> {
     if (!isValidAmount(input.amount)) throw invalidAmount();
     const posted = await this.post(
       tx,
@@ -100,9 +106,10 @@ export class FundLedgerService {
       },
       after,
       { account: ACCOUNTS.available, covers: input.amount },
+      alongside,
     );
     if (!posted.journalTransactionId) throw new InsufficientFundsException(input.amount, posted.available ?? 0);
-    return { journalTransactionId: posted.journalTransactionId, kind: posted.kind, amount: posted.amount };
+    return { journalTransactionId: posted.journalTransactionId, kind: posted.kind, amount: posted.amount, alongsideRows: posted.alongsideRows };
   }
 
   /**
@@ -259,14 +266,15 @@ export class FundLedgerService {
    * events — the movement's, then `after` (the caller's, chained in that order) — so the fund's lock, taken before,
    * is held for one round trip and COMMIT. With `precondition`, the statement takes the fund's lock itself first
    * and posts nothing unless `account` then holds at least `covers` (journalTransactionId is then empty and
-   * `available` is that balance).
+   * `available` is that balance). `alongside`: the caller's parts, after these (see commitForApproval).
    */
   private async post(
     tx: EntityManager,
     p: PostingInput,
     after: AuditRecord[] = [],
     precondition?: { account: AccountCode; covers: number },
-  ): Promise<LedgerPosting & { available: number | null }> {
+    alongside: SqlPart[] = [],
+  ): Promise<LedgerPosting & { available: number | null; alongsideRows: number }> {
     const entries = movementEntries(p.kind, p.amount, p.applicationId ?? null);
     // With a precondition, w0 is the fund's lock and the journal transaction w1.
     const journal = precondition ? 'w1' : 'w0';
@@ -283,9 +291,10 @@ export class FundLedgerService {
         ...(p.applicationId && p.audit.objectType !== 'application' ? { applicationId: p.applicationId } : {}),
       },
     };
-    let rows: { id: string | null; available: string | null }[];
+    const own = precondition ? 4 : 3;
+    let rows: { id: string | null; available: string | null; alongside: number }[];
     try {
-      rows = await writeTogether<{ id: string | null; available: string | null }>(
+      rows = await writeTogether<{ id: string | null; available: string | null; alongside: number }>(
         tx,
         [
           ...(precondition ? [{ sql: LOCK_ACCOUNTS, params: [LOCK_ORDER] }] : []),
@@ -304,16 +313,23 @@ export class FundLedgerService {
             params: [entries.map((e) => e.account), entries.map((e) => e.applicationId), entries.map((e) => e.amount)],
           },
           this.audit.pendingFrom(journal, [movement, ...after]),
+          ...alongside,
         ],
-        precondition
-          ? `SELECT (SELECT id::text FROM w1) AS id, (SELECT balance::text FROM w0 WHERE code = '${precondition.account}') AS available`
-          : 'SELECT id::text AS id, NULL AS available FROM w0',
+        `SELECT (SELECT id::text FROM ${journal}) AS id,
+                ${precondition ? `(SELECT balance::text FROM w0 WHERE code = '${precondition.account}')` : 'NULL'} AS available,
+                ${alongside.length ? `(SELECT count(*) FROM w${own})::int` : '0'} AS alongside`,
       );
     } catch (error) {
       throw ledgerError(error);
     }
     const [row] = rows;
-    return { journalTransactionId: row.id ?? '', kind: p.kind, amount: p.amount, available: row.available === null ? null : Number(row.available) };
+    return {
+      journalTransactionId: row.id ?? '',
+      kind: p.kind,
+      amount: p.amount,
+      available: row.available === null ? null : Number(row.available),
+      alongsideRows: row.alongside,
+    };
   }
 }
 
