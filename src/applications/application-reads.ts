@@ -58,6 +58,16 @@ type ListRow = Row & { patient_name: string | null; cursor_key: string };
 const COLUMNS = 'a.id, a.reference, a.status, a.version, a.hospital_id, a.submitted_at, a.created_at, a.updated_at, a.assessment_tier, a.recommended_amount';
 const SECTIONS = 'a.patient, a.guardian, a.household, a.medical, a.consents';
 const NATIONAL_IDS = 'a.patient_national_id_enc, a.guardian_national_id_enc';
+/** Every column of a whole row (ApplicationRecords.lockVisible); RECORD_ID_COLUMNS add the encrypted ids and the id hash. */
+export const RECORD_COLUMNS = `${COLUMNS}, ${SECTIONS}, a.applicant_id, a.first_submitted_at, a.withdrawn_at`;
+export const RECORD_ID_COLUMNS = `${NATIONAL_IDS}, a.patient_national_id_hash`;
+export type RecordRow = DetailRow & {
+  applicant_id: string;
+  first_submitted_at: Date | null;
+  withdrawn_at: Date | null;
+  patient_national_id_hash?: string | null;
+};
+
 const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /**
@@ -126,4 +136,14 @@ function toView(r: DetailRow): ApplicationView {
     patientNationalIdEnc: r.patient_national_id_enc,
     guardianNationalIdEnc: r.guardian_national_id_enc,
   };
+}
+
+/** A whole row selected with RECORD_COLUMNS; the id columns only when RECORD_ID_COLUMNS were selected too (as TypeORM leaves them out). */
+export function toApplication(r: RecordRow): Application {
+  const { patientNationalIdEnc, guardianNationalIdEnc, ...view } = toView(r);
+  const app = { ...view, applicantId: r.applicant_id, firstSubmittedAt: r.first_submitted_at, withdrawnAt: r.withdrawn_at } as Application;
+  if (r.patient_national_id_hash !== undefined) {
+    Object.assign(app, { patientNationalIdEnc, guardianNationalIdEnc, patientNationalIdHash: r.patient_national_id_hash });
+  }
+  return app;
 }

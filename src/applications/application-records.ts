@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import type { ApplicationView } from 'src/applications/application-reads';
+import { ApplicationView, RECORD_COLUMNS, RECORD_ID_COLUMNS, RecordRow, toApplication } from 'src/applications/application-reads';
 import { ApplicationState } from 'src/applications/application-sections';
 import { OPEN_STATUSES } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
-import { scopedApplications } from 'src/applications/application-scope';
+import { applicationScope, scopedApplications } from 'src/applications/application-scope';
 import { ApplicationNotFoundException, ApplicationVersionConflictException } from 'src/applications/applications.exceptions';
 import { toAssessmentInput } from 'src/applications/assessment-input';
 import { NationalIdVault } from 'src/applications/national-id-vault';
@@ -50,18 +50,21 @@ export class ApplicationRecords {
     user: AuthUser,
     id: string,
     withIds = false,
-    flag?: { sql: string; params: Record<string, unknown> },
+    flag?: { sql: (param: string) => string; value: unknown },
   ): Promise<Application & { flag?: boolean }> {
-    const qb = scopedApplications(tx, user).andWhere('a.id = :id', { id }).setLock('pessimistic_write');
-    if (withIds) qb.addSelect(ENCRYPTED_COLUMNS.map((c) => `a.${c}`));
-    if (!flag) {
-      const app = await qb.getOne();
-      if (!app) throw new ApplicationNotFoundException();
-      return app;
-    }
-    const { entities, raw } = await qb.addSelect(flag.sql, 'flag').setParameters(flag.params).getRawAndEntities<{ flag: boolean }>();
-    if (!entities[0]) throw new ApplicationNotFoundException();
-    return Object.assign(entities[0], { flag: raw[0].flag });
+    const scope = applicationScope(user);
+    if (!scope) throw new ApplicationNotFoundException();
+    // Constant SQL per (scope kind, withIds, flag), prepared: TypeORM's query builder and hydration cost more CPU than the query.
+    const values: unknown[] = [id];
+    const where = scope.predicate('a', scope.value === null ? '' : `$${values.push(scope.value)}`);
+    const flagColumn = flag ? `, ${flag.sql(`$${values.push(flag.value)}`)} AS flag` : '';
+    const [row] = await queryPrepared<RecordRow & { flag?: boolean }>(
+      tx,
+      `SELECT ${RECORD_COLUMNS}${withIds ? `, ${RECORD_ID_COLUMNS}` : ''}${flagColumn} FROM applications a WHERE a.id = $1 AND ${where} FOR UPDATE OF a`,
+      values,
+    );
+    if (!row) throw new ApplicationNotFoundException();
+    return flag ? Object.assign(toApplication(row), { flag: row.flag }) : toApplication(row);
   }
 
   async findVisible(manager: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {

@@ -35,50 +35,51 @@ export class ApplicationsService {
   ) {}
 
   /**
-   * Three round trips in the transaction: the facts (reference number, hospital, duplicate child, current policy),
-   * the writes (application with its assessment outcome, the assessment, the audit event) as one statement, COMMIT.
-   * The answer is built from what was written.
+   * Two round trips and no explicit transaction: the facts (reference number, hospital, duplicate child, current
+   * policy), then the writes (application with its assessment outcome, the assessment, the audit event) as one
+   * statement, which is atomic by itself (its audit event is chained when it commits). BEGIN and COMMIT would add two
+   * round trips and guard nothing here: there is no row to lock yet, and at READ COMMITTED the facts query sees
+   * exactly what it would see inside a transaction. The answer is built from what was written.
    */
   async create(user: AuthUser, input: ApplicationInputDto): Promise<ApplicationDto> {
     const now = new Date();
     const { state, changed } = mergeInput(EMPTY_STATE, input, now);
     const id = randomUUID();
-    return this.dataSource.transaction(async (tx) => {
-      const facts = this.records.assessmentFacts(2);
-      const [found] = (await queryPrepared(tx, 
-        `SELECT nextval('application_reference_seq')::text AS serial,
-                ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns}
-           FROM (VALUES (1)) one ${facts.join}`,
-        [state.hospitalId, ...this.records.factParams(id, state)],
-      )) as (AssessmentFacts & { serial: string; hospital_known: boolean })[];
-      if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
-      const reference = referenceOf(found.serial, now);
-      const assessment = await this.records.assessWith(tx, { id, firstSubmittedAt: null }, state, 'created', now, found);
-      const app: Application = {
-        id,
-        reference,
-        applicantId: user.id,
-        hospitalId: state.hospitalId,
-        status: 'draft',
-        version: 1,
-        patient: state.patient,
-        guardian: state.guardian,
-        household: state.household,
-        medical: state.medical,
-        consents: state.consents,
-        ...this.records.sealedIdsOf(state),
-        submittedAt: null,
-        firstSubmittedAt: null,
-        withdrawnAt: null,
-        assessmentTier: assessment.tier,
-        recommendedAmount: assessment.recommendedAmount,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
-      await writeTogether(tx, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
-      return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
-    });
+    const db = this.dataSource.manager;
+    const facts = this.records.assessmentFacts(2);
+    const [found] = (await queryPrepared(db, 
+      `SELECT nextval('application_reference_seq')::text AS serial,
+              ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns}
+         FROM (VALUES (1)) one ${facts.join}`,
+      [state.hospitalId, ...this.records.factParams(id, state)],
+    )) as (AssessmentFacts & { serial: string; hospital_known: boolean })[];
+    if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+    const reference = referenceOf(found.serial, now);
+    const assessment = await this.records.assessWith(db, { id, firstSubmittedAt: null }, state, 'created', now, found);
+    const app: Application = {
+      id,
+      reference,
+      applicantId: user.id,
+      hospitalId: state.hospitalId,
+      status: 'draft',
+      version: 1,
+      patient: state.patient,
+      guardian: state.guardian,
+      household: state.household,
+      medical: state.medical,
+      consents: state.consents,
+      ...this.records.sealedIdsOf(state),
+      submittedAt: null,
+      firstSubmittedAt: null,
+      withdrawnAt: null,
+      assessmentTier: assessment.tier,
+      recommendedAmount: assessment.recommendedAmount,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
+    await writeTogether(db, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
+    return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
   }
 
   async update(user: AuthUser, id: string, input: ApplicationInputDto, expectedVersion?: number): Promise<ApplicationDto> {

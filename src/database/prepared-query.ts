@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /** Distinct statement texts named; the hot paths have a few dozen. Past this, names are recomputed (same result). */
 const NAMES_KEPT = 512;
@@ -11,13 +12,16 @@ const names = new Map<string, string>();
  * connection (and keeps a generic plan when it is no costlier) instead of on every call, as it does for the unnamed
  * statements TypeORM sends. For hot statements whose text is fixed per call site, inside a transaction (PreparedQueries
  * does the same for reads outside one; both name a text the same way, so one text is one statement per connection).
- * Outside a transaction, a plain query.
+ * On the DataSource's manager (no query runner), prepared too, on any pooled connection: a statement of its own,
+ * atomic by itself (deferred triggers fire when it ends). On a query runner outside a transaction, a plain query.
  */
 export async function queryPrepared<T>(tx: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  if (!tx.queryRunner?.isTransactionActive) return (await tx.query(sql, params)) as T[];
+  const query = { name: preparedStatementName(sql), text: sql, values: params };
+  // The DataSource's own manager: any pooled connection, the statement its own (implicit) transaction.
+  if (!tx.queryRunner) return (await ((tx.connection.driver as PostgresDriver).master as Pool).query(query)).rows as T[];
+  if (!tx.queryRunner.isTransactionActive) return (await tx.query(sql, params)) as T[];
   const client = (await tx.queryRunner.connect()) as PoolClient;
-  const result = await client.query({ name: preparedStatementName(sql), text: sql, values: params });
-  return result.rows as T[];
+  return (await client.query(query)).rows as T[];
 }
 
 /** A stable name per text: pg refuses one name for two texts, and the same text must reuse its statement. */

@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { preparedStatementName, queryPrepared } from 'src/database/prepared-query';
 import { renumber, writeTogether } from 'src/database/statement-parts';
 
 describe('renumber', () => {
@@ -11,7 +12,11 @@ describe('renumber', () => {
 describe('writeTogether', () => {
   it('sends the parts as CTEs w0, w1, … of one statement, each with its parameters after the previous parts', async () => {
     const sent: { sql: string; params: unknown[] }[] = [];
-    const tx = { query: async (sql: string, params: unknown[]) => (sent.push({ sql, params }), [{ n: 1 }]) } as unknown as EntityManager;
+    // A query runner outside a transaction: queryPrepared sends a plain query through the manager.
+    const tx = {
+      queryRunner: { isTransactionActive: false },
+      query: async (sql: string, params: unknown[]) => (sent.push({ sql, params }), [{ n: 1 }]),
+    } as unknown as EntityManager;
     const rows = await writeTogether(
       tx,
       [
@@ -27,5 +32,20 @@ describe('writeTogether', () => {
         params: ['id', 'x', 'y'],
       },
     ]);
+  });
+});
+
+describe('queryPrepared on the DataSource\'s own manager', () => {
+  it('sends a named prepared statement on the pool (a statement of its own), not through the manager', async () => {
+    const sent: { name: string; text: string; values: unknown[] }[] = [];
+    const pool = { query: async (q: { name: string; text: string; values: unknown[] }) => (sent.push(q), { rows: [{ n: 1 }] }) };
+    const manager = {
+      connection: { driver: { master: pool } },
+      query: async () => {
+        throw new Error('not through the manager');
+      },
+    } as unknown as EntityManager;
+    expect(await queryPrepared(manager, 'SELECT $1::int AS n', [1])).toEqual([{ n: 1 }]);
+    expect(sent).toEqual([{ name: preparedStatementName('SELECT $1::int AS n'), text: 'SELECT $1::int AS n', values: [1] }]);
   });
 });

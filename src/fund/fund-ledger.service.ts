@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditRecord, AuditService } from 'src/audit/audit.service';
 import { slot } from 'src/audit/bulk-audit';
 import { queryPrepared } from 'src/database/prepared-query';
-import { writeTogether } from 'src/database/statement-parts';
+import { SqlPart, writeTogether } from 'src/database/statement-parts';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
 import { DuplicatePostingException, GrantBalanceException, InsufficientFundsException } from 'src/fund/fund.exceptions';
@@ -73,8 +73,11 @@ export class FundLedgerService {
   }
 
   /**
-   * available → committed, once per application. The `fund:available` row lock (FOR UPDATE) is held to the end of
-   * the caller's transaction, so concurrent approvals queue on it and each sees what the previous one left.
+   * available → committed, once per application. The fund's accounts are locked (FOR UPDATE, all of them in code
+   * order, as every movement does) by the posting statement itself, which posts only if `fund:available` covers the
+   * amount under that lock: one round trip under the fund's lock instead of two. The locks are held to the end of the
+   * caller's transaction, so concurrent approvals queue on them and each sees what the previous one left; the
+   * accounts' balance CHECK stays the last word.
    * @throws InsufficientFundsException (409 insufficient-funds) when available < amount
    * @throws DuplicatePostingException (409) when this application already has a commitment
    */
@@ -83,17 +86,30 @@ export class FundLedgerService {
     input: { applicationId: string; amount: number; actor: LedgerActor },
     /** The caller's audit events, written in the same statement after the movement's (no extra round trip under the lock). */
     after: AuditRecord[] = [],
-  ): Promise<LedgerPosting> {
-    const balances = await this.lockAccounts(tx, input.amount);
-    if (balances[ACCOUNTS.available] < input.amount) throw new InsufficientFundsException(input.amount, balances[ACCOUNTS.available]);
-    return this.post(tx, {
-      kind: 'commitment',
-      postingKey: `commitment:${input.applicationId}`,
-      amount: input.amount,
-      actor: input.actor,
-      applicationId: input.applicationId,
-      audit: { action: 'fund.committed', objectType: 'application', objectId: input.applicationId },
-    }, after);
+    /**
+     * The caller's own writes, run in the same statement (one round trip fewer); `alongsideRows` is the number of
+     * rows the first of them returned. They are written even when the fund cannot cover the amount: the caller's
+     * transaction rolls them back with the InsufficientFundsException.
+     */
+    alongside: SqlPart[] = [],
+  ): Promise<LedgerPosting & { alongsideRows: number }> {
+    if (!isValidAmount(input.amount)) throw invalidAmount();
+    const posted = await this.post(
+      tx,
+      {
+        kind: 'commitment',
+        postingKey: `commitment:${input.applicationId}`,
+        amount: input.amount,
+        actor: input.actor,
+        applicationId: input.applicationId,
+        audit: { action: 'fund.committed', objectType: 'application', objectId: input.applicationId },
+      },
+      after,
+      { account: ACCOUNTS.available, covers: input.amount },
+      alongside,
+    );
+    if (!posted.journalTransactionId) throw new InsufficientFundsException(input.amount, posted.available ?? 0);
+    return { journalTransactionId: posted.journalTransactionId, kind: posted.kind, amount: posted.amount, alongsideRows: posted.alongsideRows };
   }
 
   /**
@@ -215,12 +231,10 @@ export class FundLedgerService {
    * transaction then needs no new lock (and so cannot deadlock with another transaction's first).
    */
   private async lockAccounts(tx: EntityManager, amount: number): Promise<Balances> {
-    if (!isValidAmount(amount)) throw new InvalidInputException([{ field: 'amount', message: `must be an integer number of fen in 1..${MAX_MOVEMENT}` }]);
-    const codes = [...ACCOUNT_CODES].sort();
-    const lock = () =>
-      queryPrepared<{ code: AccountCode; balance: string }>(tx, `SELECT code, balance FROM ledger_accounts WHERE code = ANY($1) ORDER BY code FOR UPDATE`, [codes]);
+    if (!isValidAmount(amount)) throw invalidAmount();
+    const lock = () => queryPrepared<{ code: AccountCode; balance: string }>(tx, LOCK_ACCOUNTS, [LOCK_ORDER]);
     let rows = await lock();
-    if (rows.length < codes.length) {
+    if (rows.length < LOCK_ORDER.length) {
       // The migration creates the accounts; this covers a database whose tables were emptied (the e2e reset does).
       await tx.query(
         `INSERT INTO ledger_accounts (code, normal_side, per_grant) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]) ON CONFLICT DO NOTHING`,
@@ -250,10 +264,20 @@ export class FundLedgerService {
   /**
    * One statement: the journal transaction, its entries (the posting trigger moves the balances) and the audit
    * events — the movement's, then `after` (the caller's, chained in that order) — so the fund's lock, taken before,
-   * is held for one round trip and COMMIT.
+   * is held for one round trip and COMMIT. With `precondition`, the statement takes the fund's lock itself first
+   * and posts nothing unless `account` then holds at least `covers` (journalTransactionId is then empty and
+   * `available` is that balance). `alongside`: the caller's parts, after these (see commitForApproval).
    */
-  private async post(tx: EntityManager, p: PostingInput, after: AuditRecord[] = []): Promise<LedgerPosting> {
+  private async post(
+    tx: EntityManager,
+    p: PostingInput,
+    after: AuditRecord[] = [],
+    precondition?: { account: AccountCode; covers: number },
+    alongside: SqlPart[] = [],
+  ): Promise<LedgerPosting & { available: number | null; alongsideRows: number }> {
     const entries = movementEntries(p.kind, p.amount, p.applicationId ?? null);
+    // With a precondition, w0 is the fund's lock and the journal transaction w1.
+    const journal = precondition ? 'w1' : 'w0';
     const movement: AuditRecord = {
       actor: p.actor,
       action: p.audit.action,
@@ -263,34 +287,58 @@ export class FundLedgerService {
         amount: p.amount,
         from: MOVEMENTS[p.kind].from,
         to: MOVEMENTS[p.kind].to,
-        journalTransactionId: slot('w0.id::text'),
+        journalTransactionId: slot(`${journal}.id::text`),
         ...(p.applicationId && p.audit.objectType !== 'application' ? { applicationId: p.applicationId } : {}),
       },
     };
-    let rows: { id: string }[];
+    const own = precondition ? 4 : 3;
+    let rows: { id: string | null; available: string | null; alongside: number }[];
     try {
-      rows = await writeTogether<{ id: string }>(
+      rows = await writeTogether<{ id: string | null; available: string | null; alongside: number }>(
         tx,
         [
+          ...(precondition ? [{ sql: LOCK_ACCOUNTS, params: [LOCK_ORDER] }] : []),
           {
             sql: `INSERT INTO journal_transactions (kind, posting_key, contribution_id, application_id, disbursement_id, actor_id, actor_role)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-            params: [p.kind, p.postingKey, p.contributionId ?? null, p.applicationId ?? null, p.disbursementId ?? null, p.actor?.id ?? null, p.actor?.role ?? null],
+                  ${precondition ? 'SELECT $1, $2, $3::uuid, $4::uuid, $5::uuid, $6::uuid, $7 WHERE (SELECT sum(balance) FILTER (WHERE code = $8) FROM w0) >= $9' : 'VALUES ($1, $2, $3, $4, $5, $6, $7)'}
+                  RETURNING id`,
+            params: [
+              p.kind, p.postingKey, p.contributionId ?? null, p.applicationId ?? null, p.disbursementId ?? null, p.actor?.id ?? null, p.actor?.role ?? null,
+              ...(precondition ? [precondition.account, precondition.covers] : []),
+            ],
           },
           {
             sql: `INSERT INTO ledger_entries (transaction_id, account_code, application_id, amount)
-                  SELECT w0.id, e.account, e.application, e.amount FROM w0, unnest($1::text[], $2::uuid[], $3::bigint[]) AS e(account, application, amount)`,
+                  SELECT ${journal}.id, e.account, e.application, e.amount FROM ${journal}, unnest($1::text[], $2::uuid[], $3::bigint[]) AS e(account, application, amount)`,
             params: [entries.map((e) => e.account), entries.map((e) => e.applicationId), entries.map((e) => e.amount)],
           },
-          this.audit.pendingFrom('w0', [movement, ...after]),
+          this.audit.pendingFrom(journal, [movement, ...after]),
+          ...alongside,
         ],
-        'SELECT id::text AS id FROM w0',
+        `SELECT (SELECT id::text FROM ${journal}) AS id,
+                ${precondition ? `(SELECT balance::text FROM w0 WHERE code = '${precondition.account}')` : 'NULL'} AS available,
+                ${alongside.length ? `(SELECT count(*) FROM w${own})::int` : '0'} AS alongside`,
       );
     } catch (error) {
       throw ledgerError(error);
     }
-    return { journalTransactionId: rows[0].id, kind: p.kind, amount: p.amount };
+    const [row] = rows;
+    return {
+      journalTransactionId: row.id ?? '',
+      kind: p.kind,
+      amount: p.amount,
+      available: row.available === null ? null : Number(row.available),
+      alongsideRows: row.alongside,
+    };
   }
+}
+
+/** Every fund account, locked in code order: the one lock order of all movements (none can deadlock another). */
+const LOCK_ACCOUNTS = `SELECT code, balance FROM ledger_accounts WHERE code = ANY($1) ORDER BY code FOR UPDATE`;
+const LOCK_ORDER = [...ACCOUNT_CODES].sort();
+
+function invalidAmount(): InvalidInputException {
+  return new InvalidInputException([{ field: 'amount', message: `must be an integer number of fen in 1..${MAX_MOVEMENT}` }]);
 }
 
 function toBalances(rows: { code: AccountCode; balance: string }[]): Balances {

@@ -49,8 +49,8 @@ export class ApprovalService {
 
   /**
    * Round trips in the transaction: lock (with the conflict check), one read of every fact the checks need, the
-   * writes (tranches, status, decision, email) as one statement, then the fund's lock and the movement with the audit
-   * events as one statement, COMMIT.
+   * writes (tranches, status, decision, email, and the fund's lock with the movement and the audit events) as one
+   * statement, COMMIT.
    */
   async approve(user: AuthUser, id: string, dto: ApproveDto, expectedVersion?: number): Promise<ReviewResultDto> {
     const facts = { amount: dto.amount, secondApprovalThreshold: this.gate.secondApprovalThreshold };
@@ -114,18 +114,21 @@ export class ApprovalService {
           }),
         );
       }
-      // Without a movement, the audit event goes with the other rows; with one, after the movement's own event.
-      if (!commits) parts.push(this.audit.pendingOf([event]));
+      // Without a movement, the audit event goes with the other rows, in one statement. With one, the rows go in the
+      // movement's statement, which takes the fund's lock (every approval queues on it) — held for that statement
+      // and COMMIT only — and writes the movement's audit event before this one. Insufficient funds rolls back
+      // everything.
       let updated: number;
       try {
-        [{ updated }] = await writeTogether<{ updated: number }>(tx, parts, 'SELECT count(*)::int AS updated FROM w0');
+        if (commits) {
+          ({ alongsideRows: updated } = await this.ledger.commitForApproval(tx, { applicationId: app.id, amount: dto.amount, actor: user }, [event], parts));
+        } else {
+          [{ updated }] = await writeTogether<{ updated: number }>(tx, [...parts, this.audit.pendingOf([event])], 'SELECT count(*)::int AS updated FROM w0');
+        }
       } catch (error) {
         throw trancheInsertError(decisionError(error));
       }
       await this.records.assertGuarded(tx, app, updated);
-      // Last: the fund's lock (every approval queues on it) is held only for the movement's statement and COMMIT.
-      // Insufficient funds rolls back everything above.
-      if (commits) await this.ledger.commitForApproval(tx, { applicationId: app.id, amount: dto.amount, actor: user }, [event]);
       return { id: app.id, reference: app.reference, status: transition.to, version, decisionId: decision.id, amount: dto.amount };
     });
   }

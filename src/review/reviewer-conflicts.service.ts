@@ -21,13 +21,13 @@ export class ReviewerConflictsService {
   ) {}
 
   /**
-   * A boolean SQL expression over an application row (alias `a`): true when `user` is linked to its family or its
+   * A boolean SQL expression over an application row (alias `a`), given the placeholder of its one parameter (`value`): true when `user` is linked to its family or its
    * hospital in reviewer_conflicts. The gate reads it with the row's lock (one round trip); see assertNoConflict.
    */
-  conflictFlag(user: AuthUser): { sql: string; params: Record<string, unknown> } {
+  conflictFlag(user: AuthUser): { sql: (param: string) => string; value: unknown } {
     return {
-      sql: `EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = :conflictReviewerId AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id))`,
-      params: { conflictReviewerId: user.id },
+      sql: (reviewer) => `EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id))`,
+      value: user.id,
     };
   }
 
