@@ -1,19 +1,19 @@
 # syntax=docker/dockerfile:1
 # One image for both roles (APP_ROLE=api|worker). Build stage compiles; runtime stage has production deps only.
-FROM node:22-slim AS build
+FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
 RUN npx nest build
 
-FROM node:22-slim AS runtime
+FROM node:20-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY templates ./templates
 RUN mkdir -p /app/var/uploads && chown -R node:node /app/var
