@@ -121,6 +121,6 @@ export class ApplicationTransitionsService {
   }
 
   private applicationUrl(id: string): string {
-    return `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}/applications/${id}`;
+    return this.config.publicUrl(`/applications/${id}`);
   }
 }

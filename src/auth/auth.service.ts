@@ -174,6 +174,6 @@ export class AuthService {
   }
 
   private link(path: string, token: string): string {
-    return `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}${path}?token=${encodeURIComponent(token)}`;
+    return this.config.publicUrl(`${path}?token=${encodeURIComponent(token)}`);
   }
 }

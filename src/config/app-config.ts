@@ -21,6 +21,11 @@ export class AppConfig {
     return this.env.NODE_ENV === 'production';
   }
 
+  /** An address in the client app that emails link to: `APP_PUBLIC_URL` (with or without a trailing slash) + `path`. */
+  publicUrl(path: string): string {
+    return `${this.env.APP_PUBLIC_URL.replace(/\/$/, '')}/${path.replace(/^\//, '')}`;
+  }
+
   get runsApi(): boolean {
     return this.env.APP_ROLE !== 'worker';
   }

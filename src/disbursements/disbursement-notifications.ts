@@ -117,7 +117,7 @@ export class DisbursementNotifications {
   }
 
   url(path: string): string {
-    return `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}/${path}`;
+    return this.config.publicUrl(path);
   }
 }
 

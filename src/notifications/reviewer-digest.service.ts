@@ -32,7 +32,7 @@ export class ReviewerDigestService {
   ) {}
 
   async run(at: Date = new Date()): Promise<DigestResult> {
-    const { REVIEWER_DIGEST_WAITING_DAYS: waitingDays, REVIEWER_DIGEST_TZ, APP_PUBLIC_URL } = this.config.env;
+    const { REVIEWER_DIGEST_WAITING_DAYS: waitingDays, REVIEWER_DIGEST_TZ } = this.config.env;
     const day = localDay(at, REVIEWER_DIGEST_TZ);
     const shape = await this.applicationsShape();
     if (!shape) {
@@ -59,7 +59,7 @@ export class ReviewerDigestService {
           event: 'review.digest',
           template: 'reviewer-digest',
           to: { email: reviewer.email, userId: reviewer.id, locale: reviewer.locale },
-          context: { fullName: reviewer.full_name, waitingDays, count: waiting, items, queueUrl: `${APP_PUBLIC_URL.replace(/\/$/, '')}/review/queue` },
+          context: { fullName: reviewer.full_name, waitingDays, count: waiting, items, queueUrl: this.config.publicUrl('/review/queue') },
         });
         if (id) written++;
       }

@@ -53,7 +53,7 @@ export class ReviewGate {
   }
 
   applicationUrl(id: string): string {
-    return `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}/applications/${id}`;
+    return this.config.publicUrl(`/applications/${id}`);
   }
 
   get secondApprovalThreshold(): number {

@@ -132,7 +132,7 @@ export class UsersService {
         fullName: user.fullName,
         role: user.role,
         token,
-        acceptUrl: `${this.config.env.APP_PUBLIC_URL.replace(/\/$/, '')}/accept-invite?token=${encodeURIComponent(token)}`,
+        acceptUrl: this.config.publicUrl(`/accept-invite?token=${encodeURIComponent(token)}`),
         expiresInDays: ONE_TIME_TOKEN_TTL_HOURS.invitation / 24,
         invitedBy: null,
       },
