@@ -87,6 +87,7 @@ describe('Reconciliation (e2e)', () => {
     // An unmatched CNY credit: the hospital finance office hears of it.
     const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
     expect(mail.text).toMatch(/No matching payment found:\s+1/);
+    expect(mail.text).toMatch(new RegExp(`https?://[^/\\s]+/reconciliation/statements/${res.body.id}`));
   });
 
   it('the millionth application is approved, paid and reconciled like the first (its serial has 7 digits)', async () => {

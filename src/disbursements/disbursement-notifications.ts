@@ -113,11 +113,7 @@ export class DisbursementNotifications {
 
   /** What every email to the family about its grant starts with. */
   private familyContext(family: User, app: Application, hospital: Hospital) {
-    return { fullName: family.fullName, reference: app.reference, hospitalName: hospital.name, applicationUrl: this.url(`applications/${app.id}`) };
-  }
-
-  url(path: string): string {
-    return this.config.publicUrl(path);
+    return { fullName: family.fullName, reference: app.reference, hospitalName: hospital.name, applicationUrl: this.config.publicUrl(`/applications/${app.id}`) };
   }
 }
 

@@ -8,7 +8,7 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
-import { DisbursementNotifications, hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
+import { hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
 import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
@@ -43,7 +43,6 @@ export class StatementImportService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly notifications: DisbursementNotifications,
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
   ) {}
@@ -215,7 +214,7 @@ export class StatementImportService {
           mismatched: s.mismatched,
           unmatched: s.unmatched,
           duplicates: s.duplicates,
-          statementUrl: this.notifications.url(`reconciliation/statements/${s.id}`),
+          statementUrl: this.config.publicUrl(`/reconciliation/statements/${s.id}`),
         },
       });
     }
