@@ -10,7 +10,7 @@ import { Pool } from 'pg';
 import { BenchOptions, parseArgs, ScenarioKey } from './lib/args';
 import { sampleLoad } from './lib/machine';
 import { judge, markdownTable, ResultRow, summarize, textTable } from './lib/report';
-import { ROOT, SERVICE_MAIN, startProcess, stopAll, waitForHttp } from './lib/service';
+import { ROOT, startService, stopAll, waitForHttp } from './lib/service';
 import { measureBareServers, measurePgbench, pgbenchDatabase } from './floors/floors';
 import { Ctx, Role } from './scenarios/context';
 import { coldStartScenario } from './scenarios/coldstart';
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
     if (['read', 'queue', 'write', 'approve', 'reconcile'].some((k) => wants(k as ScenarioKey))) {
       await attempt('starting the api process', ['api'], async () => {
         const profiling = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, '--cpu-prof-name=api.cpuprofile', '-r', join(ROOT, 'bench', 'lib', 'cpu-profile-preload.js')] : [];
-        ctx.api = startProcess([SERVICE_MAIN], ctx.serviceEnv('api', opts.port), join(resultsDir, 'api.log'), profiling);
+        ctx.api = startService(ctx.serviceEnv('api', opts.port), join(resultsDir, 'api.log'), profiling);
         await waitForHttp(`${ctx.apiBaseUrl}/health/ready`, ctx.api, 60_000);
         const doc = (await (await fetch(`${ctx.apiBaseUrl}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
         for (const [path, methods] of Object.entries(doc.paths)) for (const method of Object.keys(methods)) ctx.routes.add(`${method.toUpperCase()} ${path}`);

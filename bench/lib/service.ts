@@ -6,6 +6,13 @@ export const ROOT = join(__dirname, '..', '..');
 /** The service is built into a directory of the harness's own (git-ignored), so other engineers' `dist/` is never touched. */
 export const SERVICE_BUILD_DIR = join(ROOT, 'var', 'bench-dist');
 export const SERVICE_MAIN = join(SERVICE_BUILD_DIR, 'src', 'main.js');
+/**
+ * The Node flags the service runs with in production (`npm start`, the Dockerfile's CMD; a test keeps the three
+ * the same), so the bench measures what is deployed. A `--max-old-space-size` in NODE_OPTIONS is left to win, for
+ * experiments (on the command line the flag would override it).
+ */
+export const SERVICE_HEAP_FLAG = '--max-old-space-size=1024';
+export const SERVICE_NODE_ARGS = /--max-old-space-size/.test(process.env.NODE_OPTIONS ?? '') ? [] : [SERVICE_HEAP_FLAG];
 
 export type RunningProcess = {
   child: ChildProcess;
@@ -46,6 +53,11 @@ export function startProcess(args: string[], env: Record<string, string>, logFil
 
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop(5_000)));
+}
+
+/** Starts the built service (SERVICE_MAIN) with the production flags, then `extraNodeArgs` (profiling). */
+export function startService(env: Record<string, string>, logFile: string, extraNodeArgs: string[] = []): RunningProcess {
+  return startProcess([SERVICE_MAIN], env, logFile, [...SERVICE_NODE_ARGS, ...extraNodeArgs]);
 }
 
 /** Polls `url` until it answers 200; returns the milliseconds since `since`. Throws when the process exits or time runs out. */

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { median } from '../lib/stats';
 import { sampleLoad } from '../lib/machine';
-import { startProcess, SERVICE_MAIN, waitForHttp } from '../lib/service';
+import { startService, waitForHttp } from '../lib/service';
 import { Ctx, Role } from './context';
 
 export async function coldStartScenario(ctx: Ctx): Promise<void> {
@@ -15,7 +15,7 @@ export async function coldStartScenario(ctx: Ctx): Promise<void> {
   for (const role of roles) {
     byRole[role] = [];
     for (let k = 0; k < runs; k++) {
-      const proc = startProcess([SERVICE_MAIN], ctx.serviceEnv(role, port), join(ctx.resultsDir, `coldstart-${role}.log`));
+      const proc = startService(ctx.serviceEnv(role, port), join(ctx.resultsDir, `coldstart-${role}.log`));
       try {
         byRole[role].push(await waitForHttp(`http://127.0.0.1:${port}/health/ready`, proc, 60_000, proc.startedAt));
       } finally {

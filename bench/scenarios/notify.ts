@@ -2,7 +2,7 @@
 import { bullNoopFloor } from '../floors/bull-noop';
 import { processCpuSeconds, sampleLoad } from '../lib/machine';
 import Redis from 'ioredis';
-import { ROOT, startProcess, SERVICE_MAIN, waitForHttp } from '../lib/service';
+import { ROOT, startService, waitForHttp } from '../lib/service';
 import { SmtpSink } from '../lib/smtp-sink';
 import { Ctx, withCpu } from './context';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ export async function notifyScenario(ctx: Ctx): Promise<void> {
   const workers = Array.from({ length: ctx.opts.notifyWorkers }, (_, n) => {
     const name = n ? `worker${n + 1}` : 'worker';
     const nodeArgs = profiling.map((arg) => arg.replace('worker.cpuprofile', `${name}.cpuprofile`));
-    return startProcess([SERVICE_MAIN], ctx.serviceEnv('worker', port + n, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }), join(ctx.resultsDir, `${name}.log`), nodeArgs);
+    return startService(ctx.serviceEnv('worker', port + n, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }), join(ctx.resultsDir, `${name}.log`), nodeArgs);
   });
   const workersCpu = () => workers.reduce((sum, w) => sum + (processCpuSeconds(w.pid) ?? 0), 0);
   try {
