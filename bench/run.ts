@@ -52,6 +52,7 @@ async function main(): Promise<number> {
   log(`Sprout bench: scale ${opts.scale}${opts.smoke ? ' (smoke)' : ''}, database ${opts.database}, results in ${resultsDir}`);
   const startLoad = sampleLoad();
   log(`machine: load ${startLoad.load1} / ${startLoad.load5} (1/5 min) on ${require('node:os').cpus().length} cores`);
+  if (Object.keys(opts.serviceEnv).length) log(`service settings for this run: ${Object.entries(opts.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   if (!opts.seedOnly && !opts.noBuild) log('building the service (nest build → var/bench-dist)');
   if (!opts.seedOnly && !opts.noBuild) await run('npx', ['nest', 'build', '-p', 'bench/tsconfig.service.json'], { cwd: ROOT, maxBuffer: 32 << 20 }).catch((error: { stdout?: string; stderr?: string }) => {
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
     rows: [],
     details: { seed: { seconds: meta.seedSeconds, steps: meta.steps, seededAt: meta.seededAt } },
     log,
-    serviceEnv: (role, port, extra = {}) => serviceEnv(role, port, { dbUrl, redisUrl, queuePrefix, meta, LOG_LEVEL: opts.logLevel, ...extra }),
+    serviceEnv: (role, port, extra = {}) => serviceEnv(role, port, { dbUrl, redisUrl, queuePrefix, meta, LOG_LEVEL: opts.logLevel, ...opts.serviceEnv, ...extra }),
     api: null,
     apiBaseUrl: `http://127.0.0.1:${opts.port}`,
     routes: new Set(),

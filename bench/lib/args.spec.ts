@@ -15,6 +15,14 @@ describe('parseArgs', () => {
     expect(parseArgs(['--scale', '0.01', '--duration=5', '--only', 'read,queue', '--reuse'])).toMatchObject({ scale: 0.01, duration: 5, only: ['read', 'queue'], reuse: true });
   });
 
+  it('takes settings for the service processes, values may hold "="', () => {
+    expect(parseArgs([]).serviceEnv).toEqual({});
+    expect(parseArgs(['--service-env', 'DATABASE_POOL_SIZE=4,NOTIFY_CONCURRENCY=8']).serviceEnv).toEqual({ DATABASE_POOL_SIZE: '4', NOTIFY_CONCURRENCY: '8' });
+    expect(parseArgs(['--service-env=SMTP_URL=smtp://h:25/?a=b']).serviceEnv).toEqual({ SMTP_URL: 'smtp://h:25/?a=b' });
+    expect(() => parseArgs(['--service-env', 'pool=4'])).toThrow(/NAME=value/);
+    expect(() => parseArgs(['--service-env'])).toThrow(/--service-env/);
+  });
+
   it('refuses unknown options, bad numbers, unknown scenarios and databases it must not drop', () => {
     expect(() => parseArgs(['--scael', '1'])).toThrow(/unknown option --scael/);
     expect(() => parseArgs(['--scale', 'big'])).toThrow(/--scale must be a number/);

@@ -35,23 +35,27 @@ export type BenchOptions = {
   noBuild: boolean;
   /** LOG_LEVEL of the service (production default: info). */
   logLevel: string;
+  /** Settings of the service processes for this run (sweeps: DATABASE_POOL_SIZE, NOTIFY_CONCURRENCY, …); the report lists them. */
+  serviceEnv: Record<string, string>;
 };
 
 export const USAGE = `usage: npm run bench -- [--scale 1] [--smoke] [--duration 15] [--only read,queue,write,approve,notify,reconcile,coldstart]
                        [--reuse] [--cleanup] [--db sprout_bench] [--notify-events 10000] [--notify-workers 1] [--read-connections 32]
-                       [--write-connections 16] [--write-requests 4000] [--port 3900] [--profile] [--seed-only] [--skip-floors] [--skip-migrations] [--no-build] [--log-level info]`;
+                       [--write-connections 16] [--write-requests 4000] [--port 3900] [--profile] [--seed-only] [--skip-floors] [--skip-migrations] [--no-build] [--log-level info]
+                       [--service-env NAME=value,NAME=value]`;
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'\n${USAGE}`);
-    const [name, inline] = arg.slice(2).split('=', 2);
+    const eq = arg.indexOf('=');
+    const [name, inline] = eq < 0 ? [arg.slice(2), undefined] : [arg.slice(2, eq), arg.slice(eq + 1)];
     if (inline !== undefined) flags.set(name, inline);
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags.set(name, argv[++i]);
     else flags.set(name, true);
   }
-  const known = new Set(['scale', 'smoke', 'duration', 'only', 'reuse', 'cleanup', 'db', 'notify-events', 'notify-workers', 'read-connections', 'write-connections', 'write-requests', 'port', 'profile', 'seed-only', 'skip-floors', 'skip-migrations', 'no-build', 'log-level', 'help']);
+  const known = new Set(['scale', 'smoke', 'duration', 'only', 'reuse', 'cleanup', 'db', 'notify-events', 'notify-workers', 'read-connections', 'write-connections', 'write-requests', 'port', 'profile', 'seed-only', 'skip-floors', 'skip-migrations', 'no-build', 'log-level', 'service-env', 'help']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${USAGE}`);
   if (flags.has('help')) throw new Error(USAGE);
 
@@ -97,5 +101,18 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     skipMigrations: flags.get('skip-migrations') === true,
     noBuild: flags.get('no-build') === true,
     logLevel: typeof flags.get('log-level') === 'string' ? (flags.get('log-level') as string) : 'info',
+    serviceEnv: parseServiceEnv(flags.get('service-env')),
   };
+}
+
+function parseServiceEnv(raw: string | true | undefined): Record<string, string> {
+  if (raw === undefined) return {};
+  if (raw === true) throw new Error('--service-env takes NAME=value[,NAME=value…]');
+  const env: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair.trim());
+    if (!match) throw new Error(`--service-env: '${pair}' is not NAME=value (upper-case name)`);
+    env[match[1]] = match[2];
+  }
+  return env;
 }
