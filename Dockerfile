@@ -20,7 +20,7 @@ RUN mkdir -p /app/var/uploads && chown -R node:node /app/var
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-# A 1 GiB heap ceiling, far above what the service keeps (tens of MiB): V8 sizes its heap growth by the ceiling, and
-# with the default (a quarter of the host's memory, up to 4 GiB) a large statement import left ~350 MiB of garbage
-# uncollected (BENCHMARKS.md). Give the container at least 1.5 GiB, or lower the flag with it.
+# A 1 GiB heap ceiling, far above what the service holds (~150 MiB of RSS in all): V8 sizes its heap growth by the ceiling, and
+# with the default (a quarter of the host's memory, up to 4 GiB) a 200,000-entry statement import peaked at ~350 MiB
+# of RSS, mostly garbage not yet collected; ~220 MiB with this ceiling (BENCHMARKS.md). Give the container at least 1.5 GiB, or lower the flag with it.
 CMD ["node", "--max-old-space-size=1024", "dist/src/main.js"]

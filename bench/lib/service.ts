@@ -7,8 +7,8 @@ export const ROOT = join(__dirname, '..', '..');
 export const SERVICE_BUILD_DIR = join(ROOT, 'var', 'bench-dist');
 export const SERVICE_MAIN = join(SERVICE_BUILD_DIR, 'src', 'main.js');
 /**
- * The Node flags the service runs with in production (`npm start`, the Dockerfile's CMD; a test keeps the three
- * the same), so the bench measures what is deployed. A `--max-old-space-size` in NODE_OPTIONS is left to win, for
+ * The Node flags the service runs with in production (`npm start`, `start:prod`, the Dockerfile's CMD; a spec keeps
+ * them the same), so the bench measures what is deployed. A `--max-old-space-size` in NODE_OPTIONS is left to win, for
  * experiments (on the command line the flag would override it).
  */
 export const SERVICE_HEAP_FLAG = '--max-old-space-size=1024';
