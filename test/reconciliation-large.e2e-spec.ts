@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { approvedGrant, camt053, grantWorld, GrantWorld } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -76,12 +79,16 @@ describe('Reconciliation: limits (e2e)', () => {
   let t: TestApp;
   let w: GrantWorld;
 
+  const spoolDir = mkdtempSync(join(tmpdir(), 'sprout-spool-limits-'));
   beforeAll(async () => {
-    t = await startTestApp({ STATEMENT_MAX_BYTES: '4096', STATEMENT_MAX_ENTRIES: '10' });
+    t = await startTestApp({ STATEMENT_MAX_BYTES: '4096', STATEMENT_MAX_ENTRIES: '10', STATEMENT_SPOOL_DIR: spoolDir });
   });
   afterAll(async () => {
     await t.close();
+    rmSync(spoolDir, { recursive: true, force: true });
   });
+  // A refused upload's spooled copy is removed too.
+  afterEach(() => expect(readdirSync(spoolDir)).toEqual([]));
   beforeEach(async () => {
     await t.reset();
     w = await grantWorld(t, 0);

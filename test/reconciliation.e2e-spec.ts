@@ -1,5 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
@@ -15,16 +18,20 @@ describe('Reconciliation (e2e)', () => {
   let t: TestApp;
   let w: GrantWorld;
 
+  const spoolDir = mkdtempSync(join(tmpdir(), 'sprout-spool-'));
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ STATEMENT_SPOOL_DIR: spoolDir });
   });
   afterAll(async () => {
     await t.close();
+    rmSync(spoolDir, { recursive: true, force: true });
   });
   beforeEach(async () => {
     await t.reset();
     w = await grantWorld(t, 100_000_000);
   });
+  // Every upload's spooled copy (it holds bank data) is gone once the response is out, whatever the outcome.
+  afterEach(() => expect(readdirSync(spoolDir)).toEqual([]));
 
   const upload = (file: Buffer, who: SignedIn = w.hospitalFinance, hospitalId?: string, name = 'statement.xml') => {
     const req = t.http.post(`${API}/reconciliation/statements`).set(who.auth);
@@ -139,6 +146,49 @@ describe('Reconciliation (e2e)', () => {
     expect(await disbursementStatus(tranche.id)).toBe('paid');
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM statement_entries WHERE disbursement_id = $1 AND status = 'matched'`, [tranche.id]);
     expect(n).toBe(0);
+  });
+
+  it('a stalled upload holds no database connection and no import lock: another import of the hospital goes through', async () => {
+    const { tranche } = await paidGrant();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const file = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'SLOW-1' }]);
+    const boundary = `sprout-${randomUUID()}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.xml"\r\nContent-Type: application/xml\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const slow = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: `${API}/reconciliation/statements`,
+      headers: { ...w.hospitalFinance.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': head.length + file.length + tail.length },
+    });
+    const slowResponse = new Promise<{ status: number; body: Record<string, any> }>((resolve, reject) => {
+      slow.on('error', reject);
+      slow.on('response', (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString('utf8')) }));
+      });
+    });
+    try {
+      slow.write(Buffer.concat([head, file.subarray(0, file.length >> 1)]));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The hospital's import lock (pg_advisory_xact_lock(727005, …)) is not held while the client is silent …
+      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+          WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.classid = 727005`);
+      expect(n).toBe(0);
+      // … so another statement of the same hospital imports meanwhile, instead of waiting for the stalled one.
+      const other = await upload(camt053([{ amount: '10.00', accountServicerReference: 'OTHER-1' }])).timeout(15_000);
+      expect(other.status).toBe(201);
+      slow.end(Buffer.concat([file.subarray(file.length >> 1), tail]));
+      const done = await slowResponse;
+      expect(done.status).toBe(201);
+      expect(done.body.matched).toBe(1);
+      expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+    } finally {
+      slow.destroy();
+    }
   });
 
   it('concurrent uploads of one file: one import, the others 409', async () => {

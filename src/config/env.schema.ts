@@ -189,6 +189,13 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
   STATEMENT_MAX_BYTES = 256 * 1024 * 1024;
 
+  /**
+   * Where an uploaded bank statement is copied (private files, removed after the import) before its transaction
+   * opens, so the transaction never waits on the client's upload.
+   */
+  @IsString()
+  STATEMENT_SPOOL_DIR = 'var/statement-spool';
+
   /** Most entries one statement may hold; past it the import is refused (413) and nothing is stored. */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
   STATEMENT_MAX_ENTRIES = 250_000;

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
@@ -26,20 +26,24 @@ import {
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
+import { removeStaleSpools, SpooledStatement, spoolStatement } from 'src/reconciliation/statement-spool';
 
 /** pg_advisory_xact_lock(class, hashtext(hospital id)): one import per hospital at a time. */
 const IMPORT_LOCK_CLASS = 727_005;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
- * POST /reconciliation/statements. The multipart file streams through a hash and the parser into batched
- * INSERTs, all in ONE transaction: a parse error on the last line, a file past the limits or a file already
+ * POST /reconciliation/statements. The multipart file is first copied to a private spool file (hashed on the way;
+ * statement-spool.ts), so the transaction never waits on the client; then it streams from there through the parser
+ * into batched INSERTs, all in ONE transaction: a parse error on the last line, a file past the limits or a file already
  * imported rolls everything back, so nothing is ever half-imported. Imports of one hospital are serialized
  * (advisory lock); the tranches they reconcile are locked only at the end, application first, and settled in a
  * few set-based statements (StatementSettlement).
  */
 @Injectable()
-export class StatementImportService {
+export class StatementImportService implements OnModuleInit {
+  private readonly logger = new Logger(StatementImportService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
@@ -47,7 +51,14 @@ export class StatementImportService {
     private readonly audit: AuditService,
   ) {}
 
-  async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
+  /** In the background: start-up does not wait for it. */
+  onModuleInit(): void {
+    void removeStaleSpools(this.config.env.STATEMENT_SPOOL_DIR)
+      .then((removed) => removed && this.logger.warn(`removed ${removed} statement upload(s) a stopped process left in the spool directory`))
+      .catch((error: Error) => this.logger.warn(`could not sweep the statement spool directory: ${error.message}`));
+  }
+
+    async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
     if (!request.isMultipart()) throw new StatementMultipartRequiredException();
     const { STATEMENT_MAX_BYTES } = this.config.env;
     let hospitalField: string | undefined;
@@ -96,80 +107,88 @@ export class StatementImportService {
   }
 
   private async importFile(user: AuthUser, hospitalId: string, part: MultipartFile): Promise<StatementSummaryDto> {
-    const file = part.file;
-    const hash = createHash('sha256');
-    let size = 0;
-    async function* hashed(): AsyncGenerator<Buffer> {
-      for await (const chunk of file as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
+    const spooled = await spoolStatement(part.file, this.config.env.STATEMENT_SPOOL_DIR);
+    try {
+      if (spooled.truncated) throw this.tooLarge();
+      // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
+      await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);
+      return await this.dataSource.transaction((tx) => this.importSpooled(tx, user, hospitalId, part.filename, spooled));
+    } finally {
+      await spooled.remove();
     }
+  }
+
+  private async refuseRepeat(manager: EntityManager, hospitalId: string, sha256: string): Promise<void> {
+    const [earlier] = (await manager.query(`SELECT id FROM bank_statements WHERE hospital_id = $1 AND sha256 = $2`, [hospitalId, sha256])) as { id: string }[];
+    if (earlier) throw new StatementAlreadyImportedException(earlier.id);
+  }
+
+  /** The import proper, in ONE transaction, from the spooled copy. */
+  private async importSpooled(
+    tx: EntityManager,
+    user: AuthUser,
+    hospitalId: string,
+    fileName: string,
+    spooled: SpooledStatement,
+  ): Promise<StatementSummaryDto> {
+    const { sha256, size } = spooled;
     const statementId = randomUUID();
-    return this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMPORT_LOCK_CLASS, hospitalId]);
-      const { head, source } = await peekHead(hashed());
-      const format: StatementFormat = detectStatementFormat(head) ?? fallbackFormat(head);
-      await tx.query(`INSERT INTO bank_statements (id, hospital_id, format, file_name, imported_by) VALUES ($1, $2, $3, $4, $5)`, [
-        statementId,
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMPORT_LOCK_CLASS, hospitalId]);
+    await this.refuseRepeat(tx, hospitalId, sha256);
+    const { head, source } = await peekHead(spooled.read());
+    const format: StatementFormat = detectStatementFormat(head) ?? fallbackFormat(head);
+    await tx.query(`INSERT INTO bank_statements (id, hospital_id, format, file_name, imported_by) VALUES ($1, $2, $3, $4, $5)`, [
+      statementId,
+      hospitalId,
+      format,
+      fileNameOf(fileName),
+      user.id,
+    ]);
+    const run = new StatementImportRun(tx, statementId, hospitalId, this.config.env.STATEMENT_MAX_ENTRIES, (max) =>
+      this.tooLarge(`The statement holds more than ${max} entries.`, { maxEntries: max }),
+    );
+    try {
+      for await (const item of parseStatement(source, format)) {
+        if (item.kind === 'header') run.header(item.header);
+        else await run.add(item.entry);
+      }
+      await run.flush();
+    } catch (error) {
+      await run.abandon();
+      if (error instanceof StatementParseError) throw new MalformedStatementException(error);
+      throw error;
+    }
+
+    const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
+    await settlement?.settle();
+    const statement = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
+    if (statement.mismatched + statement.unmatched > 0) await this.emailExceptions(tx, statement);
+
+    const imported = {
+      actor: user,
+      action: 'reconciliation.statement_imported',
+      objectType: 'bank_statement',
+      objectId: statementId,
+      summary: {
         hospitalId,
         format,
-        fileNameOf(part.filename),
-        user.id,
-      ]);
-      const run = new StatementImportRun(tx, statementId, hospitalId, this.config.env.STATEMENT_MAX_ENTRIES, (max) =>
-        this.tooLarge(`The statement holds more than ${max} entries.`, { maxEntries: max }),
-      );
-      try {
-        for await (const item of parseStatement(source, format)) {
-          if (item.kind === 'header') run.header(item.header);
-          else await run.add(item.entry);
-        }
-        await run.flush();
-      } catch (error) {
-        await run.abandon();
-        if (file.truncated) throw this.tooLarge();
-        if (error instanceof StatementParseError) throw new MalformedStatementException(error);
-        throw error;
-      }
-      if (file.truncated) throw this.tooLarge();
-
-      const sha256 = hash.digest('hex');
-      const [earlier] = (await tx.query(`SELECT id FROM bank_statements WHERE hospital_id = $1 AND sha256 = $2`, [hospitalId, sha256])) as { id: string }[];
-      if (earlier) throw new StatementAlreadyImportedException(earlier.id);
-
-      const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
-      await settlement?.settle();
-      const statement = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
-      if (statement.mismatched + statement.unmatched > 0) await this.emailExceptions(tx, statement);
-
-      const imported = {
-        actor: user,
-        action: 'reconciliation.statement_imported',
-        objectType: 'bank_statement',
-        objectId: statementId,
-        summary: {
-          hospitalId,
-          format,
-          sha256,
-          entries: statement.entries,
-          matched: statement.matched,
-          unmatched: statement.unmatched,
-          mismatched: statement.mismatched,
-          duplicates: statement.duplicates,
-          ignored: statement.ignored,
-        },
-      };
-      if (settlement) {
-        await settlement.completeSettled();
-        // Last: chaining takes the audit chain's lock, held until COMMIT.
-        await this.audit.recordMany(tx, [imported, ...settlement.auditParts()]);
-      } else {
-        await this.audit.record(tx, imported);
-      }
-      return toStatementSummary(statement);
-    });
+        sha256,
+        entries: statement.entries,
+        matched: statement.matched,
+        unmatched: statement.unmatched,
+        mismatched: statement.mismatched,
+        duplicates: statement.duplicates,
+        ignored: statement.ignored,
+      },
+    };
+    if (settlement) {
+      await settlement.completeSettled();
+      // Last: chaining takes the audit chain's lock, held until COMMIT.
+      await this.audit.recordMany(tx, [imported, ...settlement.auditParts()]);
+    } else {
+      await this.audit.record(tx, imported);
+    }
+    return toStatementSummary(statement);
   }
 
   private async finish(

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { removeStaleSpools, spoolStatement } from 'src/reconciliation/statement-spool';
+
+describe('spoolStatement', () => {
+  let dir: string;
+  beforeEach(() => (dir = join(mkdtempSync(join(tmpdir(), 'spool-spec-')), 'spool')));
+  afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+
+  const upload = (chunks: Buffer[], truncated = false) => Object.assign(Readable.from(chunks), { truncated });
+  const readAll = async (source: AsyncIterable<Buffer>) => {
+    const parts: Buffer[] = [];
+    for await (const chunk of source) parts.push(chunk);
+    return Buffer.concat(parts);
+  };
+
+  it('keeps a private copy with its hash and size, read back byte for byte, and removes it', async () => {
+    const chunks = [Buffer.from('<Document>'), Buffer.from('中文 ✓'.repeat(50_000)), Buffer.from('</Document>')];
+    const whole = Buffer.concat(chunks);
+    const spooled = await spoolStatement(upload(chunks), dir);
+    expect(spooled).toMatchObject({ sha256: createHash('sha256').update(whole).digest('hex'), size: whole.length, truncated: false });
+    expect((await readAll(spooled.read())).equals(whole)).toBe(true);
+
+    const [own] = readdirSync(dir);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, own)).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, own, 'upload')).mode & 0o777).toBe(0o600);
+    await spooled.remove();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('says when the multipart parser cut the upload at its size limit', async () => {
+    const spooled = await spoolStatement(upload([Buffer.from('abc')], true), dir);
+    expect(spooled.truncated).toBe(true);
+    await spooled.remove();
+  });
+
+  it('leaves nothing behind when the upload fails midway', async () => {
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield Buffer.from('first part');
+      throw new Error('client went away');
+    }
+    await expect(spoolStatement(broken(), dir)).rejects.toThrow('client went away');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('removeStaleSpools', () => {
+  it('removes only spool directories older than a day', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-sweep-'));
+    try {
+      for (const name of ['statement-old', 'statement-new', 'other-old']) mkdirSync(join(dir, name));
+      const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+      utimesSync(join(dir, 'statement-old'), twoDaysAgo, twoDaysAgo);
+      utimesSync(join(dir, 'other-old'), twoDaysAgo, twoDaysAgo);
+      expect(await removeStaleSpools(dir)).toBe(1);
+      expect(readdirSync(dir).sort()).toEqual(['other-old', 'statement-new']);
+      expect(await removeStaleSpools(join(dir, 'missing'))).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
