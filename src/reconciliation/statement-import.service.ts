@@ -58,7 +58,7 @@ export class StatementImportService implements OnModuleInit {
       .catch((error: Error) => this.logger.warn(`could not sweep the statement spool directory: ${error.message}`));
   }
 
-    async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
+  async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
     if (!request.isMultipart()) throw new StatementMultipartRequiredException();
     const { STATEMENT_MAX_BYTES } = this.config.env;
     let hospitalField: string | undefined;
