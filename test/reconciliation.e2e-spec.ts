@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,14 @@ describe('Reconciliation (e2e)', () => {
   // Every upload's spooled copy (it holds bank data) is gone once the response is out, whatever the outcome.
   afterEach(() => expect(readdirSync(spoolDir)).toEqual([]));
 
+  const untilSpooled = async (dir: string, deadline = Date.now() + 10_000): Promise<void> => {
+    for (;;) {
+      const spooled = readdirSync(dir).map((d) => join(dir, d, 'upload'));
+      if (spooled.some((f) => existsSync(f) && statSync(f).size > 0)) return;
+      if (Date.now() > deadline) throw new Error('the stalled upload never reached the spool directory');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const upload = (file: Buffer, who: SignedIn = w.hospitalFinance, hospitalId?: string, name = 'statement.xml') => {
     const req = t.http.post(`${API}/reconciliation/statements`).set(who.auth);
     if (hospitalId) req.field('hospitalId', hospitalId);
@@ -173,7 +181,8 @@ describe('Reconciliation (e2e)', () => {
     });
     try {
       slow.write(Buffer.concat([head, file.subarray(0, file.length >> 1)]));
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Until the server holds the half it was sent (a fixed sleep could check before the upload arrived).
+      await untilSpooled(spoolDir);
       // The hospital's import lock (pg_advisory_xact_lock(727005, …)) is not held while the client is silent …
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
           WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.classid = 727005`);
