@@ -61,12 +61,12 @@ export function describeLoad(result: LoadResult): string {
 export type CpuCost = { apiSeconds: number; postgresSeconds: number; harnessSeconds: number };
 
 /**
- * CPU time spent during `work` by the api process, by the service's PostgreSQL backends (application_name 'sprout'),
+ * CPU time spent during `work` by the api process, by the service's PostgreSQL backends (application_name 'sprout' or 'sprout-worker'),
  * and by this harness (autocannon). Per request, these are what the machine's load does not change much.
  */
 export async function withCpu<T>(ctx: Ctx, work: () => Promise<T>, serverPid = ctx.api?.pid): Promise<{ value: T; cpu: CpuCost }> {
   const backends = async () =>
-    (await ctx.pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'sprout' AND datname = current_database()`)).rows.map((r) => r.pid);
+    (await ctx.pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name IN ('sprout', 'sprout-worker') AND datname = current_database()`)).rows.map((r) => r.pid);
   const cpuOf = (pids: number[]) => new Map(pids.map((pid) => [pid, processCpuSeconds(pid) ?? 0]));
   const pgBefore = cpuOf(await backends());
   const serverBefore = serverPid ? processCpuSeconds(serverPid) ?? 0 : 0;

@@ -46,6 +46,13 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * The worker's own connections (outbox relay, sends, digest), apart from DATABASE_POOL_SIZE's: with APP_ROLE=all a
+   * burst of emails cannot take the connections requests wait for, nor a burst of requests hold up the emails.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  WORKER_DATABASE_POOL_SIZE = 6;
+
   @Transform(toInt) @IsInt() @Min(100) @Max(120000)
   DATABASE_ACQUIRE_TIMEOUT_MS = 20000;
 

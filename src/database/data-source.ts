@@ -7,7 +7,7 @@ import { SnakeNamingStrategy } from 'src/database/snake-naming.strategy';
  * The one DataSource definition, used by the application and by the migration CLI
  * (`npm run migration:run|revert|generate`). `synchronize` is never on: the schema changes only by migrations.
  */
-export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs = 20_000): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs = 20_000, applicationName = 'sprout'): DataSourceOptions {
   const ext = __filename.endsWith('.ts') ? 'ts' : 'js';
   return {
     type: 'postgres',
@@ -27,7 +27,7 @@ export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs =
       // A statement stuck behind a lock or a dead server fails instead of hanging the request forever.
       statement_timeout: 30000,
       idle_in_transaction_session_timeout: 60000,
-      application_name: 'sprout',
+      application_name: applicationName,
     },
   };
 }

@@ -9,6 +9,7 @@ import { MailerService, SentMail } from 'src/notifications/mailer.service';
 import type { Notification } from 'src/notifications/notification.entity';
 import { RenderedEmail, TemplateRenderer } from 'src/notifications/templates/template-renderer';
 import type { TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
 
@@ -54,7 +55,7 @@ export class EmailDeliveryService {
   private readonly records = new Coalescer<SentRecord, void>((records) => this.recordSent(records), BATCHES);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly mailer: MailerService,
     config: AppConfig,
   ) {

@@ -15,10 +15,11 @@ import { EMAIL_QUEUE, emailQueueSettings } from 'src/notifications/queue.constan
 import { QueuesController } from 'src/notifications/queues.controller';
 import { ReviewerDigestScheduler } from 'src/notifications/reviewer-digest.scheduler';
 import { ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
+import { workerDataSourceModule } from 'src/notifications/worker-data-source';
 
 /**
  * Api role: the outbox writer and the admin endpoints. Worker role adds the relay, the email processor and the
- * reviewer digest's schedule. Both roles hold the queue (the api only reads its counts).
+ * reviewer digest's schedule, on a database pool of their own. Both roles hold the queue (the api only reads its counts).
  */
 @Global()
 @Module({})
@@ -32,6 +33,7 @@ export class NotificationsModule {
       imports: [
         TypeOrmModule.forFeature([Notification]),
         BullModule.registerQueue({ name: EMAIL_QUEUE, settings: emailQueueSettings(config.env) }),
+        ...(config.runsWorker ? [workerDataSourceModule(config)] : []),
       ],
       controllers: config.runsApi ? [NotificationsController, QueuesController] : [],
       providers: [OutboxService, NotificationsService, EmailQueueProducer, ...worker],

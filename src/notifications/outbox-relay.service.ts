@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { EmailQueueProducer } from 'src/notifications/email-queue.producer';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 const BATCH = 200;
 
@@ -26,7 +27,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   private failingSince: number | null = null;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly producer: EmailQueueProducer,
     private readonly config: AppConfig,
   ) {}

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
 import type { AssessmentTier, ReviewerDigestItem } from 'src/notifications/templates/template-contexts';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 import type { Locale } from 'src/users/user.entity';
 
 /** The email lists at most this many (the oldest first); its count says how many wait in all. */
@@ -26,7 +27,7 @@ export class ReviewerDigestService {
   private readonly logger = new Logger(ReviewerDigestService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
     private readonly config: AppConfig,
   ) {}

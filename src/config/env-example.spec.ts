@@ -1,0 +1,19 @@
+import { getMetadataStorage } from 'class-validator';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EnvSchema } from 'src/config/env.schema';
+
+describe('.env.example', () => {
+  const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
+  const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+  const settings = [...new Set(getMetadataStorage().getTargetValidationMetadatas(EnvSchema, '', true, false).map((m) => m.propertyName))];
+
+  it('documents every setting the service reads', () => {
+    expect(settings.length).toBeGreaterThan(20);
+    expect(settings.filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  it('documents no setting the service does not read', () => {
+    expect([...documented].filter((name) => !settings.includes(name))).toEqual([]);
+  });
+});
