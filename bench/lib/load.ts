@@ -60,7 +60,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   let lastResponse = started;
-  const run = autocannon({
+  const settings: autocannon.Options = {
     url: options.baseUrl,
     connections: options.connections,
     pipelining: 1,
@@ -80,9 +80,11 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
         },
       },
     ],
-  } as unknown as autocannon.Options);
-  run.on('response', () => (lastResponse = performance.now()));
-  const result = await run;
+  } as unknown as autocannon.Options;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const run = autocannon(settings, (error, done) => (error ? reject(error) : resolve(done)));
+    run.on('response', () => (lastResponse = performance.now()));
+  });
   // A run of `amount` requests ends at its last response. autocannon only notices at its next one-second sample, so
   // the time it took to answer (and the wall clock around it) was rounded up to a whole second plus: 1,000 writes
   // answered in 3.1 s counted as 4.05 s, 247 instead of ~320 req/s.
