@@ -10,6 +10,11 @@ export type LoadOptions = {
   duration?: number;
   /** Exactly this many requests, then stop (write runs: each request consumes a row). */
   amount?: number;
+  /**
+   * Requests per second in all, sent on a schedule instead of as fast as the connections allow (latency at a given
+   * rate, without the queueing a saturated run measures); duration runs only.
+   */
+  rate?: number;
   /** Called for every request: return what to send (path, token, body). */
   next: () => LoadRequest;
   timeoutSeconds?: number;
@@ -66,6 +71,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
     pipelining: 1,
     timeout: options.timeoutSeconds ?? 30,
     ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 10 }),
+    ...(options.rate ? { overallRate: options.rate } : {}),
     requests: [
       {
         setupRequest: (request: Record<string, unknown>) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, SERVICE_HEAP_FLAG } from './service';
+import { experimentNodeArgs, ROOT, SERVICE_HEAP_FLAG } from './service';
 
 /** The bench must measure the service as it is deployed: the same Node flags as `npm start` and the Dockerfile. */
 describe('the flags the service runs with', () => {
@@ -19,5 +19,13 @@ describe('the flags the service runs with', () => {
   it('start the built main.js with the flag before it, where Node reads flags', () => {
     expect(packageJson.scripts.start).toMatch(/node --max-old-space-size=\d+ dist\/src\/main\.js$/);
     expect(cmd).toMatch(/^CMD \["node", "--max-old-space-size=\d+", "dist\/src\/main\.js"\]$/);
+  });
+});
+
+describe('BENCH_SERVICE_NODE_FLAGS', () => {
+  it('adds its flags, split on whitespace, and nothing when unset', () => {
+    expect(experimentNodeArgs('  --trace-gc   --require /tmp/x.js ')).toEqual(['--trace-gc', '--require', '/tmp/x.js']);
+    expect(experimentNodeArgs(undefined)).toEqual([]);
+    expect(experimentNodeArgs('')).toEqual([]);
   });
 });

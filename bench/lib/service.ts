@@ -57,7 +57,7 @@ export async function stopAll(): Promise<void> {
 
 /** Starts the built service (SERVICE_MAIN) with the production flags, then `extraNodeArgs` (profiling). */
 export function startService(env: Record<string, string>, logFile: string, extraNodeArgs: string[] = []): RunningProcess {
-  return startProcess([SERVICE_MAIN], env, logFile, [...SERVICE_NODE_ARGS, ...extraNodeArgs]);
+  return startProcess([SERVICE_MAIN], env, logFile, [...SERVICE_NODE_ARGS, ...experimentNodeArgs(), ...extraNodeArgs]);
 }
 
 /** Polls `url` until it answers 200; returns the milliseconds since `since`. Throws when the process exits or time runs out. */
@@ -91,3 +91,8 @@ function cleanEnv(): Record<string, string> {
 }
 
 export { ChildProcess };
+
+/** `BENCH_SERVICE_NODE_FLAGS="--trace-gc …"`: Node flags for the service processes of one run (experiments; logged in their log files). */
+export function experimentNodeArgs(value = process.env.BENCH_SERVICE_NODE_FLAGS): string[] {
+  return (value ?? '').split(/\s+/).filter(Boolean);
+}

@@ -1,4 +1,6 @@
-import { parseWrkOutput, requestLines } from './wrk';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseWrkOutput, requestLines, runWrk, wrkAvailable } from './wrk';
 
 describe('wrk request file and output', () => {
   it('writes one line per request: the path, then each header, tab-separated', () => {
@@ -29,5 +31,25 @@ describe('wrk request file and output', () => {
 
   it('fails loudly when wrk printed no summary', () => {
     expect(() => parseWrkOutput('unable to connect to 127.0.0.1:3900 Connection refused\nWRK_CPU 0 0 100')).toThrow(/no result/);
+  });
+});
+
+describe('a paced wrk run', () => {
+  // Needs wrk itself (the bench's read runs use it when installed; CI's machine has it).
+  const withWrk = wrkAvailable() ? it : it.skip;
+  let server: Server;
+  let baseUrl: string;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  withWrk('sends the asked rate, not as many as the connections can', async () => {
+    const result = await runWrk({ baseUrl, connections: 8, duration: 2, rate: 100, next: () => ({ path: '/' }) });
+    // A local server answers thousands a second unpaced; paced, 2 s at 100/s is ~200 (slack for a busy machine).
+    expect(result.ok).toBeGreaterThan(150);
+    expect(result.ok).toBeLessThan(250);
   });
 });

@@ -12,6 +12,7 @@ import type { LoadOptions, LoadRequest, LoadResult } from './load';
 const SCRIPT = join(__dirname, 'wrk.lua');
 /** Requests prepared per run: every scenario cycles through at most 20,000 distinct requests. */
 const PREPARED = 20_000;
+const THREADS = 2;
 
 type WrkSummary = {
   requests: number; durationUs: number; connect: number; read: number; write: number; status: number; timeout: number;
@@ -54,7 +55,10 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
     const file = join(dir, 'requests.tsv');
     writeFileSync(file, requestLines(Array.from({ length: PREPARED }, () => options.next())));
     const seconds = options.duration ?? 10;
-    const args = ['-t', '2', '-c', String(options.connections), '-d', `${seconds}s`, '--timeout', `${options.timeoutSeconds ?? 30}s`, '-s', SCRIPT, options.baseUrl, '--', file];
+    const args = [
+      '-t', String(THREADS), '-c', String(options.connections), '-d', `${seconds}s`, '--timeout', `${options.timeoutSeconds ?? 30}s`,
+      '-s', SCRIPT, options.baseUrl, '--', file, ...(options.rate ? [String(options.rate / THREADS)] : []),
+    ];
     // The shell waits for wrk, then reads its own children's CPU time (cutime, cstime) from /proc.
     const shell = 'wrk "$@"; rc=$?; read -r -a s < /proc/$$/stat; echo "WRK_CPU ${s[15]} ${s[16]} $(getconf CLK_TCK)"; exit $rc';
     const stdout = await new Promise<string>((resolve, reject) => {

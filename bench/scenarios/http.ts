@@ -39,8 +39,10 @@ export async function readScenario(ctx: Ctx): Promise<void> {
   await runLoad({ baseUrl: ctx.apiBaseUrl, connections: ctx.opts.readConnections, duration: warmSeconds(ctx), next });
   const run = await measuredLoad(ctx, { baseUrl: ctx.apiBaseUrl, connections: ctx.opts.readConnections, duration: ctx.opts.duration, next });
   const r = run.value;
-  ctx.details.read = { owners: tokens.size, ids: sample, result: r };
+  const paced = await pacedAtHalf(ctx, r, next);
+  ctx.details.read = { owners: tokens.size, ids: sample, result: r, paced: paced.value };
   ctx.log(`  read: ${r.rps.toFixed(0)} req/s; ${describeLoad(r)}`);
+  ctx.log(`  read paced at ${paced.asked} req/s: ${describeLoad(paced.value)}`);
   const floor = ctx.floors.pgbenchSelectOnly;
   ctx.rows.push(
     {
@@ -52,6 +54,7 @@ export async function readScenario(ctx: Ctx): Promise<void> {
       id: '1b', scenario: 'GET /applications/:id (owner)', metric: `p99 latency @${ctx.opts.readConnections}`, figure: r.latencyMs.p99, unit: 'ms',
       floorName: null, floor: null, target: { kind: 'max', value: 20, unit: 'ms' }, load: run.load,
     },
+    pacedRow(ctx, '1c', 'GET /applications/:id (owner)', paced),
   );
 }
 
@@ -82,9 +85,11 @@ export async function queueScenario(ctx: Ctx): Promise<void> {
   await runLoad({ baseUrl: ctx.apiBaseUrl, connections: ctx.opts.readConnections, duration: warmSeconds(ctx), next });
   const run = await measuredLoad(ctx, { baseUrl: ctx.apiBaseUrl, connections: ctx.opts.readConnections, duration: ctx.opts.duration, next });
   const r = run.value;
+  const paced = await pacedAtHalf(ctx, r, next);
   const explain = ctx.details.queueExplain as { usesIndex: boolean; text: string };
-  ctx.details.queue = { deepPage: deep, pages: [pages[pages.length - 1], pages[0]], result: r };
+  ctx.details.queue = { deepPage: deep, pages: [pages[pages.length - 1], pages[0]], result: r, paced: paced.value };
   ctx.log(`  queue (page ${deep}): ${describeLoad(r)}; plan uses an index: ${explain.usesIndex}`);
+  ctx.log(`  queue paced at ${paced.asked} req/s: ${describeLoad(paced.value)}`);
   ctx.rows.push(
     {
       id: '2a', scenario: `review queue, page ~${deep.toLocaleString('en-US')}`, metric: `p99 latency @${ctx.opts.readConnections}`, figure: r.latencyMs.p99, unit: 'ms',
@@ -95,7 +100,28 @@ export async function queueScenario(ctx: Ctx): Promise<void> {
       floorName: 'pgbench -S tps', floor: ctx.floors.pgbenchSelectOnly?.tps ?? null, target: { kind: 'none' }, load: run.load,
       note: `query plan ${explain.usesIndex ? 'uses an index (no sort, no seq scan)' : 'does NOT use an index'}; see EXPLAIN in the report`,
     },
+    pacedRow(ctx, '2c', `review queue, page ~${deep.toLocaleString('en-US')}`, paced),
   );
+}
+
+/**
+ * The same requests at half the rate the saturated run reached, on a fixed schedule: the p99 targets are for 32
+ * connections flat out, where latency is mostly queueing for the two cores (32 connections ÷ the rate); this says
+ * what a request costs when the machine has room.
+ */
+async function pacedAtHalf(ctx: Ctx, saturated: LoadResult, next: LoadOptions['next']) {
+  const asked = Math.max(2, Math.round(saturated.rps / 2));
+  const run = await measuredLoad(ctx, { baseUrl: ctx.apiBaseUrl, connections: ctx.opts.readConnections, duration: ctx.opts.duration, rate: asked, next });
+  return { ...run, asked };
+}
+
+function pacedRow(ctx: Ctx, id: string, scenario: string, paced: Awaited<ReturnType<typeof pacedAtHalf>>) {
+  const r = paced.value;
+  return {
+    id, scenario, metric: `p99 latency, paced at half the rate`, figure: r.latencyMs.p99, unit: 'ms',
+    floorName: null, floor: null, target: { kind: 'none' as const }, load: paced.load,
+    note: [`${r.rps.toFixed(0)} req/s sent on a schedule of ${paced.asked} (half the saturated run's) over ${ctx.opts.readConnections} connections; p50 ${r.latencyMs.p50} ms, p90 ${r.latencyMs.p90} ms`, paced.cpu, nonOkNote(r)].filter(Boolean).join('; '),
+  };
 }
 
 /** What ApplicationsService.list sends for the review queue (same columns, predicates, order and limit). */
