@@ -13,7 +13,6 @@ import { startTestApp, TestApp } from 'test/support/test-app';
 import { CAMT053_FIXTURES } from 'test/fixtures/camt053';
 
 const API = '/api/v1';
-const CAMT053_DIR = CAMT053_FIXTURES;
 
 describe('Reconciliation (e2e)', () => {
   let t: TestApp;
@@ -339,8 +338,8 @@ describe('Reconciliation (e2e)', () => {
 
   it('imports the two real camt.053 files with every entry unmatched (they are in EUR)', async () => {
     for (const name of ['camt053.v2.minimal.xml', 'camt053.v4.xml']) {
-      const file = readFileSync(join(CAMT053_DIR, name));
-      const expected = JSON.parse(readFileSync(join(CAMT053_DIR, name.replace('.xml', '.expected.json')), 'utf8')) as { getEntries: unknown[] };
+      const file = readFileSync(join(CAMT053_FIXTURES, name));
+      const expected = JSON.parse(readFileSync(join(CAMT053_FIXTURES, name.replace('.xml', '.expected.json')), 'utf8')) as { getEntries: unknown[] };
       const res = await upload(file, w.finance, w.hospital.id, name);
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ format: 'camt.053', entries: expected.getEntries.length, matched: 0, unmatched: expected.getEntries.length, mismatched: 0, duplicates: 0 });

@@ -8,21 +8,20 @@ import { CAMT053_FIXTURES } from 'test/fixtures/camt053';
  * Real camt.053 files and the results of an independent parser (genkgo/camt, see SOURCE.md):
  * every field of theirs that has a counterpart in ours must agree.
  */
-const CAMT053_DIR = CAMT053_FIXTURES;
 const FILES = ['camt053.v2.minimal', 'camt053.v4'];
 
 // Their JSON is a reflective dump of PHP objects; typing it would add nothing to the comparison.
 type Json = Record<string, any>;
 
 describe.each(FILES)('%s.xml against the independent parser', (name) => {
-  const expected: Json = JSON.parse(readFileSync(path.join(CAMT053_DIR, `${name}.expected.json`), 'utf8'));
+  const expected: Json = JSON.parse(readFileSync(path.join(CAMT053_FIXTURES, `${name}.expected.json`), 'utf8'));
   let items: StatementItem[];
   let entries: ParsedStatementEntry[];
   let headers: ParsedStatementHeader[];
 
   beforeAll(async () => {
     items = [];
-    for await (const item of parseCamt053(createReadStream(path.join(CAMT053_DIR, `${name}.xml`)))) items.push(item);
+    for await (const item of parseCamt053(createReadStream(path.join(CAMT053_FIXTURES, `${name}.xml`)))) items.push(item);
     entries = items.flatMap((item) => (item.kind === 'entry' ? [item.entry] : []));
     headers = items.flatMap((item) => (item.kind === 'header' ? [item.header] : []));
   });

@@ -3,13 +3,12 @@ import path from 'path';
 import { detectStatementFormat } from 'src/reconciliation/parsers/detect-statement-format';
 import { CAMT053_FIXTURES } from 'test/fixtures/camt053';
 
-const CAMT053_DIR = CAMT053_FIXTURES;
 const detect = (text: string) => detectStatementFormat(Buffer.from(text, 'utf8'));
 const camtRoot = (version: string) => `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.${version}"><BkToCstmrStmt>`;
 
 describe('detectStatementFormat', () => {
   it.each(['camt053.v2.minimal.xml', 'camt053.v4.xml'])('recognises the real bank file %s', (file) => {
-    expect(detectStatementFormat(readFileSync(path.join(CAMT053_DIR, file)).subarray(0, 4096))).toBe('camt.053');
+    expect(detectStatementFormat(readFileSync(path.join(CAMT053_FIXTURES, file)).subarray(0, 4096))).toBe('camt.053');
   });
 
   it.each(['02', '08', '13'])('recognises camt.053.001.%s', (version) => {

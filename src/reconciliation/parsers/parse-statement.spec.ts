@@ -5,7 +5,6 @@ import { parseStatement, peekHead } from 'src/reconciliation/parsers/parse-state
 import { StatementItem, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 import { CAMT053_FIXTURES } from 'test/fixtures/camt053';
 
-const CAMT053_DIR = CAMT053_FIXTURES;
 
 async function* chunksOf(text: string, size: number): AsyncGenerator<Buffer> {
   const bytes = Buffer.from(text, 'utf8');
@@ -20,7 +19,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 describe('parseStatement', () => {
   it('detects and parses a real camt.053 upload read once from a stream', async () => {
-    const file = path.join(CAMT053_DIR, 'camt053.v4.xml');
+    const file = path.join(CAMT053_FIXTURES, 'camt053.v4.xml');
     const { head, source } = await peekHead(createReadStream(file, { highWaterMark: 512 }));
     const format = detectStatementFormat(head);
     expect(format).toBe('camt.053');
@@ -41,9 +40,9 @@ describe('parseStatement', () => {
   });
 
   it('replays exactly the bytes of the file after peeking', async () => {
-    const bytes = readFileSync(path.join(CAMT053_DIR, 'camt053.v2.minimal.xml'));
+    const bytes = readFileSync(path.join(CAMT053_FIXTURES, 'camt053.v2.minimal.xml'));
     for (const size of [1, 100, 4096, bytes.length + 1]) {
-      const { head, source } = await peekHead(createReadStream(path.join(CAMT053_DIR, 'camt053.v2.minimal.xml'), { highWaterMark: 64 }), size);
+      const { head, source } = await peekHead(createReadStream(path.join(CAMT053_FIXTURES, 'camt053.v2.minimal.xml'), { highWaterMark: 64 }), size);
       expect(head).toEqual(bytes.subarray(0, size));
       expect(Buffer.concat(await collect(source))).toEqual(bytes);
     }
