@@ -145,8 +145,12 @@ describe('Concurrency across the service (e2e)', () => {
 
   it('the same draft edited 30 times in parallel with one If-Match version: one edit wins', async () => {
     const draft = await createDraftApplication(t, w.family, w.hospital.id);
+    // Every edit must change something: an edit that leaves the draft as it is (its own household size) is a
+    // no-op that rightly answers 200 when it happens to lock the row before the winner, and the race is lost.
+    const drafted = (draft.body.household as { size: number }).size;
+    const sizes = Array.from({ length: 30 }, (_, i) => drafted + 1 + (i % 10));
     const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => t.http.patch(`${API}/applications/${draft.id}`).set(w.family.auth).set('If-Match', `"${draft.version}"`).send({ household: { size: 2 + (i % 10) } })),
+      sizes.map((size) => t.http.patch(`${API}/applications/${draft.id}`).set(w.family.auth).set('If-Match', `"${draft.version}"`).send({ household: { size } })),
     );
     figures.ifMatch = statuses(responses);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
