@@ -61,7 +61,8 @@ export function toApplicationDto(app: ApplicationView, role: Role, ids: Decrypte
   }
   if (see.nationalIds && ids) {
     if (ids.patient) dto.patient.nationalId = ids.patient;
-    if (ids.guardian) dto.guardian = { ...dto.guardian, nationalId: ids.guardian };
+    // Object.assign, not a spread with a new key: see toCommon in application-reads.ts.
+    if (ids.guardian) dto.guardian = Object.assign(dto.guardian ?? {}, { nationalId: ids.guardian });
   }
   if (see.assessmentOutcome) {
     dto.tier = app.assessmentTier;

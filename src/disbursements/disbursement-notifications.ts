@@ -24,7 +24,7 @@ export class DisbursementNotifications {
         event: 'disbursement.paid',
         template: 'tranche-paid',
         to: recipient(family),
-        context: { ...this.familyContext(family, app, hospital), trancheReference: d.reference, amount: d.amount, paidOn: payment.paidOn },
+        context: Object.assign(this.familyContext(family, app, hospital), { trancheReference: d.reference, amount: d.amount, paidOn: payment.paidOn }),
       });
     }
     for (const user of await hospitalFinanceUsers(tx, d.hospitalId)) {
@@ -64,7 +64,7 @@ export class DisbursementNotifications {
         event: 'application.cancelled',
         template: 'grant-cancelled',
         to: recipient(family),
-        context: { ...this.familyContext(family, app, await hospitalOf(tx, hospitalId)), paidAmount, cancelledAmount, reason },
+        context: Object.assign(this.familyContext(family, app, await hospitalOf(tx, hospitalId)), { paidAmount, cancelledAmount, reason }),
       });
     }
     for (const hospitalId of new Set(cancellation.cancelled.map((d) => d.hospitalId))) {
@@ -85,7 +85,7 @@ export class DisbursementNotifications {
         event: 'disbursement.cancelled',
         template: 'tranche-cancelled',
         to: recipient(family),
-        context: { ...this.familyContext(family, app, hospital), trancheReference: d.reference, amount: d.amount, reason },
+        context: Object.assign(this.familyContext(family, app, hospital), { trancheReference: d.reference, amount: d.amount, reason }),
       });
     }
     await this.hospitalTranchesCancelled(tx, 'disbursement.cancelled', hospital, [d]);

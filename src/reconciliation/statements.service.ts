@@ -33,7 +33,7 @@ export class StatementsService {
     if (query.status) items.andWhere('e.status = :status', { status: query.status });
     if (after) items.andWhere('e.position > :position', { position: Number(after.k) });
     const page = toPage(await items.getMany(), query.limit, (e) => ({ k: String(e.position), id: e.id }), toStatementItem);
-    return { ...toStatementSummary(statement), ...page };
+    return Object.assign(toStatementSummary(statement), page);
   }
 
   /** Newest first. */

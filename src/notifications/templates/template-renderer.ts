@@ -179,7 +179,8 @@ function prepareContext(name: TemplateName, locale: Locale, context: unknown): R
   if (typeof context !== 'object' || context === null) {
     throw new TemplateRenderError(`Email template ${locale}/${name} needs a context object`);
   }
-  const data: Record<string, unknown> = { ...context };
+  // A copy by Object.assign: fields added to a `{ ...context }` copy would give every email's context a hidden class of its own (application-reads.ts).
+  const data: Record<string, unknown> = Object.assign({}, context as Record<string, unknown>);
   const missing: string[] = [];
   for (const [field, presence] of Object.entries(TEMPLATE_FIELDS[name])) {
     if (data[field] !== undefined && data[field] !== null) continue;
