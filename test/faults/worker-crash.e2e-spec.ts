@@ -1,6 +1,6 @@
 import { PASSWORD, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
-import { startThrowawayProcess } from 'test/support/throwaway-worker';
+import { startThrowawayProcess, ThrowawayProcess } from 'test/support/throwaway-worker';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,11 +18,27 @@ describe('A worker killed in the middle of sending (e2e, fault injection)', () =
     QUEUE_STALLED_INTERVAL_MS: '1000',
   });
 
+  /** Killed after each test even when it failed halfway: a live orphan would go on relaying the next tests' rows. */
+  const throwaways: ThrowawayProcess[] = [];
+  const startDoomedWorker = async (env: Record<string, string>) => {
+    const doomed = await startThrowawayProcess(env, 100_000);
+    throwaways.push(doomed);
+    return doomed;
+  };
+
   beforeAll(async () => {
     api = await startTestApp({ APP_ROLE: 'api' });
   });
   afterAll(async () => {
     await api.close();
+  });
+  // The database is the Jest worker's: rows the previous file left unsent would be relayed by the worker started here,
+  // take the sink's scripted reply meant for this test's email, and leave this one waiting (seen in a full CI run).
+  beforeEach(async () => {
+    await api.reset();
+  });
+  afterEach(async () => {
+    await Promise.all(throwaways.splice(0).map((p) => p.kill()));
   });
 
   it('loses no message: a fresh worker sends it, once', async () => {
@@ -30,7 +46,7 @@ describe('A worker killed in the middle of sending (e2e, fault injection)', () =
     api.mail.replyWith({ reply: 'hang' });
     await api.http.post('/api/v1/auth/register').send({ email, password: PASSWORD, fullName: 'Li Mei', locale: 'en' }).expect(201);
 
-    const doomed = await startThrowawayProcess({ ...workerSettings(api.mail.url), LOG_LEVEL: 'silent' }, 100_000);
+    const doomed = await startDoomedWorker({ ...workerSettings(api.mail.url), LOG_LEVEL: 'silent' });
     await api.mail.waitForAttempt((a) => a.to.includes(email) && a.reply === 'hang', 30_000);
     await doomed.kill();
     const [mid] = (await api.dataSource.query(`SELECT id, status, attempts FROM notifications WHERE to_email = $1`, [email])) as { id: string; status: string; attempts: number }[];
@@ -58,7 +74,7 @@ describe('A worker killed in the middle of sending (e2e, fault injection)', () =
     const email = uniqueEmail('window');
     api.mail.replyWith({ reply: 'delay', ms: 1500 });
     await api.http.post('/api/v1/auth/register').send({ email, password: PASSWORD, fullName: 'Li Mei', locale: 'en' }).expect(201);
-    const doomed = await startThrowawayProcess({ ...workerSettings(api.mail.url), LOG_LEVEL: 'silent' }, 100_000);
+    const doomed = await startDoomedWorker({ ...workerSettings(api.mail.url), LOG_LEVEL: 'silent' });
     await api.mail.waitForAttempt((a) => a.to.includes(email), 30_000);
     // Hold the row so the worker's "sent" update waits, then kill the worker once the server has the message.
     const holder = api.dataSource.createQueryRunner();
