@@ -33,12 +33,35 @@ describe('ApplicationReads', () => {
     await reads.findVisible(user('applicant'), ID, true);
     await reads.findVisible(user('reviewer'), ID, true);
     await reads.findVisible(user('hospital_finance', HOSPITAL), ID, false);
-    expect(calls[0].text).toMatch(/WHERE a\.id = \$1 AND a\.applicant_id = \$2$/);
-    expect(calls[0].values).toEqual([ID, user('applicant').id]);
-    expect(calls[1].text).toMatch(/WHERE a\.id = \$1 AND a\.first_submitted_at IS NOT NULL$/);
-    expect(calls[1].values).toEqual([ID]);
-    expect(calls[2].text).toMatch(/WHERE a\.id = \$1 AND a\.first_submitted_at IS NOT NULL AND a\.hospital_id = \$2$/);
-    expect(calls[2].values).toEqual([ID, HOSPITAL]);
+    const batch = / FROM unnest\(\$1::uuid\[\], \$2::uuid\[\]\) WITH ORDINALITY AS q\(id, value, n\) JOIN applications a ON a\.id = q\.id WHERE /;
+    for (const call of calls) expect(call.text).toMatch(batch);
+    expect(calls[0].text).toMatch(/ WHERE a\.applicant_id = q\.value$/);
+    expect(calls[0].values).toEqual([[ID], [user('applicant').id]]);
+    expect(calls[1].text).toMatch(/ WHERE a\.first_submitted_at IS NOT NULL$/);
+    expect(calls[1].values).toEqual([[ID], [null]]);
+    expect(calls[2].text).toMatch(/ WHERE a\.first_submitted_at IS NOT NULL AND a\.hospital_id = q\.value$/);
+    expect(calls[2].values).toEqual([[ID], [HOSPITAL]]);
+  });
+
+  it('reads by id of the same turn in one statement, each item answered with its own row by ordinal (or not found)', async () => {
+    const family = (id: string): AuthUser => ({ ...user('applicant'), id });
+    const calls: Call[] = [];
+    const queries = {
+      rows: async (text: string, values: unknown[]) => {
+        calls.push({ text, values });
+        // PostgreSQL may return the rows in any order; the second item (another family's id) has none.
+        return [{ n: 3, id: 'third', recommended_amount: null }, { n: 1, id: 'first', recommended_amount: null }];
+      },
+    } as unknown as PreparedQueries;
+    const reads = new ApplicationReads(queries);
+    const found = await Promise.all([
+      reads.findVisible(family('f1'), 'a1', false),
+      reads.findVisible(family('f2'), 'a2', false),
+      reads.findVisible(family('f3'), 'a3', false),
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].values).toEqual([['a1', 'a2', 'a3'], ['f1', 'f2', 'f3']]);
+    expect(found.map((v) => v?.id ?? null)).toEqual(['first', null, 'third']);
   });
 
   it('selects the encrypted national ids only when asked for', async () => {
@@ -59,7 +82,7 @@ describe('ApplicationReads', () => {
   it('maps a row: bigint fen to a number, nothing it was not given', async () => {
     const created = new Date('2026-01-01T00:00:00Z');
     const row = {
-      id: ID, reference: 'SPR-2026-000001', status: 'submitted', version: 2, hospital_id: HOSPITAL, submitted_at: created, created_at: created,
+      n: 1, id: ID, reference: 'SPR-2026-000001', status: 'submitted', version: 2, hospital_id: HOSPITAL, submitted_at: created, created_at: created,
       updated_at: created, assessment_tier: 'B', recommended_amount: '10000000', patient: { fullName: 'x' }, guardian: {}, household: {}, medical: {}, consents: {},
     };
     const { reads } = readsReturning([row]);

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { applicationScope } from 'src/applications/application-scope';
+import { applicationScope, ApplicationScope } from 'src/applications/application-scope';
 import type { ApplicationStatus } from 'src/applications/application-status';
 import type { Application } from 'src/applications/application.entity';
 import { fenTransformer } from 'src/assessment/fen.transformer';
 import type { MeansTier } from 'src/assessment/means-assessment';
 import type { AuthUser } from 'src/common/auth/roles';
+import { Coalescer } from 'src/common/batching/coalescer';
 import type { Keyset } from 'src/common/pagination/pagination';
 import { PreparedQueries } from 'src/database/prepared-queries';
 
@@ -68,6 +69,9 @@ export type RecordRow = DetailRow & {
   patient_national_id_hash?: string | null;
 };
 
+type ByIdItem = { id: string; value: string | null };
+const BY_ID_BATCHES = { maxItems: 128, maxCalls: 2 };
+
 const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /**
@@ -77,15 +81,40 @@ const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
  */
 @Injectable()
 export class ApplicationReads {
+  /**
+   * Reads by id of requests that arrive together go in one statement per scope kind (at most two in flight each):
+   * under load PostgreSQL's per-statement work and the api's round trip are paid once per batch, not per request
+   * (BENCHMARKS.md, seventh pass). Each item keeps its own scope value, in the same WHERE clause as a single read.
+   */
+  private readonly byId = new Map<string, Coalescer<ByIdItem, DetailRow | undefined>>();
+
   constructor(private readonly queries: PreparedQueries) {}
 
   /** null when the application does not exist or is outside the user's scope; encrypted ids only when asked for. */
   async findVisible(user: AuthUser, id: string, withIds: boolean): Promise<ApplicationView | null> {
     const scope = applicationScope(user);
     if (!scope) return null;
-    const text = `SELECT ${COLUMNS}, ${SECTIONS}${withIds ? `, ${NATIONAL_IDS}` : ''} FROM applications a WHERE a.id = $1 AND ${scope.predicate('a', '$2')}`;
-    const rows = await this.queries.rows<DetailRow>(text, scope.value === null ? [id] : [id, scope.value]);
-    return rows.length ? toView(rows[0]) : null;
+    const row = await this.byIdBatches(scope, withIds).submit({ id, value: scope.value });
+    return row ? toView(row) : null;
+  }
+
+  private byIdBatches(scope: ApplicationScope, withIds: boolean): Coalescer<ByIdItem, DetailRow | undefined> {
+    const key = `${scope.kind}:${withIds}`;
+    let batches = this.byId.get(key);
+    if (!batches) {
+      const text =
+        `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}${withIds ? `, ${NATIONAL_IDS}` : ''}` +
+        ` FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS q(id, value, n) JOIN applications a ON a.id = q.id` +
+        ` WHERE ${scope.predicate('a', 'q.value')}`;
+      batches = new Coalescer<ByIdItem, DetailRow | undefined>(async (items) => {
+        const rows = await this.queries.rows<DetailRow & { n: number }>(text, [items.map((i) => i.id), items.map((i) => i.value)]);
+        const byItem: (DetailRow | undefined)[] = new Array(items.length);
+        for (const row of rows) byItem[row.n - 1] = row;
+        return byItem;
+      }, BY_ID_BATCHES);
+      this.byId.set(key, batches);
+    }
+    return batches;
   }
 
   /** Keyset page of `limit` + 1 rows (the extra one tells whether there is a next page); see ApplicationsService.list. */

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
-import { Coalescer } from 'src/notifications/coalescer';
+import { Coalescer } from 'src/common/batching/coalescer';
 import { MailerService, SentMail } from 'src/notifications/mailer.service';
 import type { Notification } from 'src/notifications/notification.entity';
 import { RenderedEmail, TemplateRenderer } from 'src/notifications/templates/template-renderer';

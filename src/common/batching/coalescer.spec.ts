@@ -1,4 +1,4 @@
-import { Coalescer } from 'src/notifications/coalescer';
+import { Coalescer } from 'src/common/batching/coalescer';
 
 function gate() {
   let open!: () => void;

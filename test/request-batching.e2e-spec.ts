@@ -1,0 +1,83 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PreparedQueries } from 'src/database/prepared-queries';
+import { applicationWorld, createDraftApplication, createSubmittedApplication, Family } from 'test/support/application-factory';
+import { signedInUser, SignedIn } from 'test/support/factories';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+type Call = { text: string; values: unknown[][] };
+
+/**
+ * Session checks and reads by id of requests that arrive together share one statement (TokenService,
+ * ApplicationReads). Here every statement is held back 300 ms on its way to PostgreSQL, so the requests that arrive
+ * meanwhile wait in one batch: each must still get its own answer — its own application, 404 for another family's,
+ * 401 for a session that was ended — whatever else went into its batch.
+ */
+describe('Requests that share a statement (e2e)', () => {
+  let t: TestApp;
+  let calls: Call[];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+    calls = [];
+    // On the prototype: each module that provides PreparedQueries has an instance of its own.
+    const rows = PreparedQueries.prototype.rows;
+    jest.spyOn(PreparedQueries.prototype, 'rows').mockImplementation(async function (this: PreparedQueries, text, values) {
+      calls.push({ text, values: values as unknown[][] });
+      await sleep(300);
+      return rows.call(this, text, values);
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const sessionOf = (user: SignedIn) => (JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+  const batchesOf = (pattern: RegExp) => calls.filter((c) => pattern.test(c.text));
+
+  it('answers each request of a batch with its own row, its own 404 and its own 401', async () => {
+    const { hospital, family: first } = await applicationWorld(t);
+    const families: Family[] = [first];
+    for (let i = 1; i < 6; i++) families.push(await signedInUser(t, 'applicant'));
+    const drafts = [];
+    for (const family of families.slice(0, 5)) drafts.push(await createDraftApplication(t, family, hospital.id));
+    const submitted = await createSubmittedApplication(t, families[5], hospital.id);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const ended = [families[1], families[3]];
+    for (const family of ended) await t.http.post('/api/v1/auth/logout').set(family.auth).expect(204);
+    calls = [];
+
+    const get = (user: SignedIn, id: string) => t.http.get(`/api/v1/applications/${id}`).set(user.auth);
+    const cases = [
+      ...drafts.map((draft, i) => ({ user: families[i], id: draft.id, expect: ended.includes(families[i]) ? 401 : 200 })),
+      ...drafts.map((draft, i) => ({ user: families[(i + 1) % 5], id: draft.id, expect: ended.includes(families[(i + 1) % 5]) ? 401 : 404 })),
+      { user: families[5], id: submitted.id, expect: 200 },
+      { user: reviewer, id: submitted.id, expect: 200 },
+      { user: reviewer, id: drafts[0].id, expect: 404 },
+    ];
+    const responses = await Promise.all(cases.map((c) => get(c.user, c.id)));
+
+    responses.forEach((res, i) => {
+      expect({ case: i, status: res.status }).toEqual({ case: i, status: cases[i].expect });
+      if (cases[i].expect === 200) expect(res.body.id).toBe(cases[i].id);
+    });
+    const ownDraft = responses[0].body as { id: string; reference: string; patient: { fullName: string } };
+    expect(ownDraft.reference).toBe(drafts[0].reference);
+    expect(responses[cases.length - 2].body.reference).toBe(submitted.reference);
+
+    // The batches really were shared: one session check held a live and an ended session, one read by id the rows of
+    // two families (one of them not the caller's).
+    const sessionBatches = batchesOf(/FROM unnest\(\$1::uuid\[\], \$2::uuid\[\], \$3::int\[\]\) WITH ORDINALITY AS c/);
+    const mixedSessions = sessionBatches.find((c) => c.values[0].includes(sessionOf(ended[0])) && c.values[0].includes(sessionOf(families[0])));
+    expect(mixedSessions).toBeDefined();
+    const readBatches = batchesOf(/JOIN applications a ON a\.id = q\.id WHERE a\.applicant_id = q\.value$/);
+    const [ids, callers] = readBatches.reduce((a, b) => (b.values[0].length > a.values[0].length ? b : a)).values as string[][];
+    const ownerOf = (id: string) => families[drafts.findIndex((d) => d.id === id)].id;
+    expect(ids.length).toBeGreaterThan(2);
+    expect(ids.some((id, k) => callers[k] === ownerOf(id))).toBe(true);
+    expect(ids.some((id, k) => callers[k] !== ownerOf(id))).toBe(true);
+  }, 60_000);
+});
