@@ -33,7 +33,7 @@ describe('ApplicationReads', () => {
     await reads.findVisible(user('applicant'), ID, true);
     await reads.findVisible(user('reviewer'), ID, true);
     await reads.findVisible(user('hospital_finance', HOSPITAL), ID, false);
-    const batch = / FROM unnest\(\$1::uuid\[\], \$2::uuid\[\]\) WITH ORDINALITY AS q\(id, value, n\) JOIN applications a ON a\.id = q\.id WHERE /;
+    const batch = / FROM unnest\(\(SELECT \$1::uuid\[\]\), \(SELECT \$2::uuid\[\]\)\) WITH ORDINALITY AS q\(id, value, n\) JOIN applications a ON a\.id = q\.id WHERE /;
     for (const call of calls) expect(call.text).toMatch(batch);
     expect(calls[0].text).toMatch(/ WHERE a\.applicant_id = q\.value$/);
     expect(calls[0].values).toEqual([[ID], [user('applicant').id]]);

@@ -102,10 +102,7 @@ export class ApplicationReads {
     const key = `${scope.kind}:${withIds}`;
     let batches = this.byId.get(key);
     if (!batches) {
-      const text =
-        `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}${withIds ? `, ${NATIONAL_IDS}` : ''}` +
-        ` FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS q(id, value, n) JOIN applications a ON a.id = q.id` +
-        ` WHERE ${scope.predicate('a', 'q.value')}`;
+      const text = byIdStatement(scope, withIds);
       batches = new Coalescer<ByIdItem, DetailRow | undefined>(async (items) => {
         const rows = await this.queries.rows<DetailRow & { n: number }>(text, [items.map((i) => i.id), items.map((i) => i.value)]);
         const byItem: (DetailRow | undefined)[] = new Array(items.length);
@@ -137,6 +134,18 @@ export class ApplicationReads {
     const rows = await this.queries.rows<ListRow>(text, values);
     return rows.map(toListRow);
   }
+}
+
+/**
+ * The read by id of a batch: item n's id and scope value at position n of the two arrays. The arrays are read through
+ * scalar subqueries so that PostgreSQL keeps one generic plan (BATCH_ARRAYS_NOTE in src/database/prepared-queries.ts).
+ */
+export function byIdStatement(scope: ApplicationScope, withIds: boolean): string {
+  return (
+    `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}${withIds ? `, ${NATIONAL_IDS}` : ''}` +
+    ` FROM unnest((SELECT $1::uuid[]), (SELECT $2::uuid[])) WITH ORDINALITY AS q(id, value, n) JOIN applications a ON a.id = q.id` +
+    ` WHERE ${scope.predicate('a', 'q.value')}`
+  );
 }
 
 /*

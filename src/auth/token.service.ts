@@ -17,9 +17,11 @@ type AccessClaims = { sub: string; sid: string; tv: number };
 /**
  * The session check of every authenticated request: a database read each time, so logout and disabling act at once.
  * Checks of concurrent requests go in one statement (see TokenService.sessions); `n` says whose row is whose.
+ * The arrays are read through scalar subqueries (BATCH_ARRAYS_NOTE in src/database/prepared-queries.ts): PostgreSQL
+ * then keeps one generic plan instead of planning the statement again at every execution.
  */
-const SESSION_USERS = `SELECT c.n::int AS n, u.id, u.email, u.role, u.hospital_id, u.email_verified_at IS NOT NULL AS email_verified
-  FROM unnest($1::uuid[], $2::uuid[], $3::int[]) WITH ORDINALITY AS c(sid, uid, tv, n)
+export const SESSION_USERS = `SELECT c.n::int AS n, u.id, u.email, u.role, u.hospital_id, u.email_verified_at IS NOT NULL AS email_verified
+  FROM unnest((SELECT $1::uuid[]), (SELECT $2::uuid[]), (SELECT $3::int[])) WITH ORDINALITY AS c(sid, uid, tv, n)
   JOIN auth_sessions s ON s.id = c.sid AND s.user_id = c.uid
   JOIN users u ON u.id = s.user_id
  WHERE s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL AND u.token_version = c.tv`;
