@@ -11,6 +11,7 @@ import { camt053Chunks } from '../seed/camt053';
 import { benchUuid } from '../seed/ids';
 import { deepQueuePage } from '../seed/plan';
 import { applicationBody, makeProfiles } from '../seed/profiles';
+import { listStatement } from 'src/applications/application-reads';
 import { cpuNote, Ctx, describeLoad, hasRoute, measured, withCpu, withGeneratorCpu } from './context';
 import type { LoadOptions } from '../lib/load';
 
@@ -79,7 +80,7 @@ export async function queueScenario(ctx: Ctx): Promise<void> {
     headers: { authorization: `Bearer ${tokens.get(reviewers[k % reviewers.length])}` },
   }));
   await expectOk(ctx, requests[0].path, requests[0].headers, (body) => Array.isArray(body.items) && body.items.length === 20 && body.items.every((i: { status: string }) => i.status === 'submitted'));
-  ctx.details.queueExplain = await explainQueue(ctx, rows[Math.floor(rows.length / 2)]);
+  ctx.details.queueExplain = await explainQueue(ctx, rows[Math.floor(rows.length / 2)], reviewers[0]);
   let k = 0;
   const next = () => requests[k++ % requests.length];
   await runLoad({ baseUrl: ctx.apiBaseUrl, connections: ctx.opts.readConnections, duration: warmSeconds(ctx), next });
@@ -125,19 +126,30 @@ function pacedRow(ctx: Ctx, id: string, scenario: string, paced: Awaited<ReturnT
 }
 
 /** What ApplicationsService.list sends for the review queue (same columns, predicates, order and limit). */
-async function explainQueue(ctx: Ctx, at: { k: string; id: string }): Promise<{ usesIndex: boolean; text: string }> {
-  const { rows } = await ctx.pool.query<{ 'QUERY PLAN': string }>(
-    `EXPLAIN (ANALYZE, BUFFERS)
-     SELECT a.id, a.reference, a.status, a.version, a.hospital_id, a.submitted_at, a.first_submitted_at, a.created_at, a.updated_at,
-            a.assessment_tier, a.recommended_amount, a.patient ->> 'fullName' AS patient_name,
-            to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_key
-       FROM applications a
-      WHERE a.first_submitted_at IS NOT NULL AND a.status = 'submitted'
-        AND (a.submitted_at, a.id) > ('${at.k}'::timestamptz, '${at.id}'::uuid)
-      ORDER BY a.submitted_at ASC, a.id ASC LIMIT 21`,
-  );
-  const text = rows.map((r) => r['QUERY PLAN']).join('\n');
-  return { text, usesIndex: /Index (Only )?Scan/.test(text) && !/Seq Scan on applications/.test(text) && !/\bSort\b/.test(text) };
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of the statement the service sends for a reviewer's queue page (`listStatement`, the
+ * same text and values), prepared and executed as the service's pool does, so the plan shown is the one PostgreSQL
+ * settles on for it (generic, after five executions, when no custom plan looks cheaper).
+ */
+async function explainQueue(ctx: Ctx, at: { k: string; id: string }, reviewerId: string): Promise<{ usesIndex: boolean; text: string }> {
+  const reviewer = { id: reviewerId, email: 'reviewer@bench.invalid', role: 'reviewer' as const, hospitalId: null, sessionId: reviewerId, emailVerified: true };
+  const statement = listStatement(reviewer, { status: 'submitted', after: at, limit: 20 });
+  if (!statement) throw new Error('a reviewer sees no queue');
+  const client = await ctx.pool.connect();
+  try {
+    const params = statement.values.map((v) => `'${String(v).replace(/'/g, "''")}'`).join(', ');
+    await client.query(`PREPARE bench_queue_sql AS ${statement.text}`);
+    for (let run = 0; run < 6; run++) await client.query(`EXECUTE bench_queue_sql(${params})`);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_queue_sql(${params})`);
+    const [plans] = (await client.query<{ generic_plans: string; custom_plans: string }>(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'bench_queue_sql'`)).rows;
+    const text =
+      `${statement.text}\n-- values: ${JSON.stringify(statement.values)}\n-- plan cache after 7 executions: ${plans.generic_plans} generic, ${plans.custom_plans} custom\n` +
+      rows.map((r) => r['QUERY PLAN']).join('\n');
+    return { text, usesIndex: /Index (Only )?Scan/.test(text) && !/Seq Scan on applications/.test(text) && !/\bSort\b/.test(text) };
+  } finally {
+    await client.query('DEALLOCATE ALL').catch(() => undefined);
+    client.release();
+  }
 }
 
 /** 3a. Create drafts, attach the five documents (SQL, untimed: uploads are file I/O), then submit them. */

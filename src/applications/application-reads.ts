@@ -116,24 +116,34 @@ export class ApplicationReads {
 
   /** Keyset page of `limit` + 1 rows (the extra one tells whether there is a next page); see ApplicationsService.list. */
   async list(user: AuthUser, filter: ApplicationListFilter): Promise<ApplicationListRow[]> {
-    const scope = applicationScope(user);
-    if (!scope) return [];
-    const values: unknown[] = [];
-    const param = (value: unknown) => `$${values.push(value)}`;
-    const queue = filter.status === 'submitted';
-    const key = queue ? 'a.submitted_at' : user.role === 'applicant' ? 'a.created_at' : 'a.first_submitted_at';
-    const direction = queue ? 'ASC' : 'DESC';
-    const where = [scope.value === null ? scope.predicate('a', '') : scope.predicate('a', param(scope.value))];
-    if (filter.status) where.push(`a.status = ${param(filter.status)}`);
-    if (filter.hospitalId) where.push(`a.hospital_id = ${param(filter.hospitalId)}`);
-    if (filter.tier) where.push(`a.assessment_tier = ${param(filter.tier)}`);
-    if (filter.after) where.push(`(${key}, a.id) ${queue ? '>' : '<'} (${param(filter.after.k)}::timestamptz, ${param(filter.after.id)}::uuid)`);
-    const text =
-      `SELECT ${COLUMNS}, a.patient ->> 'fullName' AS patient_name, to_char(${key} AT TIME ZONE 'UTC', ${MICROSECOND_ISO}) AS cursor_key` +
-      ` FROM applications a WHERE ${where.join(' AND ')} ORDER BY ${key} ${direction}, a.id ${direction} LIMIT ${param(filter.limit + 1)}`;
-    const rows = await this.queries.rows<ListRow>(text, values);
+    const statement = listStatement(user, filter);
+    if (!statement) return [];
+    const rows = await this.queries.rows<ListRow>(statement.text, statement.values);
     return rows.map(toListRow);
   }
+}
+
+/**
+ * The statement of a list page, for ApplicationReads.list (and for the benchmark, which EXPLAINs the review queue's as
+ * the service sends it); null when the user may see no application.
+ */
+export function listStatement(user: AuthUser, filter: ApplicationListFilter): { text: string; values: unknown[] } | null {
+  const scope = applicationScope(user);
+  if (!scope) return null;
+  const values: unknown[] = [];
+  const param = (value: unknown) => `$${values.push(value)}`;
+  const queue = filter.status === 'submitted';
+  const key = queue ? 'a.submitted_at' : user.role === 'applicant' ? 'a.created_at' : 'a.first_submitted_at';
+  const direction = queue ? 'ASC' : 'DESC';
+  const where = [scope.value === null ? scope.predicate('a', '') : scope.predicate('a', param(scope.value))];
+  if (filter.status) where.push(`a.status = ${param(filter.status)}`);
+  if (filter.hospitalId) where.push(`a.hospital_id = ${param(filter.hospitalId)}`);
+  if (filter.tier) where.push(`a.assessment_tier = ${param(filter.tier)}`);
+  if (filter.after) where.push(`(${key}, a.id) ${queue ? '>' : '<'} (${param(filter.after.k)}::timestamptz, ${param(filter.after.id)}::uuid)`);
+  const text =
+    `SELECT ${COLUMNS}, a.patient ->> 'fullName' AS patient_name, to_char(${key} AT TIME ZONE 'UTC', ${MICROSECOND_ISO}) AS cursor_key` +
+    ` FROM applications a WHERE ${where.join(' AND ')} ORDER BY ${key} ${direction}, a.id ${direction} LIMIT ${param(filter.limit + 1)}`;
+  return { text, values };
 }
 
 /**
