@@ -5,20 +5,22 @@ import { SESSION_USERS } from 'src/auth/token.service';
 import type { AuthUser, Role } from 'src/common/auth/roles';
 import { PreparedQueries } from 'src/database/prepared-queries';
 import { applicationWorld, createDraftApplication, createSubmittedApplication, Family } from 'test/support/application-factory';
-import { signedInUser, SignedIn } from 'test/support/factories';
+import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 type Call = { text: string; values: unknown[][] };
 
 /**
  * Session checks and reads by id of requests that arrive together share one statement (TokenService,
- * ApplicationReads). Here every statement is held back 300 ms on its way to PostgreSQL, so the requests that arrive
+ * ApplicationReads). Here every statement is held back 500 ms on its way to PostgreSQL, so the requests that arrive
  * meanwhile wait in one batch: each must still get its own answer — its own application, 404 for another family's,
  * 401 for a session that was ended — whatever else went into its batch.
  */
 describe('Requests that share a statement (e2e)', () => {
   let t: TestApp;
   let calls: Call[];
+  /** Only while the requests under test run: setting their data up goes at full speed. */
+  let holding = false;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -33,23 +35,29 @@ describe('Requests that share a statement (e2e)', () => {
     const rows = PreparedQueries.prototype.rows;
     jest.spyOn(PreparedQueries.prototype, 'rows').mockImplementation(async function (this: PreparedQueries, text, values) {
       calls.push({ text, values: values as unknown[][] });
-      await sleep(300);
+      if (holding) await sleep(500);
       return rows.call(this, text, values);
     });
   });
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => {
+    holding = false;
+    jest.restoreAllMocks();
+  });
 
   const sessionOf = (user: SignedIn) => (JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
   const batchesOf = (pattern: RegExp) => calls.filter((c) => pattern.test(c.text));
 
   it('answers each request of a batch with its own row, its own 404 and its own 401', async () => {
-    const { hospital, family: first } = await applicationWorld(t);
+    const { admin, hospital, family: first } = await applicationWorld(t);
+    const otherHospital = await createHospital(t, admin);
     const families: Family[] = [first];
     for (let i = 1; i < 6; i++) families.push(await signedInUser(t, 'applicant'));
     const drafts: { id: string; reference: string }[] = [];
     for (const family of families.slice(0, 5)) drafts.push(await createDraftApplication(t, family, hospital.id));
     const submitted = await createSubmittedApplication(t, families[5], hospital.id);
     const reviewer = await signedInUser(t, 'reviewer');
+    const itsFinance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
+    const otherFinance = await signedInUser(t, 'hospital_finance', { hospitalId: otherHospital.id });
     const ended = [families[1], families[3]];
     for (const family of ended) await t.http.post('/api/v1/auth/logout').set(family.auth).expect(204);
     calls = [];
@@ -61,8 +69,13 @@ describe('Requests that share a statement (e2e)', () => {
       { user: families[5], id: submitted.id, expect: 200 },
       { user: reviewer, id: submitted.id, expect: 200 },
       { user: reviewer, id: drafts[0].id, expect: 404 },
+      { user: itsFinance, id: submitted.id, expect: 200 },
+      { user: otherFinance, id: submitted.id, expect: 404 },
+      { user: itsFinance, id: drafts[1].id, expect: 404 },
     ];
+    holding = true;
     const responses = await Promise.all(cases.map((c) => get(c.user, c.id)));
+    holding = false;
 
     responses.forEach((res, i) => {
       expect({ case: i, status: res.status }).toEqual({ case: i, status: cases[i].expect });
@@ -70,7 +83,7 @@ describe('Requests that share a statement (e2e)', () => {
     });
     const ownDraft = responses[0].body as { id: string; reference: string; patient: { fullName: string } };
     expect(ownDraft.reference).toBe(drafts[0].reference);
-    expect(responses[cases.length - 2].body.reference).toBe(submitted.reference);
+    expect(responses[drafts.length * 2 + 1].body.reference).toBe(submitted.reference);
 
     // The batches really were shared: one session check held a live and an ended session, one read by id the rows of
     // two families (one of them not the caller's).
@@ -79,7 +92,7 @@ describe('Requests that share a statement (e2e)', () => {
     expect(mixedSessions).toBeDefined();
     const readBatches = batchesOf(/JOIN applications a ON a\.id = q\.id WHERE a\.applicant_id = q\.value$/);
     const [ids, callers] = readBatches.reduce((a, b) => (b.values[0].length > a.values[0].length ? b : a)).values as string[][];
-    const ownerOf = (id: string) => families[drafts.findIndex((d) => d.id === id)].id;
+    const ownerOf = (id: string) => (id === submitted.id ? families[5] : families[drafts.findIndex((d) => d.id === id)]).id;
     expect(ids.length).toBeGreaterThan(2);
     expect(ids.some((id, k) => callers[k] === ownerOf(id))).toBe(true);
     expect(ids.some((id, k) => callers[k] !== ownerOf(id))).toBe(true);
@@ -111,7 +124,8 @@ describe('Requests that share a statement (e2e)', () => {
         expect(one).toBeGreaterThan(1);
       }
     } finally {
-      await runner.query('DEALLOCATE ALL');
+      // Only these: the connection goes back to the app's pool, whose own named statements node-postgres keeps track of.
+      for (const i of statements.keys()) await runner.query(`DEALLOCATE batch_${i}`).catch(() => undefined);
       await runner.release();
     }
   });

@@ -1,7 +1,10 @@
 import { hiddenClassChanges } from 'test/support/hidden-classes';
 import { ApplicationReads } from 'src/applications/application-reads';
 import type { AuthUser, Role } from 'src/common/auth/roles';
+import type { AppConfig } from 'src/config/app-config';
 import type { PreparedQueries } from 'src/database/prepared-queries';
+
+const config = { env: { DATABASE_ACQUIRE_TIMEOUT_MS: 20_000 } } as AppConfig;
 
 type Call = { text: string; values: unknown[] };
 
@@ -13,7 +16,7 @@ function readsReturning(rows: object[]): { reads: ApplicationReads; calls: Call[
       return rows;
     },
   } as unknown as PreparedQueries;
-  return { reads: new ApplicationReads(queries), calls };
+  return { reads: new ApplicationReads(queries, config), calls };
 }
 
 const user = (role: Role, hospitalId: string | null = null): AuthUser => ({
@@ -53,7 +56,7 @@ describe('ApplicationReads', () => {
         return [{ n: 3, id: 'third', recommended_amount: null }, { n: 1, id: 'first', recommended_amount: null }];
       },
     } as unknown as PreparedQueries;
-    const reads = new ApplicationReads(queries);
+    const reads = new ApplicationReads(queries, config);
     const found = await Promise.all([
       reads.findVisible(family('f1'), 'a1', false),
       reads.findVisible(family('f2'), 'a2', false),

@@ -7,6 +7,7 @@ import type { MeansTier } from 'src/assessment/means-assessment';
 import type { AuthUser } from 'src/common/auth/roles';
 import { Coalescer } from 'src/common/batching/coalescer';
 import type { Keyset } from 'src/common/pagination/pagination';
+import { AppConfig } from 'src/config/app-config';
 import { PreparedQueries } from 'src/database/prepared-queries';
 
 /** What the detail view and the decrypted state need of a row (toApplicationDto, ApplicationRecords.stateOf). */
@@ -82,13 +83,17 @@ const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 @Injectable()
 export class ApplicationReads {
   /**
-   * Reads by id of requests that arrive together go in one statement per scope kind (at most two in flight each):
-   * under load PostgreSQL's per-statement work and the api's round trip are paid once per batch, not per request
-   * (BENCHMARKS.md, seventh pass). Each item keeps its own scope value, in the same WHERE clause as a single read.
+   * Reads by id of requests that arrive together go in one statement per scope rule and column set (at most two in
+   * flight for each): under load PostgreSQL's per-statement work and the api's round trip are paid once per batch,
+   * not per request (BENCHMARKS.md, seventh pass). Each item keeps its own scope value, in the same WHERE clause as a
+   * single read. A read waits at most as long as a request may wait for a pooled connection, then answers 503.
    */
   private readonly byId = new Map<string, Coalescer<ByIdItem, DetailRow | undefined>>();
 
-  constructor(private readonly queries: PreparedQueries) {}
+  constructor(
+    private readonly queries: PreparedQueries,
+    private readonly config: AppConfig,
+  ) {}
 
   /** null when the application does not exist or is outside the user's scope; encrypted ids only when asked for. */
   async findVisible(user: AuthUser, id: string, withIds: boolean): Promise<ApplicationView | null> {
@@ -99,7 +104,8 @@ export class ApplicationReads {
   }
 
   private byIdBatches(scope: ApplicationScope, withIds: boolean): Coalescer<ByIdItem, DetailRow | undefined> {
-    const key = `${scope.kind}:${withIds}`;
+    // Keyed by the rule itself, not the scope's kind: two rules can never share a statement.
+    const key = `${scope.predicate('a', 'q.value')}|${withIds}`;
     let batches = this.byId.get(key);
     if (!batches) {
       const text = byIdStatement(scope, withIds);
@@ -108,7 +114,7 @@ export class ApplicationReads {
         const byItem: (DetailRow | undefined)[] = new Array(items.length);
         for (const row of rows) byItem[row.n - 1] = row;
         return byItem;
-      }, BY_ID_BATCHES);
+      }, { ...BY_ID_BATCHES, maxWaitMs: this.config.env.DATABASE_ACQUIRE_TIMEOUT_MS });
       this.byId.set(key, batches);
     }
     return batches;

@@ -27,6 +27,7 @@ export const SESSION_USERS = `SELECT c.n::int AS n, u.id, u.email, u.role, u.hos
  WHERE s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL AND u.token_version = c.tv`;
 type SessionUserRow = { n: number; id: string; email: string; role: Role; hospital_id: string | null; email_verified: boolean };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isInt32 = (n: number) => Number.isInteger(n) && n >= -2_147_483_648 && n <= 2_147_483_647;
 
 export type TokenPair = { accessToken: string; refreshToken: string; tokenType: 'Bearer'; expiresIn: number };
 
@@ -44,15 +45,13 @@ export class TokenService {
    */
   private readonly key: KeyObject;
   /**
-   * Session checks of requests that arrive together share one statement (at most two in flight; a check that comes
-   * while both run goes with the next). Each check is still a read made after its request arrived, so a logout
-   * committed before a request is seen by it. Under load one statement serves many requests: PostgreSQL's per-statement
-   * work and the api's round trip are paid once per batch instead of once per request (BENCHMARKS.md, seventh pass).
+   * Session checks of requests that arrive together share one statement (at most two such statements in flight; a
+   * check that comes while both run goes with the next). Each check is still a read made after its request arrived,
+   * so a logout committed before a request is seen by it. Under load one statement serves many requests: PostgreSQL's
+   * per-statement work and the api's round trip are paid once per batch instead of once per request (BENCHMARKS.md,
+   * seventh pass). A check waits at most as long as a request may wait for a pooled connection, then answers 503.
    */
-  private readonly sessions = new Coalescer<AccessClaims, SessionUserRow | undefined>((claims) => this.checkSessions(claims), {
-    maxItems: 256,
-    maxCalls: 2,
-  });
+  private readonly sessions: Coalescer<AccessClaims, SessionUserRow | undefined>;
 
   constructor(
     private readonly jwt: JwtService,
@@ -61,6 +60,11 @@ export class TokenService {
     private readonly queries: PreparedQueries,
   ) {
     this.key = createSecretKey(Buffer.from(config.env.JWT_SECRET, 'utf8'));
+    this.sessions = new Coalescer((claims) => this.checkSessions(claims), {
+      maxItems: 256,
+      maxCalls: 2,
+      maxWaitMs: config.env.DATABASE_ACQUIRE_TIMEOUT_MS,
+    });
   }
 
   async startSession(tx: EntityManager, user: { id: string; tokenVersion: number }): Promise<TokenPair> {
@@ -110,7 +114,8 @@ export class TokenService {
       throw new InvalidTokenException();
     }
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.tv !== 'number') throw new InvalidTokenException();
-    if (!UUID.test(claims.sub) || !UUID.test(claims.sid) || !Number.isInteger(claims.tv)) throw new InvalidTokenException();
+    // Checked here, not left to the statement's casts: a value PostgreSQL refuses would fail every check of its batch.
+    if (!UUID.test(claims.sub) || !UUID.test(claims.sid) || !isInt32(claims.tv)) throw new InvalidTokenException();
     const user = await this.sessions.submit(claims);
     if (!user) throw new InvalidTokenException();
     return { id: user.id, email: user.email, role: user.role, hospitalId: user.hospital_id, sessionId: claims.sid, emailVerified: user.email_verified };

@@ -1,4 +1,5 @@
-import { Coalescer } from 'src/common/batching/coalescer';
+import { Coalescer, CoalescerWaitTimeout } from 'src/common/batching/coalescer';
+import { isDependencyDown } from 'src/common/problem/problem.filter';
 
 function gate() {
   let open!: () => void;
@@ -72,5 +73,41 @@ describe('Coalescer', () => {
     expect(calls).toEqual([[1], [2], [3, 4]]);
     gates[0].open();
     await expect(Promise.all(all)).resolves.toEqual([1, 2, 3, 4]);
+  });
+
+  it('sends what is left over maxItems in a free call at once, not after the first call ends', async () => {
+    const calls: number[][] = [];
+    const first = gate();
+    const coalescer = new Coalescer<number, number>(async (items) => {
+      if (calls.push(items) === 1) await first.opened;
+      return items;
+    }, { maxItems: 2, maxCalls: 2 });
+    const all = [1, 2, 3, 4].map((n) => coalescer.submit(n));
+    await expect(Promise.all(all.slice(2))).resolves.toEqual([3, 4]);
+    expect(calls).toEqual([[1, 2], [3, 4]]);
+    first.open();
+    await expect(Promise.all(all)).resolves.toEqual([1, 2, 3, 4]);
+  });
+
+  it('rejects an item that waited longer than maxWaitMs behind a stuck call, as a dependency that is down, and never sends it', async () => {
+    const calls: string[][] = [];
+    const stuck = gate();
+    const coalescer = new Coalescer<string, string>(async (items) => {
+      calls.push(items);
+      await stuck.opened;
+      return items;
+    }, { maxItems: 10, maxCalls: 1, maxWaitMs: 40 });
+    const sent = coalescer.submit('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = Date.now();
+    const waiting = coalescer.submit('b');
+    const error = await waiting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CoalescerWaitTimeout);
+    expect(isDependencyDown(error as Error)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+    stuck.open();
+    await expect(sent).resolves.toBe('a');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toEqual([['a']]);
   });
 });
