@@ -147,7 +147,7 @@ async function explainQueue(ctx: Ctx, at: { k: string; id: string }, reviewerId:
       rows.map((r) => r['QUERY PLAN']).join('\n');
     return { text, usesIndex: /Index (Only )?Scan/.test(text) && !/Seq Scan on applications/.test(text) && !/\bSort\b/.test(text) };
   } finally {
-    await client.query('DEALLOCATE ALL').catch(() => undefined);
+    await client.query('DEALLOCATE bench_queue_sql').catch(() => undefined);
     client.release();
   }
 }

@@ -5,7 +5,7 @@ import type { Application } from 'src/applications/application.entity';
 import { fenTransformer } from 'src/assessment/fen.transformer';
 import type { MeansTier } from 'src/assessment/means-assessment';
 import type { AuthUser } from 'src/common/auth/roles';
-import { Coalescer } from 'src/common/batching/coalescer';
+import { Coalescer, rowsByOrdinal } from 'src/common/batching/coalescer';
 import type { Keyset } from 'src/common/pagination/pagination';
 import { AppConfig } from 'src/config/app-config';
 import { PreparedQueries } from 'src/database/prepared-queries';
@@ -111,9 +111,7 @@ export class ApplicationReads {
       const text = byIdStatement(scope, withIds);
       batches = new Coalescer<ByIdItem, DetailRow | undefined>(async (items) => {
         const rows = await this.queries.rows<DetailRow & { n: number }>(text, [items.map((i) => i.id), items.map((i) => i.value)]);
-        const byItem: (DetailRow | undefined)[] = new Array(items.length);
-        for (const row of rows) byItem[row.n - 1] = row;
-        return byItem;
+        return rowsByOrdinal(rows, items.length);
       }, { ...BY_ID_BATCHES, maxWaitMs: this.config.env.DATABASE_ACQUIRE_TIMEOUT_MS });
       this.byId.set(key, batches);
     }

@@ -3,7 +3,8 @@ import { JwtService } from '@nestjs/jwt';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Coalescer } from 'src/common/batching/coalescer';
+import { isUUID } from 'class-validator';
+import { Coalescer, rowsByOrdinal } from 'src/common/batching/coalescer';
 import { AppConfig } from 'src/config/app-config';
 import { AuthUser, Role } from 'src/common/auth/roles';
 import { PreparedQueries } from 'src/database/prepared-queries';
@@ -26,7 +27,6 @@ export const SESSION_USERS = `SELECT c.n::int AS n, u.id, u.email, u.role, u.hos
   JOIN users u ON u.id = s.user_id
  WHERE s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL AND u.token_version = c.tv`;
 type SessionUserRow = { n: number; id: string; email: string; role: Role; hospital_id: string | null; email_verified: boolean };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isInt32 = (n: number) => Number.isInteger(n) && n >= -2_147_483_648 && n <= 2_147_483_647;
 
 export type TokenPair = { accessToken: string; refreshToken: string; tokenType: 'Bearer'; expiresIn: number };
@@ -115,7 +115,7 @@ export class TokenService {
     }
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.tv !== 'number') throw new InvalidTokenException();
     // Checked here, not left to the statement's casts: a value PostgreSQL refuses would fail every check of its batch.
-    if (!UUID.test(claims.sub) || !UUID.test(claims.sid) || !isInt32(claims.tv)) throw new InvalidTokenException();
+    if (!isUUID(claims.sub, 'all') || !isUUID(claims.sid, 'all') || !isInt32(claims.tv)) throw new InvalidTokenException();
     const user = await this.sessions.submit(claims);
     if (!user) throw new InvalidTokenException();
     return { id: user.id, email: user.email, role: user.role, hospitalId: user.hospital_id, sessionId: claims.sid, emailVerified: user.email_verified };
@@ -123,9 +123,7 @@ export class TokenService {
 
   private async checkSessions(claims: AccessClaims[]): Promise<(SessionUserRow | undefined)[]> {
     const rows = await this.queries.rows<SessionUserRow>(SESSION_USERS, [claims.map((c) => c.sid), claims.map((c) => c.sub), claims.map((c) => c.tv)]);
-    const byItem: (SessionUserRow | undefined)[] = new Array(claims.length);
-    for (const row of rows) byItem[row.n - 1] = row;
-    return byItem;
+    return rowsByOrdinal(rows, claims.length);
   }
 
   async endSession(sessionId: string, reason: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { Coalescer, CoalescerWaitTimeout } from 'src/common/batching/coalescer';
+import { Coalescer, CoalescerWaitTimeout, rowsByOrdinal } from 'src/common/batching/coalescer';
 import { isDependencyDown } from 'src/common/problem/problem.filter';
 
 function gate() {
@@ -109,5 +109,12 @@ describe('Coalescer', () => {
     await expect(sent).resolves.toBe('a');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(calls).toEqual([['a']]);
+  });
+});
+
+describe('rowsByOrdinal', () => {
+  it('puts each row at its item\'s position, whatever order PostgreSQL returned them in; an item without a row gets none', () => {
+    const rows = [{ n: 3, id: 'c' }, { n: 1, id: 'a' }];
+    expect(rowsByOrdinal(rows, 4)).toEqual([{ n: 1, id: 'a' }, undefined, { n: 3, id: 'c' }, undefined]);
   });
 });

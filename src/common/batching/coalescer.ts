@@ -77,3 +77,13 @@ export class Coalescer<Item, Result> {
     this.sweep.unref();
   }
 }
+
+/**
+ * A batch statement's rows in its items' order: each row carries `n`, its item's 1-based position (WITH ORDINALITY);
+ * an item without a row gets undefined.
+ */
+export function rowsByOrdinal<Row extends { n: number }>(rows: Row[], items: number): (Row | undefined)[] {
+  const byItem: (Row | undefined)[] = new Array(items);
+  for (const row of rows) byItem[row.n - 1] = row;
+  return byItem;
+}
