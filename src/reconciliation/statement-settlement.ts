@@ -25,6 +25,8 @@ const CHUNK = 20_000;
 const APPS = 'pg_temp.statement_import_apps';
 /** The applications still disbursing once settled, by ctid (completeSettled). */
 const COMPLETING = 'pg_temp.statement_import_completing';
+/** The applications completeSettled completed, with their new versions (for the audit events). */
+const COMPLETED = 'pg_temp.statement_import_completed';
 
 /**
  * Settles the automatic matches of one import in set-based statements of CHUNK rows (the per-application loop it
@@ -54,7 +56,7 @@ export class StatementSettlement {
     await this.tx.query(`ANALYZE ${PENDING_MATCHES}`);
     await this.tx.query(
       `CREATE TEMP TABLE ${APPS.slice('pg_temp.'.length)} ON COMMIT DROP AS
-       SELECT DISTINCT d.application_id AS id, NULL::int AS completed_version FROM disbursements d JOIN ${PENDING_MATCHES} p ON p.disbursement_id = d.id`,
+       SELECT DISTINCT d.application_id AS id FROM disbursements d JOIN ${PENDING_MATCHES} p ON p.disbursement_id = d.id`,
     );
     await this.tx.query(`ALTER TABLE ${APPS} ADD PRIMARY KEY (id)`);
     await this.tx.query(`ANALYZE ${APPS}`);
@@ -77,7 +79,10 @@ export class StatementSettlement {
               settled AS (
                 UPDATE disbursements d SET status = 'reconciled', reconciled_at = $2, updated_at = $2, version = d.version + 1
                   FROM chunk p
-                 WHERE d.id = p.disbursement_id AND d.status = 'paid' AND d.amount = p.amount AND d.hospital_id = $1
+                 -- The chunk's tranches through the primary key: joined on the id alone, the planner (which cannot
+                 -- tell how many tranches a chunk names) hashed every paid tranche of the hospital once per chunk.
+                 WHERE d.id = ANY (ARRAY(SELECT disbursement_id FROM chunk))
+                   AND d.id = p.disbursement_id AND d.status = 'paid' AND d.amount = p.amount AND d.hospital_id = $1
                 RETURNING d.id),
               stored AS (
                 INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
@@ -121,6 +126,7 @@ export class StatementSettlement {
       [COMPLETE.from],
     );
     await this.tx.query(`ALTER TABLE ${COMPLETING} ADD PRIMARY KEY (at)`);
+    await this.tx.query(`CREATE TEMP TABLE ${COMPLETED.slice('pg_temp.'.length)} (id uuid NOT NULL, version int NOT NULL) ON COMMIT DROP`);
     for (let after = '(0,0)'; ; ) {
       const [{ last }] = (await this.tx.query(
         `WITH chunk AS (SELECT at, id FROM ${COMPLETING} WHERE at > $1::tid ORDER BY at LIMIT $2),
@@ -133,7 +139,8 @@ export class StatementSettlement {
                    AND (SELECT bool_or(t.status = 'reconciled') AND bool_and(t.status IN ('reconciled', 'cancelled'))
                           FROM disbursements t WHERE t.application_id = a.id)
                 RETURNING a.id, a.version),
-              kept AS (UPDATE ${APPS} x SET completed_version = c.version FROM completed c WHERE x.id = c.id RETURNING 1)
+              -- Appended, not updated in APPS: an UPDATE there probed APPS's key and rewrote its row for each of them.
+              kept AS (INSERT INTO ${COMPLETED} (id, version) SELECT id, version FROM completed RETURNING 1)
          SELECT (SELECT count(*) FROM kept) AS n, (SELECT at FROM chunk ORDER BY at DESC LIMIT 1)::text AS last`,
         [after, CHUNK, COMPLETE.from, COMPLETE.to, this.occurredAt],
       )) as { last: string | null }[];
@@ -157,10 +164,10 @@ export class StatementSettlement {
     const completed = this.content(`application.${COMPLETE.to}`, 'application', slot('c.id'), {
       from: COMPLETE.from,
       to: COMPLETE.to,
-      version: slot('c.completed_version'),
+      version: slot('c.version'),
       cause: COMPLETE.action,
     });
-    const c = canonicalSql(completed, slotsOf('c.id', 'c.completed_version'));
+    const c = canonicalSql(completed, slotsOf('c.id', 'c.version'));
     return [
       {
         select: `SELECT $1::timestamptz, $2::uuid, $3::text, $4::text, $5::text, e.disbursement_id::text,
@@ -173,10 +180,9 @@ export class StatementSettlement {
       },
       {
         select: `SELECT $1::timestamptz, $2::uuid, $3::text, $4::text, $5::text, c.id::text,
-                        jsonb_build_object('from', $7::text, 'to', $8::text, 'version', c.completed_version, 'cause', $9::text), $6::text,
+                        jsonb_build_object('from', $7::text, 'to', $8::text, 'version', c.version, 'cause', $9::text), $6::text,
                         ${shiftParams(c.sql, 9)}
-                   FROM ${APPS} c
-                  WHERE c.completed_version IS NOT NULL
+                   FROM ${COMPLETED} c
                   ORDER BY c.id`,
         params: [...this.fixedParams(completed), COMPLETE.from, COMPLETE.to, COMPLETE.action, ...c.params],
       },
