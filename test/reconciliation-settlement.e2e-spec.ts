@@ -2,7 +2,7 @@ import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { AuditContent } from 'src/audit/audit-hash';
 import { AuditService } from 'src/audit/audit.service';
 import { canonicalSql, shiftParams, slot, slotsOf } from 'src/audit/bulk-audit';
-import { signedInUser } from 'test/support/factories';
+import { createHospital, signedInUser } from 'test/support/factories';
 import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, tranchesOf as grantTranches } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -202,5 +202,23 @@ describe('Reconciliation: settling an import (e2e)', () => {
     expect(added.slice(0, 20_003).every((e: { object_id: string }, i: number) => e.object_id === String(i + 1))).toBe(true);
     const verify = await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200);
     expect(verify.body).toMatchObject({ ok: true, firstBrokenId: null });
+  });
+
+  it("the database refuses an entry filed under another hospital than its statement's (one foreign key on both)", async () => {
+    const full = await grantPaid(4_000_000, 1);
+    const res = await upload(camt053([{ amount: yuan(full.tranches[0].amount), remittance: `Sprout ${full.tranches[0].reference}`, accountServicerReference: 'H-1' }]));
+    expect(res.status).toBe(201);
+    const other = await createHospital(t, w.admin);
+    const copy = (hospitalId: string) =>
+      t.dataSource.query(
+        `INSERT INTO statement_entries (id, statement_id, hospital_id, position, location, booking_date, amount, credit_debit, currency, remittance, status)
+         SELECT gen_random_uuid(), statement_id, $2, position + 1, location, booking_date, amount, credit_debit, currency, remittance, 'unmatched'
+           FROM statement_entries WHERE statement_id = $1`,
+        [res.body.id, hospitalId],
+      );
+    await expect(copy(other.id)).rejects.toMatchObject({ code: '23503', constraint: 'statement_entries_statement_hospital_fkey' });
+    await expect(copy('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: '23503', constraint: 'statement_entries_statement_hospital_fkey' });
+    await copy(w.hospital.id); // its own hospital: accepted
+    expect(await row(`SELECT count(*)::int AS n FROM statement_entries WHERE statement_id = $1`, [res.body.id])).toEqual({ n: 2 });
   });
 });
