@@ -12,10 +12,12 @@ export class StatementEntriesOfTheirStatementsHospital1763700010000 implements M
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE bank_statements ADD CONSTRAINT bank_statements_id_hospital_key UNIQUE (id, hospital_id)`);
+    // Checked by VALIDATE, which lets reads of either table go on during the scan; the old keys are dropped last,
+    // because dropping a foreign key locks its referenced table (hospitals) exclusively until the migration commits.
     await q.query(`ALTER TABLE statement_entries
-      ADD CONSTRAINT statement_entries_statement_hospital_fkey FOREIGN KEY (statement_id, hospital_id) REFERENCES bank_statements (id, hospital_id),
-      DROP CONSTRAINT statement_entries_statement_id_fkey,
-      DROP CONSTRAINT statement_entries_hospital_id_fkey`);
+      ADD CONSTRAINT statement_entries_statement_hospital_fkey FOREIGN KEY (statement_id, hospital_id) REFERENCES bank_statements (id, hospital_id) NOT VALID`);
+    await q.query(`ALTER TABLE statement_entries VALIDATE CONSTRAINT statement_entries_statement_hospital_fkey`);
+    await q.query(`ALTER TABLE statement_entries DROP CONSTRAINT statement_entries_statement_id_fkey, DROP CONSTRAINT statement_entries_hospital_id_fkey`);
   }
 
   async down(q: QueryRunner): Promise<void> {
