@@ -36,7 +36,8 @@ describe('Fund ledger service (e2e, real PostgreSQL)', () => {
     reviewer = { id: randomUUID(), role: 'reviewer' };
   });
 
-  const inTx = <T>(work: (tx: EntityManager) => Promise<T>) => t.dataSource.transaction(work);
+  // The ledger's own transaction: a commitment is checked, and refused, at COMMIT.
+  const inTx = <T>(work: (tx: EntityManager) => Promise<T>) => ledger.transaction(work);
   const contribute = (amount: number) =>
     t.app.get(ContributionsService).record(
       { amount, donorName: 'Donor', receivedOn: '2026-01-01', reference: `R-${randomUUID()}` },
@@ -210,6 +211,54 @@ describe('Fund ledger service (e2e, real PostgreSQL)', () => {
     expect(await balances()).toEqual({ received: 1_000, available: 900, committed: 100, disbursed: 0 });
     expect((await verify()).ok).toBe(true);
     expect((await t.app.get(AuditService).verify()).ok).toBe(true);
+  });
+
+  it("posts a commitment at COMMIT: the caller's own transaction does not see it yet, and no queued posting outlives its transaction", async () => {
+    await contribute(1_000);
+    const seenInside = await inTx(async (tx) => {
+      await ledger.commitForApproval(tx, { applicationId: randomUUID(), amount: 600, actor: reviewer });
+      return ledger.balances(tx);
+    });
+    expect(seenInside).toMatchObject({ available: 1_000, committed: 0 });
+    expect(await balances()).toMatchObject({ available: 400, committed: 600 });
+    await expect(inTx((tx) => ledger.commitForApproval(tx, { applicationId: randomUUID(), amount: 401, actor: reviewer }))).rejects.toMatchObject({
+      problem: { status: 409, requested: 401, available: 400 },
+    });
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM ledger_pending_postings`)).toEqual([{ n: 0 }]);
+    expect((await verify()).ok).toBe(true);
+  });
+
+  it("takes the fund's lock before the audit chain's, whichever the transaction wrote first: 60 concurrent commitments, no deadlock", async () => {
+    await contribute(3_000);
+    const audit = t.app.get(AuditService);
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) =>
+        inTx(async (tx) => {
+          const applicationId = randomUUID();
+          const event = { actor: reviewer, action: 'application.approved', objectType: 'application', objectId: applicationId };
+          if (i % 2 === 0) await audit.record(tx, event);
+          await ledger.commitForApproval(tx, { applicationId, amount: 100, actor: reviewer });
+          if (i % 2 === 1) await audit.record(tx, event);
+        }),
+      ),
+    );
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const r of lost) expect(r.reason).toBeInstanceOf(InsufficientFundsException);
+    expect(lost).toHaveLength(30);
+    expect(await balances()).toEqual({ received: 3_000, available: 0, committed: 3_000, disbursed: 0 });
+    expect((await verify()).ok).toBe(true);
+    expect((await t.app.get(AuditService).verify()).ok).toBe(true);
+  });
+
+  it("refuses loudly a commitment queued after the transaction took the audit chain's lock itself (recordMany), rather than risk a deadlock", async () => {
+    await contribute(1_000);
+    await expect(
+      inTx(async (tx) => {
+        await t.app.get(AuditService).recordMany(tx, [{ actor: reviewer, action: 'application.approved', objectType: 'application', objectId: randomUUID() }]);
+        await ledger.commitForApproval(tx, { applicationId: randomUUID(), amount: 100, actor: reviewer });
+      }),
+    ).rejects.toThrow(/the fund's lock must come first/);
+    expect(await balances()).toMatchObject({ available: 1_000, committed: 0 });
   });
 
   it('matches a simple model over random sequences of movements (fast-check)', async () => {

@@ -414,16 +414,19 @@ describe('Review workflow (e2e)', () => {
     const w = await world(3_000_000);
     const app = await underReview(w);
     const versionBefore = (await status(app.id)).version;
-    // Another approval's transaction holds the fund's lock and takes ¥20,000 of the ¥30,000.
+    // Another approval's transaction, at its COMMIT, holds the fund's lock and takes ¥20,000 of the ¥30,000 (held
+    // here by locking the accounts as the database does at COMMIT, so that the approval queues behind it).
     const runner = t.dataSource.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
+    await runner.query(`SELECT 1 FROM ledger_accounts ORDER BY code FOR UPDATE`);
     await t.app.get(FundLedgerService).commitForApproval(runner.manager, { applicationId: randomUUID(), amount: 2_000_000, actor: { id: w.second.id, role: 'reviewer' } });
     const pending = post(`${app.id}/approve`, w.reviewer, { amount: 2_000_000 }).then((r) => r);
     const deadline = Date.now() + 10_000;
     for (;;) {
+      // The approval's own fund lock is taken at its COMMIT.
       const [{ n }] = (await t.dataSource.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM ledger_accounts%FOR UPDATE%'`,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query = 'COMMIT'`,
       )) as { n: number }[];
       if (n > 0) break;
       if (Date.now() > deadline) throw new Error('the approval never reached the fund lock');

@@ -48,9 +48,13 @@ type PostingInput = {
  * order, held to the end of the transaction), checks the balance it draws from, writes one balanced journal
  * transaction and an audit event.
  *
- * Lock order: your own rows (application, disbursement) → the fund's accounts. The audit chain's lock comes last
- * by construction: the database takes it at COMMIT (migration AuditChainAtCommit), so `AuditService.record` may
- * come before or after ledger calls.
+ * An approval's commitment is the exception: it is queued and posted at COMMIT (see commitForApproval), so a
+ * transaction that makes one runs through `transaction()`.
+ *
+ * Lock order: your own rows (application, disbursement) → the fund's accounts → the audit chain. The chain's lock
+ * comes last by construction: the database takes it at COMMIT (migration AuditChainAtCommit), after posting the
+ * transaction's queued commitments (FundCommitmentAtCommit), so `AuditService.record` may come before or after
+ * ledger calls. `AuditService.recordMany` takes the chain's lock at once: no ledger call may follow it.
  */
 @Injectable()
 export class FundLedgerService {
@@ -73,43 +77,63 @@ export class FundLedgerService {
   }
 
   /**
-   * available → committed, once per application. The fund's accounts are locked (FOR UPDATE, all of them in code
-   * order, as every movement does) by the posting statement itself, which posts only if `fund:available` covers the
-   * amount under that lock: one round trip under the fund's lock instead of two. The locks are held to the end of the
-   * caller's transaction, so concurrent approvals queue on them and each sees what the previous one left; the
-   * accounts' balance CHECK stays the last word.
-   * @throws InsufficientFundsException (409 insufficient-funds) when available < amount
-   * @throws DuplicatePostingException (409) when this application already has a commitment
+   * available → committed, once per application, posted when the caller's transaction COMMITs: run that transaction
+   * through `transaction()`. The movement is queued (`ledger_pending_postings`) without any lock; at COMMIT the
+   * database locks the fund's accounts (all of them, in code order, as every movement does), posts it only if
+   * `fund:available` then covers the amount, and holds the lock for that and the commit's flush only, instead of
+   * from the caller's statement through the api's turnaround to COMMIT (migration FundCommitmentAtCommit). Until
+   * COMMIT, this transaction's balances do not show the commitment.
+   * @throws InsufficientFundsException (409 insufficient-funds), from `transaction()`, when available < amount at COMMIT
+   * @throws DuplicatePostingException (409), from `transaction()`, when this application already has a commitment
    */
   async commitForApproval(
     tx: EntityManager,
     input: { applicationId: string; amount: number; actor: LedgerActor },
-    /** The caller's audit events, written in the same statement after the movement's (no extra round trip under the lock). */
+    /** The caller's audit events, written in the same statement after the movement's (chained after it at COMMIT). */
     after: AuditRecord[] = [],
-    /**
-     * The caller's own writes, run in the same statement (one round trip fewer); `alongsideRows` is the number of
-     * rows the first of them returned. They are written even when the fund cannot cover the amount: the caller's
-     * transaction rolls them back with the InsufficientFundsException.
-     */
+    /** The caller's own writes, run in the same statement (one round trip fewer); `alongsideRows` is the number of rows the first of them returned. */
     alongside: SqlPart[] = [],
   ): Promise<LedgerPosting & { alongsideRows: number }> {
     if (!isValidAmount(input.amount)) throw invalidAmount();
-    const posted = await this.post(
+    const p: PostingInput = {
+      kind: 'commitment',
+      postingKey: `commitment:${input.applicationId}`,
+      amount: input.amount,
+      actor: input.actor,
+      applicationId: input.applicationId,
+      audit: { action: 'fund.committed', objectType: 'application', objectId: input.applicationId },
+    };
+    const entries = movementEntries(p.kind, p.amount, input.applicationId);
+    const [row] = await writeTogether<{ id: string; alongside: number }>(
       tx,
-      {
-        kind: 'commitment',
-        postingKey: `commitment:${input.applicationId}`,
-        amount: input.amount,
-        actor: input.actor,
-        applicationId: input.applicationId,
-        audit: { action: 'fund.committed', objectType: 'application', objectId: input.applicationId },
-      },
-      after,
-      { account: ACCOUNTS.available, covers: input.amount },
-      alongside,
+      [
+        {
+          sql: `INSERT INTO ledger_pending_postings (journal_id, kind, posting_key, application_id, actor_id, actor_role, covers_account, covers_amount,
+                                                     entry_accounts, entry_applications, entry_amounts)
+                VALUES (nextval('journal_transactions_id_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING journal_id AS id`,
+          params: [
+            p.kind, p.postingKey, input.applicationId, p.actor?.id ?? null, p.actor?.role ?? null, ACCOUNTS.available, input.amount,
+            entries.map((e) => e.account), entries.map((e) => e.applicationId), entries.map((e) => e.amount),
+          ],
+        },
+        this.audit.pendingFrom('w0', [movementAudit(p, 'w0'), ...after]),
+        ...alongside,
+      ],
+      `SELECT (SELECT id::text FROM w0) AS id, ${alongside.length ? '(SELECT count(*) FROM w2)::int' : '0'} AS alongside`,
     );
-    if (!posted.journalTransactionId) throw new InsufficientFundsException(input.amount, posted.available ?? 0);
-    return { journalTransactionId: posted.journalTransactionId, kind: posted.kind, amount: posted.amount, alongsideRows: posted.alongsideRows };
+    return { journalTransactionId: row.id, kind: p.kind, amount: p.amount, alongsideRows: row.alongside };
+  }
+
+  /**
+   * Runs `work` in a transaction and turns the ledger's refusals at COMMIT (a queued commitForApproval the fund cannot
+   * cover, or posted twice) into the same problems as a refusal mid-transaction: 409s, never a 500.
+   */
+  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.dataSource.transaction(work);
+    } catch (error) {
+      throw ledgerError(error);
+    }
   }
 
   /**
@@ -262,75 +286,52 @@ export class FundLedgerService {
   }
 
   /**
-   * One statement: the journal transaction, its entries (the posting trigger moves the balances) and the audit
-   * events — the movement's, then `after` (the caller's, chained in that order) — so the fund's lock, taken before,
-   * is held for one round trip and COMMIT. With `precondition`, the statement takes the fund's lock itself first
-   * and posts nothing unless `account` then holds at least `covers` (journalTransactionId is then empty and
-   * `available` is that balance). `alongside`: the caller's parts, after these (see commitForApproval).
+   * One statement: the journal transaction, its entries (the posting trigger moves the balances) and the movement's
+   * audit event, so the fund's lock, taken before, is held for one round trip and COMMIT.
    */
-  private async post(
-    tx: EntityManager,
-    p: PostingInput,
-    after: AuditRecord[] = [],
-    precondition?: { account: AccountCode; covers: number },
-    alongside: SqlPart[] = [],
-  ): Promise<LedgerPosting & { available: number | null; alongsideRows: number }> {
+  private async post(tx: EntityManager, p: PostingInput): Promise<LedgerPosting> {
     const entries = movementEntries(p.kind, p.amount, p.applicationId ?? null);
-    // With a precondition, w0 is the fund's lock and the journal transaction w1.
-    const journal = precondition ? 'w1' : 'w0';
-    const movement: AuditRecord = {
-      actor: p.actor,
-      action: p.audit.action,
-      objectType: p.audit.objectType,
-      objectId: p.audit.objectId,
-      summary: {
-        amount: p.amount,
-        from: MOVEMENTS[p.kind].from,
-        to: MOVEMENTS[p.kind].to,
-        journalTransactionId: slot(`${journal}.id::text`),
-        ...(p.applicationId && p.audit.objectType !== 'application' ? { applicationId: p.applicationId } : {}),
-      },
-    };
-    const own = precondition ? 4 : 3;
-    let rows: { id: string | null; available: string | null; alongside: number }[];
+    let rows: { id: string }[];
     try {
-      rows = await writeTogether<{ id: string | null; available: string | null; alongside: number }>(
+      rows = await writeTogether<{ id: string }>(
         tx,
         [
-          ...(precondition ? [{ sql: LOCK_ACCOUNTS, params: [LOCK_ORDER] }] : []),
           {
             sql: `INSERT INTO journal_transactions (kind, posting_key, contribution_id, application_id, disbursement_id, actor_id, actor_role)
-                  ${precondition ? 'SELECT $1, $2, $3::uuid, $4::uuid, $5::uuid, $6::uuid, $7 WHERE (SELECT sum(balance) FILTER (WHERE code = $8) FROM w0) >= $9' : 'VALUES ($1, $2, $3, $4, $5, $6, $7)'}
-                  RETURNING id`,
-            params: [
-              p.kind, p.postingKey, p.contributionId ?? null, p.applicationId ?? null, p.disbursementId ?? null, p.actor?.id ?? null, p.actor?.role ?? null,
-              ...(precondition ? [precondition.account, precondition.covers] : []),
-            ],
+                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+            params: [p.kind, p.postingKey, p.contributionId ?? null, p.applicationId ?? null, p.disbursementId ?? null, p.actor?.id ?? null, p.actor?.role ?? null],
           },
           {
             sql: `INSERT INTO ledger_entries (transaction_id, account_code, application_id, amount)
-                  SELECT ${journal}.id, e.account, e.application, e.amount FROM ${journal}, unnest($1::text[], $2::uuid[], $3::bigint[]) AS e(account, application, amount)`,
+                  SELECT w0.id, e.account, e.application, e.amount FROM w0, unnest($1::text[], $2::uuid[], $3::bigint[]) AS e(account, application, amount)`,
             params: [entries.map((e) => e.account), entries.map((e) => e.applicationId), entries.map((e) => e.amount)],
           },
-          this.audit.pendingFrom(journal, [movement, ...after]),
-          ...alongside,
+          this.audit.pendingFrom('w0', [movementAudit(p, 'w0')]),
         ],
-        `SELECT (SELECT id::text FROM ${journal}) AS id,
-                ${precondition ? `(SELECT balance::text FROM w0 WHERE code = '${precondition.account}')` : 'NULL'} AS available,
-                ${alongside.length ? `(SELECT count(*) FROM w${own})::int` : '0'} AS alongside`,
+        `SELECT id::text FROM w0`,
       );
     } catch (error) {
       throw ledgerError(error);
     }
-    const [row] = rows;
-    return {
-      journalTransactionId: row.id ?? '',
-      kind: p.kind,
-      amount: p.amount,
-      available: row.available === null ? null : Number(row.available),
-      alongsideRows: row.alongside,
-    };
+    return { journalTransactionId: rows[0].id, kind: p.kind, amount: p.amount };
   }
+}
+
+/** The movement's audit event; its journal transaction's id is `source`.id, known only inside the statement. */
+function movementAudit(p: PostingInput, source: string): AuditRecord {
+  return {
+    actor: p.actor,
+    action: p.audit.action,
+    objectType: p.audit.objectType,
+    objectId: p.audit.objectId,
+    summary: {
+      amount: p.amount,
+      from: MOVEMENTS[p.kind].from,
+      to: MOVEMENTS[p.kind].to,
+      journalTransactionId: slot(`${source}.id::text`),
+      ...(p.applicationId && p.audit.objectType !== 'application' ? { applicationId: p.applicationId } : {}),
+    },
+  };
 }
 
 /** Every fund account, locked in code order: the one lock order of all movements (none can deadlock another). */
@@ -347,9 +348,13 @@ function toBalances(rows: { code: AccountCode; balance: string }[]): Balances {
   return balances;
 }
 
-/** The database's own refusals, for when a check above was bypassed or raced: never a 500. */
+/** The database's own refusals, for when a check above was bypassed or raced, or ran at COMMIT: never a 500. */
 function ledgerError(error: unknown): unknown {
-  const { code, constraint } = error as { code?: string; constraint?: string };
+  const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
+  if (code === '23514' && constraint === 'ledger_pending_postings_covered') {
+    const { requested, available } = JSON.parse(detail ?? '{}') as { requested?: number; available?: number };
+    return new InsufficientFundsException(Number(requested), Number(available));
+  }
   if (code === '23505' && constraint === 'journal_transactions_posting_key_key') return new DuplicatePostingException();
   if (code === '23514' && (constraint === 'ledger_accounts_balance_sign' || constraint === 'ledger_grant_balances_balance_check')) {
     return new GrantBalanceException('The ledger refused a movement that would overdraw an account.');

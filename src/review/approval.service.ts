@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ApplicationRecords } from 'src/applications/application-records';
 import { Application } from 'src/applications/application.entity';
 import { AssessmentService } from 'src/assessment/assessment.service';
@@ -36,7 +35,6 @@ import type { Locale } from 'src/users/user.entity';
 @Injectable()
 export class ApprovalService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly gate: ReviewGate,
     private readonly records: ApplicationRecords,
     private readonly decisions: ReviewDecisions,
@@ -54,7 +52,7 @@ export class ApprovalService {
    */
   async approve(user: AuthUser, id: string, dto: ApproveDto, expectedVersion?: number): Promise<ReviewResultDto> {
     const facts = { amount: dto.amount, secondApprovalThreshold: this.gate.secondApprovalThreshold };
-    return this.dataSource.transaction(async (tx) => {
+    return this.ledger.transaction(async (tx) => {
       const { app, transition } = await this.gate.open(tx, user, id, 'approve', { expectedVersion, facts });
       const now = new Date();
       const final = transition.to === 'approved';
@@ -71,7 +69,7 @@ export class ApprovalService {
         await this.assertWithinCap(tx, app, dto.amount, found);
         // A lock-free read of the committed balance: if it is already short, refusing now is what the locked check
         // would say at this instant (only approvals take money out of `available`), without queueing on the fund's
-        // lock. The authoritative check is commitForApproval's, under the lock.
+        // lock. The authoritative check is commitForApproval's, under the lock at COMMIT.
         const available = Number(found.available ?? 0);
         if (available < dto.amount) throw new InsufficientFundsException(dto.amount, available);
         kind = final ? 'approval' : 'first_approval';
@@ -115,9 +113,9 @@ export class ApprovalService {
         );
       }
       // Without a movement, the audit event goes with the other rows, in one statement. With one, the rows go in the
-      // movement's statement, which takes the fund's lock (every approval queues on it) — held for that statement
-      // and COMMIT only — and writes the movement's audit event before this one. Insufficient funds rolls back
-      // everything.
+      // movement's statement, which queues the commitment and writes the movement's audit event before this one; the
+      // fund's lock (every approval queues on it) is taken at COMMIT only. Insufficient funds there rolls back
+      // everything, and ledger.transaction turns it into the 409.
       let updated: number;
       try {
         if (commits) {
