@@ -100,7 +100,7 @@ export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(auditChainPending(true));
+    await q.query(auditChainPending(false));
     await q.query(`DROP TABLE IF EXISTS ledger_pending_postings`);
     await q.query(`DROP FUNCTION IF EXISTS ledger_pending_commit()`);
     await q.query(`DROP FUNCTION IF EXISTS ledger_pending_mark()`);
