@@ -18,8 +18,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Lock order fund → audit chain, by construction: whichever deferred trigger of a transaction fires first, its own
  * pending postings are posted before the chain's lock is taken (audit_chain_pending calls ledger_post_pending first).
- * A transaction that took the chain's lock early (AuditService.recordMany) and then queued a posting fails loudly
- * instead of risking a deadlock. Pending rows never outlive their transaction, so the table is unlogged.
+ * A transaction that took the chain's lock early (AuditService.recordMany, or SET CONSTRAINTS … IMMEDIATE) and then
+ * queued a posting fails loudly instead of risking a deadlock: whoever takes the chain's lock marks the transaction
+ * (`sprout.audit_chain_locked`, transaction-local). A queued row is posted only by its own transaction. Pending rows never outlive their transaction, so the table is unlogged.
  */
 export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
   name = 'FundCommitmentAtCommit1763700011000';
@@ -28,6 +29,7 @@ export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
     await q.query(`
       CREATE UNLOGGED TABLE ledger_pending_postings (
         id bigserial PRIMARY KEY,
+        xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
         journal_id bigint NOT NULL,
         kind text NOT NULL,
         posting_key text NOT NULL,
@@ -43,6 +45,8 @@ export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
         entry_amounts bigint[] NOT NULL,
         CHECK ((covers_account IS NULL) = (covers_amount IS NULL))
       )`);
+    // Only the own transaction's rows are ever posted; the index keeps that lookup cheap however many dead rows wait for vacuum.
+    await q.query(`CREATE INDEX ledger_pending_postings_xid_idx ON ledger_pending_postings (xid, id)`);
 
     await q.query(`
       CREATE FUNCTION ledger_post_pending() RETURNS void LANGUAGE plpgsql AS $$
@@ -50,14 +54,13 @@ export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
         p ledger_pending_postings%ROWTYPE;
         held bigint;
       BEGIN
-        IF EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                     AND classid = 0 AND objid = 727002 AND objsubid = 1 AND granted) THEN
+        IF current_setting('sprout.audit_chain_locked', true) = 'on' THEN
           RAISE EXCEPTION 'a ledger movement queued after this transaction took the audit chain''s lock: the fund''s lock must come first'
             USING ERRCODE = 'object_not_in_prerequisite_state';
         END IF;
         PERFORM set_config('sprout.ledger_pending', 'off', true);
         PERFORM 1 FROM ledger_accounts ORDER BY code FOR UPDATE;
-        FOR p IN SELECT * FROM ledger_pending_postings ORDER BY id LOOP
+        FOR p IN SELECT * FROM ledger_pending_postings WHERE xid = pg_current_xact_id() ORDER BY id LOOP
           IF p.covers_account IS NOT NULL THEN
             -- A new statement, so a new snapshot: it sees what the previous holder of the lock committed.
             held := coalesce((SELECT balance FROM ledger_accounts WHERE code = p.covers_account), 0);
@@ -76,6 +79,7 @@ export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
       END $$`);
 
     // Marks the transaction as having postings to make at COMMIT: the audit chain's trigger reads the mark, not the table.
+    // The mark is a hint only: the commit trigger below posts whenever its own row is still queued.
     await q.query(`
       CREATE FUNCTION ledger_pending_mark() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -87,7 +91,7 @@ export class FundCommitmentAtCommit1763700011000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION ledger_pending_commit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF current_setting('sprout.ledger_pending', true) = 'on' THEN
+        IF EXISTS (SELECT 1 FROM ledger_pending_postings WHERE id = NEW.id) THEN
           PERFORM ledger_post_pending();
         END IF;
         RETURN NULL;
@@ -118,7 +122,8 @@ function auditChainPending(postingsFirst: boolean): string {
       ${postingsFirst ? `IF current_setting('sprout.ledger_pending', true) = 'on' THEN
         PERFORM ledger_post_pending();
       END IF;` : ''}
-      -- Same key as before (727002): any code still taking the lock itself stays ordered with this.
+      ${postingsFirst ? `PERFORM set_config('sprout.audit_chain_locked', 'on', true);
+      ` : ''}-- Same key as before (727002): any code still taking the lock itself stays ordered with this.
       PERFORM pg_advisory_xact_lock(727002);
       -- A new statement, so a new snapshot: it sees the event the previous lock holder committed.
       SELECT hash INTO prev FROM audit_events ORDER BY id DESC LIMIT 1;

@@ -228,6 +228,29 @@ describe('Fund ledger service (e2e, real PostgreSQL)', () => {
     expect((await verify()).ok).toBe(true);
   });
 
+  it("posts its own transaction's queued commitment whatever the transaction's mark says, and never another's left-over row", async () => {
+    await contribute(1_000);
+    // A row committed with the triggers off (as a replica applies changes): it must stay someone else's, not be posted by the next approval.
+    const stray = randomUUID();
+    await t.dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL session_replication_role = replica`);
+      await tx.query(
+        `INSERT INTO ledger_pending_postings (journal_id, kind, posting_key, application_id, covers_account, covers_amount, entry_accounts, entry_applications, entry_amounts)
+         VALUES (nextval('journal_transactions_id_seq'), 'commitment', $1, $2, 'fund:available', 900, '{fund:committed,fund:available}', ARRAY[$2::uuid, NULL], '{900,-900}')`,
+        [`commitment:${stray}`, stray],
+      );
+    });
+    const applicationId = randomUUID();
+    await inTx(async (tx) => {
+      await ledger.commitForApproval(tx, { applicationId, amount: 300, actor: reviewer });
+      await tx.query(`SELECT set_config('sprout.ledger_pending', 'off', true)`);
+    });
+    expect(await balances()).toMatchObject({ available: 700, committed: 300 });
+    expect(await t.dataSource.query(`SELECT application_id AS "applicationId" FROM journal_transactions WHERE kind = 'commitment'`)).toEqual([{ applicationId }]);
+    expect(await t.dataSource.query(`SELECT application_id AS "applicationId" FROM ledger_pending_postings`)).toEqual([{ applicationId: stray }]);
+    expect((await verify()).ok).toBe(true);
+  });
+
   it("takes the fund's lock before the audit chain's, whichever the transaction wrote first: 60 concurrent commitments, no deadlock", async () => {
     await contribute(3_000);
     const audit = t.app.get(AuditService);

@@ -182,6 +182,8 @@ DECLARE
   hashes text[] := '{}';
   r record;
 BEGIN
+  -- The ledger refuses to queue a fund movement after this (FundCommitmentAtCommit): fund → chain is the lock order.
+  PERFORM set_config('sprout.audit_chain_locked', 'on', true);
   PERFORM pg_advisory_xact_lock(727002);
   SELECT hash INTO prev FROM audit_events ORDER BY id DESC LIMIT 1;
   prev := coalesce(prev, repeat('0', 64));
