@@ -374,9 +374,15 @@ describe('Applications (e2e)', () => {
 
     const mine = await t.http.get(`${API}/applications`).set(family.auth).expect(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([draft.id, c.id, a.id]);
-    // The list and the detail view show the same instants the same way (ISO 8601, milliseconds, UTC).
+    // The list and the detail view show the same instants the same way (ISO 8601, milliseconds, UTC), the list's
+    // written by PostgreSQL and the detail's by Date: microseconds are cut, not rounded, in both.
+    await t.dataSource.query(
+      `UPDATE applications SET submitted_at = '2026-03-15 10:03:35.744999+00', created_at = '2026-03-14 23:59:59.999999+00', updated_at = '2026-03-15 18:00:00.0005+08' WHERE id = $1`,
+      [a.id],
+    );
     const detail = await t.http.get(`${API}/applications/${a.id}`).set(family.auth).expect(200);
-    const item = mine.body.items.find((i: { id: string }) => i.id === a.id);
+    const item = (await t.http.get(`${API}/applications`).set(family.auth).expect(200)).body.items.find((i: { id: string }) => i.id === a.id);
+    expect([item.submittedAt, item.createdAt, item.updatedAt]).toEqual(['2026-03-15T10:03:35.744Z', '2026-03-14T23:59:59.999Z', '2026-03-15T10:00:00.000Z']);
     expect([item.submittedAt, item.createdAt, item.updatedAt]).toEqual([detail.body.submittedAt, detail.body.createdAt, detail.body.updatedAt]);
     expect(item.submittedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     // The queue query is served by the (status, submitted_at, id) index, without a sort.

@@ -58,7 +58,8 @@ describe('toApplicationDto', () => {
   });
 
   it('lists without sections, and without the assessment for hospital finance', () => {
-    const row = { ...app, patientName: '王小明', cursorKey: '2026-01-02T00:00:00.000000Z' };
+    const times = { submittedAt: '2026-01-02T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z' };
+    const row = { ...app, ...times, patientName: '王小明', cursorKey: '2026-01-02T00:00:00.000000Z' };
     expect(toListItemDto(row, 'hospital_finance')).not.toHaveProperty('tier');
     expect(toListItemDto(row, 'reviewer')).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000, patientName: '王小明' });
     expect(JSON.stringify(toListItemDto(row, 'reviewer'))).not.toMatch(/v1\.secret|household|cursorKey/);

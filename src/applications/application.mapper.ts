@@ -79,9 +79,9 @@ export function toListItemDto(app: ApplicationListRow, role: Role): ApplicationL
     version: app.version,
     hospitalId: app.hospitalId,
     patientName: app.patientName,
-    submittedAt: app.submittedAt?.toISOString() ?? null,
-    createdAt: app.createdAt.toISOString(),
-    updatedAt: app.updatedAt.toISOString(),
+    submittedAt: app.submittedAt,
+    createdAt: app.createdAt,
+    updatedAt: app.updatedAt,
   };
   if (VISIBILITY[role].assessmentOutcome) {
     item.tier = app.assessmentTier;
