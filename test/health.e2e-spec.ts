@@ -65,7 +65,8 @@ describe('Health and documentation (e2e)', () => {
   describe('with Redis unreachable', () => {
     // A private redis-server's port with nothing listening yet. Redis comes up just before the app closes: its
     // reconnection makes the digest scheduler write to Redis while the app shuts down — that once let a cut-off
-    // command reject unhandled inside Bull (EPIPE / ECONNREFUSED after the tests, "Test suite failed to run").
+    // command reject unhandled inside Bull (EPIPE / ECONNREFUSED after the tests, "Test suite failed to run"), and so
+    // did Bull's naming of the worker's connection ("Connection is closed.", one run in ~10; see queue-handlers.ts).
     const redis = new ThrowawayRedis();
     let t: TestApp;
     beforeAll(async () => {

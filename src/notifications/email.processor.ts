@@ -1,10 +1,11 @@
-import { InjectQueue, OnQueueError, Process, Processor } from '@nestjs/bull';
+import { InjectQueue, OnQueueError, Processor } from '@nestjs/bull';
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { AppConfig } from 'src/config/app-config';
 import { withTimeout } from 'src/notifications/email-queue.producer';
 import { DeliveryOutcome, EmailDeliveryService } from 'src/notifications/email-delivery.service';
 import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
+import { registerJobHandlers } from 'src/notifications/queue-handlers';
 import { DigestResult, ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
 
 @Processor(EMAIL_QUEUE)
@@ -19,14 +20,22 @@ export class EmailProcessor implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   /**
-   * Sends are registered here rather than with @Process, whose concurrency is fixed when the class is declared:
-   * NOTIFY_CONCURRENCY jobs at once per worker process. A send spends most of its time waiting on PostgreSQL and
-   * the SMTP server, so a handful of slots leaves the worker idle (4 slots: ~26 emails/s against a local server).
+   * Sends take NOTIFY_CONCURRENCY jobs at once per worker process, which @Process cannot (its concurrency is fixed
+   * when the class is declared). A send spends most of its time waiting on PostgreSQL and the SMTP server, so a
+   * handful of slots leaves the worker idle (4 slots: ~26 emails/s against a local server). The digest runs alone.
    */
   onModuleInit(): void {
-    this.queue
-      .process(SEND_EMAIL_JOB, this.config.env.NOTIFY_CONCURRENCY, (job: Job<{ notificationId: string }>) => this.send(job))
-      .catch((error: Error) => this.logger.error(`email queue: sending stopped: ${error.message}`));
+    registerJobHandlers(
+      this.queue,
+      [
+        { name: SEND_EMAIL_JOB, concurrency: this.config.env.NOTIFY_CONCURRENCY, handle: (job: Job<{ notificationId: string }>) => this.send(job) },
+        { name: REVIEWER_DIGEST_JOB, concurrency: 1, handle: (job: Job) => this.reviewerDigest(job) },
+      ],
+      {
+        stopped: (name, error) => this.logger.error(`email queue: ${name} jobs stopped: ${error.message}`),
+        naming: (error) => this.logger.warn(`email queue: the worker's connection was not named: ${error.message}`),
+      },
+    );
   }
 
   send(job: Job<{ notificationId: string }>): Promise<DeliveryOutcome> {
@@ -35,7 +44,6 @@ export class EmailProcessor implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The day is the one the run was scheduled for, not the one a late or retried run happens on. */
-  @Process({ name: REVIEWER_DIGEST_JOB, concurrency: 1 })
   reviewerDigest(job: Job): Promise<DigestResult> {
     const scheduledAt = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
     return this.digest.run(new Date(scheduledAt));
