@@ -1,7 +1,7 @@
 import { ConfigValidationError, validateEnv } from 'src/config/env.schema';
 import { AppConfig } from 'src/config/app-config';
 import { EmailProcessor } from 'src/notifications/email.processor';
-import { SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
+import { REVIEWER_DIGEST_JOB, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
 
 /** The delivery throughput settings: how many sends a worker runs at once and how it pools SMTP connections. */
 describe('delivery settings', () => {
@@ -37,13 +37,14 @@ describe('delivery settings', () => {
 
   it('the email processor runs NOTIFY_CONCURRENCY sends at once', () => {
     const process = jest.fn().mockResolvedValue(undefined);
-    const queue = { process } as never;
+    const queue = { process, setWorkerName: jest.fn().mockResolvedValue(undefined) } as never;
     const config = new AppConfig({ ...validateEnv({ NOTIFY_CONCURRENCY: '24' }), JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: 'k', DATA_HASH_KEY: 'h' });
     const deliver = jest.fn().mockResolvedValue('sent');
     const processor = new EmailProcessor({ deliver } as never, {} as never, queue, config);
     processor.onModuleInit();
     expect(process).toHaveBeenCalledWith(SEND_EMAIL_JOB, 24, expect.any(Function));
-    const handler = process.mock.calls[0][2] as (job: unknown) => Promise<unknown>;
+    expect(process).toHaveBeenCalledWith(REVIEWER_DIGEST_JOB, 1, expect.any(Function));
+    const handler = process.mock.calls.find(([name]) => name === SEND_EMAIL_JOB)?.[2] as (job: unknown) => Promise<unknown>;
     return expect(handler({ data: { notificationId: 'n1' }, attemptsMade: 2, opts: { attempts: 3 } })).resolves.toBe('sent').then(() => {
       expect(deliver).toHaveBeenCalledWith('n1', true);
     });
