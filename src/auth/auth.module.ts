@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import { AuthController } from 'src/auth/auth.controller';
 import { AuthGuard } from 'src/auth/auth.guard';
 import { AuthService } from 'src/auth/auth.service';
@@ -11,7 +10,6 @@ import { TokenService } from 'src/auth/token.service';
 import { PreparedQueries } from 'src/database/prepared-queries';
 
 @Module({
-  imports: [JwtModule.register({})],
   controllers: [AuthController],
   providers: [
     AuthService,

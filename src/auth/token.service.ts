@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import { createSecretKey, KeyObject } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isUUID } from 'class-validator';
@@ -8,12 +6,11 @@ import { Coalescer, rowsByOrdinal } from 'src/common/batching/coalescer';
 import { AppConfig } from 'src/config/app-config';
 import { AuthUser, Role } from 'src/common/auth/roles';
 import { PreparedQueries } from 'src/database/prepared-queries';
+import { AccessClaims, AccessTokens } from 'src/auth/access-tokens';
 import { InvalidTokenException } from 'src/auth/auth.exceptions';
 import { AuthSession } from 'src/auth/auth-session.entity';
 import { RefreshToken } from 'src/auth/refresh-token.entity';
 import { newSecret, sameHash, sha256 } from 'src/auth/secret-token';
-
-type AccessClaims = { sub: string; sid: string; tv: number };
 
 /**
  * The session check of every authenticated request: a database read each time, so logout and disabling act at once.
@@ -38,12 +35,7 @@ export type TokenPair = { accessToken: string; refreshToken: string; tokenType: 
  */
 @Injectable()
 export class TokenService {
-  /**
-   * The HMAC key as a KeyObject, made once. Given a string, jsonwebtoken's verify first tries createPublicKey() on it,
-   * which throws (a PEM parse and an Error with its stack) on every request before it falls back to a secret key:
-   * 10–15% of the API's CPU under load (BENCHMARKS.md). The bytes are the same as Buffer.from(JWT_SECRET).
-   */
-  private readonly key: KeyObject;
+  private readonly accessTokens: AccessTokens;
   /**
    * Session checks of requests that arrive together share one statement (at most two such statements in flight; a
    * check that comes while both run goes with the next). Each check is still a read made after its request arrived,
@@ -54,12 +46,12 @@ export class TokenService {
   private readonly sessions: Coalescer<AccessClaims, SessionUserRow | undefined>;
 
   constructor(
-    private readonly jwt: JwtService,
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queries: PreparedQueries,
   ) {
-    this.key = createSecretKey(Buffer.from(config.env.JWT_SECRET, 'utf8'));
+    const { JWT_SECRET: secret, JWT_ISSUER: issuer, JWT_AUDIENCE: audience, ACCESS_TOKEN_TTL_SECONDS: ttlSeconds } = config.env;
+    this.accessTokens = new AccessTokens({ secret, issuer, audience, ttlSeconds });
     this.sessions = new Coalescer((claims) => this.checkSessions(claims), {
       maxItems: 256,
       maxCalls: 2,
@@ -102,18 +94,8 @@ export class TokenService {
   }
 
   async authenticate(accessToken: string): Promise<AuthUser> {
-    let claims: AccessClaims;
-    try {
-      claims = await this.jwt.verifyAsync<AccessClaims>(accessToken, {
-        secret: this.key as unknown as string, // @nestjs/jwt types say string | Buffer; jsonwebtoken takes a KeyObject
-        algorithms: ['HS256'],
-        issuer: this.config.env.JWT_ISSUER,
-        audience: this.config.env.JWT_AUDIENCE,
-      });
-    } catch {
-      throw new InvalidTokenException();
-    }
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || typeof claims.tv !== 'number') throw new InvalidTokenException();
+    const claims = this.accessTokens.verify(accessToken);
+    if (!claims) throw new InvalidTokenException();
     // Checked here, not left to the statement's casts: a value PostgreSQL refuses would fail every check of its batch.
     if (!isUUID(claims.sub, 'all') || !isUUID(claims.sid, 'all') || !isInt32(claims.tv)) throw new InvalidTokenException();
     const user = await this.sessions.submit(claims);
@@ -138,15 +120,7 @@ export class TokenService {
     const ttl = this.config.env.ACCESS_TOKEN_TTL_SECONDS;
     const secret = newSecret();
     const refresh = await tx.save(RefreshToken, tx.create(RefreshToken, { sessionId: session.id, tokenHash: sha256(secret), expiresAt: session.expiresAt }));
-    const claims = { sid: session.id, tv: tokenVersion };
-    const accessToken = await this.jwt.signAsync(claims, {
-      secret: this.key as unknown as string, // @nestjs/jwt types say string | Buffer; jsonwebtoken takes a KeyObject
-      algorithm: 'HS256',
-      expiresIn: ttl,
-      issuer: this.config.env.JWT_ISSUER,
-      audience: this.config.env.JWT_AUDIENCE,
-      subject: session.userId,
-    });
+    const accessToken = this.accessTokens.sign({ sub: session.userId, sid: session.id, tv: tokenVersion });
     return { accessToken, refreshToken: `${refresh.id}.${secret}`, tokenType: 'Bearer', expiresIn: ttl };
   }
 }
