@@ -1,3 +1,4 @@
+import { validateEnv } from 'src/config/env.schema';
 import { AccessTokens } from 'src/auth/access-tokens';
 
 const settings = { secret: 's'.repeat(48), issuer: 'sprout', audience: 'sprout-api', ttlSeconds: 900 };
@@ -32,6 +33,11 @@ describe('AccessTokens', () => {
     expect(tokens.verify(token)).toEqual(claims);
     jest.setSystemTime(new Date('2026-12-06T08:15:01Z'));
     expect(tokens.verify(token)).toBeNull();
+  });
+
+  it('is never built without an issuer and an audience to check (the settings refuse them empty)', () => {
+    expect(() => validateEnv({ JWT_ISSUER: '' })).toThrow(/JWT_ISSUER/);
+    expect(() => validateEnv({ JWT_AUDIENCE: '' })).toThrow(/JWT_AUDIENCE/);
   });
 
   it('refuses garbage without throwing', () => {

@@ -4,6 +4,7 @@ import {
   IsEmail,
   IsIn,
   IsInt,
+  IsNotEmpty,
   IsOptional,
   IsString,
   IsUrl,
@@ -74,10 +75,11 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
 
-  @IsString()
+  // Empty would turn the token's issuer or audience check off (the verifier skips an empty expectation).
+  @IsString() @IsNotEmpty()
   JWT_ISSUER = 'sprout';
 
-  @IsString()
+  @IsString() @IsNotEmpty()
   JWT_AUDIENCE = 'sprout-api';
 
   @Transform(toInt) @IsInt() @Min(30) @Max(3600)

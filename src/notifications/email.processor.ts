@@ -22,7 +22,9 @@ export class EmailProcessor implements OnModuleInit, OnModuleDestroy {
   /**
    * Sends take NOTIFY_CONCURRENCY jobs at once per worker process, which @Process cannot (its concurrency is fixed
    * when the class is declared). A send spends most of its time waiting on PostgreSQL and the SMTP server, so a
-   * handful of slots leaves the worker idle (4 slots: ~26 emails/s against a local server). The digest runs alone.
+   * handful of slots leaves the worker idle (4 slots: ~26 emails/s against a local server). Bull 4 pools the slots of
+   * all names (a slot takes whichever job is next), so the digest's 1 adds a slot rather than reserving one; one digest
+   * job exists per day (its job id is the day's).
    */
   onModuleInit(): void {
     registerJobHandlers(
