@@ -3,6 +3,7 @@ import { requestFingerprint } from 'src/common/idempotency/request-fingerprint';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { signedInUser, SignedIn } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
+import { waitUntil } from 'test/support/wait-until';
 
 const API = '/api/v1';
 
@@ -194,7 +195,7 @@ describe('Fund: contributions and balances (e2e)', () => {
       try {
         await holder.query(`SELECT 1 FROM ledger_accounts WHERE code = 'donations' FOR UPDATE`);
         first = contribute(body, finance, 'key-3').then((r) => r);
-        await waitFor(async () => (await t.dataSource.query(`SELECT status FROM idempotency_keys WHERE key = 'key-3'`)).length === 1);
+        await waitUntil(async () => (await t.dataSource.query(`SELECT status FROM idempotency_keys WHERE key = 'key-3'`)).length === 1, 5000);
 
         const during = await contribute(body, finance, 'key-3');
         expect(during.status).toBe(409);
@@ -350,11 +351,3 @@ describe('Fund: contributions and balances (e2e)', () => {
     });
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

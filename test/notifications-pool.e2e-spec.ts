@@ -7,6 +7,7 @@ import { TEMPLATE_NAMES } from 'src/notifications/templates/template-contexts';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 import { PASSWORD, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
+import { waitUntil } from 'test/support/wait-until';
 
 /** With APP_ROLE=all (as here) the worker's connections are its own: neither side can take the other's. */
 describe('The worker database pool (e2e)', () => {
@@ -71,11 +72,3 @@ describe('The worker database pool (e2e)', () => {
     expect(names.map((n) => n.name)).toEqual(['sprout', 'sprout-worker']);
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await sleep(50);
-  }
-}

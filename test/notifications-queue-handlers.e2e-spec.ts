@@ -1,5 +1,6 @@
 import Bull from 'bull';
 import { registerJobHandlers } from 'src/notifications/queue-handlers';
+import { waitUntil } from 'test/support/wait-until';
 
 /** Against the real Redis: Bull's own promises must not escape as unhandled rejections (a crash under Node's default). */
 describe('Registering queue handlers (e2e)', () => {
@@ -22,7 +23,7 @@ describe('Registering queue handlers (e2e)', () => {
       stopped: () => undefined, // the run loop cannot start on the cut connection either; not what this is about
     });
     // Jest fails this test if a rejection goes unhandled meanwhile.
-    await waitFor(() => naming.length === 2);
+    await waitUntil(() => naming.length === 2, 5000);
     await new Promise((r) => setTimeout(r, 100)); // room for a stray rejection to surface
     expect(naming).toEqual(['Connection is closed.', 'Connection is closed.']);
   });
@@ -39,15 +40,7 @@ describe('Registering queue handlers (e2e)', () => {
     );
     await queue.add('a', { n: 1 });
     await queue.add('b', { n: 2 });
-    await waitFor(() => ran.length === 2);
+    await waitUntil(() => ran.length === 2, 5000);
     expect(ran.sort()).toEqual(['a:1', 'b:2']);
   });
 });
-
-async function waitFor(done: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
