@@ -215,6 +215,11 @@ describe('MailerService', () => {
       const eml = readFileSync(join(dir, files[0]), 'utf8');
       expect(eml).toContain('To: li.mei@example.org');
       expect(eml).toContain('X-Sprout-Notification: a3f1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b');
+      // The multipart boundary is the row's id, not random bytes, and it separates the text and HTML parts.
+      const boundary = /boundary="([^"]+)"/.exec(eml)?.[1];
+      expect(boundary).toBe('--_NmP-a3f1c2d45b6e4f708a9b0c1d2e3f4a5b-Part_1');
+      expect(eml.split(`--${boundary}\r\n`)).toHaveLength(3);
+      expect(eml).toContain(`--${boundary}--`);
       mailer.onApplicationShutdown();
     } finally {
       rmSync(dir, { recursive: true, force: true });
