@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createTransport, Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -12,6 +13,9 @@ export type MailMessage = { to: string; subject: string; html: string; text: str
 export type SentMail = { messageId: string; response: string };
 
 export class MailerClosedError extends Error {}
+
+/** nodemailer's message options, with one it reads (lib/mail-composer) that its type definitions leave out. */
+type MailOptions = Mail.Options & { baseBoundary: string };
 
 /**
  * The only code that touches nodemailer. With SMTP_URL set it speaks SMTP with explicit timeouts (a server that
@@ -78,7 +82,7 @@ export class MailerService implements OnApplicationShutdown {
   async send(message: MailMessage): Promise<SentMail> {
     // A closed pool never calls back: the send would hang until its job's lock ran out.
     if (this.closed) throw new MailerClosedError('the mailer is shut down');
-    const info = await this.transport.sendMail({
+    const mail: MailOptions = {
       from: this.config.env.MAIL_FROM,
       to: message.to,
       subject: message.subject,
@@ -96,7 +100,8 @@ export class MailerService implements OnApplicationShutdown {
       // and it cannot occur in the base64 bodies (it is joined with '-' and '_', which base64 does not use).
       baseBoundary: message.notificationId.replace(/[^A-Za-z0-9]/g, ''),
       headers: { 'X-Sprout-Notification': message.notificationId, 'Auto-Submitted': 'auto-generated' },
-    });
+    };
+    const info = await this.transport.sendMail(mail);
     if (this.mailDir) {
       const file = await this.writeEml(message.notificationId, info.message as Buffer);
       return { messageId: String(info.messageId), response: `written to ${file}` };
