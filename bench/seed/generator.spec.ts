@@ -1,4 +1,5 @@
 import { AccessTokens } from 'src/auth/access-tokens';
+import { validateEnv } from 'src/config/env.schema';
 import { plainToInstance } from 'class-transformer';
 import { isUUID, validateSync } from 'class-validator';
 import { ApplicationInputDto } from 'src/applications/dto/application-input.dto';
@@ -8,7 +9,7 @@ import { mergeInput, EMPTY_STATE } from 'src/applications/application-sections';
 import { parseCamt053 } from 'src/reconciliation/parsers/camt053.parser';
 import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry';
 import { trancheReference } from 'src/disbursements/tranche-reference';
-import { signAccessToken } from '../lib/tokens';
+import { benchAccessTokens, BENCH_TOKEN_TTL_SECONDS } from '../lib/tokens';
 import { camt053Chunks, yuan } from './camt053';
 import { benchUuid } from './ids';
 import { applicationReference, deepQueuePage, GRANT_SEGMENTS, MAX_TRANCHE_SERIAL, planSeed, segmentOf, STATUS_SEGMENTS, TRANCHE_SEGMENTS } from './plan';
@@ -148,12 +149,17 @@ describe('ids and tokens', () => {
     expect(id).toBe('9ef12b2e-7605-4ea0-8bf3-94a79518fe90');
   });
 
-  it('mints access tokens that the service\'s JWT verification accepts', async () => {
+  it('mints access tokens that the service\'s JWT verification accepts, lasting a whole run', () => {
     const secret = 'x'.repeat(48);
-    const token = signAccessToken({ sub: benchUuid('u', 1), sid: benchUuid('s', 1), tv: 0 }, secret);
-    const settings = { issuer: 'sprout', audience: 'sprout-api', ttlSeconds: 900 };
-    expect(new AccessTokens({ ...settings, secret }).verify(token)).toEqual({ sub: benchUuid('u', 1), sid: benchUuid('s', 1), tv: 0 });
-    expect(new AccessTokens({ ...settings, secret: 'y'.repeat(48) }).verify(token)).toBeNull();
+    const claims = { sub: benchUuid('u', 1), sid: benchUuid('s', 1), tv: 0 };
+    const token = benchAccessTokens(secret).sign(claims);
+    // Verified as TokenService verifies, with the service's settings when the bench starts it (defaults and its secret).
+    const env = validateEnv({ JWT_SECRET: secret });
+    const service = (key: string) => new AccessTokens({ secret: key, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
+    expect(service(secret).verify(token)).toEqual(claims);
+    expect(service('y'.repeat(48)).verify(token)).toBeNull();
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { iat: number; exp: number };
+    expect(payload.exp - payload.iat).toBe(BENCH_TOKEN_TTL_SECONDS);
   });
 });
 
