@@ -11,7 +11,7 @@ import { BenchOptions, parseArgs, ScenarioKey } from './lib/args';
 import { sampleLoad } from './lib/machine';
 import { judge, markdownTable, ResultRow, summarize, textTable } from './lib/report';
 import { ROOT, startService, stopAll, waitForHttp } from './lib/service';
-import { measureBareServers, measurePgbench, pgbenchDatabase } from './floors/floors';
+import { measureBareServers, measuredAround, measurePgbench, pgbenchDatabase } from './floors/floors';
 import { Ctx, Role } from './scenarios/context';
 import { coldStartScenario } from './scenarios/coldstart';
 import { approveScenario, queueScenario, readScenario, reconcileScenario, writeScenario } from './scenarios/http';
@@ -116,10 +116,10 @@ async function main(): Promise<number> {
         for (const [path, methods] of Object.entries(doc.paths)) for (const method of Object.keys(methods)) ctx.routes.add(`${method.toUpperCase()} ${path}`);
       });
       if (ctx.api) {
-        if (wants('read')) await attempt('1. GET /applications/:id as its owner', ['1a'], () => readScenario(ctx));
+        if (wants('read')) await attempt('1. GET /applications/:id as its owner', ['1a'], () => measuredAround(ctx, 'selectOnly', () => readScenario(ctx)));
         if (wants('queue')) await attempt('2. reviewer queue deep page', ['2a'], () => queueScenario(ctx));
-        if (wants('write')) await attempt('3. create + submit', ['3a'], () => writeScenario(ctx));
-        if (wants('approve')) await attempt('3. approve', ['3d'], () => approveScenario(ctx));
+        if (wants('write')) await attempt('3. create + submit', ['3a'], () => measuredAround(ctx, 'tpcb', () => writeScenario(ctx)));
+        if (wants('approve')) await attempt('3. approve', ['3d'], () => measuredAround(ctx, 'tpcb', () => approveScenario(ctx)));
         if (wants('reconcile')) await attempt('5. reconciliation import', ['5a'], () => reconcileScenario(ctx));
         if (opts.profile) {
           ctx.api.child.kill('SIGUSR2');

@@ -5,6 +5,7 @@ import { runLoad } from '../lib/load';
 import { startProcess, waitForHttp } from '../lib/service';
 import { databaseUrl } from '../seed/seed';
 import { cpuNote, Ctx, measured, withCpu, withGeneratorCpu } from '../scenarios/context';
+import { bracket, FloorBracket, rebase } from './bracket';
 import { pgbenchInit, pgbenchRun, pgConn } from './pgbench';
 
 export function pgbenchDatabase(ctx: Ctx): string {
@@ -35,6 +36,37 @@ export async function measurePgbench(ctx: Ctx): Promise<void> {
     { id: 'F1', scenario: 'floor: pgbench TPC-B-like', metric: `tps @${ctx.opts.writeConnections} clients`, figure: tpcb.value.tps, unit: 'tps', floorName: null, floor: null, target: { kind: 'none' }, load: tpcb.load, note: `latency avg ${tpcb.value.latencyMs} ms` },
     { id: 'F2', scenario: 'floor: pgbench select-only', metric: `tps @${ctx.opts.readConnections} clients`, figure: select.value.tps, unit: 'tps', floorName: null, floor: null, target: { kind: 'none' }, load: select.load, note: `latency avg ${select.value.latencyMs} ms` },
   );
+}
+
+const BRACKETED = {
+  selectOnly: { floorName: 'pgbench -S tps', clients: (ctx: Ctx) => ctx.opts.readConnections, runStart: (ctx: Ctx) => ctx.floors.pgbenchSelectOnly?.tps ?? null },
+  tpcb: { floorName: 'pgbench TPC-B tps', clients: (ctx: Ctx) => ctx.opts.writeConnections, runStart: (ctx: Ctx) => ctx.floors.pgbenchTpcb?.tps ?? null },
+} as const;
+
+/**
+ * Runs `scenario` between two short pgbench runs of the floor it is judged against, and judges the rows it adds
+ * against their mean (bracket.ts). Without the run-start floors (--skip-floors, or pgbench failed) it only runs it.
+ */
+export async function measuredAround(ctx: Ctx, kind: keyof typeof BRACKETED, scenario: () => Promise<void>): Promise<void> {
+  const spec = BRACKETED[kind];
+  if (ctx.opts.skipFloors || spec.runStart(ctx) == null) return scenario();
+  const conn = pgConn(databaseUrl(ctx.adminUrl, pgbenchDatabase(ctx)));
+  const password = new URL(ctx.adminUrl).password || undefined;
+  const options = { clients: spec.clients(ctx), seconds: Math.max(1, Math.round(ctx.opts.duration / 3)), selectOnly: kind === 'selectOnly' };
+  const before = await pgbenchRun(conn, options, password);
+  const firstRow = ctx.rows.length;
+  await scenario();
+  const after = await pgbenchRun(conn, options, password);
+  const around = bracket(before.tps, after.tps);
+  judgeSinceAgainst(ctx, firstRow, spec.floorName, around, 'tps', spec.runStart(ctx));
+  ctx.log(`  ${spec.floorName} around it: ${before.tps.toFixed(0)} before, ${after.tps.toFixed(0)} after (${Math.round(around.drift * 100)}% apart)`);
+}
+
+/** The rows pushed since `firstRow` judged against the bracket of `floorName`; the bracket kept in the report's details. */
+export function judgeSinceAgainst(ctx: Ctx, firstRow: number, floorName: string, around: FloorBracket, unit: string, runStart: number | null): void {
+  const rows = ctx.rows.splice(firstRow);
+  ctx.rows.push(...rebase(rows, floorName, around, unit, runStart));
+  ctx.details.floorBrackets = { ...(ctx.details.floorBrackets as object | undefined), [rows[0]?.id ?? floorName]: { floorName, ...around } };
 }
 
 export async function measureBareServers(ctx: Ctx): Promise<void> {

@@ -1,4 +1,6 @@
 /** 4. Outbox → Bull → SMTP: K events delivered by a worker process to a local sink, against raw Bull no-op jobs. */
+import { bracket } from '../floors/bracket';
+import { judgeSinceAgainst } from '../floors/floors';
 import { bullNoopFloor } from '../floors/bull-noop';
 import { processCpuSeconds, sampleLoad } from '../lib/machine';
 import Redis from 'ioredis';
@@ -72,15 +74,21 @@ export async function notifyScenario(ctx: Ctx): Promise<void> {
     ctx.details.notify = { events: K, workers: workers.length, delivered: unique, duplicates, seconds, rate, statuses, floor, workerCpuSeconds: workerCpu, postgresCpuSeconds: cpu.postgresSeconds, harnessCpuSeconds: cpu.harnessSeconds };
     ctx.log(`  notify: ${unique}/${K} delivered by ${workers.length} worker process(es) in ${seconds.toFixed(1)} s (${rate.toFixed(0)}/s), ${duplicates} duplicates; ${cpuNote}; rows ${JSON.stringify(statuses)}`);
     const load = `L1 ${before.load1.toFixed(2)} · ${after.busyPercent === null ? '?' : Math.round(after.busyPercent)}% busy`;
+    // The floor again, right after the delivery: judged against the mean of the two (bracket.ts).
+    const floorAgain = await bullNoopFloor(ctx.redisUrl, `${ctx.queuePrefix}-floor`, K, EMAIL_CONCURRENCY);
+    const around = bracket(floor.rate, floorAgain.rate);
+    ctx.log(`  Bull no-op floor again: ${floorAgain.rate.toFixed(0)} jobs/s (${Math.round(around.drift * 100)}% from the first)`);
+    const firstRow = ctx.rows.length;
     ctx.rows.push(
       {
         id: '4a', scenario: `notifications: ${K.toLocaleString('en-US')} events → SMTP sink`, metric: 'delivery rate', figure: rate, unit: 'emails/s',
         floorName: 'Bull no-op jobs/s', floor: floor.rate, target: { kind: 'minRatio', value: 0.25 }, load,
-        note: `${workers.length} worker process(es) at concurrency ${EMAIL_CONCURRENCY} each, the floor one process; ${cpuNote}; floor measured under L1 ${floorLoad.load1.toFixed(2)} · ${Math.round(floorAfter.busyPercent ?? 0)}% busy; rows ${JSON.stringify(statuses)}`,
+        note: `${workers.length} worker process(es) at concurrency ${EMAIL_CONCURRENCY} each, the floor one process; ${cpuNote}; the floor before it measured under L1 ${floorLoad.load1.toFixed(2)} · ${Math.round(floorAfter.busyPercent ?? 0)}% busy; rows ${JSON.stringify(statuses)}`,
       },
       { id: '4b', scenario: 'notifications', metric: `lost (not delivered within ${Math.round(Math.max(60_000, K * 40) / 1000)} s)`, figure: K - unique, unit: '', floorName: null, floor: null, target: { kind: 'max', value: 1, unit: '' }, load },
       { id: '4c', scenario: 'notifications', metric: 'duplicated', figure: duplicates, unit: '', floorName: null, floor: null, target: { kind: 'max', value: 1, unit: '' }, load },
     );
+    judgeSinceAgainst(ctx, firstRow, 'Bull no-op jobs/s', around, 'jobs/s', null);
   } finally {
     if (ctx.opts.profile) {
       for (const w of workers) w.child.kill('SIGUSR2');
