@@ -76,7 +76,8 @@ export type RecordRow = DetailRow & {
 };
 
 type ByIdItem = { id: string; value: string | null };
-const BY_ID_BATCHES = { maxItems: 128, maxCalls: 2 };
+/** One statement in flight, the reads that come meanwhile together in the next: larger batches (BENCHMARKS.md, twelfth pass). */
+const BY_ID_BATCHES = { maxItems: 128, maxCalls: 1 };
 
 const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 /** Date.prototype.toISOString's form: milliseconds, truncated as a Date truncates a timestamp's microseconds. */
@@ -96,8 +97,8 @@ const LIST_COLUMNS = `a.id, a.reference, a.status, a.version, a.hospital_id, ${i
 @Injectable()
 export class ApplicationReads {
   /**
-   * Reads by id of requests that arrive together go in one statement per scope rule and column set (at most two in
-   * flight for each): under load PostgreSQL's per-statement work and the api's round trip are paid once per batch,
+   * Reads by id of requests that arrive together go in one statement per scope rule and column set (one in flight
+   * for each, BY_ID_BATCHES): under load PostgreSQL's per-statement work and the api's round trip are paid once per batch,
    * not per request (BENCHMARKS.md, seventh pass). Each item keeps its own scope value, in the same WHERE clause as a
    * single read. A read waits at most as long as a request may wait for a pooled connection, then answers 503.
    */

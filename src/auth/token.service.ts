@@ -37,11 +37,12 @@ export type TokenPair = { accessToken: string; refreshToken: string; tokenType: 
 export class TokenService {
   private readonly accessTokens: AccessTokens;
   /**
-   * Session checks of requests that arrive together share one statement (at most two such statements in flight; a
-   * check that comes while both run goes with the next). Each check is still a read made after its request arrived,
-   * so a logout committed before a request is seen by it. Under load one statement serves many requests: PostgreSQL's
-   * per-statement work and the api's round trip are paid once per batch instead of once per request (BENCHMARKS.md,
-   * seventh pass). A check waits at most as long as a request may wait for a pooled connection, then answers 503.
+   * Session checks of requests that arrive together share one statement (one such statement in flight at a time;
+   * the checks that come while it runs go together in the next). Each check is still a read made after its request
+   * arrived, so a logout committed before a request is seen by it. Under load one statement serves many requests:
+   * PostgreSQL's per-statement work and the api's round trip are paid once per batch instead of once per request
+   * (BENCHMARKS.md, seventh pass; one in flight rather than two: larger batches, twelfth pass). A check waits at most
+   * as long as a request may wait for a pooled connection, then answers 503.
    */
   private readonly sessions: Coalescer<AccessClaims, SessionUserRow | undefined>;
 
@@ -54,7 +55,7 @@ export class TokenService {
     this.accessTokens = new AccessTokens({ secret, issuer, audience, ttlSeconds });
     this.sessions = new Coalescer((claims) => this.checkSessions(claims), {
       maxItems: 256,
-      maxCalls: 2,
+      maxCalls: 1,
       maxWaitMs: config.env.DATABASE_ACQUIRE_TIMEOUT_MS,
     });
   }
