@@ -4,12 +4,17 @@ import { Client } from 'pg';
 import { runLoad } from '../lib/load';
 import { startProcess, waitForHttp } from '../lib/service';
 import { databaseUrl } from '../seed/seed';
-import { cpuNote, Ctx, measured, withCpu, withGeneratorCpu } from '../scenarios/context';
+import { cpuNote, Ctx, FLOOR_NAMES, measured, withCpu, withGeneratorCpu } from '../scenarios/context';
 import { bracket, FloorBracket, rebase } from './bracket';
-import { pgbenchInit, pgbenchRun, pgConn } from './pgbench';
+import { PgConn, pgbenchInit, pgbenchRun, pgConn } from './pgbench';
 
 export function pgbenchDatabase(ctx: Ctx): string {
   return `${ctx.opts.database}_pgbench`;
+}
+
+/** pgbench's database on the admin server, and the admin password for pgbench's environment. */
+function pgbenchTarget(ctx: Ctx): { conn: PgConn; password: string | undefined } {
+  return { conn: pgConn(databaseUrl(ctx.adminUrl, pgbenchDatabase(ctx))), password: new URL(ctx.adminUrl).password || undefined };
 }
 
 export async function measurePgbench(ctx: Ctx): Promise<void> {
@@ -22,8 +27,7 @@ export async function measurePgbench(ctx: Ctx): Promise<void> {
   } finally {
     await admin.end();
   }
-  const conn = pgConn(databaseUrl(ctx.adminUrl, database));
-  const password = new URL(ctx.adminUrl).password || undefined;
+  const { conn, password } = pgbenchTarget(ctx);
   // Scale 10 (1,000,000 accounts, ~150 MB): bigger than the clients' contention window, small enough to init fast.
   await pgbenchInit(conn, ctx.opts.smoke ? 1 : 10, password);
   const seconds = ctx.opts.duration;
@@ -39,8 +43,8 @@ export async function measurePgbench(ctx: Ctx): Promise<void> {
 }
 
 const BRACKETED = {
-  selectOnly: { floorName: 'pgbench -S tps', clients: (ctx: Ctx) => ctx.opts.readConnections, runStart: (ctx: Ctx) => ctx.floors.pgbenchSelectOnly?.tps ?? null },
-  tpcb: { floorName: 'pgbench TPC-B tps', clients: (ctx: Ctx) => ctx.opts.writeConnections, runStart: (ctx: Ctx) => ctx.floors.pgbenchTpcb?.tps ?? null },
+  selectOnly: { clients: (ctx: Ctx) => ctx.opts.readConnections, runStart: (ctx: Ctx) => ctx.floors.pgbenchSelectOnly?.tps ?? null },
+  tpcb: { clients: (ctx: Ctx) => ctx.opts.writeConnections, runStart: (ctx: Ctx) => ctx.floors.pgbenchTpcb?.tps ?? null },
 } as const;
 
 /**
@@ -50,16 +54,15 @@ const BRACKETED = {
 export async function measuredAround(ctx: Ctx, kind: keyof typeof BRACKETED, scenario: () => Promise<void>): Promise<void> {
   const spec = BRACKETED[kind];
   if (ctx.opts.skipFloors || spec.runStart(ctx) == null) return scenario();
-  const conn = pgConn(databaseUrl(ctx.adminUrl, pgbenchDatabase(ctx)));
-  const password = new URL(ctx.adminUrl).password || undefined;
+  const { conn, password } = pgbenchTarget(ctx);
   const options = { clients: spec.clients(ctx), seconds: Math.max(1, Math.round(ctx.opts.duration / 3)), selectOnly: kind === 'selectOnly' };
   const before = await pgbenchRun(conn, options, password);
   const firstRow = ctx.rows.length;
   await scenario();
   const after = await pgbenchRun(conn, options, password);
   const around = bracket(before.tps, after.tps);
-  judgeSinceAgainst(ctx, firstRow, spec.floorName, around, 'tps', spec.runStart(ctx));
-  ctx.log(`  ${spec.floorName} around it: ${before.tps.toFixed(0)} before, ${after.tps.toFixed(0)} after (${Math.round(around.drift * 100)}% apart)`);
+  judgeSinceAgainst(ctx, firstRow, FLOOR_NAMES[kind], around, 'tps', spec.runStart(ctx));
+  ctx.log(`  ${FLOOR_NAMES[kind]} around it: ${before.tps.toFixed(0)} before, ${after.tps.toFixed(0)} after (${Math.round(around.drift * 100)}% apart)`);
 }
 
 /** The rows pushed since `firstRow` judged against the bracket of `floorName`; the bracket kept in the report's details. */

@@ -17,6 +17,9 @@ export type Floors = {
   bullNoop?: BullFloor;
 };
 
+/** The names rows give their floor; a floor measured around a scenario (floors.ts) replaces the floor of rows of its name. */
+export const FLOOR_NAMES = { selectOnly: 'pgbench -S tps', tpcb: 'pgbench TPC-B tps', bullNoop: 'Bull no-op jobs/s' } as const;
+
 export type Role = 'api' | 'worker' | 'all';
 
 export type Ctx = {

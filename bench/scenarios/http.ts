@@ -12,7 +12,7 @@ import { benchUuid } from '../seed/ids';
 import { deepQueuePage } from '../seed/plan';
 import { applicationBody, makeProfiles } from '../seed/profiles';
 import { listStatement } from 'src/applications/application-reads';
-import { cpuNote, Ctx, describeLoad, hasRoute, measured, withCpu, withGeneratorCpu } from './context';
+import { cpuNote, Ctx, describeLoad, FLOOR_NAMES, hasRoute, measured, withCpu, withGeneratorCpu } from './context';
 import type { LoadOptions } from '../lib/load';
 
 const API = '/api/v1';
@@ -48,7 +48,7 @@ export async function readScenario(ctx: Ctx): Promise<void> {
   ctx.rows.push(
     {
       id: '1a', scenario: 'GET /applications/:id (owner)', metric: `throughput @${ctx.opts.readConnections}`, figure: r.rps, unit: 'req/s',
-      floorName: 'pgbench -S tps', floor: floor?.tps ?? null, target: { kind: 'minRatio', value: 0.3 }, load: run.load,
+      floorName: FLOOR_NAMES.selectOnly, floor: floor?.tps ?? null, target: { kind: 'minRatio', value: 0.3 }, load: run.load,
       note: [run.cpu, nonOkNote(r)].filter(Boolean).join('; '),
     },
     {
@@ -98,7 +98,7 @@ export async function queueScenario(ctx: Ctx): Promise<void> {
     },
     {
       id: '2b', scenario: `review queue, page ~${deep.toLocaleString('en-US')}`, metric: `throughput @${ctx.opts.readConnections}`, figure: r.rps, unit: 'req/s',
-      floorName: 'pgbench -S tps', floor: ctx.floors.pgbenchSelectOnly?.tps ?? null, target: { kind: 'none' }, load: run.load,
+      floorName: FLOOR_NAMES.selectOnly, floor: ctx.floors.pgbenchSelectOnly?.tps ?? null, target: { kind: 'none' }, load: run.load,
       note: `query plan ${explain.usesIndex ? 'uses an index (no sort, no seq scan)' : 'does NOT use an index'}; see EXPLAIN in the report`,
     },
     pacedRow(ctx, '2c', `review queue, page ~${deep.toLocaleString('en-US')}`, paced),
@@ -198,16 +198,16 @@ export async function writeScenario(ctx: Ctx): Promise<void> {
   ctx.rows.push(
     {
       id: '3a', scenario: 'create + submit (one application)', metric: `pairs/s @${opts.writeConnections}`, figure: pairs, unit: 'pairs/s',
-      floorName: 'pgbench TPC-B tps', floor: tpcb, target: { kind: 'minRatio', value: 0.4 }, load: create.load,
+      floorName: FLOOR_NAMES.tpcb, floor: tpcb, target: { kind: 'minRatio', value: 0.4 }, load: create.load,
       note: `1/(1/create + 1/submit); create ${create.value.rps.toFixed(0)} req/s (p99 ${create.value.latencyMs.p99} ms), submit ${submit?.value.rps.toFixed(0) ?? 'n/a'} req/s (p99 ${submit?.value.latencyMs.p99 ?? 'n/a'} ms)${nonOkNote(create.value) ? `; create ${nonOkNote(create.value)}` : ''}${submit && nonOkNote(submit.value) ? `; submit ${nonOkNote(submit.value)}` : ''}`,
     },
     {
       id: '3b', scenario: 'POST /applications (create)', metric: `throughput @${opts.writeConnections}`, figure: create.value.rps, unit: 'req/s',
-      floorName: 'pgbench TPC-B tps', floor: tpcb, target: { kind: 'none' }, load: create.load, note: create.cpu,
+      floorName: FLOOR_NAMES.tpcb, floor: tpcb, target: { kind: 'none' }, load: create.load, note: create.cpu,
     },
     {
       id: '3c', scenario: 'POST /applications/:id/submit', metric: `throughput @${opts.writeConnections}`, figure: submit?.value.rps ?? null, unit: 'req/s',
-      floorName: 'pgbench TPC-B tps', floor: tpcb, target: { kind: 'none' }, load: submit?.load ?? create.load, note: submit?.cpu,
+      floorName: FLOOR_NAMES.tpcb, floor: tpcb, target: { kind: 'none' }, load: submit?.load ?? create.load, note: submit?.cpu,
     },
   );
 }
@@ -231,7 +231,7 @@ export async function approveScenario(ctx: Ctx): Promise<void> {
   ctx.log(`  approve: ${r.rps.toFixed(0)} req/s; ${describeLoad(r)}`);
   ctx.rows.push({
     id: '3d', scenario: 'POST /applications/:id/approve', metric: `throughput @${ctx.opts.writeConnections}`, figure: r.rps, unit: 'req/s',
-    floorName: 'pgbench TPC-B tps', floor: ctx.floors.pgbenchTpcb?.tps ?? null, target: { kind: 'minRatio', value: 0.4 }, load: run.load,
+    floorName: FLOOR_NAMES.tpcb, floor: ctx.floors.pgbenchTpcb?.tps ?? null, target: { kind: 'minRatio', value: 0.4 }, load: run.load,
     note: `p99 ${r.latencyMs.p99} ms; ${run.cpu}${nonOkNote(r) ? `; ${nonOkNote(r)}` : ''}`,
   });
 }

@@ -6,7 +6,7 @@ import { processCpuSeconds, sampleLoad } from '../lib/machine';
 import Redis from 'ioredis';
 import { ROOT, startService, waitForHttp } from '../lib/service';
 import { SmtpSink } from '../lib/smtp-sink';
-import { Ctx, withCpu } from './context';
+import { Ctx, FLOOR_NAMES, withCpu } from './context';
 import { join } from 'node:path';
 
 /** The email processor's concurrency: the default of NOTIFY_CONCURRENCY (src/config/env.schema.ts), which the bench worker uses. */
@@ -82,13 +82,13 @@ export async function notifyScenario(ctx: Ctx): Promise<void> {
     ctx.rows.push(
       {
         id: '4a', scenario: `notifications: ${K.toLocaleString('en-US')} events → SMTP sink`, metric: 'delivery rate', figure: rate, unit: 'emails/s',
-        floorName: 'Bull no-op jobs/s', floor: floor.rate, target: { kind: 'minRatio', value: 0.25 }, load,
+        floorName: FLOOR_NAMES.bullNoop, floor: floor.rate, target: { kind: 'minRatio', value: 0.25 }, load,
         note: `${workers.length} worker process(es) at concurrency ${EMAIL_CONCURRENCY} each, the floor one process; ${cpuNote}; the floor before it measured under L1 ${floorLoad.load1.toFixed(2)} · ${Math.round(floorAfter.busyPercent ?? 0)}% busy; rows ${JSON.stringify(statuses)}`,
       },
       { id: '4b', scenario: 'notifications', metric: `lost (not delivered within ${Math.round(Math.max(60_000, K * 40) / 1000)} s)`, figure: K - unique, unit: '', floorName: null, floor: null, target: { kind: 'max', value: 1, unit: '' }, load },
       { id: '4c', scenario: 'notifications', metric: 'duplicated', figure: duplicates, unit: '', floorName: null, floor: null, target: { kind: 'max', value: 1, unit: '' }, load },
     );
-    judgeSinceAgainst(ctx, firstRow, 'Bull no-op jobs/s', around, 'jobs/s', null);
+    judgeSinceAgainst(ctx, firstRow, FLOOR_NAMES.bullNoop, around, 'jobs/s', null);
   } finally {
     if (ctx.opts.profile) {
       for (const w of workers) w.child.kill('SIGUSR2');
