@@ -12,6 +12,7 @@ import {
   uploadDocument,
   uploadRequiredDocuments,
 } from 'test/support/application-factory';
+import { ApplicationRecords } from 'src/applications/application-records';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -331,6 +332,27 @@ describe('Applications (e2e)', () => {
     const third = await createSubmittedApplication(t, family, hospital.id);
     const a3 = await t.http.get(`${API}/applications/${third.id}/assessment`).set(reviewer.auth).expect(200);
     expect(a3.body.manualReviewReasons).toEqual(['duplicate_child_application']); // the father's is still open
+  });
+
+  it('looks the child up among open applications through their index, in generic plans too', async () => {
+    // The query as the service sends it (a prepared statement, whose plan PostgreSQL may make generic after five
+    // runs): its status condition must match the partial index's predicate, or the look-up scans the whole table.
+    const facts = t.app.get(ApplicationRecords).assessmentFacts(1);
+    const runner = t.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      await runner.query(`SET LOCAL enable_seqscan = off`);
+      await runner.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+      await runner.query(`PREPARE facts_plan AS SELECT ${facts.columns} FROM (VALUES (1)) one ${facts.join}`);
+      const plan = (await runner.query(`EXPLAIN EXECUTE facts_plan('${'a'.repeat(64)}', '${randomUUID()}')`)) as { 'QUERY PLAN': string }[];
+      const text = plan.map((p) => p['QUERY PLAN']).join('\n');
+      expect(text).toContain('applications_open_patient_hash_idx');
+      expect(text).not.toMatch(/Seq Scan on applications/);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.query('DEALLOCATE facts_plan').catch(() => undefined); // PREPARE is not undone by ROLLBACK
+      await runner.release();
+    }
   });
 
   it('serves the review queue oldest submission first, with tier and amount, keyset-paginated; drafts stay private', async () => {

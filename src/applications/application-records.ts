@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ApplicationView, RECORD_COLUMNS, RECORD_ID_COLUMNS, RecordRow, toApplication } from 'src/applications/application-reads';
 import { ApplicationState } from 'src/applications/application-sections';
-import { OPEN_STATUSES } from 'src/applications/application-status';
+import { FINAL_STATUSES } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
 import { applicationScope, scopedApplications } from 'src/applications/application-scope';
 import { ApplicationNotFoundException, ApplicationVersionConflictException } from 'src/applications/applications.exceptions';
@@ -18,6 +18,13 @@ import { SqlPart } from 'src/database/statement-parts';
 import { Hospital } from 'src/hospitals/hospital.entity';
 
 const CHINA_OFFSET_MS = 8 * 3600_000;
+
+/**
+ * "Not final", as constant SQL written exactly as the predicate of applications_open_patient_hash_idx (migration
+ * OpenApplicationsPatientIndex), which holds only open applications: a status list passed as a parameter could not be
+ * proven to fit that predicate in a generic plan, and the duplicate-child look-up would scan the table.
+ */
+export const NOT_FINAL_SQL = `status NOT IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /** The columns guardedUpdateOf may set. */
 export type UpdatableColumn = 'status' | 'submitted_at' | 'first_submitted_at' | 'withdrawn_at' | 'assessment_tier' | 'recommended_amount' | 'updated_at';
@@ -137,20 +144,20 @@ export class ApplicationRecords {
   /**
    * What assessing needs from the database besides the application — is the child in another open application, which
    * means policy is current — as select-list `columns` and a FROM item (`join`, after the caller's first FROM item), so
-   * that a caller reads them with a query it sends anyway. Parameters $first…$first+2: factParams().
+   * that a caller reads them with a query it sends anyway. Parameters $first and $first+1: factParams().
    */
   assessmentFacts(first: number): { columns: string; join: string } {
-    const [hash, id, statuses] = [first, first + 1, first + 2].map((n) => `$${n}`);
+    const [hash, id] = [first, first + 1].map((n) => `$${n}`);
     return {
       columns: `(${hash}::text IS NOT NULL AND EXISTS (SELECT 1 FROM applications WHERE patient_national_id_hash = ${hash}::text
-                 AND id <> ${id}::uuid AND status = ANY(${statuses}::text[]))) AS other_open,
+                 AND id <> ${id}::uuid AND ${NOT_FINAL_SQL})) AS other_open,
                 current_policy.version AS policy_version, current_policy.created_at AS policy_created_at`,
       join: `LEFT JOIN (SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1) current_policy ON true`,
     };
   }
 
   factParams(applicationId: string, state: ApplicationState): unknown[] {
-    return [state.patientNationalId ? this.vault.hash(state.patientNationalId) : null, applicationId, OPEN_STATUSES];
+    return [state.patientNationalId ? this.vault.hash(state.patientNationalId) : null, applicationId];
   }
 
   /** The assessment of the application's current state from the facts read with assessmentFacts(); stored by the caller (AssessmentService.insertOf). */
