@@ -108,7 +108,7 @@ export async function queueScenario(ctx: Ctx): Promise<void> {
 /**
  * The same requests at half the rate the saturated run reached, on a fixed schedule: the p99 targets are for 32
  * connections flat out, where latency includes queueing for the two cores (32 connections ÷ the rate); this says
- * what the tail is when the machine has room (BENCHMARKS.md, fifth pass: still major-GC stalls).
+ * what the tail is when the machine has room (bench/HISTORY.md, fifth pass: still major-GC stalls).
  */
 async function pacedAtHalf(ctx: Ctx, saturated: LoadResult, next: LoadOptions['next']) {
   const asked = Math.max(2, Math.round(saturated.rps / 2));

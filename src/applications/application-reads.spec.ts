@@ -126,7 +126,7 @@ describe('the row mappers', () => {
     patient_national_id_enc: 'v1.a.b.' + i, guardian_national_id_enc: null, patient_name: 'Wang', cursor_key: '2026-01-01T00:00:00.000000Z',
   })`;
 
-  // One hidden class per object kept every read's objects alive into the old generation (BENCHMARKS.md, sixth pass).
+  // One hidden class per object kept every read's objects alive into the old generation (bench/HISTORY.md, sixth pass).
   it.each([
     ['toView', `((row) => (i) => require('src/applications/application-reads').toView(row(i)))(${row})`],
     ['toListRow', `((row) => (i) => require('src/applications/application-reads').toListRow(row(i)))(${row})`],

@@ -76,7 +76,7 @@ export type RecordRow = DetailRow & {
 };
 
 type ByIdItem = { id: string; value: string | null };
-/** One statement in flight, the reads that come meanwhile together in the next: larger batches (BENCHMARKS.md, twelfth pass). */
+/** One statement in flight, the reads that come meanwhile together in the next: larger batches (bench/HISTORY.md, twelfth pass). */
 const BY_ID_BATCHES = { maxItems: 128, maxCalls: 1 };
 
 const MICROSECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
@@ -85,7 +85,7 @@ const MILLISECOND_ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const iso = (column: string) => `to_char(a.${column} AT TIME ZONE 'UTC', ${MILLISECOND_ISO}) AS ${column}`;
 /**
  * COLUMNS for a list page, its times written by PostgreSQL as the API sends them: parsing 20 rows' times into Dates
- * and formatting them back was ~11% of the api's CPU on the review queue (profile, BENCHMARKS.md ninth pass).
+ * and formatting them back was ~11% of the api's CPU on the review queue (profile, bench/HISTORY.md, ninth pass).
  */
 const LIST_COLUMNS = `a.id, a.reference, a.status, a.version, a.hospital_id, ${iso('submitted_at')}, ${iso('created_at')}, ${iso('updated_at')}, a.assessment_tier, a.recommended_amount`;
 
@@ -99,7 +99,7 @@ export class ApplicationReads {
   /**
    * Reads by id of requests that arrive together go in one statement per scope rule and column set (one in flight
    * for each, BY_ID_BATCHES): under load PostgreSQL's per-statement work and the api's round trip are paid once per batch,
-   * not per request (BENCHMARKS.md, seventh pass). Each item keeps its own scope value, in the same WHERE clause as a
+   * not per request (bench/HISTORY.md, seventh pass). Each item keeps its own scope value, in the same WHERE clause as a
    * single read. A read waits at most as long as a request may wait for a pooled connection, then answers 503.
    */
   private readonly byId = new Map<string, Coalescer<ByIdItem, DetailRow | undefined>>();
@@ -180,7 +180,7 @@ export function byIdStatement(scope: ApplicationScope, withIds: boolean): string
  * The mappers extend toCommon's object with Object.assign, never with `{ ...toCommon(r), more }`: on Node 20's V8 a
  * spread followed by new properties gives every object a hidden class of its own (a Map in old space), and the
  * objects then outlived two scavenges and were promoted — a third of the old generation's growth under reads and the
- * major-GC pauses behind the p99 (BENCHMARKS.md, sixth pass). The spec checks the hidden classes are shared.
+ * major-GC pauses behind the p99 (bench/HISTORY.md, sixth pass). The spec checks the hidden classes are shared.
  */
 function toCommon<Time>(r: RowOf<Time>) {
   return {

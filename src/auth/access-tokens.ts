@@ -10,7 +10,7 @@ const REQUIRED_CLAIMS = ['iss', 'aud', 'exp', 'sub', 'sid', 'tv'];
 /**
  * Signs and verifies access tokens: HS256 JWTs only, from one issuer to one audience, always with an expiry.
  * fast-jwt compiles these checks once instead of merging options on every call; verification is on every
- * authenticated request (BENCHMARKS.md, tenth pass). The claims are checked here; the session behind them is
+ * authenticated request (bench/HISTORY.md, tenth pass). The claims are checked here; the session behind them is
  * checked by TokenService, against the database, on every request.
  */
 export class AccessTokens {

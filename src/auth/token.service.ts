@@ -41,7 +41,7 @@ export class TokenService {
    * the checks that come while it runs go together in the next). Each check is still a read made after its request
    * arrived, so a logout committed before a request is seen by it. Under load one statement serves many requests:
    * PostgreSQL's per-statement work and the api's round trip are paid once per batch instead of once per request
-   * (BENCHMARKS.md, seventh pass; one in flight rather than two: larger batches, twelfth pass). A check waits at most
+   * (bench/HISTORY.md, seventh pass; one in flight rather than two: larger batches, twelfth pass). A check waits at most
    * as long as a request may wait for a pooled connection, then answers 503.
    */
   private readonly sessions: Coalescer<AccessClaims, SessionUserRow | undefined>;

@@ -95,9 +95,10 @@ export class MailerService implements OnApplicationShutdown {
       // Stable per outbox row: a duplicate caused by a crash after acceptance carries the same Message-ID,
       // which mail clients and support staff can recognise.
       messageId: `<${message.notificationId}@${this.messageIdDomain}>`,
-      // The MIME boundaries' shared part, from the row id instead of crypto.randomBytes(8) for each of the message's
-      // three MIME nodes (~20 µs a message here, BENCHMARKS.md eleventh pass). Unique per message like the random one,
-      // and it cannot occur in the base64 bodies (it is joined with '-' and '_', which base64 does not use).
+      // The MIME boundaries' shared part, from the row id instead of crypto.randomBytes(8) (bench/HISTORY.md, eleventh
+      // pass). Unique per message like the random one, and it cannot occur in the base64 bodies (it is joined with '-'
+      // and '_', which base64 does not use). nodemailer 7 passes it to the multipart node only: the text and HTML parts
+      // still draw their own bytes, unused as they have no boundary (~35 µs an email here, thirteenth pass).
       baseBoundary: message.notificationId.replace(/[^A-Za-z0-9]/g, ''),
       headers: { 'X-Sprout-Notification': message.notificationId, 'Auto-Submitted': 'auto-generated' },
     };
