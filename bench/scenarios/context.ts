@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import type { Pool } from 'pg';
 import type { BenchOptions } from '../lib/args';
 import type { LoadResult } from '../lib/load';
@@ -88,8 +89,24 @@ export function withGeneratorCpu(cpu: CpuCost, result: LoadResult): CpuCost {
   return { ...cpu, harnessSeconds: cpu.harnessSeconds + (result.generatorCpuSeconds ?? 0) };
 }
 
-export function cpuNote(cpu: CpuCost, requests: number): string {
+export function cpuNote(cpu: CpuCost, requests: number, cores = cpus().length): string {
   if (!requests) return '';
   const ms = (s: number) => ((1000 * s) / requests).toFixed(2);
-  return `CPU per request: api ${ms(cpu.apiSeconds)} ms, PostgreSQL ${ms(cpu.postgresSeconds)} ms, load generator ${ms(cpu.harnessSeconds)} ms`;
+  return `CPU per request: api ${ms(cpu.apiSeconds)} ms, PostgreSQL ${ms(cpu.postgresSeconds)} ms, load generator ${ms(cpu.harnessSeconds)} ms${ceilingNote(cpu, requests, cores)}`;
+}
+
+/** "; at these costs 2 cores serve at most ~N/s" (cpuCeiling), or nothing when nothing was measured. */
+export function ceilingNote(cpu: CpuCost, requests: number, cores = cpus().length): string {
+  const ceiling = cpuCeiling(cpu, requests, cores);
+  return ceiling ? `; at these costs ${cores} cores serve at most ~${Math.round(ceiling).toLocaleString('en-US')}/s` : '';
+}
+
+/**
+ * The most requests per second `cores` could serve if every process on the machine spent per request what it spent
+ * in this run (BENCHMARKS.md, What limits each scenario now): a figure that moves with the code's cost far more than
+ * with the host's moment, unlike a rate. Undefined when nothing was measured.
+ */
+export function cpuCeiling(cpu: CpuCost, requests: number, cores: number): number | undefined {
+  const perRequest = (cpu.apiSeconds + cpu.postgresSeconds + cpu.harnessSeconds) / requests;
+  return requests > 0 && perRequest > 0 ? cores / perRequest : undefined;
 }

@@ -6,7 +6,7 @@ import { processCpuSeconds, sampleLoad } from '../lib/machine';
 import Redis from 'ioredis';
 import { ROOT, startService, waitForHttp } from '../lib/service';
 import { SmtpSink } from '../lib/smtp-sink';
-import { Ctx, FLOOR_NAMES, withCpu } from './context';
+import { ceilingNote, Ctx, FLOOR_NAMES, withCpu } from './context';
 import { join } from 'node:path';
 
 /** The email processor's concurrency: the default of NOTIFY_CONCURRENCY (src/config/env.schema.ts), which the bench worker uses. */
@@ -70,7 +70,7 @@ export async function notifyScenario(ctx: Ctx): Promise<void> {
     const { rows } = await ctx.pool.query<{ status: string; n: string }>(`SELECT status, count(*)::text AS n FROM notifications WHERE to_email LIKE $1 GROUP BY status`, [`${prefix}%`]);
     const statuses = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
     const perEmail = (s: number) => (unique ? ((1000 * s) / unique).toFixed(2) : 'n/a');
-    const cpuNote = `CPU per email: worker${workers.length > 1 ? `s (${workers.length})` : ''} ${perEmail(workerCpu)} ms, PostgreSQL ${perEmail(cpu.postgresSeconds)} ms, harness (SMTP sink) ${perEmail(cpu.harnessSeconds)} ms`;
+    const cpuNote = `CPU per email: worker${workers.length > 1 ? `s (${workers.length})` : ''} ${perEmail(workerCpu)} ms, PostgreSQL ${perEmail(cpu.postgresSeconds)} ms, harness (SMTP sink) ${perEmail(cpu.harnessSeconds)} ms${ceilingNote({ ...cpu, apiSeconds: workerCpu }, unique)}`;
     ctx.details.notify = { events: K, workers: workers.length, delivered: unique, duplicates, seconds, rate, statuses, floor, workerCpuSeconds: workerCpu, postgresCpuSeconds: cpu.postgresSeconds, harnessCpuSeconds: cpu.harnessSeconds };
     ctx.log(`  notify: ${unique}/${K} delivered by ${workers.length} worker process(es) in ${seconds.toFixed(1)} s (${rate.toFixed(0)}/s), ${duplicates} duplicates; ${cpuNote}; rows ${JSON.stringify(statuses)}`);
     const load = `L1 ${before.load1.toFixed(2)} · ${after.busyPercent === null ? '?' : Math.round(after.busyPercent)}% busy`;
