@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedInUser } from 'test/support/factories';
-import { applicationWorld, createDraftApplication, files, uploadDocument } from 'test/support/application-factory';
+import { applicationWorld, createDraftApplication, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -96,6 +96,21 @@ describe('Application documents (e2e)', () => {
     expect(list.body.items).toEqual([res.body]);
     const fund = await signedInUser(t, 'fund_finance');
     expect((await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(fund.auth)).status).toBe(403);
+  });
+
+  it('pages through the documents of an application one at a time, each once, oldest first', async () => {
+    const world = await applicationWorld(t);
+    const app = await createDraftApplication(t, world.family, world.hospital.id);
+    const uploaded = await uploadRequiredDocuments(t, world.family, app.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page <= uploaded.length + 1; page++) {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http.get(`${API}/applications/${app.id}/documents`).query({ limit: 1, ...(cursor ? { cursor } : {}) }).set(world.family.auth).expect(200);
+      seen.push(...res.body.items.map((d: { id: string }) => d.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(uploaded);
   });
 
   it('refuses a file over the limit with 413 problem+json and keeps nothing', async () => {

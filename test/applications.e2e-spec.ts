@@ -393,6 +393,10 @@ describe('Applications (e2e)', () => {
     const forged = Buffer.from(JSON.stringify({ k: 'not a time', id: a.id })).toString('base64url');
     const refused = await t.http.get(`${API}/applications`).query({ status: 'submitted', cursor: forged }).set(reviewer.auth).expect(400);
     expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
+    // A time of the right shape whose offset PostgreSQL refuses ("time zone displacement out of range") too.
+    const farOffset = Buffer.from(JSON.stringify({ k: '2026-01-01T00:00:00+99', id: a.id })).toString('base64url');
+    const offsetRefused = await t.http.get(`${API}/applications`).query({ status: 'submitted', cursor: farOffset }).set(reviewer.auth).expect(400);
+    expect(offsetRefused.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
 
     const mine = await t.http.get(`${API}/applications`).set(family.auth).expect(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([draft.id, c.id, a.id]);

@@ -76,6 +76,14 @@ describe('Accounts (e2e)', () => {
     await t.http.get('/api/v1/me').set({ Authorization: `Bearer ${second.body.accessToken}` }).expect(401);
   });
 
+  it('answers a malformed refresh token with 401, not a database error', async () => {
+    for (const refreshToken of [`${'0'.repeat(36)}.x`, `${'-'.repeat(36)}.x`, 'no-dot-at-all', `${randomUUID().toUpperCase()}.x`, '.x', `${randomUUID()}.`]) {
+      const res = await t.http.post('/api/v1/auth/refresh').send({ refreshToken });
+      expect([refreshToken, res.status]).toEqual([refreshToken, 401]);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+  });
+
   it('logout kills the access token at once, other sessions live on', async () => {
     const { email } = await register();
     const a = await login(t, email);
@@ -105,6 +113,22 @@ describe('Accounts (e2e)', () => {
     await t.http.get('/api/v1/me').set(reviewer.auth).expect(401);
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: reviewer.refreshToken }).expect(401);
     await t.http.post('/api/v1/auth/login').send({ email, password: 'a new long password' }).expect(401);
+  });
+
+  it('pages through the users one at a time, each once', async () => {
+    const admin = await signedInUser(t, 'admin');
+    for (let i = 0; i < 3; i++) await t.http.post('/api/v1/users').set(admin.auth).send({ email: uniqueEmail(`page${i}`), fullName: `Page ${i}`, role: 'reviewer' }).expect(201);
+    const everyone = (await t.dataSource.query(`SELECT id FROM users`)) as { id: string }[];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page <= everyone.length + 1; page++) {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http.get('/api/v1/users').query({ limit: 1, ...(cursor ? { cursor } : {}) }).set(admin.auth).expect(200);
+      seen.push(...res.body.items.map((u: { id: string }) => u.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    // With the key cut to the millisecond, every page after the first began again with the same user.
+    expect(seen.sort()).toEqual(everyone.map((u) => u.id).sort());
   });
 
   it('hospital_finance users need a known hospital', async () => {

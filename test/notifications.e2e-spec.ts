@@ -337,6 +337,28 @@ describe('Email notifications (e2e)', () => {
     await t.http.get('/api/v1/notifications?status=bogus').set(admin.auth).expect(400);
   });
 
+  it('pages through emails written in one transaction without losing any at a page break', async () => {
+    const admin = await signedInUser(t, 'admin');
+    // One event's emails share their created_at (the transaction's start); a key cut to the millisecond skipped them.
+    const written = await t.dataSource.transaction(async (tx) => {
+      const outbox = t.app.get(OutboxService);
+      const template = 'application-submitted';
+      for (let i = 0; i < 4; i++) await outbox.enqueue(tx, { event: `test.${template}`, template, to: { email: uniqueEmail(`same${i}`), locale: 'en' }, context: SAMPLE_TEMPLATE_CONTEXTS[template] });
+      return (await tx.query(`SELECT id FROM notifications WHERE created_at = now()`)) as { id: string }[];
+    });
+    expect(written).toHaveLength(4);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http.get('/api/v1/notifications').query({ limit: 1, ...(cursor ? { cursor } : {}) }).set(admin.auth).expect(200);
+      seen.push(...res.body.items.map((n: { id: string }) => n.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(written.map((w) => w.id)));
+  });
+
   it('pages the delivery log newest first', async () => {
     const admin = await signedInUser(t, 'admin');
     for (let i = 0; i < 3; i++) await enqueue('application-submitted', uniqueEmail(`page${i}`));

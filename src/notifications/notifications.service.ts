@@ -3,7 +3,8 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
-import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
+import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
+import { decodeCursor, Page } from 'src/common/pagination/pagination';
 import { ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { NotificationDto, NotificationQueryDto } from 'src/notifications/dto/notification.dto';
 import { OutboxCountsDto, QueueOverviewDto, QueueStateDto } from 'src/notifications/dto/queue-overview.dto';
@@ -29,8 +30,7 @@ export class NotificationsService {
     const qb = this.notifications.createQueryBuilder('n').orderBy('n.created_at', 'DESC').addOrderBy('n.id', 'DESC').limit(query.limit + 1);
     if (query.status) qb.andWhere('n.status = :status', { status: query.status });
     if (after) qb.andWhere('(n.created_at, n.id) < (:k::timestamptz, :id::uuid)', { k: after.k, id: after.id });
-    const rows = await qb.getMany();
-    return toPage(rows, query.limit, (n) => ({ k: n.createdAt.toISOString(), id: n.id }), NotificationDto.from);
+    return pageByCreatedAt(qb, 'n', query.limit, NotificationDto.from);
   }
 
   /**

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuthUser } from 'src/common/auth/roles';
+import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { BankStatement } from 'src/reconciliation/bank-statement.entity';
@@ -48,8 +49,6 @@ export class StatementsService {
     if (hospitalId) qb.andWhere('s.hospital_id = :hospitalId', { hospitalId });
     const after = decodeCursor(query.cursor, 'timestamp');
     if (after) qb.andWhere('(s.created_at, s.id) < (:k::timestamptz, :afterId::uuid)', { k: after.k, afterId: after.id });
-    const rows = await qb.addSelect('s.created_at::text', 's_cursor_at').getRawAndEntities();
-    const cursorOf = new Map(rows.raw.map((r: { s_id: string; s_cursor_at: string }) => [r.s_id, r.s_cursor_at]));
-    return toPage(rows.entities, query.limit, (s) => ({ k: cursorOf.get(s.id) ?? s.createdAt.toISOString(), id: s.id }), toStatementSummary);
+    return pageByCreatedAt(qb, 's', query.limit, toStatementSummary);
   }
 }

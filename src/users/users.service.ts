@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
-import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
+import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
+import { decodeCursor, Page } from 'src/common/pagination/pagination';
 import { ConflictException, InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { Hospital } from 'src/hospitals/hospital.entity';
@@ -70,8 +71,7 @@ export class UsersService {
     const qb = this.dataSource.getRepository(User).createQueryBuilder('u').orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC').limit(query.limit + 1);
     if (query.role) qb.andWhere('u.role = :role', { role: query.role });
     if (after) qb.andWhere('(u.created_at, u.id) > (:k::timestamptz, :id::uuid)', { k: after.k, id: after.id });
-    const rows = await qb.getMany();
-    return toPage(rows, query.limit, (u) => ({ k: u.createdAt.toISOString(), id: u.id }), UserDto.from);
+    return pageByCreatedAt(qb, 'u', query.limit, UserDto.from);
   }
 
   async update(id: string, dto: UpdateUserDto, actor: AuthUser): Promise<UserDto> {

@@ -24,7 +24,8 @@ import { DocumentDto } from 'src/applications/documents/dto/document.dto';
 import { EmptyUploadError, inspectUpload, UnsupportedUploadError } from 'src/applications/documents/upload-inspector';
 import { DetectedFileType } from 'src/applications/documents/file-type';
 import { AuthUser } from 'src/common/auth/roles';
-import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
+import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
+import { decodeCursor, Page, PageQueryDto } from 'src/common/pagination/pagination';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { ObjectStorage } from 'src/storage/object-storage';
@@ -91,8 +92,7 @@ export class DocumentsService {
       .addOrderBy('d.id', 'ASC')
       .limit(query.limit + 1);
     if (after) qb.andWhere('(d.created_at, d.id) > (:k::timestamptz, :afterId::uuid)', { k: after.k, afterId: after.id });
-    const rows = await qb.getMany();
-    return toPage(rows, query.limit, (d) => ({ k: d.createdAt.toISOString(), id: d.id }), DocumentDto.from);
+    return pageByCreatedAt(qb, 'd', query.limit, DocumentDto.from);
   }
 
   /** The document and its bytes; a download by staff is audited before a byte leaves. */

@@ -29,12 +29,14 @@ export function encodeCursor(key: Keyset): string {
 export type CursorKeyKind = 'timestamp' | 'date' | 'integer' | 'bigint' | 'text';
 
 const KEY_SHAPES: Record<CursorKeyKind, (k: string) => boolean> = {
-  // ISO (toISOString) or PostgreSQL's text form (`created_at::text`: '2026-11-22 07:13:00.123456+00')
-  timestamp: (k) => /^[1-9]\d{3}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}(:\d{2})?)$/.test(k) && isCalendarDate(k.slice(0, 10)),
+  // ISO (toISOString) or PostgreSQL's text form (`created_at::text`: '2026-11-22 07:13:00.123456+00'); PostgreSQL
+  // refuses offsets beyond ±15:59 ("time zone displacement out of range").
+  timestamp: (k) => /^[1-9]\d{3}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5])(:[0-5]\d)?)$/.test(k) && isCalendarDate(k.slice(0, 10)),
   date: (k) => /^[1-9]\d{3}-\d{2}-\d{2}$/.test(k) && isCalendarDate(k),
   integer: (k) => /^\d{1,9}$/.test(k),
   bigint: (k) => /^\d{1,18}$/.test(k),
-  text: () => true,
+  // PostgreSQL's text cannot hold NUL ("invalid byte sequence").
+  text: (k) => !k.includes('\u0000'),
 };
 
 /** 2026-02-30 has the shape of a date but is none (Date would roll it over into March). */
