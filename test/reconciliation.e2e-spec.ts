@@ -156,6 +156,35 @@ describe('Reconciliation (e2e)', () => {
     expect(n).toBe(0);
   });
 
+  it('a repeat of an imported bank entry cannot be matched by hand to another tranche: one credit pays one tranche', async () => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
+    const [first, second] = await tranchesOf(grant);
+    await pay(first.id);
+    await pay(second.id);
+    const entry: StatementLine = { amount: '30000.00', remittance: first.reference, accountServicerReference: 'ICBC-91', bookingDate: '2026-09-15' };
+    const intraday = await upload(camt053([entry], { statementId: 'INTRADAY-91' }));
+    expect(intraday.body.matched).toBe(1);
+    const endOfDay = await upload(camt053([entry], { statementId: 'EOD-91' }));
+    expect(endOfDay.body).toMatchObject({ matched: 0, duplicates: 1 });
+    const [repeat] = await items(endOfDay.body.id);
+
+    const refused = await t.http.post(`${API}/reconciliation/entries/${repeat.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: second.id });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: expect.stringContaining('entry-repeats-imported-entry') });
+    expect(refused.body.detail).toContain(intraday.body.id);
+    expect(await disbursementStatus(second.id)).toBe('paid');
+    expect(await appStatus(grant.id)).toBe('disbursing');
+
+    // Unmatched by hand, the first import can be matched by hand again (to either tranche); its repeat still cannot.
+    const [original] = await items(intraday.body.id);
+    await t.http.post(`${API}/reconciliation/entries/${original.id}/unmatch`).set(w.hospitalFinance.auth).expect(200);
+    await t.http.post(`${API}/reconciliation/entries/${repeat.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: first.id }).expect(409);
+    await t.http.post(`${API}/reconciliation/entries/${original.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: second.id }).expect(200);
+    expect([await disbursementStatus(first.id), await disbursementStatus(second.id)]).toEqual(['paid', 'reconciled']);
+  });
+
   it('a stalled upload holds no database connection and no import lock: another import of the hospital goes through', async () => {
     const { tranche } = await paidGrant();
     await t.app.listen({ port: 0, host: '127.0.0.1' });

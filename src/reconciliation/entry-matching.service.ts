@@ -34,6 +34,7 @@ export class EntryMatchingService {
       if (user.role === 'hospital_finance' && d.hospitalId !== user.hospitalId) throw new DisbursementNotFoundException();
 
       if (entry.status === 'matched') throw new EntryMatchConflictException('entry-already-matched', 'This entry is already matched; unmatch it first.');
+      await this.refuseRepeatedBankEntry(tx, entry);
       if (entry.creditDebit !== 'CRDT' || entry.reversal || entry.currency !== 'CNY' || (entry.entryStatus !== null && entry.entryStatus !== 'BOOK')) {
         throw new EntryNotMatchableException('entry-not-matchable', 'Only a booked credit in CNY can pay a tranche.');
       }
@@ -100,6 +101,25 @@ export class EntryMatchingService {
       });
       return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }));
     });
+  }
+
+  /**
+   * Only the first import of a bank entry can pay a tranche. A repeat of it (the end-of-day statement after the
+   * intraday one, the same file exported twice) is the same money: matched by hand to another tranche of the same
+   * amount, one credit would reconcile two tranches, and complete a grant that was paid only once.
+   */
+  private async refuseRepeatedBankEntry(tx: EntityManager, entry: StatementEntry): Promise<void> {
+    if (!entry.fingerprint) return;
+    const [first] = (await tx.query(
+      `SELECT statement_id, first_position FROM statement_fingerprints WHERE hospital_id = $1 AND fingerprint = $2`,
+      [entry.hospitalId, entry.fingerprint],
+    )) as { statement_id: string; first_position: number }[];
+    if (first && (first.statement_id !== entry.statementId || first.first_position !== entry.position)) {
+      throw new EntryMatchConflictException(
+        'entry-repeats-imported-entry',
+        `This entry repeats a bank entry already imported (statement ${first.statement_id}, entry ${first.first_position + 1}); match that one instead.`,
+      );
+    }
   }
 
   /** The entry, locked first (lock order: entry → application → tranche); another hospital's is not found. */
