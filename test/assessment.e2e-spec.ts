@@ -74,7 +74,7 @@ describe('Means policy and assessments (e2e)', () => {
     expect((await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send([1, 2])).status).toBe(400);
   });
 
-  it('shows the family only its outcome, never the working or the manual-review reasons', async () => {
+  it('shows the family and fund finance only the outcome, never the working or the manual-review reasons', async () => {
     const { hospital, family } = await applicationWorld(t);
     const app = await createSubmittedApplication(t, family, hospital.id, { household: { ownsVehicle: true } });
     const own = await t.http.get(`${API}/applications/${app.id}/assessment`).set(family.auth).expect(200);
@@ -82,7 +82,12 @@ describe('Means policy and assessments (e2e)', () => {
     const reviewer = await signedInUser(t, 'reviewer');
     const full = await t.http.get(`${API}/applications/${app.id}/assessment`).set(reviewer.auth).expect(200);
     expect(full.body.manualReviewReasons).toEqual(['owns_vehicle']);
+    expect(full.body.capacityToPay).toBe(1_949_280);
+    // Fund finance plans the fund from the outcome; the working would give away the household's income, size and
+    // assets and the treatment's cost, which it may not see.
     const fund = await signedInUser(t, 'fund_finance');
-    expect((await t.http.get(`${API}/applications/${app.id}/assessment`).set(fund.auth).expect(200)).body.capacityToPay).toBe(1_949_280);
+    const outcome = await t.http.get(`${API}/applications/${app.id}/assessment`).set(fund.auth).expect(200);
+    expect(Object.keys(outcome.body).sort()).toEqual(['computedAt', 'missing', 'policyVersion', 'recommendedAmount', 'status', 'tier']);
+    expect(outcome.body).toMatchObject({ tier: full.body.tier, recommendedAmount: full.body.recommendedAmount });
   });
 });

@@ -102,7 +102,8 @@ export class ApplicationsController {
   @Roles('applicant', 'reviewer', 'fund_finance', 'admin')
   @ApiOperation({
     summary: 'The latest means assessment',
-    description: 'Staff get the full breakdown; the family gets its tier and recommended amount. "incomplete" lists what a draft still lacks.',
+    description:
+      'Reviewers and admins get the full breakdown; the family and fund finance the tier and recommended amount (the breakdown gives away the household\'s income, assets and the treatment\'s cost). "incomplete" lists what a draft still lacks.',
   })
   @ApiOkResponse({ type: AssessmentDto })
   assessment(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<AssessmentDto> {

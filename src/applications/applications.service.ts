@@ -145,11 +145,15 @@ export class ApplicationsService {
     );
   }
 
-  /** Staff get the whole working; the family only the outcome (tier and recommended amount). */
+  /**
+   * Those who read the household and medical sections (reviewers, admins) get the whole working; the family and fund
+   * finance only the outcome (tier and recommended amount): the working gives away the household's income and size,
+   * its assets and the treatment's cost, which fund finance may not see (VISIBILITY).
+   */
   async assessment(user: AuthUser, id: string): Promise<AssessmentDto> {
     await this.records.findVisible(this.dataSource.manager, user, id);
     const record = await this.assessments.latestFor(id);
     if (!record) throw new AssessmentNotFoundException();
-    return user.role === 'applicant' ? AssessmentDto.forFamily(record) : AssessmentDto.forStaff(record);
+    return VISIBILITY[user.role].sections && user.role !== 'applicant' ? AssessmentDto.forStaff(record) : AssessmentDto.forFamily(record);
   }
 }

@@ -13,7 +13,8 @@ export class MinimumLivingStandardUsedDto {
 }
 
 /**
- * The means assessment. Staff get every figure; the family gets only the outcome (tier and recommended amount).
+ * The means assessment. Reviewers and admins get every figure; the family and fund finance only the outcome (tier and
+ * recommended amount).
  * While a draft lacks inputs the status is "incomplete", `missing` names them and the figures are null.
  */
 export class AssessmentDto {
