@@ -285,6 +285,36 @@ describe('Review workflow (e2e)', () => {
     expect(await fund(w)).toMatchObject({ available: 100_000_000, committed: 0 });
   });
 
+  it('replays an approval and a rejection sent again with the same Idempotency-Key, moving the money once', async () => {
+    const w = await world();
+    const app = await underReview(w);
+    const keyed = (path: string, key: string, body: object) => t.http.post(`${API}/applications/${path}`).set(w.reviewer.auth).set('Idempotency-Key', key).send(body);
+    const first = await keyed(`${app.id}/approve`, 'approve-1', { amount: 3_000_000 });
+    expect(first.status).toBe(200);
+    // The response was lost; the client sends the same request again.
+    const again = await keyed(`${app.id}/approve`, 'approve-1', { amount: 3_000_000 });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect((await keyed(`${app.id}/approve`, 'approve-1', { amount: 2_000_000 })).status).toBe(422);
+    expect(await fund(w)).toMatchObject({ available: 97_000_000, committed: 3_000_000 });
+    const [{ n }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM decisions WHERE application_id = $1`, [app.id])) as { n: number }[];
+    expect(n).toBe(1);
+    // Without the key the same request is a second approval, refused as before.
+    expect((await post(`${app.id}/approve`, w.reviewer, { amount: 3_000_000 })).status).toBe(409);
+
+    // A rejection that releases a first approval's reservation, replayed: released once.
+    const large = await underReview(w);
+    await post(`${large.id}/approve`, w.reviewer, { amount: 6_000_000 }).expect(200);
+    expect(await fund(w)).toMatchObject({ available: 91_000_000, committed: 9_000_000 });
+    const rejected = await t.http.post(`${API}/applications/${large.id}/reject`).set(w.second.auth).set('Idempotency-Key', 'reject-1').send({ reason: 'Covered elsewhere.' });
+    expect(rejected.status).toBe(200);
+    const replayed = await t.http.post(`${API}/applications/${large.id}/reject`).set(w.second.auth).set('Idempotency-Key', 'reject-1').send({ reason: 'Covered elsewhere.' });
+    expect([replayed.status, replayed.body, replayed.headers['idempotent-replayed']]).toEqual([200, rejected.body, 'true']);
+    expect(await fund(w)).toMatchObject({ available: 97_000_000, committed: 3_000_000 });
+    expect((await auditActions(large.id)).filter((a) => a === 'application.rejected')).toHaveLength(1);
+  });
+
   describe('refusals', () => {
     it('refuses roles other than reviewer and admin (403), and lets an admin review', async () => {
       const w = await world();

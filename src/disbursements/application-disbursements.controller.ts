@@ -5,7 +5,7 @@ import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decora
 import { AuthUser } from 'src/common/auth/roles';
 import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
 import { ProblemDto } from 'src/common/problem/problem.dto';
-import { replay } from 'src/disbursements/disbursements.controller';
+import { replay } from 'src/common/idempotency/idempotent-reply';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { ApplicationCancelledDto, DisbursementPageDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';

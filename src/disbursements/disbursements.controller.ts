@@ -12,7 +12,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
-import { IdempotentResult } from 'src/common/idempotency/idempotency.service';
+import { replay } from 'src/common/idempotency/idempotent-reply';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { DisbursementPaymentsService } from 'src/disbursements/disbursement-payments.service';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
@@ -138,10 +138,4 @@ export class DisbursementsController {
   ): Promise<DisbursementDto> {
     return replay(reply, await this.payments.reschedule(user, id, key));
   }
-}
-
-export function replay<T>(reply: FastifyReply, result: IdempotentResult<T>): T {
-  if (result.replayed) reply.header('Idempotent-Replayed', 'true');
-  reply.status(result.status);
-  return result.body;
 }

@@ -129,8 +129,13 @@ export class FundLedgerService {
    * cover, or posted twice) into the same problems as a refusal mid-transaction: 409s, never a 500.
    */
   async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.refusalsMapped(() => this.dataSource.transaction(work));
+  }
+
+  /** As transaction(), for a caller that opens the transaction itself (IdempotencyService.execute). */
+  async refusalsMapped<T>(run: () => Promise<T>): Promise<T> {
     try {
-      return await this.dataSource.transaction(work);
+      return await run();
     } catch (error) {
       throw ledgerError(error);
     }

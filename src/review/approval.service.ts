@@ -5,6 +5,7 @@ import { Application } from 'src/applications/application.entity';
 import { AssessmentService } from 'src/assessment/assessment.service';
 import { AuditRecord, AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
+import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
 import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart, writeTogether } from 'src/database/statement-parts';
@@ -43,6 +44,7 @@ export class ApprovalService {
     private readonly tranches: TrancheSchedulerService,
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   /**
@@ -50,9 +52,10 @@ export class ApprovalService {
    * writes (tranches, status, decision, email, and the fund's lock with the movement and the audit events) as one
    * statement, COMMIT.
    */
-  async approve(user: AuthUser, id: string, dto: ApproveDto, expectedVersion?: number): Promise<ReviewResultDto> {
+  async approve(user: AuthUser, id: string, dto: ApproveDto, expectedVersion?: number, key?: string): Promise<IdempotentResult<ReviewResultDto>> {
     const facts = { amount: dto.amount, secondApprovalThreshold: this.gate.secondApprovalThreshold };
-    return this.ledger.transaction(async (tx) => {
+    const request = { key, principal: user.id, operation: `POST /applications/${id}/approve`, payload: { ...dto, expectedVersion } };
+    return this.ledger.refusalsMapped(() => this.idempotency.execute(request, 200, async (tx) => {
       const { app, transition } = await this.gate.open(tx, user, id, 'approve', { expectedVersion, facts });
       const now = new Date();
       const final = transition.to === 'approved';
@@ -128,7 +131,7 @@ export class ApprovalService {
       }
       await this.records.assertGuarded(tx, app, updated);
       return { id: app.id, reference: app.reference, status: transition.to, version, decisionId: decision.id, amount: dto.amount };
-    });
+    }));
   }
 
   /**

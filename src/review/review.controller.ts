@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,7 +11,10 @@ import {
 } from '@nestjs/swagger';
 import { parseIfMatch } from 'src/applications/if-match';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
+import type { FastifyReply } from 'fastify';
 import { AuthUser } from 'src/common/auth/roles';
+import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
+import { replay } from 'src/common/idempotency/idempotent-reply';
 import { Page, PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { ApprovalService } from 'src/review/approval.service';
@@ -81,14 +84,20 @@ export class ReviewController {
   @ApiOkResponse({ type: ReviewResultDto })
   @ApiBadRequestResponse({ description: 'amount missing, not an integer of fen, or above the policy cap of the treatment plan', type: ProblemDto })
   @ApiForbiddenResponse({ description: CONFLICT_OF_INTEREST, type: ProblemDto })
-  @ApiConflictResponse({ description: `${WRONG_STATUS}; insufficient-funds; four-eyes-same-reviewer; four-eyes-amount-mismatch`, type: ProblemDto })
-  approve(
+  @ApiConflictResponse({
+    description: `${WRONG_STATUS}; insufficient-funds; four-eyes-same-reviewer; four-eyes-amount-mismatch; the same Idempotency-Key still in flight`,
+    type: ProblemDto,
+  })
+  @ApiIdempotencyKey()
+  async approve(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: ApproveDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReviewResultDto> {
-    return this.approvals.approve(user, id, body, parseIfMatch(ifMatch));
+    return replay(reply, await this.approvals.approve(user, id, body, parseIfMatch(ifMatch), key));
   }
 
   @Post(':id/reject')
@@ -102,14 +111,17 @@ export class ReviewController {
   @ApiOkResponse({ type: ReviewResultDto })
   @ApiBadRequestResponse({ description: 'reason missing or invalid', type: ProblemDto })
   @ApiForbiddenResponse({ description: CONFLICT_OF_INTEREST, type: ProblemDto })
-  @ApiConflictResponse({ description: WRONG_STATUS, type: ProblemDto })
-  reject(
+  @ApiConflictResponse({ description: `${WRONG_STATUS}; the same Idempotency-Key still in flight`, type: ProblemDto })
+  @ApiIdempotencyKey()
+  async reject(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: RejectDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ReviewResultDto> {
-    return this.review.reject(user, id, body, parseIfMatch(ifMatch));
+    return replay(reply, await this.review.reject(user, id, body, parseIfMatch(ifMatch), key));
   }
 
   @Get(':id/decisions')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ApplicationsModule } from 'src/applications/applications.module';
 import { AssessmentModule } from 'src/assessment/assessment.module';
+import { IdempotencyModule } from 'src/common/idempotency/idempotency.module';
 import { DisbursementsModule } from 'src/disbursements/disbursements.module';
 import { FundModule } from 'src/fund/fund.module';
 import { ApprovalService } from 'src/review/approval.service';
@@ -15,7 +16,7 @@ import { ReviewerConflictsService } from 'src/review/reviewer-conflicts.service'
 
 /** The review workflow: decisions (four-eyes), information requests, conflicts of interest, application history. */
 @Module({
-  imports: [ApplicationsModule, AssessmentModule, FundModule, DisbursementsModule],
+  imports: [ApplicationsModule, AssessmentModule, FundModule, DisbursementsModule, IdempotencyModule],
   controllers: [ReviewController, ReviewerConflictsController],
   providers: [ReviewService, ApprovalService, ReviewGate, ReviewDecisions, ReviewRecordsService, ReviewerConflictsService, FieldSnapshots],
   exports: [ReviewerConflictsService],

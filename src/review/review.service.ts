@@ -5,6 +5,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { ApplicationRecords } from 'src/applications/application-records';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
+import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { RejectDto, RequestInfoDto, ReviewResultDto } from 'src/review/dto/review-actions.dto';
@@ -28,6 +29,7 @@ export class ReviewService {
     private readonly ledger: FundLedgerService,
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   async startReview(user: AuthUser, id: string, expectedVersion?: number): Promise<ReviewResultDto> {
@@ -80,8 +82,9 @@ export class ReviewService {
   }
 
   /** From awaiting_second_approval the first approval's reservation goes back to the fund's available balance. */
-  async reject(user: AuthUser, id: string, dto: RejectDto, expectedVersion?: number): Promise<ReviewResultDto> {
-    return this.dataSource.transaction(async (tx) => {
+  async reject(user: AuthUser, id: string, dto: RejectDto, expectedVersion?: number, key?: string): Promise<IdempotentResult<ReviewResultDto>> {
+    const request = { key, principal: user.id, operation: `POST /applications/${id}/reject`, payload: { ...dto, expectedVersion } };
+    return this.idempotency.execute(request, 200, async (tx) => {
       const { app, transition } = await this.gate.open(tx, user, id, 'reject', { expectedVersion });
       const now = new Date();
       let released = 0;

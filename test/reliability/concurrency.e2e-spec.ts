@@ -139,7 +139,8 @@ describe('Concurrency across the service (e2e)', () => {
     );
     expect(late).toEqual([{ n: 0 }]);
     // What the reviewers see is what was submitted: every accepted upload is listed, none after.
-    const listed = (await t.http.get(`${API}/applications/${draft.id}/documents`).set(w.reviewer.auth).expect(200)).body.items.length;
+    // One page of up to 100: with the default 20, a race that let more than 15 uploads in failed the count.
+    const listed = (await t.http.get(`${API}/applications/${draft.id}/documents`).query({ limit: 100 }).set(w.reviewer.auth).expect(200)).body.items.length;
     expect(listed).toBe(5 + uploads.filter((u) => u.status === 201).length);
   });
 
