@@ -179,6 +179,12 @@ describe('Disbursements (e2e)', () => {
     const res = await cancel(second.id);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'cancelled', cancelReason: 'Second phase not needed' });
+    // The reason is written for the family; hospital finance sees that the tranche was cancelled, and when.
+    const seenByHospital = await t.http.get(`${API}/disbursements/${second.id}`).set(w.hospitalFinance.auth).expect(200);
+    expect(seenByHospital.body).toMatchObject({ status: 'cancelled', cancelledAt: res.body.cancelledAt, cancelReason: null });
+    const listedForHospital = (await tranchesOf(grant, w.hospitalFinance)).find((d) => d.id === second.id);
+    expect(listedForHospital).toMatchObject({ status: 'cancelled', cancelReason: null });
+    expect((await t.http.get(`${API}/disbursements/${second.id}`).set(w.finance.auth).expect(200)).body.cancelReason).toBe('Second phase not needed');
     expect(await fund()).toEqual({ received: 100_000_000, available: 100_000_000 - first.amount, committed: 0, disbursed: first.amount });
     await cancel(second.id).expect(409);
     const paidCancel = await cancel(first.id, undefined, w.admin);

@@ -1,3 +1,4 @@
+import type { Role } from 'src/common/auth/roles';
 import { DisbursementStatus } from 'src/disbursements/disbursement.entity';
 import { DisbursementDto } from 'src/disbursements/dto/disbursement.dto';
 
@@ -38,7 +39,12 @@ export const DISBURSEMENT_SELECT = `
     FROM disbursements d
     LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id`;
 
-export function toDisbursementDto(r: DisbursementRow): DisbursementDto {
+/**
+ * The tranche as `role` may read it. Hospital finance matches payouts: the reason fund finance wrote for cancelling a
+ * tranche is written for the family (and may speak of it), so hospital finance gets the status and time without it,
+ * as its emails do (disbursement-notifications.ts).
+ */
+export function toDisbursementDto(r: DisbursementRow, role?: Role): DisbursementDto {
   const iso = (value: Date | null) => (value ? value.toISOString() : null);
   return {
     id: r.id,
@@ -57,7 +63,7 @@ export function toDisbursementDto(r: DisbursementRow): DisbursementDto {
     paidAt: iso(r.paid_at),
     reconciledAt: iso(r.reconciled_at),
     cancelledAt: iso(r.cancelled_at),
-    cancelReason: r.cancel_reason,
+    cancelReason: role === 'hospital_finance' ? null : r.cancel_reason,
     version: r.version,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),

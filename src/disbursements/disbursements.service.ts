@@ -25,7 +25,7 @@ export class DisbursementsService {
     const visible = await scopedApplications(this.dataSource.manager, user).andWhere('a.id = :applicationId', { applicationId }).getExists();
     if (!visible) throw new ApplicationNotFoundException();
     const rows = (await this.dataSource.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [applicationId])) as DisbursementRow[];
-    return { items: rows.map(toDisbursementDto), nextCursor: null };
+    return { items: rows.map((r) => toDisbursementDto(r, user.role)), nextCursor: null };
   }
 
   /** Oldest first (the order they were scheduled in), filtered by status and hospital. */
@@ -49,7 +49,7 @@ export class DisbursementsService {
       `${DISBURSEMENT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.created_at, d.id LIMIT $${params.length}`,
       params,
     )) as DisbursementRow[];
-    return toPage(rows, query.limit, (r) => ({ k: r.cursor_at, id: r.id }), toDisbursementDto);
+    return toPage(rows, query.limit, (r) => ({ k: r.cursor_at, id: r.id }), (r) => toDisbursementDto(r, user.role));
   }
 
   /** One tranche the caller can see; hospital finance only its hospital's (another's is not found). */
@@ -57,7 +57,7 @@ export class DisbursementsService {
     const rows = (await manager.query(`${DISBURSEMENT_SELECT} WHERE d.id = $1`, [id])) as DisbursementRow[];
     const row = rows[0];
     if (!row || (user.role === 'hospital_finance' && row.hospital_id !== user.hospitalId)) throw new DisbursementNotFoundException();
-    return toDisbursementDto(row);
+    return toDisbursementDto(row, user.role);
   }
 
   /** The payment batch file of every tranche in `status` (default scheduled), oldest first. Audited: it carries bank accounts. */

@@ -93,7 +93,7 @@ export class GrantCancellationService {
         summary: { from: app.status, to: transition.to, version, released, cancelledTranches: unpaid.map((t) => t.reference) },
       });
       const rows = (await tx.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [app.id])) as DisbursementRow[];
-      return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map(toDisbursementDto) };
+      return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map((r) => toDisbursementDto(r, user.role)) };
     });
   }
 }
