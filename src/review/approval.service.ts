@@ -50,7 +50,7 @@ export class ApprovalService {
   /**
    * Round trips in the transaction: lock (with the conflict check), one read of every fact the checks need, the
    * writes (tranches, status, decision, email, and the fund's lock with the movement and the audit events) as one
-   * statement, COMMIT.
+   * statement, COMMIT. With an Idempotency-Key, a repeat of the request replays the first answer (IdempotencyService).
    */
   async approve(user: AuthUser, id: string, dto: ApproveDto, expectedVersion?: number, key?: string): Promise<IdempotentResult<ReviewResultDto>> {
     const facts = { amount: dto.amount, secondApprovalThreshold: this.gate.secondApprovalThreshold };
@@ -118,7 +118,7 @@ export class ApprovalService {
       // Without a movement, the audit event goes with the other rows, in one statement. With one, the rows go in the
       // movement's statement, which queues the commitment and writes the movement's audit event before this one; the
       // fund's lock (every approval queues on it) is taken at COMMIT only. Insufficient funds there rolls back
-      // everything, and ledger.transaction turns it into the 409.
+      // everything, and ledger.refusalsMapped turns it into the 409.
       let updated: number;
       try {
         if (commits) {
