@@ -194,6 +194,36 @@ describe('Disbursements (e2e)', () => {
     await expectIdentity();
   });
 
+  it('cancelling every tranche one by one cancels the grant, approved or disbursing; one left live keeps it', async () => {
+    await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
+    const cancel = (id: string) => t.http.post(`${API}/disbursements/${id}/cancel`).set(w.finance.auth).send({ reason: 'Treatment funded by the province' });
+    const history = async (id: string) =>
+      ((await t.dataSource.query(`SELECT action FROM audit_events WHERE object_type = 'application' AND object_id = $1 ORDER BY id`, [id])) as { action: string }[]).map((r) => r.action);
+
+    // Approved, nothing paid: the first cancel leaves a tranche to pay, the second leaves nothing.
+    const approved = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
+    const [a1, a2] = await tranchesOf(approved);
+    await cancel(a1.id).expect(200);
+    expect(await appStatus(approved.id)).toBe('approved');
+    await cancel(a2.id).expect(200);
+    expect(await appStatus(approved.id)).toBe('cancelled');
+    expect((await history(approved.id)).filter((a) => a === 'application.cancelled')).toHaveLength(1);
+    await t.http.post(`${API}/applications/${approved.id}/cancel`).set(w.finance.auth).send({ reason: 'again' }).expect(409);
+
+    // Disbursing: the paid tranche came back, was rescheduled and then cancelled with the other one.
+    const disbursing = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
+    const [d1, d2] = await tranchesOf(disbursing);
+    await pay(d1.id).expect(200);
+    await t.http.post(`${API}/disbursements/${d1.id}/return`).set(w.finance.auth).send({ reason: 'Account closed' }).expect(200);
+    await t.http.post(`${API}/disbursements/${d1.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    await cancel(d2.id).expect(200);
+    expect(await appStatus(disbursing.id)).toBe('disbursing');
+    await cancel(d1.id).expect(200);
+    expect(await appStatus(disbursing.id)).toBe('cancelled');
+    expect(await fund()).toEqual({ received: 100_000_000, available: 100_000_000, committed: 0, disbursed: 0 });
+    await expectIdentity();
+  });
+
   it('return path: paid → returned (disbursed → committed) → rescheduled to the corrected account → paid again', async () => {
     const grant = await approvedGrant(t, w, { amount: 1_500_000 });
     const [tranche] = await tranchesOf(grant);

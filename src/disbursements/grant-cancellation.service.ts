@@ -29,7 +29,7 @@ export class GrantCancellationService {
 
   /**
    * scheduled → cancelled, committed → available. A disbursing grant whose other tranches are all reconciled
-   * is then complete.
+   * is then complete; a grant whose tranches are now all cancelled is cancelled.
    */
   async cancelTranche(user: AuthUser, id: string, dto: ReasonDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
     const request = { key, principal: user.id, operation: `POST /disbursements/${id}/cancel`, payload: dto };
@@ -39,7 +39,7 @@ export class GrantCancellationService {
       if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('cancelled', d.status);
       const posting = await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
       await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
-      const change = await this.progress.completeIfSettled(tx, app);
+      const change = (await this.progress.completeIfSettled(tx, app)) ?? (await this.progress.cancelIfNothingLeft(tx, app, user.role));
       await this.notifications.trancheCancelled(tx, app, d, dto.reason);
       await this.progress.recordStatusChange(tx, user, change);
       await this.audit.record(tx, {

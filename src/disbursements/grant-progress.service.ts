@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ApplicationRecords } from 'src/applications/application-records';
-import { ApplicationAction, findTransition, mayTake, SYSTEM_ACTOR } from 'src/applications/application-status';
+import { ApplicationAction, findTransition, mayTake, SYSTEM_ACTOR, TransitionActor } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
 import { ApplicationNotFoundException } from 'src/applications/applications.exceptions';
 import { AuditRecord, AuditService } from 'src/audit/audit.service';
@@ -76,9 +76,24 @@ export class GrantProgressService {
     return counts.reconciled > 0 && counts.open === 0 ? this.take(tx, app, 'complete') : null;
   }
 
-  private async take(tx: EntityManager, app: Application, action: ApplicationAction): Promise<StatusChange | null> {
+  /**
+   * approved|disbursing → cancelled when every tranche has been cancelled, one by one: nothing is left to pay or
+   * reconcile and nothing paid stayed paid, so the grant is over without completing (it stayed approved or disbursing
+   * for good before). Taken by whoever cancelled the last tranche, through the transition table (fund finance or
+   * admin, as for cancelling the grant). Call with the application locked, after this transaction's tranche changes.
+   */
+  async cancelIfNothingLeft(tx: EntityManager, app: Application, actor: TransitionActor): Promise<StatusChange | null> {
+    if (app.status !== 'approved' && app.status !== 'disbursing') return null;
+    const [counts] = (await tx.query(
+      `SELECT count(*)::int AS tranches, count(*) FILTER (WHERE status <> 'cancelled')::int AS live FROM disbursements WHERE application_id = $1`,
+      [app.id],
+    )) as { tranches: number; live: number }[];
+    return counts.tranches > 0 && counts.live === 0 ? this.take(tx, app, 'cancel', actor) : null;
+  }
+
+  private async take(tx: EntityManager, app: Application, action: ApplicationAction, actor: TransitionActor = SYSTEM_ACTOR): Promise<StatusChange | null> {
     const transition = findTransition(app.status, action);
-    if (!transition || !mayTake(transition, SYSTEM_ACTOR)) return null;
+    if (!transition || !mayTake(transition, actor)) return null;
     const version = await this.records.guardedUpdate(tx, app, { status: transition.to, updatedAt: new Date() });
     const change = { applicationId: app.id, action, from: app.status, to: transition.to, version };
     app.status = transition.to;
