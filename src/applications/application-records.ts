@@ -24,7 +24,7 @@ const CHINA_OFFSET_MS = 8 * 3600_000;
  * OpenApplicationsPatientIndex), which holds only open applications: a status list passed as a parameter could not be
  * proven to fit that predicate in a generic plan, and the duplicate-child look-up would scan the table.
  */
-export const NOT_FINAL_SQL = `status NOT IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+const NOT_FINAL_SQL = `status NOT IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /** The columns guardedUpdateOf may set. */
 export type UpdatableColumn = 'status' | 'submitted_at' | 'first_submitted_at' | 'withdrawn_at' | 'assessment_tier' | 'recommended_amount' | 'updated_at';

@@ -83,7 +83,6 @@ export class GrantProgressService {
    * admin, as for cancelling the grant). Call with the application locked, after this transaction's tranche changes.
    */
   async cancelIfNothingLeft(tx: EntityManager, app: Application, actor: TransitionActor): Promise<StatusChange | null> {
-    if (app.status !== 'approved' && app.status !== 'disbursing') return null;
     const [counts] = (await tx.query(
       `SELECT count(*)::int AS tranches, count(*) FILTER (WHERE status <> 'cancelled')::int AS live FROM disbursements WHERE application_id = $1`,
       [app.id],

@@ -78,12 +78,13 @@ export class FundLedgerService {
 
   /**
    * available → committed, once per application, posted when the caller's transaction COMMITs: run that transaction
-   * through `transaction()`, or wrap what opens it in `refusalsMapped()`. The movement is queued (`ledger_pending_postings`) without any lock; at COMMIT the
-   * database locks the fund's accounts (all of them, in code order, as every movement does), posts it only if
-   * `fund:available` then covers the amount, and holds the lock for that and the commit's flush only, instead of
-   * from the caller's statement through the api's turnaround to COMMIT (migration FundCommitmentAtCommit). Until
-   * COMMIT, this transaction's balances do not show the commitment.
-   * @throws InsufficientFundsException (409 insufficient-funds), from `transaction()` or `refusalsMapped()`, when available < amount at COMMIT
+   * through `transaction()`, or wrap what opens it in `refusalsMapped()`. The movement is queued
+   * (`ledger_pending_postings`) without any lock; at COMMIT the database locks the fund's accounts (all of them, in
+   * code order, as every movement does), posts it only if `fund:available` then covers the amount, and holds the
+   * lock for that and the commit's flush only, instead of from the caller's statement through the api's turnaround
+   * to COMMIT (migration FundCommitmentAtCommit). Until COMMIT, this transaction's balances do not show the commitment.
+   * @throws InsufficientFundsException (409 insufficient-funds), from `transaction()` or `refusalsMapped()`, when
+   *   available < amount at COMMIT
    * @throws DuplicatePostingException (409), from `transaction()`, when this application already has a commitment
    */
   async commitForApproval(
