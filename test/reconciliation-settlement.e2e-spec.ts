@@ -172,6 +172,43 @@ describe('Reconciliation: settling an import (e2e)', () => {
     await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
   });
 
+  it('a tranche reconciled by someone else while the import ran makes its entry a duplicate of it, not an exception', async () => {
+    const a = await grantPaid(4_000_000);
+    const [a1, a2] = a.tranches;
+    // Stands in for fund finance matching a2 by hand to another entry while the file was still streaming: the first
+    // time the import stores entries (after classifying their batch, where a2 was still paid), a2 is reconciled.
+    await t.dataSource.query(`
+      CREATE FUNCTION test_settlement_race() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE disbursements SET status = 'reconciled', reconciled_at = now() WHERE id = '${a2.id}' AND status = 'paid';
+        RETURN NULL;
+      END $$`);
+    await t.dataSource.query(`CREATE TRIGGER test_settlement_race AFTER INSERT ON statement_entries FOR EACH STATEMENT EXECUTE FUNCTION test_settlement_race()`);
+    let res;
+    try {
+      res = await upload(csvStatement([
+        { amount: yuan(a1.amount), remittance: a1.reference },
+        { amount: yuan(a2.amount), remittance: a2.reference },
+        { amount: '-1.00', remittance: 'bank fee' }, // stored at once (ignored, a debit): what sets off the trigger
+      ]), 'manual-race.csv');
+    } finally {
+      await t.dataSource.query(`DROP TRIGGER test_settlement_race ON statement_entries`);
+      await t.dataSource.query(`DROP FUNCTION test_settlement_race()`);
+    }
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ entries: 3, matched: 1, duplicates: 1, ignored: 1, mismatched: 0 });
+    const entries = await t.dataSource.query(`SELECT status, reason, disbursement_id, match_kind FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [res.body.id]);
+    expect(entries.slice(0, 2)).toEqual([
+      { status: 'matched', reason: null, disbursement_id: a1.id, match_kind: 'auto' },
+      { status: 'duplicate', reason: 'the disbursement was reconciled during the import', disbursement_id: a2.id, match_kind: null },
+    ]);
+    const reconciled = await t.dataSource.query(`SELECT object_id FROM audit_events WHERE action = 'disbursement.reconciled'`);
+    expect(reconciled).toEqual([{ object_id: a1.id }]);
+    // Nothing for hospital finance to look into: no exceptions email.
+    const exceptions = await t.dataSource.query(`SELECT id FROM notifications WHERE event = 'reconciliation.exceptions'`);
+    expect(exceptions).toEqual([]);
+  });
+
   it('chains more events than one chaining statement holds, in order, twice in one transaction (chain verified)', async () => {
     const audit = t.app.get(AuditService);
     const content = (objectId: string, n: string): AuditContent => ({

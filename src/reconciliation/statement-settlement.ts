@@ -35,7 +35,8 @@ const COMPLETED = 'pg_temp.statement_import_completed';
  *    of every money path, GrantProgressService); a tranche is then changed only if it is still paid, of this
  *    hospital and of the entry's amount — so an import and a person matching the same tranche cannot both win, and
  *    the unique index statement_entries_one_match_key stays the last word;
- *  - a match that no longer holds keeps its entry unmatched, with the tranche's status in the reason;
+ *  - a match that no longer holds keeps its entry unmatched, with the tranche's status in the reason — or a duplicate
+ *    of the tranche, when it was reconciled meanwhile (by a person matching it by hand);
  *  - disbursing → completed (per the transition table) for an application with nothing left to pay or reconcile;
  *  - the audit events, with the same actions and content: disbursement.reconciled per tranche and
  *    application.completed per application (AuditService.recordMany).
@@ -87,17 +88,22 @@ export class StatementSettlement {
               stored AS (
                 INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
                 SELECT ${ENTRY_COLUMNS.map((c) => `p.${c}`).join(', ')},
-                       CASE WHEN s.id IS NULL THEN 'unmatched' ELSE 'matched' END,
-                       -- Looked up only for a match that no longer holds (a join read the whole table once per chunk).
-                       CASE WHEN s.id IS NULL
-                            THEN 'the disbursement changed during the import (now '
-                                 || coalesce((SELECT d.status FROM disbursements d WHERE d.id = p.disbursement_id), 'gone') || ')' END,
-                       s.id,
+                       CASE WHEN s.id IS NOT NULL THEN 'matched' WHEN cur.status = 'reconciled' THEN 'duplicate' ELSE 'unmatched' END,
+                       CASE WHEN s.id IS NOT NULL THEN NULL
+                            -- Reconciled by someone else meanwhile (a person matching it by hand): this entry repeats
+                            -- that payment, as classifyEntry says of a tranche already reconciled.
+                            WHEN cur.status = 'reconciled' THEN 'the disbursement was reconciled during the import'
+                            ELSE 'the disbursement changed during the import (now ' || coalesce(cur.status, 'gone') || ')' END,
+                       CASE WHEN s.id IS NOT NULL THEN s.id WHEN cur.status = 'reconciled' THEN p.disbursement_id END,
                        CASE WHEN s.id IS NOT NULL THEN 'auto' END,
                        CASE WHEN s.id IS NOT NULL THEN $3::uuid END,
                        CASE WHEN s.id IS NOT NULL THEN $2::timestamptz END
                   FROM chunk p
                   LEFT JOIN settled s ON s.id = p.disbursement_id
+                  -- The tranche's status now, looked up only for a match that no longer holds (a join read the
+                  -- whole table once per chunk).
+                  CROSS JOIN LATERAL (SELECT CASE WHEN s.id IS NULL
+                                                  THEN (SELECT d.status FROM disbursements d WHERE d.id = p.disbursement_id) END AS status) cur
                 RETURNING 1)
          SELECT (SELECT count(*) FROM stored) AS n, (SELECT max(position) FROM chunk) AS last`,
         [this.hospitalId, this.occurredAt, this.user.id, after, CHUNK],
