@@ -23,9 +23,9 @@ export async function mintTokens(pool: Pool, userIds: readonly string[], secret:
   for (let at = 0; at < unique.length; at += 5000) {
     const chunk = unique.slice(at, at + 5000);
     const { rows } = await pool.query<{ id: string; user_id: string; token_version: number }>(
-      `INSERT INTO auth_sessions (user_id, expires_at)
-       SELECT u, now() + interval '1 day' FROM unnest($1::uuid[]) u
-       RETURNING id, user_id, (SELECT token_version FROM users WHERE users.id = user_id) AS token_version`,
+      `INSERT INTO auth_sessions (user_id, expires_at, token_version)
+       SELECT u.id, now() + interval '1 day', u.token_version FROM users u WHERE u.id = ANY ($1::uuid[])
+       RETURNING id, user_id, token_version`,
       [chunk],
     );
     for (const row of rows) tokens.set(row.user_id, signer.sign({ sub: row.user_id, sid: row.id, tv: row.token_version }));

@@ -7,6 +7,8 @@ export class AuthSession {
   @Column({ type: 'uuid' }) userId: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @Column({ type: 'timestamptz' }) expiresAt: Date;
+  /** The user's token version when the session started: it rotates refresh tokens only while the user is still at it. */
+  @Column({ type: 'int' }) tokenVersion: number;
   @Column({ type: 'timestamptz', nullable: true }) revokedAt: Date | null;
   @Column({ type: 'text', nullable: true }) revokedReason: string | null;
 }

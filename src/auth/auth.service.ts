@@ -7,9 +7,10 @@ import { ConflictException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { User } from 'src/users/user.entity';
-import { InvalidCredentialsException } from 'src/auth/auth.exceptions';
+import { InvalidCredentialsException, InvalidOneTimeTokenException } from 'src/auth/auth.exceptions';
 import { AcceptInviteDto, ForgotPasswordDto, LoginDto, RegisterDto, RegisteredDto, ResetPasswordDto } from 'src/auth/dto/auth.dto';
 import { LoginThrottleService } from 'src/auth/login-throttle.service';
+import { OneTimeTokenPurpose } from 'src/auth/one-time-token.entity';
 import { ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService } from 'src/auth/one-time-token.service';
 import { PasswordService } from 'src/auth/password.service';
 import { TokenPair, TokenService } from 'src/auth/token.service';
@@ -76,16 +77,23 @@ export class AuthService {
     });
   }
 
+  /**
+   * Sets the first password of an invited account. An invitation is worth nothing once the account has a password
+   * (set through a reset link, say): whoever later finds the invitation in a forwarded email or a shared browser's
+   * history cannot set another one.
+   */
   async acceptInvite(dto: AcceptInviteDto): Promise<void> {
-    const passwordHash = await this.passwords.hash(dto.password);
+    const passwordHash = await this.hashForLink(dto.token, 'invitation', dto.password);
     await this.dataSource.transaction(async (tx) => {
       const userId = await this.oneTimeTokens.consume(tx, dto.token, 'invitation');
       // Receiving the invitation proves the address; the new password starts a new token generation.
-      await tx.query(
+      const [rows] = (await tx.query(
         `UPDATE users SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, now()),
-                token_version = token_version + 1, updated_at = now() WHERE id = $1`,
+                token_version = token_version + 1, updated_at = now() WHERE id = $1 AND password_hash IS NULL RETURNING id`,
         [userId, passwordHash],
-      );
+      )) as [unknown[], number];
+      if (rows.length === 0) throw new InvalidOneTimeTokenException();
+      await this.oneTimeTokens.revokeOutstanding(tx, userId, 'password_reset');
       await this.audit.record(tx, { actor: null, action: 'user.invitation_accepted', objectType: 'user', objectId: userId });
     });
   }
@@ -117,9 +125,12 @@ export class AuthService {
     });
   }
 
-  /** A new password starts a new token generation and ends every session: whoever knew the old one is signed out. */
+  /**
+   * A new password starts a new token generation and ends every session: whoever knew the old one is signed out. It
+   * also cancels an invitation still open (the account has a password now).
+   */
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
-    const passwordHash = await this.passwords.hash(dto.password);
+    const passwordHash = await this.hashForLink(dto.token, 'password_reset', dto.password);
     const email = await this.dataSource.transaction(async (tx) => {
       const userId = await this.oneTimeTokens.consume(tx, dto.token, 'password_reset');
       // The link arrived in the mailbox, which proves the address.
@@ -129,6 +140,7 @@ export class AuthService {
         [userId, passwordHash],
       )) as [{ email: string }[], number];
       await this.tokens.endAllSessions(tx, userId, 'password_reset');
+      await this.oneTimeTokens.revokeOutstanding(tx, userId, 'invitation');
       await this.audit.record(tx, { actor: null, action: 'user.password_reset', objectType: 'user', objectId: userId });
       return rows[0].email;
     });
@@ -171,6 +183,12 @@ export class AuthService {
       await tx.query(`UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'logout' WHERE id = $1 AND revoked_at IS NULL`, [user.sessionId]);
       await this.audit.record(tx, { actor: user, action: 'auth.logout', objectType: 'user', objectId: user.id });
     });
+  }
+
+  /** Hashes the new password a link brings, once the link is known to be good; consume stays the last word. */
+  private async hashForLink(token: string, purpose: OneTimeTokenPurpose, password: string): Promise<string> {
+    if (!(await this.oneTimeTokens.redeemable(this.dataSource.manager, token, purpose))) throw new InvalidOneTimeTokenException();
+    return this.passwords.hash(password);
   }
 
   private link(path: string, token: string): string {

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, IsNull, MoreThan } from 'typeorm';
+import { EntityManager, In, IsNull } from 'typeorm';
 import { InvalidOneTimeTokenException } from 'src/auth/auth.exceptions';
 import { OneTimeToken, OneTimeTokenPurpose } from 'src/auth/one-time-token.entity';
 import { newSecret, sha256 } from 'src/auth/secret-token';
+
+export const ONE_TIME_TOKEN_PURPOSES: OneTimeTokenPurpose[] = ['verify_email', 'invitation', 'password_reset'];
 
 export const ONE_TIME_TOKEN_TTL_HOURS: Record<OneTimeTokenPurpose, number> = {
   verify_email: 48,
@@ -19,22 +21,38 @@ export class OneTimeTokenService {
     return secret;
   }
 
-  /** Marks the token used (once, even under concurrent calls) and returns its user. */
+  /**
+   * Marks the token used (once, even under concurrent calls) and returns its user. A disabled account's links are
+   * worthless: disabling cancels them too (revokeOutstanding), this covers one mailed in the same moment.
+   */
   async consume(tx: EntityManager, secret: string, purpose: OneTimeTokenPurpose): Promise<string> {
-    const result = await tx
-      .createQueryBuilder()
-      .update(OneTimeToken)
-      .set({ usedAt: () => 'now()' })
-      .where({ tokenHash: sha256(secret), purpose, usedAt: IsNull(), expiresAt: MoreThan(new Date()) })
-      .returning(['userId'])
-      .execute();
-    const row = (result.raw as { user_id: string }[])[0];
-    if (!row) throw new InvalidOneTimeTokenException();
-    return row.user_id;
+    const [rows] = (await tx.query(
+      `UPDATE one_time_tokens t SET used_at = now()
+         FROM users u
+        WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()
+          AND u.id = t.user_id AND u.disabled_at IS NULL
+        RETURNING t.user_id`,
+      [sha256(secret), purpose],
+    )) as [{ user_id: string }[], number];
+    if (!rows[0]) throw new InvalidOneTimeTokenException();
+    return rows[0].user_id;
   }
 
-  /** A newer link makes older unused ones of the same purpose worthless. */
-  async revokeOutstanding(tx: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<void> {
-    await tx.update(OneTimeToken, { userId, purpose, usedAt: IsNull() }, { usedAt: new Date() });
+  /**
+   * Whether consume would take this token now — read only, so that a request with a dead link is refused before the
+   * password it brings is hashed (argon2 costs every caller ~19 MiB and tens of milliseconds of the thread pool).
+   */
+  async redeemable(manager: EntityManager, secret: string, purpose: OneTimeTokenPurpose): Promise<boolean> {
+    const rows = (await manager.query(
+      `SELECT 1 FROM one_time_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL`,
+      [sha256(secret), purpose],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** Makes the user's unused links of these purposes worthless: a newer link, a new password, a disabled account. */
+  async revokeOutstanding(tx: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
+    await tx.update(OneTimeToken, { userId, purpose: In(purposes), usedAt: IsNull() }, { usedAt: new Date() });
   }
 }

@@ -62,7 +62,7 @@ export class TokenService {
 
   async startSession(tx: EntityManager, user: { id: string; tokenVersion: number }): Promise<TokenPair> {
     const expiresAt = new Date(Date.now() + this.config.env.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
-    const session = await tx.save(AuthSession, tx.create(AuthSession, { userId: user.id, expiresAt }));
+    const session = await tx.save(AuthSession, tx.create(AuthSession, { userId: user.id, expiresAt, tokenVersion: user.tokenVersion }));
     return this.issue(tx, { id: session.id, userId: user.id, expiresAt }, user.tokenVersion);
   }
 
@@ -74,12 +74,15 @@ export class TokenService {
       const token = await tx.findOne(RefreshToken, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!token || !sameHash(token.tokenHash, sha256(secret))) return { error: 'invalid' as const };
       const rows = (await tx.query(
-        `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, u.token_version, u.disabled_at
+        `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.token_version, u.token_version AS user_token_version, u.disabled_at
            FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 FOR UPDATE OF s`,
         [token.sessionId],
-      )) as { id: string; user_id: string; expires_at: Date; revoked_at: Date | null; token_version: number; disabled_at: Date | null }[];
+      )) as { id: string; user_id: string; expires_at: Date; revoked_at: Date | null; token_version: number; user_token_version: number; disabled_at: Date | null }[];
       const session = rows[0];
       if (!session || session.revoked_at || session.disabled_at || session.expires_at < new Date()) return { error: 'invalid' as const };
+      // The user's version moved on since the session started (a new password, a new role): the session is over,
+      // even one started by a sign-in that checked the old password while the new one was being set.
+      if (session.token_version !== session.user_token_version) return { error: 'invalid' as const };
       if (token.usedAt) {
         // Reuse means the token leaked (or a client raced itself): end the whole family.
         await tx.update(AuthSession, { id: session.id }, { revokedAt: new Date(), revokedReason: 'refresh_token_reuse' });

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { UsersService } from 'src/users/users.service';
 
-/** Creates the first administrator from ADMIN_EMAIL/ADMIN_PASSWORD when no admin exists yet. */
+/** Creates the first administrator from ADMIN_EMAIL/ADMIN_PASSWORD when no active admin exists. */
 @Injectable()
 export class AdminBootstrapService {
   private readonly logger = new Logger(AdminBootstrapService.name);
@@ -16,8 +16,7 @@ export class AdminBootstrapService {
   ) {}
 
   async ensureAdmin(): Promise<void> {
-    const [{ exists }] = (await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin') AS exists`)) as { exists: boolean }[];
-    if (exists) return;
+    if (await this.activeAdminExists()) return;
     const { ADMIN_EMAIL, ADMIN_PASSWORD } = this.config.env;
     if (!ADMIN_EMAIL || !ADMIN_PASSWORD) {
       this.logger.warn('No administrator exists: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one at start-up.');
@@ -29,6 +28,16 @@ export class AdminBootstrapService {
     } catch (error) {
       // Two replicas starting together: the other one created it.
       if ((error as { status?: number }).status !== 409) throw error;
+      if (!(await this.activeAdminExists())) {
+        this.logger.error('No active administrator exists, and ADMIN_EMAIL belongs to an existing account: enable that account or name another address.');
+      }
     }
+  }
+
+  private async activeAdminExists(): Promise<boolean> {
+    const [{ exists }] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL) AS exists`,
+    )) as { exists: boolean }[];
+    return exists;
   }
 }

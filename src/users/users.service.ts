@@ -9,11 +9,14 @@ import { ConflictException, InvalidInputException, ResourceNotFoundException } f
 import { AppConfig } from 'src/config/app-config';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
-import { ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService } from 'src/auth/one-time-token.service';
+import { ONE_TIME_TOKEN_PURPOSES, ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService } from 'src/auth/one-time-token.service';
 import { PasswordService } from 'src/auth/password.service';
 import { TokenService } from 'src/auth/token.service';
 import { CreateUserDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { User } from 'src/users/user.entity';
+
+/** pg_advisory_xact_lock key held by every change of a user (update). */
+const USERS_CHANGE_LOCK = 727_006;
 
 @Injectable()
 export class UsersService {
@@ -76,6 +79,9 @@ export class UsersService {
 
   async update(id: string, dto: UpdateUserDto, actor: AuthUser): Promise<UserDto> {
     return this.dataSource.transaction(async (tx) => {
+      // One change of users at a time: two admins disabling or demoting each other at once each counted the other
+      // as the admin who stays (keepOneAdmin reads committed rows) and left none.
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [USERS_CHANGE_LOCK]);
       const user = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw new ResourceNotFoundException('User');
       const before = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
@@ -97,7 +103,11 @@ export class UsersService {
       const securityChange = role !== before.role || hospitalId !== before.hospitalId || disabling;
       if (securityChange) user.tokenVersion += 1;
       await tx.save(User, user);
-      if (disabling) await this.tokens.endAllSessions(tx, user.id, 'disabled');
+      if (disabling) {
+        await this.tokens.endAllSessions(tx, user.id, 'disabled');
+        // Links mailed before (an invitation to the wrong person, a reset after a compromise) die with the account.
+        await this.oneTimeTokens.revokeOutstanding(tx, user.id, ...ONE_TIME_TOKEN_PURPOSES);
+      }
       const after = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
       if (securityChange || before.disabled !== after.disabled || dto.fullName) {
         await this.audit.record(tx, { actor, action: 'user.updated', objectType: 'user', objectId: user.id, summary: { before, after } });
