@@ -1,4 +1,6 @@
 import { PasswordService } from 'src/auth/password.service';
+import { AppConfig } from 'src/config/app-config';
+import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
 import { UsersService } from 'src/users/users.service';
 import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -162,5 +164,16 @@ describe('Account links and sessions after the account changed (e2e)', () => {
     expect([byA.status, byB.status].sort()).toEqual([200, 409]);
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL`);
     expect(n).toBe(1);
+  });
+
+  it('start-up makes the ADMIN_EMAIL administrator when every administrator is disabled', async () => {
+    await signedInUser(t, 'admin');
+    await t.dataSource.query(`UPDATE users SET disabled_at = now() WHERE role = 'admin'`);
+    const config = t.app.get(AppConfig);
+    const email = uniqueEmail('rescue');
+    jest.replaceProperty(config, 'env', { ...config.env, ADMIN_EMAIL: email, ADMIN_PASSWORD: P1 });
+    await t.app.get(AdminBootstrapService).ensureAdmin();
+    const me = await t.http.get('/api/v1/me').set((await login(t, email, P1)).auth).expect(200);
+    expect(me.body.role).toBe('admin');
   });
 });
