@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
+import { createHospital, login, signedInUser, SignedIn } from 'test/support/factories';
 import { applicationWorld, createSubmittedApplication, uploadDocument } from 'test/support/application-factory';
 import { contribute } from 'test/support/grant-factory';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
@@ -517,6 +517,27 @@ describe('Review workflow (e2e)', () => {
         action: string;
       }[];
       expect(audited.map((r) => r.action)).toEqual(['reviewer_conflict.added', 'reviewer_conflict.added', 'reviewer_conflict.removed']);
+    });
+
+    it("keeps a family account later made reviewer from deciding its own application, first or second approval (403)", async () => {
+      const w = await world();
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      await t.http.patch(`${API}/users/${w.family.id}`).set(w.admin.auth).send({ role: 'reviewer' }).expect(200);
+      const familyAsReviewer = { ...w.family, ...(await login(t, w.family.email)) };
+
+      const own = await post(`${app.id}/start-review`, familyAsReviewer);
+      expect([own.status, own.body.type]).toEqual([403, `${PROBLEM}conflict-of-interest`]);
+      await post(`${app.id}/start-review`, w.reviewer).expect(200);
+      for (const [action, body] of [['request-info', { message: 'm' }], ['approve', { amount: 7_000_000 }], ['reject', { reason: 'r' }]] as const) {
+        const res = await post(`${app.id}/${action}`, familyAsReviewer, body);
+        expect([action, res.status, res.body.type]).toEqual([action, 403, `${PROBLEM}conflict-of-interest`]);
+      }
+      // Four-eyes: the family cannot be the second person on its own grant either.
+      await post(`${app.id}/approve`, w.reviewer, { amount: 7_000_000 }).expect(200);
+      const second = await post(`${app.id}/approve`, familyAsReviewer, { amount: 7_000_000 });
+      expect([second.status, second.body.type]).toEqual([403, `${PROBLEM}conflict-of-interest`]);
+      expect((await status(app.id)).status).toBe('awaiting_second_approval');
+      await post(`${app.id}/approve`, w.second, { amount: 7_000_000 }).expect(200);
     });
 
     it('validates conflicts: exactly one known target, no duplicates, admins only', async () => {

@@ -21,12 +21,15 @@ export class ReviewerConflictsService {
   ) {}
 
   /**
-   * A boolean SQL expression over an application row (alias `a`), given the placeholder of its one parameter (`value`): true when `user` is linked to its family or its
-   * hospital in reviewer_conflicts. The gate reads it with the row's lock (one round trip); see assertNoConflict.
+   * A boolean SQL expression over an application row (alias `a`), given the placeholder of its one parameter
+   * (`value`): true when the application is `user`'s own (a family account later made staff applied with it) or
+   * `user` is linked to its family or its hospital in reviewer_conflicts. The gate reads it with the row's lock (one
+   * round trip); see assertNoConflict.
    */
   conflictFlag(user: AuthUser): { sql: (param: string) => string; value: unknown } {
     return {
-      sql: (reviewer) => `EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id))`,
+      sql: (reviewer) => `(a.applicant_id = ${reviewer}::uuid
+        OR EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id)))`,
       value: user.id,
     };
   }
