@@ -209,6 +209,18 @@ describe('Disbursements (e2e)', () => {
     expect(await appStatus(approved.id)).toBe('cancelled');
     expect((await history(approved.id)).filter((a) => a === 'application.cancelled')).toHaveLength(1);
     await t.http.post(`${API}/applications/${approved.id}/cancel`).set(w.finance.auth).send({ reason: 'again' }).expect(409);
+    // The family heard of the first tranche, then that the grant is cancelled (not that "the rest of your grant is
+    // not changed"); hospital finance of both tranches.
+    const emails = async (app: { reference: string }, to: string) =>
+      ((await t.dataSource.query(
+        `SELECT template, event, context->>'cancelledAmount' AS cancelled, context->>'paidAmount' AS paid FROM notifications
+          WHERE to_email = $1 AND context->>'reference' = $2 AND template LIKE '%cancelled%' ORDER BY created_at, id`,
+        [to, app.reference],
+      )) as Record<string, string | null>[]);
+    expect(await emails(approved, w.family.email)).toEqual([
+      { template: 'tranche-cancelled', event: 'disbursement.cancelled', cancelled: null, paid: null },
+      { template: 'grant-cancelled', event: 'application.cancelled', cancelled: String(a2.amount), paid: '0' },
+    ]);
 
     // Disbursing: the paid tranche came back, was rescheduled and then cancelled with the other one.
     const disbursing = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
@@ -220,6 +232,7 @@ describe('Disbursements (e2e)', () => {
     expect(await appStatus(disbursing.id)).toBe('disbursing');
     await cancel(d1.id).expect(200);
     expect(await appStatus(disbursing.id)).toBe('cancelled');
+    expect((await emails(disbursing, w.family.email)).map((e) => e.template)).toEqual(['tranche-cancelled', 'grant-cancelled']);
     expect(await fund()).toEqual({ received: 100_000_000, available: 100_000_000, committed: 0, disbursed: 0 });
     await expectIdentity();
   });

@@ -40,7 +40,13 @@ export class GrantCancellationService {
       const posting = await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
       await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
       const change = (await this.progress.completeIfSettled(tx, app)) ?? (await this.progress.cancelIfNothingLeft(tx, app, user.role));
-      await this.notifications.trancheCancelled(tx, app, d, dto.reason);
+      if (change?.to === 'cancelled') {
+        // The last live tranche: the family hears that the grant is cancelled, not that the rest of it stands. Every
+        // tranche is cancelled now, so nothing of the grant was paid.
+        await this.notifications.grantCancelled(tx, app, { tranches: [d], cancelled: [d], paidAmount: 0, cancelledAmount: d.amount, reason: dto.reason });
+      } else {
+        await this.notifications.trancheCancelled(tx, app, d, dto.reason);
+      }
       await this.progress.recordStatusChange(tx, user, change);
       await this.audit.record(tx, {
         actor: user,
