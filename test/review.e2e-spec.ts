@@ -74,7 +74,18 @@ describe('Review workflow (e2e)', () => {
     expect(asked.body.status).toBe('info_requested');
     const infoMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.subject.includes('补充'));
     expect(infoMail.subject).toBe(`您的申请 ${app.reference} 需要补充一些信息`);
-    expect(infoMail.text).toContain('请补充最近三个月的收入证明。');
+    // The email says a question is waiting, not what it says (it may quote medical detail); the family reads it in the app.
+    expect(infoMail.text).not.toContain('收入证明');
+    expect(infoMail.html).not.toContain('收入证明');
+    expect(infoMail.text).toContain(`/applications/${app.id}`);
+    const [outboxRow] = await t.dataSource.query(`SELECT context FROM notifications WHERE template = 'info-requested' AND to_email = $1`, [w.family.email]);
+    expect(JSON.stringify(outboxRow.context)).not.toContain('收入证明');
+    const questions = await t.http.get(`${API}/applications/${app.id}/info-requests`).set(w.family.auth).expect(200);
+    expect(questions.body).toEqual({ items: [{ id: expect.any(String), message: '请补充最近三个月的收入证明。', requestedAt: expect.any(String), resubmittedAt: null }] });
+    const stranger = await signedInUser(t, 'applicant');
+    expect((await t.http.get(`${API}/applications/${app.id}/info-requests`).set(stranger.auth)).status).toBe(404);
+    expect((await t.http.get(`${API}/applications/${app.id}/info-requests`).set(w.finance.auth)).status).toBe(403);
+    await t.http.get(`${API}/applications/${app.id}/info-requests`).set(w.reviewer.auth).expect(200);
 
     // The family answers: a lower income, a new document, the same name; then resubmits.
     await t.http.patch(`${API}/applications/${app.id}`).set(w.family.auth).send({ household: { annualIncome: 3_600_000 }, patient: { fullName: '王小明' } }).expect(200);
@@ -96,6 +107,8 @@ describe('Review workflow (e2e)', () => {
     expect(changes.body.rounds[0].changedFields).toEqual(['documents.poverty_certificate', 'household.annualIncome']);
     expect(changes.body.rounds[0].resubmittedAt).toEqual(expect.any(String));
     expect((await t.http.get(`${API}/applications/${app.id}/changes`).set(w.family.auth)).status).toBe(403);
+    const answered = await t.http.get(`${API}/applications/${app.id}/info-requests`).set(w.family.auth).expect(200);
+    expect(answered.body.items[0].resubmittedAt).toBe(changes.body.rounds[0].resubmittedAt);
 
     const approved = await post(`${app.id}/approve`, w.reviewer, { amount: 4_000_000, comment: 'Below the recommendation: other aid expected.' });
     expect(approved.status).toBe(200);

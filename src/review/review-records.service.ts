@@ -6,7 +6,7 @@ import { AuditEvent } from 'src/audit/audit-event.entity';
 import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
-import { ChangesDto, DecisionDto, HistoryEventDto } from 'src/review/dto/review-records.dto';
+import { ChangesDto, DecisionDto, HistoryEventDto, InfoRequestListDto } from 'src/review/dto/review-records.dto';
 import { changedFields } from 'src/review/field-changes';
 import { FieldSnapshots } from 'src/review/field-snapshots';
 import { InfoRequest } from 'src/review/info-request.entity';
@@ -34,27 +34,47 @@ export class ReviewRecordsService {
   async changes(user: AuthUser, id: string): Promise<ChangesDto> {
     const manager = this.dataSource.manager;
     const app = await this.records.findVisible(manager, user, id, true);
-    const rounds = await manager.getRepository(InfoRequest).find({ where: { applicationId: id }, order: { requestedAt: 'ASC', id: 'ASC' } });
+    const rounds = await this.rounds(id);
     if (!rounds.length) return { rounds: [] };
     const current = await this.snapshots.take(manager, app);
+    return {
+      rounds: rounds.map(({ round, next, resubmittedAt }) => ({
+        id: round.id,
+        message: round.message,
+        requestedBy: round.requestedBy,
+        requestedAt: round.requestedAt.toISOString(),
+        resubmittedAt,
+        changedFields: changedFields(round.fieldHashes, next ? next.fieldHashes : current),
+      })),
+    };
+  }
+
+  /**
+   * The reviewers' questions, for the family to read in the app: the email only says that there is one, since a
+   * question may quote the child's medical detail (DESIGN: emails hold no medical detail, they link to the app).
+   */
+  async infoRequests(user: AuthUser, id: string): Promise<InfoRequestListDto> {
+    await this.records.findVisible(this.dataSource.manager, user, id);
+    const rounds = await this.rounds(id);
+    return {
+      items: rounds.map(({ round, resubmittedAt }) => ({ id: round.id, message: round.message, requestedAt: round.requestedAt.toISOString(), resubmittedAt })),
+    };
+  }
+
+  /** Each information round, oldest first, with the next one and when the family resubmitted in answer. */
+  private async rounds(id: string): Promise<{ round: InfoRequest; next: InfoRequest | undefined; resubmittedAt: string | null }[]> {
+    const manager = this.dataSource.manager;
+    const rounds = await manager.getRepository(InfoRequest).find({ where: { applicationId: id }, order: { requestedAt: 'ASC', id: 'ASC' } });
+    if (!rounds.length) return [];
     const submissions = await manager.getRepository(AuditEvent).find({
       where: { objectType: 'application', objectId: id, action: 'application.submitted' },
       order: { id: 'ASC' },
     });
-    return {
-      rounds: rounds.map((round, i) => {
-        const next = rounds[i + 1];
-        const answer = submissions.find((s) => s.occurredAt >= round.requestedAt && (!next || s.occurredAt <= next.requestedAt));
-        return {
-          id: round.id,
-          message: round.message,
-          requestedBy: round.requestedBy,
-          requestedAt: round.requestedAt.toISOString(),
-          resubmittedAt: answer?.occurredAt.toISOString() ?? null,
-          changedFields: changedFields(round.fieldHashes, next ? next.fieldHashes : current),
-        };
-      }),
-    };
+    return rounds.map((round, i) => {
+      const next = rounds[i + 1];
+      const answer = submissions.find((s) => s.occurredAt >= round.requestedAt && (!next || s.occurredAt <= next.requestedAt));
+      return { round, next, resubmittedAt: answer?.occurredAt.toISOString() ?? null };
+    });
   }
 
   /** Oldest first, keyset-paginated on the audit trail's position. The family sees roles, staff also who. */

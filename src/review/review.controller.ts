@@ -19,7 +19,7 @@ import { Page, PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { ApprovalService } from 'src/review/approval.service';
 import { ApproveDto, RejectDto, RequestInfoDto, ReviewResultDto } from 'src/review/dto/review-actions.dto';
-import { ChangesDto, DecisionListDto, HistoryEventDto, HistoryPageDto } from 'src/review/dto/review-records.dto';
+import { ChangesDto, DecisionListDto, HistoryEventDto, HistoryPageDto, InfoRequestListDto } from 'src/review/dto/review-records.dto';
 import { ReviewRecordsService } from 'src/review/review-records.service';
 import { ReviewService } from 'src/review/review.service';
 
@@ -138,6 +138,17 @@ export class ReviewController {
   @ApiOkResponse({ type: ChangesDto })
   changes(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<ChangesDto> {
     return this.recordsService.changes(user, id);
+  }
+
+  @Get(':id/info-requests')
+  @Roles('applicant', 'reviewer', 'admin')
+  @ApiOperation({
+    summary: "The reviewers' questions to the family, oldest first",
+    description: 'The family reads its own here: the info-requested email only says that a question is waiting, never what it says.',
+  })
+  @ApiOkResponse({ type: InfoRequestListDto })
+  infoRequests(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<InfoRequestListDto> {
+    return this.recordsService.infoRequests(user, id);
   }
 
   @Get(':id/history')

@@ -67,9 +67,11 @@ export class ReviewService {
         event: 'application.info_requested',
         template: 'info-requested',
         to: family,
-        context: { fullName: family.fullName, reference: app.reference, message: dto.message, applicationUrl: this.gate.applicationUrl(app.id) },
+        // Not the question itself: it may quote the child's medical or the household's detail, which emails never
+        // carry (DESIGN); the family reads it in the app (GET /applications/:id/info-requests).
+        context: { fullName: family.fullName, reference: app.reference, applicationUrl: this.gate.applicationUrl(app.id) },
       });
-      // The message itself stays out of the audit trail: a question may quote the family's medical or household detail.
+      // Nor does the audit trail keep it, for the same reason.
       await this.audit.record(tx, {
         actor: user,
         action: 'application.info_requested',

@@ -31,7 +31,6 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
   'info-requested': {
     fullName: '李梅',
     reference: 'SPR-2026-000123',
-    message: 'Please upload the household register page that shows the child.\nA clear photo is fine.',
     applicationUrl: 'https://sprout.example.org/applications/SPR-2026-000123',
   },
   'application-approved': {

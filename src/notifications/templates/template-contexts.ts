@@ -65,7 +65,6 @@ export interface ApplicationSubmittedContext {
 export interface InfoRequestedContext {
   fullName: string;
   reference: string;
-  message: string;
   applicationUrl: string;
 }
 

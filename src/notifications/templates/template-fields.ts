@@ -27,7 +27,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     applicationUrl: 'required',
     submittedAt: 'required',
   },
-  'info-requested': { fullName: 'required', reference: 'required', message: 'required', applicationUrl: 'required' },
+  'info-requested': { fullName: 'required', reference: 'required', applicationUrl: 'required' },
   'application-approved': { fullName: 'required', reference: 'required', amount: 'required', applicationUrl: 'required' },
   'application-rejected': { fullName: 'required', reference: 'required', reason: 'required', applicationUrl: 'required' },
   'tranche-paid': {

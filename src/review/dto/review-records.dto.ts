@@ -52,6 +52,19 @@ export class InfoRoundDto {
   changedFields: string[];
 }
 
+/** A reviewer's question as the family reads it in the app (the email only says that there is one). */
+export class InfoRequestDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: '请补充最近三个月的收入证明。' }) message: string;
+  @ApiProperty({ type: String, format: 'date-time' }) requestedAt: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the family resubmitted; null while unanswered' })
+  resubmittedAt: string | null;
+}
+
+export class InfoRequestListDto {
+  @ApiProperty({ type: [InfoRequestDto], description: 'Every information request, oldest first' }) items: InfoRequestDto[];
+}
+
 export class ChangesDto {
   @ApiProperty({ type: [InfoRoundDto], description: 'Every information request, oldest first' }) rounds: InfoRoundDto[];
 }
