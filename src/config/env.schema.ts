@@ -131,11 +131,17 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(100)
   NOTIFY_CONCURRENCY = 16;
 
+  /**
+   * Tries per email before its row is dead. With NOTIFY_BACKOFF_MS the defaults keep trying for ~2 hours
+   * (retryWindowMs): an SMTP provider's outage or rate limit of an hour loses no email to `dead`. Six tries 5 s apart
+   * gave up after under 5 minutes.
+   */
   @Transform(toInt) @IsInt() @Min(1) @Max(50)
-  NOTIFY_MAX_ATTEMPTS = 6;
+  NOTIFY_MAX_ATTEMPTS = 8;
 
+  /** The first retry's delay; Bull doubles it each time (30 s, 1.5 min, 3.5 min, … (2^k − 1)·this). */
   @Transform(toInt) @IsInt() @Min(10) @Max(600000)
-  NOTIFY_BACKOFF_MS = 5000;
+  NOTIFY_BACKOFF_MS = 30000;
 
   @Transform(toInt) @IsInt() @Min(10) @Max(60000)
   OUTBOX_POLL_MS = 1000;

@@ -22,8 +22,8 @@ describe('PostgreSQL down for 30 s under traffic (fault injection)', () => {
   beforeAll(async () => {
     // A roomy SMTP timeout: a client timeout after the sink accepted is a known duplicate of its own (documented by
     // the notifications tests); this test is about the database.
-    // Retries spaced like production's (NOTIFY_BACKOFF_MS 5 s there): the harness's 100 ms would spend all six attempts
-    // inside the outage and leave the rest to the ten-minute sweeper.
+    // Retries spaced to outlast the outage (production's NOTIFY_BACKOFF_MS is 30 s): the harness's 100 ms would spend
+    // every attempt inside it and leave the rest to the ten-minute sweeper.
     stack = await startFaultStack({ SMTP_TIMEOUT_MS: '15000', NOTIFY_BACKOFF_MS: '2000' });
     const { t } = stack;
     admin = await signedInUser(t, 'admin');
