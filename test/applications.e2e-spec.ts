@@ -112,7 +112,12 @@ describe('Applications (e2e)', () => {
       computedAt: expect.any(String),
     });
     const own = await t.http.get(`${API}/applications/${id}/assessment`).set(family.auth).expect(200);
-    expect(own.body).toEqual({ status: 'complete', policyVersion: 1, tier: 'B', recommendedAmount: 10_000_000, missing: [], computedAt: expect.any(String) });
+    // The worked example of DESIGN.md, as the family reads it.
+    expect(own.body).toEqual({
+      status: 'complete', policyVersion: 1, tier: 'B', recommendedAmount: 10_000_000, missing: [], computedAt: expect.any(String),
+      outOfPocket: 18_000_000, subsistence: 2_850_720, countableAssets: 0, capacityToPay: 1_949_280, burdenRatio: 9.2342,
+      monthlyPerCapitaIncome: 100_000, minimumLivingStandard: { region: 'CN', hukouType: 'rural', monthlyAmount: 59_390 }, manualReviewReasons: [],
+    });
 
     // At rest: no national id in plain text anywhere in the row.
     const [row] = await t.dataSource.query('SELECT to_jsonb(a) AS row FROM applications a WHERE id = $1', [id]);
@@ -323,6 +328,9 @@ describe('Applications (e2e)', () => {
     const a2 = await t.http.get(`${API}/applications/${second.id}/assessment`).set(reviewer.auth).expect(200);
     expect(a2.body.manualReviewReasons).toEqual(['duplicate_child_application']);
     expect(a2.body.tier).toBe('B');
+    // The father sees his own figures, but not that someone else applied for the child: that is the reviewers' to look into.
+    const own = await t.http.get(`${API}/applications/${second.id}/assessment`).set(father.auth).expect(200);
+    expect(own.body).toMatchObject({ tier: 'B', capacityToPay: a2.body.capacityToPay, manualReviewReasons: [] });
     const a1 = await t.http.get(`${API}/applications/${first.id}/assessment`).set(reviewer.auth).expect(200);
     expect(a1.body.manualReviewReasons).toEqual([]);
     expect((await t.http.get(`${API}/applications/${second.id}`).set(reviewer.auth).expect(200)).body.status).toBe('submitted');

@@ -146,14 +146,16 @@ export class ApplicationsService {
   }
 
   /**
-   * Those who read the household and medical sections (reviewers, admins) get the whole working; the family and fund
-   * finance only the outcome (tier and recommended amount): the working gives away the household's income and size,
-   * its assets and the treatment's cost, which fund finance may not see (VISIBILITY).
+   * Those who read the household and medical sections (reviewers, admins) get the whole working, and the family the
+   * working of its own application (AssessmentDto.forFamily); fund finance only the outcome (tier and recommended
+   * amount): the working gives away the household's income and size, its assets and the treatment's cost, which fund
+   * finance may not see (VISIBILITY).
    */
   async assessment(user: AuthUser, id: string): Promise<AssessmentDto> {
     await this.records.findVisible(this.dataSource.manager, user, id);
     const record = await this.assessments.latestFor(id);
     if (!record) throw new AssessmentNotFoundException();
-    return VISIBILITY[user.role].sections && user.role !== 'applicant' ? AssessmentDto.forStaff(record) : AssessmentDto.forFamily(record);
+    if (user.role === 'applicant') return AssessmentDto.forFamily(record);
+    return VISIBILITY[user.role].sections ? AssessmentDto.forStaff(record) : AssessmentDto.outcome(record);
   }
 }

@@ -13,8 +13,8 @@ export class MinimumLivingStandardUsedDto {
 }
 
 /**
- * The means assessment. Reviewers and admins get every figure; the family and fund finance only the outcome (tier and
- * recommended amount).
+ * The means assessment. Reviewers and admins get every figure; the family too, for its own application (API.md), but
+ * for one manual-review reason; fund finance only the outcome (tier and recommended amount).
  * While a draft lacks inputs the status is "incomplete", `missing` names them and the figures are null.
  */
 export class AssessmentDto {
@@ -35,10 +35,23 @@ export class AssessmentDto {
   @ApiPropertyOptional({ enum: REASONS, isArray: true }) manualReviewReasons?: ManualReviewReason[];
 
   static forStaff(record: MeansAssessmentRecord): AssessmentDto {
+    return AssessmentDto.withWorking(record, () => true);
+  }
+
+  /**
+   * The family's own figures and how they were worked out — it entered them, and may ask how an automated assessment
+   * reached its result (PIPL Art. 24) — but not that another open application names the same child: that tells of
+   * someone else's application (another guardian's, say), which is the reviewers' to look into.
+   */
+  static forFamily(record: MeansAssessmentRecord): AssessmentDto {
+    return AssessmentDto.withWorking(record, (reason) => reason !== 'duplicate_child_application');
+  }
+
+  private static withWorking(record: MeansAssessmentRecord, shown: (reason: ManualReviewReason) => boolean): AssessmentDto {
     const r = record.result;
     const standard = r?.minimumLivingStandard;
     return {
-      ...AssessmentDto.forFamily(record),
+      ...AssessmentDto.outcome(record),
       outOfPocket: r?.outOfPocket ?? null,
       subsistence: r?.subsistence ?? null,
       countableAssets: r?.countableAssets ?? null,
@@ -46,12 +59,12 @@ export class AssessmentDto {
       burdenRatio: r?.burdenRatio ?? null,
       monthlyPerCapitaIncome: r?.monthlyPerCapitaIncome ?? null,
       minimumLivingStandard: standard ? { region: standard.region, hukouType: standard.hukouType, monthlyAmount: standard.monthlyAmount } : null,
-      manualReviewReasons: r ? [...r.manualReviewReasons] : [],
+      manualReviewReasons: r ? r.manualReviewReasons.filter(shown) : [],
     };
   }
 
-  /** Transparency for the family: the outcome, not the reviewers' working. */
-  static forFamily(record: MeansAssessmentRecord): AssessmentDto {
+  /** The outcome without the working, which gives away the household's income, size and assets (fund finance). */
+  static outcome(record: MeansAssessmentRecord): AssessmentDto {
     return {
       status: record.complete ? 'complete' : 'incomplete',
       policyVersion: record.policyVersion,
