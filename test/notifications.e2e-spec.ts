@@ -337,6 +337,22 @@ describe('Email notifications (e2e)', () => {
     await t.http.get('/api/v1/notifications?status=bogus').set(admin.auth).expect(400);
   });
 
+  it("lists an email handed to the queue but not yet sent as pending, the contract's status (queuedAt says where it is)", async () => {
+    const admin = await signedInUser(t, 'admin');
+    const email = uniqueEmail('in-queue');
+    const [{ id }] = (await t.dataSource.query(
+      `INSERT INTO notifications (event, template, to_email, locale, context, status, attempts, queued_at)
+       VALUES ('test.in_queue', 'application-approved', $1, 'en', $2, 'queued', 0, now()) RETURNING id`,
+      [email, JSON.stringify(SAMPLE_TEMPLATE_CONTEXTS['application-approved'])],
+    )) as { id: string }[];
+    const pending = await t.http.get('/api/v1/notifications?status=pending&limit=100').set(admin.auth).expect(200);
+    const row = (pending.body.items as { id: string; status: string; queuedAt: string | null }[]).find((n) => n.id === id);
+    expect(row).toMatchObject({ status: 'pending', queuedAt: expect.any(String) });
+    const all = await t.http.get('/api/v1/notifications?limit=100').set(admin.auth).expect(200);
+    expect((all.body.items as { status: string }[]).every((n) => ['pending', 'sent', 'failed', 'dead'].includes(n.status))).toBe(true);
+    expect((await t.http.get('/api/v1/notifications?status=queued').set(admin.auth)).status).toBe(400);
+  });
+
   it('pages through emails written in one transaction without losing any at a page break', async () => {
     const admin = await signedInUser(t, 'admin');
     // One event's emails share their created_at (the transaction's start); a key cut to the millisecond skipped them.

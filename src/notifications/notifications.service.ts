@@ -28,7 +28,7 @@ export class NotificationsService {
   async list(query: NotificationQueryDto): Promise<Page<NotificationDto>> {
     const after = decodeCursor(query.cursor, 'timestamp');
     const qb = this.notifications.createQueryBuilder('n').orderBy('n.created_at', 'DESC').addOrderBy('n.id', 'DESC').limit(query.limit + 1);
-    if (query.status) qb.andWhere('n.status = :status', { status: query.status });
+    if (query.status) qb.andWhere('n.status IN (:...statuses)', { statuses: query.status === 'pending' ? ['pending', 'queued'] : [query.status] });
     if (after) qb.andWhere('(n.created_at, n.id) < (:k::timestamptz, :id::uuid)', { k: after.k, id: after.id });
     return pageByCreatedAt(qb, 'n', query.limit, NotificationDto.from);
   }

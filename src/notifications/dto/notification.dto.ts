@@ -3,12 +3,17 @@ import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { Notification, NotificationStatus } from 'src/notifications/notification.entity';
 
-const STATUSES: NotificationStatus[] = ['pending', 'queued', 'sent', 'failed', 'dead'];
+/**
+ * The delivery log's statuses (API.md). `pending` covers both steps before a send: waiting in the outbox and handed to
+ * the queue (the row's own `queued`, told apart by `queuedAt`; GET /admin/queues counts them apart).
+ */
+export type DeliveryStatus = Exclude<NotificationStatus, 'queued'>;
+export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'sent', 'failed', 'dead'];
 
 export class NotificationQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: STATUSES })
-  @IsOptional() @IsIn(STATUSES)
-  status?: NotificationStatus;
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: 'pending: not sent yet, in the outbox or in the queue' })
+  @IsOptional() @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
 }
 
 export class NotificationDto {
@@ -16,13 +21,15 @@ export class NotificationDto {
   @ApiProperty({ example: 'application.approved' }) event: string;
   @ApiProperty({ example: 'family@example.org' }) to: string;
   @ApiProperty({ example: 'application-approved' }) template: string;
-  @ApiProperty({ enum: STATUSES }) status: NotificationStatus;
+  @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
   @ApiProperty() attempts: number;
   @ApiPropertyOptional({ type: String, nullable: true }) lastError: string | null;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) sentAt: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Message-ID header, the same on every copy' }) messageId: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: "The SMTP server's reply on acceptance" }) smtpResponse: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the relay last handed it to the queue' })
+  queuedAt: string | null;
 
   static from(n: Notification): NotificationDto {
     return {
@@ -30,13 +37,14 @@ export class NotificationDto {
       event: n.event,
       to: n.toEmail,
       template: n.template,
-      status: n.status,
+      status: n.status === 'queued' ? 'pending' : n.status,
       attempts: n.attempts,
       lastError: n.lastError,
       sentAt: n.sentAt?.toISOString() ?? null,
       messageId: n.messageId,
       smtpResponse: n.smtpResponse,
       createdAt: n.createdAt.toISOString(),
+      queuedAt: n.queuedAt?.toISOString() ?? null,
     };
   }
 }
