@@ -264,6 +264,29 @@ describe('Applications (e2e)', () => {
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents')).toEqual([{ n: DOCUMENT_TYPES_FOR_SUBMISSION.length }]);
   });
 
+  it("takes API.md's own example body, whose national ids have wrong check characters, with a warning on each; it submits", async () => {
+    const { hospital, family } = await applicationWorld(t);
+    // Verbatim from API.md but for the hospital's id.
+    const body = JSON.parse(`{
+      "hospitalId": "${hospital.id}",
+      "patient":   {"fullName": "王小明", "sex": "male", "dateOfBirth": "2019-05-01", "nationalId": "310101201905010011",
+                    "region": "CN-SH", "hukouType": "rural"},
+      "guardian":  {"fullName": "李梅", "relationship": "mother", "nationalId": "310101198801010022", "phone": "13800000000"},
+      "household": {"size": 4, "annualIncome": 4800000, "liquidAssets": 1000000, "debts": 0,
+                    "ownsVehicle": false, "ownsExtraProperty": false, "statusFlags": ["dibao"]},
+      "medical":   {"diagnosis": "acquired_aplastic_anemia", "icd10": "D61.9", "diagnosedOn": "2026-09-01",
+                    "anc": 0.3, "platelets": 15, "reticulocytes": 18, "treatmentPlan": "hsct",
+                    "estimatedCost": 40000000, "expectedReimbursement": 22000000, "otherAid": 0},
+      "consents":  {"sensitiveData": true, "guardian": true, "truthfulness": true, "publicDisclosure": false}
+    }`);
+    const created = await t.http.post(`${API}/applications`).set(family.auth).send(body);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: expect.any(String), reference: expect.any(String), status: 'draft' });
+    expect((created.body.warnings as { field: string }[]).map((w) => w.field).sort()).toEqual(['guardian.nationalId', 'patient.nationalId']);
+    await uploadRequiredDocuments(t, family, created.body.id);
+    await t.http.post(`${API}/applications/${created.body.id}/submit`).set(family.auth).send().expect(200);
+  });
+
   it('validates every field and names each bad one (400), saving nothing', async () => {
     const { hospital, family } = await applicationWorld(t);
     const res = await t.http
@@ -271,8 +294,8 @@ describe('Applications (e2e)', () => {
       .set(family.auth)
       .send({
         hospitalId: hospital.id,
-        patient: { nationalId: '310101201905010011', dateOfBirth: '2999-01-01', sex: 'boy' },
-        guardian: { nationalId: '310101198801010022', phone: '555-1234' },
+        patient: { nationalId: '31010120190501001', dateOfBirth: '2999-01-01', sex: 'boy' },
+        guardian: { nationalId: '310101198813010022', phone: '555-1234' },
         household: { size: 0, annualIncome: 1.5, debts: -1, statusFlags: ['rich'] },
         medical: { anc: -0.3, estimatedCost: '40000000', diagnosedOn: '2025-02-29' },
         status: 'approved',
@@ -296,7 +319,7 @@ describe('Applications (e2e)', () => {
         'status',
       ].sort(),
     );
-    expect(JSON.stringify(res.body)).not.toContain('310101201905010011');
+    expect(JSON.stringify(res.body)).not.toContain('31010120190501001');
     const unknownHospital = await t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: randomUUID() });
     expect(unknownHospital.status).toBe(400);
     expect(unknownHospital.body.errors).toEqual([{ field: 'hospitalId', message: 'does not name a known hospital' }]);

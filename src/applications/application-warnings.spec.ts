@@ -37,4 +37,10 @@ describe('applicationWarnings', () => {
     };
     expect(fields(state)).toEqual(['guardian.nationalId', 'medical.diagnosedOn']);
   });
+
+  it('warns, without refusing, for a check character that does not fit (the sample ids of API.md)', () => {
+    const state = { ...EMPTY_STATE, patient: { dateOfBirth: '2019-05-01', sex: 'male' as const }, patientNationalId: '310101201905010011', guardianNationalId: '310101198801010022' };
+    expect(fields(state)).toEqual(['patient.nationalId', 'guardian.nationalId']);
+    expect(fields({ ...state, patientNationalId: '310101201905010015', guardianNationalId: '310101198801010024' })).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { birthDateFromNationalId } from 'src/applications/national-id';
+import { birthDateFromNationalId, hasValidCheckCharacter } from 'src/applications/national-id';
 import { ApplicationState } from 'src/applications/application-sections';
 import { todayInChina } from 'src/applications/dto/field-validators';
 import type { FieldError } from 'src/common/problem/problem.exception';
@@ -35,6 +35,12 @@ export function applicationWarnings(state: ApplicationState, now: Date = new Dat
     // The 17th character is odd for men and even for women (GB 11643).
     const idSex = Number(state.patientNationalId[16]) % 2 === 1 ? 'male' : 'female';
     if (sex && sex !== idSex) warnings.push({ field: 'patient.sex', message: 'differs from the sex encoded in patient.nationalId' });
+  }
+  // A mistyped id would also keep the fund from noticing another application for the same child.
+  for (const [field, id] of [['patient.nationalId', state.patientNationalId], ['guardian.nationalId', state.guardianNationalId]] as const) {
+    if (id && !hasValidCheckCharacter(id)) {
+      warnings.push({ field, message: 'its last character does not fit the other 17 (GB 11643 check character): please check the number against the card' });
+    }
   }
   if (state.patientNationalId && state.guardianNationalId && state.patientNationalId === state.guardianNationalId) {
     warnings.push({ field: 'guardian.nationalId', message: "is the same as the patient's" });

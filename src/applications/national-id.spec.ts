@@ -1,6 +1,8 @@
 import {
   birthDateFromNationalId,
+  hasValidCheckCharacter,
   isValidNationalId,
+  isWellFormedNationalId,
   nationalIdCheckCharacter,
   normalizeNationalId,
 } from 'src/applications/national-id';
@@ -32,9 +34,17 @@ describe('isValidNationalId', () => {
     expect(isValidNationalId(makeId('440305', '20200229', '123'), now)).toBe(true);
   });
 
-  it('refuses the sample ids of API.md, whose check characters are wrong', () => {
-    expect(isValidNationalId('310101201905010011', now)).toBe(false);
-    expect(isValidNationalId('310101198801010022', now)).toBe(false);
+  it('refuses the sample ids of API.md, whose check characters are wrong; they are well formed, so applications take them (with a warning)', () => {
+    for (const id of ['310101201905010011', '310101198801010022']) {
+      expect(isValidNationalId(id, now)).toBe(false);
+      expect(hasValidCheckCharacter(id)).toBe(false);
+      expect(isWellFormedNationalId(id, now)).toBe(true);
+    }
+    expect(hasValidCheckCharacter('310101201905010015')).toBe(true);
+  });
+
+  it('is not well formed with 17 characters, a letter inside, or a birth date that is not real or lies ahead', () => {
+    for (const id of ['31010120190501001', '3101012019050100A5', '310101201913010015', '310101209901010015']) expect(isWellFormedNationalId(id, now)).toBe(false);
   });
 
   it('refuses a single mistyped digit', () => {

@@ -17,11 +17,25 @@ export function nationalIdCheckCharacter(first17Digits: string): string {
   return CHECK_CHARACTERS[sum % 11];
 }
 
-/** Expects a normalized id; `now` decides what "in the future" means. */
+/**
+ * What an application must hold: 17 digits and a digit or X, with a real birth date that is not in the future.
+ * Expects a normalized id; `now` decides what "in the future" means.
+ */
+export function isWellFormedNationalId(id: string, now: Date = new Date()): boolean {
+  return SHAPE.test(id) && birthDateFromNationalId(id, now) !== null;
+}
+
+/**
+ * Whether the check character fits the other 17: a wrong one is a warning (applicationWarnings), not a refusal — the
+ * sample ids of API.md have wrong ones, and a family whose card disagrees with the rule must still be able to apply.
+ */
+export function hasValidCheckCharacter(id: string): boolean {
+  return SHAPE.test(id) && nationalIdCheckCharacter(id.slice(0, 17)) === id[17];
+}
+
+/** Well formed and with the right check character. */
 export function isValidNationalId(id: string, now: Date = new Date()): boolean {
-  return (
-    SHAPE.test(id) && nationalIdCheckCharacter(id.slice(0, 17)) === id[17] && birthDateFromNationalId(id, now) !== null
-  );
+  return isWellFormedNationalId(id, now) && hasValidCheckCharacter(id);
 }
 
 /** The embedded birth date as YYYY-MM-DD, or null when it is not a real date or lies in the future. */

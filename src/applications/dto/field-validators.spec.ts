@@ -42,8 +42,8 @@ describe('ApplicationInputDto', () => {
   it('names each bad field', () => {
     const fields = errorFields({
       hospitalId: 'x',
-      patient: { nationalId: '310101201905010011', sex: 'other', region: 'CN-XX', hukouType: 'city', dateOfBirth: '2999-01-01', extra: 1 },
-      guardian: { phone: '12345', nationalId: '310101198801010022' },
+      patient: { nationalId: '31010120190501001', sex: 'other', region: 'CN-XX', hukouType: 'city', dateOfBirth: '2999-01-01', extra: 1 },
+      guardian: { phone: '12345', nationalId: '310101198813010022' },
       household: { size: 21, annualIncome: 1.5, liquidAssets: -1, debts: 1_000_000_000_001, statusFlags: ['rich'], ownsVehicle: 'no' },
       medical: { anc: -0.1, platelets: 'many', estimatedCost: '100', treatmentPlan: 'magic', icd10: 'aplastic' },
       consents: { sensitiveData: 'yes' },

@@ -1,5 +1,5 @@
 import { buildMessage, ValidateBy, ValidationOptions } from 'class-validator';
-import { isValidNationalId, normalizeNationalId } from 'src/applications/national-id';
+import { isWellFormedNationalId, normalizeNationalId } from 'src/applications/national-id';
 import { MAX_FEN } from 'src/applications/application-fields';
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -36,15 +36,18 @@ export const IsRealPastDate = (options?: ValidationOptions) =>
     options,
   );
 
-/** A resident identity number of GB 11643 (18 characters, valid check character and birth date); expects normalizeNationalId first. */
+/**
+ * A resident identity number of GB 11643 (18 characters, a real birth date); expects normalizeNationalId first. A wrong
+ * check character is a warning, not a refusal (hasValidCheckCharacter).
+ */
 export const IsNationalId = (options?: ValidationOptions) =>
   ValidateBy(
     {
       name: 'isNationalId',
       validator: {
-        validate: (value) => typeof value === 'string' && isValidNationalId(value),
+        validate: (value) => typeof value === 'string' && isWellFormedNationalId(value),
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be an 18-character resident identity number with a valid check character`,
+          (each) => `${each}$property must be an 18-character resident identity number (17 digits and a digit or X) with a real birth date`,
           options,
         ),
       },
