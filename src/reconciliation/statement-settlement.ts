@@ -88,22 +88,24 @@ export class StatementSettlement {
               stored AS (
                 INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
                 SELECT ${ENTRY_COLUMNS.map((c) => `p.${c}`).join(', ')},
-                       CASE WHEN s.id IS NOT NULL THEN 'matched' WHEN cur.status = 'reconciled' THEN 'duplicate' ELSE 'unmatched' END,
-                       CASE WHEN s.id IS NOT NULL THEN NULL
+                       CASE WHEN p.settled_id IS NOT NULL THEN 'matched' WHEN p.now_status = 'reconciled' THEN 'duplicate' ELSE 'unmatched' END,
+                       CASE WHEN p.settled_id IS NOT NULL THEN NULL
                             -- Reconciled by someone else meanwhile (a person matching it by hand): this entry repeats
                             -- that payment, as classifyEntry says of a tranche already reconciled.
-                            WHEN cur.status = 'reconciled' THEN 'the disbursement was reconciled during the import'
-                            ELSE 'the disbursement changed during the import (now ' || coalesce(cur.status, 'gone') || ')' END,
-                       CASE WHEN s.id IS NOT NULL THEN s.id WHEN cur.status = 'reconciled' THEN p.disbursement_id END,
-                       CASE WHEN s.id IS NOT NULL THEN 'auto' END,
-                       CASE WHEN s.id IS NOT NULL THEN $3::uuid END,
-                       CASE WHEN s.id IS NOT NULL THEN $2::timestamptz END
-                  FROM chunk p
-                  LEFT JOIN settled s ON s.id = p.disbursement_id
-                  -- The tranche's status now, looked up only for a match that no longer holds (a join read the
-                  -- whole table once per chunk).
-                  CROSS JOIN LATERAL (SELECT CASE WHEN s.id IS NULL
-                                                  THEN (SELECT d.status FROM disbursements d WHERE d.id = p.disbursement_id) END AS status) cur
+                            WHEN p.now_status = 'reconciled' THEN 'the disbursement was reconciled during the import'
+                            ELSE 'the disbursement changed during the import (now ' || coalesce(p.now_status, 'gone') || ')' END,
+                       CASE WHEN p.settled_id IS NOT NULL THEN p.settled_id WHEN p.now_status = 'reconciled' THEN p.disbursement_id END,
+                       CASE WHEN p.settled_id IS NOT NULL THEN 'auto' END,
+                       CASE WHEN p.settled_id IS NOT NULL THEN $3::uuid END,
+                       CASE WHEN p.settled_id IS NOT NULL THEN $2::timestamptz END
+                  FROM (SELECT c.*, s.id AS settled_id,
+                               -- The tranche's status now, looked up only for a match that no longer holds (a join
+                               -- read the whole table once per chunk).
+                               CASE WHEN s.id IS NULL THEN (SELECT d.status FROM disbursements d WHERE d.id = c.disbursement_id) END AS now_status
+                          FROM chunk c LEFT JOIN settled s ON s.id = c.disbursement_id
+                        -- Keeps this a subquery: pulled up, the look-up was copied into each CASE that names it, and
+                        -- the copies cost ~0.5 s per chunk of 20,000 even unexecuted (EXPLAIN ANALYZE, bench copy).
+                        OFFSET 0) p
                 RETURNING 1)
          SELECT (SELECT count(*) FROM stored) AS n, (SELECT max(position) FROM chunk) AS last`,
         [this.hospitalId, this.occurredAt, this.user.id, after, CHUNK],
