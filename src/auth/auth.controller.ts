@@ -18,8 +18,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Register a family (applicant) account; a verification email is sent' })
   @ApiCreatedResponse({ type: RegisteredDto })
   @ApiConflictResponse({ description: 'Email already registered', type: ProblemDto })
-  register(@Body() dto: RegisterDto): Promise<RegisteredDto> {
-    return this.auth.register(dto);
+  @Throttled()
+  register(@Body() dto: RegisterDto, @Req() request: FastifyRequest): Promise<RegisteredDto> {
+    return this.auth.register(dto, request.ip);
   }
 
   @Post('verify-email')

@@ -29,6 +29,15 @@ export class LoginThrottleService {
     if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter);
   }
 
+  /**
+   * Counts an attempt against the client address alone (LOGIN_MAX_ATTEMPTS_PER_ADDRESS per window), for requests that
+   * cost a password hash whatever their outcome, such as registering: `scope` keeps their count apart from sign-ins.
+   */
+  async admitAddress(scope: string, address: string): Promise<void> {
+    const byAddress = await this.bump(`addr:${scope}:${address}`);
+    if (byAddress.attempts > this.config.env.LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter);
+  }
+
   async recordSuccess(email: string): Promise<void> {
     await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [`acct:${email}`]);
   }

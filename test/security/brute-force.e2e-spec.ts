@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { PasswordService } from 'src/auth/password.service';
 import { PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { writeSecurityFigure } from 'test/support/security-report';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -37,6 +38,23 @@ describe('Login brute force (e2e)', () => {
       }
       // Even the right password is refused while the address is throttled (no oracle).
       expect((await loginAs(t, user.email, PASSWORD, '203.0.113.9')).status).toBe(429);
+    });
+
+    it('throttles registrations per address apart from sign-ins, before any password is hashed', async () => {
+      const register = () => t.http.post(`${API}/auth/register`).send({ email: uniqueEmail('flood'), password: 'a long enough password', fullName: 'X' });
+      for (let i = 0; i < 5; i++) expect((await register()).status).toBe(201);
+      const hash = jest.spyOn(t.app.get(PasswordService), 'hash');
+      try {
+        const blocked = await register();
+        expect(blocked.status).toBe(429);
+        expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+        expect(hash).not.toHaveBeenCalled();
+      } finally {
+        hash.mockRestore();
+      }
+      // Counted apart: the address may still sign in.
+      const user = await signedInUser(t, 'applicant');
+      expect(user.token).toEqual(expect.any(String));
     });
   });
 
