@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
+import { malformedMultipart } from 'src/common/http/malformed-multipart';
 import { AuthUser } from 'src/common/auth/roles';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
@@ -78,15 +79,14 @@ export class StatementImportService implements OnModuleInit {
         }
         try {
           if (errors.length) throw new InvalidInputException(errors);
-          const hospitalId = await this.hospitalFor(user, hospitalField);
-          summary = await this.importFile(user, hospitalId, part);
+          summary = await this.importFile(user, hospitalField, part);
         } finally {
           part.file.resume(); // let the request finish when the import stopped early
         }
       }
     } catch (error) {
       if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
-      throw error;
+      throw malformedMultipart(error) ?? error;
     }
     if (!summary) throw new InvalidInputException([...errors, { field: 'file', message: 'is required' }]);
     if (errors.length) throw new InvalidInputException(errors);
@@ -106,9 +106,11 @@ export class StatementImportService implements OnModuleInit {
     return hospitalId;
   }
 
-  private async importFile(user: AuthUser, hospitalId: string, part: MultipartFile): Promise<StatementSummaryDto> {
+  private async importFile(user: AuthUser, hospitalField: string | undefined, part: MultipartFile): Promise<StatementSummaryDto> {
+    // Read at once, before any database round trip: a body cut short shows as an error on the part's stream (spoolStatement).
     const spooled = await spoolStatement(part.file, this.config.env.STATEMENT_SPOOL_DIR);
     try {
+      const hospitalId = await this.hospitalFor(user, hospitalField);
       if (spooled.truncated) throw this.tooLarge();
       // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
       await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);

@@ -17,6 +17,19 @@ describe('spoolStatement', () => {
     return Buffer.concat(parts);
   };
 
+  it('refuses at once an upload whose stream was destroyed before its end (a multipart body cut short), keeping nothing', async () => {
+    const cut = new Readable({ read() {} });
+    cut.push(Buffer.from('%PDF-1.4 and then nothing'));
+    cut.destroy(); // as the multipart plugin does when busboy finds the body cut short: no error on the stream
+    await expect(spoolStatement(cut, dir)).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    expect(readdirSync(dir)).toEqual([]);
+    // Destroyed while the spool directory is made, after the call.
+    const later = new Readable({ read() {} });
+    const spooling = spoolStatement(later, dir);
+    later.destroy();
+    await expect(spooling).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  });
+
   it('keeps a private copy with its hash and size, read back byte for byte, and removes it', async () => {
     const chunks = [Buffer.from('<Document>'), Buffer.from('中文 ✓'.repeat(50_000)), Buffer.from('</Document>')];
     const whole = Buffer.concat(chunks);

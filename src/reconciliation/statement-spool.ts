@@ -9,6 +9,15 @@ const PREFIX = 'statement-';
 /** A spool directory older than this was left by a process that died mid-import (an import never lasts a day). */
 const STALE_MS = 24 * 3600 * 1000;
 
+/** The multipart file part's stream (a Readable); `truncated` when the parser cut it at the size limit. */
+type Upload = AsyncIterable<Buffer> & {
+  truncated?: boolean;
+  destroyed?: boolean;
+  readableEnded?: boolean;
+  on?(event: 'error', listener: (error: unknown) => void): unknown;
+  off?(event: 'error', listener: (error: unknown) => void): unknown;
+};
+
 export type SpooledStatement = {
   sha256: string;
   size: number;
@@ -24,7 +33,13 @@ export type SpooledStatement = {
  * holds no pooled connection and no hospital's import lock, and a file too large or already imported is refused
  * before any database work. The caller removes it (remove()) whatever the outcome.
  */
-export async function spoolStatement(upload: AsyncIterable<Buffer> & { truncated?: boolean }, dir: string): Promise<SpooledStatement> {
+export async function spoolStatement(upload: Upload, dir: string): Promise<SpooledStatement> {
+  // A body cut short before its closing delimiter: busboy emits 'error' on the part's stream and the multipart plugin
+  // destroys it, often before this code sees the part. A pipeline from a stream destroyed that way waited forever, and
+  // the request never got an answer. Checked from the start, and again once the pipeline would start.
+  let early: unknown = closedEarly(upload);
+  const onEarlyError = (error: unknown) => (early ??= error);
+  upload.on?.('error', onEarlyError);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const own = await mkdtemp(join(dir, PREFIX));
   const path = join(own, 'upload');
@@ -38,10 +53,14 @@ export async function spoolStatement(upload: AsyncIterable<Buffer> & { truncated
     },
   });
   try {
+    early ??= closedEarly(upload);
+    if (early) throw early;
     await pipeline(upload, counted, createWriteStream(path, { mode: 0o600 }));
   } catch (error) {
     await rm(own, { recursive: true, force: true });
     throw error;
+  } finally {
+    upload.off?.('error', onEarlyError);
   }
   return {
     sha256: hash.digest('hex'),
@@ -50,6 +69,12 @@ export async function spoolStatement(upload: AsyncIterable<Buffer> & { truncated
     read: () => createReadStream(path, { highWaterMark: 256 * 1024 }),
     remove: () => rm(own, { recursive: true, force: true }),
   };
+}
+
+/** An error when the upload's stream was destroyed before its end (the multipart body was cut short), else undefined. */
+function closedEarly(upload: Upload): Error | undefined {
+  if (upload.destroyed !== true || upload.readableEnded === true) return undefined;
+  return Object.assign(new Error('the upload ended before its multipart body did'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 /** Removes spool directories a crashed process left behind (they hold bank statement data). */

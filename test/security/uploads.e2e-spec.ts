@@ -149,6 +149,35 @@ describe('Hostile uploads (e2e)', () => {
     expect(n).toBe(0);
   });
 
+  it('answers a multipart body without a boundary, or cut short before its closing delimiter, with 400 (documents and statements), storing nothing', async () => {
+    const app = await createDraftApplication(t, family, hospitalId);
+    const { signedInUser } = await import('test/support/factories');
+    const finance = await signedInUser(t, 'hospital_finance', { hospitalId });
+    // The fields each route accepts, then a file part whose body stops before the closing delimiter.
+    const cut = (fields: string) =>
+      Buffer.from(`${fields}--cut\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 and then nothing`);
+    const before = filesUnder(uploadRoot).length;
+    const counts = await tableCounts(t);
+    const routes = [
+      [`${API}/applications/${app.id}/documents`, family, '--cut\r\nContent-Disposition: form-data; name="type"\r\n\r\nother\r\n'],
+      [`${API}/reconciliation/statements`, finance, ''],
+    ] as const;
+    for (const [path, who, fields] of routes) {
+      for (const [name, contentType, body] of [
+        ['no boundary', 'multipart/form-data', Buffer.from('anything at all')],
+        ['cut short', 'multipart/form-data; boundary=cut', cut(fields)],
+      ] as const) {
+        const res = await t.http.post(path).set(who.auth).set('Content-Type', contentType).send(body);
+        results[`malformed multipart: ${name} → ${path.includes('documents') ? 'documents' : 'statements'}`] = res.status;
+        expect([path, name, res.status]).toEqual([path, name, 400]);
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'file', message: expect.stringContaining('malformed') })]);
+      }
+    }
+    expect(await tableCounts(t)).toEqual(counts);
+    expect(filesUnder(uploadRoot).length).toBe(before);
+  });
+
   it('sanitizes hostile names (traversal, NUL, CR/LF, quotes, bidi overrides, reserved names, 1000 characters) and serves them back safely', async () => {
     const app = await createDraftApplication(t, family, hospitalId);
     const names: (string | Buffer)[] = [

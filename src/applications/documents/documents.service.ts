@@ -26,6 +26,7 @@ import { DetectedFileType } from 'src/applications/documents/file-type';
 import { AuthUser } from 'src/common/auth/roles';
 import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page, PageQueryDto } from 'src/common/pagination/pagination';
+import { malformedMultipart } from 'src/common/http/malformed-multipart';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { ObjectStorage } from 'src/storage/object-storage';
@@ -200,6 +201,6 @@ export class DocumentsService {
     if (error instanceof EmptyUploadError) return new InvalidInputException([{ field: 'file', message: 'is empty' }]);
     if (error instanceof UnsupportedUploadError) return new UnsupportedFileTypeException();
     if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
-    return error;
+    return malformedMultipart(error) ?? error;
   }
 }
