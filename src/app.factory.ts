@@ -81,10 +81,17 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 }
 
 async function checkRedisPolicy(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {
+  // Told to accept the risk: nothing to check (a Redis that refuses CONFIG cannot be checked anyway).
+  if (config.env.REDIS_ALLOW_EVICTION) return;
   const policy = await app.get(RedisProbeService).evictionPolicy();
   if (policy === null) {
     logger.warn('Redis is not reachable at start-up; email delivery waits for it (the outbox keeps every message).');
-  } else if (policy !== 'noeviction' && !config.env.REDIS_ALLOW_EVICTION) {
+  } else if (policy === 'unknown') {
+    throw new Error(
+      'Redis refuses CONFIG GET maxmemory-policy, so Sprout cannot tell whether it evicts queued jobs (emails would be lost). ' +
+        'Make sure its maxmemory-policy is noeviction, then set REDIS_ALLOW_EVICTION=true.',
+    );
+  } else if (policy !== 'noeviction') {
     throw new Error(
       `Redis maxmemory-policy is "${policy}": queued jobs could be evicted and emails lost. ` +
         'Set "maxmemory-policy noeviction" on Redis, or REDIS_ALLOW_EVICTION=true to accept the risk.',

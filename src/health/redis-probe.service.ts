@@ -28,11 +28,18 @@ export class RedisProbeService implements OnModuleDestroy {
     }
   }
 
-  /** Bull loses jobs if Redis evicts keys; refuse to run on such a Redis unless told otherwise. */
+  /**
+   * Bull loses jobs if Redis evicts keys; refuse to run on such a Redis unless told otherwise. null when Redis is not
+   * reachable; 'unknown' when it refuses CONFIG (managed services and ACL users often do).
+   */
   async evictionPolicy(): Promise<string | null> {
     if (!(await this.ping(2000))) return null;
-    const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
-    return reply[1] ?? null;
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+      return reply[1] ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
   }
 
   onModuleDestroy(): void {

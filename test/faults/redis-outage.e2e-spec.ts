@@ -112,3 +112,24 @@ describe('Start-up check of the Redis eviction policy (e2e)', () => {
     await app.close();
   });
 });
+
+describe('Start-up on a Redis that refuses CONFIG, as managed services do (e2e)', () => {
+  const locked = new ThrowawayRedis(['--rename-command', 'CONFIG', '']);
+  beforeAll(async () => {
+    await locked.start();
+  });
+  afterAll(async () => {
+    await locked.stop();
+  });
+
+  it('refuses to start without REDIS_ALLOW_EVICTION, saying why and what to set (it crashed on the refused command)', async () => {
+    const started = startThrowawayProcess({ REDIS_URL: locked.url, APP_ROLE: 'worker', LOG_LEVEL: 'silent' }, 100_000);
+    await expect(started).rejects.toThrow(/refuses CONFIG.*noeviction.*REDIS_ALLOW_EVICTION=true/s);
+  }, 110_000);
+
+  it('starts with REDIS_ALLOW_EVICTION=true', async () => {
+    const app = await startTestApp({ REDIS_URL: locked.url, REDIS_ALLOW_EVICTION: 'true' });
+    await app.http.get('/health/ready').expect(200);
+    await app.close();
+  });
+});
