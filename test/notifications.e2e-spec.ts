@@ -287,6 +287,17 @@ describe('Email notifications (e2e)', () => {
     expect(t.mail.to(email)).toHaveLength(0);
   });
 
+  it('a link email whose link expired before it could be sent goes dead instead of out (a retry that outlasted a reset link)', async () => {
+    const email = uniqueEmail('late-link');
+    const id = await enqueue('password-reset', email, 'en', { ...SAMPLE_TEMPLATE_CONTEXTS['password-reset'], linkExpiresAt: new Date(Date.now() - 1000).toISOString() });
+    const live = uniqueEmail('live-link');
+    await enqueue('password-reset', live, 'en', { ...SAMPLE_TEMPLATE_CONTEXTS['password-reset'], linkExpiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const r = await waitForStatus(id, 'dead', 15_000);
+    expect(r.last_error).toMatch(/link expired/);
+    await t.mail.waitForMailTo(live);
+    expect(t.mail.attemptsTo(email)).toHaveLength(0);
+  });
+
   it('the sweeper re-drives a row whose job Redis lost', async () => {
     const email = uniqueEmail('lost');
     // A row the relay queued, whose job then vanished (Redis restarted without persistence).

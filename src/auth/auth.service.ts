@@ -51,7 +51,7 @@ export class AuthService {
             tokenVersion: 0,
           }),
         );
-        const token = await this.oneTimeTokens.issue(tx, user.id, 'verify_email');
+        const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'verify_email');
         await this.outbox.enqueue(tx, {
           event: 'user.registered',
           template: 'email-verification',
@@ -61,6 +61,7 @@ export class AuthService {
             token,
             verifyUrl: this.link('/verify-email', token),
             expiresInHours: ONE_TIME_TOKEN_TTL_HOURS.verify_email,
+            linkExpiresAt: expiresAt,
           },
         });
         await this.audit.record(tx, { actor: { id: user.id, role: 'applicant' }, action: 'user.registered', objectType: 'user', objectId: user.id });
@@ -114,7 +115,7 @@ export class AuthService {
       const user = await tx.findOne(User, { where: { email: dto.email }, lock: { mode: 'pessimistic_write' } });
       if (!user || user.disabledAt) return;
       await this.oneTimeTokens.revokeOutstanding(tx, user.id, 'password_reset');
-      const token = await this.oneTimeTokens.issue(tx, user.id, 'password_reset');
+      const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'password_reset');
       await this.outbox.enqueue(tx, {
         event: 'user.password_reset_requested',
         template: 'password-reset',
@@ -124,6 +125,7 @@ export class AuthService {
           token,
           resetUrl: this.link('/reset-password', token),
           expiresInMinutes: ONE_TIME_TOKEN_TTL_HOURS.password_reset * 60,
+          linkExpiresAt: expiresAt,
         },
       });
       await this.audit.record(tx, { actor: null, action: 'user.password_reset_requested', objectType: 'user', objectId: user.id });

@@ -14,11 +14,12 @@ export const ONE_TIME_TOKEN_TTL_HOURS: Record<OneTimeTokenPurpose, number> = {
 
 @Injectable()
 export class OneTimeTokenService {
-  async issue(tx: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<string> {
+  /** The secret for the email, and when it stops working (the email carries it: the worker sends no dead link). */
+  async issue(tx: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<{ token: string; expiresAt: Date }> {
     const secret = newSecret();
     const expiresAt = new Date(Date.now() + ONE_TIME_TOKEN_TTL_HOURS[purpose] * 3_600_000);
     await tx.insert(OneTimeToken, { userId, purpose, tokenHash: sha256(secret), expiresAt });
-    return secret;
+    return { token: secret, expiresAt };
   }
 
   /**
@@ -43,9 +44,11 @@ export class OneTimeTokenService {
    * password it brings is hashed (argon2 costs every caller ~19 MiB and tens of milliseconds of the thread pool).
    */
   async redeemable(manager: EntityManager, secret: string, purpose: OneTimeTokenPurpose): Promise<boolean> {
+    // An invitation is good only while the account has no password (AuthService.acceptInvite refuses it after).
     const rows = (await manager.query(
       `SELECT 1 FROM one_time_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL`,
+        WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+          AND (t.purpose <> 'invitation' OR u.password_hash IS NULL)`,
       [sha256(secret), purpose],
     )) as unknown[];
     return rows.length > 0;

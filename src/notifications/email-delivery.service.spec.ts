@@ -1,4 +1,4 @@
-import { describe as describeError, isPermanent, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
+import { describe as describeError, isPermanent, linkExpired, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
 
 describe('isPermanent', () => {
   it('treats SMTP 5xx as permanent and 4xx as transient', () => {
@@ -37,5 +37,16 @@ describe('scrubbed', () => {
       verifyUrl: '[sent]',
     });
     expect(scrubbed({ fullName: 'Li Mei', reference: 'SPR-2026-000123' })).toBeNull();
+  });
+});
+
+describe('linkExpired', () => {
+  const now = new Date('2026-12-06T10:00:00Z');
+  it('is true once the link has expired, false before, and false for an email without a link', () => {
+    expect(linkExpired({ linkExpiresAt: '2026-12-06T10:00:00.000Z' }, now)).toBe(true);
+    expect(linkExpired({ linkExpiresAt: '2026-12-06T09:59:59.999Z' }, now)).toBe(true);
+    expect(linkExpired({ linkExpiresAt: '2026-12-06T10:00:00.001Z' }, now)).toBe(false);
+    expect(linkExpired({ reference: 'SPR-2026-000123' }, now)).toBe(false);
+    expect(linkExpired({ linkExpiresAt: 'not a time' }, now)).toBe(false);
   });
 });

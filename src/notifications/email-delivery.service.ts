@@ -80,6 +80,12 @@ export class EmailDeliveryService {
       return 'sent';
     }
 
+    if (linkExpired(row.context, new Date())) {
+      // A retry that outlasted the link (a reset link lasts an hour): sending it would only disappoint.
+      await this.markFailed(row, new Error('its one-time link expired before it could be sent; the user must ask for a new one'), true);
+      return 'dead';
+    }
+
     let rendered: RenderedEmail;
     try {
       rendered = this.renderer.render(row.template as TemplateName, row.locale, row.context as unknown as TemplateContexts[TemplateName]);
@@ -193,6 +199,14 @@ export function describe(error: unknown): string {
 
 export function withoutAddresses(text: string): string {
   return text.replace(/[^\s<>@"']+@[^\s<>@"']+/g, '<address>');
+}
+
+/** Whether the email's one-time link (context.linkExpiresAt, set by the link's issuer) no longer works at `now`. */
+export function linkExpired(context: Record<string, unknown>, now: Date): boolean {
+  const at = context.linkExpiresAt;
+  if (typeof at !== 'string') return false;
+  const time = Date.parse(at);
+  return Number.isFinite(time) && time <= now.getTime();
 }
 
 /** The context to store once sent (JSON), or null when it holds no secret and stays as it is. */

@@ -133,7 +133,7 @@ export class UsersService {
   }
 
   private async sendInvitation(tx: EntityManager, user: User): Promise<void> {
-    const token = await this.oneTimeTokens.issue(tx, user.id, 'invitation');
+    const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'invitation');
     await this.outbox.enqueue(tx, {
       event: 'user.invited',
       template: 'invitation',
@@ -144,6 +144,7 @@ export class UsersService {
         token,
         acceptUrl: this.config.publicUrl(`/accept-invite?token=${encodeURIComponent(token)}`),
         expiresInDays: ONE_TIME_TOKEN_TTL_HOURS.invitation / 24,
+        linkExpiresAt: expiresAt,
         invitedBy: null,
       },
     });

@@ -37,6 +37,8 @@ export interface EmailVerificationContext {
   verifyUrl: string;
   token: string;
   expiresInHours: number;
+  /** When the link stops working: past it the worker marks the email dead instead of sending a dead link. */
+  linkExpiresAt?: IsoDate;
 }
 
 export interface InvitationContext {
@@ -46,6 +48,8 @@ export interface InvitationContext {
   token: string;
   expiresInDays: number;
   invitedBy?: string | null;
+  /** When the link stops working: past it the worker marks the email dead instead of sending a dead link. */
+  linkExpiresAt?: IsoDate;
 }
 
 export interface PasswordResetContext {
@@ -53,6 +57,8 @@ export interface PasswordResetContext {
   resetUrl: string;
   token: string;
   expiresInMinutes: number;
+  /** When the link stops working: past it the worker marks the email dead instead of sending a dead link. */
+  linkExpiresAt?: IsoDate;
 }
 
 export interface ApplicationSubmittedContext {
