@@ -1,3 +1,4 @@
+import { MailedLinksAndQuestionsOfTheOldRules1763700014000 } from '../../migrations/1763700014000-MailedLinksAndQuestionsOfTheOldRules';
 import { PasswordService } from 'src/auth/password.service';
 import { AppConfig } from 'src/config/app-config';
 import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
@@ -175,5 +176,38 @@ describe('Account links and sessions after the account changed (e2e)', () => {
     await t.app.get(AdminBootstrapService).ensureAdmin();
     const me = await t.http.get('/api/v1/me').set((await login(t, email, P1)).auth).expect(200);
     expect(me.body.role).toBe('admin');
+  });
+
+  it('the migration for rows of the old rules cancels invitations of accounts with a password and links of disabled accounts, and drops old emails\' questions', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const invited = await invite(admin);
+    const untouched = await invite(admin);
+    const disabled = await signedInUser(t, 'reviewer');
+    await t.http.post('/api/v1/auth/forgot-password').send({ email: disabled.email }).expect(202);
+    await linkTo(disabled.email, '/reset-password?token=');
+    // As the old code left them: a password set beside an open invitation, an account disabled with a link open.
+    await t.dataSource.query(`UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = $2) WHERE id = $1`, [invited.id, admin.id]);
+    await t.dataSource.query(`UPDATE users SET disabled_at = now() WHERE id = $1`, [disabled.id]);
+    const [{ id: old }] = await t.dataSource.query(
+      `INSERT INTO notifications (event, template, to_email, locale, context, status, attempts)
+       VALUES ('application.info_requested', 'info-requested', 'f@example.org', 'en', '{"fullName":"Li","reference":"SPR-1","message":"diagnosis D61.9","applicationUrl":"u"}', 'sent', 1)
+       RETURNING id`,
+    );
+    const open = async (userId: string) =>
+      (await t.dataSource.query(`SELECT purpose FROM one_time_tokens WHERE user_id = $1 AND used_at IS NULL ORDER BY purpose`, [userId])).map((r: { purpose: string }) => r.purpose);
+    expect(await open(invited.id)).toEqual(['invitation']);
+    expect(await open(disabled.id)).toEqual(['password_reset']);
+
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      await new MailedLinksAndQuestionsOfTheOldRules1763700014000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await open(invited.id)).toEqual([]);
+    expect(await open(disabled.id)).toEqual([]);
+    expect(await open(untouched.id)).toEqual(['invitation']);
+    const [{ context }] = await t.dataSource.query(`SELECT context FROM notifications WHERE id = $1`, [old]);
+    expect(context).toEqual({ fullName: 'Li', reference: 'SPR-1', applicationUrl: 'u' });
   });
 });
