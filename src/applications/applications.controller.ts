@@ -103,7 +103,7 @@ export class ApplicationsController {
   @ApiOperation({
     summary: 'The latest means assessment',
     description:
-      'Reviewers and admins get the full breakdown; the family and fund finance the tier and recommended amount (the breakdown gives away the household\'s income, assets and the treatment\'s cost). "incomplete" lists what a draft still lacks.',
+      'Reviewers and admins get the full breakdown; the family too, for its own application, except the reason that names another open application for the same child; fund finance only the tier and recommended amount (the breakdown gives away the household\'s income, assets and the treatment\'s cost). "incomplete" lists what a draft still lacks.',
   })
   @ApiOkResponse({ type: AssessmentDto })
   assessment(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<AssessmentDto> {

@@ -1,7 +1,8 @@
 import { getMetadataStorage } from 'class-validator';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnvSchema } from 'src/config/env.schema';
+import { parseEnv } from 'node:util';
+import { EnvSchema, validateEnv } from 'src/config/env.schema';
 
 describe('.env.example', () => {
   const example = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8');
@@ -15,5 +16,14 @@ describe('.env.example', () => {
 
   it('documents no setting the service does not read', () => {
     expect([...documented].filter((name) => !settings.includes(name))).toEqual([]);
+  });
+
+  it('leaves every setting it writes empty at its default, so a copied .env behaves as no .env', () => {
+    const parsed = parseEnv(example);
+    const empty = Object.keys(parsed).filter((name) => parsed[name] === '');
+    expect(empty).toEqual(expect.arrayContaining(['DATABASE_AUTO_CREATE', 'SMTP_URL', 'ADMIN_EMAIL']));
+    const fromExample = validateEnv(parsed) as unknown as Record<string, unknown>;
+    const fromNothing = validateEnv({}) as unknown as Record<string, unknown>;
+    for (const name of empty) expect([name, fromExample[name]]).toEqual([name, fromNothing[name]]);
   });
 });

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { parseExpression } from 'cron-parser';
 import {
   IsBoolean,
   IsEmail,
@@ -227,12 +228,15 @@ export class ConfigValidationError extends Error {}
 export function validateEnv(raw: Record<string, string | undefined>): Env {
   const known = Object.keys(new EnvSchema());
   const input: Record<string, string> = {};
+  // An empty value is an unset one, as .env.example writes the settings it leaves to their defaults (a boolean read
+  // '' as false: DATABASE_AUTO_CREATE= turned database creation off in a copied .env).
   for (const key of known) {
-    if (raw[key] !== undefined) input[key] = raw[key] as string;
+    if (raw[key] !== undefined && raw[key] !== '') input[key] = raw[key] as string;
   }
   const env = plainToInstance(EnvSchema, input, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
   const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+  problems.push(...digestScheduleProblems(env));
   if (env.NODE_ENV === 'production') {
     for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {
       if (!env[key]) problems.push(`${key}: required when NODE_ENV=production`);
@@ -244,3 +248,22 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   if (env.DATABASE_AUTO_CREATE === undefined) env.DATABASE_AUTO_CREATE = env.NODE_ENV !== 'production';
   return env;
 }
+
+/**
+ * The digest's zone and schedule, read as Bull reads them (cron-parser): a zone or a field it refuses passed the
+ * pattern checks, and the digest then silently never ran.
+ */
+function digestScheduleProblems(env: Pick<Env, 'REVIEWER_DIGEST_CRON' | 'REVIEWER_DIGEST_TZ'>): string[] {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: env.REVIEWER_DIGEST_TZ });
+  } catch {
+    return [`REVIEWER_DIGEST_TZ: "${env.REVIEWER_DIGEST_TZ}" is not an IANA time zone (e.g. Asia/Shanghai)`];
+  }
+  try {
+    parseExpression(env.REVIEWER_DIGEST_CRON, { tz: env.REVIEWER_DIGEST_TZ });
+  } catch (error) {
+    return [`REVIEWER_DIGEST_CRON: "${env.REVIEWER_DIGEST_CRON}" is not a cron schedule (${(error as Error).message})`];
+  }
+  return [];
+}
+

@@ -41,10 +41,10 @@ export class NotificationsService {
     return this.dataSource.transaction(async (tx) => {
       const row = await tx.findOne(Notification, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw new ResourceNotFoundException('Notification');
-      if (row.status !== 'dead') throw new NotificationNotDeadException(row.status);
+      if (row.status !== 'dead') throw new NotificationNotDeadException(NotificationDto.from(row).status);
       await tx.update(Notification, { id }, { status: 'pending', queuedAt: null });
       await this.audit.record(tx, { actor, action: 'notification.retry', objectType: 'notification', objectId: id, summary: { template: row.template } });
-      return NotificationDto.from({ ...row, status: 'pending' });
+      return NotificationDto.from({ ...row, status: 'pending', queuedAt: null });
     });
   }
 

@@ -25,7 +25,7 @@ import { ReviewService } from 'src/review/review.service';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The application version you decided on; a stale one gives 409' };
 const WRONG_STATUS = '409 invalid-status-transition names the current status; version-conflict for a stale If-Match';
-const CONFLICT_OF_INTEREST = 'Role may not review, or 403 conflict-of-interest: you are linked to the family or work for the treating hospital';
+const CONFLICT_OF_INTEREST = 'Role may not review, or 403 conflict-of-interest: it is your own application, you are linked to the family, or you work for the treating hospital';
 
 @ApiTags('review')
 @Controller('applications')

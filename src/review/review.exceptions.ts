@@ -1,13 +1,13 @@
 import { ConflictException, ProblemException } from 'src/common/problem/problem.exception';
 
-/** The reviewer is recorded as linked to the family or working for the treating hospital. */
+/** The application is the reviewer's own, or the reviewer is recorded as linked to the family or works for the treating hospital. */
 export class ConflictOfInterestException extends ProblemException {
   constructor() {
     super(
       403,
       'conflict-of-interest',
       'Conflict of interest',
-      'You are recorded as linked to this family or to the treating hospital; another reviewer must handle this application.',
+      'This application is your own, or you are recorded as linked to this family or to the treating hospital; another reviewer must handle it.',
     );
   }
 }

@@ -34,7 +34,7 @@ export class ReviewerConflictsService {
     };
   }
 
-  /** 403 conflict-of-interest when `user` works for the application's hospital or `flagged` (conflictFlag) says so. */
+  /** 403 conflict-of-interest when `user` works for the application's hospital or `flagged` (conflictFlag: own application, linked family or hospital) says so. */
   assertNoConflict(user: AuthUser, app: Pick<Application, 'hospitalId'>, flagged: boolean): void {
     if (app.hospitalId && user.hospitalId === app.hospitalId) throw new ConflictOfInterestException();
     if (flagged) throw new ConflictOfInterestException();

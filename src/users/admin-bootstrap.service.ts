@@ -24,7 +24,7 @@ export class AdminBootstrapService {
     }
     try {
       await this.users.create({ email: ADMIN_EMAIL.trim().toLowerCase(), fullName: 'Administrator', role: 'admin', password: ADMIN_PASSWORD }, null);
-      this.logger.log('Created the first administrator from ADMIN_EMAIL.');
+      this.logger.warn('No administrator could sign in: created one from ADMIN_EMAIL.');
     } catch (error) {
       // Two replicas starting together: the other one created it.
       if ((error as { status?: number }).status !== 409) throw error;
@@ -36,7 +36,7 @@ export class AdminBootstrapService {
 
   private async activeAdminExists(): Promise<boolean> {
     const [{ exists }] = (await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL) AS exists`,
+      `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL) AS exists`,
     )) as { exists: boolean }[];
     return exists;
   }

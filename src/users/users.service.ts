@@ -124,9 +124,10 @@ export class UsersService {
     }
   }
 
+  /** An administrator who stays must be able to sign in: not disabled, and not an invitee who never set a password. */
   private async keepOneAdmin(tx: EntityManager, leavingId: string): Promise<void> {
     const [{ count }] = (await tx.query(
-      `SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1`,
+      `SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL AND id <> $1`,
       [leavingId],
     )) as { count: number }[];
     if (count === 0) throw new ConflictException('last-admin', 'Sprout must keep at least one active administrator.');

@@ -167,9 +167,10 @@ describe('Account links and sessions after the account changed (e2e)', () => {
     expect(n).toBe(1);
   });
 
-  it('start-up makes the ADMIN_EMAIL administrator when every administrator is disabled', async () => {
-    await signedInUser(t, 'admin');
-    await t.dataSource.query(`UPDATE users SET disabled_at = now() WHERE role = 'admin'`);
+  it('start-up makes the ADMIN_EMAIL administrator when no administrator can sign in (disabled, or invited and never joined)', async () => {
+    const admin = await signedInUser(t, 'admin');
+    await invite(admin, 'admin');
+    await t.dataSource.query(`UPDATE users SET disabled_at = now() WHERE role = 'admin' AND password_hash IS NOT NULL`);
     const config = t.app.get(AppConfig);
     const email = uniqueEmail('rescue');
     jest.replaceProperty(config, 'env', { ...config.env, ADMIN_EMAIL: email, ADMIN_PASSWORD: P1 });
