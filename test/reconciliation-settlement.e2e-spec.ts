@@ -44,6 +44,26 @@ describe('Reconciliation: settling an import (e2e)', () => {
   };
   const yuan = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
   const row = async (sql: string, params: unknown[]) => ((await t.dataSource.query(sql, params)) as Record<string, any>[])[0];
+  /**
+   * Uploads `lines` while a trigger runs `change` (SQL on the tranches) the first time the import stores entries —
+   * after classifying their batch, before settling it: stands in for another transaction changing a tranche while the
+   * file was still streaming.
+   */
+  const uploadRacing = async (change: string, lines: StatementLine[], name: string) => {
+    await t.dataSource.query(`
+      CREATE FUNCTION test_settlement_race() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${change};
+        RETURN NULL;
+      END $$`);
+    await t.dataSource.query(`CREATE TRIGGER test_settlement_race AFTER INSERT ON statement_entries FOR EACH STATEMENT EXECUTE FUNCTION test_settlement_race()`);
+    try {
+      return await upload(csvStatement(lines), name);
+    } finally {
+      await t.dataSource.query(`DROP TRIGGER test_settlement_race ON statement_entries`);
+      await t.dataSource.query(`DROP FUNCTION test_settlement_race()`);
+    }
+  };
   const filler = (n: number, tag: string): StatementLine[] => Array.from({ length: n }, (_, i) => ({ amount: '1.00', remittance: `deposit ${i}`, accountServicerReference: `${tag}-${i}` }));
 
   it('settles every tranche of a grant in one file, across batches, completes it once, and audits as before (chain verified)', async () => {
@@ -137,26 +157,16 @@ describe('Reconciliation: settling an import (e2e)', () => {
   it('a tranche that changed after its batch was classified keeps its entry unmatched with the reason; the rest settles', async () => {
     const a = await grantPaid(4_000_000);
     const [a1, a2] = a.tranches;
-    // Stands in for a payment returned by another transaction while the file was still streaming: the first time
-    // the import stores entries (after classifying their batch, where a2 was still paid), a2 is returned.
-    await t.dataSource.query(`
-      CREATE FUNCTION test_settlement_race() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        UPDATE disbursements SET status = 'returned', current_payment_id = NULL WHERE id = '${a2.id}' AND status = 'paid';
-        RETURN NULL;
-      END $$`);
-    await t.dataSource.query(`CREATE TRIGGER test_settlement_race AFTER INSERT ON statement_entries FOR EACH STATEMENT EXECUTE FUNCTION test_settlement_race()`);
-    let res;
-    try {
-      res = await upload(csvStatement([
+    // A payment returned by another transaction (a2 was still paid when its batch was classified).
+    const res = await uploadRacing(
+      `UPDATE disbursements SET status = 'returned', current_payment_id = NULL WHERE id = '${a2.id}' AND status = 'paid'`,
+      [
         { amount: yuan(a1.amount), remittance: a1.reference },
         { amount: yuan(a2.amount), remittance: a2.reference },
         { amount: '1.00', remittance: 'no reference' },
-      ]), 'race.csv');
-    } finally {
-      await t.dataSource.query(`DROP TRIGGER test_settlement_race ON statement_entries`);
-      await t.dataSource.query(`DROP FUNCTION test_settlement_race()`);
-    }
+      ],
+      'race.csv',
+    );
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ entries: 3, matched: 1, unmatched: 2 });
     const entries = await t.dataSource.query(`SELECT status, reason, disbursement_id, match_kind FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [res.body.id]);
@@ -175,26 +185,16 @@ describe('Reconciliation: settling an import (e2e)', () => {
   it('a tranche reconciled by someone else while the import ran makes its entry a duplicate of it, not an exception', async () => {
     const a = await grantPaid(4_000_000);
     const [a1, a2] = a.tranches;
-    // Stands in for fund finance matching a2 by hand to another entry while the file was still streaming: the first
-    // time the import stores entries (after classifying their batch, where a2 was still paid), a2 is reconciled.
-    await t.dataSource.query(`
-      CREATE FUNCTION test_settlement_race() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        UPDATE disbursements SET status = 'reconciled', reconciled_at = now() WHERE id = '${a2.id}' AND status = 'paid';
-        RETURN NULL;
-      END $$`);
-    await t.dataSource.query(`CREATE TRIGGER test_settlement_race AFTER INSERT ON statement_entries FOR EACH STATEMENT EXECUTE FUNCTION test_settlement_race()`);
-    let res;
-    try {
-      res = await upload(csvStatement([
+    // Fund finance matching a2 by hand to another entry (a2 was still paid when its batch was classified).
+    const res = await uploadRacing(
+      `UPDATE disbursements SET status = 'reconciled', reconciled_at = now() WHERE id = '${a2.id}' AND status = 'paid'`,
+      [
         { amount: yuan(a1.amount), remittance: a1.reference },
         { amount: yuan(a2.amount), remittance: a2.reference },
         { amount: '-1.00', remittance: 'bank fee' }, // stored at once (ignored, a debit): what sets off the trigger
-      ]), 'manual-race.csv');
-    } finally {
-      await t.dataSource.query(`DROP TRIGGER test_settlement_race ON statement_entries`);
-      await t.dataSource.query(`DROP FUNCTION test_settlement_race()`);
-    }
+      ],
+      'manual-race.csv',
+    );
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ entries: 3, matched: 1, duplicates: 1, ignored: 1, mismatched: 0 });
     const entries = await t.dataSource.query(`SELECT status, reason, disbursement_id, match_kind FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [res.body.id]);

@@ -98,6 +98,7 @@ export class AuthService {
                 token_version = token_version + 1, updated_at = now() WHERE id = $1 AND password_hash IS NULL RETURNING id`,
         [userId, passwordHash],
       )) as [unknown[], number];
+      // The last word: a reset may have set a password since consume read the account.
       if (rows.length === 0) throw new InvalidOneTimeTokenException();
       await this.oneTimeTokens.revokeOutstanding(tx, userId, 'password_reset');
       await this.audit.record(tx, { actor: null, action: 'user.invitation_accepted', objectType: 'user', objectId: userId });

@@ -4,13 +4,21 @@ import { InvalidOneTimeTokenException } from 'src/auth/auth.exceptions';
 import { OneTimeToken, OneTimeTokenPurpose } from 'src/auth/one-time-token.entity';
 import { newSecret, sha256 } from 'src/auth/secret-token';
 
-export const ONE_TIME_TOKEN_PURPOSES: OneTimeTokenPurpose[] = ['verify_email', 'invitation', 'password_reset'];
-
 export const ONE_TIME_TOKEN_TTL_HOURS: Record<OneTimeTokenPurpose, number> = {
   verify_email: 48,
   invitation: 7 * 24,
   password_reset: 1,
 };
+
+export const ONE_TIME_TOKEN_PURPOSES = Object.keys(ONE_TIME_TOKEN_TTL_HOURS) as OneTimeTokenPurpose[];
+
+/**
+ * A link ($1 its hash, $2 its purpose) that can still be taken, over one_time_tokens `t` and users `u`: unused,
+ * unexpired, of an account that is not disabled (disabling cancels its links too; this covers one mailed in the same
+ * moment), and for an invitation, of an account that has no password yet.
+ */
+const REDEEMABLE = `t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()
+  AND u.id = t.user_id AND u.disabled_at IS NULL AND (t.purpose <> 'invitation' OR u.password_hash IS NULL)`;
 
 @Injectable()
 export class OneTimeTokenService {
@@ -22,19 +30,12 @@ export class OneTimeTokenService {
     return { token: secret, expiresAt };
   }
 
-  /**
-   * Marks the token used (once, even under concurrent calls) and returns its user. A disabled account's links are
-   * worthless: disabling cancels them too (revokeOutstanding), this covers one mailed in the same moment.
-   */
+  /** Marks the token used (once, even under concurrent calls) and returns its user, if it is REDEEMABLE. */
   async consume(tx: EntityManager, secret: string, purpose: OneTimeTokenPurpose): Promise<string> {
-    const [rows] = (await tx.query(
-      `UPDATE one_time_tokens t SET used_at = now()
-         FROM users u
-        WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now()
-          AND u.id = t.user_id AND u.disabled_at IS NULL
-        RETURNING t.user_id`,
-      [sha256(secret), purpose],
-    )) as [{ user_id: string }[], number];
+    const [rows] = (await tx.query(`UPDATE one_time_tokens t SET used_at = now() FROM users u WHERE ${REDEEMABLE} RETURNING t.user_id`, [
+      sha256(secret),
+      purpose,
+    ])) as [{ user_id: string }[], number];
     if (!rows[0]) throw new InvalidOneTimeTokenException();
     return rows[0].user_id;
   }
@@ -44,13 +45,7 @@ export class OneTimeTokenService {
    * password it brings is hashed (argon2 costs every caller ~19 MiB and tens of milliseconds of the thread pool).
    */
   async redeemable(manager: EntityManager, secret: string, purpose: OneTimeTokenPurpose): Promise<boolean> {
-    // An invitation is good only while the account has no password (AuthService.acceptInvite refuses it after).
-    const rows = (await manager.query(
-      `SELECT 1 FROM one_time_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-          AND (t.purpose <> 'invitation' OR u.password_hash IS NULL)`,
-      [sha256(secret), purpose],
-    )) as unknown[];
+    const rows = (await manager.query(`SELECT 1 FROM one_time_tokens t, users u WHERE ${REDEEMABLE}`, [sha256(secret), purpose])) as unknown[];
     return rows.length > 0;
   }
 

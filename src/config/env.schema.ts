@@ -133,9 +133,9 @@ export class EnvSchema {
   NOTIFY_CONCURRENCY = 16;
 
   /**
-   * Tries per email before its row is dead. With NOTIFY_BACKOFF_MS the defaults keep trying for ~2 hours
-   * (retryWindowMs): an SMTP provider's outage or rate limit of an hour loses no email to `dead`. Six tries 5 s apart
-   * gave up after under 5 minutes.
+   * Tries per email before its row is dead. With NOTIFY_BACKOFF_MS the defaults keep trying for ~2 hours (the queue's
+   * spec sums Bull's waits): an SMTP provider's outage or rate limit of an hour loses no email to `dead`. Six tries
+   * 5 s apart gave up after under 5 minutes.
    */
   @Transform(toInt) @IsInt() @Min(1) @Max(50)
   NOTIFY_MAX_ATTEMPTS = 8;

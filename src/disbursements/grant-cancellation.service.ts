@@ -39,7 +39,7 @@ export class GrantCancellationService {
       if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('cancelled', d.status);
       const posting = await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
       await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
-      const change = (await this.progress.completeIfSettled(tx, app)) ?? (await this.progress.cancelIfNothingLeft(tx, app, user.role));
+      const change = await this.progress.afterTrancheCancelled(tx, app, user.role);
       if (change?.to === 'cancelled') {
         // The last live tranche: the family hears that the grant is cancelled, not that the rest of it stands. Every
         // tranche is cancelled now, so nothing of the grant was paid.

@@ -19,6 +19,8 @@ export type StatusChange = { applicationId: string; action: ApplicationAction; f
  * Lock order, the same in every money path of this module and of reconciliation: statement entry → application
  * → its disbursements (by tranche number) → the fund's accounts (FundLedgerService) → the audit chain.
  */
+type TrancheTally = { tranches: number; reconciled: number; cancelled: number };
+
 @Injectable()
 export class GrantProgressService {
   constructor(
@@ -67,27 +69,35 @@ export class GrantProgressService {
    */
   async completeIfSettled(tx: EntityManager, app: Application): Promise<StatusChange | null> {
     if (app.status !== 'disbursing') return null;
-    const [counts] = (await tx.query(
-      `SELECT count(*) FILTER (WHERE status = 'reconciled')::int AS reconciled,
-              count(*) FILTER (WHERE status NOT IN ('reconciled','cancelled'))::int AS open
-         FROM disbursements WHERE application_id = $1`,
-      [app.id],
-    )) as { reconciled: number; open: number }[];
-    return counts.reconciled > 0 && counts.open === 0 ? this.take(tx, app, 'complete') : null;
+    return this.settled(await this.tally(tx, app.id)) ? this.take(tx, app, 'complete') : null;
   }
 
   /**
-   * approved|disbursing → cancelled when every tranche has been cancelled, one by one: nothing is left to pay or
-   * reconcile and nothing paid stayed paid, so the grant is over without completing (it stayed approved or disbursing
-   * for good before). Taken by whoever cancelled the last tranche, through the transition table (fund finance or
-   * admin, as for cancelling the grant). Call with the application locked, after this transaction's tranche changes.
+   * After a tranche was cancelled: complete as completeIfSettled, or approved|disbursing → cancelled when every
+   * tranche has been cancelled, one by one — nothing is left to pay or reconcile and nothing paid stayed paid, so the
+   * grant is over without completing (it stayed approved or disbursing for good before). The cancellation is taken
+   * by whoever cancelled the last tranche, through the transition table (fund finance or admin, as for cancelling the
+   * grant). Call with the application locked, after this transaction's tranche changes.
    */
-  async cancelIfNothingLeft(tx: EntityManager, app: Application, actor: TransitionActor): Promise<StatusChange | null> {
-    const [counts] = (await tx.query(
-      `SELECT count(*)::int AS tranches, count(*) FILTER (WHERE status <> 'cancelled')::int AS live FROM disbursements WHERE application_id = $1`,
-      [app.id],
-    )) as { tranches: number; live: number }[];
-    return counts.tranches > 0 && counts.live === 0 ? this.take(tx, app, 'cancel', actor) : null;
+  async afterTrancheCancelled(tx: EntityManager, app: Application, actor: TransitionActor): Promise<StatusChange | null> {
+    const tally = await this.tally(tx, app.id);
+    if (app.status === 'disbursing' && this.settled(tally)) return this.take(tx, app, 'complete');
+    return tally.tranches > 0 && tally.cancelled === tally.tranches ? this.take(tx, app, 'cancel', actor) : null;
+  }
+
+  /** Nothing left to pay or reconcile, and at least one tranche reconciled. */
+  private settled(tally: TrancheTally): boolean {
+    return tally.reconciled > 0 && tally.reconciled + tally.cancelled === tally.tranches;
+  }
+
+  private async tally(tx: EntityManager, applicationId: string): Promise<TrancheTally> {
+    const [tally] = (await tx.query(
+      `SELECT count(*)::int AS tranches, count(*) FILTER (WHERE status = 'reconciled')::int AS reconciled,
+              count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled
+         FROM disbursements WHERE application_id = $1`,
+      [applicationId],
+    )) as TrancheTally[];
+    return tally;
   }
 
   private async take(tx: EntityManager, app: Application, action: ApplicationAction, actor: TransitionActor = SYSTEM_ACTOR): Promise<StatusChange | null> {

@@ -6,7 +6,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page } from 'src/common/pagination/pagination';
 import { ResourceNotFoundException } from 'src/common/problem/problem.exception';
-import { NotificationDto, NotificationQueryDto } from 'src/notifications/dto/notification.dto';
+import { deliveryStatus, NotificationDto, NotificationQueryDto } from 'src/notifications/dto/notification.dto';
 import { OutboxCountsDto, QueueOverviewDto, QueueStateDto } from 'src/notifications/dto/queue-overview.dto';
 import { EmailQueueProducer } from 'src/notifications/email-queue.producer';
 import { Notification, NotificationStatus } from 'src/notifications/notification.entity';
@@ -41,7 +41,7 @@ export class NotificationsService {
     return this.dataSource.transaction(async (tx) => {
       const row = await tx.findOne(Notification, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw new ResourceNotFoundException('Notification');
-      if (row.status !== 'dead') throw new NotificationNotDeadException(NotificationDto.from(row).status);
+      if (row.status !== 'dead') throw new NotificationNotDeadException(deliveryStatus(row.status));
       await tx.update(Notification, { id }, { status: 'pending', queuedAt: null });
       await this.audit.record(tx, { actor, action: 'notification.retry', objectType: 'notification', objectId: id, summary: { template: row.template } });
       return NotificationDto.from({ ...row, status: 'pending', queuedAt: null });

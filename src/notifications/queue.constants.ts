@@ -20,13 +20,6 @@ export const emailJobOptions = (notificationId: string, attempts: number, backof
   removeOnFail: 1000,
 });
 
-/** How long after its first try an email's last try comes: the sum of Bull's exponential waits, (2^k − 1)·backoff. */
-export function retryWindowMs(attempts: number, backoffMs: number): number {
-  let total = 0;
-  for (let made = 1; made < attempts; made++) total += Math.round((2 ** made - 1) * backoffMs);
-  return total;
-}
-
 /** Defaults, also the shared settings of BullModule.forRoot; the email queue uses emailQueueSettings(env). */
 export const EMAIL_QUEUE_SETTINGS: AdvancedSettings = {
   // An active job's lock, renewed every lockRenewTime while its worker lives. It must outlast the longest SMTP

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
-import { UsersService } from 'src/users/users.service';
+import { ADMIN_WHO_CAN_SIGN_IN, UsersService } from 'src/users/users.service';
 
 /** Creates the first administrator from ADMIN_EMAIL/ADMIN_PASSWORD when no active admin exists. */
 @Injectable()
@@ -36,7 +36,7 @@ export class AdminBootstrapService {
 
   private async activeAdminExists(): Promise<boolean> {
     const [{ exists }] = (await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL) AS exists`,
+      `SELECT EXISTS (SELECT 1 FROM users WHERE ${ADMIN_WHO_CAN_SIGN_IN}) AS exists`,
     )) as { exists: boolean }[];
     return exists;
   }

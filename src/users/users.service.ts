@@ -15,6 +15,9 @@ import { TokenService } from 'src/auth/token.service';
 import { CreateUserDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { User } from 'src/users/user.entity';
 
+/** Over users: an administrator who can sign in — not disabled, and not an invitee who never set a password. */
+export const ADMIN_WHO_CAN_SIGN_IN = `role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL`;
+
 /** pg_advisory_xact_lock key held by every change of a user (update). */
 const USERS_CHANGE_LOCK = 727_006;
 
@@ -124,10 +127,10 @@ export class UsersService {
     }
   }
 
-  /** An administrator who stays must be able to sign in: not disabled, and not an invitee who never set a password. */
+  /** Another administrator who can sign in must stay. */
   private async keepOneAdmin(tx: EntityManager, leavingId: string): Promise<void> {
     const [{ count }] = (await tx.query(
-      `SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND disabled_at IS NULL AND password_hash IS NOT NULL AND id <> $1`,
+      `SELECT count(*)::int AS count FROM users WHERE ${ADMIN_WHO_CAN_SIGN_IN} AND id <> $1`,
       [leavingId],
     )) as { count: number }[];
     if (count === 0) throw new ConflictException('last-admin', 'Sprout must keep at least one active administrator.');

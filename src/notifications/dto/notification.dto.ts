@@ -9,6 +9,7 @@ import { Notification, NotificationStatus } from 'src/notifications/notification
  */
 export type DeliveryStatus = Exclude<NotificationStatus, 'queued'>;
 export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'sent', 'failed', 'dead'];
+export const deliveryStatus = (status: NotificationStatus): DeliveryStatus => (status === 'queued' ? 'pending' : status);
 
 export class NotificationQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: 'pending: not sent yet, in the outbox or in the queue' })
@@ -37,7 +38,7 @@ export class NotificationDto {
       event: n.event,
       to: n.toEmail,
       template: n.template,
-      status: n.status === 'queued' ? 'pending' : n.status,
+      status: deliveryStatus(n.status),
       attempts: n.attempts,
       lastError: n.lastError,
       sentAt: n.sentAt?.toISOString() ?? null,
