@@ -22,7 +22,7 @@ export type SinkBehaviour =
   | { reply: 'silent' };
 
 /** Every message transaction the sink saw, whatever it answered. */
-export type SinkAttempt = { to: string[]; reply: 'accept' | 'error' | 'hang'; code: number | null; notificationId: string | null; at: number };
+export type SinkAttempt = { to: string[]; reply: 'accept' | 'error' | 'hang' | 'cut-short'; code: number | null; notificationId: string | null; at: number };
 
 type SessionWithBehaviour = SMTPServerSession & { behaviour?: SinkBehaviour };
 
@@ -52,7 +52,14 @@ export class SmtpSink {
         (session as SessionWithBehaviour).behaviour = next ?? { reply: 'accept' };
         callback();
       },
-      onData: (stream, session, callback) => void this.onData(stream, session as SessionWithBehaviour, callback),
+      // A client that drops the connection mid-message (its socket timeout, a shutdown) makes the parse reject;
+      // that is an attempt the sink saw, not an error of the test process.
+      onData: (stream, session, callback) =>
+        void this.onData(stream, session as SessionWithBehaviour, callback).catch((error: Error) => {
+          const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+          this.attempts.push({ to, reply: 'cut-short', code: null, notificationId: null, at: Date.now() });
+          callback(error);
+        }),
     });
     this.server.on('error', () => undefined);
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
