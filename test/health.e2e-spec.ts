@@ -1,6 +1,9 @@
+import { QueryRunner } from 'typeorm';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { freePort, ThrowawayRedis } from 'test/support/throwaway-redis';
-import { loadConfig } from 'src/config/app-config';
+import { waitUntil } from 'test/support/wait-until';
+import { AppConfig, loadConfig } from 'src/config/app-config';
+import { DatabaseProbeService } from 'src/health/database-probe.service';
 
 describe('Health and documentation (e2e)', () => {
   describe('with every dependency up', () => {
@@ -16,6 +19,38 @@ describe('Health and documentation (e2e)', () => {
       await t.http.get('/health/live').expect(200, { status: 'ok' });
       const ready = await t.http.get('/health/ready').expect(200);
       expect(ready.body).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+    });
+
+    // Every pooled connection busy (long imports, a burst of approvals) is not the database being down: the probe
+    // used to queue behind them and time out, and readiness said "database down".
+    it('stays ready while every pooled connection is busy', async () => {
+      const held: QueryRunner[] = [];
+      try {
+        for (let i = 0; i < t.config.env.DATABASE_POOL_SIZE; i++) {
+          const runner = t.dataSource.createQueryRunner();
+          await runner.startTransaction();
+          held.push(runner);
+        }
+        const starved = await Promise.race([t.dataSource.query('SELECT 1').then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+        expect(starved).toBe('waiting'); // the pool really is exhausted
+        const ready = await t.http.get('/health/ready');
+        expect({ status: ready.status, body: ready.body }).toEqual({ status: 200, body: { status: 'ok', checks: { database: 'up', redis: 'up' } } });
+      } finally {
+        for (const runner of held) {
+          await runner.rollbackTransaction();
+          await runner.release();
+        }
+      }
+    });
+
+    it("opens the probe's connection again after it was cut", async () => {
+      await t.http.get('/health/ready').expect(200);
+      const probes = () => t.dataSource.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'sprout-probe' AND datname = current_database()`) as Promise<{ pid: number }[]>;
+      const [before] = await probes();
+      expect(before).toBeDefined();
+      await t.dataSource.query('SELECT pg_terminate_backend($1)', [before.pid]);
+      await waitUntil(async () => (await t.http.get('/health/ready')).status === 200 && (await probes()).some((p) => p.pid !== before.pid), 5_000);
+      expect(await probes()).toHaveLength(1);
     });
 
     it('serves Swagger UI and an OpenAPI document that states auth and errors for every operation', async () => {
@@ -86,6 +121,17 @@ describe('Health and documentation (e2e)', () => {
       expect(ready.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(ready.body.checks).toEqual({ database: 'up', redis: 'down' });
     });
+  });
+});
+
+describe('Database probe', () => {
+  it('says down, within its timeout, when nothing answers at the address', async () => {
+    const port = await freePort();
+    const probe = new DatabaseProbeService({ env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/sprout` } } as AppConfig);
+    const started = Date.now();
+    expect(await probe.ping(1000)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1500);
+    await probe.onModuleDestroy();
   });
 });
 

@@ -1,10 +1,9 @@
-import { Controller, Get, HttpException } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Public } from 'src/common/auth/access.decorators';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { ProblemException } from 'src/common/problem/problem.exception';
+import { DatabaseProbeService } from 'src/health/database-probe.service';
 import { RedisProbeService } from 'src/health/redis-probe.service';
 
 class LiveDto {
@@ -19,7 +18,7 @@ class ReadyDto extends LiveDto {
 @Controller('health')
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly database: DatabaseProbeService,
     private readonly redis: RedisProbeService,
   ) {}
 
@@ -37,21 +36,12 @@ export class HealthController {
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down', type: ProblemDto })
   async ready(): Promise<ReadyDto> {
-    const [database, redis] = await Promise.all([this.databaseUp(), this.redis.ping()]);
+    const [database, redis] = await Promise.all([this.database.ping(), this.redis.ping()]);
     const checks = { database: database ? 'up' : 'down', redis: redis ? 'up' : 'down' } as const;
     if (!database || !redis) {
       const down = Object.entries(checks).filter(([, v]) => v === 'down').map(([k]) => k);
       throw new ProblemException(503, 'dependency-down', 'Service unavailable', `Not ready: ${down.join(' and ')} unavailable.`, { checks });
     }
     return { status: 'ok', checks };
-  }
-
-  private async databaseUp(): Promise<boolean> {
-    try {
-      await Promise.race([this.dataSource.query('SELECT 1'), new Promise((_, reject) => setTimeout(() => reject(new HttpException('timeout', 503)), 2000).unref())]);
-      return true;
-    } catch {
-      return false;
-    }
   }
 }
