@@ -152,6 +152,21 @@ describe('Disbursements (e2e)', () => {
     expect((await tranchesOf(grant))[0].status).toBe('scheduled');
   });
 
+  it('refuses a payment dated before the grant was approved (a mistyped year), naming paidOn; nothing moves', async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    const before = await fund();
+    const dayBefore = new Date(Date.parse(`${today()}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    for (const paidOn of [dayBefore, `${Number(today().slice(0, 4)) - 1}${today().slice(4)}`]) {
+      const res = await pay(tranche.id, { paidOn, bankReference: 'TYPO' });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: 'paidOn', message: `must not be before ${today()}, the day the grant was approved (Asia/Shanghai)` }]);
+    }
+    expect((await tranchesOf(grant))[0].status).toBe('scheduled');
+    expect(await fund()).toEqual(before);
+    await pay(tranche.id, { paidOn: today(), bankReference: 'ON-THE-DAY' }).expect(200);
+  });
+
   it('splits by the policy; the second paid tranche leaves the application disbursing', async () => {
     await splitPolicy([{ label: 'admission', share: '0.6' }, { label: 'after', share: '0.4' }]);
     const grant = await approvedGrant(t, w, { amount: 3_333_333, treatmentPlan: 'ist' });

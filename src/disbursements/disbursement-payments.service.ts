@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
-import { ConflictException } from 'src/common/problem/problem.exception';
+import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
 import { DisbursementPayment } from 'src/disbursements/disbursement-payment.entity';
@@ -11,6 +11,7 @@ import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { DisbursementAlreadyPaidException, DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
 import { DisbursementDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
+import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
 
@@ -44,6 +45,12 @@ export class DisbursementPaymentsService {
         if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('paid', d.status);
         if (app.status !== 'approved' && app.status !== 'disbursing') {
           throw new ConflictException('application-not-payable', `The grant is ${app.status}; its tranches cannot be paid.`);
+        }
+        // A transfer dated before the grant existed is a typo (2025 for 2026) that would put money in a month
+        // and a report before its approval.
+        const approvedOn = todayIn(FUND_TIME_ZONE, d.createdAt);
+        if (dto.paidOn < approvedOn) {
+          throw new InvalidInputException([{ field: 'paidOn', message: `must not be before ${approvedOn}, the day the grant was approved (Asia/Shanghai)` }]);
         }
 
         const posting = await this.ledger.disburse(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });

@@ -27,7 +27,7 @@ function IsPastDate(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class PayDisbursementDto {
-  @ApiProperty({ format: 'date', example: '2026-09-15', description: 'Day the bank transfer was made (Asia/Shanghai); not in the future' })
+  @ApiProperty({ format: 'date', example: '2026-09-15', description: 'Day the bank transfer was made (Asia/Shanghai); not in the future, nor before the day the grant was approved' })
   @IsPastDate()
   paidOn: string;
 
