@@ -14,32 +14,38 @@ type Row = {
   grants: string;
   approved: string;
   disbursed: string;
+  returned: string;
   reconciled: string;
 };
 
 /**
- * Every money event as one row (submission, final approval, live payment, reconciliation), dated on the
- * Asia/Shanghai calendar, then totalled per hospital, per month and overall in one pass (GROUPING SETS).
+ * Every money event as one row (submission, final approval, payment, return of a payment, reconciliation), dated on
+ * the Asia/Shanghai calendar, then totalled per hospital, per month and overall in one pass (GROUPING SETS).
+ * A payment counts in the period it was made and its return, negatively, in the period the bank returned it: a
+ * closed month's figure never changes afterwards, and all periods together equal the payments still standing.
  */
 const SUMMARY_SQL = `
   WITH events AS (
     SELECT a.hospital_id, (a.first_submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
-           1 AS submitted, 0 AS grants, 0::bigint AS approved, 0::bigint AS disbursed, 0::bigint AS reconciled
+           1 AS submitted, 0 AS grants, 0::bigint AS approved, 0::bigint AS disbursed, 0::bigint AS returned, 0::bigint AS reconciled
       FROM applications a WHERE a.first_submitted_at IS NOT NULL
     UNION ALL
-    SELECT a.hospital_id, (d.decided_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 1, d.amount, 0, 0
+    SELECT a.hospital_id, (d.decided_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 1, d.amount, 0, 0, 0
       FROM decisions d JOIN applications a ON a.id = d.application_id WHERE d.kind IN ('approval', 'second_approval')
     UNION ALL
-    SELECT ds.hospital_id, p.paid_on, 0, 0, 0, p.amount, 0
-      FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id WHERE p.returned_at IS NULL
+    SELECT ds.hospital_id, p.paid_on, 0, 0, 0, p.amount, 0, 0
+      FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id
     UNION ALL
-    SELECT ds.hospital_id, (ds.reconciled_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, 0, ds.amount
+    SELECT ds.hospital_id, (p.returned_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, -p.amount, p.amount, 0
+      FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id WHERE p.returned_at IS NOT NULL
+    UNION ALL
+    SELECT ds.hospital_id, (ds.reconciled_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, 0, 0, ds.amount
       FROM disbursements ds WHERE ds.status = 'reconciled'
   )
   SELECT hospital_id, to_char(date_trunc('month', day), 'YYYY-MM') AS month,
          GROUPING(hospital_id, date_trunc('month', day)) = 3 AS whole,
-         sum(submitted) AS submitted, sum(grants) AS grants,
-         sum(approved) AS approved, sum(disbursed) AS disbursed, sum(reconciled) AS reconciled
+         sum(submitted) AS submitted, sum(grants) AS grants, sum(approved) AS approved,
+         sum(disbursed) AS disbursed, sum(returned) AS returned, sum(reconciled) AS reconciled
     FROM events
    WHERE ($1::date IS NULL OR day >= $1::date) AND ($2::date IS NULL OR day <= $2::date)
    GROUP BY GROUPING SETS ((hospital_id), (date_trunc('month', day)), ())`;
@@ -66,7 +72,7 @@ export class ReportsService {
     const applicationsByStatus = Object.fromEntries(APPLICATION_STATUSES.map((s) => [s, 0]));
     for (const r of statusRows) applicationsByStatus[r.status] = r.n;
     const names = new Map(hospitals.map((h) => [h.id, h]));
-    const totals = (r?: Row) => ({ approved: num(r?.approved), disbursed: num(r?.disbursed), reconciled: num(r?.reconciled) });
+    const totals = (r?: Row) => ({ approved: num(r?.approved), disbursed: num(r?.disbursed), returned: num(r?.returned), reconciled: num(r?.reconciled) });
     const counts = (r: Row) => ({ submitted: num(r.submitted), grants: num(r.grants) });
 
     return {

@@ -15,7 +15,13 @@ export class SummaryQueryDto {
 
 export class MoneyTotalsDto {
   @ApiProperty({ description: 'Final approvals in the period, minor units (fen)' }) approved: number;
-  @ApiProperty({ description: 'Live (not returned) payments made in the period, minor units (fen)' }) disbursed: number;
+  @ApiProperty({
+    description:
+      'Payments made in the period less payments the bank returned in the period, minor units (fen); can be negative. ' +
+      "A closed period's figure does not change when a payment is returned later, and all periods together equal the payments standing",
+  })
+  disbursed: number;
+  @ApiProperty({ description: 'Payments the bank returned in the period (dated by when the return was recorded), minor units (fen)' }) returned: number;
   @ApiProperty({ description: 'Payments confirmed by a bank statement in the period, minor units (fen)' }) reconciled: number;
 }
 
