@@ -419,7 +419,8 @@ describe('Review workflow (e2e)', () => {
         ['approve', { amount: '100000' }, 'amount'],
         ['approve', { amount: 1_000_000_000_001 }, 'amount'],
         ['approve', { amount: 5_000_001 }, 'amount'],
-        ['approve', { amount: 100, comment: '' }, 'comment'],
+        ['approve', { amount: 100, comment: 'bell\u0007' }, 'comment'],
+        ['approve', { amount: 100, comment: 'x'.repeat(2001) }, 'comment'],
         ['approve', { amount: 100, status: 'approved' }, 'status'],
       ];
       for (const [action, body, field] of cases) {
@@ -429,7 +430,9 @@ describe('Review workflow (e2e)', () => {
       }
       expect(await status(app.id)).toEqual({ status: 'under_review', version: app.version + 1 });
       expect(await fund(w)).toMatchObject({ available: 100_000_000, committed: 0 });
-      expect((await post(`${app.id}/approve`, w.reviewer, { amount: 5_000_000 })).body.status).toBe('awaiting_second_approval'); // the cap itself is fine
+      // The cap itself is fine, and a note left blank in the form is no note.
+      expect((await post(`${app.id}/approve`, w.reviewer, { amount: 5_000_000, comment: '  ' })).body.status).toBe('awaiting_second_approval');
+      expect(await t.dataSource.query(`SELECT comment FROM decisions WHERE application_id = $1`, [app.id])).toEqual([{ comment: null }]);
     });
 
     it('refuses an approval the fund cannot cover with 409 insufficient-funds, changing nothing', async () => {

@@ -6,6 +6,8 @@ import type { ApplicationStatus } from 'src/applications/application-status';
 
 export const MAX_APPROVAL = 1_000_000_000_000;
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+// An optional note left blank in a form arrives as "": no note, not a validation error.
+const trimToAbsent = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value);
 // Free text read by people and sent in emails: any printable text, line breaks allowed, no other control characters.
 const PRINTABLE = /^[^\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F]*$/;
 
@@ -27,8 +29,8 @@ export class ApproveDto {
   @IsInt({ message: 'amount must be an integer number of fen' }) @Min(1) @Max(MAX_APPROVAL)
   amount: number;
 
-  @ApiPropertyOptional({ description: 'Internal note for the record (not emailed)', maxLength: 2000 })
-  @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(2000)
+  @ApiPropertyOptional({ description: 'Internal note for the record (not emailed); blank means none', maxLength: 2000 })
+  @IsOptional() @Transform(trimToAbsent) @IsString() @MinLength(1) @MaxLength(2000)
   @Matches(PRINTABLE, { message: 'comment must not contain control characters' })
   comment?: string;
 }
