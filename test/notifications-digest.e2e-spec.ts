@@ -1,9 +1,10 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB } from 'src/notifications/queue.constants';
-import { ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
+import { localDay, ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
 import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID } from 'test/support/application-factory';
 import { signedInUser } from 'test/support/factories';
+import { contribute } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -95,6 +96,37 @@ describe('Daily reviewer digest (e2e)', () => {
     } finally {
       await second.close();
     }
+  });
+
+  // A grant at or above the four-eyes threshold waits on a second reviewer's signature; nothing reminded anyone.
+  it('lists a grant waiting for a second approval to every reviewer but the one who approved it first', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const finance = await signedInUser(t, 'fund_finance');
+    await contribute(t, finance, 100_000_000);
+    const first = await signedInUser(t, 'reviewer', { locale: 'en' });
+    const other = await signedInUser(t, 'reviewer', { locale: 'zh-CN' });
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    await t.http.post(`/api/v1/applications/${app.id}/start-review`).set(first.auth).expect(200);
+    const approved = await t.http.post(`/api/v1/applications/${app.id}/approve`).set(first.auth).send({ amount: 5_000_000 }).expect(200);
+    expect(approved.body.status).toBe('awaiting_second_approval');
+
+    // Today it has not waited long enough; four days on, in the small hours of a Shanghai morning, it has.
+    expect(await t.app.get(ReviewerDigestService).run(new Date())).toMatchObject({ waiting: 0, secondApprovals: 0, emails: 0 });
+    // The first 16:30 UTC at least four days on: 00:30 the next day in Shanghai, and the digest's day is Shanghai's.
+    const fourDaysOn = new Date(Date.now() + 4 * 86_400_000);
+    if (fourDaysOn.getUTCHours() * 60 + fourDaysOn.getUTCMinutes() >= 16 * 60 + 30) fourDaysOn.setUTCDate(fourDaysOn.getUTCDate() + 1);
+    fourDaysOn.setUTCHours(16, 30, 0, 0);
+    const result = await t.app.get(ReviewerDigestService).run(fourDaysOn);
+    expect(result).toMatchObject({ day: localDay(fourDaysOn, 'Asia/Shanghai'), waiting: 0, secondApprovals: 1, emails: 1 });
+    expect(result.day).not.toBe(fourDaysOn.toISOString().slice(0, 10));
+
+    const zh = await t.mail.waitForMailTo(other.email);
+    expect(zh.subject).toBe('有 1 笔资助等待复核已超过 3 天');
+    expect(zh.text).toMatch(new RegExp(`${app.reference}：\\d{4}-\\d{2}-\\d{2} 首次批准，已等待 4 天`));
+    await sleep(300);
+    expect(t.mail.to(first.email).filter((m) => m.subject.includes('second approval') || m.text.includes(app.reference))).toHaveLength(0);
+    const [row] = await t.dataSource.query(`SELECT dedup_key FROM notifications WHERE template = 'reviewer-digest'`);
+    expect(row.dedup_key).toBe(`reviewer-digest:${result.day}:${other.id}`);
   });
 
   it('writes nothing when no application waits too long', async () => {

@@ -64,11 +64,12 @@ describe('The worker database pool (e2e)', () => {
     await t.mail.waitForMailTo(email, 15_000);
   }, 30_000);
 
-  it('names its connections apart in pg_stat_activity, so an operator can tell requests from email work', async () => {
+  it('names its connections apart in pg_stat_activity, so an operator can tell requests, email work and the readiness probe apart', async () => {
     await workerDataSource.query('SELECT 1');
+    await t.http.get('/health/ready').expect(200);
     const names = (await t.dataSource.query(
       `SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'sprout%' ORDER BY 1`,
     )) as { name: string }[];
-    expect(names.map((n) => n.name)).toEqual(['sprout', 'sprout-worker']);
+    expect(names.map((n) => n.name)).toEqual(['sprout', 'sprout-probe', 'sprout-worker']);
   });
 });

@@ -3,24 +3,29 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
-import type { AssessmentTier, ReviewerDigestItem } from 'src/notifications/templates/template-contexts';
+import type { AssessmentTier, ReviewerDigestItem, ReviewerDigestSecondApproval } from 'src/notifications/templates/template-contexts';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 import type { Locale } from 'src/users/user.entity';
 
 /** The email lists at most this many (the oldest first); its count says how many wait in all. */
 export const DIGEST_MAX_ITEMS = 100;
+/** Grants awaiting a second approval read at most (they wait on a reviewer's signature, so there are few). */
+const SECOND_APPROVALS_READ = 1000;
 /** Columns that may hold an application's latest assessment tier, in order of preference. */
 const TIER_COLUMNS = ['assessment_tier', 'latest_tier', 'tier'];
 
 type WaitingRow = { reference: string; submitted_at: Date; waiting_days: number; tier: AssessmentTier | null; total: number };
+type SecondApprovalRow = { reference: string; first_approved_at: Date; waiting_days: number; first_approver_id: string };
 type ApplicationsShape = { tierColumn: string | null };
 
-export type DigestResult = { day: string; waiting: number; emails: number; skipped?: 'no-applications-table' };
+export type DigestResult = { day: string; waiting: number; secondApprovals: number; emails: number; skipped?: 'no-applications-table' };
 
 /**
  * The daily digest: one email per active reviewer listing applications still `submitted` (not picked up) more
- * than REVIEWER_DIGEST_WAITING_DAYS days. Each reviewer's row carries the key `reviewer-digest:<day>:<user>`, so
- * however often the job runs in a day (several workers, a retried or recovered job) each reviewer gets one.
+ * than REVIEWER_DIGEST_WAITING_DAYS days, and grants that have waited as long for a second approval — the large
+ * grants, whose family may be waiting on it for a transplant — leaving out those the reviewer approved first (they
+ * cannot give the second). Each reviewer's row carries the key `reviewer-digest:<day>:<user>`, so however often the
+ * job runs in a day (several workers, a retried or recovered job) each reviewer gets one.
  */
 @Injectable()
 export class ReviewerDigestService {
@@ -38,11 +43,11 @@ export class ReviewerDigestService {
     const shape = await this.applicationsShape();
     if (!shape) {
       this.logger.warn('reviewer digest skipped: there is no applications table yet');
-      return { day, waiting: 0, emails: 0, skipped: 'no-applications-table' };
+      return { day, waiting: 0, secondApprovals: 0, emails: 0, skipped: 'no-applications-table' };
     }
-    const rows = await this.waitingApplications(shape, at, waitingDays);
+    const [rows, seconds] = await Promise.all([this.waitingApplications(shape, at, waitingDays), this.awaitingSecondApproval(at, waitingDays)]);
     const waiting = rows[0]?.total ?? 0;
-    if (!waiting) return { day, waiting: 0, emails: 0 };
+    if (!waiting && !seconds.length) return { day, waiting: 0, secondApprovals: 0, emails: 0 };
 
     const items: ReviewerDigestItem[] = rows.map((r) => ({
       reference: r.reference,
@@ -56,18 +61,31 @@ export class ReviewerDigestService {
       )) as { id: string; email: string; full_name: string; locale: Locale }[];
       let written = 0;
       for (const reviewer of reviewers) {
+        const mine = seconds.filter((r) => r.first_approver_id !== reviewer.id);
+        if (!waiting && !mine.length) continue;
+        const secondApprovals: ReviewerDigestSecondApproval[] = mine
+          .slice(0, DIGEST_MAX_ITEMS)
+          .map((r) => ({ reference: r.reference, firstApprovedAt: r.first_approved_at.toISOString(), waitingDays: r.waiting_days }));
         const id = await this.outbox.enqueueOnce(tx, `reviewer-digest:${day}:${reviewer.id}`, {
           event: 'review.digest',
           template: 'reviewer-digest',
           to: { email: reviewer.email, userId: reviewer.id, locale: reviewer.locale },
-          context: { fullName: reviewer.full_name, waitingDays, count: waiting, items, queueUrl: this.config.publicUrl('/review/queue') },
+          context: {
+            fullName: reviewer.full_name,
+            waitingDays,
+            count: waiting,
+            items,
+            secondApprovalCount: mine.length,
+            secondApprovals,
+            queueUrl: this.config.publicUrl('/review/queue'),
+          },
         });
         if (id) written++;
       }
       return written;
     });
-    this.logger.log({ day, waiting, emails }, 'reviewer digest written');
-    return { day, waiting, emails };
+    this.logger.log({ day, waiting, secondApprovals: seconds.length, emails }, 'reviewer digest written');
+    return { day, waiting, secondApprovals: seconds.length, emails };
   }
 
   /**
@@ -96,6 +114,22 @@ export class ReviewerDigestService {
         LIMIT ${DIGEST_MAX_ITEMS}`,
       [at.toISOString(), waitingDays],
     )) as WaitingRow[];
+  }
+
+  /** Grants first approved more than `waitingDays` days before `at` and still waiting for the second approval. */
+  private async awaitingSecondApproval(at: Date, waitingDays: number): Promise<SecondApprovalRow[]> {
+    return (await this.dataSource.query(
+      `SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id,
+              floor(extract(epoch FROM ($1::timestamptz - f.decided_at)) / 86400)::int AS waiting_days
+         FROM applications a
+         JOIN LATERAL (SELECT d.decided_at, d.reviewer_id FROM decisions d
+                        WHERE d.application_id = a.id AND d.kind = 'first_approval'
+                        ORDER BY d.decided_at DESC LIMIT 1) f ON true
+        WHERE a.status = 'awaiting_second_approval' AND f.decided_at < $1::timestamptz - make_interval(days => $2)
+        ORDER BY f.decided_at, a.reference
+        LIMIT ${SECOND_APPROVALS_READ}`,
+      [at.toISOString(), waitingDays],
+    )) as SecondApprovalRow[];
   }
 }
 

@@ -165,11 +165,22 @@ export interface ReviewerDigestItem {
   tier?: AssessmentTier | null;
 }
 
+/** A grant at or above the four-eyes threshold that one reviewer approved and another must confirm. */
+export interface ReviewerDigestSecondApproval {
+  reference: string;
+  firstApprovedAt: IsoDate;
+  waitingDays: number;
+}
+
 export interface ReviewerDigestContext {
   fullName: string;
   waitingDays: number;
+  /** Applications not picked up (`items` lists the oldest, at most 100). */
   count: number;
   items: ReviewerDigestItem[];
+  /** Grants waiting for a second approval this reviewer may give (not ones they approved first). */
+  secondApprovalCount: number;
+  secondApprovals: ReviewerDigestSecondApproval[];
   queueUrl: string;
 }
 

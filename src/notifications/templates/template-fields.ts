@@ -76,5 +76,13 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     duplicates: 'required',
     statementUrl: 'required',
   },
-  'reviewer-digest': { fullName: 'required', waitingDays: 'required', count: 'required', items: 'required', queueUrl: 'required' },
+  'reviewer-digest': {
+    fullName: 'required',
+    waitingDays: 'required',
+    count: 'required',
+    items: 'required',
+    secondApprovalCount: 'required',
+    secondApprovals: 'required',
+    queueUrl: 'required',
+  },
 };

@@ -106,6 +106,27 @@ describe('TemplateRenderer', () => {
     expect(renderer.render('tranche-cancelled-hospital', 'zh-CN', one).text).toContain('SPR-2026-000123-2：¥13,333.33');
   });
 
+  it('lists grants waiting for a second approval, after the applications waiting for review or alone', () => {
+    const both = renderer.render('reviewer-digest', 'en', sample('reviewer-digest'));
+    expect(both.subject).toBe('2 applications have been waiting for review for more than 3 days');
+    expect(both.text).toMatch(/SPR-2026-000120: submitted 2026-08-31, waiting 4 days\n[\s\S]*1 grant has been waiting for a second approval for more than 3 days\./);
+    expect(both.text).toContain('SPR-2026-000109: first approved 2026-08-29, waiting 5 days');
+    expect(both.html).toMatch(/SPR-2026-000109<\/td><td[^>]*>2026-08-29<\/td><td[^>]*>5 days</);
+
+    const onlySecond = { ...sample('reviewer-digest'), count: 0, items: [] };
+    const en = renderer.render('reviewer-digest', 'en', onlySecond);
+    expect(en.subject).toBe('1 grant has been waiting for a second approval for more than 3 days');
+    expect(en.text).not.toMatch(/waiting for review|Submitted/);
+    expect(en.html).not.toMatch(/>Submitted</);
+    const zh = renderer.render('reviewer-digest', 'zh-CN', onlySecond);
+    expect(zh.subject).toBe('有 1 笔资助等待复核已超过 3 天');
+    expect(zh.text).toContain('SPR-2026-000109：2026-08-29 首次批准，已等待 5 天');
+    expect(zh.text).not.toContain('等待审核');
+
+    const onlyReview = renderer.render('reviewer-digest', 'zh-CN', { ...sample('reviewer-digest'), secondApprovalCount: 0, secondApprovals: [] });
+    expect(onlyReview.text).not.toContain('复核');
+  });
+
   it('uses the singular in English where a count is 1', () => {
     const email = renderer.render('reviewer-digest', 'en', {
       ...sample('reviewer-digest'),
