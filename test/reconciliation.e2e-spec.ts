@@ -382,13 +382,11 @@ describe('Reconciliation (e2e)', () => {
     expect(t.mail.received.filter((m) => m.to.includes(w.hospitalFinance.email))).toHaveLength(0);
   });
 
-  it('asks fund finance for the hospital before the file, and refuses other fields, a missing file and non-multipart bodies', async () => {
+  it('asks fund finance for the hospital, before or after the file, and refuses other fields, a missing file and non-multipart bodies', async () => {
     const file = csvStatement([{ amount: '1.00' }]);
     const noHospital = await upload(file, w.finance);
     expect(noHospital.status).toBe(400);
     expect(noHospital.body.errors).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
-    const after = await t.http.post(`${API}/reconciliation/statements`).set(w.finance.auth).attach('file', file, 'a.csv').field('hospitalId', w.hospital.id);
-    expect(after.status).toBe(400);
     await upload(file, w.finance, randomUUID()).expect(400);
     const extra = await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('note', 'x').attach('file', file, 'a.csv');
     expect(extra.status).toBe(400);
@@ -397,6 +395,12 @@ describe('Reconciliation (e2e)', () => {
     await upload(file, w.reviewer).expect(403);
     await upload(file, w.family).expect(403);
     expect(await statementCount()).toEqual({ s: 0, e: 0 });
+
+    // A form field's place in the body is the client's choice (the file is read to disk before anything else).
+    const after = await t.http.post(`${API}/reconciliation/statements`).set(w.finance.auth).attach('file', file, 'a.csv').field('hospitalId', w.hospital.id);
+    expect(after.status).toBe(201);
+    expect((await t.dataSource.query(`SELECT hospital_id FROM bank_statements WHERE id = $1`, [after.body.id]))[0].hospital_id).toBe(w.hospital.id);
+    expect(await statementCount()).toEqual({ s: 1, e: 1 });
   });
 
   it('manual match and unmatch: only a booked CNY credit of the same amount and hospital, to a paid tranche; audited', async () => {

@@ -56,7 +56,7 @@ export class ReconciliationController {
     description:
       'camt.053 (001.02–001.13) or CSV, told apart by content, streamed. All or nothing: a malformed file (400, naming the line and ' +
       'element), a file past the limits (413) or one already imported for this hospital (409) stores nothing. hospital_finance imports for ' +
-      'its own hospital (another hospitalId → 403); fund_finance and admin send `hospitalId` before `file`.',
+      'its own hospital (another hospitalId → 403); fund_finance and admin send `hospitalId` (before or after `file`).',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: StatementUploadDto })

@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -59,65 +58,61 @@ export class StatementImportService implements OnModuleInit {
       .catch((error: Error) => this.logger.warn(`could not sweep the statement spool directory: ${error.message}`));
   }
 
+  /**
+   * Reads the whole body first, spooling the file to disk, so the form's fields may come in any order (a client
+   * that sends hospitalId after the file is as right as one that sends it before); the import runs from the spool.
+   */
   async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
     if (!request.isMultipart()) throw new StatementMultipartRequiredException();
-    const { STATEMENT_MAX_BYTES } = this.config.env;
+    const { STATEMENT_MAX_BYTES, STATEMENT_SPOOL_DIR } = this.config.env;
     let hospitalField: string | undefined;
     const errors: FieldError[] = [];
-    let summary: StatementSummaryDto | undefined;
+    let upload: { spooled: SpooledStatement; fileName: string } | undefined;
     try {
-      for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: 2 } })) {
-        if (part.type === 'field') {
-          if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim();
-          else errors.push({ field: part.fieldname, message: 'is not an accepted field' });
-          continue;
+      try {
+        for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: 2 } })) {
+          if (part.type === 'field') {
+            if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim();
+            else errors.push({ field: part.fieldname, message: 'is not an accepted field' });
+            continue;
+          }
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            errors.push({ field: part.fieldname, message: 'is not an accepted field' });
+            continue;
+          }
+          // Read at once: a body cut short shows as an error on the part's stream (spoolStatement).
+          upload = { spooled: await spoolStatement(part.file, STATEMENT_SPOOL_DIR), fileName: part.filename };
         }
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          errors.push({ field: part.fieldname, message: 'is not an accepted field' });
-          continue;
-        }
-        try {
-          if (errors.length) throw new InvalidInputException(errors);
-          summary = await this.importFile(user, hospitalField, part);
-        } finally {
-          part.file.resume(); // let the request finish when the import stopped early
-        }
+      } catch (error) {
+        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
+        throw malformedMultipart(error) ?? error;
       }
-    } catch (error) {
-      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
-      throw malformedMultipart(error) ?? error;
+      if (!upload) throw new InvalidInputException([...errors, { field: 'file', message: 'is required' }]);
+      if (errors.length) throw new InvalidInputException(errors);
+      return await this.importFile(user, hospitalField, upload.fileName, upload.spooled);
+    } finally {
+      await upload?.spooled.remove();
     }
-    if (!summary) throw new InvalidInputException([...errors, { field: 'file', message: 'is required' }]);
-    if (errors.length) throw new InvalidInputException(errors);
-    return summary;
   }
 
-  /** hospital_finance: its own (another → 403). Others must name one, before the file part. */
+  /** hospital_finance: its own (another → 403). Others must name one. */
   private async hospitalFor(user: AuthUser, field: string | undefined): Promise<string> {
     if (field !== undefined && !UUID.test(field)) throw new InvalidInputException([{ field: 'hospitalId', message: 'must be a UUID' }]);
     const hospitalId = hospitalScope(user, field || undefined);
-    if (!hospitalId) {
-      throw new InvalidInputException([{ field: 'hospitalId', message: 'is required for fund finance and admins, as a form field sent before the file' }]);
-    }
+    if (!hospitalId) throw new InvalidInputException([{ field: 'hospitalId', message: 'is required for fund finance and admins' }]);
     if (!(await this.dataSource.getRepository(Hospital).existsBy({ id: hospitalId }))) {
       throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
     }
     return hospitalId;
   }
 
-  private async importFile(user: AuthUser, hospitalField: string | undefined, part: MultipartFile): Promise<StatementSummaryDto> {
-    // Read at once, before any database round trip: a body cut short shows as an error on the part's stream (spoolStatement).
-    const spooled = await spoolStatement(part.file, this.config.env.STATEMENT_SPOOL_DIR);
-    try {
-      const hospitalId = await this.hospitalFor(user, hospitalField);
-      if (spooled.truncated) throw this.tooLarge();
-      // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
-      await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);
-      return await this.dataSource.transaction((tx) => this.importSpooled(tx, user, hospitalId, part.filename, spooled));
-    } finally {
-      await spooled.remove();
-    }
+  private async importFile(user: AuthUser, hospitalField: string | undefined, fileName: string, spooled: SpooledStatement): Promise<StatementSummaryDto> {
+    const hospitalId = await this.hospitalFor(user, hospitalField);
+    if (spooled.truncated) throw this.tooLarge();
+    // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
+    await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);
+    return await this.dataSource.transaction((tx) => this.importSpooled(tx, user, hospitalId, fileName, spooled));
   }
 
   private async refuseRepeat(manager: EntityManager, hospitalId: string, sha256: string): Promise<void> {

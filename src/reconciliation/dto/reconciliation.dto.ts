@@ -8,7 +8,7 @@ export const ENTRY_STATUSES: readonly MatchStatus[] = ['matched', 'mismatched', 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class StatementUploadDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'fund_finance/admin: required, and sent BEFORE the file part. hospital_finance: omit or its own (another → 403).' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'fund_finance/admin: required (before or after the file part). hospital_finance: omit or its own (another → 403).' })
   hospitalId?: string;
 
   @ApiProperty({ type: 'string', format: 'binary', description: 'camt.053 (001.02–001.13) or CSV date,amount,currency,reference,counterparty,description; told apart by content' })
