@@ -108,6 +108,7 @@ describe('Applications (e2e)', () => {
       minimumLivingStandard: { region: 'CN', hukouType: 'rural', monthlyAmount: 59_390 },
       recommendedAmount: 10_000_000,
       manualReviewReasons: [],
+      otherOpenApplications: [],
       missing: [],
       computedAt: expect.any(String),
     });
@@ -347,22 +348,29 @@ describe('Applications (e2e)', () => {
     const father = await signedInUser(t, 'applicant');
     const first = await createSubmittedApplication(t, family, hospital.id);
     const second = await createSubmittedApplication(t, father, hospital.id, { guardian: { fullName: '王强', relationship: 'father' } });
+    // A draft never submitted names the child too: reviewers cannot see it, so it flags nothing.
+    const aunt = await signedInUser(t, 'applicant');
+    await createDraftApplication(t, aunt, hospital.id, { guardian: { fullName: '王芳', relationship: 'aunt' } });
     const reviewer = await signedInUser(t, 'reviewer');
-    const a2 = await t.http.get(`${API}/applications/${second.id}/assessment`).set(reviewer.auth).expect(200);
-    expect(a2.body.manualReviewReasons).toEqual(['duplicate_child_application']);
-    expect(a2.body.tier).toBe('B');
+    const assessmentOf = async (id: string, who = reviewer) => (await t.http.get(`${API}/applications/${id}/assessment`).set(who.auth).expect(200)).body;
+    const a2 = await assessmentOf(second.id);
+    expect(a2).toMatchObject({ tier: 'B', manualReviewReasons: ['duplicate_child_application'], otherOpenApplications: [first.reference] });
     // The father sees his own figures, but not that someone else applied for the child: that is the reviewers' to look into.
-    const own = await t.http.get(`${API}/applications/${second.id}/assessment`).set(father.auth).expect(200);
-    expect(own.body).toMatchObject({ tier: 'B', capacityToPay: a2.body.capacityToPay, manualReviewReasons: [] });
-    const a1 = await t.http.get(`${API}/applications/${first.id}/assessment`).set(reviewer.auth).expect(200);
-    expect(a1.body.manualReviewReasons).toEqual([]);
+    const own = await assessmentOf(second.id, father);
+    expect(own).toMatchObject({ tier: 'B', capacityToPay: a2.capacityToPay, manualReviewReasons: [] });
+    expect(own.otherOpenApplications).toBeUndefined();
+    // The first was assessed before the father applied; its reviewer is told now all the same (a grant paid twice
+    // for one child is what the flag is for).
+    expect(await assessmentOf(first.id)).toMatchObject({ manualReviewReasons: ['duplicate_child_application'], otherOpenApplications: [second.reference] });
     expect((await t.http.get(`${API}/applications/${second.id}`).set(reviewer.auth).expect(200)).body.status).toBe('submitted');
 
-    // Once the first is withdrawn, a new assessment of the second no longer finds another open application.
+    // Once the first is withdrawn, the second no longer has another open application, though its stored assessment
+    // was computed when it had.
     await t.http.post(`${API}/applications/${first.id}/withdraw`).set(family.auth).send().expect(200);
+    expect(await assessmentOf(second.id)).toMatchObject({ manualReviewReasons: [], otherOpenApplications: [] });
     const third = await createSubmittedApplication(t, family, hospital.id);
-    const a3 = await t.http.get(`${API}/applications/${third.id}/assessment`).set(reviewer.auth).expect(200);
-    expect(a3.body.manualReviewReasons).toEqual(['duplicate_child_application']); // the father's is still open
+    expect(await assessmentOf(third.id)).toMatchObject({ manualReviewReasons: ['duplicate_child_application'], otherOpenApplications: [second.reference] });
+    expect((await assessmentOf(third.id, family)).manualReviewReasons).toEqual([]);
   });
 
   it('looks the child up among open applications through their index, in generic plans too', async () => {

@@ -156,6 +156,11 @@ export class ApplicationsService {
     const record = await this.assessments.latestFor(id);
     if (!record) throw new AssessmentNotFoundException();
     if (user.role === 'applicant') return AssessmentDto.forFamily(record);
-    return VISIBILITY[user.role].sections ? AssessmentDto.forStaff(record) : AssessmentDto.outcome(record);
+    if (!VISIBILITY[user.role].sections) return AssessmentDto.outcome(record);
+    const [otherOpenApplications, policy] = await Promise.all([
+      this.records.otherOpenReferences(this.dataSource.manager, id),
+      this.assessments.policyVersion(record.policyVersion),
+    ]);
+    return AssessmentDto.forStaff(record, { otherOpenApplications, flagOtherOpenApplication: policy.policy.manualReview.flagOtherOpenApplication });
   }
 }

@@ -33,9 +33,21 @@ export class AssessmentDto {
   @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) monthlyPerCapitaIncome?: number | null;
   @ApiPropertyOptional({ nullable: true, type: MinimumLivingStandardUsedDto }) minimumLivingStandard?: MinimumLivingStandardUsedDto | null;
   @ApiPropertyOptional({ enum: REASONS, isArray: true }) manualReviewReasons?: ManualReviewReason[];
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['SPR-2026-000117'],
+    description: 'Reviewers and admins: other applications open now for the same child (submitted, not final), whatever the assessment found when computed',
+  })
+  otherOpenApplications?: string[];
 
-  static forStaff(record: MeansAssessmentRecord): AssessmentDto {
-    return AssessmentDto.withWorking(record, () => true);
+  /**
+   * Everything, with the duplicate-child reason as of now: the stored assessment knew only the applications open when
+   * it was computed, and another guardian may have applied for the same child since (or withdrawn).
+   */
+  static forStaff(record: MeansAssessmentRecord, now: { otherOpenApplications: string[]; flagOtherOpenApplication: boolean }): AssessmentDto {
+    const dto = AssessmentDto.withWorking(record, (reason) => reason !== 'duplicate_child_application');
+    if (record.result && now.flagOtherOpenApplication && now.otherOpenApplications.length) dto.manualReviewReasons!.push('duplicate_child_application');
+    return { ...dto, otherOpenApplications: now.otherOpenApplications };
   }
 
   /**
