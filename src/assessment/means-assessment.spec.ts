@@ -110,11 +110,12 @@ describe('assessMeans', () => {
 
   describe('tier A', () => {
     it('holds when monthly per-capita income is exactly the standard', () => {
-      expect(assess(family(TWELVE_N_D, 10_000_000)).tier).toBe('A');
+      expect(assess(family(TWELVE_N_D, 10_000_000))).toMatchObject({ tier: 'A', monthlyPerCapitaIncome: 59_390 });
     });
 
-    it('stops one fen above', () => {
-      expect(assess(family(TWELVE_N_D + 1, 10_000_000)).tier).toBe('B');
+    it('stops one fen above, and the figure shown says it is above', () => {
+      // 59,390 and 1/48 fen a month: rounded down it would read as the standard itself beside tier B.
+      expect(assess(family(TWELVE_N_D + 1, 10_000_000))).toMatchObject({ tier: 'B', monthlyPerCapitaIncome: 59_391 });
     });
 
     it('holds for any status flag whatever the income', () => {
@@ -158,10 +159,10 @@ describe('assessMeans', () => {
       expect(result.recommendedAmount).toBe(1_600_000);
     });
 
-    it('B just below 1 is tier C', () => {
+    it('B just below 1 is tier C, and the ratio shown is below 1 too (never rounded up to a threshold it missed)', () => {
       const result = assess(family(income, capacityToPay - 1));
       expect(result.tier).toBe('C');
-      expect(result.burdenRatio).toBe(1);
+      expect(result.burdenRatio).toBe(0.9999);
       // 0.7 × (3,149,279 − 1,259,712) = 1,322,696.9
       expect(result.recommendedAmount).toBe(1_320_000);
     });
@@ -173,7 +174,7 @@ describe('assessMeans', () => {
 
     it('B just below 0.4 is ineligible and recommends 0', () => {
       const result = assess(family(income, 1_259_711));
-      expect(result).toMatchObject({ tier: 'ineligible', recommendedAmount: 0 });
+      expect(result).toMatchObject({ tier: 'ineligible', burdenRatio: 0.3999, recommendedAmount: 0 });
     });
   });
 

@@ -125,16 +125,23 @@ export function assessMeans(input: MeansAssessmentInput, policy: MeansPolicy): M
       ? 0
       : roundDownTo(Exact.min(policy.caps[input.treatmentPlan], gap.times(policy.shares[tier])), thresholds.roundingUnit);
 
+  const atLeast = (x: Decimal, t: Decimal.Value) => x.greaterThanOrEqualTo(t);
+  const atMost = (x: Decimal, t: Decimal.Value) => x.lessThanOrEqualTo(t);
+  const burdenThresholds = [thresholds.tierBBurden, thresholds.tierCBurden];
+  const incomeThresholds = [thresholds.tierAIncomeMultiple, thresholds.tierBIncomeMultiple].map((k) => d.times(k));
+  const shownBurden = capacityToPay.isZero()
+    ? null
+    : shownBeside(outOfPocket.dividedBy(capacityToPay), BURDEN_DECIMALS, Decimal.ROUND_HALF_UP, burdenThresholds, atLeast);
+  const shownIncome = shownBeside(income.dividedBy(n.times(MONTHS_PER_YEAR)), 0, Decimal.ROUND_DOWN, incomeThresholds, atMost);
+
   return {
     tier,
     outOfPocket: toFen(outOfPocket),
     subsistence: toFen(subsistence),
     countableAssets: toFen(countableAssets),
     capacityToPay: toFen(capacityToPay),
-    burdenRatio: capacityToPay.isZero()
-      ? null
-      : outOfPocket.dividedBy(capacityToPay).toDecimalPlaces(BURDEN_DECIMALS, Decimal.ROUND_HALF_UP).toNumber(),
-    monthlyPerCapitaIncome: toFen(income.dividedToIntegerBy(n.times(MONTHS_PER_YEAR))),
+    burdenRatio: shownBurden === null ? null : shownBurden.toNumber(),
+    monthlyPerCapitaIncome: toFen(shownIncome),
     minimumLivingStandard: { ...standard },
     recommendedAmount,
     manualReviewReasons: manualReviewReasons(input, policy, toFen(outOfPocket)),
@@ -162,6 +169,17 @@ function assertUsableInput(input: MeansAssessmentInput): void {
   for (const key of amounts) {
     if (!Number.isSafeInteger(input[key]) || input[key] < 0) throw new RangeError(`${key} must be a non-negative integer (fen)`);
   }
+}
+
+/**
+ * A figure as shown, rounded by `rounding` — unless that would carry it across a tier threshold the exact figure is on
+ * the other side of (a burden of 0.39999968 shown as the 0.4 it missed, an income a fen above the standard shown as the
+ * standard); then it is rounded the other way, so the figures never contradict the tier beside them.
+ */
+function shownBeside(exact: Decimal, places: number, rounding: Decimal.Rounding, thresholds: Decimal.Value[], meets: (x: Decimal, t: Decimal.Value) => boolean): Decimal {
+  const shown = exact.toDecimalPlaces(places, rounding);
+  if (thresholds.every((t) => meets(exact, t) === meets(shown, t))) return shown;
+  return exact.toDecimalPlaces(places, shown.greaterThan(exact) ? Decimal.ROUND_DOWN : Decimal.ROUND_UP);
 }
 
 function nonNegative(value: Decimal): Decimal {
