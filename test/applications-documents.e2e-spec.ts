@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedInUser } from 'test/support/factories';
-import { applicationWorld, createDraftApplication, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
+import { applicationWorld, createDraftApplication, createSubmittedApplication, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -226,6 +226,30 @@ describe('Application documents (e2e)', () => {
     const late = await t.http.delete(`${API}/applications/${app.id}/documents/${keep.body.id}`).set(family.auth);
     expect(late.status).toBe(409);
     expect(await documentRows(app.id)).toBe(1);
+  });
+
+  // A reviewer asked for more; the family must not be able to make the evidence of the first round disappear.
+  it('keeps what was submitted when a reviewer asks for more: only documents added since can be removed', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    const reviewer = await signedInUser(t, 'reviewer');
+    await t.http.post(`${API}/applications/${app.id}/start-review`).set(reviewer.auth).expect(200);
+    await t.http.post(`${API}/applications/${app.id}/request-info`).set(reviewer.auth).send({ message: 'Please add a clearer income proof.' }).expect(200);
+    const listed = async () => (await t.http.get(`${API}/applications/${app.id}/documents`).set(family.auth).expect(200)).body.items as { id: string; type: string }[];
+    const submitted = await listed();
+    const incomeProof = submitted.find((d) => d.type === 'income_proof')!;
+    const [{ storage_key: key }] = await t.dataSource.query('SELECT storage_key FROM application_documents WHERE id = $1', [incomeProof.id]);
+
+    const refused = await t.http.delete(`${API}/applications/${app.id}/documents/${incomeProof.id}`).set(family.auth);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/document-submitted$/), detail: expect.stringContaining('upload a corrected document') });
+    expect(storedFiles(uploadRoot)).toContain(key);
+
+    const corrected = await uploadDocument(t, family, app.id, 'income_proof', files.pdf(), 'income-2.pdf');
+    const mistake = await uploadDocument(t, family, app.id, 'other', files.png(), 'wrong.png');
+    await t.http.delete(`${API}/applications/${app.id}/documents/${mistake.body.id}`).set(family.auth).expect(204);
+    expect((await listed()).map((d) => d.id).sort()).toEqual([...submitted.map((d) => d.id), corrected.body.id].sort());
+    expect(await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 AND action = 'document.deleted'`, [app.id])).toHaveLength(1);
   });
 
   it('documents every application route in the OpenAPI document', async () => {

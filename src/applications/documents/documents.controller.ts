@@ -74,9 +74,9 @@ export class DocumentsController {
   @Delete(':docId')
   @HttpCode(204)
   @Roles('applicant')
-  @ApiOperation({ summary: 'Remove a document from your application (draft or info_requested)' })
+  @ApiOperation({ summary: 'Remove a document from your application (draft or info_requested; once submitted, only documents added since)' })
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiConflictResponse({ description: 'The application is not editable in its status', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The application is not editable in its status, or the document was submitted (document-submitted)', type: ProblemDto })
   async remove(@Param('id', ParseUUIDPipe) id: string, @Param('docId', ParseUUIDPipe) docId: string, @CurrentUser() user: AuthUser): Promise<void> {
     await this.documents.remove(user, id, docId);
   }

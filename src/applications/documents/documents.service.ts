@@ -27,7 +27,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page, PageQueryDto } from 'src/common/pagination/pagination';
 import { malformedMultipart } from 'src/common/http/malformed-multipart';
-import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
+import { ConflictException, FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { ObjectStorage } from 'src/storage/object-storage';
 
@@ -120,17 +120,29 @@ export class DocumentsService {
     return { document: DocumentDto.from(document), content: await this.storage.get(document.storageKey) };
   }
 
-  /** Removes a document the family attached by mistake, while the application is still in its hands. */
+  /**
+   * Removes a document the family attached by mistake, while the application is still in its hands — but not one it
+   * submitted: when a reviewer asks for more, what the first round was assessed on stays on the record (the family
+   * uploads a corrected document beside it). Only documents added since the last submission can go.
+   */
   async remove(user: AuthUser, applicationId: string, documentId: string): Promise<void> {
     const storageKey = await this.dataSource.transaction(async (tx) => {
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('delete-document', app.status);
-      const rows = (await tx.query('DELETE FROM application_documents WHERE id = $1 AND application_id = $2 RETURNING storage_key, type', [
-        documentId,
-        applicationId,
-      ])) as [{ storage_key: string; type: string }[], number];
+      const rows = (await tx.query(
+        `DELETE FROM application_documents d USING applications a
+          WHERE d.id = $1 AND d.application_id = $2 AND a.id = d.application_id AND (a.submitted_at IS NULL OR d.created_at > a.submitted_at)
+          RETURNING d.storage_key, d.type`,
+        [documentId, applicationId],
+      )) as [{ storage_key: string; type: string }[], number];
       const [deleted] = rows[0];
-      if (!deleted) throw new DocumentNotFoundException();
+      if (!deleted) {
+        const submitted = await tx.query('SELECT 1 FROM application_documents WHERE id = $1 AND application_id = $2', [documentId, applicationId]);
+        if (submitted.length) {
+          throw new ConflictException('document-submitted', 'This document was part of a submission reviewers assessed, so it is kept; upload a corrected document instead.');
+        }
+        throw new DocumentNotFoundException();
+      }
       await this.audit.record(tx, {
         actor: user,
         action: 'document.deleted',
