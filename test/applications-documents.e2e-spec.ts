@@ -270,3 +270,35 @@ describe('Application documents (e2e)', () => {
     expect(Object.keys(doc.body.paths['/api/v1/applications/{id}/documents'].post.requestBody.content)).toEqual(['multipart/form-data']);
   });
 });
+
+describe('Application documents: the budget of one application (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ UPLOAD_MAX_TOTAL_BYTES: '8192' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  // Without a budget, one account could fill the document store with 50 × 10 MiB per draft.
+  it('refuses a document that would take the application past UPLOAD_MAX_TOTAL_BYTES, keeping nothing of it', async () => {
+    await t.reset();
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createDraftApplication(t, family, hospital.id);
+    const scan = (n: number) => files.pdf(`${n}`.repeat(3000)); // ~3 KB each
+    for (const n of [1, 2]) expect((await uploadDocument(t, family, app.id, 'other', scan(n), `scan-${n}.pdf`)).status).toBe(201);
+    const uploadRoot = resolve(t.config.env.UPLOAD_DIR);
+    const filesBefore = storedFiles(uploadRoot).length;
+
+    const refused = await uploadDocument(t, family, app.id, 'other', scan(3), 'scan-3.pdf');
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/documents-too-large$/), maxTotalBytes: 8192 });
+    expect(storedFiles(uploadRoot)).toHaveLength(filesBefore);
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents WHERE application_id = $1', [app.id])).toEqual([{ n: 2 }]);
+
+    // Removing one makes room again.
+    const [first] = (await t.http.get(`${API}/applications/${app.id}/documents`).set(family.auth).expect(200)).body.items;
+    await t.http.delete(`${API}/applications/${app.id}/documents/${first.id}`).set(family.auth).expect(204);
+    expect((await uploadDocument(t, family, app.id, 'other', scan(3), 'scan-3.pdf')).status).toBe(201);
+  });
+});

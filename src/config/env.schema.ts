@@ -193,6 +193,10 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
+  /** All of one application's documents together: without it, 50 documents of 10 MiB per draft, drafts without end. */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024 * 1024)
+  UPLOAD_MAX_TOTAL_BYTES = 100 * 1024 * 1024;
+
   /** Fen. An approval of at least this much needs a second, different reviewer confirming the same amount (four-eyes). */
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000_000_000)
   SECOND_APPROVAL_THRESHOLD = 5_000_000;

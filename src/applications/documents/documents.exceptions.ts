@@ -24,6 +24,18 @@ export class NotMultipartException extends ProblemException {
   }
 }
 
+export class DocumentsTooLargeException extends ProblemException {
+  constructor(maxTotalBytes: number) {
+    super(
+      409,
+      'documents-too-large',
+      'Conflict',
+      `An application's documents may take at most ${(maxTotalBytes / 1048576).toFixed(0)} MiB in all; remove one (or send a smaller scan) first.`,
+      { maxTotalBytes },
+    );
+  }
+}
+
 export class TooManyDocumentsException extends ProblemException {
   constructor(max: number) {
     super(409, 'too-many-documents', 'Conflict', `An application holds at most ${max} documents.`);

@@ -15,6 +15,7 @@ import { ApplicationDocument } from 'src/applications/documents/application-docu
 import { documentFileName } from 'src/applications/documents/document-file-name';
 import {
   DocumentNotFoundException,
+  DocumentsTooLargeException,
   FileTooLargeException,
   NotMultipartException,
   TooManyDocumentsException,
@@ -181,10 +182,13 @@ export class DocumentsService {
       // Under the lock: a submit or withdrawal that won the race meanwhile refuses this upload.
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('upload', app.status);
-      const [{ count }] = (await tx.query('SELECT count(*)::int AS count FROM application_documents WHERE application_id = $1', [applicationId])) as {
-        count: number;
-      }[];
+      const [{ count, bytes }] = (await tx.query(
+        'SELECT count(*)::int AS count, coalesce(sum(size), 0)::float8 AS bytes FROM application_documents WHERE application_id = $1',
+        [applicationId],
+      )) as { count: number; bytes: number }[];
       if (count >= MAX_DOCUMENTS_PER_APPLICATION) throw new TooManyDocumentsException(MAX_DOCUMENTS_PER_APPLICATION);
+      const { UPLOAD_MAX_TOTAL_BYTES } = this.config.env;
+      if (bytes + stored.size > UPLOAD_MAX_TOTAL_BYTES) throw new DocumentsTooLargeException(UPLOAD_MAX_TOTAL_BYTES);
       const row = {
         id: stored.id,
         applicationId,
