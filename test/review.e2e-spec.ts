@@ -385,8 +385,14 @@ describe('Review workflow (e2e)', () => {
       await post(`${withdrawn.id}/withdraw`, w.family).expect(200);
       await expectRefused(withdrawn.id, 'start-review', {}, 'withdrawn');
 
-      // Under review the family can neither withdraw nor edit.
-      expect((await post(`${waiting.id}/withdraw`, w.family)).status).toBe(409);
+      // Under review, or awaiting the second approval, the family can neither withdraw nor edit.
+      const inReview = await underReview(w);
+      for (const app of [inReview, waiting]) {
+        expect((await post(`${app.id}/withdraw`, w.family)).status).toBe(409);
+        const edit = await t.http.patch(`${API}/applications/${app.id}`).set(w.family.auth).send({ household: { annualIncome: 1 } });
+        expect(edit.status).toBe(409);
+      }
+      expect((await status(inReview.id)).status).toBe('under_review');
 
       // A draft is not the reviewers' to see; a stale If-Match is refused.
       const draft = await t.http.post(`${API}/applications`).set(w.family.auth).send({ hospitalId: w.hospital.id }).expect(201);
