@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createHospital, login, signedInUser, SignedIn } from 'test/support/factories';
 import { applicationWorld, createSubmittedApplication, uploadDocument } from 'test/support/application-factory';
 import { contribute } from 'test/support/grant-factory';
+import { listStatement } from 'src/applications/application-reads';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -596,11 +597,9 @@ describe('Review workflow (e2e)', () => {
     await runner.startTransaction();
     try {
       await runner.query('SET LOCAL enable_seqscan = off');
-      const plan = (await runner.query(
-        `EXPLAIN SELECT a.id FROM applications a WHERE a.first_submitted_at IS NOT NULL AND a.status = 'submitted'
-           AND (a.submitted_at, a.id) > ('2026-01-01T00:00:00Z'::timestamptz, '00000000-0000-0000-0000-000000000000'::uuid)
-         ORDER BY a.submitted_at ASC, a.id ASC LIMIT 21`,
-      )) as { 'QUERY PLAN': string }[];
+      const reviewer = { id: w.reviewer.id, email: w.reviewer.email, role: 'reviewer' as const, hospitalId: null, sessionId: randomUUID(), emailVerified: true };
+      const statement = listStatement(reviewer, { status: 'submitted', after: { k: '2026-01-01T00:00:00Z', id: '00000000-0000-0000-0000-000000000000' }, limit: 20 })!;
+      const plan = (await runner.query(`EXPLAIN ${statement.text}`, statement.values)) as { 'QUERY PLAN': string }[];
       const text = plan.map((p) => p['QUERY PLAN']).join('\n');
       expect(text).toContain('applications_status_submitted_idx');
       expect(text).not.toMatch(/\bSort\b/);

@@ -125,7 +125,6 @@ function pacedRow(ctx: Ctx, id: string, scenario: string, paced: Awaited<ReturnT
   };
 }
 
-/** What ApplicationsService.list sends for the review queue (same columns, predicates, order and limit). */
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of the statement the service sends for a reviewer's queue page (`listStatement`, the
  * same text and values), prepared and executed as the service's pool does, so the plan shown is the one PostgreSQL
