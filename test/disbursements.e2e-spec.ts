@@ -276,6 +276,14 @@ describe('Disbursements (e2e)', () => {
     const payments = await t.dataSource.query(`SELECT bank_reference, returned_at IS NOT NULL AS returned FROM disbursement_payments WHERE disbursement_id = $1 ORDER BY created_at`, [tranche.id]);
     expect(payments).toEqual([{ bank_reference: 'FIRST', returned: true }, { bank_reference: 'SECOND', returned: false }]);
     expect(await expectIdentity()).toEqual({ received: 100_000_000, available: 98_500_000, committed: 0, disbursed: 1_500_000 });
+
+    // The application's history tells the money's story too, though those events are recorded against the tranche.
+    for (const who of [w.admin, w.family]) {
+      const items = (await t.http.get(`${API}/applications/${grant.id}/history`).query({ limit: 100 }).set(who.auth).expect(200)).body.items as { action: string }[];
+      const actions = items.map((e) => e.action);
+      expect(actions.filter((a) => a.startsWith('disbursement.'))).toEqual(['disbursement.paid', 'disbursement.returned', 'disbursement.rescheduled', 'disbursement.paid']);
+      expect(actions.indexOf('application.approved')).toBeLessThan(actions.indexOf('disbursement.paid'));
+    }
   });
 
   it('a scheduled tranche keeps the bank account it was scheduled with when the hospital is edited', async () => {

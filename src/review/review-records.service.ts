@@ -77,7 +77,11 @@ export class ReviewRecordsService {
     });
   }
 
-  /** Oldest first, keyset-paginated on the audit trail's position. The family sees roles, staff also who. */
+  /**
+   * Oldest first, keyset-paginated on the audit trail's position: the application's own events and those of its
+   * tranches (paid, returned, rescheduled, cancelled, reconciled), which are recorded against the tranche. The family
+   * sees roles, staff also who.
+   */
   async history(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<HistoryEventDto>> {
     await this.records.findVisible(this.dataSource.manager, user, id);
     const after = decodeCursor(query.cursor, 'bigint');
@@ -85,7 +89,11 @@ export class ReviewRecordsService {
     const qb = this.dataSource
       .getRepository(AuditEvent)
       .createQueryBuilder('e')
-      .where('e.object_type = :type AND e.object_id = :id', { type: 'application', id })
+      .where(
+        `((e.object_type = 'application' AND e.object_id = :id)
+          OR (e.object_type = 'disbursement' AND e.object_id IN (SELECT d.id::text FROM disbursements d WHERE d.application_id = CAST(:id AS uuid))))`,
+        { id },
+      )
       .orderBy('e.id', 'ASC')
       .limit(query.limit + 1);
     if (after) qb.andWhere('e.id > :after', { after: after.k });
