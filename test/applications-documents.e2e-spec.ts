@@ -292,7 +292,7 @@ describe('Application documents: the budget of one application (e2e)', () => {
 
     const refused = await uploadDocument(t, family, app.id, 'other', scan(3), 'scan-3.pdf');
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ type: expect.stringMatching(/documents-too-large$/), maxTotalBytes: 8192 });
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/documents-too-large$/), maxTotalBytes: 8192, detail: expect.stringContaining('at most 8192 bytes in all') });
     expect(storedFiles(uploadRoot)).toHaveLength(filesBefore);
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents WHERE application_id = $1', [app.id])).toEqual([{ n: 2 }]);
 

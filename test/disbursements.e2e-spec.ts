@@ -156,11 +156,14 @@ describe('Disbursements (e2e)', () => {
     const grant = await approvedGrant(t, w);
     const [tranche] = await tranchesOf(grant);
     const before = await fund();
-    const dayBefore = new Date(Date.parse(`${today()}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-    for (const paidOn of [dayBefore, `${Number(today().slice(0, 4)) - 1}${today().slice(4)}`]) {
+    // The approval's day in Shanghai, from the tranche itself (today() may already be the next day there).
+    const [{ created_at: approvedAt }] = await t.dataSource.query(`SELECT created_at FROM disbursements WHERE id = $1`, [tranche.id]);
+    const approvedOn = todayIn(FUND_TIME_ZONE, new Date(approvedAt));
+    const dayBefore = new Date(Date.parse(`${approvedOn}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    for (const paidOn of [dayBefore, `${Number(approvedOn.slice(0, 4)) - 1}-06-15`]) {
       const res = await pay(tranche.id, { paidOn, bankReference: 'TYPO' });
       expect(res.status).toBe(400);
-      expect(res.body.errors).toEqual([{ field: 'paidOn', message: `must not be before ${today()}, the day the grant was approved (Asia/Shanghai)` }]);
+      expect(res.body.errors).toEqual([{ field: 'paidOn', message: `must not be before ${approvedOn}, the day the grant was approved (Asia/Shanghai)` }]);
     }
     expect((await tranchesOf(grant))[0].status).toBe('scheduled');
     expect(await fund()).toEqual(before);

@@ -122,7 +122,9 @@ describe('Daily reviewer digest (e2e)', () => {
 
     const zh = await t.mail.waitForMailTo(other.email);
     expect(zh.subject).toBe('有 1 笔资助等待复核已超过 3 天');
-    expect(zh.text).toMatch(new RegExp(`${app.reference}：\\d{4}-\\d{2}-\\d{2} 首次批准，已等待 4 天`));
+    const [{ decided_at: firstApprovedAt }] = await t.dataSource.query(`SELECT decided_at FROM decisions WHERE application_id = $1`, [app.id]);
+    const days = Math.floor((fourDaysOn.getTime() - new Date(firstApprovedAt).getTime()) / 86_400_000); // 4, or 5 just after 16:30 UTC
+    expect(zh.text).toMatch(new RegExp(`${app.reference}：\\d{4}-\\d{2}-\\d{2} 首次批准，已等待 ${days} 天`));
     await sleep(300);
     expect(t.mail.to(first.email).filter((m) => m.subject.includes('second approval') || m.text.includes(app.reference))).toHaveLength(0);
     const [row] = await t.dataSource.query(`SELECT dedup_key FROM notifications WHERE template = 'reviewer-digest'`);

@@ -389,9 +389,9 @@ describe('Review workflow (e2e)', () => {
       // Under review, or awaiting the second approval, the family can neither withdraw nor edit.
       const inReview = await underReview(w);
       for (const app of [inReview, waiting]) {
-        expect((await post(`${app.id}/withdraw`, w.family)).status).toBe(409);
+        const withdraw = await post(`${app.id}/withdraw`, w.family);
         const edit = await t.http.patch(`${API}/applications/${app.id}`).set(w.family.auth).send({ household: { annualIncome: 1 } });
-        expect(edit.status).toBe(409);
+        for (const res of [withdraw, edit]) expect([res.status, res.body.type]).toEqual([409, `${PROBLEM}invalid-status-transition`]);
       }
       expect((await status(inReview.id)).status).toBe('under_review');
 

@@ -24,13 +24,13 @@ const CHINA_OFFSET_MS = 8 * 3600_000;
  * OpenApplicationsPatientIndex), which holds only open applications: a status list passed as a parameter could not be
  * proven to fit that predicate in a generic plan, and the duplicate-child look-up would scan the table.
  */
-const NOT_FINAL_SQL = `status NOT IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+const notFinalSql = (alias: string) => `${alias}status NOT IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 /**
  * Another application "open" for the duplicate-child check: submitted at least once and not final. A draft never
  * submitted does not count: reviewers cannot see it (application-scope), so a flag pointing at it could not be
- * looked into, and it is flagged itself when it is submitted.
+ * looked into, and it is flagged itself when it is submitted. `alias` with its dot, or ''.
  */
-const OTHER_OPEN_SQL = `first_submitted_at IS NOT NULL AND ${NOT_FINAL_SQL}`;
+const otherOpenSql = (alias = '') => `${alias}first_submitted_at IS NOT NULL AND ${notFinalSql(alias)}`;
 
 /** The columns guardedUpdateOf may set. */
 export type UpdatableColumn = 'status' | 'submitted_at' | 'first_submitted_at' | 'withdrawn_at' | 'assessment_tier' | 'recommended_amount' | 'updated_at';
@@ -156,7 +156,7 @@ export class ApplicationRecords {
     const [hash, id] = [first, first + 1].map((n) => `$${n}`);
     return {
       columns: `(${hash}::text IS NOT NULL AND EXISTS (SELECT 1 FROM applications WHERE patient_national_id_hash = ${hash}::text
-                 AND id <> ${id}::uuid AND ${OTHER_OPEN_SQL})) AS other_open,
+                 AND id <> ${id}::uuid AND ${otherOpenSql()})) AS other_open,
                 current_policy.version AS policy_version, current_policy.created_at AS policy_created_at`,
       join: `LEFT JOIN (SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1) current_policy ON true`,
     };
@@ -171,7 +171,7 @@ export class ApplicationRecords {
     const rows = (await manager.query(
       `SELECT o.reference FROM applications a
          JOIN applications o ON o.patient_national_id_hash = a.patient_national_id_hash AND o.id <> a.id
-        WHERE a.id = $1 AND o.first_submitted_at IS NOT NULL AND o.${NOT_FINAL_SQL}
+        WHERE a.id = $1 AND ${otherOpenSql('o.')}
         ORDER BY o.first_submitted_at, o.reference LIMIT 20`,
       [id],
     )) as { reference: string }[];

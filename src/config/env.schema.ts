@@ -193,7 +193,7 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
-  /** All of one application's documents together: without it, 50 documents of 10 MiB per draft, drafts without end. */
+  /** All of one application's documents together (before it: up to 50 × 10 MiB per application). Not a per-account quota. */
   @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024 * 1024)
   UPLOAD_MAX_TOTAL_BYTES = 100 * 1024 * 1024;
 

@@ -14,15 +14,16 @@ export class DatabaseProbeService implements OnModuleDestroy {
 
   constructor(private readonly config: AppConfig) {}
 
+  /** Connecting and asking together take at most `timeoutMs`; any failure closes the connection for the next ping. */
   async ping(timeoutMs = 2000): Promise<boolean> {
     const connection = (this.connection ??= this.connect(timeoutMs));
-    try {
-      const { rows } = await (await connection).query<{ ok: number }>('SELECT 1 AS ok');
-      return rows[0]?.ok === 1;
-    } catch {
-      this.forget(connection);
-      return false;
-    }
+    const answered = connection
+      .then((client) => client.query<{ ok: number }>('SELECT 1 AS ok'))
+      .then(({ rows }) => rows[0]?.ok === 1)
+      .catch(() => false);
+    const up = await Promise.race([answered, sleep(timeoutMs).then(() => false)]);
+    if (!up) void this.forget(connection);
+    return up;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -46,3 +47,5 @@ export class DatabaseProbeService implements OnModuleDestroy {
     return connection.then((client) => client.end()).catch(() => undefined);
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

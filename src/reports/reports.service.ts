@@ -21,8 +21,9 @@ type Row = {
 /**
  * Every money event as one row (submission, final approval, payment, return of a payment, reconciliation), dated on
  * the Asia/Shanghai calendar, then totalled per hospital, per month and overall in one pass (GROUPING SETS).
- * A payment counts in the period it was made and its return, negatively, in the period the bank returned it: a
- * closed month's figure never changes afterwards, and all periods together equal the payments still standing.
+ * A payment counts as disbursed in the period it was made, and as returned in the period the bank returned it (as
+ * sales and refunds are reported): a closed month's figures never change afterwards, and disbursed less returned over
+ * all periods equals the payments still standing (the fund's disbursed).
  */
 const SUMMARY_SQL = `
   WITH events AS (
@@ -36,7 +37,7 @@ const SUMMARY_SQL = `
     SELECT ds.hospital_id, p.paid_on, 0, 0, 0, p.amount, 0, 0
       FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id
     UNION ALL
-    SELECT ds.hospital_id, (p.returned_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, -p.amount, p.amount, 0
+    SELECT ds.hospital_id, (p.returned_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, 0, p.amount, 0
       FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id WHERE p.returned_at IS NOT NULL
     UNION ALL
     SELECT ds.hospital_id, (ds.reconciled_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, 0, 0, ds.amount

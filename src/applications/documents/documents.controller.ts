@@ -34,7 +34,7 @@ export class DocumentsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: DocumentUploadDto })
   @ApiCreatedResponse({ type: DocumentDto })
-  @ApiConflictResponse({ description: 'The application is not editable in its status', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The application is not editable in its status, or holds too many documents or bytes (too-many-documents, documents-too-large)', type: ProblemDto })
   @ApiPayloadTooLargeResponse({ description: 'Larger than UPLOAD_MAX_BYTES (10 MiB)', type: ProblemDto })
   @ApiUnsupportedMediaTypeResponse({ description: 'Not a PDF, JPEG or PNG by content', type: ProblemDto })
   upload(@Param('id', ParseUUIDPipe) id: string, @Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<DocumentDto> {

@@ -30,7 +30,7 @@ export class DocumentsTooLargeException extends ProblemException {
       409,
       'documents-too-large',
       'Conflict',
-      `An application's documents may take at most ${(maxTotalBytes / 1048576).toFixed(0)} MiB in all; remove one (or send a smaller scan) first.`,
+      `An application's documents may take at most ${maxTotalBytes >= 1048576 ? `${(maxTotalBytes / 1048576).toFixed(0)} MiB` : `${maxTotalBytes} bytes`} in all; remove one (or send a smaller scan) first.`,
       { maxTotalBytes },
     );
   }

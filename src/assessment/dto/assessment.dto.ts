@@ -36,7 +36,7 @@ export class AssessmentDto {
   @ApiPropertyOptional({
     type: [String],
     example: ['SPR-2026-000117'],
-    description: 'Reviewers and admins: other applications open now for the same child (submitted, not final), whatever the assessment found when computed',
+    description: 'Reviewers and admins: other applications open now for the same child (submitted at least once, not in a final status), whatever the assessment found when computed',
   })
   otherOpenApplications?: string[];
 

@@ -178,9 +178,12 @@ export interface ReviewerDigestContext {
   /** Applications not picked up (`items` lists the oldest, at most 100). */
   count: number;
   items: ReviewerDigestItem[];
-  /** Grants waiting for a second approval this reviewer may give (not ones they approved first). */
-  secondApprovalCount: number;
-  secondApprovals: ReviewerDigestSecondApproval[];
+  /**
+   * Grants waiting for a second approval this reviewer may give (not ones they approved first). Optional: a digest
+   * written by a release without them must still render when it is sent or retried after an upgrade.
+   */
+  secondApprovalCount?: number;
+  secondApprovals?: ReviewerDigestSecondApproval[];
   queueUrl: string;
 }
 

@@ -81,8 +81,8 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     waitingDays: 'required',
     count: 'required',
     items: 'required',
-    secondApprovalCount: 'required',
-    secondApprovals: 'required',
+    secondApprovalCount: 'optional',
+    secondApprovals: 'optional',
     queueUrl: 'required',
   },
 };

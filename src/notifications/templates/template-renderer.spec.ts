@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { LOCALES, TEMPLATE_NAMES, TemplateName } from 'src/notifications/templates/template-contexts';
 import { TemplateRenderError } from 'src/notifications/templates/template-render.error';
+import { TEMPLATE_FIELDS } from 'src/notifications/templates/template-fields';
 import { TemplateRenderer } from 'src/notifications/templates/template-renderer';
 
 const TEMPLATES_DIR = join(__dirname, '..', '..', '..', 'templates');
@@ -125,6 +126,10 @@ describe('TemplateRenderer', () => {
 
     const onlyReview = renderer.render('reviewer-digest', 'zh-CN', { ...sample('reviewer-digest'), secondApprovalCount: 0, secondApprovals: [] });
     expect(onlyReview.text).not.toContain('复核');
+
+    // A digest written before second approvals were listed, sent or retried after the upgrade.
+    const { secondApprovalCount: _count, secondApprovals: _items, ...older } = sample('reviewer-digest');
+    for (const locale of ['en', 'zh-CN'] as const) expect(renderer.render('reviewer-digest', locale, older).text).toContain('SPR-2026-000117');
   });
 
   it('uses the singular in English where a count is 1', () => {
@@ -161,7 +166,8 @@ describe('TemplateRenderer', () => {
 
   describe('refuses to send an incomplete email', () => {
     it.each(ALL)('throws when a required field of %s (%s) is missing or null', (name, locale) => {
-      const fields = Object.keys(sample(name)).filter((field) => field !== 'invitedBy');
+      const fields = Object.entries(TEMPLATE_FIELDS[name]).flatMap(([field, presence]) => (presence === 'required' ? [field] : []));
+      expect(fields.length).toBeGreaterThan(0);
       for (const field of fields) {
         for (const value of [undefined, null]) {
           const context = { ...sample(name), [field]: value };

@@ -17,8 +17,8 @@ export class MoneyTotalsDto {
   @ApiProperty({ description: 'Final approvals in the period, minor units (fen)' }) approved: number;
   @ApiProperty({
     description:
-      'Payments made in the period less payments the bank returned in the period, minor units (fen); can be negative. ' +
-      "A closed period's figure does not change when a payment is returned later, and all periods together equal the payments standing",
+      "Payments made in the period, minor units (fen), including any the bank returned later: a closed period's figure does not change. " +
+      'Less `returned` over all periods, it equals the payments standing',
   })
   disbursed: number;
   @ApiProperty({ description: 'Payments the bank returned in the period (dated by when the return was recorded), minor units (fen)' }) returned: number;
