@@ -12,6 +12,8 @@ import { DisbursementNotFoundException, DisbursementStatusConflictException } fr
 /** A status change of the application, for the caller's audit event (written after its ledger call). */
 export type StatusChange = { applicationId: string; action: ApplicationAction; from: string; to: string; version: number };
 
+type TrancheTally = { tranches: number; reconciled: number; cancelled: number };
+
 /**
  * Locks and the two system transitions of a grant (DESIGN.md lifecycle): the first paid tranche takes the
  * application from approved to disbursing; the last reconciled tranche from disbursing to completed.
@@ -19,8 +21,6 @@ export type StatusChange = { applicationId: string; action: ApplicationAction; f
  * Lock order, the same in every money path of this module and of reconciliation: statement entry → application
  * → its disbursements (by tranche number) → the fund's accounts (FundLedgerService) → the audit chain.
  */
-type TrancheTally = { tranches: number; reconciled: number; cancelled: number };
-
 @Injectable()
 export class GrantProgressService {
   constructor(

@@ -131,10 +131,9 @@ export class DocumentsService {
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('delete-document', app.status);
       const rows = (await tx.query(
-        `DELETE FROM application_documents d USING applications a
-          WHERE d.id = $1 AND d.application_id = $2 AND a.id = d.application_id AND (a.submitted_at IS NULL OR d.created_at > a.submitted_at)
-          RETURNING d.storage_key, d.type`,
-        [documentId, applicationId],
+        `DELETE FROM application_documents WHERE id = $1 AND application_id = $2 AND ($3::timestamptz IS NULL OR created_at > $3::timestamptz)
+          RETURNING storage_key, type`,
+        [documentId, applicationId, app.submittedAt],
       )) as [{ storage_key: string; type: string }[], number];
       const [deleted] = rows[0];
       if (!deleted) {
