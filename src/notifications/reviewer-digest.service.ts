@@ -105,11 +105,10 @@ export class ReviewerDigestService {
   private async waitingApplications(shape: ApplicationsShape, at: Date, waitingDays: number): Promise<WaitingRow[]> {
     const tier = shape.tierColumn ? `a.${shape.tierColumn}::text` : 'NULL::text';
     return (await this.dataSource.query(
-      `SELECT a.reference, a.submitted_at, ${tier} AS tier,
-              floor(extract(epoch FROM ($1::timestamptz - a.submitted_at)) / 86400)::int AS waiting_days,
+      `SELECT a.reference, a.submitted_at, ${tier} AS tier, ${waitedSince('a.submitted_at').days} AS waiting_days,
               count(*) OVER ()::int AS total
          FROM applications a
-        WHERE a.status = 'submitted' AND a.submitted_at < $1::timestamptz - make_interval(days => $2)
+        WHERE a.status = 'submitted' AND ${waitedSince('a.submitted_at').tooLong}
         ORDER BY a.submitted_at, a.reference
         LIMIT ${DIGEST_MAX_ITEMS}`,
       [at.toISOString(), waitingDays],
@@ -119,18 +118,28 @@ export class ReviewerDigestService {
   /** Grants first approved more than `waitingDays` days before `at` and still waiting for the second approval. */
   private async awaitingSecondApproval(at: Date, waitingDays: number): Promise<SecondApprovalRow[]> {
     return (await this.dataSource.query(
-      `SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id,
-              floor(extract(epoch FROM ($1::timestamptz - f.decided_at)) / 86400)::int AS waiting_days
+      `SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id, ${waitedSince('f.decided_at').days} AS waiting_days
          FROM applications a
          JOIN LATERAL (SELECT d.decided_at, d.reviewer_id FROM decisions d
                         WHERE d.application_id = a.id AND d.kind = 'first_approval'
                         ORDER BY d.decided_at DESC LIMIT 1) f ON true
-        WHERE a.status = 'awaiting_second_approval' AND f.decided_at < $1::timestamptz - make_interval(days => $2)
+        WHERE a.status = 'awaiting_second_approval' AND ${waitedSince('f.decided_at').tooLong}
         ORDER BY f.decided_at, a.reference
         LIMIT ${SECOND_APPROVALS_READ}`,
       [at.toISOString(), waitingDays],
     )) as SecondApprovalRow[];
   }
+}
+
+/**
+ * Over the digest's parameters ($1 the run's time, $2 REVIEWER_DIGEST_WAITING_DAYS): the whole days waited since
+ * `column`, and whether that is more than the setting allows.
+ */
+function waitedSince(column: string): { days: string; tooLong: string } {
+  return {
+    days: `floor(extract(epoch FROM ($1::timestamptz - ${column})) / 86400)::int`,
+    tooLong: `${column} < $1::timestamptz - make_interval(days => $2)`,
+  };
 }
 
 /** The calendar day of `at` in the fund's time zone, `YYYY-MM-DD`. */
