@@ -91,44 +91,31 @@ describe('Email delivery across a Redis outage (e2e, fault injection)', () => {
   }, 60_000);
 });
 
-describe('Start-up check of the Redis eviction policy (e2e)', () => {
-  const lru = new ThrowawayRedis(['--maxmemory-policy', 'allkeys-lru']);
+// In its own process, as main.ts would run it: a refused start-up leaves no half-built app in the test process.
+describe.each([
+  {
+    redis: 'a Redis that may evict queued jobs',
+    args: ['--maxmemory-policy', 'allkeys-lru'],
+    refusal: /maxmemory-policy is "allkeys-lru".*noeviction.*REDIS_ALLOW_EVICTION/s,
+  },
+  // As managed services do; it crashed on the refused command.
+  { redis: 'a Redis that refuses CONFIG', args: ['--rename-command', 'CONFIG', ''], refusal: /refuses CONFIG.*noeviction.*REDIS_ALLOW_EVICTION=true/s },
+])('Start-up on $redis (e2e)', ({ args, refusal }) => {
+  const redis = new ThrowawayRedis(args);
   beforeAll(async () => {
-    await lru.start();
+    await redis.start();
   });
   afterAll(async () => {
-    await lru.stop();
+    await redis.stop();
   });
 
-  // In its own process, as main.ts would run it: a refused start-up leaves no half-built app in the test process.
-  it('refuses to start on a Redis that may evict queued jobs, naming the setting', async () => {
-    const started = startThrowawayProcess({ REDIS_URL: lru.url, APP_ROLE: 'worker', LOG_LEVEL: 'silent' }, 100_000);
-    await expect(started).rejects.toThrow(/maxmemory-policy is "allkeys-lru".*noeviction.*REDIS_ALLOW_EVICTION/s);
-  }, 110_000);
-
-  it('starts on such a Redis when REDIS_ALLOW_EVICTION=true', async () => {
-    const app = await startTestApp({ REDIS_URL: lru.url, REDIS_ALLOW_EVICTION: 'true' });
-    await app.http.get('/health/ready').expect(200);
-    await app.close();
-  });
-});
-
-describe('Start-up on a Redis that refuses CONFIG, as managed services do (e2e)', () => {
-  const locked = new ThrowawayRedis(['--rename-command', 'CONFIG', '']);
-  beforeAll(async () => {
-    await locked.start();
-  });
-  afterAll(async () => {
-    await locked.stop();
-  });
-
-  it('refuses to start without REDIS_ALLOW_EVICTION, saying why and what to set (it crashed on the refused command)', async () => {
-    const started = startThrowawayProcess({ REDIS_URL: locked.url, APP_ROLE: 'worker', LOG_LEVEL: 'silent' }, 100_000);
-    await expect(started).rejects.toThrow(/refuses CONFIG.*noeviction.*REDIS_ALLOW_EVICTION=true/s);
+  it('refuses to start without REDIS_ALLOW_EVICTION, saying why and what to set', async () => {
+    const started = startThrowawayProcess({ REDIS_URL: redis.url, APP_ROLE: 'worker', LOG_LEVEL: 'silent' }, 100_000);
+    await expect(started).rejects.toThrow(refusal);
   }, 110_000);
 
   it('starts with REDIS_ALLOW_EVICTION=true', async () => {
-    const app = await startTestApp({ REDIS_URL: locked.url, REDIS_ALLOW_EVICTION: 'true' });
+    const app = await startTestApp({ REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: 'true' });
     await app.http.get('/health/ready').expect(200);
     await app.close();
   });
