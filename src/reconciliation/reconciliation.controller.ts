@@ -110,7 +110,7 @@ export class ReconciliationController {
 
   @Get('report')
   @Roles(...RECONCILERS)
-  @ApiOperation({ summary: 'Paid, reconciled, outstanding and exceptions over a period, as JSON or CSV (amounts in yuan)' })
+  @ApiOperation({ summary: 'Paid, reconciled, outstanding and exceptions over a period: JSON (amounts in fen) or CSV (amounts in yuan, two decimals)' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: ReconciliationReportDto })
   async report(@Query() query: ReportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReconciliationReportDto | string> {

@@ -54,7 +54,7 @@ export class ReviewController {
   @Roles('reviewer', 'admin')
   @ApiOperation({
     summary: 'Ask the family for more information (under_review → info_requested)',
-    description: 'The family is emailed the message in its language; it can then edit and resubmit. GET /applications/:id/changes shows what it changed.',
+    description: 'The family is emailed, in its language, that a question is waiting (not the question: it may quote medical or household detail, which emails never carry); it reads it at GET /applications/:id/info-requests, edits and resubmits. GET /applications/:id/changes shows what it changed.',
   })
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: ReviewResultDto })
