@@ -471,6 +471,11 @@ describe('Reconciliation (e2e)', () => {
     expect(await appStatus(grant.id)).toBe('disbursing');
     const actions = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_type = 'statement_entry' ORDER BY id`)).map((a: { action: string }) => a.action);
     expect(actions).toEqual(['reconciliation.entry_unmatched', 'reconciliation.entry_matched']);
+    // The tranche's own events tell the same story, and so does the grant's history.
+    const trancheActions = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_type = 'disbursement' AND object_id = $1 ORDER BY id`, [first.id])).map((a: { action: string }) => a.action);
+    expect(trancheActions).toEqual(['fund.disbursed', 'disbursement.paid', 'disbursement.reconciled', 'disbursement.unreconciled', 'disbursement.reconciled']);
+    const history = (await t.http.get(`${API}/applications/${grant.id}/history?limit=100`).set(w.finance.auth).expect(200)).body.items as { action: string }[];
+    expect(history.map((e) => e.action).filter((a) => trancheActions.includes(a))).toEqual(trancheActions);
   });
 
   it('reports paid, reconciled, outstanding and exceptions per hospital and period, as JSON and CSV', async () => {

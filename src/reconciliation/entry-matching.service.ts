@@ -77,7 +77,7 @@ export class EntryMatchingService {
   }
 
   /**
-   * Undoes a match: the entry becomes unmatched and the tranche paid again. Refused (409) when the grant is
+   * Undoes a match: the entry becomes unmatched and the tranche paid again (audited on both). Refused (409) when the grant is
    * completed: completion is final (DESIGN.md), so a wrong match there is corrected by the fund, not undone here.
    */
   async unmatch(user: AuthUser, entryId: string): Promise<StatementItemDto> {
@@ -98,6 +98,15 @@ export class EntryMatchingService {
         objectType: 'statement_entry',
         objectId: entry.id,
         summary: { statementId: entry.statementId, disbursementId: d.id, reference: d.reference, matchKind: entry.matchKind },
+      });
+      // The tranche's own trail too: its history (and an auditor rebuilding its status from its events) must see the
+      // reconciliation undone, not a tranche still reconciled.
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'disbursement.unreconciled',
+        objectType: 'disbursement',
+        objectId: d.id,
+        summary: { reference: d.reference, statementId: entry.statementId, entryId: entry.id, matchKind: entry.matchKind },
       });
       return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }));
     });
