@@ -229,6 +229,29 @@ describe('Reconciliation (e2e)', () => {
     }
   });
 
+  it('an upload while another import of the hospital runs long: 409 import-in-progress with Retry-After, not a 500 after statement_timeout', async () => {
+    const { tranche } = await paidGrant();
+    const file = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'BUSY-1' }]);
+    // A long import holds the hospital's turn (pg_advisory_xact_lock(727005, hashtext(hospital id))); so does this session.
+    const holder = t.dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(727005, hashtext($1))', [w.hospital.id]);
+      const busy = await upload(file).timeout(20_000);
+      expect(busy.status).toBe(409);
+      expect(busy.body.type).toContain('import-in-progress');
+      expect(busy.headers['retry-after']).toBe('30');
+      expect(await statementCount()).toEqual({ s: 0, e: 0 });
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      await holder.release();
+    }
+    // Once its turn is free, the same file imports, and the import's own locks wait as usual (no lock_timeout left).
+    const res = await upload(file);
+    expect(res.status).toBe(201);
+    expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+  });
+
   it('concurrent uploads of one file: one import, the others 409', async () => {
     const { tranche } = await paidGrant();
     const xml = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'C-1' }]);

@@ -25,6 +25,15 @@ export class StatementAlreadyImportedException extends ConflictException {
   }
 }
 
+/** Another import of the hospital's statements holds its turn for longer than an upload should wait. */
+export class StatementImportInProgressException extends ConflictException {
+  constructor(retryAfterSeconds: number) {
+    super('import-in-progress', "Another statement of this hospital is being imported; try again when it has finished. Nothing was imported.", {
+      retryAfter: retryAfterSeconds,
+    });
+  }
+}
+
 export class StatementTooLargeException extends ProblemException {
   constructor(detail: string, extra: Record<string, number>) {
     super(413, 'statement-too-large', 'Statement too large', `${detail} Nothing was imported.`, extra);

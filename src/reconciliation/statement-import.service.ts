@@ -20,6 +20,7 @@ import { StatementParseError } from 'src/reconciliation/parsers/statement-entry'
 import {
   MalformedStatementException,
   StatementAlreadyImportedException,
+  StatementImportInProgressException,
   StatementMultipartRequiredException,
   StatementTooLargeException,
 } from 'src/reconciliation/reconciliation.exceptions';
@@ -30,6 +31,13 @@ import { removeStaleSpools, SpooledStatement, spoolStatement } from 'src/reconci
 
 /** pg_advisory_xact_lock(class, hashtext(hospital id)): one import per hospital at a time. */
 const IMPORT_LOCK_CLASS = 727_005;
+/**
+ * How long an upload waits for the hospital's import in progress. Most files take a second or two; a national
+ * center's 200,000 entries take about a minute, and waiting that out would end in statement_timeout (30 s) as a 500.
+ */
+const IMPORT_LOCK_WAIT_MS = 5_000;
+/** What the 409 suggests: a large import is well on its way by then. */
+const IMPORT_RETRY_AFTER_SECONDS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
@@ -115,6 +123,19 @@ export class StatementImportService implements OnModuleInit {
     return await this.dataSource.transaction((tx) => this.importSpooled(tx, user, hospitalId, fileName, spooled));
   }
 
+  /** The hospital's import lock, or 409 import-in-progress once IMPORT_LOCK_WAIT_MS have passed without it. */
+  private async takeImportTurn(tx: EntityManager, hospitalId: string): Promise<void> {
+    await tx.query(`SET LOCAL lock_timeout = ${IMPORT_LOCK_WAIT_MS}`);
+    try {
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMPORT_LOCK_CLASS, hospitalId]);
+    } catch (error) {
+      if ((error as { code?: string }).code === '55P03') throw new StatementImportInProgressException(IMPORT_RETRY_AFTER_SECONDS);
+      throw error;
+    }
+    // The import's own row locks wait as every other request's do.
+    await tx.query('SET LOCAL lock_timeout TO DEFAULT');
+  }
+
   private async refuseRepeat(manager: EntityManager, hospitalId: string, sha256: string): Promise<void> {
     const [earlier] = (await manager.query(`SELECT id FROM bank_statements WHERE hospital_id = $1 AND sha256 = $2`, [hospitalId, sha256])) as { id: string }[];
     if (earlier) throw new StatementAlreadyImportedException(earlier.id);
@@ -130,7 +151,7 @@ export class StatementImportService implements OnModuleInit {
   ): Promise<StatementSummaryDto> {
     const { sha256, size } = spooled;
     const statementId = randomUUID();
-    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMPORT_LOCK_CLASS, hospitalId]);
+    await this.takeImportTurn(tx, hospitalId);
     await this.refuseRepeat(tx, hospitalId, sha256);
     const { head, source } = await peekHead(spooled.read());
     const format: StatementFormat = detectStatementFormat(head) ?? fallbackFormat(head);

@@ -41,7 +41,7 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error({ err: exception, reqId: request?.id, path: request?.routeOptions?.url }, 'request failed');
     }
     if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-    if (problem.status === 429 && typeof problem.retryAfter === 'number') reply.header('Retry-After', String(problem.retryAfter));
+    if (typeof problem.retryAfter === 'number') reply.header('Retry-After', String(problem.retryAfter));
     reply.status(problem.status).header('Content-Type', 'application/problem+json; charset=utf-8').send(problem);
   }
 
@@ -57,6 +57,10 @@ export class ProblemFilter implements ExceptionFilter {
     const err = exception as { statusCode?: number; code?: string; message?: string; name?: string };
     if (isDependencyDown(err)) {
       return genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'A service Sprout depends on is unavailable. Please retry shortly.');
+    }
+    // statement_timeout: a statement waited 30 s, mostly behind a lock a long import holds. The transaction rolled back.
+    if (err?.code === '57014') {
+      return { ...genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'The database took too long to answer. Please retry shortly.'), retryAfter: 30 };
     }
     if (err?.code === '40001' || err?.code === '40P01' || err?.code === '55P03') {
       return { ...genericProblem(409, 'A concurrent change won; reload and try again.'), type: problemType('concurrent-update') };

@@ -1,0 +1,25 @@
+import { ProblemFilter } from 'src/common/problem/problem.filter';
+
+const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+describe('ProblemFilter.toProblem: database refusals as answers a client can act on', () => {
+  const filter = new ProblemFilter();
+
+  it('a statement cancelled by statement_timeout is 503 with Retry-After, not 500', () => {
+    const problem = filter.toProblem(pgError('57014', 'canceling statement due to statement timeout'));
+    expect(problem).toMatchObject({ status: 503, retryAfter: 30 });
+    expect(problem.detail).toMatch(/retry/i);
+  });
+
+  it('a lost race (serialization, deadlock, lock_timeout) is 409 concurrent-update', () => {
+    for (const code of ['40001', '40P01', '55P03']) {
+      expect(filter.toProblem(pgError(code, 'x'))).toMatchObject({ status: 409, type: expect.stringContaining('concurrent-update') });
+    }
+  });
+
+  it('anything else unknown stays a 500 that says nothing of the cause', () => {
+    const problem = filter.toProblem(pgError('42P01', 'relation "secret_table" does not exist'));
+    expect(problem).toMatchObject({ status: 500 });
+    expect(JSON.stringify(problem)).not.toContain('secret_table');
+  });
+});
