@@ -25,10 +25,33 @@ export function createRootLogger(level: string, destination: pino.DestinationStr
       censor: '[redacted]',
     },
     serializers: {
+      err: loggableError,
       // The default serializer logs the full URL; query strings may carry cursors but never secrets.
       req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: req.url.split('?')[0], id: req.id }),
     },
   }, destination);
+}
+
+/** What of an error a log line may carry: a database error's values stay out (see loggableError). */
+const ERROR_FIELDS = ['code', 'constraint', 'table', 'column', 'schema', 'routine', 'severity', 'statusCode', 'command', 'responseCode'] as const;
+
+/**
+ * An error as a log line carries it: its class, message, stack and codes — never the values it was about. pino's
+ * standard serializer copies every property, and a failed query's error (TypeORM's QueryFailedError, pg's error)
+ * carries the statement's `parameters` (a family's names, income, diagnosis; a password hash; a reset token),
+ * `detail` ("Failing row contains (…)", "Key (email)=(…) already exists") and `where`. Redaction paths cannot reach
+ * them: they sit at any depth, in `cause` and `driverError`.
+ */
+export function loggableError(error: unknown, depth = 0): Record<string, unknown> | unknown {
+  if (!(error instanceof Error) || depth > 3) return error instanceof Error ? { type: error.constructor.name } : error;
+  const fields = error as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { type: error.constructor.name, message: error.message, stack: error.stack };
+  for (const key of ERROR_FIELDS) {
+    const value = fields[key];
+    if (typeof value === 'string' || typeof value === 'number') out[key] = value;
+  }
+  if (error.cause !== undefined) out.cause = loggableError(error.cause, depth + 1);
+  return out;
 }
 
 /**
