@@ -1,11 +1,20 @@
 import { describe as describeError, isPermanent, linkExpired, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
 
 describe('isPermanent', () => {
-  it('treats SMTP 5xx as permanent and 4xx as transient', () => {
-    expect(isPermanent(Object.assign(new Error('No such user'), { responseCode: 550, code: 'EENVELOPE' }))).toBe(true);
-    expect(isPermanent(Object.assign(new Error('Message rejected'), { responseCode: 554, code: 'EMESSAGE' }))).toBe(true);
-    expect(isPermanent(Object.assign(new Error('Try later'), { responseCode: 421, code: 'EMESSAGE' }))).toBe(false);
-    expect(isPermanent(Object.assign(new Error('Greylisted'), { responseCode: 451, code: 'EENVELOPE' }))).toBe(false);
+  it('treats a 5xx about this message (recipient, content, size) as permanent and 4xx as transient', () => {
+    expect(isPermanent(Object.assign(new Error('No such user'), { responseCode: 550, code: 'EENVELOPE', command: 'RCPT TO' }))).toBe(true);
+    expect(isPermanent(Object.assign(new Error('Message rejected'), { responseCode: 554, code: 'EMESSAGE', command: 'DATA' }))).toBe(true);
+    expect(isPermanent(Object.assign(new Error('Too big'), { responseCode: 552, code: 'EENVELOPE', command: 'MAIL FROM' }))).toBe(true);
+    expect(isPermanent(Object.assign(new Error('Message size larger than allowed 1000'), { code: 'EMESSAGE', command: 'MAIL FROM' }))).toBe(true);
+    expect(isPermanent(Object.assign(new Error('Try later'), { responseCode: 421, code: 'EMESSAGE', command: 'DATA' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('Greylisted'), { responseCode: 451, code: 'EENVELOPE', command: 'RCPT TO' }))).toBe(false);
+  });
+
+  it('treats a 5xx about the server and us (login, greeting, sender) as transient: an operator fixes it and the emails go', () => {
+    expect(isPermanent(Object.assign(new Error('Invalid login'), { responseCode: 535, code: 'EAUTH', command: 'AUTH PLAIN' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('Invalid greeting'), { responseCode: 554, code: 'EPROTOCOL', command: 'CONN' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('Sender not allowed'), { responseCode: 550, code: 'EENVELOPE', command: 'MAIL FROM' }))).toBe(false);
+    expect(isPermanent(Object.assign(new Error('Not accepted'), { responseCode: 550, code: 'ECONNECTION', command: 'EHLO' }))).toBe(false);
   });
 
   it('treats network errors as transient and a recipient the client refuses as permanent', () => {

@@ -178,12 +178,21 @@ export class EmailDeliveryService {
 }
 
 /**
- * SMTP 5xx is a permanent refusal (unknown mailbox, policy): retrying only repeats it. So is an envelope the
- * client itself refuses (no valid recipient). 4xx replies and network errors (timeouts, resets) are transient.
+ * Whether retrying this email can never help. A 5xx reply is permanent only when it is about this message: its
+ * recipient (RCPT TO: unknown mailbox) or its content (DATA: refused by policy), or its size; and so is an envelope
+ * the client itself refuses (no valid recipient). A 5xx anywhere else is about us and every message alike — a
+ * rotated password (AUTH 535), a greeting refusing our address (554), a sender the relay no longer accepts (MAIL
+ * FROM 550) — and is retried with backoff like 4xx replies and network errors, so that an operator's fix within the
+ * retries' two hours loses no email instead of killing every one sent meanwhile.
  */
 export function isPermanent(error: unknown): boolean {
-  const e = error as { responseCode?: unknown; code?: unknown };
-  if (typeof e.responseCode === 'number') return e.responseCode >= 500 && e.responseCode < 600;
+  const e = error as { responseCode?: unknown; code?: unknown; command?: unknown };
+  if (e.code === 'EMESSAGE' && e.command === 'MAIL FROM' && typeof e.responseCode !== 'number') return true; // larger than the server's SIZE
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode < 500 || e.responseCode >= 600) return false;
+    if (e.command === 'RCPT TO' || e.command === 'DATA') return true;
+    return e.command === 'MAIL FROM' && e.responseCode === 552; // message size exceeds the server's limit
+  }
   return e.code === 'EENVELOPE';
 }
 

@@ -110,6 +110,51 @@ describe('MailerService', () => {
       expect(server.connections()).toBe(1);
     });
 
+    /** An SMTP server that refuses every message at one step, with a 5xx about the server and us, not the message. */
+    async function refusingServer(step: 'greeting' | 'login' | 'sender' | 'recipient'): Promise<string> {
+      const refusal = (message: string, responseCode: number) => Object.assign(new Error(message), { responseCode });
+      const server = new SMTPServer({
+        authOptional: step !== 'login',
+        allowInsecureAuth: true,
+        disabledCommands: step === 'login' ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+        disableReverseLookup: true,
+        logger: false,
+        closeTimeout: 100,
+        onConnect: (_session, callback) => callback(step === 'greeting' ? refusal('No SMTP service for your address', 554) : undefined),
+        onAuth: (_auth, _session, callback) => callback(refusal('Invalid username or password', 535)),
+        onMailFrom: (_address, _session, callback) => callback(step === 'sender' ? refusal('Sender address not allowed', 550) : undefined),
+        onRcptTo: (_address, _session, callback) => callback(step === 'recipient' ? refusal('No such mailbox', 550) : undefined),
+        onData: (stream, _session, callback) => {
+          stream.resume();
+          stream.on('end', () => callback());
+        },
+      });
+      server.on('error', () => undefined);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const port = (server.server.address() as AddressInfo).port;
+      return step === 'login' ? `smtp://sprout:rotated-password@127.0.0.1:${port}` : `smtp://127.0.0.1:${port}`;
+    }
+
+    it.each(['greeting', 'login', 'sender'] as const)(
+      'a 5xx refusing us at the %s, not the message, is retried (transient), pooled or not',
+      async (step) => {
+        const url = await refusingServer(step);
+        for (const pool of ['0', '2']) {
+          const error = await mailerFor(url, { SMTP_POOL_CONNECTIONS: pool }).send(message(`${step}-${pool}`)).then(() => null, (e: unknown) => e);
+          expect(error).toMatchObject({ responseCode: expect.any(Number) });
+          expect((error as { responseCode: number }).responseCode).toBeGreaterThanOrEqual(500);
+          expect(isPermanent(error)).toBe(false);
+        }
+      },
+    );
+
+    it('a 5xx refusing the recipient is permanent', async () => {
+      const error = await mailerFor(await refusingServer('recipient')).send(message('unknown')).then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ responseCode: 550, command: 'RCPT TO' });
+      expect(isPermanent(error)).toBe(true);
+    });
+
     it('keeps each message its own reply: 550 permanent, 421 transient, neighbours sent, the pool usable after', async () => {
       const server = await smtpServer();
       const mailer = mailerFor(server.url, { SMTP_POOL_CONNECTIONS: '2' });
