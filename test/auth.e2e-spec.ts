@@ -113,6 +113,13 @@ describe('Accounts (e2e)', () => {
     await t.http.get('/api/v1/me').set(reviewer.auth).expect(401);
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: reviewer.refreshToken }).expect(401);
     await t.http.post('/api/v1/auth/login').send({ email, password: 'a new long password' }).expect(401);
+
+    // A whole-form save that sends disabled: null (an empty checkbox state) must not quietly enable the account again.
+    const cleared = await t.http.patch(`/api/v1/users/${created.body.id}`).set(admin.auth).send({ fullName: 'Zhang Wei', disabled: null });
+    expect(cleared.status).toBe(400);
+    expect(cleared.body.errors).toEqual([expect.objectContaining({ field: 'disabled' })]);
+    const [{ disabled_at }] = await t.dataSource.query(`SELECT disabled_at FROM users WHERE id = $1`, [created.body.id]);
+    expect(disabled_at).not.toBeNull();
   });
 
   it('pages through the users one at a time, each once', async () => {

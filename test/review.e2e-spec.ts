@@ -131,11 +131,14 @@ describe('Review workflow (e2e)', () => {
         fromStatus: 'under_review',
         toStatus: 'approved',
         amount: 4_000_000,
-        comment: 'Below the recommendation: other aid expected.',
+        // Written by someone who read the household and medical sections fund finance may not see (VISIBILITY).
+        comment: null,
         reason: null,
         decidedAt: expect.any(String),
       },
     ]);
+    const forReviewers = await t.http.get(`${API}/applications/${app.id}/decisions`).set(w.second.auth).expect(200);
+    expect(forReviewers.body.items[0]).toMatchObject({ id: approved.body.decisionId, comment: 'Below the recommendation: other aid expected.' });
 
     // One email per event, in the family's language.
     const mail = await settledMail(w.family.email);

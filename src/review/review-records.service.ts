@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApplicationRecords } from 'src/applications/application-records';
+import { VISIBILITY } from 'src/applications/application-visibility';
 import { AuditEvent } from 'src/audit/audit-event.entity';
 import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
@@ -24,7 +25,8 @@ export class ReviewRecordsService {
 
   async decisionsOf(user: AuthUser, id: string): Promise<DecisionDto[]> {
     await this.records.findVisible(this.dataSource.manager, user, id);
-    return (await this.decisions.listFor(id)).map(DecisionDto.from);
+    const freeText = VISIBILITY[user.role].sections;
+    return (await this.decisions.listFor(id)).map((d) => DecisionDto.from(d, freeText));
   }
 
   /**

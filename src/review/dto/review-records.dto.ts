@@ -13,11 +13,14 @@ export class DecisionDto {
   @ApiProperty({ enum: APPLICATION_STATUSES }) fromStatus: ApplicationStatus;
   @ApiProperty({ enum: APPLICATION_STATUSES }) toStatus: ApplicationStatus;
   @ApiPropertyOptional({ description: 'minor units (fen); approvals only', type: 'integer', nullable: true }) amount: number | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) comment: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Rejections only' }) reason: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null for roles that may not read the application\'s sections (fund finance)' })
+  comment: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Rejections only; null for roles that may not read the application\'s sections (fund finance)' })
+  reason: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) decidedAt: string;
 
-  static from(d: Decision): DecisionDto {
+  /** `freeText`: whether the reader may see the comment and reason, which the reviewer wrote from the sections. */
+  static from(d: Decision, freeText: boolean): DecisionDto {
     return {
       id: d.id,
       kind: d.kind,
@@ -26,8 +29,8 @@ export class DecisionDto {
       fromStatus: d.fromStatus,
       toStatus: d.toStatus,
       amount: d.amount,
-      comment: d.comment,
-      reason: d.reason,
+      comment: freeText ? d.comment : null,
+      reason: freeText ? d.reason : null,
       decidedAt: d.decidedAt.toISOString(),
     };
   }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, Role } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { Locale, User } from 'src/users/user.entity';
@@ -47,8 +47,8 @@ export class UpdateUserDto {
   @IsOptional() @IsUUID()
   hospitalId?: string;
 
-  @ApiPropertyOptional({ description: 'Disabling ends every session of the user at once' })
-  @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ description: 'Disabling ends every session of the user at once; null is refused (it would read as "enabled")' })
+  @ValidateIf((_, value) => value !== undefined) @IsBoolean()
   disabled?: boolean;
 }
 
