@@ -289,6 +289,37 @@ describe('Disbursements (e2e)', () => {
     }
   });
 
+  it('paying a returned tranche again refuses a date before the return (naming paidOn); the reschedule records a changed account holder', async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_500_000 });
+    const [tranche] = await tranchesOf(grant);
+    // Approved ten days ago (Shanghai), paid eight days ago, returned today.
+    await t.dataSource.query(`UPDATE disbursements SET created_at = created_at - interval '10 days' WHERE id = $1`, [tranche.id]);
+    const daysAgo = (n: number) => todayIn(FUND_TIME_ZONE, new Date(Date.now() - n * 86_400_000));
+    await pay(tranche.id, { paidOn: daysAgo(8), bankReference: 'FIRST' }).expect(200);
+    await t.http.post(`${API}/disbursements/${tranche.id}/return`).set(w.finance.auth).send({ reason: 'Account holder name wrong' }).expect(200);
+    const [{ returned_at: returnedAt }] = await t.dataSource.query(`SELECT returned_at FROM disbursement_payments WHERE disbursement_id = $1`, [tranche.id]);
+    const returnedOn = todayIn(FUND_TIME_ZONE, new Date(returnedAt));
+
+    // Only the account holder's name was wrong.
+    const hospital = (await t.http.get(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).expect(200)).body;
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: { ...hospital.bankAccount, accountName: 'Corrected Holder' } }).expect(200);
+    await t.http.post(`${API}/disbursements/${tranche.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'disbursement.rescheduled'`, [tranche.id]);
+    expect(event.summary).toMatchObject({
+      payeeChanged: true,
+      payeeChangedFields: ['accountName'],
+      previousPayee: { accountName: hospital.bankAccount.accountName },
+      payee: { accountName: 'Corrected Holder', accountNumber: hospital.bankAccount.accountNumber },
+    });
+
+    const before = await fund();
+    const backdated = await pay(tranche.id, { paidOn: daysAgo(5), bankReference: 'TYPO' });
+    expect(backdated.status).toBe(400);
+    expect(backdated.body.errors).toEqual([{ field: 'paidOn', message: `must not be before ${returnedOn}, the day the previous payment was returned (Asia/Shanghai)` }]);
+    expect(await fund()).toEqual(before);
+    await pay(tranche.id, { paidOn: returnedOn, bankReference: 'SECOND' }).expect(200);
+  });
+
   it('a scheduled tranche keeps the bank account it was scheduled with when the hospital is edited', async () => {
     const grant = await approvedGrant(t, w);
     const before = (await tranchesOf(grant))[0].payee;

@@ -52,6 +52,11 @@ export class DisbursementPaymentsService {
         if (dto.paidOn < approvedOn) {
           throw new InvalidInputException([{ field: 'paidOn', message: `must not be before ${approvedOn}, the day the grant was approved (Asia/Shanghai)` }]);
         }
+        // Nor, paying again, before the bank returned the last payment: that would reopen a closed month's figures.
+        const returnedOn = await this.lastReturnDay(tx, d.id);
+        if (returnedOn && dto.paidOn < returnedOn) {
+          throw new InvalidInputException([{ field: 'paidOn', message: `must not be before ${returnedOn}, the day the previous payment was returned (Asia/Shanghai)` }]);
+        }
 
         const posting = await this.ledger.disburse(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
         const inserted = await tx.insert(DisbursementPayment, {
@@ -129,7 +134,11 @@ export class DisbursementPaymentsService {
     return this.idempotency.execute(request, 200, async (tx) => {
       const { app, d } = await this.lock(tx, id);
       if (d.status !== 'returned') throw new DisbursementStatusConflictException('scheduled again', d.status);
-      const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: d.hospitalId });
+      // FOR SHARE, as at approval: an admin's correction of the account in flight is waited for, not read past.
+      const hospital = await tx.getRepository(Hospital).findOneOrFail({ where: { id: d.hospitalId }, lock: { mode: 'pessimistic_read' } });
+      const payee = { bankName: hospital.bankName, accountName: hospital.bankAccountName, accountNumber: hospital.bankAccountNumber };
+      const previousPayee = { bankName: d.payeeBankName, accountName: d.payeeAccountName, accountNumber: d.payeeAccountNumber };
+      const payeeChangedFields = (Object.keys(payee) as (keyof typeof payee)[]).filter((field) => payee[field] !== previousPayee[field]);
       await this.progress.moveDisbursement(tx, d, 'returned', {
         status: 'scheduled',
         payeeBankName: hospital.bankName,
@@ -141,10 +150,23 @@ export class DisbursementPaymentsService {
         action: 'disbursement.rescheduled',
         objectType: 'disbursement',
         objectId: d.id,
-        summary: { applicationId: app.id, reference: d.reference, payeeChanged: hospital.bankAccountNumber !== d.payeeAccountNumber || hospital.bankName !== d.payeeBankName },
+        summary: {
+          applicationId: app.id,
+          reference: d.reference,
+          payeeChanged: payeeChangedFields.length > 0,
+          ...(payeeChangedFields.length ? { payeeChangedFields, previousPayee, payee } : {}),
+        },
       });
       return this.disbursements.get(user, d.id, tx);
     });
+  }
+
+  /** The Shanghai day the tranche's latest returned payment came back, if any came back. */
+  private async lastReturnDay(tx: EntityManager, disbursementId: string): Promise<string | null> {
+    const [{ returned_at: returnedAt }] = (await tx.query(`SELECT max(returned_at) AS returned_at FROM disbursement_payments WHERE disbursement_id = $1`, [
+      disbursementId,
+    ])) as { returned_at: Date | null }[];
+    return returnedAt ? todayIn(FUND_TIME_ZONE, returnedAt) : null;
   }
 
   /** Application first, then the tranche (the module's lock order). */
