@@ -156,6 +156,42 @@ describe('Reconciliation (e2e)', () => {
     expect(n).toBe(0);
   });
 
+  it('two identical CSV rows are two transfers: each can be matched by hand, and a later file repeats only the rows seen before', async () => {
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
+    const [first, second] = await tranchesOf(grant);
+    await pay(first.id);
+    await pay(second.id);
+    // No bank reference and no Sprout reference: the same text for both equal tranches, paid the same day.
+    const row: StatementLine = { amount: '30000.00', remittance: 'Children fund grant', bookingDate: '2026-09-15' };
+    const noon = await upload(csvStatement([row]), w.hospitalFinance, undefined, 'noon.csv');
+    expect(noon.body).toMatchObject({ entries: 1, unmatched: 1 });
+    const endOfDay = await upload(csvStatement([row, row]), w.hospitalFinance, undefined, 'eod.csv');
+    // The first row is the noon one again; the second is the other transfer, and is there to be matched.
+    expect(endOfDay.body).toMatchObject({ entries: 2, duplicates: 1, unmatched: 1 });
+    const [repeat, secondTransfer] = await items(endOfDay.body.id);
+    expect([repeat.status, secondTransfer.status]).toEqual(['duplicate', 'unmatched']);
+    const [noonRow] = await items(noon.body.id);
+    const match = (entryId: string, disbursementId: string) => t.http.post(`${API}/reconciliation/entries/${entryId}/match`).set(w.hospitalFinance.auth).send({ disbursementId });
+    await match(noonRow.id, first.id).expect(200);
+    await match(secondTransfer.id, second.id).expect(200);
+    expect(await appStatus(grant.id)).toBe('completed');
+
+    // In one file alone, both identical rows are matchable too.
+    const other = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
+    const [a, b] = await tranchesOf(other);
+    await pay(a.id);
+    await pay(b.id);
+    const twice: StatementLine = { amount: '30000.00', remittance: 'Children fund grant 2', bookingDate: '2026-09-16' };
+    const both = await upload(csvStatement([twice, twice]), w.hospitalFinance, undefined, 'both.csv');
+    expect(both.body).toMatchObject({ entries: 2, unmatched: 2, duplicates: 0 });
+    const [one, two] = await items(both.body.id);
+    await match(one.id, a.id).expect(200);
+    await match(two.id, b.id).expect(200);
+    expect(await appStatus(other.id)).toBe('completed');
+  });
+
   it('a repeat of an imported bank entry cannot be matched by hand to another tranche: one credit pays one tranche', async () => {
     const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
     await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);

@@ -1,4 +1,4 @@
-import { entryFingerprint, identifiesWithinFile } from 'src/reconciliation/entry-fingerprint';
+import { entryFingerprint, identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
 import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry';
 
 const entry = (overrides: Partial<ParsedStatementEntry> = {}): ParsedStatementEntry => ({
@@ -44,5 +44,23 @@ describe('entryFingerprint', () => {
 
   it('keeps parts apart (no separator collisions)', () => {
     expect(entryFingerprint(entry({ remittance: 'a', counterparty: 'b c' }))).not.toBe(entryFingerprint(entry({ remittance: 'a b', counterparty: 'c' })));
+  });
+
+  it('numbers identical rows of one file by occurrence, so that a later file repeats only the ones seen before', () => {
+    const noon = new RowOccurrences();
+    const endOfDay = new RowOccurrences();
+    const row = entry({ remittance: 'grant' });
+    const other = entry({ remittance: 'other' });
+    const first = noon.fingerprintOf(row);
+    expect(first).toBe(entryFingerprint(row));
+    // The end-of-day file holds the noon row and a second, identical transfer.
+    const later = [endOfDay.fingerprintOf(row), endOfDay.fingerprintOf(other), endOfDay.fingerprintOf(row)];
+    expect(later[0]).toBe(first);
+    expect(later[2]).toMatch(/^row:[0-9a-f]{64}$/); // the stored form (statement_fingerprints checks it)
+    expect(new RowOccurrences().fingerprintOf(row)).toBe(first);
+    expect(new Set(later).size).toBe(3);
+    // Bank-identified entries are never numbered: a repeat of one within a file is the same transfer.
+    const identified = entry({ accountServicerReference: 'BANK-1' });
+    expect(endOfDay.fingerprintOf(identified)).toBe(endOfDay.fingerprintOf(identified));
   });
 });

@@ -7,7 +7,9 @@ import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry
  *  - `id:` the bank's own reference for the entry (AcctSvcrRef), else the payer's end-to-end id, with the
  *    booking date, direction, currency and amount. Unique per transfer, so also checked within one file.
  *  - `row:` for entries without either (the CSV format has no bank reference): every field of the row. Two equal
- *    rows in ONE file may be two real transfers, so these are compared only with earlier statements.
+ *    rows in ONE file may be two real transfers (two equal tranches paid the same day), so RowOccurrences numbers
+ *    them: the second identical row of a file has the fingerprint of (the row, 2). A later file holding both rows then repeats the first
+ *    and brings the second as new, and each can be matched on its own.
  * Hashed, so the column stays small whatever the remittance text holds.
  */
 export function entryFingerprint(entry: ParsedStatementEntry): string {
@@ -26,6 +28,22 @@ export function entryFingerprint(entry: ParsedStatementEntry): string {
     entry.additionalInfo ?? '',
     entry.instructionId ?? '',
   ])}`;
+}
+
+/**
+ * The fingerprints of one file's entries in file order, `row:` ones numbered by occurrence (see entryFingerprint).
+ * Holds one counter per distinct row fingerprint of the file, so its memory is bounded by the statement's size.
+ */
+export class RowOccurrences {
+  private readonly seen = new Map<string, number>();
+
+  fingerprintOf(entry: ParsedStatementEntry): string {
+    const fingerprint = entryFingerprint(entry);
+    if (identifiesWithinFile(fingerprint)) return fingerprint;
+    const occurrence = (this.seen.get(fingerprint) ?? 0) + 1;
+    this.seen.set(fingerprint, occurrence);
+    return occurrence === 1 ? fingerprint : `row:${digest([fingerprint, String(occurrence)])}`;
+  }
 }
 
 /** Whether two entries with this fingerprint in the same file are the same transfer. */

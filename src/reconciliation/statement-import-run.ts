@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { entryFingerprint, identifiesWithinFile } from 'src/reconciliation/entry-fingerprint';
+import { identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
 import { classifyEntry, entryReferences, MatchCandidate, MatchResult } from 'src/reconciliation/matching';
 import { ParsedStatementEntry, ParsedStatementHeader, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 
@@ -33,6 +33,7 @@ export class StatementImportRun {
   private inFlight: Promise<void> | null = null;
   /** References matched by earlier entries of this file (classifyEntry's seenInThisStatement). */
   private readonly matchedReferences = new Set<string>();
+  private readonly occurrences = new RowOccurrences();
 
   constructor(
     private readonly tx: EntityManager,
@@ -92,7 +93,7 @@ export class StatementImportRun {
   private async store(entries: ParsedStatementEntry[]): Promise<void> {
     const references = entries.map(entryReferences);
     const candidates = await this.candidatesFor(references.flat());
-    const fingerprints = entries.map(entryFingerprint);
+    const fingerprints = entries.map((entry) => this.occurrences.fingerprintOf(entry));
     // Entries that can never match (debits, other currencies, …) are never duplicates either: no look-up for them.
     const matchable = entries.map(canMatch);
     const checked = await this.repeatedEntries(
