@@ -337,7 +337,7 @@ describe('Reconciliation (e2e)', () => {
     expect(item).toMatchObject({ status: 'mismatched', disbursementId: tranche.id, reference: tranche.reference, amount: 2_999_999 });
     expect(await disbursementStatus(tranche.id)).toBe('paid');
     const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
-    expect(mail.text).toMatch(/amount differs:\s+1/);
+    expect(mail.text).toMatch(/another amount or money sent back:\s+1/);
   });
 
   it('debits, other currencies, reversals and pending entries never match, even with the reference and amount', async () => {
@@ -347,12 +347,44 @@ describe('Reconciliation (e2e)', () => {
       { amount: '30000.00', remittance: tranche.reference, currency: 'EUR', accountServicerReference: 'E-1' },
       { amount: '30000.00', remittance: tranche.reference, status: 'PDNG', accountServicerReference: 'P-1' },
     ]));
-    expect(res.body).toMatchObject({ entries: 3, matched: 0, unmatched: 3, ignored: 3, mismatched: 0 });
-    expect((await items(res.body.id)).map((i) => i.status)).toEqual(['ignored', 'ignored', 'ignored']);
+    // The booked CNY debit naming the paid tranche is money that may have gone back: an exception, not ignored.
+    expect(res.body).toMatchObject({ entries: 3, matched: 0, unmatched: 2, ignored: 2, mismatched: 1 });
+    expect((await items(res.body.id)).map((i) => i.status)).toEqual(['mismatched', 'ignored', 'ignored']);
     expect(await disbursementStatus(tranche.id)).toBe('paid');
     const csv = await upload(csvStatement([{ amount: '-30000.00', remittance: tranche.reference }, { amount: '30000.00', currency: 'USD', remittance: tranche.reference }]), w.hospitalFinance, undefined, 'x.csv');
-    expect(csv.body).toMatchObject({ matched: 0, ignored: 2 });
+    expect(csv.body).toMatchObject({ matched: 0, ignored: 1, mismatched: 1 });
     expect(await disbursementStatus(tranche.id)).toBe('paid');
+  });
+
+  it('money sent back is an exception: a reversal in the same file keeps the credit from settling; one after completion is flagged, once', async () => {
+    const { grant, tranche } = await paidGrant(3_000_000);
+    // The credit arrives and the bank takes it back (RvslInd) in the same statement, in either order.
+    const both = await upload(camt053([
+      { amount: '30000.00', remittance: tranche.reference, creditDebit: 'DBIT', reversal: true, accountServicerReference: 'RV-2' },
+      { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'RV-1' },
+    ]));
+    expect(both.body).toMatchObject({ entries: 2, matched: 0, mismatched: 2 });
+    const [reversal, credit] = await items(both.body.id);
+    expect(reversal).toMatchObject({ status: 'mismatched', disbursementId: tranche.id, reason: expect.stringContaining('sent back') });
+    expect(credit).toMatchObject({ status: 'mismatched', disbursementId: tranche.id, reason: expect.stringContaining('names the same disbursement') });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+    expect(await appStatus(grant.id)).toBe('disbursing');
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(both.body.id));
+    expect(mail.text).toMatch(/another amount or money sent back:\s+2/);
+
+    // Reconciled and completed on a later credit; then a statement shows the money going back.
+    const { grant: later, tranche: laterTranche } = await paidGrant(2_000_000);
+    await upload(camt053([{ amount: '20000.00', remittance: laterTranche.reference, accountServicerReference: 'OK-1' }])).expect(201);
+    expect(await appStatus(later.id)).toBe('completed');
+    const back = { amount: '20000.00', remittance: `Return ${laterTranche.reference}`, creditDebit: 'DBIT' as const, accountServicerReference: 'BACK-1', bookingDate: '2026-09-20' };
+    const taken = await upload(camt053([back], { statementId: 'INTRADAY-BACK' }));
+    expect(taken.body).toMatchObject({ entries: 1, mismatched: 1 });
+    expect((await items(taken.body.id))[0]).toMatchObject({ status: 'mismatched', disbursementId: laterTranche.id, reason: expect.stringContaining('reconciled disbursement') });
+    // The end-of-day statement repeats it: the same bank entry is one exception, not two.
+    const again = await upload(camt053([back], { statementId: 'EOD-BACK' }));
+    expect(again.body).toMatchObject({ entries: 1, mismatched: 0, duplicates: 1 });
+    const report = (await t.http.get(`${API}/reconciliation/report?from=2026-09-01&to=2026-09-30`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(report.exceptions.mismatched).toEqual({ count: 3, amount: 8_000_000 });
   });
 
   it('references of unpaid tranches or of another hospital do not match', async () => {

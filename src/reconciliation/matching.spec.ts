@@ -118,12 +118,27 @@ describe('classifyEntry', () => {
   });
 
   it.each([
-    ['a debit', { creditDebit: 'DBIT' as const }, 'a debit'],
-    ['a reversal', { reversal: true as const }, 'a reversal'],
+    ['a debit', { creditDebit: 'DBIT' as const, remittance: 'Bank charges' }, 'a debit'],
+    ['a reversal', { reversal: true as const, remittance: 'Correction' }, 'a reversal'],
     ['another currency', { currency: 'EUR' }, 'in EUR, not CNY'],
     ['a pending entry', { status: 'PDNG' }, 'not booked (status PDNG)'],
-  ])('ignores %s', (_name, overrides, reason) => {
-    expect(classify(credit(overrides))).toEqual({ status: 'ignored', reason });
+    ['a debit naming a returned tranche (its return is recorded)', { creditDebit: 'DBIT' as const }, 'a debit'],
+  ])('ignores %s', (name, overrides, reason) => {
+    const map = name.includes('returned') ? candidates([REF, paid({ status: 'returned' })]) : undefined;
+    expect(classify(credit(overrides), map)).toEqual({ status: 'ignored', reason });
+  });
+
+  it.each([
+    ['a debit', { creditDebit: 'DBIT' as const }, 'paid'],
+    ['a reversal (RvslInd) of the credit', { creditDebit: 'DBIT' as const, reversal: true as const }, 'reconciled'],
+    ['a reversed debit', { reversal: true as const }, 'paid'],
+  ])('flags %s naming a tranche held as paid or reconciled: the money may have gone back', (_name, overrides, status) => {
+    const result = classify(credit(overrides), candidates([REF, paid({ status })]));
+    expect(result).toEqual({ status: 'mismatched', reference: REF, disbursementId: 'disbursement-1', reason: expect.stringContaining(`${status} disbursement`) });
+    // Never for another hospital's tranche, nor for a pending or foreign-currency entry.
+    expect(classifyEntry(credit(overrides), candidates([REF, paid({ status, hospitalId: OTHER_HOSPITAL })]), HOSPITAL, new Set()).status).toBe('ignored');
+    expect(classify(credit({ ...overrides, status: 'PDNG' }), candidates([REF, paid({ status })])).status).toBe('ignored');
+    expect(classify(credit({ ...overrides, currency: 'EUR' }), candidates([REF, paid({ status })])).status).toBe('ignored');
   });
 
   it('calls the same reference with another amount mismatched', () => {
@@ -238,7 +253,7 @@ describe('classifyEntry', () => {
       fc.assert(
         fc.property(classified, ({ entry, result }) => {
           const matchable = entry.creditDebit === 'CRDT' && !entry.reversal && entry.currency === 'CNY' && (entry.status ?? 'BOOK') === 'BOOK';
-          if (!matchable) expect(result.status).toBe('ignored');
+          if (!matchable) expect(['ignored', 'mismatched']).toContain(result.status);
           else expect(result.status).not.toBe('ignored');
         }),
         runs,
@@ -259,14 +274,20 @@ describe('classifyEntry', () => {
       );
     });
 
-    it('calls mismatched only a paid disbursement of the hospital whose amount differs', () => {
+    it('calls mismatched only a credit for a paid disbursement of the hospital whose amount differs, or money going back from a paid or reconciled one', () => {
       fc.assert(
         fc.property(classified, ({ entry, map, hospitalId, result }) => {
           if (result.status !== 'mismatched') return;
           const disbursement = map.get(result.reference as string) as MatchCandidate;
-          expect(disbursement.status).toBe('paid');
           expect(disbursement.hospitalId).toBe(hospitalId);
-          expect(disbursement.amount).not.toBe(entry.amount);
+          expect(result.disbursementId).toBe(disbursement.id);
+          if (entry.creditDebit === 'CRDT' && !entry.reversal) {
+            expect(disbursement.status).toBe('paid');
+            expect(disbursement.amount).not.toBe(entry.amount);
+          } else {
+            expect(['paid', 'reconciled']).toContain(disbursement.status);
+            expect(entry.currency).toBe('CNY');
+          }
         }),
         runs,
       );

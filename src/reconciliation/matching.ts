@@ -70,8 +70,10 @@ export function classifyEntry(
   /** entryReferences(entry), when the caller has it already. */
   references: readonly string[] = entryReferences(entry),
 ): MatchResult {
-  if (entry.creditDebit !== 'CRDT') return { status: 'ignored', reason: 'a debit' };
-  if (entry.reversal) return { status: 'ignored', reason: 'a reversal' };
+  if (entry.creditDebit !== 'CRDT' || entry.reversal) {
+    const kind = entry.creditDebit !== 'CRDT' ? 'a debit' : 'a reversal';
+    return takingBack(entry, kind, candidatesByReference, hospitalId, references) ?? { status: 'ignored', reason: kind };
+  }
   if (entry.currency !== MATCHABLE_CURRENCY) return { status: 'ignored', reason: `in ${entry.currency}, not ${MATCHABLE_CURRENCY}` };
   if (entry.status !== undefined && entry.status !== 'BOOK') return { status: 'ignored', reason: `not booked (status ${entry.status})` };
 
@@ -94,4 +96,32 @@ export function classifyEntry(
     return { status: 'mismatched', ...about, reason: `amount ${entry.amount} differs from the disbursement's ${disbursement.amount} (minor units)` };
   }
   return { status: 'matched', ...about };
+}
+
+/**
+ * A booked CNY debit or reversal naming one of this hospital's tranches that Sprout holds as paid or reconciled: the
+ * bank (or the hospital) may have sent the payment back, which Sprout would otherwise never hear of. An exception
+ * (mismatched, about that tranche) for hospital finance to look at; never a match. Null for anything else.
+ */
+export function takingBack(
+  entry: ParsedStatementEntry,
+  kind: string,
+  candidatesByReference: ReadonlyMap<string, MatchCandidate>,
+  hospitalId: string,
+  references: readonly string[],
+): MatchResult | null {
+  if (entry.currency !== MATCHABLE_CURRENCY || (entry.status !== undefined && entry.status !== 'BOOK')) return null;
+  const named = references.filter((reference) => {
+    const candidate = candidatesByReference.get(reference);
+    return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled');
+  });
+  if (named.length !== 1) return null;
+  const [reference] = named;
+  const disbursement = candidatesByReference.get(reference) as MatchCandidate;
+  return {
+    status: 'mismatched',
+    reference,
+    disbursementId: disbursement.id,
+    reason: `${kind} naming this ${disbursement.status} disbursement: the payment may have been sent back; check with the bank, and record the return if so`,
+  };
 }

@@ -34,6 +34,8 @@ export class StatementImportRun {
   /** References matched by earlier entries of this file (classifyEntry's seenInThisStatement). */
   private readonly matchedReferences = new Set<string>();
   private readonly occurrences = new RowOccurrences();
+  /** References a debit or reversal of this file named (classifyEntry: money that may have gone back). */
+  private readonly takenBack = new Set<string>();
 
   constructor(
     private readonly tx: EntityManager,
@@ -65,6 +67,26 @@ export class StatementImportRun {
     const last = this.inFlight;
     this.inFlight = null;
     await last;
+    await this.holdBackTakenBack();
+  }
+
+  /**
+   * A credit matched to a tranche that a debit or reversal of the same file also names (in either order) does not
+   * settle it: the payment may have come and gone again, and completing the grant on it would hide that. It is
+   * stored as mismatched, beside the debit, for hospital finance to look at.
+   */
+  private async holdBackTakenBack(): Promise<void> {
+    if (this.matched === 0 || this.takenBack.size === 0) return;
+    const [, held] = (await this.tx.query(
+      `UPDATE ${PENDING_MATCHES} SET status = 'mismatched',
+              reason = 'a debit or reversal in this statement names the same disbursement: the payment may have been sent back; check with the bank'
+        WHERE reference = ANY($1)`,
+      [[...this.takenBack]],
+    )) as [unknown, number];
+    if (held === 0) return;
+    // PENDING_MATCHES was made LIKE statement_entries in this transaction: the same columns, in the same order.
+    await this.tx.query(`WITH moved AS (DELETE FROM ${PENDING_MATCHES} WHERE status = 'mismatched' RETURNING *) INSERT INTO statement_entries SELECT * FROM moved`);
+    this.matched -= held;
   }
 
   /**
@@ -94,8 +116,9 @@ export class StatementImportRun {
     const references = entries.map(entryReferences);
     const candidates = await this.candidatesFor(references.flat());
     const fingerprints = entries.map((entry) => this.occurrences.fingerprintOf(entry));
-    // Entries that can never match (debits, other currencies, …) are never duplicates either: no look-up for them.
-    const matchable = entries.map(canMatch);
+    // Entries that can never match nor name a tranche (debits without a reference, other currencies, …) are never
+    // duplicates either: no look-up for them. A debit naming a tranche is an exception once, not once per file.
+    const matchable = entries.map((entry, i) => checksRepeats(entry, references[i]));
     const checked = await this.repeatedEntries(
       fingerprints.filter((_, i) => matchable[i]),
       entries.filter((_, i) => matchable[i]).map((e) => e.index),
@@ -116,6 +139,7 @@ export class StatementImportRun {
         };
       }
       if (result.status === 'matched' && result.reference) this.matchedReferences.add(result.reference);
+      if (result.status === 'mismatched' && result.reference && mayTakeBack(entry)) this.takenBack.add(result.reference);
       return { entry, id: randomUUID(), result, fingerprint, reference: result.reference ?? (references[i].length === 1 ? references[i][0] : null) };
     });
     const matched = decided.filter((d) => d.result.status === 'matched');
@@ -226,6 +250,19 @@ export class StatementImportRun {
 /** What classifyEntry would not ignore outright: a booked CNY credit that is no reversal. */
 export function canMatch(entry: ParsedStatementEntry): boolean {
   return entry.creditDebit === 'CRDT' && !entry.reversal && entry.currency === 'CNY' && (entry.status === undefined || entry.status === 'BOOK');
+}
+
+/**
+ * Whether an entry's fingerprint is checked for a repeat of an earlier import: what classifyEntry may not ignore —
+ * a matchable credit, or a debit or reversal that names a Sprout reference (takingBack).
+ */
+export function checksRepeats(entry: ParsedStatementEntry, references: readonly string[]): boolean {
+  return canMatch(entry) || (references.length > 0 && mayTakeBack(entry));
+}
+
+/** A booked CNY debit or reversal: money that may be going back (classifyEntry, takingBack). */
+function mayTakeBack(entry: ParsedStatementEntry): boolean {
+  return (entry.creditDebit !== 'CRDT' || entry.reversal === true) && entry.currency === 'CNY' && (entry.status === undefined || entry.status === 'BOOK');
 }
 
 /** PostgreSQL text cannot hold U+0000; such a field is damage, not data. */

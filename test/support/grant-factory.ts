@@ -75,6 +75,8 @@ export type StatementLine = {
   amount: string;
   currency?: string;
   creditDebit?: 'CRDT' | 'DBIT';
+  /** camt.053 RvslInd: with DBIT, the bank taking a credit back. */
+  reversal?: boolean;
   bookingDate?: string;
   remittance?: string;
   accountServicerReference?: string;
@@ -96,6 +98,7 @@ export function camt053(entries: StatementLine[], options: { version?: string; s
       <Ntry>
         <Amt Ccy="${e.currency ?? 'CNY'}">${e.amount}</Amt>
         <CdtDbtInd>${e.creditDebit ?? 'CRDT'}</CdtDbtInd>
+        ${e.reversal ? '<RvslInd>true</RvslInd>' : ''}
         ${status(e.status ?? 'BOOK')}
         <BookgDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></BookgDt>
         <ValDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></ValDt>

@@ -22,9 +22,9 @@ export class StatementSummaryDto {
   @ApiProperty({ type: 'integer' }) entries: number;
   @ApiProperty({ type: 'integer' }) matched: number;
   @ApiProperty({ type: 'integer', description: 'Entries neither matched, mismatched nor duplicate, including the `ignored` ones' }) unmatched: number;
-  @ApiProperty({ type: 'integer', description: 'A Sprout reference of this hospital with another amount' }) mismatched: number;
+  @ApiProperty({ type: 'integer', description: 'A Sprout reference of this hospital with another amount, or money sent back: a debit or reversal naming a paid or reconciled tranche, and a credit of the same file that such a debit names' }) mismatched: number;
   @ApiProperty({ type: 'integer', description: 'Seen before (this file or an earlier statement), or about a tranche already reconciled' }) duplicates: number;
-  @ApiProperty({ type: 'integer', description: 'Of `unmatched`: entries that can never match (debits, other currencies, reversals, not booked)' }) ignored: number;
+  @ApiProperty({ type: 'integer', description: 'Of `unmatched`: entries that can never match (debits, other currencies, reversals, not booked). A booked CNY debit or reversal naming a paid or reconciled tranche is not ignored but `mismatched`: the payment may have been sent back' }) ignored: number;
   @ApiProperty({ description: 'sha256 of the file, hex' }) sha256: string;
   @ApiPropertyOptional({ type: String, nullable: true }) fileName: string | null;
   @ApiProperty({ type: 'integer' }) sizeBytes: number;
