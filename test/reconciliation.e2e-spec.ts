@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
-import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, tranchesOf as grantTranches } from 'test/support/grant-factory';
+import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, StatementLine, TEST_HOSPITAL_ACCOUNT, tranchesOf as grantTranches } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { CAMT053_FIXTURES } from 'test/fixtures/camt053';
 
@@ -288,6 +288,29 @@ describe('Reconciliation (e2e)', () => {
     expect(await disbursementStatus(tranche.id)).toBe('reconciled');
   });
 
+  it("a statement of another account than the hospital's is refused (422), nothing stored; an account paid into before still counts", async () => {
+    const { tranche } = await paidGrant();
+    const line: StatementLine = { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'ACCT-1' };
+    // Fund finance files hospital B's statement under this hospital by mistake.
+    const misfiled = await upload(camt053([line], { account: '6217000000007919' }), w.finance, w.hospital.id);
+    expect(misfiled.status).toBe(422);
+    expect(misfiled.body).toMatchObject({ type: expect.stringContaining('statement-account-mismatch'), errors: [{ field: 'file', message: expect.any(String) }] });
+    expect(misfiled.body.detail).toContain('ending 7919');
+    expect(await statementCount()).toEqual({ s: 0, e: 0 });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+
+    // The hospital changes bank; a statement of the old account (the tranche was paid into it) still imports,
+    // written as banks write it (spaces, lower case are the same account).
+    const hospital = (await t.http.get(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).expect(200)).body;
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: { ...hospital.bankAccount, accountNumber: '9559980012345678' } }).expect(200);
+    const old = await upload(camt053([line], { account: TEST_HOSPITAL_ACCOUNT.replace(/(\d{4})/g, '$1 ') }));
+    expect(old.status).toBe(201);
+    expect(old.body).toMatchObject({ matched: 1 });
+    // And one of the new account, with nothing paid into it yet.
+    const current = await upload(camt053([{ amount: '10.00', accountServicerReference: 'ACCT-2' }], { account: '9559980012345678' }));
+    expect(current.status).toBe(201);
+  });
+
   it('concurrent uploads of one file: one import, the others 409', async () => {
     const { tranche } = await paidGrant();
     const xml = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'C-1' }]);
@@ -457,10 +480,14 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('imports the two real camt.053 files with every entry unmatched (they are in EUR)', async () => {
+    // Their account (NL26VAYB8060476890), as a hospital's account on record: a statement of another account is refused.
+    const dutch = await createHospital(t, w.admin);
+    await t.http.patch(`${API}/hospitals/${dutch.id}`).set(w.admin.auth).send({ bankAccount: { bankName: 'VAYB', accountName: 'Fixture', accountNumber: 'NL26VAYB8060476890' } }).expect(200);
     for (const name of ['camt053.v2.minimal.xml', 'camt053.v4.xml']) {
       const file = readFileSync(join(CAMT053_FIXTURES, name));
       const expected = JSON.parse(readFileSync(join(CAMT053_FIXTURES, name.replace('.xml', '.expected.json')), 'utf8')) as { getEntries: unknown[] };
-      const res = await upload(file, w.finance, w.hospital.id, name);
+      expect((await upload(file, w.finance, w.hospital.id, name)).status).toBe(422);
+      const res = await upload(file, w.finance, dutch.id, name);
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ format: 'camt.053', entries: expected.getEntries.length, matched: 0, unmatched: expected.getEntries.length, mismatched: 0, duplicates: 0 });
       const list = await items(res.body.id, w.finance);

@@ -242,6 +242,7 @@ export async function reconcileScenario(ctx: Ctx): Promise<void> {
     return;
   }
   const hospital = benchUuid('h', 1);
+  const { rows: [{ bank_account_number: account }] } = await ctx.pool.query<{ bank_account_number: string }>(`SELECT bank_account_number FROM hospitals WHERE id = $1`, [hospital]);
   const { rows: tranches } = await ctx.pool.query<{ reference: string; amount: string }>(
     `SELECT reference, amount::text FROM disbursements WHERE hospital_id = $1 AND status = 'paid' ORDER BY reference LIMIT $2`,
     [hospital, ctx.plan.reconTranches],
@@ -251,7 +252,7 @@ export async function reconcileScenario(ctx: Ctx): Promise<void> {
   const out = createWriteStream(file);
   const chunks = camt053Chunks({
     statementId: `STMT-${ctx.runId}`,
-    iban: 'CN0012345678901234',
+    account,
     createdAt: new Date().toISOString(),
     entries: tranches.map((t, k) => ({ reference: t.reference, amount: Number(t.amount), bookingDate: new Date().toISOString().slice(0, 10), bankReference: `RUN${ctx.runId}-${k}` })),
   });

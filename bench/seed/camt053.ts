@@ -5,14 +5,15 @@
  */
 export type CamtEntry = { reference: string; amount: number; bookingDate: string; bankReference: string };
 
-export function* camt053Chunks(input: { statementId: string; iban: string; createdAt: string; entries: Iterable<CamtEntry> }, entriesPerChunk = 500): Generator<string> {
+export function* camt053Chunks(input: { statementId: string; account: string; createdAt: string; entries: Iterable<CamtEntry> }, entriesPerChunk = 500): Generator<string> {
   yield [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">',
     '<BkToCstmrStmt>',
     `<GrpHdr><MsgId>${input.statementId}-MSG</MsgId><CreDtTm>${input.createdAt}</CreDtTm></GrpHdr>`,
     `<Stmt><Id>${input.statementId}</Id><CreDtTm>${input.createdAt}</CreDtTm>`,
-    `<Acct><Id><IBAN>${input.iban}</IBAN></Id><Ccy>CNY</Ccy></Acct>`,
+    // The hospital's own account number, as a Chinese bank names a domestic account (Sprout refuses another's).
+    `<Acct><Id><Othr><Id>${input.account}</Id></Othr></Id><Ccy>CNY</Ccy></Acct>`,
     '',
   ].join('\n');
   let chunk: string[] = [];

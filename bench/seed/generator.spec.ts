@@ -167,7 +167,7 @@ describe('camt.053 statement', () => {
   it('is read back by the app\'s parser, one credit entry per tranche with its reference and exact amount', async () => {
     const entries = Array.from({ length: 1200 }, (_, k) => ({ reference: `SPR-2026-${String(k + 1).padStart(6, '0')}-1`, amount: 100 * k + (k % 100), bookingDate: '2026-11-20', bankReference: `B${k}` }));
     async function* source() {
-      for (const chunk of camt053Chunks({ statementId: 'STMT-T', iban: 'CN0012345678901234', createdAt: '2026-11-21T06:00:00+08:00', entries }, 100)) yield Buffer.from(chunk);
+      for (const chunk of camt053Chunks({ statementId: 'STMT-T', account: '6217000000007919', createdAt: '2026-11-21T06:00:00+08:00', entries }, 100)) yield Buffer.from(chunk);
     }
     const parsed: ParsedStatementEntry[] = [];
     for await (const item of parseCamt053(source())) if (item.kind === 'entry') parsed.push(item.entry);

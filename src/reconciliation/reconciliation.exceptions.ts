@@ -70,3 +70,19 @@ export class EntryMatchConflictException extends ConflictException {
     super(slug, detail);
   }
 }
+
+/** The last four characters of an account, as an error may show them. */
+const ending = (account: string) => `ending ${account.replace(/[\s-]/g, '').toUpperCase().slice(-4)}`;
+
+export class StatementAccountMismatchException extends ProblemException {
+  constructor(account: string, onRecord: string | null) {
+    super(
+      422,
+      'statement-account-mismatch',
+      'Statement of another account',
+      `The statement is for the account ${ending(account)}, which is not this hospital's` +
+        `${onRecord ? ` (its account on record is ${ending(onRecord)})` : ''}: check that the file and the hospital belong together. Nothing was imported.`,
+      { errors: [{ field: 'file', message: "names an account that is not the hospital's" }] },
+    );
+  }
+}

@@ -24,6 +24,7 @@ import {
   StatementMultipartRequiredException,
   StatementTooLargeException,
 } from 'src/reconciliation/reconciliation.exceptions';
+import { refuseOtherAccount } from 'src/reconciliation/statement-account';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
@@ -167,8 +168,10 @@ export class StatementImportService implements OnModuleInit {
     );
     try {
       for await (const item of parseStatement(source, format)) {
-        if (item.kind === 'header') run.header(item.header);
-        else await run.add(item.entry);
+        if (item.kind === 'header') {
+          await refuseOtherAccount(tx, hospitalId, item.header.accountIban ?? item.header.accountOther);
+          run.header(item.header);
+        } else await run.add(item.entry);
       }
       await run.flush();
     } catch (error) {

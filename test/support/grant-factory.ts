@@ -87,8 +87,11 @@ export type StatementLine = {
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** The account createHospital gives every test hospital (factories.ts). */
+export const TEST_HOSPITAL_ACCOUNT = '6222021001234567890';
+
 /** A camt.053 statement of `version` (001.02–001.13) holding `entries` for one account. */
-export function camt053(entries: StatementLine[], options: { version?: string; statementId?: string } = {}): Buffer {
+export function camt053(entries: StatementLine[], options: { version?: string; statementId?: string; account?: string } = {}): Buffer {
   const version = options.version ?? '001.08';
   const minor = Number(version.split('.')[1]);
   const status = (s: string) => (minor >= 8 ? `<Sts><Cd>${s}</Cd></Sts>` : `<Sts>${s}</Sts>`);
@@ -119,7 +122,7 @@ export function camt053(entries: StatementLine[], options: { version?: string; s
     <Stmt>
       <Id>${options.statementId ?? `STMT-${randomUUID().slice(0, 8)}`}</Id>
       <CreDtTm>2026-09-16T08:00:00+08:00</CreDtTm>
-      <Acct><Id><Othr><Id>6222021001234567890</Id></Othr></Id><Ccy>CNY</Ccy></Acct>${ntry}
+      <Acct><Id><Othr><Id>${xmlEscape(options.account ?? TEST_HOSPITAL_ACCOUNT)}</Id></Othr></Id><Ccy>CNY</Ccy></Acct>${ntry}
     </Stmt>
   </BkToCstmrStmt>
 </Document>
