@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { resolve } from 'node:path';
+import { OneTimeTokenService } from 'src/auth/one-time-token.service';
 import { RECORD_SENT_SQL } from 'src/notifications/email-delivery.service';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { EMAIL_QUEUE, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
@@ -296,6 +297,32 @@ describe('Email notifications (e2e)', () => {
     expect(r.last_error).toMatch(/link expired/);
     await t.mail.waitForMailTo(live);
     expect(t.mail.attemptsTo(email)).toHaveLength(0);
+  });
+
+  it('a link email whose link was cancelled while it waited (a newer link, a new password) goes dead instead of out', async () => {
+    const user = await signedInUser(t, 'applicant');
+    const tokens = t.app.get(OneTimeTokenService);
+    const linkEmail = (token: string) =>
+      t.dataSource.transaction((tx) =>
+        t.app.get(OutboxService).enqueue(tx, {
+          event: 'test.password-reset',
+          template: 'password-reset',
+          to: { email: user.email, locale: 'en' },
+          context: { ...SAMPLE_TEMPLATE_CONTEXTS['password-reset'], token, resetUrl: `https://sprout.example.org/reset-password?token=${token}` },
+        }),
+      );
+    // Issued, then cancelled by a newer request before the worker got to it (as during an SMTP outage).
+    const { token: old } = await t.dataSource.transaction((tx) => tokens.issue(tx, user.id, 'password_reset'));
+    await t.dataSource.transaction((tx) => tokens.revokeOutstanding(tx, user.id, 'password_reset'));
+    const { token: current } = await t.dataSource.transaction((tx) => tokens.issue(tx, user.id, 'password_reset'));
+    const cancelled = await linkEmail(old);
+    const live = await linkEmail(current);
+    const r = await waitForStatus(cancelled, 'dead', 15_000);
+    expect(r.last_error).toMatch(/cancelled before it could be sent/);
+    await waitForStatus(live, 'sent', 15_000);
+    const received = t.mail.to(user.email);
+    expect(received).toHaveLength(1);
+    expect(received[0].text).toContain(current);
   });
 
   it('the sweeper re-drives a row whose job Redis lost', async () => {

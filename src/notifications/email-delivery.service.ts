@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { sha256 } from 'src/auth/secret-token';
 import { AppConfig } from 'src/config/app-config';
 import { Coalescer } from 'src/common/batching/coalescer';
 import { MailerService, SentMail } from 'src/notifications/mailer.service';
@@ -85,6 +86,13 @@ export class EmailDeliveryService {
       await this.markFailed(row, new Error('its one-time link expired before it could be sent; the user must ask for a new one'), true);
       return 'dead';
     }
+    if (await this.linkCancelled(row.context)) {
+      // A newer link, a new password or a disabled account cancelled it while the email waited (an SMTP outage):
+      // sent late, the old link could arrive after the new one and be the one clicked; to a mistyped invitee's
+      // address, it would still invite a stranger.
+      await this.markFailed(row, new Error('its one-time link was used or cancelled before it could be sent (a newer link, a new password, a disabled account)'), true);
+      return 'dead';
+    }
 
     let rendered: RenderedEmail;
     try {
@@ -131,6 +139,13 @@ export class EmailDeliveryService {
         await sleep(pause);
       }
     }
+  }
+
+  /** Whether the email's one-time link (context.token) is stored as used: taken, or cancelled by a later event. */
+  private async linkCancelled(context: Record<string, unknown>): Promise<boolean> {
+    if (typeof context.token !== 'string') return false;
+    const rows = (await this.dataSource.query(`SELECT 1 FROM one_time_tokens WHERE token_hash = $1 AND used_at IS NOT NULL`, [sha256(context.token)])) as unknown[];
+    return rows.length > 0;
   }
 
   /** A job id that is not a row id finds no row (and is skipped) instead of failing the whole statement. */
