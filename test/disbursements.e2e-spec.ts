@@ -50,6 +50,9 @@ describe('Disbursements (e2e)', () => {
     expect(await fund()).toEqual({ received: 100_000_000, available: 97_000_000, committed: 3_000_000, disbursed: 0 });
     const [tranche] = await tranchesOf(grant);
     expect(tranche).toMatchObject({ reference: `${grant.reference}-1`, amount: 3_000_000, status: 'scheduled', currency: 'CNY', paidOn: null });
+    // Invited to the hospital's finance office, not yet accepted: an address no one has proven gets no payment notices.
+    const invitee = `invitee-${randomUUID().slice(0, 8)}@example.org`;
+    await t.http.post(`${API}/users`).set(w.admin.auth).send({ email: invitee, fullName: 'Not Yet', role: 'hospital_finance', hospitalId: w.hospital.id }).expect(201);
 
     const res = await pay(tranche.id, { paidOn: today(), bankReference: 'ICBC-TRF-0042' });
     expect(res.status).toBe(200);
@@ -64,6 +67,8 @@ describe('Disbursements (e2e)', () => {
     expect(hospitalMail.text).toContain(`${grant.reference}-1`);
     expect(hospitalMail.text).toContain('ICBC-TRF-0042');
     expect(hospitalMail.text).not.toContain('王小明');
+    const [{ n: toInvitee }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE to_email = $1 AND template <> 'invitation'`, [invitee]);
+    expect(toInvitee).toBe(0);
 
     const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 OR object_id = $2 ORDER BY id`, [tranche.id, grant.id]);
     expect(audit.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['fund.disbursed', 'application.disbursing', 'disbursement.paid']));

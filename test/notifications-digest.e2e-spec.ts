@@ -3,7 +3,7 @@ import type { Queue } from 'bull';
 import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB } from 'src/notifications/queue.constants';
 import { localDay, ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
 import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID } from 'test/support/application-factory';
-import { signedInUser } from 'test/support/factories';
+import { signedInUser, uniqueEmail } from 'test/support/factories';
 import { contribute } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -28,6 +28,9 @@ describe('Daily reviewer digest (e2e)', () => {
     const reviewerZh = await signedInUser(t, 'reviewer', { locale: 'zh-CN' });
     const retired = await signedInUser(t, 'reviewer');
     await t.http.patch(`/api/v1/users/${retired.id}`).set(admin.auth).send({ disabled: true }).expect(200);
+    // Invited, never accepted: the address an admin typed is not proven, so it gets no list of applications.
+    const invitee = uniqueEmail('invited-reviewer');
+    await t.http.post('/api/v1/users').set(admin.auth).send({ email: invitee, fullName: 'Not Yet', role: 'reviewer' }).expect(201);
     const otherFamily = await signedInUser(t, 'applicant');
     const thirdFamily = await signedInUser(t, 'applicant');
     const fourthFamily = await signedInUser(t, 'applicant');
@@ -42,7 +45,7 @@ describe('Daily reviewer digest (e2e)', () => {
     await backdate(old.id, 5);
     await backdate(older.id, 9);
     await backdate(picked.id, 9);
-    return { admin, reviewerEn, reviewerZh, retired, old, older, fresh, picked };
+    return { admin, reviewerEn, reviewerZh, retired, invitee, old, older, fresh, picked };
   }
 
   it('mails each active reviewer one digest, in their language, of the applications waiting too long', async () => {
@@ -67,6 +70,7 @@ describe('Daily reviewer digest (e2e)', () => {
     expect(en.subject).not.toMatch(/[\u4e00-\u9fff]/);
     await sleep(300);
     expect(t.mail.to(w.retired.email)).toHaveLength(0);
+    expect(t.mail.to(w.invitee).filter((m) => m.text.includes(w.older.reference))).toHaveLength(0);
     expect(t.mail.to(w.reviewerEn.email).filter((m) => m.text.includes(w.older.reference))).toHaveLength(1);
   });
 

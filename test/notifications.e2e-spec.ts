@@ -8,7 +8,7 @@ import { EMAIL_QUEUE, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { LOCALES, TEMPLATE_NAMES, TemplateName } from 'src/notifications/templates/template-contexts';
 import { TemplateRenderer } from 'src/notifications/templates/template-renderer';
-import { PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
+import { hospitalBody, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const CJK = /[\u4e00-\u9fff]/;
@@ -323,6 +323,35 @@ describe('Email notifications (e2e)', () => {
     const received = t.mail.to(user.email);
     expect(received).toHaveLength(1);
     expect(received[0].text).toContain(current);
+  });
+
+  it("an email waits for its recipient as the account still is: not to a disabled account, nor a hospital's news to someone moved to another", async () => {
+    const admin = await signedInUser(t, 'admin');
+    const hospitalOf = async () => (await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody()).expect(201)).body.id as string;
+    const [a, b] = [await hospitalOf(), await hospitalOf()];
+    const moved = await signedInUser(t, 'hospital_finance', { hospitalId: a });
+    const stays = await signedInUser(t, 'hospital_finance', { hospitalId: a });
+    const leaver = await signedInUser(t, 'applicant');
+    const paidAtA = { ...SAMPLE_TEMPLATE_CONTEXTS['tranche-paid-hospital'], hospitalId: a };
+    const ids = await t.dataSource.transaction(async (tx) => {
+      const outbox = t.app.get(OutboxService);
+      const to = (u: { email: string; id: string }) => ({ email: u.email, userId: u.id, locale: 'en' as const });
+      const written = [
+        await outbox.enqueue(tx, { event: 'test.paid', template: 'tranche-paid-hospital', to: to(moved), context: paidAtA }),
+        await outbox.enqueue(tx, { event: 'test.paid', template: 'tranche-paid-hospital', to: to(stays), context: paidAtA }),
+        await outbox.enqueue(tx, { event: 'test.approved', template: 'application-approved', to: to(leaver), context: SAMPLE_TEMPLATE_CONTEXTS['application-approved'] }),
+      ];
+      // Before the worker gets to them: moved to hospital B, and the family's account disabled.
+      await tx.query(`UPDATE users SET hospital_id = $2 WHERE id = $1`, [moved.id, b]);
+      await tx.query(`UPDATE users SET disabled_at = now() WHERE id = $1`, [leaver.id]);
+      return written;
+    });
+    expect((await waitForStatus(ids[0], 'dead', 15_000)).last_error).toMatch(/no longer works for the hospital/);
+    expect((await waitForStatus(ids[2], 'dead', 15_000)).last_error).toMatch(/disabled/);
+    await waitForStatus(ids[1], 'sent', 15_000);
+    expect(t.mail.to(moved.email)).toHaveLength(0);
+    expect(t.mail.to(leaver.email)).toHaveLength(0);
+    expect(t.mail.to(stays.email)).toHaveLength(1);
   });
 
   it('the sweeper re-drives a row whose job Redis lost', async () => {

@@ -35,6 +35,7 @@ export class DisbursementNotifications {
         context: {
           fullName: user.fullName,
           hospitalName: hospital.name,
+          hospitalId: hospital.id,
           trancheReference: d.reference,
           amount: d.amount,
           paidOn: payment.paidOn,
@@ -103,6 +104,7 @@ export class DisbursementNotifications {
         context: {
           fullName: user.fullName,
           hospitalName: hospital.name,
+          hospitalId: hospital.id,
           count: tranches.length,
           total,
           tranches: tranches.map((d) => ({ trancheReference: d.reference, amount: d.amount })),
@@ -117,12 +119,15 @@ export class DisbursementNotifications {
   }
 }
 
-/** The hospital's finance office: active hospital_finance users bound to it. */
+/**
+ * The hospital's finance office: active hospital_finance users bound to it who have accepted their invitation (set a
+ * password through the link mailed to them): an address an admin typed and no one has proven gets no payment notices.
+ */
 export function hospitalFinanceUsers(tx: EntityManager, hospitalId: string): Promise<User[]> {
   return tx
     .getRepository(User)
     .createQueryBuilder('u')
-    .where(`u.role = 'hospital_finance' AND u.hospital_id = :hospitalId AND u.disabled_at IS NULL`, { hospitalId })
+    .where(`u.role = 'hospital_finance' AND u.hospital_id = :hospitalId AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL`, { hospitalId })
     .orderBy('u.created_at', 'ASC')
     .getMany();
 }

@@ -18,6 +18,7 @@ function fakeWorld(lockMs: number) {
   const state = { down: true, updates: 0, sends: 0 };
   const dataSource = {
     query: async (sql: string, params: unknown[]) => {
+      if (sql.includes('one_time_tokens')) return []; // the link was not cancelled
       if (sql.startsWith('SELECT')) return (params[0] as string[]).map((id) => ({ ...row, id }));
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       state.updates++;

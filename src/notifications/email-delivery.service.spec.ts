@@ -1,4 +1,4 @@
-import { describe as describeError, isPermanent, linkExpired, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
+import { describe as describeError, isPermanent, linkExpired, recipientGone, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
 
 describe('isPermanent', () => {
   it('treats a 5xx about this message (recipient, content, size) as permanent and 4xx as transient', () => {
@@ -57,5 +57,31 @@ describe('linkExpired', () => {
     expect(linkExpired({ linkExpiresAt: '2026-12-06T10:00:00.001Z' }, now)).toBe(false);
     expect(linkExpired({ reference: 'SPR-2026-000123' }, now)).toBe(false);
     expect(linkExpired({ linkExpiresAt: 'not a time' }, now)).toBe(false);
+  });
+});
+
+describe('recipientGone', () => {
+  const financeOfA = { disabled: false, role: 'hospital_finance' as const, hospitalId: 'A' };
+  const paidAtA = { hospitalId: 'A', trancheReference: 'SPR-2026-000123-1' };
+
+  it('sends to the account as it still is', () => {
+    expect(recipientGone('tranche-paid-hospital', paidAtA, financeOfA)).toBeNull();
+    expect(recipientGone('reviewer-digest', {}, { disabled: false, role: 'reviewer', hospitalId: null })).toBeNull();
+    expect(recipientGone('application-approved', {}, { disabled: false, role: 'applicant', hospitalId: null })).toBeNull();
+    // An address with no account (none today), and a row written before hospitalId was recorded.
+    expect(recipientGone('application-approved', {}, null)).toBeNull();
+    expect(recipientGone('tranche-paid-hospital', { trancheReference: 'x' }, financeOfA)).toBeNull();
+  });
+
+  it('not to a disabled account, whatever the email', () => {
+    for (const template of ['application-approved', 'tranche-paid-hospital', 'reviewer-digest', 'password-reset']) {
+      expect(recipientGone(template, paidAtA, { ...financeOfA, disabled: true })).toMatch(/disabled/);
+    }
+  });
+
+  it('a staff email only to someone still in the role, and a hospital\'s only to its finance office', () => {
+    expect(recipientGone('tranche-paid-hospital', paidAtA, { ...financeOfA, hospitalId: 'B' })).toMatch(/no longer works for the hospital/);
+    expect(recipientGone('reconciliation-exceptions', paidAtA, { ...financeOfA, role: 'reviewer', hospitalId: null })).toMatch(/no longer in hospital finance/);
+    expect(recipientGone('reviewer-digest', {}, { disabled: false, role: 'fund_finance', hospitalId: null })).toMatch(/no longer a reviewer/);
   });
 });

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { sha256 } from 'src/auth/secret-token';
+import type { Role } from 'src/common/auth/roles';
 import { AppConfig } from 'src/config/app-config';
 import { Coalescer } from 'src/common/batching/coalescer';
 import { MailerService, SentMail } from 'src/notifications/mailer.service';
@@ -14,7 +15,34 @@ import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
 
-type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'>;
+type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'> & { recipient: Recipient | null };
+/** The recipient's account as it is at sending time (null: the email was addressed to no account). */
+export type Recipient = { disabled: boolean; role: Role; hospitalId: string | null };
+
+/** Emails written for a staff role: sent only while the recipient still has it (and, for a hospital's, that hospital). */
+const STAFF_TEMPLATES: Partial<Record<TemplateName, Role>> = {
+  'reviewer-digest': 'reviewer',
+  'tranche-paid-hospital': 'hospital_finance',
+  'tranche-cancelled-hospital': 'hospital_finance',
+  'reconciliation-exceptions': 'hospital_finance',
+};
+
+/**
+ * Why an email may no longer go to its recipient, or null. It was addressed when written, but it may wait hours
+ * (retries through an SMTP outage) or days (an admin's retry of a dead one): an account disabled meanwhile gets no
+ * email (a leaver's mailbox, a closed account), and a staff email goes only to someone still in the role and hospital
+ * it was written for — a hospital's payments are not news for a finance officer moved to another hospital.
+ */
+export function recipientGone(template: string, context: Record<string, unknown>, recipient: Recipient | null): string | null {
+  if (!recipient) return null;
+  if (recipient.disabled) return "the recipient's account was disabled before it could be sent";
+  const role = STAFF_TEMPLATES[template as TemplateName];
+  if (role && recipient.role !== role) return `the recipient is no longer ${role === 'reviewer' ? 'a reviewer' : 'in hospital finance'}`;
+  if (role === 'hospital_finance' && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
+    return "the recipient no longer works for the hospital it is about";
+  }
+  return null;
+}
 type SentRecord = { id: string; sent: SentMail; context: Record<string, unknown> };
 
 /** Context keys that are secrets: needed to render once, scrubbed from the row once the message is sent. */
@@ -39,6 +67,13 @@ const UNRECORDED_LIMIT = 10_000;
 /** Most rows one statement reads or records, and most such statements running at once (of the pool's connections). */
 const BATCHES = { maxItems: 500, maxCalls: 2 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type RowRead = Omit<OutboxRow, 'recipient'> & {
+  has_recipient: boolean;
+  recipient_disabled: boolean;
+  recipient_role: string | null;
+  recipient_hospital_id: string | null;
+};
 
 @Injectable()
 export class EmailDeliveryService {
@@ -81,6 +116,11 @@ export class EmailDeliveryService {
       return 'sent';
     }
 
+    const gone = recipientGone(row.template, row.context, row.recipient);
+    if (gone) {
+      await this.markFailed(row, new Error(gone), true);
+      return 'dead';
+    }
     if (linkExpired(row.context, new Date())) {
       // A retry that outlasted the link (a reset link lasts an hour): sending it would only disappoint.
       await this.markFailed(row, new Error('its one-time link expired before it could be sent; the user must ask for a new one'), true);
@@ -153,11 +193,19 @@ export class EmailDeliveryService {
     const valid = ids.filter((id) => UUID.test(id));
     const rows = valid.length
       ? ((await this.dataSource.query(
-          `SELECT id, template, to_email AS "toEmail", locale, context, status FROM notifications WHERE id = ANY($1::uuid[])`,
+          `SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, n.status,
+                  u.id IS NOT NULL AS has_recipient, u.disabled_at IS NOT NULL AS recipient_disabled, u.role AS recipient_role, u.hospital_id AS recipient_hospital_id
+             FROM notifications n LEFT JOIN users u ON u.id = n.user_id
+            WHERE n.id = ANY($1::uuid[])`,
           [valid],
-        )) as OutboxRow[])
+        )) as RowRead[])
       : [];
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    const byId = new Map(
+      rows.map(({ has_recipient, recipient_disabled, recipient_role, recipient_hospital_id, ...row }) => [
+        row.id,
+        { ...row, recipient: has_recipient ? { disabled: recipient_disabled, role: recipient_role as Role, hospitalId: recipient_hospital_id } : null },
+      ]),
+    );
     return ids.map((id) => byId.get(id.toLowerCase()));
   }
 

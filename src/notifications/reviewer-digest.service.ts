@@ -57,7 +57,8 @@ export class ReviewerDigestService {
     }));
     const emails = await this.dataSource.transaction(async (tx) => {
       const reviewers = (await tx.query(
-        `SELECT id, email, full_name, locale FROM users WHERE role = 'reviewer' AND disabled_at IS NULL ORDER BY id`,
+        // Active reviewers who accepted their invitation (an unproven address gets no list of applications).
+        `SELECT id, email, full_name, locale FROM users WHERE role = 'reviewer' AND disabled_at IS NULL AND password_hash IS NOT NULL ORDER BY id`,
       )) as { id: string; email: string; full_name: string; locale: Locale }[];
       let written = 0;
       for (const reviewer of reviewers) {

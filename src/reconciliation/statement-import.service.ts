@@ -250,6 +250,7 @@ export class StatementImportService implements OnModuleInit {
         context: {
           fullName: user.fullName,
           hospitalName: hospital.name,
+          hospitalId: hospital.id,
           statementId: s.id,
           mismatched: s.mismatched,
           unmatched: s.unmatched,

@@ -107,6 +107,8 @@ export interface TranchePaidHospitalContext {
   amount: FenAmount;
   paidOn: IsoDate;
   bankReference: string;
+  /** The hospital the recipient served when this was written: not sent if they serve another by then (absent in older rows). */
+  hospitalId?: string;
 }
 
 /** To the family: the whole grant is cancelled. What already reached the hospital stays paid; the rest will not be paid. */
@@ -146,6 +148,8 @@ export interface TrancheCancelledHospitalContext {
   count: number;
   total: FenAmount;
   tranches: CancelledTrancheItem[];
+  /** The hospital the recipient served when this was written: not sent if they serve another by then (absent in older rows). */
+  hospitalId?: string;
 }
 
 export interface ReconciliationExceptionsContext {
@@ -156,6 +160,8 @@ export interface ReconciliationExceptionsContext {
   unmatched: number;
   duplicates: number;
   statementUrl: string;
+  /** The hospital the recipient served when this was written: not sent if they serve another by then (absent in older rows). */
+  hospitalId?: string;
 }
 
 export interface ReviewerDigestItem {

@@ -47,6 +47,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     amount: 'required',
     paidOn: 'required',
     bankReference: 'required',
+    hospitalId: 'optional',
   },
   'grant-cancelled': {
     fullName: 'required',
@@ -66,7 +67,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     hospitalName: 'required',
     applicationUrl: 'required',
   },
-  'tranche-cancelled-hospital': { fullName: 'required', hospitalName: 'required', count: 'required', total: 'required', tranches: 'required' },
+  'tranche-cancelled-hospital': { fullName: 'required', hospitalName: 'required', count: 'required', total: 'required', tranches: 'required', hospitalId: 'optional' },
   'reconciliation-exceptions': {
     fullName: 'required',
     hospitalName: 'required',
@@ -75,6 +76,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     unmatched: 'required',
     duplicates: 'required',
     statementUrl: 'required',
+    hospitalId: 'optional',
   },
   'reviewer-digest': {
     fullName: 'required',
