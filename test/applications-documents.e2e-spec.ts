@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedInUser } from 'test/support/factories';
 import { applicationWorld, createDraftApplication, createSubmittedApplication, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
@@ -96,6 +96,12 @@ describe('Application documents (e2e)', () => {
     expect(list.body.items).toEqual([res.body]);
     const fund = await signedInUser(t, 'fund_finance');
     expect((await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(fund.auth)).status).toBe(403);
+
+    // The file gone between the row's read and the file's (a concurrent deletion): 404, not 500.
+    rmSync(join(uploadRoot, added[0]));
+    const gone = await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(family.auth);
+    expect(gone.status).toBe(404);
+    expect(gone.headers['content-type']).toMatch(/problem\+json/);
   });
 
   it('pages through the documents of an application one at a time, each once, oldest first', async () => {

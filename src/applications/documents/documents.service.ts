@@ -30,7 +30,7 @@ import { decodeCursor, Page, PageQueryDto } from 'src/common/pagination/paginati
 import { malformedMultipart } from 'src/common/http/malformed-multipart';
 import { ConflictException, FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
-import { ObjectStorage } from 'src/storage/object-storage';
+import { ObjectNotFoundError, ObjectStorage } from 'src/storage/object-storage';
 
 export const MAX_DOCUMENTS_PER_APPLICATION = 50;
 
@@ -118,7 +118,13 @@ export class DocumentsService {
         }),
       );
     }
-    return { document: DocumentDto.from(document), content: await this.storage.get(document.storageKey) };
+    try {
+      return { document: DocumentDto.from(document), content: await this.storage.get(document.storageKey) };
+    } catch (error) {
+      // Deleted by the family between the row read and the file read: gone, as it would be a moment later.
+      if (error instanceof ObjectNotFoundError) throw new DocumentNotFoundException();
+      throw error;
+    }
   }
 
   /**
