@@ -11,6 +11,9 @@ RUN npx nest build
 
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production
+# tini as PID 1: it forwards SIGTERM to Node and reaps children. Node as PID 1 ignores a signal it has no handler for
+# yet (during start-up) and its own re-raised one after a graceful close, under `docker run` or Kubernetes alike.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -23,4 +26,6 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=5 --start-period=60s CMD node 
 # A 1 GiB heap ceiling, far above what the service holds (~150 MiB of RSS in all): V8 sizes its heap growth by the ceiling, and
 # with the default (a quarter of the host's memory, up to 4 GiB) a 200,000-entry statement import peaked at ~350 MiB
 # of RSS, mostly garbage not yet collected; ~220 MiB with this ceiling (BENCHMARKS.md). Give the container at least 1.5 GiB, or lower the flag with it.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--max-old-space-size=1024", "dist/src/main.js"]
+# Migrations by hand, under the start-up's advisory lock: docker compose run --rm api node dist/src/database/migrate.js

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSourceOptions } from 'typeorm';
 import { SnakeNamingStrategy } from 'src/database/snake-naming.strategy';
 
 /**
- * The one DataSource definition, used by the application and by the migration CLI
- * (`npm run migration:run|revert|generate`). `synchronize` is never on: the schema changes only by migrations.
+ * The one DataSource definition, used by the application, by `npm run migration:run` (migrate.ts) and by the TypeORM
+ * CLI (migration-cli.ts). `synchronize` is never on: the schema changes only by migrations.
  */
 export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs = 20_000, applicationName = 'sprout'): DataSourceOptions {
   const ext = __filename.endsWith('.ts') ? 'ts' : 'js';
@@ -31,7 +31,3 @@ export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs =
     },
   };
 }
-
-export default new DataSource(
-  dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sprout'),
-);

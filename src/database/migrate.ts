@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from 'src/database/data-source';
+import { runMigrations } from 'src/database/database-bootstrap';
+
+/**
+ * Runs the pending migrations by hand as start-up does (MIGRATIONS_RUN): under the same advisory lock, so it is safe
+ * beside running replicas. `npm run migration:run` from the sources; `node dist/src/database/migrate.js` in the image.
+ */
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const dataSource = new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sprout', 1, 20_000, 'sprout-migrate'));
+  await dataSource.initialize();
+  try {
+    const ran = await runMigrations(dataSource);
+    process.stdout.write(ran.length ? `ran ${ran.length} migration(s): ${ran.join(', ')}\n` : 'no pending migrations\n');
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
