@@ -330,6 +330,47 @@ describe('Applications (e2e)', () => {
     expect((await t.http.post(`${API}/applications`).set(staff.auth).send({})).status).toBe(403);
   });
 
+  it('names: invisible or reordering characters are not a name; an id in capitals is the same id; long arrays are refused at once', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createDraftApplication(t, family, hospital.id);
+    const patch = (body: object, version?: number) => {
+      const req = t.http.patch(`${API}/applications/${app.id}`).set(family.auth);
+      return (version === undefined ? req : req.set('If-Match', String(version))).send(body);
+    };
+    // Only zero-width and direction characters: refused, naming the field; nothing changes.
+    const blank = await patch({ patient: { fullName: '\u200b\u200f' }, guardian: { fullName: '\u3164' } });
+    expect(blank.status).toBe(400);
+    expect((blank.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual(['guardian.fullName', 'patient.fullName']);
+    // A right-to-left override would show the name reordered in the review queue: stored without it.
+    const spoof = await patch({ patient: { fullName: '\u202e王小明\u200b ' } });
+    expect(spoof.status).toBe(200);
+    expect(spoof.body.patient.fullName).toBe('王小明');
+
+    // The same hospital id in capitals is no change: no new version, so another tab's If-Match still holds.
+    const before = spoof.body.version as number;
+    const same = await patch({ hospitalId: hospital.id.toUpperCase() }, before);
+    expect(same.status).toBe(200);
+    expect(same.body).toMatchObject({ hospitalId: hospital.id, version: before });
+
+    // A status-flags array of 20,000 items (repeats) is refused by the body parser before any validator compares them.
+    const long = await patch({ household: { statusFlags: Array.from({ length: 20_000 }, () => 'dibao') } });
+    expect(long.status).toBe(400);
+    expect(long.body.detail).toContain('more than 10000 items at $.household.statusFlags');
+    const repeated = await patch({ household: { statusFlags: ['dibao', 'dibao'] } });
+    expect(repeated.status).toBe(400);
+    expect(repeated.body.errors).toEqual([expect.objectContaining({ field: 'household.statusFlags', message: expect.stringContaining('must not repeat') })]);
+
+    // A national id whose birth date is before 1900 (1019 for 2019) is not well formed.
+    const ancient = await patch({ patient: { nationalId: '110105101912310021' } });
+    expect(ancient.status).toBe(400);
+    expect(ancient.body.errors).toEqual([expect.objectContaining({ field: 'patient.nationalId' })]);
+
+    // Registering under an invisible name is refused too.
+    const register = await t.http.post(`${API}/auth/register`).send({ email: `blank-${randomUUID().slice(0, 8)}@example.org`, password: 'a long enough password', fullName: '\u200b' });
+    expect(register.status).toBe(400);
+    expect(register.body.errors).toEqual([expect.objectContaining({ field: 'fullName' })]);
+  });
+
   it('warns (without refusing) about a patient over 18, and flags the case for manual review', async () => {
     const { hospital, family } = await applicationWorld(t);
     // Born 2005-03-01: the id's birth date matches, so the age is the only warning.

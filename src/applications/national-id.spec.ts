@@ -97,6 +97,12 @@ describe('birthDateFromNationalId', () => {
     expect(birthDateFromNationalId(makeId('310101', '20300101', '001'), now)).toBeNull();
     expect(birthDateFromNationalId('not an id', now)).toBeNull();
   });
+
+  it('is null before 1900, as a date of birth may not be (1019 is a mistyped 2019)', () => {
+    expect(birthDateFromNationalId(makeId('110105', '10191231', '002'), now)).toBeNull();
+    expect(birthDateFromNationalId(makeId('110105', '18991231', '002'), now)).toBeNull();
+    expect(birthDateFromNationalId(makeId('110105', '19000101', '002'), now)).toBe('1900-01-01');
+  });
 });
 
 describe('normalizeNationalId', () => {

@@ -46,6 +46,7 @@ export function birthDateFromNationalId(id: string, now: Date = new Date()): str
   const isRealDate = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   if (!isRealDate) return null;
   const iso = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
+  if (iso < '1900-01-01') return null; // as for a date of birth (IsRealPastDate): 1019 is a mistyped 2019
   // Birth dates are Beijing dates: compare with today's date in China, whatever the server's time zone.
   const todayInChina = new Date(now.getTime() + CHINA_STANDARD_TIME_OFFSET_MS).toISOString().slice(0, 10);
   return iso <= todayInChina ? iso : null;

@@ -2,7 +2,6 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
-  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -13,9 +12,7 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
-  MinLength,
   ValidateNested,
 } from 'class-validator';
 import {
@@ -29,7 +26,8 @@ import {
   TREATMENT_PLANS,
 } from 'src/applications/application-fields';
 import type { Diagnosis, HukouType, Relationship, Sex, StatusFlag, TreatmentPlan } from 'src/applications/application-fields';
-import { IsDecimal, IsFen, IsNationalId, IsRealPastDate, toNationalId, toPhone, trim } from 'src/applications/dto/field-validators';
+import { HasUniqueItems, IsDecimal, IsFen, IsNationalId, IsRealPastDate, toLowerCase, toNationalId, toPhone, trim } from 'src/applications/dto/field-validators';
+import { IsPersonName } from 'src/common/validation/text-fields';
 
 const FEN = 'minor units (fen)';
 const CLEAR = 'null clears the field';
@@ -38,7 +36,7 @@ const MOBILE_OR_LANDLINE = /^(?:(?:\+86)?1[3-9]\d{9}|0\d{2,3}\d{7,8})$/;
 /** Every field is optional: a draft is filled over several visits. Completeness is checked at submission. */
 export class PatientInputDto {
   @ApiPropertyOptional({ type: String, example: '王小明', nullable: true, description: CLEAR })
-  @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @IsOptional() @IsPersonName()
   fullName?: string | null;
 
   @ApiPropertyOptional({ enum: SEXES, nullable: true })
@@ -64,7 +62,7 @@ export class PatientInputDto {
 
 export class GuardianInputDto {
   @ApiPropertyOptional({ type: String, example: '李梅', nullable: true })
-  @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @IsOptional() @IsPersonName()
   fullName?: string | null;
 
   @ApiPropertyOptional({ enum: RELATIONSHIPS, nullable: true })
@@ -106,7 +104,7 @@ export class HouseholdInputDto {
   ownsExtraProperty?: boolean | null;
 
   @ApiPropertyOptional({ enum: STATUS_FLAGS, isArray: true, nullable: true, description: 'An empty array when none applies' })
-  @IsOptional() @IsArray() @ArrayMaxSize(STATUS_FLAGS.length) @ArrayUnique() @IsIn(STATUS_FLAGS, { each: true })
+  @IsOptional() @IsArray() @ArrayMaxSize(STATUS_FLAGS.length) @HasUniqueItems() @IsIn(STATUS_FLAGS, { each: true })
   statusFlags?: StatusFlag[] | null;
 }
 
@@ -173,7 +171,7 @@ export class ConsentsInputDto {
 /** The body of POST and PATCH /applications: any part of any section; fields left out stay as they are. */
 export class ApplicationInputDto {
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'The treating hospital' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string | null;
 
   @ApiPropertyOptional({ type: PatientInputDto })

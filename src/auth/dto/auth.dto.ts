@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsPersonName } from 'src/common/validation/text-fields';
 import type { Locale } from 'src/users/user.entity';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export const PASSWORD_RULES = [IsString(), MinLength(10, { message: 'password must be at least 10 characters' }), MaxLength(256)];
 
@@ -18,7 +18,7 @@ export class RegisterDto {
   password: string;
 
   @ApiProperty({ example: '李梅' })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @IsPersonName()
   fullName: string;
 
   @ApiPropertyOptional({ example: '13800000000', description: 'Mainland mobile number (11 digits, optionally +86)' })

@@ -1,4 +1,4 @@
-import { findUnstorableString, nestingExceeds } from 'src/common/validation/json-body-parser';
+import { findLongArray, findUnstorableString, MAX_JSON_ARRAY_ITEMS, nestingExceeds } from 'src/common/validation/json-body-parser';
 
 describe('nestingExceeds', () => {
   it('counts objects and arrays, not brackets inside strings', () => {
@@ -29,5 +29,18 @@ describe('findUnstorableString', () => {
   it('accepts whole pairs, Chinese text and everything else', () => {
     expect(findUnstorableString(JSON.parse('{"name":"李梅 \\ud83d\\ude00","n":1,"x":null,"y":[true]}'))).toBeNull();
     expect(findUnstorableString('𠀋')).toBeNull();
+  });
+});
+
+describe('findLongArray', () => {
+  it('names the first array longer than the limit, at any depth', () => {
+    expect(findLongArray({ a: { b: [1, 2, 3] } }, 2)).toBe('$.a.b');
+    expect(findLongArray([[1], [1, 2, 3]], 2)).toBe('$[1]');
+    expect(findLongArray({ household: { statusFlags: new Array(MAX_JSON_ARRAY_ITEMS + 1).fill('dibao') } })).toBe('$.household.statusFlags');
+  });
+
+  it('accepts arrays up to the limit, and everything that is not an array', () => {
+    expect(findLongArray({ a: new Array(MAX_JSON_ARRAY_ITEMS).fill(0), b: 'x'.repeat(50_000), c: null })).toBeNull();
+    expect(findLongArray('text')).toBeNull();
   });
 });

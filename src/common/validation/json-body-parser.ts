@@ -24,6 +24,23 @@ export function nestingExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * No request body of this API holds a long array (the longest, a policy's minimum living standards, a few hundred
+ * rows); validators that compare items are quadratic, so a 1 MB body of one array could hold a process for seconds.
+ */
+export const MAX_JSON_ARRAY_ITEMS = 10_000;
+
+/** The path of the first array longer than `max`, or null. */
+export function findLongArray(value: unknown, max = MAX_JSON_ARRAY_ITEMS, path = '$'): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value) && value.length > max) return path;
+  for (const [key, item] of Object.entries(value)) {
+    const found = findLongArray(item, max, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Half a UTF-16 surrogate pair, or NUL. */
 const UNSTORABLE = /[\p{Cs}\u0000]/u;
 
@@ -62,6 +79,12 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
       if (broken) {
         const message = `The body has a string that is not valid Unicode text (a NUL or an unpaired surrogate) at ${broken}.`;
         done(Object.assign(new Error(message), { statusCode: 400, code: 'SPROUT_BODY_BAD_UNICODE' }), undefined);
+        return;
+      }
+      const long = error ? null : findLongArray(value);
+      if (long) {
+        const message = `The body has an array of more than ${MAX_JSON_ARRAY_ITEMS} items at ${long}.`;
+        done(Object.assign(new Error(message), { statusCode: 400, code: 'SPROUT_BODY_ARRAY_TOO_LONG' }), undefined);
         return;
       }
       done(error, value);

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, Role } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
+import { IsPersonName } from 'src/common/validation/text-fields';
 import { Locale, User } from 'src/users/user.entity';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -14,7 +15,7 @@ export class CreateUserDto {
   email: string;
 
   @ApiProperty({ example: '张伟' })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @IsPersonName()
   fullName: string;
 
   @ApiProperty({ enum: ROLES })
@@ -36,7 +37,7 @@ export class CreateUserDto {
 
 export class UpdateUserDto {
   @ApiPropertyOptional()
-  @IsOptional() @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @IsOptional() @IsPersonName()
   fullName?: string;
 
   @ApiPropertyOptional({ enum: ROLES })
@@ -44,7 +45,7 @@ export class UpdateUserDto {
   role?: Role;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'The hospital of a hospital_finance user' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)) @IsUUID()
   hospitalId?: string;
 
   @ApiPropertyOptional({ description: 'Disabling ends every session of the user at once; null is refused (it would read as "enabled")' })

@@ -1,0 +1,28 @@
+import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsString, Matches, MaxLength } from 'class-validator';
+
+/**
+ * What a person's name never holds and a screen does not show: control characters, bidirectional embedding, override
+ * and isolate controls (they reorder how the rest is displayed: a spoofed name in the review queue), zero-width
+ * spaces and direction marks, word joiners, the byte-order mark, and the Hangul fillers that render as blanks. Zero-width
+ * joiners (U+200C, U+200D) stay: some scripts' spellings need them.
+ */
+const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u115f\u1160\u3164\uffa0]/gu;
+
+/** A name as stored: what is not shown removed, runs of white space made one space, trimmed. */
+export function cleanName(value: string): string {
+  return value.replace(UNSHOWN, '').replace(/\s+/gu, ' ').trim();
+}
+
+/**
+ * A person's name: cleaned (cleanName), then at least one letter or digit (an "empty" name of invisible characters
+ * passed a length check and reached the review queue as a blank) and at most `max` characters.
+ */
+export const IsPersonName = (max = 100) =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? cleanName(value) : value)),
+    IsString(),
+    Matches(/[\p{L}\p{N}]/u, { message: ({ property }) => `${property} must contain a letter` }),
+    MaxLength(max),
+  );
