@@ -279,6 +279,24 @@ describe('Fund: contributions and balances (e2e)', () => {
       expect(grants).toEqual([]);
     });
 
+    it.each(['audit_events', 'decisions', 'info_requests', 'journal_transactions', 'ledger_entries', 'fund_contributions', 'ledger_accounts', 'ledger_grant_balances'])(
+      'nobody can TRUNCATE %s (row triggers do not see it; a statement trigger does), nor empty it by cascade',
+      async (table) => {
+        // Refused either way: by the trigger, or first (for a table others reference) for want of CASCADE.
+        await expect(t.dataSource.query(`TRUNCATE ${table}`)).rejects.toThrow(/append-only|referenced in a foreign key/);
+        await expect(t.dataSource.query(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/append-only/);
+        if (table !== 'audit_events') await expect(t.dataSource.query(`TRUNCATE applications, users CASCADE`)).rejects.toThrow(/append-only/);
+      },
+    );
+
+    it('GET /audit/verify still finds the chain whole after the refused attempts', async () => {
+      await expect(t.dataSource.query(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
+      const admin = await signedInUser(t, 'admin');
+      const verified = await t.http.get('/api/v1/audit/verify').set(admin.auth).expect(200);
+      expect(verified.body).toMatchObject({ ok: true });
+      expect(verified.body.checked).toBeGreaterThan(0);
+    });
+
     it('cached balances change only by posting entries', async () => {
       await expect(t.dataSource.query(`UPDATE ledger_accounts SET balance = 0`)).rejects.toThrow(/only by posting/);
       await expect(t.dataSource.query(`DELETE FROM ledger_accounts`)).rejects.toThrow(/only by posting/);
