@@ -56,7 +56,10 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   await app.register(multipart, { limits: { fileSize: env.UPLOAD_MAX_BYTES, files: 1, fields: 5, fieldSize: 1024 } });
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length) {
-    app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: false, exposedHeaders: ['X-Request-Id', 'Retry-After'] });
+    // The headers a browser client must read: request ids for support, when to retry, whether an answer was replayed,
+    // and a download's file name.
+    const exposedHeaders = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition'];
+    app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: false, exposedHeaders });
   }
 
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
