@@ -553,6 +553,58 @@ describe('Disbursements (e2e)', () => {
     expect(n).toBe(2);
   });
 
+  it('a tranche that went out in a payment file is cancelled only with the bank\'s word (notSentToBank), tranche or grant', async () => {
+    await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
+    const grant = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
+    const [first, second] = await tranchesOf(grant);
+    expect(first.exportedAt).toBeNull();
+    const file = await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    expect(file.text).toContain(first.reference);
+    const [stamped] = await tranchesOf(grant);
+    expect(stamped.exportedAt).toEqual(expect.any(String));
+    const before = await fund();
+
+    const cancel = (id: string, body: object) => t.http.post(`${API}/disbursements/${id}/cancel`).set(w.finance.auth).send(body);
+    const refused = await cancel(first.id, { reason: 'Treatment changed' });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: expect.stringContaining('tranche-in-payment-file'), references: [first.reference] });
+    expect(refused.body.detail).toContain('notSentToBank');
+    expect(await fund()).toEqual(before);
+    expect((await tranchesOf(grant))[0].status).toBe('scheduled');
+    const grantRefused = await t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.finance.auth).send({ reason: 'Family withdrew' });
+    expect(grantRefused.status).toBe(409);
+    expect(grantRefused.body.references).toEqual([first.reference, second.reference]);
+
+    // The bank confirms it stopped the file: the tranche is cancelled, and the audit event says on whose word.
+    const confirmed = await cancel(first.id, { reason: 'Treatment changed', notSentToBank: true });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.status).toBe('cancelled');
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'disbursement.cancelled'`, [first.id]);
+    expect(event.summary).toMatchObject({ notSentToBank: true, exportedAt: expect.any(String) });
+    const whole = await t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.finance.auth).send({ reason: 'Family withdrew', notSentToBank: true });
+    expect(whole.status).toBe(200);
+    const [grantEvent] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'application.cancelled'`, [grant.id]);
+    expect(grantEvent.summary).toMatchObject({ notSentToBank: true, inPaymentFiles: [second.reference] });
+
+    // A file of paid tranches is a report, not a payment file: nothing is stamped. The export's audit event counts
+    // the tranches that had gone out in an earlier file already.
+    const other = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 500_000 });
+    await t.http.get(`${API}/disbursements/export?status=paid`).set(w.finance.auth).expect(200);
+    expect((await tranchesOf(other))[0].exportedAt).toBeNull();
+    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    const exports = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursements.exported' AND summary->>'status' = 'scheduled' ORDER BY id`);
+    expect(exports.map((e: { summary: { count: number; previouslyExported: number } }) => [e.summary.count, e.summary.previouslyExported])).toEqual([[2, 0], [1, 0], [1, 1]]);
+
+    // Returned by the bank and rescheduled, the tranche needs a new file: it is no longer "in a file".
+    const [otherTranche] = await tranchesOf(other);
+    await pay(otherTranche.id).expect(200);
+    await t.http.post(`${API}/disbursements/${otherTranche.id}/return`).set(w.finance.auth).send({ reason: 'Account closed' }).expect(200);
+    await t.http.post(`${API}/disbursements/${otherTranche.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    expect((await tranchesOf(other))[0].exportedAt).toBeNull();
+    await cancel(otherTranche.id, { reason: 'No longer needed' }).expect(200);
+  });
+
   it('lists the endpoints in the OpenAPI document', async () => {
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     for (const path of ['/api/v1/disbursements', '/api/v1/disbursements/export', '/api/v1/disbursements/{id}/pay', '/api/v1/disbursements/{id}/cancel', '/api/v1/disbursements/{id}/return', '/api/v1/applications/{id}/disbursements', '/api/v1/applications/{id}/cancel']) {

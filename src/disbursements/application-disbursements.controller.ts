@@ -7,7 +7,7 @@ import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempo
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { replay } from 'src/common/idempotency/idempotent-reply';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
-import { ApplicationCancelledDto, DisbursementPageDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { ApplicationCancelledDto, CancelDto, DisbursementPageDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
 
 @ApiTags('disbursements')
@@ -37,10 +37,10 @@ export class ApplicationDisbursementsController {
   })
   @ApiOkResponse({ type: ApplicationCancelledDto })
   @ApiBadRequestResponse({ description: 'Invalid input (a reason is required)', type: ProblemDto })
-  @ApiConflictResponse({ description: 'The application is not approved or disbursing', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The application is not approved or disbursing, or a scheduled tranche went out in a payment file and notSentToBank is not true', type: ProblemDto })
   async cancel(
     @Param('id', ParseUUIDPipe) id: string,
-    @Body() dto: ReasonDto,
+    @Body() dto: CancelDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -112,7 +112,8 @@ export class DisbursementPaymentsService {
         await this.progress.moveDisbursement(tx, d, 'paid', { status: 'cancelled', currentPaymentId: null, cancelledAt: now, cancelledBy: user.id, cancelReason: `returned after the grant was cancelled: ${dto.reason}`.slice(0, 1000) });
         status = 'cancelled';
       } else {
-        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'returned', currentPaymentId: null });
+        // The file that paid it was executed; paying it again takes a new one.
+        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'returned', currentPaymentId: null, exportedAt: null });
       }
       await this.audit.record(tx, {
         actor: user,
@@ -141,6 +142,7 @@ export class DisbursementPaymentsService {
       const payeeChangedFields = (Object.keys(payee) as (keyof typeof payee)[]).filter((field) => payee[field] !== previousPayee[field]);
       await this.progress.moveDisbursement(tx, d, 'returned', {
         status: 'scheduled',
+        exportedAt: null,
         payeeBankName: hospital.bankName,
         payeeAccountName: hospital.bankAccountName,
         payeeAccountNumber: hospital.bankAccountNumber,

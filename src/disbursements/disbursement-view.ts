@@ -23,6 +23,7 @@ export type DisbursementRow = {
   reconciled_at: Date | null;
   cancelled_at: Date | null;
   cancel_reason: string | null;
+  exported_at: Date | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -35,7 +36,7 @@ export const DISBURSEMENT_SELECT = `
   SELECT d.id, d.application_id, d.hospital_id, d.reference, d.tranche_number, d.tranche_count, d.label, d.amount::text AS amount,
          d.currency, d.status, d.payee_bank_name, d.payee_account_name, d.payee_account_number,
          p.paid_on::text AS paid_on, p.bank_reference, p.created_at AS paid_at,
-         d.reconciled_at, d.cancelled_at, d.cancel_reason, d.version, d.created_at, d.updated_at, d.created_at::text AS cursor_at
+         d.reconciled_at, d.cancelled_at, d.cancel_reason, d.exported_at, d.version, d.created_at, d.updated_at, d.created_at::text AS cursor_at
     FROM disbursements d
     LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id`;
 
@@ -64,6 +65,7 @@ export function toDisbursementDto(r: DisbursementRow, role?: Role): Disbursement
     reconciledAt: iso(r.reconciled_at),
     cancelledAt: iso(r.cancelled_at),
     cancelReason: role === 'hospital_finance' ? null : r.cancel_reason,
+    exportedAt: iso(r.exported_at),
     version: r.version,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),

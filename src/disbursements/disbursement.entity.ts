@@ -29,6 +29,8 @@ export class Disbursement {
   @Column({ type: 'timestamptz', nullable: true }) cancelledAt: Date | null;
   @Column({ type: 'text', nullable: true }) cancelReason: string | null;
   @Column({ type: 'uuid', nullable: true }) cancelledBy: string | null;
+  /** When the tranche last went out in a payment file, while scheduled; cleared when it is returned or rescheduled. */
+  @Column({ type: 'timestamptz', nullable: true }) exportedAt: Date | null;
   @Column({ type: 'int' }) version: number;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;

@@ -16,7 +16,7 @@ import { replay } from 'src/common/idempotency/idempotent-reply';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { DisbursementPaymentsService } from 'src/disbursements/disbursement-payments.service';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
-import { DisbursementDto, DisbursementPageDto, DisbursementQueryDto, ExportQueryDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { CancelDto, DisbursementDto, DisbursementPageDto, DisbursementQueryDto, ExportQueryDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
 
 @ApiTags('disbursements')
@@ -92,10 +92,10 @@ export class DisbursementsController {
   @ApiOperation({ summary: 'Cancel a scheduled tranche: its amount returns to the fund\'s available balance' })
   @ApiOkResponse({ type: DisbursementDto })
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
-  @ApiConflictResponse({ description: 'The tranche is not scheduled', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The tranche is not scheduled, or it went out in a payment file and notSentToBank is not true', type: ProblemDto })
   async cancel(
     @Param('id', ParseUUIDPipe) id: string,
-    @Body() dto: ReasonDto,
+    @Body() dto: CancelDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -8,6 +8,18 @@ export class DisbursementStatusConflictException extends ConflictException {
   }
 }
 
+/** A scheduled tranche in a payment file the bank may be executing: cancelled, its payment could never be recorded. */
+export class TrancheInPaymentFileException extends ConflictException {
+  constructor(tranches: { reference: string; exportedAt: Date }[]) {
+    const list = tranches.map((t) => `${t.reference} (exported ${t.exportedAt.toISOString()})`).join(', ');
+    super(
+      'tranche-in-payment-file',
+      `${list} went out in a payment file. If the bank has not paid and will not pay it, cancel again with notSentToBank: true; if it paid, record the payment first.`,
+      { references: tranches.map((t) => t.reference) },
+    );
+  }
+}
+
 export class DisbursementAlreadyPaidException extends ConflictException {
   constructor() {
     super('disbursement-already-paid', 'This disbursement has already been paid.');

@@ -60,18 +60,34 @@ export class DisbursementsService {
     return toDisbursementDto(row, user.role);
   }
 
-  /** The payment batch file of every tranche in `status` (default scheduled), oldest first. Audited: it carries bank accounts. */
+  /**
+   * The payment batch file of every tranche in `status` (default scheduled), oldest first. Audited: it carries bank
+   * accounts. A file of scheduled tranches is one the bank may execute: each tranche in it is stamped (exportedAt), so
+   * that cancelling it asks whether the bank will pay it (GrantCancellationService), and the audit event says how many
+   * of them had gone out in an earlier file already.
+   */
   async exportCsv(user: AuthUser, query: ExportQueryDto): Promise<{ csv: string; count: number }> {
     return this.dataSource.transaction(async (tx) => {
       const params: unknown[] = [query.status];
       if (query.hospitalId) params.push(query.hospitalId);
       const rows = (await tx.query(
-        `SELECT d.reference, h.name AS hospital, d.payee_bank_name, d.payee_account_name, d.payee_account_number, d.amount::text AS amount
+        `SELECT d.id, d.exported_at, d.reference, h.name AS hospital, d.payee_bank_name, d.payee_account_name, d.payee_account_number, d.amount::text AS amount
            FROM disbursements d JOIN hospitals h ON h.id = d.hospital_id
           WHERE d.status = $1 ${query.hospitalId ? 'AND d.hospital_id = $2' : ''}
-          ORDER BY d.created_at, d.id`,
+          ORDER BY d.created_at, d.id
+          -- A payment file: its tranches cannot be paid or cancelled between this read and their stamp below.
+          ${query.status === 'scheduled' ? 'FOR UPDATE OF d' : ''}`,
         params,
-      )) as { reference: string; hospital: string; payee_bank_name: string; payee_account_name: string; payee_account_number: string; amount: string }[];
+      )) as {
+        id: string;
+        exported_at: Date | null;
+        reference: string;
+        hospital: string;
+        payee_bank_name: string;
+        payee_account_name: string;
+        payee_account_number: string;
+        amount: string;
+      }[];
       const csv = paymentBatchCsv(
         rows.map((r) => ({
           reference: r.reference,
@@ -82,11 +98,21 @@ export class DisbursementsService {
           amount: Number(r.amount),
         })),
       );
+      const paymentFile = query.status === 'scheduled' && rows.length > 0;
+      const exportedAt = new Date();
+      if (paymentFile) {
+        await tx.query(`UPDATE disbursements SET exported_at = $2 WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id), exportedAt]);
+      }
       await this.audit.record(tx, {
         actor: user,
         action: 'disbursements.exported',
         objectType: 'disbursement',
-        summary: { status: query.status, hospitalId: query.hospitalId ?? null, count: rows.length },
+        summary: {
+          status: query.status,
+          hospitalId: query.hospitalId ?? null,
+          count: rows.length,
+          ...(paymentFile ? { exportedAt: exportedAt.toISOString(), previouslyExported: rows.filter((r) => r.exported_at).length } : {}),
+        },
       });
       return { csv, count: rows.length };
     });

@@ -9,8 +9,9 @@ import { ProblemException } from 'src/common/problem/problem.exception';
 import { DISBURSEMENT_SELECT, DisbursementRow, toDisbursementDto } from 'src/disbursements/disbursement-view';
 import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
-import { DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
-import { ApplicationCancelledDto, DisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { Disbursement } from 'src/disbursements/disbursement.entity';
+import { DisbursementStatusConflictException, TrancheInPaymentFileException } from 'src/disbursements/disbursements.exceptions';
+import { ApplicationCancelledDto, CancelDto, DisbursementDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 
@@ -31,12 +32,13 @@ export class GrantCancellationService {
    * scheduled → cancelled, committed → available. A disbursing grant whose other tranches are all reconciled
    * is then complete; a grant whose tranches are now all cancelled is cancelled.
    */
-  async cancelTranche(user: AuthUser, id: string, dto: ReasonDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
+  async cancelTranche(user: AuthUser, id: string, dto: CancelDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
     const request = { key, principal: user.id, operation: `POST /disbursements/${id}/cancel`, payload: dto };
     return this.idempotency.execute(request, 200, async (tx) => {
       const app = await this.progress.lockApplication(tx, await this.progress.applicationIdOf(tx, id));
       const d = await this.progress.lockDisbursement(tx, id);
       if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('cancelled', d.status);
+      const inFile = inPaymentFiles([d], dto);
       const posting = await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
       await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
       const change = await this.progress.afterTrancheCancelled(tx, app, user.role);
@@ -53,7 +55,13 @@ export class GrantCancellationService {
         action: 'disbursement.cancelled',
         objectType: 'disbursement',
         objectId: d.id,
-        summary: { applicationId: app.id, reference: d.reference, amount: d.amount, journalTransactionId: posting.journalTransactionId },
+        summary: {
+          applicationId: app.id,
+          reference: d.reference,
+          amount: d.amount,
+          journalTransactionId: posting.journalTransactionId,
+          ...(inFile.length ? { notSentToBank: true, exportedAt: d.exportedAt } : {}),
+        },
       });
       return this.disbursements.get(user, d.id, tx);
     });
@@ -64,7 +72,7 @@ export class GrantCancellationService {
    * by the bank) is cancelled and its amount released; paid tranches stay as they are (the money has left the
    * fund: they may still be reconciled, or returned — a return then releases its amount too).
    */
-  async cancelApplication(user: AuthUser, applicationId: string, dto: ReasonDto, key: string | undefined): Promise<IdempotentResult<ApplicationCancelledDto>> {
+  async cancelApplication(user: AuthUser, applicationId: string, dto: CancelDto, key: string | undefined): Promise<IdempotentResult<ApplicationCancelledDto>> {
     const request = { key, principal: user.id, operation: `POST /applications/${applicationId}/cancel`, payload: dto };
     return this.idempotency.execute(request, 200, async (tx) => {
       const app = await this.records.lockVisible(tx, user, applicationId);
@@ -76,6 +84,7 @@ export class GrantCancellationService {
       const now = new Date();
       let released = 0;
       const unpaid = tranches.filter((t) => t.status === 'scheduled' || t.status === 'returned');
+      const inFile = inPaymentFiles(unpaid, dto);
       // What already reached the hospital: paid (and perhaps reconciled) tranches stay as they are.
       const paidAmount = tranches.filter((t) => t.status === 'paid' || t.status === 'reconciled').reduce((sum, t) => sum + t.amount, 0);
       for (const d of unpaid) {
@@ -96,10 +105,30 @@ export class GrantCancellationService {
         action: 'application.cancelled',
         objectType: 'application',
         objectId: app.id,
-        summary: { from: app.status, to: transition.to, version, released, cancelledTranches: unpaid.map((t) => t.reference) },
+        summary: {
+          from: app.status,
+          to: transition.to,
+          version,
+          released,
+          cancelledTranches: unpaid.map((t) => t.reference),
+          ...(inFile.length ? { notSentToBank: true, inPaymentFiles: inFile.map((t) => t.reference) } : {}),
+        },
       });
       const rows = (await tx.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [app.id])) as DisbursementRow[];
       return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map((r) => toDisbursementDto(r, user.role)) };
     });
   }
+}
+
+/**
+ * The scheduled tranches among `tranches` that went out in a payment file. Refuses (409) to cancel them unless the
+ * canceller says the bank has not paid them and will not (`notSentToBank`): otherwise their money would return to the
+ * fund's available balance, and be committed again, while the bank pays them anyway.
+ */
+function inPaymentFiles(tranches: Disbursement[], dto: CancelDto): Disbursement[] {
+  const inFile = tranches.filter((t) => t.status === 'scheduled' && t.exportedAt);
+  if (inFile.length && dto.notSentToBank !== true) {
+    throw new TrancheInPaymentFileException(inFile.map((t) => ({ reference: t.reference, exportedAt: t.exportedAt as Date })));
+  }
+  return inFile;
 }

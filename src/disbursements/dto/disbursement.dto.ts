@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { DISBURSEMENT_STATUSES, DisbursementStatus } from 'src/disbursements/disbursement.entity';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
@@ -42,6 +42,17 @@ export class ReasonDto {
   @Transform(trim) @IsString() @MinLength(1) @MaxLength(1000)
   @Matches(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$/, { message: 'reason must not contain control characters other than line breaks and tabs' })
   reason: string;
+}
+
+/** Cancelling a tranche, or a grant: a reason, and for a tranche already in a payment file, the bank's word. */
+export class CancelDto extends ReasonDto {
+  @ApiPropertyOptional({
+    description:
+      'Required (true) when a scheduled tranche to cancel went out in a payment file: confirms the bank has not paid it and will not. ' +
+      'Without it such a cancellation is refused (409 tranche-in-payment-file).',
+  })
+  @IsOptional() @IsBoolean()
+  notSentToBank?: boolean;
 }
 
 export class DisbursementQueryDto extends PageQueryDto {
@@ -93,6 +104,8 @@ export class DisbursementDto {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) reconciledAt: string | null;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) cancelledAt: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) cancelReason: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the tranche last went out in a payment file (GET /disbursements/export) while scheduled' })
+  exportedAt: string | null;
   @ApiProperty({ type: 'integer' }) version: number;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
