@@ -408,6 +408,16 @@ describe('Reconciliation (e2e)', () => {
     expect(again.body).toMatchObject({ entries: 1, mismatched: 0, duplicates: 1 });
     const report = (await t.http.get(`${API}/reconciliation/report?from=2026-09-01&to=2026-09-30`).set(w.hospitalFinance.auth).expect(200)).body;
     expect(report.exceptions.mismatched).toEqual({ count: 3, amount: 8_000_000 });
+    expect(report.exceptions.duplicates).toEqual({ count: 1, amount: 2_000_000 });
+
+    // The debit of a return the fund has recorded means nothing new: ignored, and so is its repeat in a later file.
+    const { tranche: returnedTranche } = await paidGrant(1_000_000);
+    await t.http.post(`${API}/disbursements/${returnedTranche.id}/return`).set(w.finance.auth).send({ reason: 'Account closed' }).expect(200);
+    const refund = { amount: '10000.00', remittance: `Return ${returnedTranche.reference}`, creditDebit: 'DBIT' as const, accountServicerReference: 'REFUND-1', bookingDate: '2026-09-21' };
+    for (const statementId of ['NOON-REFUND', 'EOD-REFUND']) {
+      const res = await upload(camt053([refund], { statementId }));
+      expect(res.body).toMatchObject({ entries: 1, ignored: 1, duplicates: 0, mismatched: 0 });
+    }
   });
 
   it('references of unpaid tranches or of another hospital do not match', async () => {

@@ -32,16 +32,19 @@ export function entryFingerprint(entry: ParsedStatementEntry): string {
 
 /**
  * The fingerprints of one file's entries in file order, `row:` ones numbered by occurrence (see entryFingerprint).
- * Holds one counter per distinct row fingerprint of the file, so its memory is bounded by the statement's size.
+ * Counts per row fingerprint, keyed by its first 52 bits as a number: 200,000 CSV rows cost ~10 MiB of heap, against
+ * ~29 MiB keyed by the whole string (a substring key would keep its whole string alive). Two different rows of one
+ * file sharing those bits (~1 in 200,000 for a file of 200,000 rows) only number the second as a repeat.
  */
 export class RowOccurrences {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Map<number, number>();
 
   fingerprintOf(entry: ParsedStatementEntry): string {
     const fingerprint = entryFingerprint(entry);
     if (identifiesWithinFile(fingerprint)) return fingerprint;
-    const occurrence = (this.seen.get(fingerprint) ?? 0) + 1;
-    this.seen.set(fingerprint, occurrence);
+    const key = Number.parseInt(fingerprint.slice(4, 17), 16);
+    const occurrence = (this.seen.get(key) ?? 0) + 1;
+    this.seen.set(key, occurrence);
     return occurrence === 1 ? fingerprint : `row:${digest([fingerprint, String(occurrence)])}`;
   }
 }

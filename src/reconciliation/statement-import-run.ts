@@ -14,13 +14,22 @@ const MAX_STATEMENT_IDS = 100;
  * the database and not by the api process.
  */
 export const PENDING_MATCHES = 'pg_temp.statement_import_matches';
+
+/** The columns StatementImportRun fills, copied as they are from PENDING_MATCHES into statement_entries. */
+export const ENTRY_COLUMNS = [
+  'id', 'statement_id', 'hospital_id', 'position', 'location', 'booking_date', 'value_date', 'amount', 'credit_debit', 'currency',
+  'entry_status', 'reversal', 'account_servicer_reference', 'end_to_end_id', 'instruction_id', 'remittance', 'structured_references',
+  'counterparty', 'additional_info', 'reference', 'fingerprint',
+];
+
 type Decided = { entry: ParsedStatementEntry; id: string; result: MatchResult; reference: string | null; fingerprint: string };
 
 /**
  * The state of one import while the file streams through: entries are buffered up to IMPORT_BATCH_SIZE,
  * classified (classifyEntry, then the cross-statement duplicate rule) and inserted; the entries matched go to
  * PENDING_MATCHES instead, for settlement under the locks at the end. Memory is bounded by the batch and by the
- * references matched so far (a set of strings), never by the file.
+ * references matched so far (a set of strings), and for rows without a bank reference (CSV) by one number per distinct
+ * row (RowOccurrences: ~10 MiB for 200,000 rows).
  */
 export class StatementImportRun {
   readonly statementIds: string[] = [];
@@ -84,8 +93,10 @@ export class StatementImportRun {
       [[...this.takenBack]],
     )) as [unknown, number];
     if (held === 0) return;
-    // PENDING_MATCHES was made LIKE statement_entries in this transaction: the same columns, in the same order.
-    await this.tx.query(`WITH moved AS (DELETE FROM ${PENDING_MATCHES} WHERE status = 'mismatched' RETURNING *) INSERT INTO statement_entries SELECT * FROM moved`);
+    const columns = [...ENTRY_COLUMNS, 'status', 'reason', 'disbursement_id'].join(', ');
+    await this.tx.query(
+      `WITH moved AS (DELETE FROM ${PENDING_MATCHES} WHERE status = 'mismatched' RETURNING ${columns}) INSERT INTO statement_entries (${columns}) SELECT ${columns} FROM moved`,
+    );
     this.matched -= held;
   }
 
@@ -129,8 +140,9 @@ export class StatementImportRun {
     const decided: Decided[] = entries.map((entry, i) => {
       const fingerprint = fingerprints[i];
       let result = classifyEntry(entry, candidates, this.hospitalId, this.matchedReferences, references[i]);
-      // The same bank entry imported before is never a second match, nor a second exception to look at.
-      if (repeated[i]) {
+      // The same bank entry imported before is never a second match, nor a second exception to look at. One that
+      // means nothing here (ignored) stays ignored: a repeat of it is not an exception either.
+      if (repeated[i] && result.status !== 'ignored') {
         result = {
           status: 'duplicate',
           ...(result.status === 'matched' || result.status === 'mismatched' || result.status === 'duplicate' ? { disbursementId: result.disbursementId } : {}),

@@ -4,14 +4,8 @@ import { AuthUser } from 'src/common/auth/roles';
 import { currentRequestId } from 'src/common/logging/request-context';
 import { findTransition, mayTake, SYSTEM_ACTOR } from 'src/applications/application-status';
 import { canonicalSql, shiftParams, slot, slotsOf } from 'src/audit/bulk-audit';
-import { PENDING_MATCHES } from 'src/reconciliation/statement-import-run';
+import { ENTRY_COLUMNS, PENDING_MATCHES } from 'src/reconciliation/statement-import-run';
 
-/** The columns StatementImportRun fills, copied as they are from PENDING_MATCHES into statement_entries. */
-const ENTRY_COLUMNS = [
-  'id', 'statement_id', 'hospital_id', 'position', 'location', 'booking_date', 'value_date', 'amount', 'credit_debit', 'currency',
-  'entry_status', 'reversal', 'account_servicer_reference', 'end_to_end_id', 'instruction_id', 'remittance', 'structured_references',
-  'counterparty', 'additional_info', 'reference', 'fingerprint',
-];
 
 /** The system transition the last reconciled tranche makes, from the transition table (GrantProgressService.completeIfSettled). */
 const COMPLETE = (() => {
