@@ -309,6 +309,21 @@ describe('Reconciliation (e2e)', () => {
     // And one of the new account, with nothing paid into it yet.
     const current = await upload(camt053([{ amount: '10.00', accountServicerReference: 'ACCT-2' }], { account: '9559980012345678' }));
     expect(current.status).toBe(201);
+
+    // A bank's export of several accounts in one file belongs to the hospital when any of them is its own ...
+    const bundle = (a: Buffer, b: Buffer) => Buffer.from(a.toString().replace('</Stmt>', `</Stmt>${/<Stmt>[\s\S]*<\/Stmt>/.exec(b.toString())![0]}`));
+    const both = await upload(
+      bundle(camt053([{ amount: '11.00', accountServicerReference: 'ACCT-3' }], { account: '6217000000000001' }), camt053([{ amount: '12.00', accountServicerReference: 'ACCT-4' }], { account: '9559980012345678' })),
+    );
+    expect(both.status).toBe(201);
+    expect(both.body.entries).toBe(2);
+    // ... and is refused, whole, when none is.
+    const neither = await upload(
+      bundle(camt053([{ amount: '13.00', accountServicerReference: 'ACCT-5' }], { account: '6217000000000001' }), camt053([{ amount: '14.00', accountServicerReference: 'ACCT-6' }], { account: '6217000000000002' })),
+    );
+    expect(neither.status).toBe(422);
+    expect(neither.body.detail).toContain('ending 0001');
+    expect((await statementCount()).s).toBe(3);
   });
 
   it('concurrent uploads of one file: one import, the others 409', async () => {

@@ -24,7 +24,7 @@ import {
   StatementMultipartRequiredException,
   StatementTooLargeException,
 } from 'src/reconciliation/reconciliation.exceptions';
-import { refuseOtherAccount } from 'src/reconciliation/statement-account';
+import { StatementAccounts } from 'src/reconciliation/statement-account';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
@@ -166,14 +166,16 @@ export class StatementImportService implements OnModuleInit {
     const run = new StatementImportRun(tx, statementId, hospitalId, this.config.env.STATEMENT_MAX_ENTRIES, (max) =>
       this.tooLarge(`The statement holds more than ${max} entries.`, { maxEntries: max }),
     );
+    const accounts = new StatementAccounts(tx, hospitalId);
     try {
       for await (const item of parseStatement(source, format)) {
         if (item.kind === 'header') {
-          await refuseOtherAccount(tx, hospitalId, item.header.accountIban ?? item.header.accountOther);
+          await accounts.add(item.header.accountIban ?? item.header.accountOther);
           run.header(item.header);
         } else await run.add(item.entry);
       }
       await run.flush();
+      accounts.refuseIfNotTheHospitals();
     } catch (error) {
       await run.abandon();
       if (error instanceof StatementParseError) throw new MalformedStatementException(error);
