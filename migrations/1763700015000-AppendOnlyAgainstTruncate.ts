@@ -5,15 +5,17 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * triggers do not fire on TRUNCATE, so the table's owner — the application's role — could empty the audit trail or the
  * ledger in one statement, and GET /audit/verify would then check an empty chain and answer ok.
  */
+// audit_events last: every audited transaction writes it at COMMIT, so a lock on it taken while this migration still
+// waits for another table would hold every such transaction, and deadlock with the one holding that table.
 const TABLES = [
-  'audit_events',
   'decisions',
   'info_requests',
+  'fund_contributions',
   'journal_transactions',
   'ledger_entries',
-  'fund_contributions',
   'ledger_accounts',
   'ledger_grant_balances',
+  'audit_events',
 ];
 
 export class AppendOnlyAgainstTruncate1763700015000 implements MigrationInterface {

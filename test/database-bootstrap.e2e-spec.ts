@@ -42,4 +42,44 @@ describe('Migrations at start-up (runMigrations)', () => {
     // Nothing pending the second time.
     expect(await runMigrations(dataSource)).toEqual([]);
   });
+
+  it('waits for a table lock only briefly, and tries again: a migration never queues for long in front of the traffic', async () => {
+    await dataSource!.query('CREATE TABLE probe_busy (id int)');
+    class ZzzzProbeAlterBusyTable9999999999999 implements MigrationInterface {
+      name = 'ZzzzProbeAlterBusyTable9999999999999';
+      async up(q: QueryRunner): Promise<void> {
+        await q.query('ALTER TABLE probe_busy ADD COLUMN note text');
+      }
+      async down(q: QueryRunner): Promise<void> {
+        await q.query('ALTER TABLE probe_busy DROP COLUMN note');
+      }
+    }
+    const options = dataSourceOptions(databaseUrl(name), 1, 3_000);
+    const withAlter = new DataSource({ ...options, migrations: [...(options.migrations as string[]), ZzzProbeStatementTimeout9999999999999, ZzzzProbeAlterBusyTable9999999999999] } as typeof options);
+    await withAlter.initialize();
+    // A long reader of the table (a report, a pg_dump) holds it for a while.
+    const reader = await import('pg').then(({ Client }) => new Client({ connectionString: databaseUrl(name) }));
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT * FROM probe_busy');
+      const waits: number[] = [];
+      const migrating = runMigrations(withAlter, { lockWait: '200ms', pauseMs: 300 });
+      // While the migration tries, other readers of the table are not held behind it for longer than its short wait.
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        await dataSource!.query('SELECT count(*) FROM probe_busy');
+        waits.push(Date.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      await reader.query('COMMIT');
+      expect(await migrating).toEqual(['ZzzzProbeAlterBusyTable9999999999999']);
+      expect(Math.max(...waits)).toBeLessThan(5_000);
+      const [{ n }] = await withAlter.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'probe_busy' AND column_name = 'note'`);
+      expect(n).toBe(1);
+    } finally {
+      await reader.end();
+      await withAlter.destroy();
+    }
+  });
 });

@@ -23,25 +23,44 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/** How long one migration statement may wait for a table lock, and how often a migration that waited too long is tried again. */
+const MIGRATION_LOCK_WAIT = '10s';
+const MIGRATION_TRIES = 6;
+const MIGRATION_RETRY_PAUSE_MS = 5_000;
+
 /**
  * Runs pending migrations under an advisory lock, so api and worker replicas starting together never race. All on the
  * one connection that holds the lock (a pool of one would otherwise wait for itself), with no statement_timeout: a
  * migration of a large table (an index, a VALIDATE CONSTRAINT) may take longer than a request may, and so may waiting
- * for another replica's migrations. The connection goes back to the pool with its timeout as it was.
+ * for another replica's migrations. But a table lock is waited for at most MIGRATION_LOCK_WAIT: a migration queued
+ * behind a long reader would hold every later query of that table behind it. One that waited too long, or lost a
+ * deadlock to the traffic, is rolled back and tried again (each migration is its own transaction). The connection
+ * goes back to the pool with its settings as they were.
  */
-export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+export async function runMigrations(dataSource: DataSource, { lockWait = MIGRATION_LOCK_WAIT, pauseMs = MIGRATION_RETRY_PAUSE_MS } = {}): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
+  const done: string[] = [];
   try {
     await runner.query('SET statement_timeout = 0');
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    const executor = new MigrationExecutor(dataSource, runner);
-    executor.transaction = 'each';
-    const done = await executor.executePendingMigrations();
-    return done.map((m) => m.name);
+    await runner.query(`SET lock_timeout = '${lockWait}'`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const executor = new MigrationExecutor(dataSource, runner);
+        executor.transaction = 'each';
+        done.push(...(await executor.executePendingMigrations()).map((m) => m.name));
+        return done;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code !== '55P03' && code !== '40P01') || attempt >= MIGRATION_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await runner.query('RESET statement_timeout').catch(() => undefined);
+    await runner.query('RESET lock_timeout').catch(() => undefined);
     await runner.release();
   }
 }

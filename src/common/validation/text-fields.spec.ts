@@ -16,6 +16,9 @@ describe('person names', () => {
   it('drops what is not shown (controls, direction overrides and marks, zero-width spaces, fillers) and collapses spaces', () => {
     expect(cleanName('  \u202e王小明\u200b ')).toBe('王小明');
     expect(cleanName('Li\u00a0\u00a0 Mei\u200f')).toBe('Li Mei');
+    // A tab or a line break between words is a space, not nothing.
+    expect(cleanName('Zhang\tWei')).toBe('Zhang Wei');
+    expect(cleanName('Zhang\r\nWei \u200b Jr')).toBe('Zhang Wei Jr');
     expect(cleanName('\u2066Ayşe\u2069\ufeff')).toBe('Ayşe');
     // Joiners stay: some scripts spell with them.
     expect(cleanName('می\u200cخواهم')).toBe('می\u200cخواهم');

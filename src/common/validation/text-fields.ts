@@ -10,9 +10,9 @@ import { IsString, Matches, MaxLength } from 'class-validator';
  */
 const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u115f\u1160\u3164\uffa0]/gu;
 
-/** A name as stored: what is not shown removed, runs of white space made one space, trimmed. */
+/** A name as stored: white space (tabs and line breaks too) made one space, what is not shown removed, trimmed. */
 export function cleanName(value: string): string {
-  return value.replace(UNSHOWN, '').replace(/\s+/gu, ' ').trim();
+  return value.replace(/\s+/gu, ' ').replace(UNSHOWN, '').replace(/ {2,}/g, ' ').trim();
 }
 
 /**
