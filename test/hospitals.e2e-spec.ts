@@ -61,7 +61,18 @@ describe('Hospitals (e2e)', () => {
     const h = await createHospital(t, admin, 'FIX');
     const res = await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ name: 'Renamed' }).expect(200);
     expect(res.body.name).toBe('Renamed');
-    const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 ORDER BY id`, [h.id]);
-    expect(audit).toEqual([{ action: 'hospital.created' }, { action: 'hospital.updated' }]);
+    const oldAccount = hospitalBody('FIX').bankAccount;
+    const newAccount = { ...oldAccount, accountNumber: '9559980012345678' };
+    await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
+    // The same details again, and an empty patch: nothing changes, nothing is audited.
+    await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
+    await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({}).expect(200);
+    const audit = await t.dataSource.query(`SELECT action, summary FROM audit_events WHERE object_id = $1 ORDER BY id`, [h.id]);
+    expect(audit).toEqual([
+      { action: 'hospital.created', summary: { code: 'FIX', name: 'Hospital FIX', bankAccount: oldAccount } },
+      { action: 'hospital.updated', summary: { changes: { name: { from: 'Hospital FIX', to: 'Renamed' } } } },
+      // Where the money goes: what the account was and what it became.
+      { action: 'hospital.updated', summary: { changes: { bankAccount: { from: oldAccount, to: newAccount } } } },
+    ]);
   });
 });

@@ -19,7 +19,13 @@ export class HospitalsService {
     return this.uniqueCode(() =>
       this.dataSource.transaction(async (tx) => {
         const hospital = await tx.save(Hospital, tx.create(Hospital, { name: dto.name, code: dto.code, ...bankColumns(dto.bankAccount) }));
-        await this.audit.record(tx, { actor, action: 'hospital.created', objectType: 'hospital', objectId: hospital.id, summary: { code: hospital.code } });
+        await this.audit.record(tx, {
+          actor,
+          action: 'hospital.created',
+          objectType: 'hospital',
+          objectId: hospital.id,
+          summary: { code: hospital.code, name: hospital.name, bankAccount: dto.bankAccount },
+        });
         return HospitalDto.from(hospital);
       }),
     );
@@ -30,16 +36,19 @@ export class HospitalsService {
       this.dataSource.transaction(async (tx) => {
         const hospital = await tx.findOne(Hospital, { where: { id }, lock: { mode: 'pessimistic_write' } });
         if (!hospital) throw new ResourceNotFoundException('Hospital');
+        const before = HospitalDto.from(hospital);
         Object.assign(hospital, { name: dto.name ?? hospital.name, code: dto.code ?? hospital.code }, dto.bankAccount ? bankColumns(dto.bankAccount) : {});
+        const after = HospitalDto.from(hospital);
+        // Where the fund's money goes: an auditor must see what the account was and what it became.
+        const changes = Object.fromEntries(
+          (['name', 'code', 'bankAccount'] as const)
+            .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
+            .map((field) => [field, { from: before[field], to: after[field] }]),
+        );
+        if (Object.keys(changes).length === 0) return after; // nothing to save, nothing to audit
         await tx.save(Hospital, hospital);
-        await this.audit.record(tx, {
-          actor,
-          action: 'hospital.updated',
-          objectType: 'hospital',
-          objectId: id,
-          summary: { fields: Object.keys(dto), bankAccountChanged: Boolean(dto.bankAccount) },
-        });
-        return HospitalDto.from(hospital);
+        await this.audit.record(tx, { actor, action: 'hospital.updated', objectType: 'hospital', objectId: id, summary: { changes } });
+        return after;
       }),
     );
   }
