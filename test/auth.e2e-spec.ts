@@ -122,6 +122,39 @@ describe('Accounts (e2e)', () => {
     expect(disabled_at).not.toBeNull();
   });
 
+  it("an admin disabled by another while their own change waited is refused (403); changes audited only when real", async () => {
+    const [a, b, c] = [await signedInUser(t, 'admin'), await signedInUser(t, 'admin'), await signedInUser(t, 'admin')];
+    // Hold the users' change lock (pg_advisory_xact_lock(727006)) so that A's request waits behind "B's change".
+    const holder = t.dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      await holder.query('SELECT pg_advisory_xact_lock(727006)');
+      const aDisablesB = t.http.patch(`/api/v1/users/${b.id}`).set(a.auth).send({ disabled: true }).then((r) => r);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // A's request is signed in and waiting for the lock
+      // What B's own request, winning the lock, committed meanwhile: A disabled.
+      await holder.query(`UPDATE users SET disabled_at = now(), token_version = token_version + 1 WHERE id = $1`, [a.id]);
+      await holder.commitTransaction();
+      const res = await aDisablesB;
+      expect(res.status).toBe(403);
+      const [{ disabled_at }] = await t.dataSource.query(`SELECT disabled_at FROM users WHERE id = $1`, [b.id]);
+      expect(disabled_at).toBeNull();
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+
+    // A hospital for a reviewer is a mistake, not a silent no-op; the same name again changes (and audits) nothing.
+    const bad = await t.http.patch(`/api/v1/users/${b.id}`).set(c.auth).send({ hospitalId: '00000000-0000-4000-8000-000000000000' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
+    await t.http.patch(`/api/v1/users/${b.id}`).set(c.auth).send({ fullName: 'Renamed Admin' }).expect(200);
+    await t.http.patch(`/api/v1/users/${b.id}`).set(c.auth).send({ fullName: 'Renamed Admin' }).expect(200);
+    const events = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'user.updated'`, [b.id]);
+    expect(events).toEqual([{ summary: expect.objectContaining({ renamed: true }) }]);
+    expect(JSON.stringify(events)).not.toContain('Renamed Admin');
+  });
+
   it('pages through the users one at a time, each once', async () => {
     const admin = await signedInUser(t, 'admin');
     for (let i = 0; i < 3; i++) await t.http.post('/api/v1/users').set(admin.auth).send({ email: uniqueEmail(`page${i}`), fullName: `Page ${i}`, role: 'reviewer' }).expect(201);

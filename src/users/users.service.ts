@@ -5,7 +5,7 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page } from 'src/common/pagination/pagination';
-import { ConflictException, InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { ConflictException, InvalidInputException, ProblemException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
@@ -85,10 +85,18 @@ export class UsersService {
       // One change of users at a time: two admins disabling or demoting each other at once each counted the other
       // as the admin who stays (keepOneAdmin reads committed rows) and left none.
       await tx.query('SELECT pg_advisory_xact_lock($1)', [USERS_CHANGE_LOCK]);
+      // The actor was an admin when the request was signed in; another admin's change that committed while this one
+      // waited for the lock may have ended that (two admins disabling each other at once).
+      const [stillAdmin] = (await tx.query(`SELECT 1 FROM users WHERE id = $1 AND ${ADMIN_WHO_CAN_SIGN_IN}`, [actor.id])) as unknown[];
+      if (!stillAdmin) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your account is no longer an active administrator.');
       const user = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw new ResourceNotFoundException('User');
       const before = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
+      const nameBefore = user.fullName;
       const role = dto.role ?? user.role;
+      if (dto.hospitalId && role !== 'hospital_finance') {
+        throw new InvalidInputException([{ field: 'hospitalId', message: 'applies to role hospital_finance only' }]);
+      }
       const hospitalId = role === 'hospital_finance' ? (dto.hospitalId ?? user.hospitalId) : null;
       await this.checkHospital(tx, role, hospitalId);
       const disabling = dto.disabled === true && !user.disabledAt;
@@ -112,8 +120,10 @@ export class UsersService {
         await this.oneTimeTokens.revokeOutstanding(tx, user.id, ...ONE_TIME_TOKEN_PURPOSES);
       }
       const after = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
-      if (securityChange || before.disabled !== after.disabled || dto.fullName) {
-        await this.audit.record(tx, { actor, action: 'user.updated', objectType: 'user', objectId: user.id, summary: { before, after } });
+      // Only a real change is audited; a renaming says so without the names (audit summaries carry no personal values).
+      const renamed = user.fullName !== nameBefore;
+      if (renamed || JSON.stringify(before) !== JSON.stringify(after)) {
+        await this.audit.record(tx, { actor, action: 'user.updated', objectType: 'user', objectId: user.id, summary: { before, after, ...(renamed ? { renamed } : {}) } });
       }
       return UserDto.from(user);
     });
