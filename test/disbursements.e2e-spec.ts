@@ -69,6 +69,9 @@ describe('Disbursements (e2e)', () => {
     expect(hospitalMail.text).not.toContain('王小明');
     const [{ n: toInvitee }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE to_email = $1 AND template <> 'invitation'`, [invitee]);
     expect(toInvitee).toBe(0);
+    // The hospital the notice is about goes with it: sending checks the officer still works there (recipientGone).
+    const notices = await t.dataSource.query(`SELECT context->>'hospitalId' AS hospital FROM notifications WHERE template = 'tranche-paid-hospital'`);
+    expect(notices).toEqual([{ hospital: w.hospital.id }]);
 
     const audit = await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 OR object_id = $2 ORDER BY id`, [tranche.id, grant.id]);
     expect(audit.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['fund.disbursed', 'application.disbursing', 'disbursement.paid']));
@@ -398,6 +401,8 @@ describe('Disbursements (e2e)', () => {
       expect(familyMail.text).toMatch(new RegExp(`https?://[^/\\s]+/applications/${grant.id}`));
 
       const hospitalMail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.subject.includes('will not be made'));
+      const [{ hospital }] = await t.dataSource.query(`SELECT context->>'hospitalId' AS hospital FROM notifications WHERE template = 'tranche-cancelled-hospital' LIMIT 1`);
+      expect(hospital).toBe(w.hospital.id);
       expect(hospitalMail.subject).toMatch(/^A scheduled payment to .+ will not be made$/);
       expect(hospitalMail.text).toContain(`${second.reference}: ¥10,000.00`);
       expect(hospitalMail.text).not.toContain(first.reference);

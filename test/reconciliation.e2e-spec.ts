@@ -102,6 +102,8 @@ describe('Reconciliation (e2e)', () => {
     // An unmatched CNY credit: the hospital finance office hears of it.
     const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
     expect(mail.text).toMatch(/No matching payment found:\s+1/);
+    const [{ hospital }] = await t.dataSource.query(`SELECT context->>'hospitalId' AS hospital FROM notifications WHERE template = 'reconciliation-exceptions'`);
+    expect(hospital).toBe(w.hospital.id);
     expect(mail.text).toMatch(new RegExp(`https?://[^/\\s]+/reconciliation/statements/${res.body.id}`));
   });
 
@@ -676,8 +678,11 @@ describe('Reconciliation (e2e)', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(lines.map((_, i) => (i + 1) * 100));
-    const unmatched = (await t.http.get(`${API}/reconciliation/statements/${res.body.id}?status=matched`).set(w.hospitalFinance.auth).expect(200)).body;
-    expect(unmatched.items).toEqual([]);
+    const matched = (await t.http.get(`${API}/reconciliation/statements/${res.body.id}?status=matched`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(matched.items).toEqual([]);
+    // The filter selects, rather than answering nothing for every status.
+    const unmatched = (await t.http.get(`${API}/reconciliation/statements/${res.body.id}?status=unmatched&limit=1000`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(unmatched.items).toHaveLength(lines.length);
   });
 
   it('lists the endpoints in the OpenAPI document', async () => {

@@ -477,12 +477,16 @@ describe('Review workflow (e2e)', () => {
     await runner.startTransaction();
     await runner.query(`SELECT 1 FROM ledger_accounts ORDER BY code FOR UPDATE`);
     await t.app.get(FundLedgerService).commitForApproval(runner.manager, { applicationId: randomUUID(), amount: 2_000_000, actor: { id: w.second.id, role: 'reviewer' } });
+    const [{ pid: runnerPid }] = (await runner.query(`SELECT pg_backend_pid() AS pid`)) as { pid: number }[];
     const pending = post(`${app.id}/approve`, w.reviewer, { amount: 2_000_000 }).then((r) => r);
     const deadline = Date.now() + 10_000;
     for (;;) {
-      // The approval's own fund lock is taken at its COMMIT.
+      // The approval's own fund lock is taken at its COMMIT: a COMMIT of this database blocked by the runner (another
+      // jest worker's database, in the same cluster, has COMMITs waiting on locks of its own).
       const [{ n }] = (await t.dataSource.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query = 'COMMIT'`,
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND query = 'COMMIT' AND pg_blocking_pids(pid) @> ARRAY[$1::int]`,
+        [runnerPid],
       )) as { n: number }[];
       if (n > 0) break;
       if (Date.now() > deadline) throw new Error('the approval never reached the fund lock');
