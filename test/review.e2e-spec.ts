@@ -302,6 +302,40 @@ describe('Review workflow (e2e)', () => {
     expect(await fund(w)).toMatchObject({ available: 100_000_000, committed: 0 });
   });
 
+  it('no commit, no email: a rejection that fails at COMMIT (after its email row was written) sends nothing and changes nothing', async () => {
+    const w = await world();
+    const family = await signedInUser(t, 'applicant', { locale: 'en' });
+    const app = await createSubmittedApplication(t, family, w.hospital.id);
+    await post(`${app.id}/start-review`, w.reviewer).expect(200);
+    const before = await status(app.id);
+    // A check deferred to COMMIT that refuses the decision: the route has written its status, decision, audit event
+    // and email row by then, and all of it must go with the rollback.
+    await t.dataSource.query(`CREATE FUNCTION test_refuse_decision() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused at commit by the test'; END $$`);
+    await t.dataSource.query(`CREATE CONSTRAINT TRIGGER test_refuse_decision AFTER INSERT ON decisions DEFERRABLE INITIALLY DEFERRED
+      FOR EACH ROW EXECUTE FUNCTION test_refuse_decision()`);
+    try {
+      const res = await post(`${app.id}/reject`, w.reviewer, { reason: 'Covered by medical assistance.' });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers['content-type']).toMatch(/problem\+json/);
+    } finally {
+      await t.dataSource.query(`DROP TRIGGER IF EXISTS test_refuse_decision ON decisions`);
+      await t.dataSource.query(`DROP FUNCTION IF EXISTS test_refuse_decision()`);
+    }
+    expect(await status(app.id)).toEqual(before);
+    const [{ rows }] = await t.dataSource.query(
+      `SELECT (SELECT count(*) FROM notifications WHERE template = 'application-rejected')::int
+            + (SELECT count(*) FROM decisions WHERE application_id = $1)::int
+            + (SELECT count(*) FROM audit_events WHERE object_id = $2 AND action = 'application.rejected')::int AS rows`,
+      [app.id, app.id],
+    );
+    expect(rows).toBe(0);
+    // The same rejection, once nothing refuses it, is emailed: a later email bounds the wait for one that never comes.
+    await post(`${app.id}/reject`, w.reviewer, { reason: 'Covered by medical assistance.' }).expect(200);
+    const mail = await settledMail(family.email);
+    expect(mail.filter((m) => m.subject.startsWith('About'))).toHaveLength(1);
+  });
+
   it('replays an approval and a rejection sent again with the same Idempotency-Key, moving the money once', async () => {
     const w = await world();
     const app = await underReview(w);
