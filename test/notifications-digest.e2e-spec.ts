@@ -86,13 +86,16 @@ describe('Daily reviewer digest (e2e)', () => {
 
       const scheduledAt = Date.now();
       // Two runs of the same day's job, picked up by whichever worker is free.
-      await Promise.all([
+      const runs = await Promise.all([
         queue.add(REVIEWER_DIGEST_JOB, {}, { jobId: `digest-run-a-${scheduledAt}`, prevMillis: scheduledAt } as never),
         queue.add(REVIEWER_DIGEST_JOB, {}, { jobId: `digest-run-b-${scheduledAt}`, prevMillis: scheduledAt } as never),
       ]);
+      // Both runs finished (waited for, not slept on): one wrote the day's two digests, the other none.
+      const results = (await Promise.all(runs.map((job) => job.finished()))) as { emails: number }[];
+      expect(results.map((r) => r.emails).sort()).toEqual([0, 2]);
       await t.mail.waitFor((m) => m.to.includes(w.reviewerEn.email) && m.text.includes(w.older.reference));
       await t.mail.waitFor((m) => m.to.includes(w.reviewerZh.email) && m.text.includes(w.older.reference));
-      await sleep(1000);
+      await sleep(300);
       const rows = (await t.dataSource.query(`SELECT to_email, dedup_key FROM notifications WHERE template = 'reviewer-digest'`)) as { dedup_key: string }[];
       expect(rows).toHaveLength(2);
       for (const r of rows) expect(r.dedup_key).toMatch(/^reviewer-digest:\d{4}-\d{2}-\d{2}:[0-9a-f-]{36}$/);
