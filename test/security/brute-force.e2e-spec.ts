@@ -56,6 +56,32 @@ describe('Login brute force (e2e)', () => {
       const user = await signedInUser(t, 'applicant');
       expect(user.token).toEqual(expect.any(String));
     });
+
+    it('throttles reset requests per address apart from sign-ins: a spray over many addresses stops, known or not alike', async () => {
+      const user = await signedInUser(t, 'applicant'); // a sign-in of this address, counted apart
+      const forgot = (email: string, forwardedFor?: string) => {
+        const req = t.http.post(`${API}/auth/forgot-password`);
+        if (forwardedFor) req.set('X-Forwarded-For', forwardedFor);
+        return req.send({ email });
+      };
+      const strangers = Array.from({ length: 5 }, () => uniqueEmail('spray'));
+      for (const email of strangers) expect((await forgot(email)).status).toBe(202);
+      // The sixth of this address, for a real account and for a stranger: the same 429, and nothing written.
+      const known = await forgot(user.email);
+      const unknown = await forgot(uniqueEmail('spray'), '203.0.113.99'); // a spoofed address changes nothing
+      for (const res of [known, unknown]) {
+        expect(res.status).toBe(429);
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      const { retryAfter: a, ...knownRest } = known.body;
+      const { retryAfter: b, ...unknownRest } = unknown.body;
+      expect(knownRest).toEqual(unknownRest);
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(1);
+      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE to_email = $1 AND template = 'password-reset'`, [user.email]);
+      expect(n).toBe(0);
+      // Sign-in is counted apart: the address may still sign in.
+      expect((await loginAs(t, user.email, PASSWORD)).status).toBe(200);
+    });
   });
 
   describe('behind a trusted proxy (TRUST_PROXY=true)', () => {
