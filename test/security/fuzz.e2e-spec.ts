@@ -110,6 +110,17 @@ type Outcome = { op: string; body: string; status: number; problem: boolean; cha
 const KNOWN_DEFECTS: { op: string; body: RegExp }[] = [];
 const isKnownDefect = (o: Outcome) => o.status === 500 && KNOWN_DEFECTS.some((d) => d.op === o.op && d.body.test(o.body));
 
+/**
+ * fast-check's rejection once a property failed: already recorded in `bad` (the failing outcome), or an exception the
+ * probe threw (a reset connection, a hang-up), which must fail the test too rather than vanish.
+ */
+const unrecorded = (bad: string[], where: () => string) => {
+  const before = bad.length;
+  return (error: unknown) => {
+    if (bad.length === before) bad.push(`${where()}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+  };
+};
+
 describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () => {
   let t: TestApp;
   let w: SecurityWorld;
@@ -205,7 +216,7 @@ describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () =
           return acceptable(o);
         }),
         { numRuns: RUNS, seed: SEED, endOnFailure: true },
-      ).catch(() => undefined);
+      ).catch(unrecorded(bad, () => op.key));
     }
     expect(bad).toEqual([]);
   }, 300_000);
@@ -220,7 +231,7 @@ describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () =
           return acceptable(o);
         }),
         { numRuns: Math.ceil(RUNS / 2), seed: SEED, endOnFailure: true },
-      ).catch(() => undefined);
+      ).catch(unrecorded(bad, () => op.key));
     }
     expect(bad).toEqual([]);
   }, 300_000);
@@ -272,7 +283,7 @@ describe('Input fuzzing of every JSON endpoint of /docs-json (fast-check)', () =
             return ok;
           }),
           { numRuns: RUNS, seed: SEED, endOnFailure: true },
-        ).catch(() => undefined);
+        ).catch(unrecorded(bad, () => op.key));
       }
     }
     expect(bad).toEqual([]);
