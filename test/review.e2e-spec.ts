@@ -555,6 +555,10 @@ describe('Review workflow (e2e)', () => {
         createdAt: expect.any(String),
       });
       const hospitalConflict = await t.http.post(`${API}/users/${w.second.id}/conflicts`).set(w.admin.auth).send({ hospitalId: w.hospital.id }).expect(201);
+      // A user linked to themselves, the id written in capitals in the path: 400 naming the field, not a 500.
+      const self = await t.http.post(`${API}/users/${w.family.id.toUpperCase()}/conflicts`).set(w.admin.auth).send({ applicantId: w.family.id });
+      expect(self.status).toBe(400);
+      expect(self.body.errors).toEqual([expect.objectContaining({ field: 'applicantId' })]);
 
       for (const who of [w.reviewer, w.second]) {
         const res = await post(`${app.id}/start-review`, who);

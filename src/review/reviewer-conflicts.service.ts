@@ -41,6 +41,9 @@ export class ReviewerConflictsService {
   }
 
   async add(reviewerId: string, dto: CreateReviewerConflictDto, actor: AuthUser): Promise<ReviewerConflictDto> {
+    // Ids as PostgreSQL prints them: one written in capitals is the same id (the self-link check compares strings).
+    reviewerId = reviewerId.toLowerCase();
+    dto = { ...dto, applicantId: dto.applicantId?.toLowerCase(), hospitalId: dto.hospitalId?.toLowerCase() };
     // An explicit null names no target, like an absent field.
     const targets = [dto.applicantId, dto.hospitalId].filter((v) => v !== undefined && v !== null);
     if (targets.length !== 1) {
