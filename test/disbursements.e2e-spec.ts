@@ -328,6 +328,44 @@ describe('Disbursements (e2e)', () => {
     await pay(tranche.id, { paidOn: returnedOn, bankReference: 'SECOND' }).expect(200);
   });
 
+  it("after an admin corrects the hospital's account, fund finance moves a scheduled tranche to it (repoint); audited, and not past a payment file unasked", async () => {
+    const grant = await approvedGrant(t, w);
+    const [tranche] = await tranchesOf(grant);
+    const hospital = (await t.http.get(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).expect(200)).body;
+    const corrected = { ...hospital.bankAccount, accountNumber: '9559980012345678' };
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: corrected }).expect(200);
+    // The admin's audit event says how many scheduled tranches still pay into the previous account.
+    const [edit] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'hospital.updated'`, [w.hospital.id]);
+    expect(edit.summary.changes.bankAccount).toMatchObject({ from: hospital.bankAccount, to: corrected, scheduledTranchesOnPreviousAccount: 1 });
+    expect((await tranchesOf(grant))[0].payee).toEqual(hospital.bankAccount); // not redirected by the edit alone
+
+    const repoint = (body: object = {}, who = w.finance) => t.http.post(`${API}/disbursements/${tranche.id}/repoint`).set(who.auth).send(body);
+    expect((await repoint({}, w.admin)).status).toBe(403);
+    expect((await repoint({}, w.hospitalFinance)).status).toBe(403);
+    const moved = await repoint();
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ status: 'scheduled', payee: corrected });
+    const again = await repoint();
+    expect(again.status).toBe(409);
+    expect(again.body.type).toContain('payee-unchanged');
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'disbursement.repointed'`, [tranche.id]);
+    expect(event.summary).toMatchObject({ payeeChangedFields: ['accountNumber'], previousPayee: hospital.bankAccount, payee: corrected });
+
+    // In a payment file: the bank's word first.
+    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    const third = { ...corrected, accountNumber: '6228480012345678' };
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: third }).expect(200);
+    const inFile = await repoint();
+    expect(inFile.status).toBe(409);
+    expect(inFile.body.type).toContain('tranche-in-payment-file');
+    const confirmed = await repoint({ notSentToBank: true });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ payee: third, exportedAt: null });
+    // Only scheduled tranches move: a paid one is where the money went.
+    await pay(tranche.id).expect(200);
+    expect((await repoint()).status).toBe(409);
+  });
+
   it('a scheduled tranche keeps the bank account it was scheduled with when the hospital is edited', async () => {
     const grant = await approvedGrant(t, w);
     const before = (await tranchesOf(grant))[0].payee;

@@ -8,8 +8,9 @@ import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/ide
 import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
 import { DisbursementPayment } from 'src/disbursements/disbursement-payment.entity';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
-import { DisbursementAlreadyPaidException, DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
-import { DisbursementDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import { Disbursement } from 'src/disbursements/disbursement.entity';
+import { DisbursementAlreadyPaidException, DisbursementStatusConflictException, TrancheInPaymentFileException } from 'src/disbursements/disbursements.exceptions';
+import { DisbursementDto, PayDisbursementDto, ReasonDto, RepointDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
@@ -135,17 +136,13 @@ export class DisbursementPaymentsService {
     return this.idempotency.execute(request, 200, async (tx) => {
       const { app, d } = await this.lock(tx, id);
       if (d.status !== 'returned') throw new DisbursementStatusConflictException('scheduled again', d.status);
-      // FOR SHARE, as at approval: an admin's correction of the account in flight is waited for, not read past.
-      const hospital = await tx.getRepository(Hospital).findOneOrFail({ where: { id: d.hospitalId }, lock: { mode: 'pessimistic_read' } });
-      const payee = { bankName: hospital.bankName, accountName: hospital.bankAccountName, accountNumber: hospital.bankAccountNumber };
-      const previousPayee = { bankName: d.payeeBankName, accountName: d.payeeAccountName, accountNumber: d.payeeAccountNumber };
-      const payeeChangedFields = (Object.keys(payee) as (keyof typeof payee)[]).filter((field) => payee[field] !== previousPayee[field]);
+      const { payee, previousPayee, payeeChangedFields } = await currentPayee(tx, d);
       await this.progress.moveDisbursement(tx, d, 'returned', {
         status: 'scheduled',
         exportedAt: null,
-        payeeBankName: hospital.bankName,
-        payeeAccountName: hospital.bankAccountName,
-        payeeAccountNumber: hospital.bankAccountNumber,
+        payeeBankName: payee.bankName,
+        payeeAccountName: payee.accountName,
+        payeeAccountNumber: payee.accountNumber,
       });
       await this.audit.record(tx, {
         actor: user,
@@ -158,6 +155,37 @@ export class DisbursementPaymentsService {
           payeeChanged: payeeChangedFields.length > 0,
           ...(payeeChangedFields.length ? { payeeChangedFields, previousPayee, payee } : {}),
         },
+      });
+      return this.disbursements.get(user, d.id, tx);
+    });
+  }
+
+  /**
+   * A scheduled tranche paid into the hospital's CURRENT bank account, after an admin corrected the hospital's: a
+   * scheduled tranche keeps the account it was scheduled with until fund finance moves it here (an admin's edit alone
+   * redirects no scheduled money). Moves no money. One already in a payment file needs `notSentToBank`, as a
+   * cancellation does.
+   */
+  async repoint(user: AuthUser, id: string, dto: RepointDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
+    const request = { key, principal: user.id, operation: `POST /disbursements/${id}/repoint`, payload: dto };
+    return this.idempotency.execute(request, 200, async (tx) => {
+      const { app, d } = await this.lock(tx, id);
+      if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('moved to the current account', d.status);
+      const { payee, previousPayee, payeeChangedFields } = await currentPayee(tx, d);
+      if (!payeeChangedFields.length) throw new ConflictException('payee-unchanged', "The tranche already pays into the hospital's current bank account.");
+      if (d.exportedAt && dto.notSentToBank !== true) throw new TrancheInPaymentFileException([{ reference: d.reference, exportedAt: d.exportedAt }]);
+      await this.progress.moveDisbursement(tx, d, 'scheduled', {
+        exportedAt: null,
+        payeeBankName: payee.bankName,
+        payeeAccountName: payee.accountName,
+        payeeAccountNumber: payee.accountNumber,
+      });
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'disbursement.repointed',
+        objectType: 'disbursement',
+        objectId: d.id,
+        summary: { applicationId: app.id, reference: d.reference, payeeChangedFields, previousPayee, payee, ...(d.exportedAt ? { notSentToBank: true } : {}) },
       });
       return this.disbursements.get(user, d.id, tx);
     });
@@ -178,4 +206,18 @@ export class DisbursementPaymentsService {
     const d = await this.progress.lockDisbursement(tx, id);
     return { app, d };
   }
+}
+
+type Payee = { bankName: string; accountName: string; accountNumber: string };
+
+/**
+ * The hospital's current bank account beside the tranche's, and what differs. Read FOR SHARE, as at approval: an
+ * admin's correction of the account in flight is waited for, not read past.
+ */
+async function currentPayee(tx: EntityManager, d: Disbursement): Promise<{ payee: Payee; previousPayee: Payee; payeeChangedFields: (keyof Payee)[] }> {
+  const hospital = await tx.getRepository(Hospital).findOneOrFail({ where: { id: d.hospitalId }, lock: { mode: 'pessimistic_read' } });
+  const payee = { bankName: hospital.bankName, accountName: hospital.bankAccountName, accountNumber: hospital.bankAccountNumber };
+  const previousPayee = { bankName: d.payeeBankName, accountName: d.payeeAccountName, accountNumber: d.payeeAccountNumber };
+  const payeeChangedFields = (Object.keys(payee) as (keyof Payee)[]).filter((field) => payee[field] !== previousPayee[field]);
+  return { payee, previousPayee, payeeChangedFields };
 }

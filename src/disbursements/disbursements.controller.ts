@@ -16,7 +16,16 @@ import { replay } from 'src/common/idempotency/idempotent-reply';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { DisbursementPaymentsService } from 'src/disbursements/disbursement-payments.service';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
-import { CancelDto, DisbursementDto, DisbursementPageDto, DisbursementQueryDto, ExportQueryDto, PayDisbursementDto, ReasonDto } from 'src/disbursements/dto/disbursement.dto';
+import {
+  CancelDto,
+  DisbursementDto,
+  DisbursementPageDto,
+  DisbursementQueryDto,
+  ExportQueryDto,
+  PayDisbursementDto,
+  ReasonDto,
+  RepointDto,
+} from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
 
 @ApiTags('disbursements')
@@ -121,6 +130,28 @@ export class DisbursementsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DisbursementDto> {
     return replay(reply, await this.payments.returnPayment(user, id, dto, key));
+  }
+
+  @Post(':id/repoint')
+  @Roles('fund_finance')
+  @ApiIdempotencyKey()
+  @ApiOperation({
+    summary: "Pay a scheduled tranche into the hospital's current bank account (after an admin corrected it)",
+    description:
+      'A scheduled tranche keeps the account it was scheduled with until this is asked: an admin editing the hospital redirects no ' +
+      'scheduled money by that alone. A tranche already in a payment file needs notSentToBank: true. Moves no money; audited with the payee before and after.',
+  })
+  @ApiOkResponse({ type: DisbursementDto })
+  @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
+  @ApiConflictResponse({ description: "Not scheduled; already paying into the current account (payee-unchanged); or in a payment file without notSentToBank", type: ProblemDto })
+  async repoint(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: RepointDto,
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DisbursementDto> {
+    return replay(reply, await this.payments.repoint(user, id, dto, key));
   }
 
   @Post(':id/reschedule')

@@ -14,7 +14,7 @@ export class TrancheInPaymentFileException extends ConflictException {
     const list = tranches.map((t) => `${t.reference} (exported ${t.exportedAt.toISOString()})`).join(', ');
     super(
       'tranche-in-payment-file',
-      `${list} went out in a payment file. If the bank has not paid and will not pay it, cancel again with notSentToBank: true; if it paid, record the payment first.`,
+      `${list} went out in a payment file. If the bank has not paid and will not pay it, send the request again with notSentToBank: true; if it paid, record the payment first.`,
       { references: tranches.map((t) => t.reference) },
     );
   }

@@ -40,12 +40,20 @@ export class HospitalsService {
         Object.assign(hospital, { name: dto.name ?? hospital.name, code: dto.code ?? hospital.code }, dto.bankAccount ? bankColumns(dto.bankAccount) : {});
         const after = HospitalDto.from(hospital);
         // Where the fund's money goes: an auditor must see what the account was and what it became.
-        const changes = Object.fromEntries(
+        const changes: Record<string, Record<string, unknown>> = Object.fromEntries(
           (['name', 'code', 'bankAccount'] as const)
             .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
             .map((field) => [field, { from: before[field], to: after[field] }]),
         );
         if (Object.keys(changes).length === 0) return after; // nothing to save, nothing to audit
+        if (changes.bankAccount) {
+          // Scheduled tranches keep the account they were scheduled with (POST /disbursements/:id/repoint moves one).
+          const [{ n }] = (await tx.query(`SELECT count(*)::int AS n FROM disbursements WHERE hospital_id = $1 AND status = 'scheduled' AND payee_account_number = $2`, [
+            id,
+            before.bankAccount.accountNumber,
+          ])) as { n: number }[];
+          changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnPreviousAccount: n };
+        }
         await tx.save(Hospital, hospital);
         await this.audit.record(tx, { actor, action: 'hospital.updated', objectType: 'hospital', objectId: id, summary: { changes } });
         return after;

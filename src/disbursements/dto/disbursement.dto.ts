@@ -55,6 +55,15 @@ export class CancelDto extends ReasonDto {
   notSentToBank?: boolean;
 }
 
+/** Paying a scheduled tranche into the hospital's current account (POST /disbursements/:id/repoint). */
+export class RepointDto {
+  @ApiPropertyOptional({
+    description: 'Required (true) when the tranche went out in a payment file: confirms the bank has not paid it and will not (409 tranche-in-payment-file otherwise).',
+  })
+  @IsOptional() @IsBoolean()
+  notSentToBank?: boolean;
+}
+
 export class DisbursementQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES })
   @IsOptional() @IsIn(DISBURSEMENT_STATUSES)
