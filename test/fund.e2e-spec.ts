@@ -83,8 +83,15 @@ describe('Fund: contributions and balances (e2e)', () => {
     const dup = await contribute({ ...body, amount: 5 });
     expect(dup.status).toBe(409);
     expect(dup.body.type).toMatch(/duplicate-contribution$/);
-    expect(await fund()).toMatchObject({ received: body.amount });
-    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM journal_transactions')).toEqual([{ n: 1 }]);
+    // The same receipt typed again as banks also write it: lower case, spaces for hyphens; and two at once.
+    for (const retyped of [body.reference.toLowerCase(), body.reference.replace(/-/g, ' ')]) {
+      const res = await contribute({ ...body, reference: retyped });
+      expect([retyped, res.status]).toEqual([retyped, 409]);
+    }
+    const twice = await Promise.all([contribute({ ...body, reference: 'NEW-RECEIPT-1' }), contribute({ ...body, reference: 'new receipt 1' })]);
+    expect(twice.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(await fund()).toMatchObject({ received: body.amount * 2 });
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM journal_transactions')).toEqual([{ n: 2 }]);
   });
 
   it('refuses invalid input with 400 naming the fields', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from 'src/common/auth/roles';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
@@ -8,6 +8,9 @@ import { Contribution } from 'src/fund/contribution.entity';
 import { ContributionDto, CreateContributionDto } from 'src/fund/dto/contribution.dto';
 import { DuplicateContributionException } from 'src/fund/fund.exceptions';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
+
+/** pg_advisory_xact_lock(class, hashtext(normalised reference)): one contribution per receipt at a time. */
+const CONTRIBUTION_REFERENCE_LOCK = 727_007;
 
 @Injectable()
 export class ContributionsService {
@@ -22,6 +25,7 @@ export class ContributionsService {
     const request = { key: idempotencyKey, principal: actor.id, operation: 'POST /fund/contributions', payload: dto };
     try {
       return await this.idempotency.execute(request, 201, async (tx) => {
+        await this.refuseSameReceipt(tx, dto.reference);
         const contribution = await tx.save(
           Contribution,
           tx.create(Contribution, { amount: dto.amount, donorName: dto.donorName, receivedOn: dto.receivedOn, reference: dto.reference, recordedBy: actor.id }),
@@ -34,6 +38,18 @@ export class ContributionsService {
       if (code === '23505' && constraint === 'fund_contributions_reference_key') throw new DuplicateContributionException();
       throw error;
     }
+  }
+
+  /**
+   * The same receipt typed again with other letter case, spaces or hyphens is the same donation (409): recorded twice,
+   * it would put money in the fund that never arrived. Under a lock on the normalised reference, so two such entries at
+   * once cannot both pass; looked up through fund_contributions_reference_normalized_idx.
+   */
+  private async refuseSameReceipt(tx: EntityManager, reference: string): Promise<void> {
+    const normalized = reference.replace(/[\s-]/g, '').toUpperCase();
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTRIBUTION_REFERENCE_LOCK, normalized]);
+    const [same] = (await tx.query(`SELECT 1 FROM fund_contributions WHERE upper(regexp_replace(reference, '[[:space:]-]', '', 'g')) = $1 LIMIT 1`, [normalized])) as unknown[];
+    if (same) throw new DuplicateContributionException();
   }
 
   /** Newest receipt first. */
