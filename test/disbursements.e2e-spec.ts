@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { TranchesInPaymentFiles1763700016000 } from '../migrations/1763700016000-TranchesInPaymentFiles';
 import { createDraftApplication } from 'test/support/application-factory';
 import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
 import { approvedGrant, Grant, grantWorld, GrantWorld } from 'test/support/grant-factory';
@@ -336,7 +337,7 @@ describe('Disbursements (e2e)', () => {
     await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: corrected }).expect(200);
     // The admin's audit event says how many scheduled tranches still pay into the previous account.
     const [edit] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'hospital.updated'`, [w.hospital.id]);
-    expect(edit.summary.changes.bankAccount).toMatchObject({ from: hospital.bankAccount, to: corrected, scheduledTranchesOnPreviousAccount: 1 });
+    expect(edit.summary.changes.bankAccount).toMatchObject({ from: hospital.bankAccount, to: corrected, scheduledTranchesOnOtherAccounts: 1 });
     expect((await tranchesOf(grant))[0].payee).toEqual(hospital.bankAccount); // not redirected by the edit alone
 
     const repoint = (body: object = {}, who = w.finance) => t.http.post(`${API}/disbursements/${tranche.id}/repoint`).set(who.auth).send(body);
@@ -361,9 +362,13 @@ describe('Disbursements (e2e)', () => {
     const confirmed = await repoint({ notSentToBank: true });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toMatchObject({ payee: third, exportedAt: null });
-    // Only scheduled tranches move: a paid one is where the money went.
+    // Only scheduled tranches move: a paid one is where the money went, whatever the hospital's account is now.
     await pay(tranche.id).expect(200);
-    expect((await repoint()).status).toBe(409);
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: corrected }).expect(200);
+    const paid = await repoint();
+    expect(paid.status).toBe(409);
+    expect(paid.body.type).not.toContain('payee-unchanged');
+    expect(paid.body.detail).toContain('paid');
   });
 
   it('a scheduled tranche keeps the bank account it was scheduled with when the hospital is edited', async () => {
@@ -646,6 +651,22 @@ describe('Disbursements (e2e)', () => {
     await t.http.post(`${API}/disbursements/${otherTranche.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
     expect((await tranchesOf(other))[0].exportedAt).toBeNull();
     await cancel(otherTranche.id, { reason: 'No longer needed' }).expect(200);
+  });
+
+  it('upgrading stamps the tranches that payment files exported before the stamp existed held (from the audit trail)', async () => {
+    const before = await approvedGrant(t, w, { amount: 500_000 });
+    const otherHospital = await createHospital(t, w.admin);
+    const elsewhere = await approvedGrant(t, { ...w, hospital: otherHospital, family: await signedInUser(t, 'applicant') }, { amount: 600_000 });
+    // A file limited to this hospital, then a tranche scheduled after it.
+    await t.http.get(`${API}/disbursements/export?hospitalId=${w.hospital.id}`).set(w.finance.auth).expect(200);
+    const after = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 700_000 });
+    // The database as the last release left it: files in the audit trail, no stamps.
+    await t.dataSource.query(`UPDATE disbursements SET exported_at = NULL`);
+    await TranchesInPaymentFiles1763700016000.stampTranchesOfEarlierFiles(t.dataSource);
+    const [{ occurred_at: fileAt }] = await t.dataSource.query(`SELECT occurred_at FROM audit_events WHERE action = 'disbursements.exported'`);
+    expect((await tranchesOf(before))[0].exportedAt).toBe(new Date(fileAt).toISOString());
+    expect((await tranchesOf(elsewhere))[0].exportedAt).toBeNull(); // not in that hospital's file
+    expect((await tranchesOf(after))[0].exportedAt).toBeNull(); // scheduled after the file
   });
 
   it('lists the endpoints in the OpenAPI document', async () => {

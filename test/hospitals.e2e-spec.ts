@@ -72,7 +72,7 @@ describe('Hospitals (e2e)', () => {
       { action: 'hospital.created', summary: { code: 'FIX', name: 'Hospital FIX', bankAccount: oldAccount } },
       { action: 'hospital.updated', summary: { changes: { name: { from: 'Hospital FIX', to: 'Renamed' } } } },
       // Where the money goes: what the account was and what it became.
-      { action: 'hospital.updated', summary: { changes: { bankAccount: { from: oldAccount, to: newAccount, scheduledTranchesOnPreviousAccount: 0 } } } },
+      { action: 'hospital.updated', summary: { changes: { bankAccount: { from: oldAccount, to: newAccount, scheduledTranchesOnOtherAccounts: 0 } } } },
     ]);
   });
 });

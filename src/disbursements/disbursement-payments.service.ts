@@ -185,7 +185,14 @@ export class DisbursementPaymentsService {
         action: 'disbursement.repointed',
         objectType: 'disbursement',
         objectId: d.id,
-        summary: { applicationId: app.id, reference: d.reference, payeeChangedFields, previousPayee, payee, ...(d.exportedAt ? { notSentToBank: true } : {}) },
+        summary: {
+          applicationId: app.id,
+          reference: d.reference,
+          payeeChangedFields,
+          previousPayee,
+          payee,
+          ...(d.exportedAt ? { notSentToBank: true, exportedAt: d.exportedAt } : {}),
+        },
       });
       return this.disbursements.get(user, d.id, tx);
     });

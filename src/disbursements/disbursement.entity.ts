@@ -6,8 +6,8 @@ export type DisbursementStatus = (typeof DISBURSEMENT_STATUSES)[number];
 
 /**
  * One tranche of an approved grant, paid to the treating hospital. The payee's bank details are a snapshot
- * taken when the tranche was scheduled (or re-scheduled after a return): editing the hospital later does not
- * redirect a payment already scheduled.
+ * taken when the tranche was scheduled (or re-scheduled after a return, or repointed by fund finance): editing the
+ * hospital later does not by itself redirect a payment already scheduled.
  */
 @Entity('disbursements')
 export class Disbursement {
@@ -29,7 +29,7 @@ export class Disbursement {
   @Column({ type: 'timestamptz', nullable: true }) cancelledAt: Date | null;
   @Column({ type: 'text', nullable: true }) cancelReason: string | null;
   @Column({ type: 'uuid', nullable: true }) cancelledBy: string | null;
-  /** When the tranche last went out in a payment file, while scheduled; cleared when it is returned or rescheduled. */
+  /** When the tranche last went out in a payment file, while scheduled; cleared when it is returned, rescheduled or repointed. */
   @Column({ type: 'timestamptz', nullable: true }) exportedAt: Date | null;
   @Column({ type: 'int' }) version: number;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

@@ -52,7 +52,8 @@ export class DisbursementsController {
     summary: 'Payment batch file for the bank (CSV, UTF-8, CRLF)',
     description:
       'Columns reference, hospital, bank_name, account_name, account_number, amount (yuan, two decimals), currency. ' +
-      'Cells a spreadsheet would read as a formula are prefixed with an apostrophe. The export is audited.',
+      'Cells a spreadsheet would read as a formula are prefixed with an apostrophe. The export is audited. A file of scheduled ' +
+      'tranches stamps each of them (exportedAt): cancelling or repointing one then needs notSentToBank: true.',
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'The CSV file', schema: { type: 'string' } })

@@ -74,7 +74,8 @@ export class DisbursementsService {
         `SELECT d.id, d.exported_at, d.reference, h.name AS hospital, d.payee_bank_name, d.payee_account_name, d.payee_account_number, d.amount::text AS amount
            FROM disbursements d JOIN hospitals h ON h.id = d.hospital_id
           WHERE d.status = $1 ${query.hospitalId ? 'AND d.hospital_id = $2' : ''}
-          ORDER BY d.created_at, d.id
+          -- A grant's tranches share created_at: in tranche order, the order every money path locks them in.
+          ORDER BY d.created_at, d.application_id, d.tranche_number
           -- A payment file: its tranches cannot be paid or cancelled between this read and their stamp below.
           ${query.status === 'scheduled' ? 'FOR UPDATE OF d' : ''}`,
         params,

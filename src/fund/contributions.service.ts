@@ -11,6 +11,8 @@ import { FundLedgerService } from 'src/fund/fund-ledger.service';
 
 /** pg_advisory_xact_lock(class, hashtext(normalised reference)): one contribution per receipt at a time. */
 const CONTRIBUTION_REFERENCE_LOCK = 727_007;
+/** A reference as banks write it, the expression of fund_contributions_reference_normalized_idx. */
+const NORMALIZED_REFERENCE = (value: string) => `upper(regexp_replace(${value}, '[[:space:]-]', '', 'g'))`;
 
 @Injectable()
 export class ContributionsService {
@@ -46,9 +48,11 @@ export class ContributionsService {
    * once cannot both pass; looked up through fund_contributions_reference_normalized_idx.
    */
   private async refuseSameReceipt(tx: EntityManager, reference: string): Promise<void> {
-    const normalized = reference.replace(/[\s-]/g, '').toUpperCase();
-    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CONTRIBUTION_REFERENCE_LOCK, normalized]);
-    const [same] = (await tx.query(`SELECT 1 FROM fund_contributions WHERE upper(regexp_replace(reference, '[[:space:]-]', '', 'g')) = $1 LIMIT 1`, [normalized])) as unknown[];
+    // Normalised by PostgreSQL alone (as the index is), never also in JavaScript: the two disagree on what a space is.
+    await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext(${NORMALIZED_REFERENCE('$2')}))`, [CONTRIBUTION_REFERENCE_LOCK, reference]);
+    const [same] = (await tx.query(`SELECT 1 FROM fund_contributions WHERE ${NORMALIZED_REFERENCE('reference')} = ${NORMALIZED_REFERENCE('$1')} LIMIT 1`, [
+      reference,
+    ])) as unknown[];
     if (same) throw new DuplicateContributionException();
   }
 

@@ -48,11 +48,12 @@ export class HospitalsService {
         if (Object.keys(changes).length === 0) return after; // nothing to save, nothing to audit
         if (changes.bankAccount) {
           // Scheduled tranches keep the account they were scheduled with (POST /disbursements/:id/repoint moves one).
-          const [{ n }] = (await tx.query(`SELECT count(*)::int AS n FROM disbursements WHERE hospital_id = $1 AND status = 'scheduled' AND payee_account_number = $2`, [
-            id,
-            before.bankAccount.accountNumber,
-          ])) as { n: number }[];
-          changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnPreviousAccount: n };
+          const [{ n }] = (await tx.query(
+            `SELECT count(*)::int AS n FROM disbursements
+              WHERE hospital_id = $1 AND status = 'scheduled' AND (payee_bank_name, payee_account_name, payee_account_number) IS DISTINCT FROM ($2, $3, $4)`,
+            [id, hospital.bankName, hospital.bankAccountName, hospital.bankAccountNumber],
+          )) as { n: number }[];
+          changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnOtherAccounts: n };
         }
         await tx.save(Hospital, hospital);
         await this.audit.record(tx, { actor, action: 'hospital.updated', objectType: 'hospital', objectId: id, summary: { changes } });

@@ -94,7 +94,8 @@ export class UsersService {
       const before = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
       const nameBefore = user.fullName;
       const role = dto.role ?? user.role;
-      if (dto.hospitalId && role !== 'hospital_finance') {
+      // The user's own hospital sent back with a role change (a whole form) is no mistake; another hospital is.
+      if (dto.hospitalId && role !== 'hospital_finance' && dto.hospitalId !== user.hospitalId) {
         throw new InvalidInputException([{ field: 'hospitalId', message: 'applies to role hospital_finance only' }]);
       }
       const hospitalId = role === 'hospital_finance' ? (dto.hospitalId ?? user.hospitalId) : null;
