@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
+import { waitUntil } from 'test/support/wait-until';
 
 const tokenFrom = (text: string) => /token=([A-Za-z0-9_-]{20,})/.exec(text)?.[1] ?? '';
 
@@ -132,14 +133,13 @@ describe('Accounts (e2e)', () => {
       await holder.query('SELECT pg_advisory_xact_lock(727006)');
       const aDisablesB = t.http.patch(`/api/v1/users/${b.id}`).set(a.auth).send({ disabled: true }).then((r) => r);
       // Until A's request, signed in, waits for the lock (a fixed sleep could commit before its sign-in check: 401).
-      for (let waited = 0; waited < 10_000; waited += 20) {
+      await waitUntil(async () => {
         const [{ n }] = await t.dataSource.query(
           `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
             WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.objid = 727006 AND NOT l.granted`,
         );
-        if (n > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+        return n > 0;
+      });
       // What B's own request, winning the lock, committed meanwhile: A disabled.
       await holder.query(`UPDATE users SET disabled_at = now(), token_version = token_version + 1 WHERE id = $1`, [a.id]);
       await holder.commitTransaction();

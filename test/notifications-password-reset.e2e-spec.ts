@@ -1,5 +1,6 @@
 import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
+import { waitUntil } from 'test/support/wait-until';
 
 const tokenFrom = (text: string) => /token=([A-Za-z0-9_-]{20,})/.exec(text)?.[1] ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -131,7 +132,7 @@ describe('Password reset by email (e2e)', () => {
       (await t.dataSource.query(`SELECT status, last_error FROM notifications WHERE to_email = $1 AND status IN ('sent', 'dead') ORDER BY created_at`, [
         user.email,
       ])) as { status: string; last_error: string | null }[];
-    for (let waited = 0; (await settled()).length < limit && waited < 15_000; waited += 100) await sleep(100);
+    await waitUntil(async () => (await settled()).length === limit, 15_000);
     const rows = await settled();
     expect(rows).toHaveLength(limit);
     expect(rows[rows.length - 1].status).toBe('sent');

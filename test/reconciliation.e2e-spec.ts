@@ -54,6 +54,21 @@ describe('Reconciliation (e2e)', () => {
     await pay(tranche.id);
     return { grant, tranche };
   };
+  /** Grants in two equal tranches from now on (reconciling one leaves the grant disbursing). */
+  const splitInTwo = () =>
+    t.http
+      .put(`${API}/policies/means-assessment`)
+      .set(w.admin.auth)
+      .send({ ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } })
+      .expect(200);
+  /** A grant of two equal tranches (splitInTwo first), both paid. */
+  const bothTranchesPaid = async (amount = 6_000_000) => {
+    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount });
+    const [first, second] = await tranchesOf(grant);
+    await pay(first.id);
+    await pay(second.id);
+    return { grant, first, second };
+  };
   const disbursementStatus = async (id: string) => ((await t.dataSource.query(`SELECT status FROM disbursements WHERE id = $1`, [id])) as { status: string }[])[0].status;
   const appStatus = async (id: string) => ((await t.dataSource.query(`SELECT status FROM applications WHERE id = $1`, [id])) as { status: string }[])[0].status;
   const statementCount = async () => ((await t.dataSource.query(`SELECT (SELECT count(*) FROM bank_statements)::int AS s, (SELECT count(*) FROM statement_entries)::int AS e`)) as { s: number; e: number }[])[0];
@@ -138,8 +153,7 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('the same bank entry in two different statements is a duplicate, never matched twice', async () => {
-    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
-    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    await splitInTwo();
     const { tranche } = await paidGrant(6_000_000); // two tranches: reconciling one leaves the grant disbursing
     const entry: StatementLine = { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'ICBC-77', bookingDate: '2026-09-15' };
     const a = await upload(camt053([entry], { statementId: 'INTRADAY' }));
@@ -159,12 +173,8 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('two identical CSV rows are two transfers: each can be matched by hand, and a later file repeats only the rows seen before', async () => {
-    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
-    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
-    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
-    const [first, second] = await tranchesOf(grant);
-    await pay(first.id);
-    await pay(second.id);
+    await splitInTwo();
+    const { grant, first, second } = await bothTranchesPaid();
     // No bank reference and no Sprout reference: the same text for both equal tranches, paid the same day.
     const row: StatementLine = { amount: '30000.00', remittance: 'Children fund grant', bookingDate: '2026-09-15' };
     const noon = await upload(csvStatement([row]), w.hospitalFinance, undefined, 'noon.csv');
@@ -181,10 +191,7 @@ describe('Reconciliation (e2e)', () => {
     expect(await appStatus(grant.id)).toBe('completed');
 
     // In one file alone, both identical rows are matchable too.
-    const other = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
-    const [a, b] = await tranchesOf(other);
-    await pay(a.id);
-    await pay(b.id);
+    const { grant: other, first: a, second: b } = await bothTranchesPaid();
     const twice: StatementLine = { amount: '30000.00', remittance: 'Children fund grant 2', bookingDate: '2026-09-16' };
     const both = await upload(csvStatement([twice, twice]), w.hospitalFinance, undefined, 'both.csv');
     expect(both.body).toMatchObject({ entries: 2, unmatched: 2, duplicates: 0 });
@@ -195,12 +202,8 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('a repeat of an imported bank entry cannot be matched by hand to another tranche: one credit pays one tranche', async () => {
-    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
-    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
-    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
-    const [first, second] = await tranchesOf(grant);
-    await pay(first.id);
-    await pay(second.id);
+    await splitInTwo();
+    const { grant, first, second } = await bothTranchesPaid();
     const entry: StatementLine = { amount: '30000.00', remittance: first.reference, accountServicerReference: 'ICBC-91', bookingDate: '2026-09-15' };
     const intraday = await upload(camt053([entry], { statementId: 'INTRADAY-91' }));
     expect(intraday.body.matched).toBe(1);
@@ -338,8 +341,7 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('an import racing a manual match of the same tranche: exactly one entry reconciles it', async () => {
-    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
-    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    await splitInTwo();
     for (let round = 0; round < 3; round++) {
       const { tranche } = await paidGrant(6_000_000);
       const a = await upload(csvStatement([{ amount: '30000.00', remittance: `no reference ${round}` }]), w.hospitalFinance, undefined, `a${round}.csv`);
@@ -598,8 +600,7 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('unmatch of a disbursing grant: the tranche is paid again and can be matched by another entry', async () => {
-    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
-    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+    await splitInTwo();
     const grant = await approvedGrant(t, w, { amount: 2_000_000 });
     const [first] = await tranchesOf(grant);
     await pay(first.id);

@@ -9,9 +9,10 @@ import { DisbursementNotifications } from 'src/disbursements/disbursement-notifi
 import { DisbursementPayment } from 'src/disbursements/disbursement-payment.entity';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { Disbursement } from 'src/disbursements/disbursement.entity';
-import { DisbursementAlreadyPaidException, DisbursementStatusConflictException, TrancheInPaymentFileException } from 'src/disbursements/disbursements.exceptions';
+import { DisbursementAlreadyPaidException, DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
 import { DisbursementDto, PayDisbursementDto, ReasonDto, RepointDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
+import { inPaymentFiles } from 'src/disbursements/payment-files';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
@@ -136,14 +137,8 @@ export class DisbursementPaymentsService {
     return this.idempotency.execute(request, 200, async (tx) => {
       const { app, d } = await this.lock(tx, id);
       if (d.status !== 'returned') throw new DisbursementStatusConflictException('scheduled again', d.status);
-      const { payee, previousPayee, payeeChangedFields } = await currentPayee(tx, d);
-      await this.progress.moveDisbursement(tx, d, 'returned', {
-        status: 'scheduled',
-        exportedAt: null,
-        payeeBankName: payee.bankName,
-        payeeAccountName: payee.accountName,
-        payeeAccountNumber: payee.accountNumber,
-      });
+      const { payee, previousPayee, payeeChangedFields, payeeColumns } = await currentPayee(tx, d);
+      await this.progress.moveDisbursement(tx, d, 'returned', { status: 'scheduled', exportedAt: null, ...payeeColumns });
       await this.audit.record(tx, {
         actor: user,
         action: 'disbursement.rescheduled',
@@ -171,15 +166,10 @@ export class DisbursementPaymentsService {
     return this.idempotency.execute(request, 200, async (tx) => {
       const { app, d } = await this.lock(tx, id);
       if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('moved to the current account', d.status);
-      const { payee, previousPayee, payeeChangedFields } = await currentPayee(tx, d);
+      const { payee, previousPayee, payeeChangedFields, payeeColumns } = await currentPayee(tx, d);
       if (!payeeChangedFields.length) throw new ConflictException('payee-unchanged', "The tranche already pays into the hospital's current bank account.");
-      if (d.exportedAt && dto.notSentToBank !== true) throw new TrancheInPaymentFileException([{ reference: d.reference, exportedAt: d.exportedAt }]);
-      await this.progress.moveDisbursement(tx, d, 'scheduled', {
-        exportedAt: null,
-        payeeBankName: payee.bankName,
-        payeeAccountName: payee.accountName,
-        payeeAccountNumber: payee.accountNumber,
-      });
+      inPaymentFiles([d], dto);
+      await this.progress.moveDisbursement(tx, d, 'scheduled', { exportedAt: null, ...payeeColumns });
       await this.audit.record(tx, {
         actor: user,
         action: 'disbursement.repointed',
@@ -221,10 +211,14 @@ type Payee = { bankName: string; accountName: string; accountNumber: string };
  * The hospital's current bank account beside the tranche's, and what differs. Read FOR SHARE, as at approval: an
  * admin's correction of the account in flight is waited for, not read past.
  */
-async function currentPayee(tx: EntityManager, d: Disbursement): Promise<{ payee: Payee; previousPayee: Payee; payeeChangedFields: (keyof Payee)[] }> {
+async function currentPayee(
+  tx: EntityManager,
+  d: Disbursement,
+): Promise<{ payee: Payee; previousPayee: Payee; payeeChangedFields: (keyof Payee)[]; payeeColumns: Pick<Disbursement, 'payeeBankName' | 'payeeAccountName' | 'payeeAccountNumber'> }> {
   const hospital = await tx.getRepository(Hospital).findOneOrFail({ where: { id: d.hospitalId }, lock: { mode: 'pessimistic_read' } });
   const payee = { bankName: hospital.bankName, accountName: hospital.bankAccountName, accountNumber: hospital.bankAccountNumber };
   const previousPayee = { bankName: d.payeeBankName, accountName: d.payeeAccountName, accountNumber: d.payeeAccountNumber };
   const payeeChangedFields = (Object.keys(payee) as (keyof Payee)[]).filter((field) => payee[field] !== previousPayee[field]);
-  return { payee, previousPayee, payeeChangedFields };
+  const payeeColumns = { payeeBankName: payee.bankName, payeeAccountName: payee.accountName, payeeAccountNumber: payee.accountNumber };
+  return { payee, previousPayee, payeeChangedFields, payeeColumns };
 }

@@ -9,10 +9,10 @@ import { ProblemException } from 'src/common/problem/problem.exception';
 import { DISBURSEMENT_SELECT, DisbursementRow, toDisbursementDto } from 'src/disbursements/disbursement-view';
 import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
-import { Disbursement } from 'src/disbursements/disbursement.entity';
-import { DisbursementStatusConflictException, TrancheInPaymentFileException } from 'src/disbursements/disbursements.exceptions';
+import { DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
 import { ApplicationCancelledDto, CancelDto, DisbursementDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
+import { inPaymentFiles } from 'src/disbursements/payment-files';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 
 /** Cancelling one scheduled tranche, or a whole grant; what is not yet paid goes back to the fund's available balance. */
@@ -118,17 +118,4 @@ export class GrantCancellationService {
       return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map((r) => toDisbursementDto(r, user.role)) };
     });
   }
-}
-
-/**
- * The scheduled tranches among `tranches` that went out in a payment file. Refuses (409) to cancel them unless the
- * canceller says the bank has not paid them and will not (`notSentToBank`): otherwise their money would return to the
- * fund's available balance, and be committed again, while the bank pays them anyway.
- */
-function inPaymentFiles(tranches: Disbursement[], dto: CancelDto): Disbursement[] {
-  const inFile = tranches.filter((t) => t.status === 'scheduled' && t.exportedAt);
-  if (inFile.length && dto.notSentToBank !== true) {
-    throw new TrancheInPaymentFileException(inFile.map((t) => ({ reference: t.reference, exportedAt: t.exportedAt as Date })));
-  }
-  return inFile;
 }

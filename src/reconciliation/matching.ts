@@ -33,6 +33,11 @@ const SPR = /spr/i;
 // The lookarounds stop a match inside a longer token: SPR-2026-000123-1 is not in SPR-2026-000123-12.
 const REFERENCE = new RegExp(`(?<![A-Za-z0-9])(?:${SEPARATED}|${COMPACT})(?![A-Za-z0-9])`, 'gi');
 
+/** Booked (or, in CSV, without a status) and in CNY: money that moved in the currency tranches are paid in. */
+export function bookedInCny(entry: ParsedStatementEntry): boolean {
+  return entry.currency === MATCHABLE_CURRENCY && (entry.status === undefined || entry.status === 'BOOK');
+}
+
 /**
  * Sprout tranche references (SPR-YYYY-NNNNNN-K, 6–9 digit serial) in free text, case-insensitive, written canonically
  * (upper case, hyphens), without repeats, in order of appearance. Full-width characters typed with
@@ -110,7 +115,7 @@ export function takingBack(
   hospitalId: string,
   references: readonly string[],
 ): MatchResult | null {
-  if (entry.currency !== MATCHABLE_CURRENCY || (entry.status !== undefined && entry.status !== 'BOOK')) return null;
+  if (!bookedInCny(entry)) return null;
   const named = references.filter((reference) => {
     const candidate = candidatesByReference.get(reference);
     return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled');

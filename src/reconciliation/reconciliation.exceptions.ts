@@ -71,17 +71,15 @@ export class EntryMatchConflictException extends ConflictException {
   }
 }
 
-/** The last four characters of an account, as an error may show them. */
-const ending = (account: string) => `ending ${account.replace(/[\s-]/g, '').toUpperCase().slice(-4)}`;
-
+/** Accounts shown by their last four characters (normalizedAccount's), as an error may show them. */
 export class StatementAccountMismatchException extends ProblemException {
-  constructor(account: string, onRecord: string | null) {
+  constructor(accountEnding: string, onRecordEnding: string | null) {
     super(
       422,
       'statement-account-mismatch',
       'Statement of another account',
-      `The statement is for the account ${ending(account)}, which is not this hospital's` +
-        `${onRecord ? ` (its account on record is ${ending(onRecord)})` : ''}: check that the file and the hospital belong together. Nothing was imported.`,
+      `The statement is for the account ending ${accountEnding}, which is not this hospital's` +
+        `${onRecordEnding ? ` (its account on record is ending ${onRecordEnding})` : ''}: check that the file and the hospital belong together. Nothing was imported.`,
       { errors: [{ field: 'file', message: "names an account that is not the hospital's" }] },
     );
   }

@@ -39,6 +39,8 @@ export class StatementAccounts {
   /** Refuses (422) a file whose statements name accounts, none of them the hospital's. */
   refuseIfNotTheHospitals(): void {
     const [first] = this.named;
-    if (first && !this.named.some((n) => n.ours)) throw new StatementAccountMismatchException(first.account, first.onRecord);
+    if (!first || this.named.some((n) => n.ours)) return;
+    const ending = (account: string) => normalizedAccount(account).slice(-4);
+    throw new StatementAccountMismatchException(ending(first.account), first.onRecord && ending(first.onRecord));
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
-import { classifyEntry, entryReferences, MatchCandidate, MatchResult } from 'src/reconciliation/matching';
+import { bookedInCny, classifyEntry, entryReferences, MatchCandidate, MatchResult } from 'src/reconciliation/matching';
 import { ParsedStatementEntry, ParsedStatementHeader, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 
 /** Entries are classified and inserted this many at a time: one candidate query, one duplicate query, one INSERT. */
@@ -261,7 +261,7 @@ export class StatementImportRun {
 
 /** What classifyEntry would not ignore outright: a booked CNY credit that is no reversal. */
 export function canMatch(entry: ParsedStatementEntry): boolean {
-  return entry.creditDebit === 'CRDT' && !entry.reversal && entry.currency === 'CNY' && (entry.status === undefined || entry.status === 'BOOK');
+  return entry.creditDebit === 'CRDT' && !entry.reversal && bookedInCny(entry);
 }
 
 /**
@@ -274,7 +274,7 @@ export function checksRepeats(entry: ParsedStatementEntry, references: readonly 
 
 /** A booked CNY debit or reversal: money that may be going back (classifyEntry, takingBack). */
 function mayTakeBack(entry: ParsedStatementEntry): boolean {
-  return (entry.creditDebit !== 'CRDT' || entry.reversal === true) && entry.currency === 'CNY' && (entry.status === undefined || entry.status === 'BOOK');
+  return (entry.creditDebit !== 'CRDT' || entry.reversal === true) && bookedInCny(entry);
 }
 
 /** PostgreSQL text cannot hold U+0000; such a field is damage, not data. */

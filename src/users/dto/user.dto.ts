@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { toLowerCase } from 'src/applications/dto/field-validators';
 import { ROLES, Role } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { IsPersonName } from 'src/common/validation/text-fields';
@@ -45,7 +46,7 @@ export class UpdateUserDto {
   role?: Role;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'The hospital of a hospital_finance user' })
-  @IsOptional() @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)) @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiPropertyOptional({ description: 'Disabling ends every session of the user at once; null is refused (it would read as "enabled")' })
