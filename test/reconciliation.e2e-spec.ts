@@ -172,6 +172,48 @@ describe('Reconciliation (e2e)', () => {
     expect(n).toBe(0);
   });
 
+  it('a batch credit (one entry, a transfer per tranche) reconciles each tranche it carries; the batch in a later file repeats them', async () => {
+    await splitInTwo();
+    const { grant, first, second } = await bothTranchesPaid(6_000_000);
+    const other = await paidGrant(2_000_000);
+    const batch: StatementLine = {
+      amount: '70000.00',
+      accountServicerReference: 'ICBC-BATCH-1',
+      transfers: [
+        { amount: '30000.00', remittance: `Sprout ${first.reference}` },
+        { amount: '30000.00', remittance: `Sprout ${second.reference}` },
+        { amount: '10000.00', remittance: `Sprout ${other.tranche.reference}` }, // its first of two tranches
+      ],
+    };
+    const res = await upload(camt053([batch, { amount: '5.00', accountServicerReference: 'ICBC-9' }]));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ entries: 4, matched: 3, unmatched: 1, mismatched: 0, duplicates: 0 });
+    expect((await items(res.body.id)).map((i) => [i.location, i.amount, i.status, i.disbursementId])).toEqual([
+      ['Stmt[1]/Ntry[1]/TxDtls[1]', 3_000_000, 'matched', first.id],
+      ['Stmt[1]/Ntry[1]/TxDtls[2]', 3_000_000, 'matched', second.id],
+      ['Stmt[1]/Ntry[1]/TxDtls[3]', 1_000_000, 'matched', other.tranche.id],
+      ['Stmt[1]/Ntry[2]', 500, 'unmatched', null],
+    ]);
+    expect(await appStatus(grant.id)).toBe('completed');
+    expect(await disbursementStatus(other.tranche.id)).toBe('reconciled');
+
+    // The end-of-day statement repeats the batch, in camt.053.001.02 (amounts in AmtDtls): three duplicates, nothing matched again.
+    const again = await upload(camt053([batch], { statementId: 'EOD', version: '001.02' }));
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ entries: 3, matched: 0, duplicates: 3 });
+  });
+
+  it('a batch credit whose transfers do not add up stays one entry, an exception for hospital finance', async () => {
+    const { tranche } = await paidGrant(2_000_000);
+    const res = await upload(
+      camt053([{ amount: '30000.00', accountServicerReference: 'ICBC-BATCH-2', transfers: [{ amount: '20000.00', remittance: tranche.reference }, { amount: '9999.99', remittance: 'rest' }] }]),
+    );
+    expect(res.body).toMatchObject({ entries: 1, matched: 0, mismatched: 1 });
+    const [item] = await items(res.body.id);
+    expect(item).toMatchObject({ location: 'Stmt[1]/Ntry[1]', amount: 3_000_000, remittance: `${tranche.reference} rest`, status: 'mismatched' });
+    expect(await disbursementStatus(tranche.id)).toBe('paid');
+  });
+
   it('two identical CSV rows are two transfers: each can be matched by hand, and a later file repeats only the rows seen before', async () => {
     await splitInTwo();
     const { grant, first, second } = await bothTranchesPaid();
@@ -372,7 +414,7 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('a mismatched amount is flagged, the tranche stays paid, and hospital finance is emailed', async () => {
-    const { tranche } = await paidGrant(3_000_000);
+    const { tranche } = await paidGrant(2_000_000);
     const res = await upload(camt053([{ amount: '29999.99', remittance: tranche.reference, accountServicerReference: 'X-1' }]));
     expect(res.body).toMatchObject({ entries: 1, matched: 0, mismatched: 1 });
     const [item] = await items(res.body.id);
@@ -383,7 +425,7 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it('debits, other currencies, reversals and pending entries never match, even with the reference and amount', async () => {
-    const { tranche } = await paidGrant(3_000_000);
+    const { tranche } = await paidGrant(2_000_000);
     const res = await upload(camt053([
       { amount: '30000.00', remittance: tranche.reference, creditDebit: 'DBIT', accountServicerReference: 'D-1' },
       { amount: '30000.00', remittance: tranche.reference, currency: 'EUR', accountServicerReference: 'E-1' },

@@ -24,6 +24,15 @@ describe('entryFingerprint', () => {
     }
   });
 
+  it('tells apart the transfers of one batch entry that share its bank reference and amount, the same in every file', () => {
+    const first = entryFingerprint(entry({ accountServicerReference: 'BATCH-9', batchTransaction: 1 }));
+    const second = entryFingerprint(entry({ accountServicerReference: 'BATCH-9', batchTransaction: 2, index: 1 }));
+    expect(first).not.toBe(second);
+    expect(identifiesWithinFile(first)).toBe(true);
+    expect(entryFingerprint(entry({ accountServicerReference: 'BATCH-9', batchTransaction: 2, index: 40 }))).toBe(second);
+    expect(first).not.toBe(entryFingerprint(entry({ accountServicerReference: 'BATCH-9' })));
+  });
+
   it('falls back to the end-to-end id, except NOTPROVIDED', () => {
     const a = entryFingerprint(entry({ endToEndId: 'E2E-42' }));
     expect(a).toBe(entryFingerprint(entry({ endToEndId: 'E2E-42', remittance: 'x' })));

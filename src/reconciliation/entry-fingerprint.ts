@@ -6,6 +6,7 @@ import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry
  * an intraday and an end-of-day statement) is recognised and never matched twice:
  *  - `id:` the bank's own reference for the entry (AcctSvcrRef), else the payer's end-to-end id, with the
  *    booking date, direction, currency and amount. Unique per transfer, so also checked within one file.
+ *    A transfer of a batch entry (several TxDtls booked as one Ntry) adds its place in the entry.
  *  - `row:` for entries without either (the CSV format has no bank reference): every field of the row. Two equal
  *    rows in ONE file may be two real transfers (two equal tranches paid the same day), so RowOccurrences numbers
  *    them: the second identical row of a file has the fingerprint of (the row, 2). A later file holding both rows then repeats the first
@@ -14,6 +15,8 @@ import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry
  */
 export function entryFingerprint(entry: ParsedStatementEntry): string {
   const common = [entry.bookingDate, entry.creditDebit, entry.currency, String(entry.amount)];
+  // The transfers of one batch entry may share the entry's bank reference and amount: their place in it tells them apart.
+  if (entry.batchTransaction !== undefined) common.push(`batch:${entry.batchTransaction}`);
   const bankReference = entry.accountServicerReference?.trim();
   if (bankReference) return `id:${digest(['asr', bankReference, ...common])}`;
   const endToEnd = entry.endToEndId?.trim();

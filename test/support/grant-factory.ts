@@ -83,6 +83,8 @@ export type StatementLine = {
   endToEndId?: string;
   status?: string;
   counterparty?: string;
+  /** camt.053 only: a batch entry, one TxDtls per transfer with its own amount (yuan) and remittance; `amount` is their total. */
+  transfers?: { amount: string; remittance: string }[];
 };
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -107,11 +109,11 @@ export function camt053(entries: StatementLine[], options: { version?: string; s
         <ValDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></ValDt>
         ${e.accountServicerReference ? `<AcctSvcrRef>${xmlEscape(e.accountServicerReference)}</AcctSvcrRef>` : ''}
         <BkTxCd><Prtry><Cd>TRF</Cd></Prtry></BkTxCd>
-        <NtryDtls><TxDtls>
+        ${e.transfers ? batchDetails(e.transfers, minor) : `<NtryDtls><TxDtls>
           ${e.endToEndId ? `<Refs><EndToEndId>${xmlEscape(e.endToEndId)}</EndToEndId></Refs>` : ''}
           ${e.counterparty ? `<RltdPties><Dbtr><Nm>${xmlEscape(e.counterparty)}</Nm></Dbtr></RltdPties>` : ''}
           ${e.remittance ? `<RmtInf><Ustrd>${xmlEscape(e.remittance)}</Ustrd></RmtInf>` : ''}
-        </TxDtls></NtryDtls>
+        </TxDtls></NtryDtls>`}
       </Ntry>`,
     )
     .join('');
@@ -127,6 +129,13 @@ export function camt053(entries: StatementLine[], options: { version?: string; s
   </BkToCstmrStmt>
 </Document>
 `);
+}
+
+/** A batch entry's transfers: TxDtls/Amt from camt.053.001.04 on, AmtDtls/TxAmt/Amt before. */
+function batchDetails(transfers: { amount: string; remittance: string }[], minor: number): string {
+  const amountOf = (yuan: string) => (minor >= 4 ? `<Amt Ccy="CNY">${yuan}</Amt>` : `<AmtDtls><TxAmt><Amt Ccy="CNY">${yuan}</Amt></TxAmt></AmtDtls>`);
+  const details = transfers.map((t) => `<TxDtls>${amountOf(t.amount)}<RmtInf><Ustrd>${xmlEscape(t.remittance)}</Ustrd></RmtInf></TxDtls>`);
+  return `<NtryDtls><Btch><NbOfTxs>${transfers.length}</NbOfTxs></Btch>${details.join('')}</NtryDtls>`;
 }
 
 /** A statement in API.md's CSV format: date,amount,currency,reference,counterparty,description. */

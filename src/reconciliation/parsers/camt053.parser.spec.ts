@@ -144,6 +144,94 @@ describe('parseCamt053', () => {
     });
   });
 
+  describe('a batch entry (one Ntry booking several transfers)', () => {
+    const transfer = (amount: string, reference: string, more = '') =>
+      `<TxDtls><Refs><EndToEndId>E2E-${reference}</EndToEndId></Refs>${amount}${more}` +
+      `<RltdPties><Dbtr><Pty><Nm>Fund ${reference}</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>${reference}</Ustrd></RmtInf></TxDtls>`;
+    const batch = (total: string, transfers: string[], version = '08') =>
+      camtDocument(
+        statement(
+          entry({
+            amount: `<Amt Ccy="CNY">${total}</Amt>`,
+            rest: `<AcctSvcrRef>BATCH-9</AcctSvcrRef><NtryDtls><Btch><NbOfTxs>${transfers.length}</NbOfTxs></Btch>${transfers.join('')}</NtryDtls><AddtlNtryInf>batch credit</AddtlNtryInf>`,
+          }) + entry({ amount: '<Amt Ccy="CNY">1.00</Amt>' }),
+        ),
+        version,
+      );
+
+    it('yields each transfer as an entry of its own, with its amount, references and payer, when their amounts add up', async () => {
+      const entries = await entriesOf(
+        batch('50000.00', [
+          transfer('<Amt Ccy="CNY">30000.00</Amt>', 'SPR-2026-000123-1', '<CdtDbtInd>CRDT</CdtDbtInd>'),
+          transfer('<Amt Ccy="CNY">20000.00</Amt>', 'SPR-2026-000456-2', '<AddtlTxInf>second</AddtlTxInf>'),
+        ]),
+      );
+      expect(entries).toEqual([
+        expect.objectContaining({
+          index: 0,
+          location: 'Stmt[1]/Ntry[1]/TxDtls[1]',
+          batchTransaction: 1,
+          amount: 3_000_000,
+          remittance: 'SPR-2026-000123-1',
+          endToEndId: 'E2E-SPR-2026-000123-1',
+          counterparty: 'Fund SPR-2026-000123-1',
+          accountServicerReference: 'BATCH-9',
+          additionalInfo: 'batch credit',
+          creditDebit: 'CRDT',
+          bookingDate: '2026-03-02',
+        }),
+        expect.objectContaining({
+          index: 1,
+          location: 'Stmt[1]/Ntry[1]/TxDtls[2]',
+          batchTransaction: 2,
+          amount: 2_000_000,
+          remittance: 'SPR-2026-000456-2',
+          counterparty: 'Fund SPR-2026-000456-2',
+          additionalInfo: 'batch credit second',
+        }),
+        expect.objectContaining({ index: 2, location: 'Stmt[1]/Ntry[2]', amount: 100 }),
+      ]);
+      expect(entries[2]).not.toHaveProperty('batchTransaction');
+    });
+
+    it('reads the transfer amounts of version 02 from AmtDtls/TxAmt', async () => {
+      const amountOf = (yuan: string) => `<AmtDtls><InstdAmt><Amt Ccy="USD">1.00</Amt></InstdAmt><TxAmt><Amt Ccy="CNY">${yuan}</Amt></TxAmt></AmtDtls>`;
+      const entries = await entriesOf(batch('50000.00', [transfer(amountOf('30000.00'), 'A'), transfer(amountOf('20000.00'), 'B')], '02'));
+      expect(entries.map((e) => [e.location, e.amount])).toEqual([
+        ['Stmt[1]/Ntry[1]/TxDtls[1]', 3_000_000],
+        ['Stmt[1]/Ntry[1]/TxDtls[2]', 2_000_000],
+        ['Stmt[1]/Ntry[2]', 100],
+      ]);
+    });
+
+    it.each([
+      ['the amounts do not add up to the entry', ['<Amt Ccy="CNY">30000.00</Amt>', '<Amt Ccy="CNY">19999.99</Amt>']],
+      ['a transfer has no amount', ['<Amt Ccy="CNY">50000.00</Amt>', '']],
+      ['a transfer is in another currency', ['<Amt Ccy="CNY">30000.00</Amt>', '<Amt Ccy="USD">20000.00</Amt>']],
+      ['a transfer amount is a placeholder', ['<Amt Ccy="CNY">50000.00</Amt>', '<Amt Ccy="CNY">0</Amt>']],
+      ['a transfer amount cannot be read', ['<Amt Ccy="CNY">50000.00</Amt>', '<Amt Ccy="CNY">2,0</Amt>']],
+      ['a transfer goes the other way', ['<Amt Ccy="CNY">30000.00</Amt>', '<Amt Ccy="CNY">20000.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>']],
+    ])('keeps the entry whole when %s, reading it as before', async (_, amounts) => {
+      const [whole] = await entriesOf(batch('50000.00', [transfer(amounts[0], 'SPR-2026-000123-1'), transfer(amounts[1], 'SPR-2026-000456-2')]));
+      expect(whole).toEqual(
+        expect.objectContaining({
+          location: 'Stmt[1]/Ntry[1]',
+          amount: 5_000_000,
+          remittance: 'SPR-2026-000123-1 SPR-2026-000456-2',
+          endToEndId: 'E2E-SPR-2026-000123-1',
+          counterparty: 'Fund SPR-2026-000123-1',
+          accountServicerReference: 'BATCH-9',
+        }),
+      );
+      expect(whole).not.toHaveProperty('batchTransaction');
+    });
+
+    it('keeps an entry with a single transaction whole, whatever its amount says', async () => {
+      const [one] = await entriesOf(batch('50000.00', [transfer('<Amt Ccy="SEK">0</Amt>', 'X')]));
+      expect(one).toMatchObject({ location: 'Stmt[1]/Ntry[1]', amount: 5_000_000, currency: 'CNY' });
+    });
+  });
+
   it('yields each statement header before its entries and counts entries across statements', async () => {
     const items = await parseAll(
       camtDocument([statement(entry() + entry(), 'A'), statement('', 'EMPTY'), statement(entry(), 'B')].join('\n')),

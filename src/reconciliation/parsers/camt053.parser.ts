@@ -21,15 +21,30 @@ const DATE = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
-type EntryDraft = Partial<ParsedStatementEntry> & {
-  location: string;
-  line: number;
+/** One TxDtls of an entry: a batch entry holds one per transfer it books. */
+type TransactionDraft = {
+  /** Minor units; null when the file's value cannot be read (the transaction's amount is then not used). */
+  amount?: number | null;
+  currency?: string;
+  /** The Ccy of the amount element being read. */
+  openCurrency?: string;
+  creditDebit?: string;
   remittanceLines: string[];
   structuredReferences: string[];
   additionalLines: string[];
-  transactionServicerReference?: string;
+  endToEndId?: string;
+  instructionId?: string;
+  servicerReference?: string;
   debtorName?: string;
   creditorName?: string;
+};
+
+type EntryDraft = Partial<ParsedStatementEntry> & {
+  location: string;
+  line: number;
+  /** AddtlNtryInf: about the entry as a whole, so it goes first. */
+  entryInfo?: string;
+  transactions: TransactionDraft[];
 };
 
 /** A field's value is wrong; the reader adds where it is. */
@@ -58,8 +73,13 @@ const HEADER_FIELDS: Record<string, FieldReader<ParsedStatementHeader>> = {
   'Acct/Ccy': (header, value) => (header.currency = value),
 };
 
+const TX_DTLS = `${NTRY}/NtryDtls/TxDtls`;
 const TX = 'NtryDtls/TxDtls/';
+/** A transaction's amount: TxDtls/Amt from version 04 on, AmtDtls/TxAmt/Amt in every version. */
+const TX_AMOUNTS = new Set([`${TX_DTLS}/Amt`, `${TX_DTLS}/AmtDtls/TxAmt/Amt`]);
 const addLine = (lines: string[], value: string) => value && lines.push(value);
+/** The TxDtls being read: its fields come after its opening tag, which starts it (openElement). */
+const tx = (entry: EntryDraft) => entry.transactions[entry.transactions.length - 1];
 
 /** Paths relative to Ntry. Sts is plain text up to version 07 and Sts/Cd from 08 on. */
 const ENTRY_FIELDS: Record<string, FieldReader<EntryDraft>> = {
@@ -74,21 +94,23 @@ const ENTRY_FIELDS: Record<string, FieldReader<EntryDraft>> = {
   'ValDt/Dt': (entry, value) => (entry.valueDate = date(value, 'ValDt/Dt')),
   'ValDt/DtTm': (entry, value) => (entry.valueDate = dateTime(value, 'ValDt/DtTm').slice(0, 10)),
   AcctSvcrRef: (entry, value) => (entry.accountServicerReference = value || undefined),
-  AddtlNtryInf: (entry, value) => value && entry.additionalLines.unshift(value),
-  [`${TX}AddtlTxInf`]: (entry, value) => addLine(entry.additionalLines, value),
-  // A batch entry may hold several TxDtls: the first one's ids and parties stand for the entry.
-  [`${TX}Refs/EndToEndId`]: (entry, value) => (entry.endToEndId ??= value || undefined),
-  [`${TX}Refs/InstrId`]: (entry, value) => (entry.instructionId ??= value || undefined),
-  [`${TX}Refs/AcctSvcrRef`]: (entry, value) => (entry.transactionServicerReference ??= value || undefined),
-  [`${TX}RmtInf/Ustrd`]: (entry, value) => addLine(entry.remittanceLines, value),
-  [`${TX}RmtInf/Strd/CdtrRefInf/Ref`]: (entry, value) => addLine(entry.structuredReferences, value),
-  [`${TX}RmtInf/Strd/RfrdDocInf/Nb`]: (entry, value) => addLine(entry.structuredReferences, value),
-  [`${TX}RmtInf/Strd/AddtlRmtInf`]: (entry, value) => addLine(entry.structuredReferences, value),
+  AddtlNtryInf: (entry, value) => value && (entry.entryInfo = value),
+  [`${TX}Amt`]: (entry, value) => readTransactionAmount(tx(entry), value),
+  [`${TX}AmtDtls/TxAmt/Amt`]: (entry, value) => tx(entry).amount == null && readTransactionAmount(tx(entry), value),
+  [`${TX}CdtDbtInd`]: (entry, value) => (tx(entry).creditDebit = value),
+  [`${TX}AddtlTxInf`]: (entry, value) => addLine(tx(entry).additionalLines, value),
+  [`${TX}Refs/EndToEndId`]: (entry, value) => (tx(entry).endToEndId ??= value || undefined),
+  [`${TX}Refs/InstrId`]: (entry, value) => (tx(entry).instructionId ??= value || undefined),
+  [`${TX}Refs/AcctSvcrRef`]: (entry, value) => (tx(entry).servicerReference ??= value || undefined),
+  [`${TX}RmtInf/Ustrd`]: (entry, value) => addLine(tx(entry).remittanceLines, value),
+  [`${TX}RmtInf/Strd/CdtrRefInf/Ref`]: (entry, value) => addLine(tx(entry).structuredReferences, value),
+  [`${TX}RmtInf/Strd/RfrdDocInf/Nb`]: (entry, value) => addLine(tx(entry).structuredReferences, value),
+  [`${TX}RmtInf/Strd/AddtlRmtInf`]: (entry, value) => addLine(tx(entry).structuredReferences, value),
   // Party40Choice (version 08 on) wraps the name in Pty.
-  [`${TX}RltdPties/Dbtr/Nm`]: (entry, value) => (entry.debtorName ??= value || undefined),
-  [`${TX}RltdPties/Dbtr/Pty/Nm`]: (entry, value) => (entry.debtorName ??= value || undefined),
-  [`${TX}RltdPties/Cdtr/Nm`]: (entry, value) => (entry.creditorName ??= value || undefined),
-  [`${TX}RltdPties/Cdtr/Pty/Nm`]: (entry, value) => (entry.creditorName ??= value || undefined),
+  [`${TX}RltdPties/Dbtr/Nm`]: (entry, value) => (tx(entry).debtorName ??= value || undefined),
+  [`${TX}RltdPties/Dbtr/Pty/Nm`]: (entry, value) => (tx(entry).debtorName ??= value || undefined),
+  [`${TX}RltdPties/Cdtr/Nm`]: (entry, value) => (tx(entry).creditorName ??= value || undefined),
+  [`${TX}RltdPties/Cdtr/Pty/Nm`]: (entry, value) => (tx(entry).creditorName ??= value || undefined),
 };
 
 /**
@@ -150,7 +172,10 @@ class Camt053Reader {
     this.text = '';
     if (node.path === STMT) this.startStatement();
     else if (node.path === NTRY) this.startEntry();
-    else if (node.path === NTRY_AMT && this.entry) this.entry.currency = tag.attributes['Ccy']?.value;
+    else if (!this.entry) return;
+    else if (node.path === NTRY_AMT) this.entry.currency = tag.attributes['Ccy']?.value;
+    else if (node.path === TX_DTLS) this.entry.transactions.push({ remittanceLines: [], structuredReferences: [], additionalLines: [] });
+    else if (TX_AMOUNTS.has(node.path)) tx(this.entry).openCurrency = tag.attributes['Ccy']?.value;
   }
 
   private closeElement(): void {
@@ -220,7 +245,7 @@ class Camt053Reader {
     this.emitHeader();
     this.entryInStatement++;
     const location = `Stmt[${this.statementCount}]/Ntry[${this.entryInStatement}]`;
-    this.entry = { location, line: this.parser.line, remittanceLines: [], structuredReferences: [], additionalLines: [] };
+    this.entry = { location, line: this.parser.line, transactions: [] };
   }
 
   private emitHeader(): void {
@@ -235,28 +260,42 @@ class Camt053Reader {
     if (draft.creditDebit === undefined) this.fail('entry has no CdtDbtInd');
     if (draft.bookingDate === undefined) this.fail('entry has no BookgDt');
     this.entry = undefined;
+    const transfers = batchTransfers(draft);
+    if (!transfers) {
+      this.ready.push({ kind: 'entry', entry: this.entryOf(draft, draft.location, draft.amount, wholeEntry(draft)) });
+      return;
+    }
+    transfers.forEach((transfer, i) => {
+      const details = { ...transfer, servicerReference: transfer.servicerReference ?? draft.accountServicerReference };
+      const entry = this.entryOf(draft, `${draft.location}/TxDtls[${i + 1}]`, transfer.amount as number, details);
+      entry.batchTransaction = i + 1;
+      this.ready.push({ kind: 'entry', entry });
+    });
+  }
+
+  private entryOf(draft: EntryDraft, location: string, amount: number, details: TransactionDraft): ParsedStatementEntry {
+    const creditDebit = draft.creditDebit as CreditDebit;
     const entry: ParsedStatementEntry = {
       index: this.entryCount++,
-      location: draft.location,
-      bookingDate: draft.bookingDate,
-      amount: draft.amount,
-      creditDebit: draft.creditDebit,
+      location,
+      bookingDate: draft.bookingDate as string,
+      amount,
+      creditDebit,
       currency: draft.currency as string,
-      remittance: draft.remittanceLines.join(' '),
-      structuredReferences: draft.structuredReferences,
+      remittance: details.remittanceLines.join(' '),
+      structuredReferences: details.structuredReferences,
     };
     assignDefined(entry, {
       valueDate: draft.valueDate,
       status: draft.status,
       reversal: draft.reversal,
-      // The entry-level reference is the bank's own; the transaction-level one stands in when it is absent.
-      accountServicerReference: draft.accountServicerReference ?? draft.transactionServicerReference,
-      endToEndId: draft.endToEndId,
-      instructionId: draft.instructionId,
-      counterparty: draft.creditDebit === 'CRDT' ? draft.debtorName : draft.creditorName,
-      additionalInfo: draft.additionalLines.join(' ') || undefined,
+      accountServicerReference: details.servicerReference,
+      endToEndId: details.endToEndId,
+      instructionId: details.instructionId,
+      counterparty: creditDebit === 'CRDT' ? details.debtorName : details.creditorName,
+      additionalInfo: [draft.entryInfo ?? '', ...details.additionalLines].filter(Boolean).join(' ') || undefined,
     });
-    this.ready.push({ kind: 'entry', entry });
+    return entry;
   }
 
   private currentPath(): string {
@@ -283,6 +322,54 @@ function amount(text: string, currency: string | undefined): number {
   } catch (error) {
     if (error instanceof AmountFormatError) throw new FieldError(`amount ${error.message}`);
     throw error;
+  }
+}
+
+/**
+ * The transfers of a batch entry (one Ntry booking several TxDtls, e.g. a payment file's tranches credited together),
+ * when the file gives each its own amount and they add up to the entry's: each is then an entry of its own, matched
+ * on its own amount and reference. Anything less (one TxDtls, amounts missing or in another currency or direction,
+ * a sum that differs, as banks that fill TxDtls/Amt with placeholders write it) keeps the entry whole.
+ */
+function batchTransfers(draft: EntryDraft): TransactionDraft[] | null {
+  const transfers = draft.transactions;
+  if (transfers.length < 2) return null;
+  let sum = 0;
+  for (const transfer of transfers) {
+    if (typeof transfer.amount !== 'number' || transfer.amount <= 0 || transfer.currency !== draft.currency) return null;
+    if (transfer.creditDebit !== undefined && transfer.creditDebit !== draft.creditDebit) return null;
+    sum += transfer.amount;
+  }
+  return sum === draft.amount ? transfers : null;
+}
+
+/**
+ * An entry kept whole reads as one transfer: every transaction's lines in file order, and the first transaction's ids
+ * and parties; the entry's own servicer reference (the bank's) before a transaction's.
+ */
+function wholeEntry(draft: EntryDraft): TransactionDraft {
+  const whole: TransactionDraft = { remittanceLines: [], structuredReferences: [], additionalLines: [], servicerReference: draft.accountServicerReference };
+  for (const transfer of draft.transactions) {
+    whole.remittanceLines.push(...transfer.remittanceLines);
+    whole.structuredReferences.push(...transfer.structuredReferences);
+    whole.additionalLines.push(...transfer.additionalLines);
+    whole.endToEndId ??= transfer.endToEndId;
+    whole.instructionId ??= transfer.instructionId;
+    whole.servicerReference ??= transfer.servicerReference;
+    whole.debtorName ??= transfer.debtorName;
+    whole.creditorName ??= transfer.creditorName;
+  }
+  return whole;
+}
+
+/** A transaction's amount, null when it cannot be read: only a batch's split uses it, so it never fails the file. */
+function readTransactionAmount(transfer: TransactionDraft, text: string): void {
+  transfer.currency = transfer.openCurrency;
+  try {
+    transfer.amount = amount(text, transfer.currency);
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    transfer.amount = null;
   }
 }
 

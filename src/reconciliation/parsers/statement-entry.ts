@@ -5,8 +5,13 @@ export type CreditDebit = 'CRDT' | 'DBIT';
 export interface ParsedStatementEntry {
   /** 0-based position in the file, counted across all statements of the file. */
   index: number;
-  /** Where the entry is in the file: "line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053, 1-based). */
+  /** Where the entry is in the file: "line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053, 1-based; "Stmt[1]/Ntry[3]/TxDtls[2]" for one transfer of a batch entry). */
   location: string;
+  /**
+   * Set for one transfer of a batch entry that the parser split (camt.053: one Ntry booking several TxDtls with their
+   * own amounts): its 1-based position in the entry. The transfers share the entry's bank reference.
+   */
+  batchTransaction?: number;
   /** YYYY-MM-DD, the calendar date as the bank wrote it (a DtTm keeps its own date, no time zone shift). */
   bookingDate: string;
   valueDate?: string;
