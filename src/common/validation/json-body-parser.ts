@@ -62,13 +62,19 @@ export function findUnstorableString(value: unknown, path = '$'): string | null 
 
 /**
  * The one JSON body parser (Nest's own is switched off with `bodyParser: false`): Fastify's default parser, which
- * refuses `__proto__` and `constructor.prototype` keys, behind the nesting limit. Form-encoded bodies have no parser
+ * refuses `__proto__` and `constructor.prototype` keys, behind the nesting limit; an empty body is no body. Form-encoded bodies have no parser
  * and get 415: the API speaks JSON only.
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    // Many HTTP clients label every request JSON: a bodiless action (logout, submit, unmatch) must not fail on it.
+    // A route that needs a body still answers 400 "must be a JSON object" (ValidationPipe).
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
     if (nestingExceeds(text, MAX_JSON_DEPTH)) {
       const error = Object.assign(new Error(`The body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`), { statusCode: 400, code: 'SPROUT_BODY_TOO_DEEP' });
       done(error, undefined);
