@@ -121,6 +121,8 @@ describe('Health and documentation (e2e)', () => {
       expect(ready.status).toBe(503);
       expect(ready.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(ready.body.checks).toEqual({ database: 'up', redis: 'down' });
+      expect(ready.headers['retry-after']).toBe('5');
+      expect(ready.body.retryAfter).toBe(5);
     });
   });
 });

@@ -1,3 +1,5 @@
+import { ServiceUnavailableException } from '@nestjs/common';
+import { ProblemException } from 'src/common/problem/problem.exception';
 import { ProblemFilter } from 'src/common/problem/problem.filter';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -9,6 +11,14 @@ describe('ProblemFilter.toProblem: database refusals as answers a client can act
     const problem = filter.toProblem(pgError('57014', 'canceling statement due to statement timeout'));
     expect(problem).toMatchObject({ status: 503, retryAfter: 30 });
     expect(problem.detail).toMatch(/retry/i);
+  });
+
+  it('every other 503 (a dependency down, a refusal of readiness) says when to retry', () => {
+    expect(filter.toProblem(pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'))).toMatchObject({ status: 503, retryAfter: 5 });
+    expect(filter.toProblem(new ProblemException(503, 'dependency-down', 'Service unavailable', 'Not ready'))).toMatchObject({ status: 503, retryAfter: 5 });
+    expect(filter.toProblem(new ServiceUnavailableException())).toMatchObject({ status: 503, retryAfter: 5 });
+    expect(filter.toProblem(new ProblemException(409, 'import-in-progress', 'Busy', 'x', { retryAfter: 30 }))).toMatchObject({ retryAfter: 30 });
+    expect(filter.toProblem(pgError('42P01', 'x'))).not.toHaveProperty('retryAfter');
   });
 
   it('a lost race (serialization, deadlock, lock_timeout) is 409 concurrent-update', () => {

@@ -21,6 +21,8 @@ const TITLES: Record<number, [string, string]> = {
   503: ['service-unavailable', 'Service unavailable'],
 };
 
+/** A dependency that went away is usually back within seconds (a restart, a failover); a statement timeout says 30. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
 
 export function genericProblem(status: number, detail?: string): Problem {
@@ -46,6 +48,12 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   toProblem(exception: unknown): Problem {
+    const problem = this.classify(exception);
+    // Every 503 tells the client when to come back (a dependency down, readiness, a pool or coalescer wait).
+    return problem.status === 503 && problem.retryAfter === undefined ? { ...problem, retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS } : problem;
+  }
+
+  private classify(exception: unknown): Problem {
     if (exception instanceof ProblemException) return exception.problem;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
