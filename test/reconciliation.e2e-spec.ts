@@ -172,6 +172,19 @@ describe('Reconciliation (e2e)', () => {
     expect(n).toBe(0);
   });
 
+  it('a hospital id in capitals is the same hospital: fund finance imports under it (and matches), hospital finance names its own', async () => {
+    const { tranche } = await paidGrant();
+    const upper = w.hospital.id.toUpperCase();
+    const res = await upload(camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'UP-1' }]), w.finance, upper);
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ hospitalId: w.hospital.id, matched: 1 });
+    expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+    const own = w.hospitalFinance;
+    expect((await t.http.get(`${API}/reconciliation/statements?hospitalId=${upper}`).set(own.auth)).status).toBe(200);
+    expect((await t.http.get(`${API}/disbursements?hospitalId=${upper}`).set(own.auth)).body.items).toEqual([expect.objectContaining({ id: tranche.id })]);
+    expect((await t.http.get(`${API}/reconciliation/report?hospitalId=${upper}&from=2026-01-01&to=2026-12-31`).set(own.auth)).status).toBe(200);
+  });
+
   it('a batch credit (one entry, a transfer per tranche) reconciles each tranche it carries; the batch in a later file repeats them', async () => {
     await splitInTwo();
     const { grant, first, second } = await bothTranchesPaid(6_000_000);

@@ -81,7 +81,7 @@ export class StatementImportService implements OnModuleInit {
       try {
         for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: 2 } })) {
           if (part.type === 'field') {
-            if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim();
+            if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim().toLowerCase();
             else errors.push({ field: part.fieldname, message: 'is not an accepted field' });
             continue;
           }

@@ -1,5 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { toLowerCase } from 'src/applications/dto/field-validators';
 import { APPLICATION_STATUSES } from 'src/applications/application-status';
 import type { ApplicationStatus } from 'src/applications/application-status';
 import { PageQueryDto } from 'src/common/pagination/pagination';
@@ -13,7 +15,7 @@ export class ApplicationQueryDto extends PageQueryDto {
   status?: ApplicationStatus;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiPropertyOptional({ enum: TIERS, description: 'Tier of the latest means assessment (not for hospital finance)' })

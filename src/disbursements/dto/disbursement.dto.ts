@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { toLowerCase } from 'src/applications/dto/field-validators';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { DISBURSEMENT_STATUSES, DisbursementStatus } from 'src/disbursements/disbursement.entity';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
@@ -70,7 +71,7 @@ export class DisbursementQueryDto extends PageQueryDto {
   status?: DisbursementStatus;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'hospital_finance: only its own hospital (another → 403)' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 }
 
@@ -84,7 +85,7 @@ export class ExportQueryDto {
   format: 'csv' = 'csv';
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 }
 

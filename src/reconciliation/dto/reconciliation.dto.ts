@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
+import { toLowerCase } from 'src/applications/dto/field-validators';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import type { MatchStatus } from 'src/reconciliation/matching';
@@ -77,7 +78,7 @@ export class StatementItemsQueryDto {
 
 export class StatementListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 }
 
@@ -94,7 +95,7 @@ export class MatchEntryDto {
 
 export class ReportQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'fund_finance/admin: one hospital, or all when absent. hospital_finance: its own (another → 403).' })
-  @IsOptional() @IsUUID()
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiProperty({ format: 'date', description: 'First day of the period (inclusive)' })
