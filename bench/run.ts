@@ -215,6 +215,7 @@ function serviceEnv(
     PORT: String(port),
     HOST: '127.0.0.1',
     APP_PUBLIC_URL: 'http://localhost:3000',
+    MAIL_FROM: 'Sprout bench <bench@localhost>',
     DATABASE_URL: dbUrl,
     DATABASE_AUTO_CREATE: 'false',
     MIGRATIONS_RUN: 'false',

@@ -245,6 +245,11 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
     for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {
       if (!env[key]) problems.push(`${key}: required when NODE_ENV=production`);
     }
+    // Their defaults suit a developer's machine only: every link in every email would point at localhost, and a
+    // real relay refuses a sender at sprout.local (each email then retried for two hours and lost).
+    for (const key of ['APP_PUBLIC_URL', 'MAIL_FROM'] as const) {
+      if (input[key] === undefined) problems.push(`${key}: required when NODE_ENV=production (the default is for development: ${new EnvSchema()[key]})`);
+    }
   }
   if (problems.length) {
     throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
