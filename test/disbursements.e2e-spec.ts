@@ -329,6 +329,38 @@ describe('Disbursements (e2e)', () => {
     await pay(tranche.id, { paidOn: returnedOn, bankReference: 'SECOND' }).expect(200);
   });
 
+  it('a return recorded days late states the day the bank returned it: a payment made again dates from then, the report counts it then', async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_500_000 });
+    const [tranche] = await tranchesOf(grant);
+    await t.dataSource.query(`UPDATE disbursements SET created_at = created_at - interval '10 days' WHERE id = $1`, [tranche.id]);
+    const daysAgo = (n: number) => todayIn(FUND_TIME_ZONE, new Date(Date.now() - n * 86_400_000));
+    await pay(tranche.id, { paidOn: daysAgo(8), bankReference: 'FIRST' }).expect(200);
+    const ret = (body: object) => t.http.post(`${API}/disbursements/${tranche.id}/return`).set(w.finance.auth).send(body);
+    for (const [returnedOn, message] of [
+      [daysAgo(9), `must not be before ${daysAgo(8)}, the day the payment was made (Asia/Shanghai)`],
+      [daysAgo(-1), expect.stringContaining('cannot be in the future')],
+      ['2026-02-30', expect.stringContaining('real date')],
+    ]) {
+      const refused = await ret({ reason: 'Account closed', returnedOn });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([{ field: 'returnedOn', message }]);
+    }
+    expect(await fund()).toMatchObject({ committed: 0, disbursed: 1_500_000 }); // nothing moved on a refusal
+
+    // Returned by the bank six days ago; re-sent to the corrected account the same day; all recorded today.
+    await ret({ reason: 'Account closed', returnedOn: daysAgo(6) }).expect(200);
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'disbursement.returned'`, [tranche.id]);
+    expect(event.summary.returnedOn).toBe(daysAgo(6));
+    await t.http.post(`${API}/disbursements/${tranche.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    const early = await pay(tranche.id, { paidOn: daysAgo(7), bankReference: 'TOO-EARLY' });
+    expect(early.body.errors).toEqual([{ field: 'paidOn', message: `must not be before ${daysAgo(6)}, the day the previous payment was returned (Asia/Shanghai)` }]);
+    await pay(tranche.id, { paidOn: daysAgo(6), bankReference: 'SECOND' }).expect(200);
+
+    const day = daysAgo(6);
+    const report = (await t.http.get(`${API}/reports/summary`).query({ from: day, to: day }).set(w.admin.auth).expect(200)).body;
+    expect(report.totals).toMatchObject({ disbursed: 1_500_000, returned: 1_500_000 });
+  });
+
   it("after an admin corrects the hospital's account, fund finance moves a scheduled tranche to it (repoint); audited, and not past a payment file unasked", async () => {
     const grant = await approvedGrant(t, w);
     const [tranche] = await tranchesOf(grant);

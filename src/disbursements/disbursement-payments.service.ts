@@ -6,11 +6,11 @@ import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { DisbursementNotifications } from 'src/disbursements/disbursement-notifications';
-import { DisbursementPayment } from 'src/disbursements/disbursement-payment.entity';
+import { DisbursementPayment, returnDay } from 'src/disbursements/disbursement-payment.entity';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { Disbursement } from 'src/disbursements/disbursement.entity';
 import { DisbursementAlreadyPaidException, DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
-import { DisbursementDto, PayDisbursementDto, ReasonDto, RepointDto } from 'src/disbursements/dto/disbursement.dto';
+import { DisbursementDto, PayDisbursementDto, RepointDto, ReturnDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
 import { inPaymentFiles } from 'src/disbursements/payment-files';
 import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
@@ -95,17 +95,22 @@ export class DisbursementPaymentsService {
    * The tranche can then be scheduled again. When the grant was cancelled meanwhile, the returned amount has
    * nothing left to wait for: it is released to the fund at once and the tranche is cancelled.
    */
-  async returnPayment(user: AuthUser, id: string, dto: ReasonDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
+  async returnPayment(user: AuthUser, id: string, dto: ReturnDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
     const request = { key, principal: user.id, operation: `POST /disbursements/${id}/return`, payload: dto };
     return this.idempotency.execute(request, 200, async (tx) => {
       const { app, d } = await this.lock(tx, id);
       if (d.status !== 'paid') throw new DisbursementStatusConflictException('returned', d.status);
-      const posting = await this.ledger.returnPayment(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
       const now = new Date();
+      const returnedOn = dto.returnedOn ?? todayIn(FUND_TIME_ZONE, now);
+      const [{ paid_on: paidOn }] = (await tx.query(`SELECT paid_on::text AS paid_on FROM disbursement_payments WHERE id = $1`, [d.currentPaymentId])) as { paid_on: string }[];
+      if (returnedOn < paidOn) {
+        throw new InvalidInputException([{ field: 'returnedOn', message: `must not be before ${paidOn}, the day the payment was made (Asia/Shanghai)` }]);
+      }
+      const posting = await this.ledger.returnPayment(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
       const [, returned] = (await tx.query(
-        `UPDATE disbursement_payments SET returned_at = $2, returned_by = $3, return_reason = $4, return_journal_transaction_id = $5
+        `UPDATE disbursement_payments SET returned_at = $2, returned_on = $6, returned_by = $3, return_reason = $4, return_journal_transaction_id = $5
           WHERE id = $1 AND returned_at IS NULL`,
-        [d.currentPaymentId, now, user.id, dto.reason, posting.journalTransactionId],
+        [d.currentPaymentId, now, user.id, dto.reason, posting.journalTransactionId, returnedOn],
       )) as [unknown, number];
       if (returned !== 1) throw new DisbursementStatusConflictException('returned', d.status);
       let status: 'returned' | 'cancelled' = 'returned';
@@ -122,7 +127,7 @@ export class DisbursementPaymentsService {
         action: 'disbursement.returned',
         objectType: 'disbursement',
         objectId: d.id,
-        summary: { applicationId: app.id, reference: d.reference, amount: d.amount, status, journalTransactionId: posting.journalTransactionId },
+        summary: { applicationId: app.id, reference: d.reference, amount: d.amount, returnedOn, status, journalTransactionId: posting.journalTransactionId },
       });
       return this.disbursements.get(user, d.id, tx);
     });
@@ -188,12 +193,12 @@ export class DisbursementPaymentsService {
     });
   }
 
-  /** The Shanghai day the tranche's latest returned payment came back, if any came back. */
+  /** The day the tranche's latest returned payment came back (Asia/Shanghai), if any came back. */
   private async lastReturnDay(tx: EntityManager, disbursementId: string): Promise<string | null> {
-    const [{ returned_at: returnedAt }] = (await tx.query(`SELECT max(returned_at) AS returned_at FROM disbursement_payments WHERE disbursement_id = $1`, [
+    const [{ returned_on: returnedOn }] = (await tx.query(`SELECT max(${returnDay()})::text AS returned_on FROM disbursement_payments WHERE disbursement_id = $1`, [
       disbursementId,
-    ])) as { returned_at: Date | null }[];
-    return returnedAt ? todayIn(FUND_TIME_ZONE, returnedAt) : null;
+    ])) as { returned_on: string | null }[];
+    return returnedOn;
   }
 
   /** Application first, then the tranche (the module's lock order). */

@@ -23,7 +23,7 @@ import {
   DisbursementQueryDto,
   ExportQueryDto,
   PayDisbursementDto,
-  ReasonDto,
+  ReturnDto,
   RepointDto,
 } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
@@ -125,7 +125,7 @@ export class DisbursementsController {
   @ApiConflictResponse({ description: 'The tranche is not paid (a reconciled payment arrived and cannot be returned)', type: ProblemDto })
   async returnPayment(
     @Param('id', ParseUUIDPipe) id: string,
-    @Body() dto: ReasonDto,
+    @Body() dto: ReturnDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,

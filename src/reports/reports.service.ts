@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APPLICATION_STATUSES } from 'src/applications/application-status';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { returnDay } from 'src/disbursements/disbursement-payment.entity';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { SummaryDto, SummaryQueryDto } from 'src/reports/dto/summary.dto';
 
@@ -37,7 +38,7 @@ const SUMMARY_SQL = `
     SELECT ds.hospital_id, p.paid_on, 0, 0, 0, p.amount, 0, 0
       FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id
     UNION ALL
-    SELECT ds.hospital_id, (p.returned_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, 0, p.amount, 0
+    SELECT ds.hospital_id, ${returnDay('p')}, 0, 0, 0, 0, p.amount, 0
       FROM disbursement_payments p JOIN disbursements ds ON ds.id = p.disbursement_id WHERE p.returned_at IS NOT NULL
     UNION ALL
     SELECT ds.hospital_id, (ds.reconciled_at AT TIME ZONE 'Asia/Shanghai')::date, 0, 0, 0, 0, 0, ds.amount

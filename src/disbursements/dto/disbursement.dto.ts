@@ -45,6 +45,17 @@ export class ReasonDto {
   reason: string;
 }
 
+/** The bank returned a payment: why, and the day it did (fund finance may record it days later). */
+export class ReturnDto extends ReasonDto {
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-09-29',
+    description: 'Day the bank returned the payment (Asia/Shanghai); default today. Not in the future, nor before the day it was paid. A payment made again may be dated from this day.',
+  })
+  @IsOptional() @IsPastDate()
+  returnedOn?: string;
+}
+
 /** Cancelling a tranche, or a grant: a reason, and for a tranche already in a payment file, the bank's word. */
 export class CancelDto extends ReasonDto {
   @ApiPropertyOptional({
