@@ -383,6 +383,10 @@ describe('Applications (e2e)', () => {
     const reviewer = await signedInUser(t, 'reviewer');
     const assessment = await t.http.get(`${API}/applications/${app.id}/assessment`).set(reviewer.auth).expect(200);
     expect(assessment.body.manualReviewReasons).toEqual(['patient_over_age']);
+
+    // Counted on the day the family first applied, as the assessment counts it: applied at 18, read at 19, no warning.
+    await t.dataSource.query(`UPDATE applications SET first_submitted_at = '2024-02-20T04:00:00Z' WHERE id = $1`, [app.id]);
+    expect((await t.http.get(`${API}/applications/${app.id}`).set(family.auth).expect(200)).body.warnings).toEqual([]);
   });
 
   it('flags a second open application for the same child for manual review, without rejecting it', async () => {

@@ -28,6 +28,7 @@ export type ApplicationView = Pick<
   | 'updatedAt'
   | 'assessmentTier'
   | 'recommendedAmount'
+  | 'firstSubmittedAt'
 > &
   Partial<Pick<Application, 'patientNationalIdEnc' | 'guardianNationalIdEnc'>>;
 
@@ -57,6 +58,7 @@ type RowOf<Time> = {
 };
 type Row = RowOf<Date>;
 type DetailRow = Row & Pick<Application, 'patient' | 'guardian' | 'household' | 'medical' | 'consents'> & {
+  first_submitted_at: Date | null;
   patient_national_id_enc?: string | null;
   guardian_national_id_enc?: string | null;
 };
@@ -70,7 +72,6 @@ export const RECORD_COLUMNS = `${COLUMNS}, ${SECTIONS}, a.applicant_id, a.first_
 export const RECORD_ID_COLUMNS = `${NATIONAL_IDS}, a.patient_national_id_hash`;
 export type RecordRow = DetailRow & {
   applicant_id: string;
-  first_submitted_at: Date | null;
   withdrawn_at: Date | null;
   patient_national_id_hash?: string | null;
 };
@@ -170,7 +171,7 @@ export function listStatement(user: AuthUser, filter: ApplicationListFilter): { 
  */
 export function byIdStatement(scope: ApplicationScope, withIds: boolean): string {
   return (
-    `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}${withIds ? `, ${NATIONAL_IDS}` : ''}` +
+    `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}, a.first_submitted_at${withIds ? `, ${NATIONAL_IDS}` : ''}` +
     ` FROM unnest((SELECT $1::uuid[]), (SELECT $2::uuid[])) WITH ORDINALITY AS q(id, value, n) JOIN applications a ON a.id = q.id` +
     ` WHERE ${scope.predicate('a', 'q.value')}`
   );
@@ -208,6 +209,7 @@ export function toView(r: DetailRow): ApplicationView {
     household: r.household,
     medical: r.medical,
     consents: r.consents,
+    firstSubmittedAt: r.first_submitted_at,
     patientNationalIdEnc: r.patient_national_id_enc,
     guardianNationalIdEnc: r.guardian_national_id_enc,
   });
@@ -216,7 +218,7 @@ export function toView(r: DetailRow): ApplicationView {
 /** A whole row selected with RECORD_COLUMNS; the id columns only when RECORD_ID_COLUMNS were selected too (as TypeORM leaves them out). */
 export function toApplication(r: RecordRow): Application {
   const { patientNationalIdEnc, guardianNationalIdEnc, ...view } = toView(r);
-  const app = Object.assign(view, { applicantId: r.applicant_id, firstSubmittedAt: r.first_submitted_at, withdrawnAt: r.withdrawn_at }) as Application;
+  const app = Object.assign(view, { applicantId: r.applicant_id, withdrawnAt: r.withdrawn_at }) as Application;
   if (r.patient_national_id_hash !== undefined) {
     Object.assign(app, { patientNationalIdEnc, guardianNationalIdEnc, patientNationalIdHash: r.patient_national_id_hash });
   }

@@ -21,6 +21,12 @@ describe('applicationWarnings', () => {
     expect(fields({ ...EMPTY_STATE, patient: { dateOfBirth: '2026-11-21' } })).toEqual([]);
   });
 
+  it('counts the age on the day the family first applied, as the assessment does', () => {
+    const turned19Since = { ...EMPTY_STATE, patient: { dateOfBirth: '2007-11-01' } }; // 19 on `now`, 18 on 2026-10-20
+    expect(applicationWarnings(turned19Since, now, new Date('2026-10-20T04:00:00Z'))).toEqual([]);
+    expect(applicationWarnings(turned19Since, now, null).map((w) => w.field)).toEqual(['patient.dateOfBirth']);
+  });
+
   it('warns when the birth date or sex disagrees with the national id', () => {
     const state = { ...EMPTY_STATE, patient: { dateOfBirth: '2019-05-02', sex: 'female' as const }, patientNationalId: '310101201905010015' };
     expect(fields(state)).toEqual(['patient.dateOfBirth', 'patient.sex']);

@@ -16,11 +16,12 @@ export function completedYears(birthDate: string, onDate: string): number {
  * Plausibility warnings: saved anyway (the family may be right, or fix it on the next visit), shown with the
  * application, and weighed by the reviewer. None of them blocks a submission.
  */
-export function applicationWarnings(state: ApplicationState, now: Date = new Date()): FieldError[] {
+export function applicationWarnings(state: ApplicationState, now: Date = new Date(), firstSubmittedAt: Date | null = null): FieldError[] {
   const warnings: FieldError[] = [];
-  const today = todayInChina(now);
   const dob = state.patient.dateOfBirth;
-  if (dob && completedYears(dob, today) > MAX_PATIENT_AGE_YEARS) {
+  // The age on the day the family first applied, as the means assessment counts it: a child who turns 19 while the
+  // case waits for an answer to a reviewer's question is not told otherwise than the reviewer sees.
+  if (dob && completedYears(dob, todayInChina(firstSubmittedAt ?? now)) > MAX_PATIENT_AGE_YEARS) {
     warnings.push({
       field: 'patient.dateOfBirth',
       message: `the patient is older than ${MAX_PATIENT_AGE_YEARS}; the fund is for children, so a reviewer will look at this case by hand`,

@@ -107,7 +107,8 @@ export class ApplicationsService {
         });
       }
       const saved = await this.records.findVisible(tx, user, id);
-      return toApplicationDto(saved, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
+      const warnings = applicationWarnings(state, now, saved.firstSubmittedAt);
+      return toApplicationDto(saved, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, warnings);
     });
   }
 
@@ -118,7 +119,7 @@ export class ApplicationsService {
     if (!see.sections) return toApplicationDto(app, user.role, null, []);
     const state = this.records.stateOf(app);
     const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
-    return toApplicationDto(app, user.role, ids, applicationWarnings(state));
+    return toApplicationDto(app, user.role, ids, applicationWarnings(state, new Date(), app.firstSubmittedAt));
   }
 
   /**
