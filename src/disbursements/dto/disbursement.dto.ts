@@ -58,6 +58,14 @@ export class ReturnDto extends ReasonDto {
 
 /** Cancelling a tranche, or a grant: a reason, and for a tranche already in a payment file, the bank's word. */
 export class CancelDto extends ReasonDto {
+  @ApiProperty({
+    example: 'Treatment plan changed',
+    minLength: 1,
+    maxLength: 1000,
+    description: "Emailed to the family as written (the grant-cancelled or tranche-cancelled email): write it for the family's inbox.",
+  })
+  declare reason: string;
+
   @ApiPropertyOptional({
     description:
       'Required (true) when a scheduled tranche to cancel went out in a payment file: confirms the bank has not paid it and will not. ' +
