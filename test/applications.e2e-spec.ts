@@ -440,7 +440,7 @@ describe('Applications (e2e)', () => {
     }
   });
 
-  it('serves the review queue oldest submission first, with tier and amount, keyset-paginated; drafts stay private', async () => {
+  it('serves the review queue oldest first submission first (an answered question keeps the place), with tier and amount, keyset-paginated; drafts stay private', async () => {
     const { hospital, family } = await applicationWorld(t);
     const other = await signedInUser(t, 'applicant');
     const a = await createSubmittedApplication(t, family, hospital.id);
@@ -483,6 +483,13 @@ describe('Applications (e2e)', () => {
     const offsetRefused = await t.http.get(`${API}/applications`).query({ status: 'submitted', cursor: farOffset }).set(reviewer.auth).expect(400);
     expect(offsetRefused.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
 
+    // A question answered: the first application keeps its place ahead of those submitted while the family answered.
+    await t.http.post(`${API}/applications/${a.id}/start-review`).set(reviewer.auth).send({}).expect(200);
+    await t.http.post(`${API}/applications/${a.id}/request-info`).set(reviewer.auth).send({ message: 'Please add the latest income proof.' }).expect(200);
+    await t.http.post(`${API}/applications/${a.id}/submit`).set(family.auth).send().expect(200);
+    const queue = await t.http.get(`${API}/applications`).query({ status: 'submitted' }).set(reviewer.auth).expect(200);
+    expect(queue.body.items.map((i: { id: string }) => i.id)).toEqual([a.id, b.id, c.id]);
+
     const mine = await t.http.get(`${API}/applications`).set(family.auth).expect(200);
     expect(mine.body.items.map((i: { id: string }) => i.id)).toEqual([draft.id, c.id, a.id]);
     // The list and the detail view show the same instants the same way (ISO 8601, milliseconds, UTC), the list's
@@ -496,16 +503,16 @@ describe('Applications (e2e)', () => {
     expect([item.submittedAt, item.createdAt, item.updatedAt]).toEqual(['2026-03-15T10:03:35.744Z', '2026-03-14T23:59:59.999Z', '2026-03-15T10:00:00.000Z']);
     expect([item.submittedAt, item.createdAt, item.updatedAt]).toEqual([detail.body.submittedAt, detail.body.createdAt, detail.body.updatedAt]);
     expect(item.submittedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-    // The queue query is served by the (status, submitted_at, id) index, without a sort.
+    // The queue query is served by the (status, first_submitted_at, id) index, without a sort.
     const runner = t.dataSource.createQueryRunner();
     await runner.startTransaction();
     try {
       await runner.query('SET LOCAL enable_seqscan = off');
       const plan = (await runner.query(
-        `EXPLAIN SELECT id FROM applications WHERE status = 'submitted' AND first_submitted_at IS NOT NULL ORDER BY submitted_at, id LIMIT 21`,
+        `EXPLAIN SELECT id FROM applications WHERE status = 'submitted' AND first_submitted_at IS NOT NULL ORDER BY first_submitted_at, id LIMIT 21`,
       )) as { 'QUERY PLAN': string }[];
       const text = plan.map((p) => p['QUERY PLAN']).join('\n');
-      expect(text).toContain('applications_status_submitted_idx');
+      expect(text).toContain('applications_status_first_submitted_idx');
       expect(text).not.toMatch(/\bSort\b/);
     } finally {
       await runner.rollbackTransaction();

@@ -101,7 +101,7 @@ describe('ApplicationReads', () => {
     await reads.list(user('reviewer'), { status: 'submitted', after: { k: '2026-02-01T00:00:00.000000Z', id: HOSPITAL }, limit: 50 });
     expect(calls[0].text).toBe(calls[1].text);
     expect(calls[0].text).not.toContain('DROP');
-    expect(calls[0].text).toContain('(a.submitted_at, a.id) > ($2::timestamptz, $3::uuid) ORDER BY a.submitted_at ASC, a.id ASC LIMIT $4');
+    expect(calls[0].text).toContain('(a.first_submitted_at, a.id) > ($2::timestamptz, $3::uuid) ORDER BY a.first_submitted_at ASC, a.id ASC LIMIT $4');
     expect(calls[0].values).toEqual(['submitted', after.k, ID, 21]);
   });
 

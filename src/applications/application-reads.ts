@@ -152,7 +152,8 @@ export function listStatement(user: AuthUser, filter: ApplicationListFilter): { 
   const values: unknown[] = [];
   const param = (value: unknown) => `$${values.push(value)}`;
   const queue = filter.status === 'submitted';
-  const key = queue ? 'a.submitted_at' : user.role === 'applicant' ? 'a.created_at' : 'a.first_submitted_at';
+  // The queue is worked in order of first submission: an application answered after a question keeps its place.
+  const key = queue || user.role !== 'applicant' ? 'a.first_submitted_at' : 'a.created_at';
   const direction = queue ? 'ASC' : 'DESC';
   const where = [scope.value === null ? scope.predicate('a', '') : scope.predicate('a', param(scope.value))];
   if (filter.status) where.push(`a.status = ${param(filter.status)}`);

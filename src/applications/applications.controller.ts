@@ -45,7 +45,7 @@ export class ApplicationsController {
   @Authenticated()
   @ApiOperation({
     summary: 'List the applications you may see',
-    description: 'Families: their own. Reviewers, fund finance, admins: all submitted ones. Hospital finance: its hospital only. status=submitted is the review queue, oldest first.',
+    description: 'Families: their own. Reviewers, fund finance, admins: all submitted ones. Hospital finance: its hospital only. status=submitted is the review queue, oldest first submission first.',
   })
   @ApiOkResponse({ type: ApplicationPageDto })
   list(@Query() query: ApplicationQueryDto, @CurrentUser() user: AuthUser): Promise<ApplicationPageDto> {

@@ -123,8 +123,8 @@ export class ApplicationsService {
   }
 
   /**
-   * Keyset-paginated. `status=submitted` is the review queue, oldest submission first (index
-   * applications_status_submitted_idx). Otherwise a family sees its applications newest first, staff the
+   * Keyset-paginated. `status=submitted` is the review queue, oldest first submission first (index
+   * applications_status_first_submitted_idx). Otherwise a family sees its applications newest first, staff the
    * newest first submissions first (the indexes on applicant and on first submission serve both).
    */
   async list(user: AuthUser, query: ApplicationQueryDto): Promise<Page<ApplicationListItemDto>> {

@@ -10,7 +10,7 @@ import type { MeansTier } from 'src/assessment/means-assessment';
 const TIERS = ['A', 'B', 'C', 'ineligible'] as const;
 
 export class ApplicationQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: APPLICATION_STATUSES, description: 'With status=submitted the list is the review queue: oldest submission first' })
+  @ApiPropertyOptional({ enum: APPLICATION_STATUSES, description: 'With status=submitted the list is the review queue: oldest first submission first (an application answered after a question keeps its place)' })
   @IsOptional() @IsIn(APPLICATION_STATUSES)
   status?: ApplicationStatus;
 
