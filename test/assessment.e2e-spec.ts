@@ -59,6 +59,39 @@ describe('Means policy and assessments (e2e)', () => {
     ]);
   });
 
+  it('refuses a save from a stale version (If-Match) with 409 version-conflict naming the current one; without If-Match saves as before', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const other = await signedInUser(t, 'admin');
+    const put = (who: typeof admin, policy: object, ifMatch?: string) => {
+      const req = t.http.put(`${API}/policies/means-assessment`).set(who.auth);
+      return ifMatch === undefined ? req.send(policy) : req.set('If-Match', ifMatch).send(policy);
+    };
+    const mine = structuredClone(DEFAULT_MEANS_POLICY);
+    mine.caps.ist = 4_000_000;
+    const theirs = structuredClone(DEFAULT_MEANS_POLICY);
+    theirs.caps.supportive = 1_500_000;
+
+    // Both edited version 1; the second to save would have silently undone the first's change.
+    expect((await put(admin, mine, '"1"').expect(200)).body.version).toBe(2);
+    const stale = await put(other, theirs, '"1"');
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ type: 'https://sprout.example.org/problems/version-conflict', currentVersion: 2 });
+    const current = await t.http.get(`${API}/policies/means-assessment`).set(admin.auth).expect(200);
+    expect(current.body).toMatchObject({ version: 2, policy: mine });
+
+    expect((await put(other, { ...theirs, caps: { ...mine.caps, supportive: 1_500_000 } }, 'W/"2"').expect(200)).body.version).toBe(3);
+    expect((await put(admin, mine, 'two')).status).toBe(400);
+    // API.md's clients send no If-Match: stored as the next version, as before.
+    expect((await put(admin, mine).expect(200)).body.version).toBe(4);
+
+    // Two saves from the same version at once: one is stored, the other is told its version is stale.
+    const both = await Promise.all([put(admin, mine, '"4"'), put(other, theirs, '"4"')]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(both.find((r) => r.status === 409)!.body).toMatchObject({ type: 'https://sprout.example.org/problems/version-conflict', currentVersion: 5 });
+    const versions = (await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'means_policy.replaced' ORDER BY id`)) as { summary: { version: number } }[];
+    expect(versions.map((r) => r.summary.version)).toEqual([2, 3, 4, 5]);
+  });
+
   it('refuses an invalid policy with 400 naming every bad field and keeps the current version', async () => {
     const admin = await signedInUser(t, 'admin');
     const bad = structuredClone(DEFAULT_MEANS_POLICY) as unknown as Record<string, any>;

@@ -445,6 +445,25 @@ describe('Disbursements (e2e)', () => {
     await pay(tranche.id).expect(409);
   });
 
+  it('cancels a grant only from the version the caller read when it sends If-Match (409 version-conflict otherwise), like other application actions', async () => {
+    const grant = await approvedGrant(t, w, { amount: 2_500_000 });
+    const read = await t.http.get(`${API}/applications/${grant.id}`).set(w.finance.auth).expect(200);
+    const version = read.body.version as number;
+    const cancel = (ifMatch: string) => t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.finance.auth).set('If-Match', ifMatch).send({ reason: 'Family moved abroad' });
+
+    const stale = await cancel(`"${version - 1}"`);
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ type: 'https://sprout.example.org/problems/version-conflict', currentVersion: version });
+    expect((await cancel('not-a-version')).status).toBe(400);
+    expect(await appStatus(grant.id)).toBe('approved');
+    expect((await tranchesOf(grant)).map((d) => d.status)).toEqual(['scheduled']);
+    expect(await fund()).toMatchObject({ available: 97_500_000, committed: 2_500_000 });
+
+    const res = await cancel(`"${version}"`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'cancelled', version: version + 1, released: 2_500_000 });
+  });
+
   describe('cancellation emails', () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     type OutboxRow = { template: string; to_email: string; locale: string };

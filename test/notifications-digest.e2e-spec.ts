@@ -139,6 +139,34 @@ describe('Daily reviewer digest (e2e)', () => {
     expect(row.dedup_key).toBe(`reviewer-digest:${result.day}:${other.id}`);
   });
 
+  // They would be told to sign a grant whose every review action answers them 403 conflict-of-interest.
+  it('leaves a grant waiting for a second approval out of the digest of a reviewer with a conflict of interest in it', async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const finance = await signedInUser(t, 'fund_finance');
+    await contribute(t, finance, 100_000_000);
+    const first = await signedInUser(t, 'reviewer');
+    const free = await signedInUser(t, 'reviewer');
+    const linkedToFamily = await signedInUser(t, 'reviewer');
+    const linkedToHospital = await signedInUser(t, 'reviewer');
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    await t.http.post(`/api/v1/applications/${app.id}/start-review`).set(first.auth).expect(200);
+    await t.http.post(`/api/v1/applications/${app.id}/approve`).set(first.auth).send({ amount: 5_000_000 }).expect(200);
+    await t.http.post(`/api/v1/users/${linkedToFamily.id}/conflicts`).set(admin.auth).send({ applicantId: family.id }).expect(201);
+    await t.http.post(`/api/v1/users/${linkedToHospital.id}/conflicts`).set(admin.auth).send({ hospitalId: hospital.id }).expect(201);
+    // The family's own account made reviewer: its own application.
+    await t.http.patch(`/api/v1/users/${family.id}`).set(admin.auth).send({ role: 'reviewer' }).expect(200);
+
+    const result = await t.app.get(ReviewerDigestService).run(new Date(Date.now() + 5 * 86_400_000));
+    expect(result).toMatchObject({ waiting: 0, secondApprovals: 1, emails: 1 });
+    const rows = (await t.dataSource.query(`SELECT to_email FROM notifications WHERE template = 'reviewer-digest'`)) as { to_email: string }[];
+    expect(rows).toEqual([{ to_email: free.email }]);
+    // What each of them would be answered, for the record.
+    for (const who of [linkedToFamily, linkedToHospital]) {
+      const res = await t.http.post(`/api/v1/applications/${app.id}/approve`).set(who.auth).send({ amount: 5_000_000 });
+      expect([res.status, res.body.type]).toEqual([403, 'https://sprout.example.org/problems/conflict-of-interest']);
+    }
+  });
+
   it('writes nothing when no application waits too long', async () => {
     await signedInUser(t, 'reviewer');
     const result = await t.app.get(ReviewerDigestService).run(new Date());

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createHospital, login, signedInUser, SignedIn } from 'test/support/factories';
-import { applicationWorld, createSubmittedApplication, uploadDocument } from 'test/support/application-factory';
+import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID, uploadDocument } from 'test/support/application-factory';
 import { contribute } from 'test/support/grant-factory';
 import { listStatement } from 'src/applications/application-reads';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { startTestApp, TestApp } from 'test/support/test-app';
+import { ConflictsWithHospitalsLeft1763700018900 } from '../migrations/1763700018900-ConflictsWithHospitalsLeft';
 
 const API = '/api/v1';
 const PROBLEM = 'https://sprout.example.org/problems/';
@@ -608,6 +609,86 @@ describe('Review workflow (e2e)', () => {
       await post(`${app.id}/approve`, w.second, { amount: 7_000_000 }).expect(200);
     });
 
+    // Only hospital finance holds a hospital, so "works for the treating hospital" never held for a reviewer who used to.
+    it('keeps a hospital finance user later made reviewer, or moved to another hospital, from deciding the cases of the hospital they left', async () => {
+      const w = await world();
+      const other = await createHospital(t, w.admin);
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      const otherFamily = await signedInUser(t, 'applicant');
+      const elsewhere = await createSubmittedApplication(t, otherFamily, other.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+      const officer = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id });
+      // Their own hospital sent back with the role change, as a whole form does.
+      await t.http.patch(`${API}/users/${officer.id}`).set(w.admin.auth).send({ role: 'reviewer', hospitalId: w.hospital.id }).expect(200);
+      const officerAsReviewer = { ...officer, ...(await login(t, officer.email)) };
+
+      const own = await post(`${app.id}/start-review`, officerAsReviewer);
+      expect([own.status, own.body.type]).toEqual([403, `${PROBLEM}conflict-of-interest`]);
+      await post(`${elsewhere.id}/start-review`, officerAsReviewer).expect(200);
+      expect((await status(app.id)).status).toBe('submitted');
+      const listed = await t.http.get(`${API}/users/${officer.id}/conflicts`).set(w.admin.auth).expect(200);
+      expect(listed.body.items).toEqual([expect.objectContaining({ reviewerId: officer.id, hospitalId: w.hospital.id, applicantId: null, createdBy: w.admin.id })]);
+
+      // A reviewer made hospital finance and back; hospital finance moved from one hospital to another: each hospital
+      // left is recorded once, however often it is left.
+      const hospitalsLeft = async (id: string) =>
+        ((await t.http.get(`${API}/users/${id}/conflicts`).set(w.admin.auth).expect(200)).body.items as { hospitalId: string }[]).map((c) => c.hospitalId).sort();
+      const patch = (body: object) => t.http.patch(`${API}/users/${w.second.id}`).set(w.admin.auth).send(body).expect(200);
+      await patch({ role: 'hospital_finance', hospitalId: other.id });
+      expect(await hospitalsLeft(w.second.id)).toEqual([]);
+      await patch({ hospitalId: w.hospital.id });
+      expect(await hospitalsLeft(w.second.id)).toEqual([other.id]);
+      await patch({ hospitalId: other.id });
+      await patch({ role: 'reviewer' });
+      expect(await hospitalsLeft(w.second.id)).toEqual([w.hospital.id, other.id].sort());
+      const second = { ...w.second, ...(await login(t, w.second.email)) };
+      expect((await post(`${app.id}/start-review`, second)).status).toBe(403);
+
+      const audited = (await t.dataSource.query(
+        `SELECT object_id, actor_id, summary FROM audit_events WHERE action = 'reviewer_conflict.added' ORDER BY id`,
+      )) as { object_id: string; actor_id: string; summary: Record<string, unknown> }[];
+      expect(audited).toEqual([
+        { object_id: officer.id, actor_id: w.admin.id, summary: expect.objectContaining({ hospitalId: w.hospital.id, reason: 'left-hospital' }) },
+        { object_id: w.second.id, actor_id: w.admin.id, summary: expect.objectContaining({ hospitalId: other.id }) },
+        { object_id: w.second.id, actor_id: w.admin.id, summary: expect.objectContaining({ hospitalId: w.hospital.id }) },
+      ]);
+    });
+
+    it('gives those who left a hospital before this release their conflict with it at the upgrade (from the audit trail), audited', async () => {
+      const w = await world(0);
+      const other = await createHospital(t, w.admin);
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      const officer = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id });
+      const moved = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id });
+      const cleared = await signedInUser(t, 'hospital_finance', { hospitalId: w.hospital.id });
+      await t.http.patch(`${API}/users/${officer.id}`).set(w.admin.auth).send({ role: 'reviewer' }).expect(200);
+      await t.http.patch(`${API}/users/${moved.id}`).set(w.admin.auth).send({ hospitalId: other.id }).expect(200);
+      await t.http.patch(`${API}/users/${cleared.id}`).set(w.admin.auth).send({ role: 'reviewer' }).expect(200);
+      // An admin's removal after the move stands.
+      const [removed] = (await t.http.get(`${API}/users/${cleared.id}/conflicts`).set(w.admin.auth).expect(200)).body.items;
+      await t.http.delete(`${API}/users/${cleared.id}/conflicts/${removed.id}`).set(w.admin.auth).expect(204);
+      // The database as the last release left it: the moves in the audit trail, no conflicts for them.
+      await t.dataSource.query(`DELETE FROM reviewer_conflicts WHERE created_by = $1`, [w.admin.id]);
+
+      expect(await ConflictsWithHospitalsLeft1763700018900.recordHospitalsLeft(t.dataSource)).toBe(2);
+      expect(await ConflictsWithHospitalsLeft1763700018900.recordHospitalsLeft(t.dataSource)).toBe(0);
+      const rows = (await t.dataSource.query(`SELECT reviewer_id, hospital_id, created_by FROM reviewer_conflicts ORDER BY reviewer_id`)) as object[];
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          { reviewer_id: officer.id, hospital_id: w.hospital.id, created_by: null },
+          { reviewer_id: moved.id, hospital_id: w.hospital.id, created_by: null },
+        ]),
+      );
+      expect(rows).toHaveLength(2);
+      const officerAsReviewer = { ...officer, ...(await login(t, officer.email)) };
+      expect((await post(`${app.id}/start-review`, officerAsReviewer)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+      const [upgrade] = (await t.dataSource.query(
+        `SELECT actor_id, summary FROM audit_events WHERE action = 'reviewer_conflict.added' AND object_id = $1 ORDER BY id DESC LIMIT 1`,
+        [moved.id],
+      )) as { actor_id: string | null; summary: Record<string, unknown> }[];
+      expect(upgrade).toEqual({ actor_id: null, summary: { conflictId: expect.any(String), hospitalId: w.hospital.id, reason: 'left-hospital' } });
+      expect((await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200)).body).toMatchObject({ ok: true });
+    });
+
     it('validates conflicts: exactly one known target, no duplicates, admins only', async () => {
       const w = await world(0);
       const url = `${API}/users/${w.reviewer.id}/conflicts`;
@@ -646,7 +727,7 @@ describe('Review workflow (e2e)', () => {
       const statement = listStatement(reviewer, { status: 'submitted', after: { k: '2026-01-01T00:00:00Z', id: '00000000-0000-0000-0000-000000000000' }, limit: 20 })!;
       const plan = (await runner.query(`EXPLAIN ${statement.text}`, statement.values)) as { 'QUERY PLAN': string }[];
       const text = plan.map((p) => p['QUERY PLAN']).join('\n');
-      expect(text).toContain('applications_status_submitted_idx');
+      expect(text).toContain('applications_status_first_submitted_idx');
       expect(text).not.toMatch(/\bSort\b/);
     } finally {
       await runner.rollbackTransaction();

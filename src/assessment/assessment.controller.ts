@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, ParseIntPipe, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, ParseIntPipe, Put, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { parseIfMatch } from 'src/applications/if-match';
 import { AssessmentService } from 'src/assessment/assessment.service';
 import { MeansPolicyBodyDto, MeansPolicyVersionDto } from 'src/assessment/dto/means-policy.dto';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
@@ -34,10 +35,11 @@ export class AssessmentController {
   @Roles('admin')
   @ApiOperation({ summary: 'Replace the means-test policy: stores it as a new version; earlier assessments keep theirs' })
   @ApiBody({ type: MeansPolicyBodyDto })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The policy version you edited, e.g. "3"; another current version gives 409 version-conflict' })
   @ApiOkResponse({ type: MeansPolicyVersionDto })
-  @ApiBadRequestResponse({ description: 'Invalid policy; `errors` names every bad field', type: ProblemDto })
-  @ApiConflictResponse({ description: 'Another version was saved at the same time', type: ProblemDto })
-  async replace(@Body() body: unknown, @CurrentUser() actor: AuthUser): Promise<MeansPolicyVersionDto> {
-    return MeansPolicyVersionDto.from(await this.assessments.replacePolicy(body, actor));
+  @ApiBadRequestResponse({ description: 'Invalid policy; `errors` names every bad field (or a malformed If-Match)', type: ProblemDto })
+  @ApiConflictResponse({ description: 'Another version was saved at the same time; version-conflict (with currentVersion) for a stale If-Match', type: ProblemDto })
+  async replace(@Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() actor: AuthUser): Promise<MeansPolicyVersionDto> {
+    return MeansPolicyVersionDto.from(await this.assessments.replacePolicy(body, actor, parseIfMatch(ifMatch)));
   }
 }

@@ -6,6 +6,13 @@ export class PolicyVersionConflictException extends ConflictException {
   }
 }
 
+/** A stale If-Match on a policy save: answered as a stale application version is (409 version-conflict). */
+export class PolicyStaleVersionException extends ConflictException {
+  constructor(current: number) {
+    super('version-conflict', `The means policy changed meanwhile (it is now at version ${current}); reload it and try again.`, { currentVersion: current });
+  }
+}
+
 export class AssessmentNotFoundException extends ProblemException {
   constructor() {
     super(404, 'assessment-not-found', 'Not found', 'This application has no means assessment yet.');

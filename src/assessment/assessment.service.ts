@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditService } from 'src/audit/audit.service';
-import { PolicyVersionConflictException } from 'src/assessment/assessment.exceptions';
+import { PolicyStaleVersionException, PolicyVersionConflictException } from 'src/assessment/assessment.exceptions';
 import { assessMeans, isCompleteAssessmentInput, MeansAssessmentInput } from 'src/assessment/means-assessment';
 import { AssessmentTrigger, MeansAssessmentRecord } from 'src/assessment/means-assessment-record.entity';
 import { DEFAULT_MEANS_POLICY, MeansPolicy, validateMeansPolicy } from 'src/assessment/means-policy';
@@ -49,14 +49,18 @@ export class AssessmentService {
     return row;
   }
 
-  /** Validates a whole policy and stores it as the next version. Existing assessments keep the version they were computed with. */
-  async replacePolicy(body: unknown, actor: AuthUser): Promise<MeansPolicyVersion> {
+  /**
+   * Validates a whole policy and stores it as the next version. Existing assessments keep the version they were
+   * computed with. With `expectedVersion` (If-Match), the version the admin edited must still be the current one.
+   */
+  async replacePolicy(body: unknown, actor: AuthUser, expectedVersion?: number): Promise<MeansPolicyVersion> {
     const errors = validateMeansPolicy(body);
     if (errors.length) throw new InvalidInputException(errors, 'The means policy has invalid fields.');
     const policy = body as MeansPolicy;
     try {
       return await this.dataSource.transaction(async (tx) => {
         const current = await this.currentPolicy(tx);
+        if (expectedVersion !== undefined && expectedVersion !== current.version) throw new PolicyStaleVersionException(current.version);
         const version = current.version + 1;
         await tx.insert(MeansPolicyVersion, { version, policy, createdBy: actor.id } as QueryDeepPartialEntity<MeansPolicyVersion>);
         await this.audit.record(tx, {
@@ -69,8 +73,12 @@ export class AssessmentService {
         return tx.getRepository(MeansPolicyVersion).findOneByOrFail({ version });
       });
     } catch (error) {
-      // Two administrators saving at once: both computed the same next version; the primary key lets one win.
-      if ((error as { code?: string }).code === '23505') throw new PolicyVersionConflictException();
+      // Two administrators saving at once: both computed the same next version; the primary key lets one win (there
+      // is no lock: the key is what serialises saves). The loser's If-Match, if it sent one, is stale now.
+      if ((error as { code?: string }).code === '23505') {
+        if (expectedVersion !== undefined) throw new PolicyStaleVersionException((await this.currentPolicy()).version);
+        throw new PolicyVersionConflictException();
+      }
       throw error;
     }
   }

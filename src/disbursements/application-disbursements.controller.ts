@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { parseIfMatch } from 'src/applications/if-match';
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
@@ -35,16 +36,21 @@ export class ApplicationDisbursementsController {
     summary: 'Cancel an approved or disbursing grant: approved|disbursing → cancelled',
     description: 'Every tranche not paid is cancelled and what the grant has committed returns to available; paid tranches stay paid.',
   })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The application version you decided on; a stale one gives 409 version-conflict' })
   @ApiOkResponse({ type: ApplicationCancelledDto })
-  @ApiBadRequestResponse({ description: 'Invalid input (a reason is required)', type: ProblemDto })
-  @ApiConflictResponse({ description: 'The application is not approved or disbursing, or a scheduled tranche went out in a payment file and notSentToBank is not true', type: ProblemDto })
+  @ApiBadRequestResponse({ description: 'Invalid input (a reason is required, If-Match must be a version)', type: ProblemDto })
+  @ApiConflictResponse({
+    description: 'The application is not approved or disbursing, a stale If-Match (version-conflict), or a scheduled tranche went out in a payment file and notSentToBank is not true',
+    type: ProblemDto,
+  })
   async cancel(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: CancelDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ApplicationCancelledDto> {
-    return replay(reply, await this.cancellation.cancelApplication(user, id, dto, key));
+    return replay(reply, await this.cancellation.cancelApplication(user, id, dto, key, parseIfMatch(ifMatch)));
   }
 }

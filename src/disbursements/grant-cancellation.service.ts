@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApplicationRecords } from 'src/applications/application-records';
 import { findTransition, mayTake } from 'src/applications/application-status';
-import { InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
+import { ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
@@ -70,12 +70,20 @@ export class GrantCancellationService {
   /**
    * approved|disbursing → cancelled through the transition table. Every tranche not paid (scheduled, or returned
    * by the bank) is cancelled and its amount released; paid tranches stay as they are (the money has left the
-   * fund: they may still be reconciled, or returned — a return then releases its amount too).
+   * fund: they may still be reconciled, or returned — a return then releases its amount too). With
+   * `expectedVersion` (If-Match), the application must still be at the version the caller read (409 otherwise).
    */
-  async cancelApplication(user: AuthUser, applicationId: string, dto: CancelDto, key: string | undefined): Promise<IdempotentResult<ApplicationCancelledDto>> {
-    const request = { key, principal: user.id, operation: `POST /applications/${applicationId}/cancel`, payload: dto };
+  async cancelApplication(
+    user: AuthUser,
+    applicationId: string,
+    dto: CancelDto,
+    key: string | undefined,
+    expectedVersion?: number,
+  ): Promise<IdempotentResult<ApplicationCancelledDto>> {
+    const request = { key, principal: user.id, operation: `POST /applications/${applicationId}/cancel`, payload: { ...dto, expectedVersion } };
     return this.idempotency.execute(request, 200, async (tx) => {
       const app = await this.records.lockVisible(tx, user, applicationId);
+      if (expectedVersion !== undefined && expectedVersion !== app.version) throw new ApplicationVersionConflictException(app.version);
       const transition = findTransition(app.status, 'cancel');
       if (!transition) throw new InvalidStatusTransitionException('cancel', app.status);
       if (!mayTake(transition, user.role)) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your role may not do this.');

@@ -5,6 +5,7 @@ import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
 import type { AssessmentTier, ReviewerDigestItem, ReviewerDigestSecondApproval } from 'src/notifications/templates/template-contexts';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
+import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import type { Locale } from 'src/users/user.entity';
 
 /** The email lists at most this many (the oldest first); its count says how many wait in all. */
@@ -15,7 +16,7 @@ const SECOND_APPROVALS_READ = 1000;
 const TIER_COLUMNS = ['assessment_tier', 'latest_tier', 'tier'];
 
 type WaitingRow = { reference: string; submitted_at: Date; waiting_days: number; tier: AssessmentTier | null; total: number };
-type SecondApprovalRow = { reference: string; first_approved_at: Date; waiting_days: number; first_approver_id: string };
+type SecondApprovalRow = { reference: string; first_approved_at: Date; waiting_days: number; first_approver_id: string; conflicted_reviewer_ids: string[] };
 type ApplicationsShape = { tierColumn: string | null };
 
 export type DigestResult = { day: string; waiting: number; secondApprovals: number; emails: number; skipped?: 'no-applications-table' };
@@ -24,8 +25,9 @@ export type DigestResult = { day: string; waiting: number; secondApprovals: numb
  * The daily digest: one email per active reviewer listing applications still `submitted` (not picked up) more
  * than REVIEWER_DIGEST_WAITING_DAYS days, and grants that have waited as long for a second approval — the large
  * grants, whose family may be waiting on it for a transplant — leaving out those the reviewer approved first (they
- * cannot give the second). Each reviewer's row carries the key `reviewer-digest:<day>:<user>`, so however often the
- * job runs in a day (several workers, a retried or recovered job) each reviewer gets one.
+ * cannot give the second) or may not decide for a conflict of interest. Each reviewer's row carries the key
+ * `reviewer-digest:<day>:<user>`, so however often the job runs in a day (several workers, a retried or recovered
+ * job) each reviewer gets one.
  */
 @Injectable()
 export class ReviewerDigestService {
@@ -62,7 +64,7 @@ export class ReviewerDigestService {
       )) as { id: string; email: string; full_name: string; locale: Locale }[];
       let written = 0;
       for (const reviewer of reviewers) {
-        const mine = seconds.filter((r) => r.first_approver_id !== reviewer.id);
+        const mine = seconds.filter((r) => r.first_approver_id !== reviewer.id && !r.conflicted_reviewer_ids.includes(reviewer.id));
         if (!waiting && !mine.length) continue;
         const secondApprovals: ReviewerDigestSecondApproval[] = mine
           .slice(0, DIGEST_MAX_ITEMS)
@@ -116,10 +118,14 @@ export class ReviewerDigestService {
     )) as WaitingRow[];
   }
 
-  /** Grants first approved more than `waitingDays` days before `at` and still waiting for the second approval. */
+  /**
+   * Grants first approved more than `waitingDays` days before `at` and still waiting for the second approval, each
+   * with the reviewers who may not give it for a conflict of interest (the condition every review action checks).
+   */
   private async awaitingSecondApproval(at: Date, waitingDays: number): Promise<SecondApprovalRow[]> {
     return (await this.dataSource.query(
-      `SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id, ${waitedSince('f.decided_at').days} AS waiting_days
+      `SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id, ${waitedSince('f.decided_at').days} AS waiting_days,
+              ARRAY(SELECT u.id::text FROM users u WHERE u.role = 'reviewer' AND ${reviewerConflictSql('u.id')}) AS conflicted_reviewer_ids
          FROM applications a
          JOIN LATERAL (SELECT d.decided_at, d.reviewer_id FROM decisions d
                         WHERE d.application_id = a.id AND d.kind = 'first_approval'

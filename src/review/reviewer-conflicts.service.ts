@@ -10,6 +10,7 @@ import { Hospital } from 'src/hospitals/hospital.entity';
 import { CreateReviewerConflictDto, ReviewerConflictDto } from 'src/review/dto/reviewer-conflict.dto';
 import { ConflictOfInterestException, ReviewerConflictExistsException } from 'src/review/review.exceptions';
 import { ReviewerConflict } from 'src/review/reviewer-conflict.entity';
+import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import { User } from 'src/users/user.entity';
 
 /** Who may not decide whose cases: kept by admins, checked at every review action. */
@@ -21,17 +22,12 @@ export class ReviewerConflictsService {
   ) {}
 
   /**
-   * A boolean SQL expression over an application row (alias `a`), given the placeholder of its one parameter
-   * (`value`): true when the application is `user`'s own (a family account later made staff applied with it) or
-   * `user` is linked to its family or its hospital in reviewer_conflicts. The gate reads it with the row's lock (one
-   * round trip); see assertNoConflict.
+   * reviewerConflictSql for `user`, given the placeholder of its one parameter (`value`): true when the application
+   * is `user`'s own or `user` is linked to its family or its hospital in reviewer_conflicts. The gate reads it with
+   * the row's lock (one round trip); see assertNoConflict.
    */
   conflictFlag(user: AuthUser): { sql: (param: string) => string; value: unknown } {
-    return {
-      sql: (reviewer) => `(a.applicant_id = ${reviewer}::uuid
-        OR EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id)))`,
-      value: user.id,
-    };
+    return { sql: reviewerConflictSql, value: user.id };
   }
 
   /** 403 conflict-of-interest when `user` works for the application's hospital or `flagged` (conflictFlag: own application, linked family or hospital) says so. */
@@ -76,6 +72,28 @@ export class ReviewerConflictsService {
       if ((error as { code?: string }).code === '23505') throw new ReviewerConflictExistsException();
       throw error;
     }
+  }
+
+  /**
+   * A user leaving a hospital's finance office (for another role, or another hospital) keeps a conflict with that
+   * hospital: made reviewer or admin, they would otherwise decide its cases, as assertNoConflict only sees the
+   * hospital a user holds now and only hospital finance holds one. Written and audited in the caller's transaction
+   * (the role change's); one already recorded stays as it is.
+   */
+  async recordLeftHospital(tx: EntityManager, userId: string, hospitalId: string, actor: AuthUser): Promise<void> {
+    const [row] = (await tx.query(
+      `INSERT INTO reviewer_conflicts (reviewer_id, hospital_id, created_by) VALUES ($1, $2, $3)
+       ON CONFLICT (reviewer_id, hospital_id) WHERE hospital_id IS NOT NULL DO NOTHING RETURNING id`,
+      [userId, hospitalId, actor.id],
+    )) as { id: string }[];
+    if (!row) return;
+    await this.audit.record(tx, {
+      actor,
+      action: 'reviewer_conflict.added',
+      objectType: 'user',
+      objectId: userId,
+      summary: { conflictId: row.id, hospitalId, reason: 'left-hospital' },
+    });
   }
 
   async list(reviewerId: string): Promise<ReviewerConflictDto[]> {

@@ -39,7 +39,10 @@ export class UsersController {
 
   @Patch('users/:id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Rename, change the role of, disable or re-enable a user' })
+  @ApiOperation({
+    summary: 'Rename, change the role of, disable or re-enable a user',
+    description: "A hospital finance user given another role or hospital keeps a conflict of interest with the hospital they leave (GET /users/{id}/conflicts).",
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'Would leave no active admin, or an admin changing themselves', type: ProblemDto })

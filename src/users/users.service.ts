@@ -12,6 +12,7 @@ import { OutboxService } from 'src/notifications/outbox.service';
 import { ONE_TIME_TOKEN_PURPOSES, ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService } from 'src/auth/one-time-token.service';
 import { PasswordService } from 'src/auth/password.service';
 import { TokenService } from 'src/auth/token.service';
+import { ReviewerConflictsService } from 'src/review/reviewer-conflicts.service';
 import { CreateUserDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { User } from 'src/users/user.entity';
 
@@ -31,6 +32,7 @@ export class UsersService {
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly conflicts: ReviewerConflictsService,
   ) {}
 
   async me(user: AuthUser): Promise<UserDto> {
@@ -115,6 +117,8 @@ export class UsersService {
       const securityChange = role !== before.role || hospitalId !== before.hospitalId || disabling;
       if (securityChange) user.tokenVersion += 1;
       await tx.save(User, user);
+      // Leaving a hospital's finance office (another role or hospital): its cases are not theirs to review.
+      if (before.hospitalId && before.hospitalId !== hospitalId) await this.conflicts.recordLeftHospital(tx, user.id, before.hospitalId, actor);
       if (disabling) {
         await this.tokens.endAllSessions(tx, user.id, 'disabled');
         // Links mailed before (an invitation to the wrong person, a reset after a compromise) die with the account.
