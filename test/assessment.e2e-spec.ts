@@ -80,7 +80,9 @@ describe('Means policy and assessments (e2e)', () => {
     expect(current.body).toMatchObject({ version: 2, policy: mine });
 
     expect((await put(other, { ...theirs, caps: { ...mine.caps, supportive: 1_500_000 } }, 'W/"2"').expect(200)).body.version).toBe(3);
-    expect((await put(admin, mine, 'two')).status).toBe(400);
+    const malformed = await put(admin, mine, 'two');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors).toEqual([{ field: 'If-Match', message: 'must be the policy version, e.g. "3"' }]);
     // API.md's clients send no If-Match: stored as the next version, as before.
     expect((await put(admin, mine).expect(200)).body.version).toBe(4);
 

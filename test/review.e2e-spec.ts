@@ -83,7 +83,7 @@ describe('Review workflow (e2e)', () => {
     const [outboxRow] = await t.dataSource.query(`SELECT context FROM notifications WHERE template = 'info-requested' AND to_email = $1`, [w.family.email]);
     expect(JSON.stringify(outboxRow.context)).not.toContain('收入证明');
     const questions = await t.http.get(`${API}/applications/${app.id}/info-requests`).set(w.family.auth).expect(200);
-    expect(questions.body).toEqual({ items: [{ id: expect.any(String), message: '请补充最近三个月的收入证明。', requestedAt: expect.any(String), resubmittedAt: null }] });
+    expect(questions.body).toEqual({ items: [{ id: expect.any(String), message: '请补充最近三个月的收入证明。', requestedAt: expect.any(String), resubmittedAt: null }], nextCursor: null });
     const stranger = await signedInUser(t, 'applicant');
     expect((await t.http.get(`${API}/applications/${app.id}/info-requests`).set(stranger.auth)).status).toBe(404);
     expect((await t.http.get(`${API}/applications/${app.id}/info-requests`).set(w.finance.auth)).status).toBe(403);
@@ -123,6 +123,7 @@ describe('Review workflow (e2e)', () => {
     expect(tranches.every((r) => r.status === 'scheduled' && r.reference.startsWith(`${app.reference}-`))).toBe(true);
 
     const decisions = await t.http.get(`${API}/applications/${app.id}/decisions`).set(w.finance.auth).expect(200);
+    expect(decisions.body.nextCursor).toBeNull();
     expect(decisions.body.items).toEqual([
       {
         id: approved.body.decisionId,
@@ -578,6 +579,7 @@ describe('Review workflow (e2e)', () => {
 
       const listed = await t.http.get(`${API}/users/${w.second.id}/conflicts`).set(w.admin.auth).expect(200);
       expect(listed.body.items.map((c: { id: string }) => c.id)).toEqual([hospitalConflict.body.id]);
+      expect(listed.body.nextCursor).toBeNull(); // API.md's list shape, though never paged
       await t.http.delete(`${API}/users/${w.second.id}/conflicts/${hospitalConflict.body.id}`).set(w.admin.auth).expect(204);
       expect((await t.http.delete(`${API}/users/${w.second.id}/conflicts/${hospitalConflict.body.id}`).set(w.admin.auth)).status).toBe(404);
       expect((await post(`${app.id}/approve`, w.second, { amount: 7_000_000 })).body.status).toBe('approved');

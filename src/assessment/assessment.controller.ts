@@ -40,6 +40,6 @@ export class AssessmentController {
   @ApiBadRequestResponse({ description: 'Invalid policy; `errors` names every bad field (or a malformed If-Match)', type: ProblemDto })
   @ApiConflictResponse({ description: 'Another version was saved at the same time; version-conflict (with currentVersion) for a stale If-Match', type: ProblemDto })
   async replace(@Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() actor: AuthUser): Promise<MeansPolicyVersionDto> {
-    return MeansPolicyVersionDto.from(await this.assessments.replacePolicy(body, actor, parseIfMatch(ifMatch)));
+    return MeansPolicyVersionDto.from(await this.assessments.replacePolicy(body, actor, parseIfMatch(ifMatch, 'policy')));
   }
 }

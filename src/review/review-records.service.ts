@@ -60,6 +60,7 @@ export class ReviewRecordsService {
     const rounds = await this.rounds(id);
     return {
       items: rounds.map(({ round, resubmittedAt }) => ({ id: round.id, message: round.message, requestedAt: round.requestedAt.toISOString(), resubmittedAt })),
+      nextCursor: null,
     };
   }
 

@@ -129,7 +129,7 @@ export class ReviewController {
   @ApiOperation({ summary: 'The recorded decisions (approvals, rejections): who, what amount, comment or reason, when' })
   @ApiOkResponse({ type: DecisionListDto })
   async decisions(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<DecisionListDto> {
-    return { items: await this.recordsService.decisionsOf(user, id) };
+    return { items: await this.recordsService.decisionsOf(user, id), nextCursor: null };
   }
 
   @Get(':id/changes')

@@ -39,7 +39,7 @@ export class ReviewerConflictsController {
   @ApiOperation({ summary: "A reviewer's recorded conflicts of interest" })
   @ApiOkResponse({ type: ReviewerConflictListDto })
   async list(@Param('id', ParseUUIDPipe) id: string): Promise<ReviewerConflictListDto> {
-    return { items: await this.conflicts.list(id) };
+    return { items: await this.conflicts.list(id), nextCursor: null };
   }
 
   @Delete(':conflictId')

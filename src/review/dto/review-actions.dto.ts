@@ -12,7 +12,7 @@ const trimToAbsent = ({ value }: { value: unknown }) => (typeof value === 'strin
 const PRINTABLE = /^[^\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F]*$/;
 
 export class RequestInfoDto {
-  @ApiProperty({ description: 'What the family must add or correct; emailed to them as written', minLength: 1, maxLength: 2000 })
+  @ApiProperty({ description: 'What the family must add or correct; shown to them in the app (GET /applications/{id}/info-requests), never emailed: the email says only that a question is waiting', minLength: 1, maxLength: 2000 })
   @Transform(trim) @IsString() @MinLength(1, { message: 'message is required' }) @MaxLength(2000)
   @Matches(PRINTABLE, { message: 'message must not contain control characters' })
   message: string;

@@ -38,6 +38,8 @@ export class DecisionDto {
 
 export class DecisionListDto {
   @ApiProperty({ type: [DecisionDto], description: 'Oldest first' }) items: DecisionDto[];
+  /** API.md: every list answers {items, nextCursor}; this one is never paged. */
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: the whole list in one answer' }) nextCursor: null;
 }
 
 export class InfoRoundDto {
@@ -66,6 +68,8 @@ export class InfoRequestDto {
 
 export class InfoRequestListDto {
   @ApiProperty({ type: [InfoRequestDto], description: 'Every information request, oldest first' }) items: InfoRequestDto[];
+  /** API.md: every list answers {items, nextCursor}; this one is never paged. */
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: the whole list in one answer' }) nextCursor: null;
 }
 
 export class ChangesDto {

@@ -34,4 +34,6 @@ export class ReviewerConflictDto {
 
 export class ReviewerConflictListDto {
   @ApiProperty({ type: [ReviewerConflictDto] }) items: ReviewerConflictDto[];
+  /** API.md: every list answers {items, nextCursor}; this one is never paged. */
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: the whole list in one answer' }) nextCursor: null;
 }
