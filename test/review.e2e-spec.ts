@@ -3,6 +3,7 @@ import { createHospital, login, signedInUser, SignedIn } from 'test/support/fact
 import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID, uploadDocument } from 'test/support/application-factory';
 import { contribute } from 'test/support/grant-factory';
 import { listStatement } from 'src/applications/application-reads';
+import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { ConflictsWithHospitalsLeft1763700018900 } from '../migrations/1763700018900-ConflictsWithHospitalsLeft';
@@ -171,6 +172,22 @@ describe('Review workflow (e2e)', () => {
       'fund.committed',
       'application.approved',
     ]);
+  });
+
+  it('approves under the policy the reviewer read: its cap and its tranche split, named in the audit event, though a new policy came meanwhile', async () => {
+    const w = await world();
+    const app = await underReview(w); // assessed under version 1: hsct cap ¥100,000, one tranche
+    const v2 = structuredClone(DEFAULT_MEANS_POLICY);
+    v2.caps.hsct = 5_000_000;
+    v2.tranches.hsct = [{ label: 'admission', share: '0.5' }, { label: 'after', share: '0.5' }];
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(v2).expect(200);
+
+    expect((await post(`${app.id}/approve`, w.reviewer, { amount: 8_000_000 }).expect(200)).body.status).toBe('awaiting_second_approval');
+    expect((await post(`${app.id}/approve`, w.second, { amount: 8_000_000 }).expect(200)).body.status).toBe('approved');
+    const tranches = (await t.http.get(`${API}/applications/${app.id}/disbursements`).set(w.finance.auth).expect(200)).body.items;
+    expect(tranches.map((d: { amount: number }) => d.amount)).toEqual([8_000_000]);
+    const events = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action IN ('application.first_approval', 'application.approved') ORDER BY id`, [app.id]);
+    expect(events.map((e: { summary: { policyVersion: number } }) => e.summary.policyVersion)).toEqual([1, 1]);
   });
 
   it('serves the history oldest first, scoped to the family and staff, paginated, without sensitive values', async () => {

@@ -77,7 +77,7 @@ export class ApprovalService {
         if (available < dto.amount) throw new InsufficientFundsException(dto.amount, available);
         kind = final ? 'approval' : 'first_approval';
       }
-      const tranches = final ? this.tranches.plan(this.scheduleInput(app, dto.amount, user), found.payee, await this.assessments.policyOf(tx, currentPolicyOf(found))) : [];
+      const tranches = final ? this.tranches.plan(this.scheduleInput(app, dto.amount, user), found.payee, await this.assessments.policyOf(tx, policyOf(found))) : [];
       const { decision, insert: decisionInsert } = this.decisions.insertOf({
         applicationId: app.id,
         kind,
@@ -100,6 +100,7 @@ export class ApprovalService {
           version,
           amount: dto.amount,
           decisionId: decision.id,
+          policyVersion: found.policy_version,
           ...(final ? { tranches: tranches.map((t) => t.reference) } : {}),
         },
       };
@@ -135,24 +136,29 @@ export class ApprovalService {
   }
 
   /**
-   * Everything the approval's checks and writes read, in one query: the first approval (four-eyes), the policy cap of
-   * the latest assessment, the fund's available balance, the family (the email), and for a final approval the
-   * hospital's bank account (FOR SHARE: it cannot change before the tranches are stored) and the current policy.
+   * Everything the approval's checks and writes read, in one query: the first approval (four-eyes), the fund's
+   * available balance, the family (the email), for a final approval the hospital's bank account (FOR SHARE: it cannot
+   * change before the tranches are stored), and the policy of the latest assessment — the one the reviewer read —
+   * whose cap bounds the amount and whose split plans the tranches (the current one if there is no assessment).
    */
   private async factsOf(tx: EntityManager, app: Application, final: boolean): Promise<ApprovalFacts> {
     const [found] = (await queryPrepared(tx, 
       `SELECT u.email, u.full_name, u.locale,
               (SELECT json_build_object('reviewer_id', d.reviewer_id, 'amount', d.amount::text) FROM decisions d
                 WHERE d.application_id = $2 AND d.kind = 'first_approval') AS first_approval,
-              (SELECT p.policy -> 'caps' ->> $3 FROM means_assessments a JOIN means_policies p ON p.version = a.policy_version
-                WHERE a.application_id = $2 ORDER BY a.id DESC LIMIT 1) AS cap,
+              policy.policy -> 'caps' ->> $3 AS cap,
               (SELECT balance::text FROM ledger_accounts WHERE code = $4) AS available,
               CASE WHEN h.id IS NULL THEN NULL ELSE json_build_object('id', h.id, 'bankName', h.bank_name, 'bankAccountName', h.bank_account_name,
                                                                        'bankAccountNumber', h.bank_account_number) END AS payee,
-              current_policy.version AS policy_version, current_policy.created_at AS policy_created_at
+              policy.version AS policy_version, policy.created_at AS policy_created_at
          FROM users u
          LEFT JOIN (SELECT id, bank_name, bank_account_name, bank_account_number FROM hospitals WHERE id = $5 AND $6::boolean FOR SHARE) h ON true
-         LEFT JOIN (SELECT version, created_at FROM means_policies ORDER BY version DESC LIMIT 1) current_policy ON true
+         LEFT JOIN LATERAL (
+           (SELECT p.version, p.created_at, p.policy FROM means_assessments a JOIN means_policies p ON p.version = a.policy_version
+             WHERE a.application_id = $2 ORDER BY a.id DESC LIMIT 1)
+           UNION ALL
+           (SELECT version, created_at, policy FROM means_policies ORDER BY version DESC LIMIT 1)
+           LIMIT 1) policy ON true
         WHERE u.id = $1`,
       [app.applicantId, app.id, app.medical.treatmentPlan ?? null, ACCOUNTS.available, app.hospitalId, final],
     )) as ApprovalFacts[];
@@ -189,6 +195,7 @@ type ApprovalFacts = {
   policy_created_at: Date | null;
 };
 
-function currentPolicyOf(found: ApprovalFacts): { version: number; createdAt: Date } | null {
+/** The policy factsOf found (the latest assessment's), as AssessmentService.policyOf takes it. */
+function policyOf(found: ApprovalFacts): { version: number; createdAt: Date } | null {
   return found.policy_version === null ? null : { version: found.policy_version, createdAt: found.policy_created_at! };
 }
