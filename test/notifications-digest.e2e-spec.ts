@@ -106,6 +106,22 @@ describe('Daily reviewer digest (e2e)', () => {
     }
   });
 
+  it('a digest run late on its day counts what waits at sending; one for a day gone by sends nothing (today\'s says it)', async () => {
+    const w = await waitingWorld();
+    // Due at 08:00 two days ago (the workers were down since): stale, and today's digest would follow it.
+    const service = t.app.get(ReviewerDigestService);
+    expect(await service.run(new Date(Date.now() - 2 * 86_400_000))).toMatchObject({ skipped: 'day-passed', emails: 0 });
+    // Due a minute ago, run now: `fresh` went overdue (3 days) in between and is listed. (In the minute after midnight
+    // in Shanghai, due now: it is listed all the same.)
+    const minuteAgo = new Date(Date.now() - 60_000);
+    const due = localDay(minuteAgo, 'Asia/Shanghai') === localDay(new Date(), 'Asia/Shanghai') ? minuteAgo : new Date();
+    await t.dataSource.query(`UPDATE applications SET submitted_at = now() - interval '3 days 30 seconds' WHERE id = $1`, [w.fresh.id]);
+    const result = await service.run(due);
+    expect(result).toMatchObject({ waiting: 3, emails: 2 });
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE template = 'reviewer-digest'`);
+    expect(n).toBe(2);
+  });
+
   // A grant at or above the four-eyes threshold waits on a second reviewer's signature; nothing reminded anyone.
   it('lists a grant waiting for a second approval to every reviewer but the one who approved it first', async () => {
     const { hospital, family } = await applicationWorld(t);

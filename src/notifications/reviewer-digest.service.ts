@@ -19,7 +19,7 @@ type WaitingRow = { reference: string; submitted_at: Date; waiting_days: number;
 type SecondApprovalRow = { reference: string; first_approved_at: Date; waiting_days: number; first_approver_id: string; conflicted_reviewer_ids: string[] };
 type ApplicationsShape = { tierColumn: string | null };
 
-export type DigestResult = { day: string; waiting: number; secondApprovals: number; emails: number; skipped?: 'no-applications-table' };
+export type DigestResult = { day: string; waiting: number; secondApprovals: number; emails: number; skipped?: 'no-applications-table' | 'day-passed' };
 
 /**
  * The daily digest: one email per active reviewer listing applications still `submitted` (not picked up) more
@@ -39,9 +39,19 @@ export class ReviewerDigestService {
     private readonly config: AppConfig,
   ) {}
 
-  async run(at: Date = new Date()): Promise<DigestResult> {
+  /**
+   * The digest due at `scheduledAt`. A run for a day gone by (workers down over a day, an old delayed job found in
+   * Redis) sends nothing: that day's list is stale, and today's own digest says what waits now (reviewers would get
+   * two). A run late on its day (an outage in the morning) counts what has waited too long at the time it sends.
+   */
+  async run(scheduledAt: Date = new Date(), now: Date = new Date()): Promise<DigestResult> {
     const { REVIEWER_DIGEST_WAITING_DAYS: waitingDays, REVIEWER_DIGEST_TZ } = this.config.env;
-    const day = localDay(at, REVIEWER_DIGEST_TZ);
+    const day = localDay(scheduledAt, REVIEWER_DIGEST_TZ);
+    if (day < localDay(now, REVIEWER_DIGEST_TZ)) {
+      this.logger.warn(`reviewer digest of ${day} skipped: its day has passed`);
+      return { day, waiting: 0, secondApprovals: 0, emails: 0, skipped: 'day-passed' };
+    }
+    const at = scheduledAt > now ? scheduledAt : now;
     const shape = await this.applicationsShape();
     if (!shape) {
       this.logger.warn('reviewer digest skipped: there is no applications table yet');
