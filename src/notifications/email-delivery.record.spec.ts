@@ -1,12 +1,16 @@
 import type { DataSource } from 'typeorm';
+import { CoalescerWaitTimeout } from 'src/common/batching/coalescer';
 import { AppConfig } from 'src/config/app-config';
 import { EmailDeliveryService, markSentPauseMs } from 'src/notifications/email-delivery.service';
 import type { MailerService } from 'src/notifications/mailer.service';
 import type { Notification } from 'src/notifications/notification.entity';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 
-/** A database whose UPDATE fails while `down` is set; the row read always works (it happened before the outage). */
-function fakeWorld(lockMs: number) {
+/**
+ * A database whose UPDATE fails while `down` is set; the row read always works (it happened before the outage), unless
+ * `silent` is set: then a read is never answered, as by a server that vanished without closing its connections.
+ */
+function fakeWorld(lockMs: number, acquireMs = 20_000) {
   const row = {
     id: '0b0f5a4e-6f5d-4d0e-9a43-6a1d2b3c4d5e',
     template: 'email-verification',
@@ -15,10 +19,11 @@ function fakeWorld(lockMs: number) {
     context: { ...SAMPLE_TEMPLATE_CONTEXTS['email-verification'] },
     status: 'queued',
   } as unknown as Notification;
-  const state = { down: true, updates: 0, sends: 0 };
+  const state = { down: true, silent: false, updates: 0, sends: 0 };
   const dataSource = {
     query: async (sql: string, params: unknown[]) => {
       if (sql.includes('one_time_tokens')) return []; // the link was not cancelled
+      if (state.silent) return new Promise(() => undefined);
       if (sql.startsWith('SELECT')) return (params[0] as string[]).map((id) => ({ ...row, id }));
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       state.updates++;
@@ -31,7 +36,7 @@ function fakeWorld(lockMs: number) {
       return { messageId: `<${row.id}@sprout.example.org>`, response: '250 OK queued' };
     },
   } as unknown as MailerService;
-  const config = new AppConfig({ TEMPLATES_DIR: 'templates', QUEUE_LOCK_DURATION_MS: lockMs } as unknown as AppConfig['env']);
+  const config = new AppConfig({ TEMPLATES_DIR: 'templates', QUEUE_LOCK_DURATION_MS: lockMs, DATABASE_ACQUIRE_TIMEOUT_MS: acquireMs } as unknown as AppConfig['env']);
   return { service: new EmailDeliveryService(dataSource, mailer, config), state, row };
 }
 
@@ -40,7 +45,7 @@ describe('EmailDeliveryService: recording a send while the database is away', ()
     const { service, state } = fakeWorld(15_000);
     setTimeout(() => (state.down = false), 6500); // longer than the five tries (6 s) that used to be all it got
     await expect(service.deliver('0b0f5a4e-6f5d-4d0e-9a43-6a1d2b3c4d5e', false)).resolves.toBe('sent');
-    expect(state).toEqual({ down: false, updates: 1, sends: 1 });
+    expect(state).toMatchObject({ down: false, updates: 1, sends: 1 });
   }, 20_000);
 
   it('past the lock, fails the job but records instead of resending when the job comes back to this process', async () => {
@@ -49,7 +54,7 @@ describe('EmailDeliveryService: recording a send while the database is away', ()
     expect(state.sends).toBe(1);
     state.down = false;
     await expect(service.deliver(row.id, false)).resolves.toBe('sent');
-    expect(state).toEqual({ down: false, updates: 1, sends: 1 });
+    expect(state).toMatchObject({ down: false, updates: 1, sends: 1 });
     // Recorded: a third run of the job (row now read as sent elsewhere) would send normally; the memory is spent.
     await expect(service.deliver(row.id, false)).resolves.toBe('sent');
     expect(state.sends).toBe(2);
@@ -60,10 +65,25 @@ describe('EmailDeliveryService: recording a send while the database is away', ()
     state.down = false;
     const ids = [row.id, row.id.replace(/^0/, '1'), row.id.replace(/^0/, '2')];
     await expect(Promise.all(ids.map((id) => service.deliver(id, false)))).resolves.toEqual(['sent', 'sent', 'sent']);
-    expect(state).toEqual({ down: false, updates: 1, sends: 3 });
+    expect(state).toMatchObject({ down: false, updates: 1, sends: 3 });
   });
 
   it('spaces its tries 400 ms, 800 ms, 1.6 s, then every 2 s', () => {
     expect([1, 2, 3, 4, 10, 60].map(markSentPauseMs)).toEqual([400, 800, 1600, 2000, 2000, 2000]);
   });
+});
+
+describe('EmailDeliveryService: reading rows from a database that stopped answering', () => {
+  // Two reads may run at once; the jobs behind them used to wait as long as those did (~15 min for TCP to give up),
+  // every sending slot with them.
+  it('fails the jobs waiting behind stuck reads after DATABASE_ACQUIRE_TIMEOUT_MS, to be retried, and sends nothing', async () => {
+    const { service, state, row } = fakeWorld(15_000, 200);
+    state.silent = true;
+    void service.deliver(row.id, false);
+    await new Promise((resolve) => setImmediate(resolve)); // the first read is running
+    void service.deliver(row.id.replace(/^0/, '1'), false);
+    await new Promise((resolve) => setImmediate(resolve)); // so is the second
+    await expect(service.deliver(row.id.replace(/^0/, '2'), false)).rejects.toThrow(CoalescerWaitTimeout);
+    expect(state.sends).toBe(0);
+  }, 10_000);
 });

@@ -6,11 +6,14 @@ import { DataSource } from 'typeorm';
 import { sha256 } from 'src/auth/secret-token';
 import type { Role } from 'src/common/auth/roles';
 import { AppConfig } from 'src/config/app-config';
+import { ConfigValidationError } from 'src/config/env.schema';
 import { Coalescer } from 'src/common/batching/coalescer';
 import { MailerService, SentMail } from 'src/notifications/mailer.service';
 import type { Notification } from 'src/notifications/notification.entity';
 import { RenderedEmail, TemplateRenderer } from 'src/notifications/templates/template-renderer';
-import type { TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
+import { LOCALES, TEMPLATE_NAMES, TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
+import { TemplateNotFoundError } from 'src/notifications/templates/template-render.error';
+import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
@@ -87,8 +90,8 @@ export class EmailDeliveryService {
    * record is running are recorded together: two statements per batch instead of two per email. Each job still
    * waits for its own row's record to commit before it completes, as with one UPDATE per email.
    */
-  private readonly reads = new Coalescer<string, OutboxRow | undefined>((ids) => this.readRows(ids), BATCHES);
-  private readonly records = new Coalescer<SentRecord, void>((records) => this.recordSent(records), BATCHES);
+  private readonly reads: Coalescer<string, OutboxRow | undefined>;
+  private readonly records: Coalescer<SentRecord, void>;
 
   constructor(
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -97,6 +100,29 @@ export class EmailDeliveryService {
   ) {
     this.renderer = new TemplateRenderer(resolve(config.env.TEMPLATES_DIR));
     this.recordForMs = config.env.QUEUE_LOCK_DURATION_MS;
+    // As long as a job may wait for a pooled connection: behind statements stuck on an unreachable database, every
+    // sending slot would otherwise wait with them.
+    const batches = { ...BATCHES, maxWaitMs: config.env.DATABASE_ACQUIRE_TIMEOUT_MS };
+    this.reads = new Coalescer((ids) => this.readRows(ids), batches);
+    this.records = new Coalescer((records) => this.recordSent(records), batches);
+  }
+
+  /**
+   * Renders every template in every locale once (with its sample context): a worker whose TEMPLATES_DIR is wrong or
+   * incomplete refuses to start, naming each file, instead of failing every email while it reads as ready.
+   */
+  checkTemplates(): void {
+    const problems: string[] = [];
+    for (const locale of LOCALES) {
+      for (const name of TEMPLATE_NAMES) {
+        try {
+          this.renderer.render(name, locale, SAMPLE_TEMPLATE_CONTEXTS[name] as TemplateContexts[TemplateName]);
+        } catch (error) {
+          problems.push(`TEMPLATES_DIR: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (problems.length) throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 
   /**
@@ -138,8 +164,11 @@ export class EmailDeliveryService {
     try {
       rendered = this.renderer.render(row.template as TemplateName, row.locale, row.context as unknown as TemplateContexts[TemplateName]);
     } catch (error) {
-      await this.markFailed(row, error, true); // a template or context bug: retrying renders the same
-      return 'dead';
+      // A template or context bug renders the same on every try; a template this worker lacks may be found by another.
+      const dead = !(error instanceof TemplateNotFoundError) || isLastAttempt;
+      await this.markFailed(row, error, dead);
+      if (dead) return 'dead';
+      throw error;
     }
 
     let sent: SentMail;

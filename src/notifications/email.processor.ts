@@ -27,6 +27,7 @@ export class EmailProcessor implements OnModuleInit, OnModuleDestroy {
    * job exists per day (its job id is the day's).
    */
   onModuleInit(): void {
+    this.delivery.checkTemplates(); // before the first job is taken
     registerJobHandlers(
       this.queue,
       [

@@ -40,8 +40,10 @@ describe('delivery settings', () => {
     const queue = { process, setWorkerName: jest.fn().mockResolvedValue(undefined) } as never;
     const config = new AppConfig({ ...validateEnv({ NOTIFY_CONCURRENCY: '24' }), JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: 'k', DATA_HASH_KEY: 'h' });
     const deliver = jest.fn().mockResolvedValue('sent');
-    const processor = new EmailProcessor({ deliver } as never, {} as never, queue, config);
+    const checkTemplates = jest.fn();
+    const processor = new EmailProcessor({ deliver, checkTemplates } as never, {} as never, queue, config);
     processor.onModuleInit();
+    expect(checkTemplates.mock.invocationCallOrder[0]).toBeLessThan(process.mock.invocationCallOrder[0]); // no job before
     expect(process).toHaveBeenCalledWith(SEND_EMAIL_JOB, 24, expect.any(Function));
     expect(process).toHaveBeenCalledWith(REVIEWER_DIGEST_JOB, 1, expect.any(Function));
     const handler = process.mock.calls.find(([name]) => name === SEND_EMAIL_JOB)?.[2] as (job: unknown) => Promise<unknown>;

@@ -22,8 +22,12 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
   private running: Promise<void> | null = null;
   private stopped = false;
   private lastSweep = 0;
-  /** Set when Redis (re)connected: rows in flight at that moment are re-driven without waiting. */
-  private reconnected = false;
+  /**
+   * Set when Redis (re)connected: rows in flight at that moment are re-driven without waiting. Set at start too: Bull's
+   * client has usually connected before this service's bootstrap, and its first 'ready' is missed — rows a worker left
+   * `queued` when it stopped with a Redis that comes back empty would otherwise wait for the sweeper.
+   */
+  private reconnected = true;
   private failingSince: number | null = null;
 
   constructor(
@@ -55,8 +59,12 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnModuleDestr
     try {
       moved = await this.relayOnce();
       if (this.reconnected) {
-        await this.redriveInFlight();
+        // Cleared first: a reconnection during the re-drive asks for another.
         this.reconnected = false;
+        await this.redriveInFlight().catch((error: unknown) => {
+          this.reconnected = true;
+          throw error;
+        });
       }
       if (Date.now() - this.lastSweep > this.sweepEveryMs()) {
         this.lastSweep = Date.now();

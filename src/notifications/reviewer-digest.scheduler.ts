@@ -1,12 +1,18 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import type { Queue } from 'bull';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { JobOptions, Queue } from 'bull';
+import { parseExpression } from 'cron-parser';
+import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { REDIS_TIMEOUT_MS, withTimeout } from 'src/notifications/email-queue.producer';
 import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB, REVIEWER_DIGEST_JOB_ID } from 'src/notifications/queue.constants';
+import { localDay } from 'src/notifications/reviewer-digest.service';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 /** How often a worker checks that the schedule is still in Redis (a Redis restarted without persistence loses it). */
 const ENSURE_EVERY_MS = 10 * 60_000;
+const DIGEST_RETRIES: JobOptions = { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnFail: 30 };
 
 /**
  * Keeps exactly one repeatable digest job in Redis. Every worker runs this; the fixed jobId and cron make the
@@ -22,6 +28,7 @@ export class ReviewerDigestScheduler implements OnApplicationBootstrap, OnModule
 
   constructor(
     @InjectQueue(EMAIL_QUEUE) private readonly queue: Queue,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly config: AppConfig,
   ) {}
 
@@ -29,7 +36,8 @@ export class ReviewerDigestScheduler implements OnApplicationBootstrap, OnModule
     // At start-up and after every reconnection (a Redis restarted without persistence has forgotten the schedule).
     this.queue.client.on('ready', this.onReady);
     void this.ensureSchedule();
-    this.timer = setInterval(() => void this.ensureSchedule(), ENSURE_EVERY_MS);
+    // Catching up waits a period: at start-up the day's own job may still be due in Redis, waiting for this worker.
+    this.timer = setInterval(() => void this.ensureSchedule().then((set) => set && this.catchUp()), ENSURE_EVERY_MS);
     this.timer.unref();
   }
 
@@ -63,7 +71,7 @@ export class ReviewerDigestScheduler implements OnApplicationBootstrap, OnModule
           await this.queue.add(
             REVIEWER_DIGEST_JOB,
             {},
-            { jobId: REVIEWER_DIGEST_JOB_ID, repeat: { cron, tz }, attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: true, removeOnFail: 30 },
+            { jobId: REVIEWER_DIGEST_JOB_ID, repeat: { cron, tz }, ...DIGEST_RETRIES, removeOnComplete: true },
           );
         })(),
         REDIS_TIMEOUT_MS,
@@ -73,5 +81,56 @@ export class ReviewerDigestScheduler implements OnApplicationBootstrap, OnModule
       this.logger.warn(`reviewer digest schedule not set yet (retried in ${ENSURE_EVERY_MS / 60_000} min): ${(error as Error).message}`);
       return false;
     }
+  }
+
+  /**
+   * Adds a run of today's digest when today's scheduled time has passed and no reviewer has today's digest: the
+   * scheduled run may have failed all its tries (PostgreSQL in maintenance at that hour) or been lost with a Redis
+   * restarted empty. Its job id is the day's, so however many workers check, one catch-up exists; a failed one is
+   * replaced at the next check, and a finished one is kept so that a day with nothing to send is caught up only once
+   * (run() writes each reviewer's digest once a day whatever runs it). Returns whether it added one.
+   */
+  catchUp(now = new Date()): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    this.inFlight = this.addCatchUp(now);
+    return this.inFlight;
+  }
+
+  private async addCatchUp(now: Date): Promise<boolean> {
+    const { REVIEWER_DIGEST_CRON: cron, REVIEWER_DIGEST_TZ: tz } = this.config.env;
+    const scheduledAt = parseExpression(cron, { currentDate: now, tz }).prev().toDate();
+    const day = localDay(scheduledAt, tz);
+    if (day !== localDay(now, tz)) return false; // today's run is still to come
+    try {
+      if (await this.digestWritten(day)) return false;
+      return await withTimeout(
+        (async () => {
+          const jobId = `${REVIEWER_DIGEST_JOB_ID}:catch-up:${day}`;
+          const existing = await this.queue.getJob(jobId);
+          if (existing) {
+            if (!(await existing.isFailed())) return false;
+            await existing.remove();
+          }
+          // Its day is the one it is added on (the processor's fallback, job.timestamp): today, as checked above.
+          await this.queue.add(REVIEWER_DIGEST_JOB, {}, { jobId, ...DIGEST_RETRIES, removeOnComplete: 30 });
+          this.logger.warn(`reviewer digest of ${day} not written by its scheduled run: catching up`);
+          return true;
+        })(),
+        REDIS_TIMEOUT_MS,
+      );
+    } catch (error) {
+      this.logger.warn(`reviewer digest catch-up not checked (tried again in ${ENSURE_EVERY_MS / 60_000} min): ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Whether a reviewer has the day's digest; run() keys each `reviewer-digest:<day>:<reviewer id>` (an index lookup each). */
+  private async digestWritten(day: string): Promise<boolean> {
+    const [{ written }] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM users u JOIN notifications n ON n.dedup_key = 'reviewer-digest:' || $1 || ':' || u.id
+                       WHERE u.role = 'reviewer') AS written`,
+      [day],
+    )) as { written: boolean }[];
+    return written;
   }
 }

@@ -1,10 +1,16 @@
 import { DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from 'src/config/app-config';
-import { dataSourceOptions } from 'src/database/data-source';
+import { dataSourceOptions, STATEMENT_TIMEOUT_MS } from 'src/database/data-source';
 
 /** The worker's DataSource (`@InjectDataSource(WORKER_DATA_SOURCE)`); its connections show in pg_stat_activity as `sprout-worker`. */
 export const WORKER_DATA_SOURCE = 'worker';
+
+/**
+ * The server cancels any of the worker's statements at statement_timeout: one still unanswered a little later went
+ * with the server (a host crash, a failover), and its connection is dropped instead of waited on.
+ */
+const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
 /**
  * A pool of the worker's own. With APP_ROLE=all the worker shared the requests' pool: sixteen sends failing at once
@@ -13,7 +19,7 @@ export const WORKER_DATA_SOURCE = 'worker';
 export function workerDataSourceModule(config: AppConfig): DynamicModule {
   const { DATABASE_URL, WORKER_DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS } = config.env;
   return TypeOrmModule.forRoot({
-    ...dataSourceOptions(DATABASE_URL, WORKER_DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS, 'sprout-worker'),
+    ...dataSourceOptions(DATABASE_URL, WORKER_DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS, 'sprout-worker', { queryTimeoutMs: QUERY_TIMEOUT_MS }),
     name: WORKER_DATA_SOURCE,
     autoLoadEntities: false,
   });

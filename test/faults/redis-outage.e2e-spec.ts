@@ -5,6 +5,7 @@ import { signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { ThrowawayRedis } from 'test/support/throwaway-redis';
 import { startThrowawayProcess } from 'test/support/throwaway-worker';
+import { waitUntil } from 'test/support/wait-until';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHANGES = 100;
@@ -88,6 +89,44 @@ describe('Email delivery across a Redis outage (e2e, fault injection)', () => {
     // The digest's schedule, lost with the data, is back too.
     const digests = (await queue.getRepeatableJobs()).filter((r) => r.name === 'reviewer-digest');
     expect(digests).toHaveLength(1);
+  }, 60_000);
+});
+
+// A host restarted: the worker and a Redis without persistence come back together, and the worker's rows are `queued`.
+describe('A worker that starts beside a Redis restarted empty (e2e, fault injection)', () => {
+  const redis = new ThrowawayRedis();
+  let api: TestApp;
+
+  beforeAll(async () => {
+    await redis.start();
+    api = await startTestApp({ APP_ROLE: 'api', REDIS_URL: redis.url });
+    await api.reset();
+  });
+  afterAll(async () => {
+    await api?.close();
+    await redis.stop();
+  });
+
+  it('re-drives the rows left in flight as soon as it starts, not after OUTBOX_STUCK_AFTER_SECONDS', async () => {
+    const worker = { APP_ROLE: 'worker', REDIS_URL: redis.url, SMTP_URL: api.mail.url };
+    const before = await startTestApp(worker);
+    await before.app.get<Queue>(getQueueToken(EMAIL_QUEUE)).pause(true); // relays, takes no job
+    const admin = await signedInUser(api, 'admin');
+    const emails = Array.from({ length: 5 }, (_, i) => uniqueEmail(`restart${i}`));
+    for (const email of emails) await api.http.post('/api/v1/users').set(admin.auth).send({ email, fullName: 'Staff', role: 'reviewer' }).expect(201);
+    const queued = async () =>
+      ((await api.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE status = 'queued' AND to_email = ANY($1)`, [emails])) as { n: number }[])[0].n;
+    await waitUntil(async () => (await queued()) === emails.length);
+    await before.close();
+    await redis.restart(); // the jobs are gone
+
+    const after = await startTestApp(worker);
+    try {
+      await api.mail.waitForCount(emails.length, 20_000); // the sweeper alone would wait 10 minutes
+      for (const email of emails) expect(api.mail.to(email)).toHaveLength(1);
+    } finally {
+      await after.close();
+    }
   }, 60_000);
 });
 

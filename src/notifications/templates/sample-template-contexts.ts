@@ -1,6 +1,6 @@
 import { TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
 
-/** One realistic context per template, for specs and for previewing the emails. */
+/** One realistic context per template, for specs, for previewing the emails and for the worker's start-up check. */
 export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N] } = {
   'email-verification': {
     fullName: '李梅',

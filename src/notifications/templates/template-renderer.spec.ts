@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { LOCALES, TEMPLATE_NAMES, TemplateName } from 'src/notifications/templates/template-contexts';
-import { TemplateRenderError } from 'src/notifications/templates/template-render.error';
+import { TemplateNotFoundError, TemplateRenderError } from 'src/notifications/templates/template-render.error';
 import { TEMPLATE_FIELDS } from 'src/notifications/templates/template-fields';
 import { TemplateRenderer } from 'src/notifications/templates/template-renderer';
 
@@ -207,12 +207,14 @@ describe('TemplateRenderer', () => {
       expect(() => new TemplateRenderer(dir).render('password-reset', 'en', sample('password-reset'))).toThrow(
         /failed: "resetCode" not defined/,
       );
+      // A template that throws on its data is not a missing one: no retry renders it.
+      expect(() => new TemplateRenderer(dir).render('password-reset', 'en', sample('password-reset'))).not.toThrow(TemplateNotFoundError);
     });
 
     it('names the missing file of a template', () => {
       rmSync(join(dir, 'zh-CN', 'tranche-paid.text.hbs'));
       const render = () => new TemplateRenderer(dir).render('tranche-paid', 'zh-CN', sample('tranche-paid'));
-      expect(render).toThrow(TemplateRenderError);
+      expect(render).toThrow(TemplateNotFoundError); // retried: another worker may have it
       expect(render).toThrow(`Email template file not found: ${join(dir, 'zh-CN', 'tranche-paid.text.hbs')}`);
     });
 
@@ -232,6 +234,7 @@ describe('TemplateRenderer', () => {
       expect(() => renderer.render('invitation', 'fr' as never, sample('invitation'))).toThrow(
         `Email template file not found: ${join(dir, 'fr', 'invitation.hbs')}`,
       );
+      expect(() => renderer.render('stray' as TemplateName, 'en', {} as never)).toThrow(TemplateNotFoundError);
     });
 
     it('escapes a partial in the HTML part but not in the text part', () => {

@@ -5,7 +5,7 @@ import type juiceModule from 'juice';
 import { LOCALES, Locale, TEMPLATE_NAMES, TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
 import { TEMPLATE_FIELDS } from 'src/notifications/templates/template-fields';
 import { registerTemplateHelpers } from 'src/notifications/templates/template-helpers';
-import { TemplateRenderError } from 'src/notifications/templates/template-render.error';
+import { TemplateNotFoundError, TemplateRenderError } from 'src/notifications/templates/template-render.error';
 import { subjectFromHtml } from 'src/notifications/templates/html-subject';
 
 export interface RenderedEmail {
@@ -209,8 +209,8 @@ function readTemplate(file: string): string {
   }
 }
 
-function notFound(file: string, cause?: unknown): TemplateRenderError {
-  return new TemplateRenderError(`Email template file not found: ${file}`, { cause });
+function notFound(file: string, cause?: unknown): TemplateNotFoundError {
+  return new TemplateNotFoundError(`Email template file not found: ${file}`, { cause });
 }
 
 /** Drops trailing spaces and runs of blank lines that optional sections leave behind. */
