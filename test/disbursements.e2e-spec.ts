@@ -273,6 +273,23 @@ describe('Disbursements (e2e)', () => {
     const returned = await ret();
     expect(returned.status).toBe(200);
     expect(returned.body).toMatchObject({ status: 'returned', paidOn: null, bankReference: null });
+    // The family was told it was paid, and hospital finance to expect it: both hear it came back (the reason, about the
+    // hospital's account, only the hospital).
+    const returnMails = await t.dataSource.query(
+      `SELECT template, to_email, context FROM notifications WHERE event = 'disbursement.returned' ORDER BY template`,
+    );
+    expect(returnMails).toEqual([
+      { template: 'tranche-returned', to_email: w.family.email, context: expect.objectContaining({ trancheReference: tranche.reference, paidOn: today(), returnedOn: today(), payAgain: true }) },
+      {
+        template: 'tranche-returned-hospital',
+        to_email: w.hospitalFinance.email,
+        context: expect.objectContaining({ hospitalId: w.hospital.id, bankReference: 'FIRST', reason: 'Account closed', payAgain: true }),
+      },
+    ]);
+    expect(returnMails[0].context).not.toHaveProperty('reason');
+    const familyMail = await t.mail.waitFor((m) => m.to.includes(w.family.email) && m.text.includes('returned it to the fund'));
+    expect(familyMail.text).toContain('will send the payment again');
+    expect(familyMail.text).not.toContain('Account closed');
     expect(await fund()).toEqual({ received: 100_000_000, available: 98_500_000, committed: 1_500_000, disbursed: 0 });
     await ret().expect(409);
     await pay(tranche.id).expect(409); // a returned tranche is scheduled again first
@@ -429,6 +446,11 @@ describe('Disbursements (e2e)', () => {
     const ret = await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Rejected by the hospital bank' });
     expect(ret.status).toBe(200);
     expect(ret.body.status).toBe('cancelled');
+    const payAgain = await t.dataSource.query(`SELECT template, context->>'payAgain' AS again FROM notifications WHERE event = 'disbursement.returned' ORDER BY template`);
+    expect(payAgain).toEqual([
+      { template: 'tranche-returned', again: 'false' },
+      { template: 'tranche-returned-hospital', again: 'false' },
+    ]);
     expect(await expectIdentity()).toEqual({ received: 100_000_000, available: 100_000_000, committed: 0, disbursed: 0 });
   });
 

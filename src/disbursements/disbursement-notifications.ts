@@ -92,6 +92,47 @@ export class DisbursementNotifications {
     await this.hospitalTranchesCancelled(tx, 'disbursement.cancelled', hospital, [d]);
   }
 
+  /**
+   * The bank sent a payment back: tranche-returned to the family, who were told it was paid (without the reason: it is
+   * about the hospital's account); tranche-returned-hospital, with the reason, to the hospital's finance users, who may
+   * have to send the fund correct account details. `payAgain` is false when the grant was cancelled meanwhile.
+   */
+  async trancheReturned(
+    tx: EntityManager,
+    app: Application,
+    d: Disbursement,
+    payment: { paidOn: string; bankReference: string; returnedOn: string; reason: string },
+    payAgain: boolean,
+  ): Promise<void> {
+    const hospital = await hospitalOf(tx, d.hospitalId);
+    const { paidOn, returnedOn } = payment;
+    const family = await activeFamily(tx, app);
+    if (family) {
+      await this.outbox.enqueue(tx, {
+        event: 'disbursement.returned',
+        template: 'tranche-returned',
+        to: recipient(family),
+        context: Object.assign(this.familyContext(family, app, hospital), { trancheReference: d.reference, amount: d.amount, paidOn, returnedOn, payAgain }),
+      });
+    }
+    for (const user of await hospitalFinanceUsers(tx, d.hospitalId)) {
+      await this.outbox.enqueue(tx, {
+        event: 'disbursement.returned',
+        template: 'tranche-returned-hospital',
+        to: recipient(user),
+        context: {
+          fullName: user.fullName,
+          hospitalName: hospital.name,
+          hospitalId: hospital.id,
+          trancheReference: d.reference,
+          amount: d.amount,
+          ...payment,
+          payAgain,
+        },
+      });
+    }
+  }
+
   /** The payments that will not come, by reference and amount; not the reason (it is written for the family). */
   private async hospitalTranchesCancelled(tx: EntityManager, event: string, hospital: Hospital, tranches: Disbursement[]): Promise<void> {
     if (tranches.length === 0) return;

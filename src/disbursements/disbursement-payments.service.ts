@@ -102,7 +102,10 @@ export class DisbursementPaymentsService {
       if (d.status !== 'paid') throw new DisbursementStatusConflictException('returned', d.status);
       const now = new Date();
       const returnedOn = dto.returnedOn ?? todayIn(FUND_TIME_ZONE, now);
-      const [{ paid_on: paidOn }] = (await tx.query(`SELECT paid_on::text AS paid_on FROM disbursement_payments WHERE id = $1`, [d.currentPaymentId])) as { paid_on: string }[];
+      const [{ paid_on: paidOn, bank_reference: bankReference }] = (await tx.query(
+        `SELECT paid_on::text AS paid_on, bank_reference FROM disbursement_payments WHERE id = $1`,
+        [d.currentPaymentId],
+      )) as { paid_on: string; bank_reference: string }[];
       if (returnedOn < paidOn) {
         throw new InvalidInputException([{ field: 'returnedOn', message: `must not be before ${paidOn}, the day the payment was made (Asia/Shanghai)` }]);
       }
@@ -122,6 +125,7 @@ export class DisbursementPaymentsService {
         // The file that paid it was executed; paying it again takes a new one.
         await this.progress.moveDisbursement(tx, d, 'paid', { status: 'returned', currentPaymentId: null, exportedAt: null });
       }
+      await this.notifications.trancheReturned(tx, app, d, { paidOn, bankReference, returnedOn, reason: dto.reason }, status === 'returned');
       await this.audit.record(tx, {
         actor: user,
         action: 'disbursement.returned',

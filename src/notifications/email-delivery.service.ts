@@ -27,6 +27,7 @@ const STAFF_TEMPLATES: Partial<Record<TemplateName, Role>> = {
   'reviewer-digest': 'reviewer',
   'tranche-paid-hospital': 'hospital_finance',
   'tranche-cancelled-hospital': 'hospital_finance',
+  'tranche-returned-hospital': 'hospital_finance',
   'reconciliation-exceptions': 'hospital_finance',
 };
 

@@ -14,6 +14,8 @@ export const TEMPLATE_NAMES = [
   'grant-cancelled',
   'tranche-cancelled',
   'tranche-cancelled-hospital',
+  'tranche-returned',
+  'tranche-returned-hospital',
   'reconciliation-exceptions',
   'reviewer-digest',
 ] as const;
@@ -152,6 +154,38 @@ export interface TrancheCancelledHospitalContext {
   hospitalId?: string;
 }
 
+/**
+ * To the family: a payment they were told of did not reach the hospital (the bank sent it back). `payAgain`: the
+ * tranche waits to be paid again; false when the grant was cancelled meanwhile (the amount stays with the fund).
+ * Not the reason: it is about the hospital's bank account.
+ */
+export interface TrancheReturnedContext {
+  fullName: string;
+  reference: string;
+  trancheReference: string;
+  amount: FenAmount;
+  paidOn: IsoDate;
+  returnedOn: IsoDate;
+  payAgain: boolean;
+  hospitalName: string;
+  applicationUrl: string;
+}
+
+/** To the hospital's finance office: a transfer it may have been told of came back, and why (often its account details). */
+export interface TrancheReturnedHospitalContext {
+  fullName: string;
+  hospitalName: string;
+  trancheReference: string;
+  amount: FenAmount;
+  paidOn: IsoDate;
+  bankReference: string;
+  returnedOn: IsoDate;
+  reason: string;
+  payAgain: boolean;
+  /** The hospital the recipient served when this was written: not sent if they serve another by then. */
+  hospitalId?: string;
+}
+
 export interface ReconciliationExceptionsContext {
   fullName: string;
   hospitalName: string;
@@ -206,6 +240,8 @@ export interface TemplateContexts {
   'grant-cancelled': GrantCancelledContext;
   'tranche-cancelled': TrancheCancelledContext;
   'tranche-cancelled-hospital': TrancheCancelledHospitalContext;
+  'tranche-returned': TrancheReturnedContext;
+  'tranche-returned-hospital': TrancheReturnedHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;
   'reviewer-digest': ReviewerDigestContext;
 }
