@@ -31,6 +31,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     loggerInstance: logger,
     logController: new AccessLogController(logger),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    // Fastify's default (0) switches Node's own limit off: a client stalled mid-upload held its connection for good.
+    requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
     bodyLimit: 1024 * 1024,
     frameworkErrors,
     clientErrorHandler,

@@ -175,6 +175,14 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @IsString()
   TRUST_PROXY?: string;
 
+  /**
+   * Longest a client may take to send a whole request, body included (0: no limit). Past it the connection is closed
+   * and an upload in progress fails, its partial file removed; without a limit, a client that stalled mid-upload held
+   * both until it went away. An hour lets a 256 MiB statement through a link of 0.6 Mbit/s.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(24 * 3600 * 1000)
+  HTTP_REQUEST_TIMEOUT_MS = 3_600_000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { malformedMultipart } from 'src/common/http/malformed-multipart';
+import { discardRestOfBody, failAtSizeLimit } from 'src/common/http/multipart-file';
 import { AuthUser } from 'src/common/auth/roles';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
@@ -90,10 +91,12 @@ export class StatementImportService implements OnModuleInit {
             errors.push({ field: part.fieldname, message: 'is not an accepted field' });
             continue;
           }
+          failAtSizeLimit(part.file, () => this.tooLarge());
           // Read at once: a body cut short shows as an error on the part's stream (spoolStatement).
           upload = { spooled: await spoolStatement(part.file, STATEMENT_SPOOL_DIR), fileName: part.filename };
         }
       } catch (error) {
+        discardRestOfBody(request);
         if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
         throw malformedMultipart(error) ?? error;
       }
@@ -118,7 +121,6 @@ export class StatementImportService implements OnModuleInit {
 
   private async importFile(user: AuthUser, hospitalField: string | undefined, fileName: string, spooled: SpooledStatement): Promise<StatementSummaryDto> {
     const hospitalId = await this.hospitalFor(user, hospitalField);
-    if (spooled.truncated) throw this.tooLarge();
     // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
     await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);
     return await this.dataSource.transaction((tx) => this.importSpooled(tx, user, hospitalId, fileName, spooled));

@@ -10,7 +10,7 @@ describe('spoolStatement', () => {
   beforeEach(() => (dir = join(mkdtempSync(join(tmpdir(), 'spool-spec-')), 'spool')));
   afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
-  const upload = (chunks: Buffer[], truncated = false) => Object.assign(Readable.from(chunks), { truncated });
+  const upload = (chunks: Buffer[]) => Readable.from(chunks);
   const readAll = async (source: AsyncIterable<Buffer>) => {
     const parts: Buffer[] = [];
     for await (const chunk of source) parts.push(chunk);
@@ -30,11 +30,18 @@ describe('spoolStatement', () => {
     await expect(spooling).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
   });
 
+  it('refuses with its own error an upload failed before it was handed over (past the size limit), keeping nothing', async () => {
+    const failed = new Readable({ read() {} }).on('error', () => undefined);
+    failed.destroy(new Error('too large'));
+    await expect(spoolStatement(failed, dir)).rejects.toThrow('too large');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('keeps a private copy with its hash and size, read back byte for byte, and removes it', async () => {
     const chunks = [Buffer.from('<Document>'), Buffer.from('中文 ✓'.repeat(50_000)), Buffer.from('</Document>')];
     const whole = Buffer.concat(chunks);
     const spooled = await spoolStatement(upload(chunks), dir);
-    expect(spooled).toMatchObject({ sha256: createHash('sha256').update(whole).digest('hex'), size: whole.length, truncated: false });
+    expect(spooled).toMatchObject({ sha256: createHash('sha256').update(whole).digest('hex'), size: whole.length });
     expect((await readAll(spooled.read())).equals(whole)).toBe(true);
 
     const [own] = readdirSync(dir);
@@ -43,12 +50,6 @@ describe('spoolStatement', () => {
     expect(statSync(join(dir, own, 'upload')).mode & 0o777).toBe(0o600);
     await spooled.remove();
     expect(readdirSync(dir)).toEqual([]);
-  });
-
-  it('says when the multipart parser cut the upload at its size limit', async () => {
-    const spooled = await spoolStatement(upload([Buffer.from('abc')], true), dir);
-    expect(spooled.truncated).toBe(true);
-    await spooled.remove();
   });
 
   it('leaves nothing behind when the upload fails midway', async () => {

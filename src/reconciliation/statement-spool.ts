@@ -9,10 +9,10 @@ const PREFIX = 'statement-';
 /** A spool directory older than this was left by a process that died mid-import (an import never lasts a day). */
 const STALE_MS = 24 * 3600 * 1000;
 
-/** The multipart file part's stream (a Readable); `truncated` when the parser cut it at the size limit. */
+/** The multipart file part's stream (a Readable), failed by the caller when it passes the size limit. */
 type Upload = AsyncIterable<Buffer> & {
-  truncated?: boolean;
   destroyed?: boolean;
+  errored?: unknown;
   readableEnded?: boolean;
   on?(event: 'error', listener: (error: unknown) => void): unknown;
   off?(event: 'error', listener: (error: unknown) => void): unknown;
@@ -21,8 +21,6 @@ type Upload = AsyncIterable<Buffer> & {
 export type SpooledStatement = {
   sha256: string;
   size: number;
-  /** The upload stopped at the size limit (the multipart parser cut it). */
-  truncated: boolean;
   read(): AsyncIterable<Buffer>;
   remove(): Promise<void>;
 };
@@ -65,16 +63,18 @@ export async function spoolStatement(upload: Upload, dir: string): Promise<Spool
   return {
     sha256: hash.digest('hex'),
     size,
-    truncated: upload.truncated === true,
     read: () => createReadStream(path, { highWaterMark: 256 * 1024 }),
     remove: () => rm(own, { recursive: true, force: true }),
   };
 }
 
-/** An error when the upload's stream was destroyed before its end (the multipart body was cut short), else undefined. */
-function closedEarly(upload: Upload): Error | undefined {
+/**
+ * When the upload's stream was destroyed before its end: the error it was failed with (past the size limit), or one
+ * saying the multipart body was cut short (the plugin destroys the stream without an error). Else undefined.
+ */
+function closedEarly(upload: Upload): unknown {
   if (upload.destroyed !== true || upload.readableEnded === true) return undefined;
-  return Object.assign(new Error('the upload ended before its multipart body did'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  return upload.errored ?? Object.assign(new Error('the upload ended before its multipart body did'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 /** Removes spool directories a crashed process left behind (they hold bank statement data). */

@@ -4,7 +4,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditService } from 'src/audit/audit.service';
 import { DOCUMENT_TYPES, DocumentType } from 'src/applications/application-fields';
@@ -28,6 +28,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page, PageQueryDto } from 'src/common/pagination/pagination';
 import { malformedMultipart } from 'src/common/http/malformed-multipart';
+import { discardRestOfBody, failAtSizeLimit } from 'src/common/http/multipart-file';
 import { ConflictException, FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { ObjectNotFoundError, ObjectStorage } from 'src/storage/object-storage';
@@ -49,13 +50,16 @@ export class DocumentsService {
   ) {}
 
   /**
-   * Streams one multipart upload into the store: ownership and status are checked before the body is read
-   * and again under the row lock when the document row is written; whatever is refused is removed again.
+   * Streams one multipart upload into the store: ownership, status and room for one more document are checked before
+   * the body is read and again under the row lock when the document row is written; whatever is refused is removed again.
    */
   async upload(user: AuthUser, applicationId: string, request: FastifyRequest): Promise<DocumentDto> {
     if (!request.isMultipart()) throw new NotMultipartException();
     const app = await this.records.findVisible(this.dataSource.manager, user, applicationId);
     if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('upload', app.status);
+    // Before the body is read, so a family already at its limit is refused without sending the scan: one byte is the
+    // smallest document there is (an empty file is refused).
+    await this.assertRoomFor(this.dataSource.manager, applicationId, 1);
 
     let type: unknown;
     const unknownFields: string[] = [];
@@ -78,6 +82,7 @@ export class DocumentsService {
       if (errors.length) throw new InvalidInputException(errors);
       return await this.saveRow(user, applicationId, type as DocumentType, stored!);
     } catch (error) {
+      discardRestOfBody(request);
       if (stored) await this.storage.delete(stored.key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a refused upload'));
       throw this.asProblem(error);
     }
@@ -163,6 +168,7 @@ export class DocumentsService {
   }
 
   private async store(part: MultipartFile): Promise<StoredUpload> {
+    failAtSizeLimit(part.file, () => new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES));
     const inspected = await inspectUpload(part.file);
     const id = randomUUID();
     const key = `documents/${id.slice(0, 2)}/${id}`;
@@ -170,13 +176,7 @@ export class DocumentsService {
       await this.storage.put(key, inspected.content);
     } catch (error) {
       await this.storage.delete(key);
-      if (part.file.truncated) throw new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
       throw error;
-    }
-    // Fastify multipart stops at the limit and marks the stream truncated instead of failing it.
-    if (part.file.truncated) {
-      await this.storage.delete(key);
-      throw new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
     }
     const { size, sha256 } = inspected.digest();
     return { id, key, contentType: inspected.contentType, fileName: documentFileName(part.filename, inspected.contentType), size, sha256 };
@@ -187,13 +187,7 @@ export class DocumentsService {
       // Under the lock: a submit or withdrawal that won the race meanwhile refuses this upload.
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('upload', app.status);
-      const [{ count, bytes }] = (await tx.query(
-        'SELECT count(*)::int AS count, coalesce(sum(size), 0)::float8 AS bytes FROM application_documents WHERE application_id = $1',
-        [applicationId],
-      )) as { count: number; bytes: number }[];
-      if (count >= MAX_DOCUMENTS_PER_APPLICATION) throw new TooManyDocumentsException(MAX_DOCUMENTS_PER_APPLICATION);
-      const { UPLOAD_MAX_TOTAL_BYTES } = this.config.env;
-      if (bytes + stored.size > UPLOAD_MAX_TOTAL_BYTES) throw new DocumentsTooLargeException(UPLOAD_MAX_TOTAL_BYTES);
+      await this.assertRoomFor(tx, applicationId, stored.size);
       const row = {
         id: stored.id,
         applicationId,
@@ -216,6 +210,17 @@ export class DocumentsService {
       });
       return DocumentDto.from(row as ApplicationDocument);
     });
+  }
+
+  /** 409 when the application holds the most documents it may, or `size` more bytes would take it past its budget. */
+  private async assertRoomFor(manager: EntityManager, applicationId: string, size: number): Promise<void> {
+    const [{ count, bytes }] = (await manager.query(
+      'SELECT count(*)::int AS count, coalesce(sum(size), 0)::float8 AS bytes FROM application_documents WHERE application_id = $1',
+      [applicationId],
+    )) as { count: number; bytes: number }[];
+    if (count >= MAX_DOCUMENTS_PER_APPLICATION) throw new TooManyDocumentsException(MAX_DOCUMENTS_PER_APPLICATION);
+    const { UPLOAD_MAX_TOTAL_BYTES } = this.config.env;
+    if (bytes + size > UPLOAD_MAX_TOTAL_BYTES) throw new DocumentsTooLargeException(UPLOAD_MAX_TOTAL_BYTES);
   }
 
   private asProblem(error: unknown): unknown {

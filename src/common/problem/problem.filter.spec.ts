@@ -21,6 +21,14 @@ describe('ProblemFilter.toProblem: database refusals as answers a client can act
     expect(filter.toProblem(pgError('42P01', 'x'))).not.toHaveProperty('retryAfter');
   });
 
+  it('a full disk or quota under an upload is 503 with a Retry-After of its own, not 500', () => {
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      const problem = filter.toProblem(Object.assign(new Error(`${code}: no space left on device, write`), { code, errno: -28, syscall: 'write' }));
+      expect(problem).toMatchObject({ status: 503, retryAfter: 60, detail: expect.stringMatching(/retry/i) });
+      expect(JSON.stringify(problem)).not.toContain('device');
+    }
+  });
+
   it('a lost race (serialization, deadlock, lock_timeout) is 409 concurrent-update', () => {
     for (const code of ['40001', '40P01', '55P03']) {
       expect(filter.toProblem(pgError(code, 'x'))).toMatchObject({ status: 409, type: expect.stringContaining('concurrent-update') });

@@ -23,6 +23,9 @@ const TITLES: Record<number, [string, string]> = {
 
 /** A dependency that went away is usually back within seconds (a restart, a failover); a statement timeout says 30. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+/** The disk (or quota) uploads are written to is full: space is freed by an operator, not within seconds. */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
+const STORAGE_FULL_RETRY_AFTER_SECONDS = 60;
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
 
 export function genericProblem(status: number, detail?: string): Problem {
@@ -69,6 +72,9 @@ export class ProblemFilter implements ExceptionFilter {
     // statement_timeout: a statement waited 30 s, mostly behind a lock a long import holds. The transaction rolled back.
     if (err?.code === '57014') {
       return { ...genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'The database took too long to answer. Please retry shortly.'), retryAfter: 30 };
+    }
+    if (err?.code && STORAGE_FULL_CODES.has(err.code)) {
+      return { ...genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'There is no room to store the file just now. Please retry later.'), retryAfter: STORAGE_FULL_RETRY_AFTER_SECONDS };
     }
     if (err?.code === '40001' || err?.code === '40P01' || err?.code === '55P03') {
       return { ...genericProblem(409, 'A concurrent change won; reload and try again.'), type: problemType('concurrent-update') };
