@@ -216,6 +216,7 @@ function serviceEnv(
     HOST: '127.0.0.1',
     APP_PUBLIC_URL: 'http://localhost:3000',
     MAIL_FROM: 'Sprout bench <bench@localhost>',
+    FUND_CONTACT: 'bench fund office, bench@localhost',
     DATABASE_URL: dbUrl,
     DATABASE_AUTO_CREATE: 'false',
     MIGRATIONS_RUN: 'false',

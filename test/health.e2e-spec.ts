@@ -165,8 +165,10 @@ describe('Configuration validation', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*DATA_ENCRYPTION_KEY[\s\S]*DATA_HASH_KEY[\s\S]*SMTP_URL/);
     // The links and sender of every email: their development defaults would mail families links to localhost.
     const secrets = { JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_HASH_KEY: Buffer.alloc(32, 2).toString('base64'), SMTP_URL: 'smtp://mail:25' };
-    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/APP_PUBLIC_URL: required[\s\S]*MAIL_FROM: required/);
-    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, APP_PUBLIC_URL: 'https://sprout.example.org', MAIL_FROM: 'Fund <fund@example.org>' })).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets })).toThrow(/FUND_CONTACT: required[\s\S]*APP_PUBLIC_URL: required[\s\S]*MAIL_FROM: required/);
+    const mail = { APP_PUBLIC_URL: 'https://sprout.example.org', MAIL_FROM: 'Fund <fund@example.org>', FUND_CONTACT: '021-6438 0000' };
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets, ...mail })).not.toThrow();
+    expect(() => loadConfig({ ...mail, FUND_CONTACT: 'line one\nline two' })).toThrow(/FUND_CONTACT/);
   });
 
   it('applies the documented defaults', () => {

@@ -108,6 +108,14 @@ export class EnvSchema {
   @IsString()
   MAIL_FROM = 'Sprout <no-reply@sprout.local>';
 
+  /**
+   * How families and staff reach the fund office (e.g. "021-6438 0000, help@fund.example.org"): every email's footer
+   * gives it where it tells them to contact the office, since replies to the emails are not read.
+   */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MaxLength(200)
+  @Matches(/^[^\x00-\x1f\x7f]+$/, { message: 'FUND_CONTACT must be one line without control characters' })
+  FUND_CONTACT?: string;
+
   @IsString()
   MAIL_DIR = 'var/mail';
 
@@ -255,6 +263,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
     }
     // Their defaults suit a developer's machine only: every link in every email would point at localhost, and a
     // real relay refuses a sender at sprout.local (each email then retried for two hours and lost).
+    if (!env.FUND_CONTACT) problems.push('FUND_CONTACT: required when NODE_ENV=production (emails tell families to contact the fund office)');
     for (const key of ['APP_PUBLIC_URL', 'MAIL_FROM'] as const) {
       if (input[key] === undefined) problems.push(`${key}: required when NODE_ENV=production (the default is for development: ${new EnvSchema()[key]})`);
     }

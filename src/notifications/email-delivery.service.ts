@@ -99,7 +99,7 @@ export class EmailDeliveryService {
     private readonly mailer: MailerService,
     config: AppConfig,
   ) {
-    this.renderer = new TemplateRenderer(resolve(config.env.TEMPLATES_DIR));
+    this.renderer = new TemplateRenderer(resolve(config.env.TEMPLATES_DIR), { inlineCss: 'compiled', fundContact: config.env.FUND_CONTACT });
     this.recordForMs = config.env.QUEUE_LOCK_DURATION_MS;
     // As long as a job may wait for a pooled connection: behind statements stuck on an unreachable database, every
     // sending slot would otherwise wait with them.

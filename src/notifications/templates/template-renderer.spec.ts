@@ -132,6 +132,19 @@ describe('TemplateRenderer', () => {
     for (const locale of ['en', 'zh-CN'] as const) expect(renderer.render('reviewer-digest', locale, older).text).toContain('SPR-2026-000117');
   });
 
+  it("gives the fund office's contact (FUND_CONTACT) in every footer that says to contact the office, escaped in HTML", () => {
+    const withContact = new TemplateRenderer(TEMPLATES_DIR, { inlineCss: 'compiled', fundContact: '021-6438 0000 <help@fund.example.org>' });
+    for (const [name, locale] of ALL) {
+      const email = withContact.render(name, locale, sample(name) as never);
+      expect([name, locale, email.text.includes('021-6438 0000 <help@fund.example.org>')]).toEqual([name, locale, true]);
+      expect([name, locale, email.html.includes('021-6438 0000 &lt;help@fund.example.org&gt;')]).toEqual([name, locale, true]);
+    }
+    // Without it (development), the footer reads as before.
+    const plain = renderer.render('tranche-paid', 'en', sample('tranche-paid'));
+    expect(plain.text).toContain('contact the fund office.');
+    expect(renderer.render('tranche-paid', 'zh-CN', sample('tranche-paid')).text).toContain('联系基金办公室。');
+  });
+
   it('uses the singular in English where a count is 1', () => {
     const email = renderer.render('reviewer-digest', 'en', {
       ...sample('reviewer-digest'),

@@ -57,7 +57,7 @@ export class TemplateRenderer {
    */
   constructor(
     private readonly templatesDir: string,
-    private readonly options: { inlineCss: 'compiled' | 'per-message' } = { inlineCss: 'compiled' },
+    private readonly options: RendererOptions = { inlineCss: 'compiled' },
   ) {
     registerTemplateHelpers(this.handlebars);
   }
@@ -65,12 +65,13 @@ export class TemplateRenderer {
   render<N extends TemplateName>(name: N, locale: Locale, context: TemplateContexts[N]): RenderedEmail {
     const email = this.compiledEmail(name, locale);
     const data = prepareContext(name, locale, context);
+    const globals = { fundContact: this.options.fundContact ?? '' };
     try {
-      const rendered = renderPart(email.html, data);
+      const rendered = renderPart(email.html, data, globals);
       const html = email.html.inlined ? rendered : juice()(rendered);
       const subject = subjectFromHtml(html);
       if (!subject) throw new Error('the HTML has no non-empty <title> to use as the subject');
-      return { subject, html, text: tidyText(renderPart(email.text, data)) };
+      return { subject, html, text: tidyText(renderPart(email.text, data, globals)) };
     } catch (error) {
       throw new TemplateRenderError(`Rendering email template ${locale}/${name} failed: ${messageOf(error)}`, { cause: error });
     }
@@ -123,6 +124,12 @@ export class TemplateRenderer {
   }
 }
 
+/**
+ * `inlineCss: 'per-message'` is the old way (see the constructor); `fundContact`: how families reach the fund office
+ * (FUND_CONTACT), shown in every email's footer where it says to contact the office.
+ */
+export type RendererOptions = { inlineCss: 'compiled' | 'per-message'; fundContact?: string };
+
 /** `html`: as written; `inlined`: with the layout's CSS inlined, for templates inside the layout. */
 type LocalePartials = { html: Partials; inlined: Partials; text: Partials; css: string; inlinable: boolean };
 
@@ -170,8 +177,11 @@ function checkedInline(inline: () => string, file: string): string {
   }
 }
 
-function renderPart(part: CompiledPart, data: Record<string, unknown>): string {
-  return part.template(data, { partials: part.partials });
+/** What every message may use as `@name`, beside its own context: the fund office's contact (FUND_CONTACT), in the footer. */
+type Globals = { fundContact: string };
+
+function renderPart(part: CompiledPart, data: Record<string, unknown>, globals: Globals): string {
+  return part.template(data, { partials: part.partials, data: globals });
 }
 
 /** Checks required fields (strict mode does not see helper arguments) and sets absent optional ones to null. */
