@@ -203,7 +203,7 @@ describe('Application documents (e2e)', () => {
     expect(storedFiles(uploadRoot).some((f) => f.includes('passwd') || f.includes('..'))).toBe(false);
   });
 
-  it('accepts uploads again once information is requested, and refuses them after withdrawal', async () => {
+  it('accepts uploads again once information is requested, and refuses them after withdrawal, keeping what reviewers saw', async () => {
     const { family, app } = await draft();
     await t.dataSource.query(`UPDATE applications SET status = 'info_requested', submitted_at = now(), first_submitted_at = now() WHERE id = $1`, [app.id]);
     expect((await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png')).status).toBe(201);
@@ -211,6 +211,26 @@ describe('Application documents (e2e)', () => {
     const late = await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png');
     expect(late.status).toBe(409);
     expect(late.body.currentStatus).toBe('withdrawn');
+    expect(await documentRows(app.id)).toBe(1); // submitted once: kept
+  });
+
+  // Staff never saw a draft; once withdrawn the family can no longer delete anything, and no one would ever use it.
+  it("withdrawing a draft never submitted removes its documents (rows and files), audited; the family's other drafts keep theirs", async () => {
+    const { hospital, family, app } = await draft();
+    expect((await uploadDocument(t, family, app.id, 'guardian_id', files.png(), 'id-card.png')).status).toBe(201);
+    expect((await uploadDocument(t, family, app.id, 'household_register', files.jpeg(), 'hukou.jpg')).status).toBe(201);
+    const other = await createDraftApplication(t, family, hospital.id);
+    expect((await uploadDocument(t, family, other.id, 'guardian_id', files.png(), 'id-card.png')).status).toBe(201);
+    const keys = ((await t.dataSource.query('SELECT storage_key FROM application_documents WHERE application_id = $1', [app.id])) as { storage_key: string }[]).map((r) => r.storage_key);
+    expect(keys).toHaveLength(2);
+
+    await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send().expect(200);
+    expect(await documentRows(app.id)).toBe(0);
+    const onDisk = storedFiles(uploadRoot);
+    for (const key of keys) expect(onDisk).not.toContain(key);
+    expect(await documentRows(other.id)).toBe(1);
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'application.withdrawn'`, [app.id]);
+    expect(event.summary).toMatchObject({ from: 'draft', to: 'withdrawn', documentsRemoved: 2 });
   });
 
   it('lets the family remove a document while editable (row and file gone), and nobody else', async () => {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
@@ -21,11 +21,14 @@ import { OutboxService } from 'src/notifications/outbox.service';
 import { AssessmentService } from 'src/assessment/assessment.service';
 import { queryPrepared } from 'src/database/prepared-query';
 import { writeTogether } from 'src/database/statement-parts';
+import { ObjectStorage } from 'src/storage/object-storage';
 import type { Locale } from 'src/users/user.entity';
 
 /** Status changes of the family: submit and withdraw, through the one transition table. */
 @Injectable()
 export class ApplicationTransitionsService {
+  private readonly logger = new Logger(ApplicationTransitionsService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly records: ApplicationRecords,
@@ -33,6 +36,7 @@ export class ApplicationTransitionsService {
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
     private readonly config: AppConfig,
+    private readonly storage: ObjectStorage,
   ) {}
 
   /**
@@ -94,20 +98,33 @@ export class ApplicationTransitionsService {
     });
   }
 
+  /**
+   * Withdrawing a draft never submitted also removes its documents (ID and household register scans, medical records):
+   * no reviewer ever saw them, the family can no longer delete them once the application is withdrawn, and a withdrawn
+   * application is never taken up again. Documents of an application submitted before are kept, as reviewed evidence.
+   */
   async withdraw(user: AuthUser, id: string, expectedVersion?: number): Promise<StatusChangeDto> {
-    return this.dataSource.transaction(async (tx) => {
+    const { result, storageKeys } = await this.dataSource.transaction(async (tx) => {
       const { app, to } = await this.begin(tx, user, id, 'withdraw', expectedVersion);
       const now = new Date();
       const version = await this.records.guardedUpdate(tx, app, { status: to, withdrawnAt: now, updatedAt: now });
+      const removed = app.firstSubmittedAt
+        ? []
+        : ((await tx.query(`DELETE FROM application_documents WHERE application_id = $1 RETURNING storage_key`, [app.id])) as [{ storage_key: string }[], number])[0];
       await this.audit.record(tx, {
         actor: user,
         action: 'application.withdrawn',
         objectType: 'application',
         objectId: app.id,
-        summary: { from: app.status, to, version },
+        summary: { from: app.status, to, version, ...(removed.length ? { documentsRemoved: removed.length } : {}) },
       });
-      return toStatusChangeDto({ ...app, status: to, version });
+      return { result: toStatusChangeDto({ ...app, status: to, version }), storageKeys: removed.map((r) => r.storage_key) };
     });
+    // After the commit: a failure here leaves an unreferenced file, never a row without its file.
+    for (const key of storageKeys) {
+      await this.storage.delete(key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a withdrawn draft\'s document'));
+    }
+    return result;
   }
 
   /** Locks the caller's application and finds the transition for `action`, or refuses with 404/409/403. */

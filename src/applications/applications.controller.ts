@@ -90,7 +90,10 @@ export class ApplicationsController {
   @Post(':id/withdraw')
   @HttpCode(200)
   @Roles('applicant')
-  @ApiOperation({ summary: 'Withdraw your application before a decision' })
+  @ApiOperation({
+    summary: 'Withdraw your application before a decision',
+    description: 'A draft never submitted loses its documents too (no one else ever saw them; a withdrawn application cannot be edited). Documents of an application submitted before are kept.',
+  })
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: StatusChangeDto })
   @ApiConflictResponse({ description: 'Already decided, withdrawn or under review', type: ProblemDto })
