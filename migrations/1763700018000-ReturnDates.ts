@@ -12,8 +12,7 @@ export class ReturnDates1763700018000 implements MigrationInterface {
     await q.query(`ALTER TABLE disbursement_payments ADD COLUMN returned_on date`);
     await q.query(`
       ALTER TABLE disbursement_payments ADD CONSTRAINT disbursement_payments_returned_on_check
-        CHECK (returned_on IS NULL OR (returned_at IS NOT NULL AND returned_on >= paid_on)) NOT VALID`);
-    await q.query(`ALTER TABLE disbursement_payments VALIDATE CONSTRAINT disbursement_payments_returned_on_check`);
+        CHECK (returned_on IS NULL OR (returned_at IS NOT NULL AND returned_on >= paid_on))`);
   }
 
   async down(q: QueryRunner): Promise<void> {

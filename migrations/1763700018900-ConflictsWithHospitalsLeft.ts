@@ -58,6 +58,7 @@ export class ConflictsWithHospitalsLeft1763700018900 implements MigrationInterfa
 
 /** canonicalJson of src/audit/audit-hash (keys sorted at every level), which the chain hashes; migrations import nothing from src. */
 function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value)
       .sort()

@@ -59,14 +59,14 @@ export async function readScenario(ctx: Ctx): Promise<void> {
   );
 }
 
-/** 2. The reviewer queue deep in the table: keyset cursors around page 10,000 (at scale 1). */
+/** 2. The reviewer queue deep in the table (oldest first submission first): keyset cursors around page 10,000 (at scale 1). */
 export async function queueScenario(ctx: Ctx): Promise<void> {
   const deep = deepQueuePage(ctx.plan);
   const pages = Array.from({ length: Math.min(50, deep) }, (_, k) => deep - k).filter((p) => p > 1);
   const offsets = pages.map((p) => (p - 1) * 20 - 1);
   const { rows } = await ctx.pool.query<{ k: string; id: string; n: string }>(
     `SELECT k, id, n FROM (
-       SELECT to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS k, id, row_number() OVER (ORDER BY submitted_at, id) - 1 AS n
+       SELECT to_char(first_submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS k, id, row_number() OVER (ORDER BY first_submitted_at, id) - 1 AS n
          FROM applications WHERE status = 'submitted' AND first_submitted_at IS NOT NULL) q
       WHERE n = ANY($1::bigint[])`,
     [offsets],

@@ -261,9 +261,9 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
     for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {
       if (!env[key]) problems.push(`${key}: required when NODE_ENV=production`);
     }
+    if (!env.FUND_CONTACT) problems.push('FUND_CONTACT: required when NODE_ENV=production (emails tell families to contact the fund office)');
     // Their defaults suit a developer's machine only: every link in every email would point at localhost, and a
     // real relay refuses a sender at sprout.local (each email then retried for two hours and lost).
-    if (!env.FUND_CONTACT) problems.push('FUND_CONTACT: required when NODE_ENV=production (emails tell families to contact the fund office)');
     for (const key of ['APP_PUBLIC_URL', 'MAIL_FROM'] as const) {
       if (input[key] === undefined) problems.push(`${key}: required when NODE_ENV=production (the default is for development: ${new EnvSchema()[key]})`);
     }

@@ -121,7 +121,7 @@ export class ReviewerDigestService {
       `SELECT a.reference, a.submitted_at, ${tier} AS tier, ${waitedSince('a.submitted_at').days} AS waiting_days,
               count(*) OVER ()::int AS total
          FROM applications a
-        WHERE a.status = 'submitted' AND ${waitedSince('a.submitted_at').tooLong}
+        WHERE a.status = 'submitted' AND a.first_submitted_at IS NOT NULL AND ${waitedSince('a.submitted_at').tooLong}
         ORDER BY a.submitted_at, a.reference
         LIMIT ${DIGEST_MAX_ITEMS}`,
       [at.toISOString(), waitingDays],
@@ -133,9 +133,11 @@ export class ReviewerDigestService {
    * with the reviewers who may not give it for a conflict of interest (the condition every review action checks).
    */
   private async awaitingSecondApproval(at: Date, waitingDays: number): Promise<SecondApprovalRow[]> {
+    // The reviewers once (users holds every family too, and has no index on role), then each grant's conflicts among them.
     return (await this.dataSource.query(
-      `SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id, ${waitedSince('f.decided_at').days} AS waiting_days,
-              ARRAY(SELECT u.id::text FROM users u WHERE u.role = 'reviewer' AND ${reviewerConflictSql('u.id')}) AS conflicted_reviewer_ids
+      `WITH reviewers AS MATERIALIZED (SELECT id FROM users WHERE role = 'reviewer')
+       SELECT a.reference, f.decided_at AS first_approved_at, f.reviewer_id AS first_approver_id, ${waitedSince('f.decided_at').days} AS waiting_days,
+              ARRAY(SELECT r.id::text FROM reviewers r WHERE ${reviewerConflictSql('r.id')}) AS conflicted_reviewer_ids
          FROM applications a
          JOIN LATERAL (SELECT d.decided_at, d.reviewer_id FROM decisions d
                         WHERE d.application_id = a.id AND d.kind = 'first_approval'

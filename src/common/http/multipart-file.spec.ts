@@ -1,5 +1,6 @@
-import { Readable } from 'node:stream';
-import { failAtSizeLimit } from 'src/common/http/multipart-file';
+import type { FastifyRequest } from 'fastify';
+import { PassThrough, Readable } from 'node:stream';
+import { discardRestOfBody, failAtSizeLimit } from 'src/common/http/multipart-file';
 
 describe('failAtSizeLimit', () => {
   // @fastify/multipart listens for errors on every file stream it hands over; so does this one.
@@ -33,5 +34,30 @@ describe('failAtSizeLimit', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of file) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('whole');
+  });
+});
+
+describe('discardRestOfBody', () => {
+  const request = () => {
+    const raw = Object.assign(new PassThrough(), { complete: false, socket: { destroy: jest.fn() } });
+    return { raw, req: { raw } as unknown as FastifyRequest };
+  };
+
+  it('reads what the client still sends of a refused body, keeping the connection while it stays small', async () => {
+    const { raw, req } = request();
+    discardRestOfBody(req, 10);
+    raw.write(Buffer.alloc(6));
+    raw.end(Buffer.alloc(4));
+    await new Promise((resolve) => raw.once('end', resolve));
+    expect(raw.socket.destroy).not.toHaveBeenCalled();
+  });
+
+  it('closes the connection of a client that goes on sending past the limit', async () => {
+    const { raw, req } = request();
+    discardRestOfBody(req, 10);
+    raw.write(Buffer.alloc(8));
+    raw.write(Buffer.alloc(8));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(raw.socket.destroy).toHaveBeenCalled();
   });
 });

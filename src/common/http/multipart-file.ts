@@ -12,12 +12,23 @@ export function failAtSizeLimit(file: Readable & { truncated?: boolean }, tooLar
   else file.once('limit', () => file.destroy(tooLarge()));
 }
 
+/** Past this much of a refused body, the connection is closed instead of read to the end. */
+export const MAX_DISCARDED_BYTES = 16 * 1024 * 1024;
+
 /**
  * Reads and drops what the client still sends of a body the request gave up on midway (a write that failed): the
- * multipart parser waits for a part stream nobody reads any more, so the connection would hang after the answer.
+ * multipart parser waits for a part stream nobody reads any more, so the connection would hang after the answer. A
+ * client that goes on sending past MAX_DISCARDED_BYTES (a refused upload of gigabytes) has its connection closed: the
+ * answer went out long before.
  */
-export function discardRestOfBody(request: FastifyRequest): void {
-  if (request.raw.complete) return;
-  request.raw.unpipe();
-  request.raw.resume();
+export function discardRestOfBody(request: FastifyRequest, maxBytes = MAX_DISCARDED_BYTES): void {
+  const raw = request.raw;
+  if (raw.complete) return;
+  raw.unpipe();
+  let discarded = 0;
+  raw.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > maxBytes) raw.socket?.destroy();
+  });
+  raw.resume();
 }

@@ -47,6 +47,14 @@ export class ReasonDto {
 
 /** The bank returned a payment: why, and the day it did (fund finance may record it days later). */
 export class ReturnDto extends ReasonDto {
+  @ApiProperty({
+    example: 'Account closed',
+    minLength: 1,
+    maxLength: 1000,
+    description: "Emailed as written to the hospital's finance office (tranche-returned-hospital), not to the family.",
+  })
+  declare reason: string;
+
   @ApiPropertyOptional({
     format: 'date',
     example: '2026-09-29',

@@ -1,3 +1,4 @@
+import { entryReferences } from 'src/reconciliation/matching';
 import { parseCamt053 } from 'src/reconciliation/parsers/camt053.parser';
 import { ParsedStatementEntry, StatementItem, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 
@@ -153,7 +154,7 @@ describe('parseCamt053', () => {
         statement(
           entry({
             amount: `<Amt Ccy="CNY">${total}</Amt>`,
-            rest: `<AcctSvcrRef>BATCH-9</AcctSvcrRef><NtryDtls><Btch><NbOfTxs>${transfers.length}</NbOfTxs></Btch>${transfers.join('')}</NtryDtls><AddtlNtryInf>batch credit</AddtlNtryInf>`,
+            rest: `<AcctSvcrRef>BATCH-9</AcctSvcrRef><NtryDtls><Btch><NbOfTxs>${transfers.length}</NbOfTxs></Btch>${transfers.join('')}</NtryDtls><AddtlNtryInf>batch credit SPR-2026-000123-1 SPR-2026-000456-2</AddtlNtryInf>`,
           }) + entry({ amount: '<Amt Ccy="CNY">1.00</Amt>' }),
         ),
         version,
@@ -176,7 +177,6 @@ describe('parseCamt053', () => {
           endToEndId: 'E2E-SPR-2026-000123-1',
           counterparty: 'Fund SPR-2026-000123-1',
           accountServicerReference: 'BATCH-9',
-          additionalInfo: 'batch credit',
           creditDebit: 'CRDT',
           bookingDate: '2026-03-02',
         }),
@@ -187,11 +187,14 @@ describe('parseCamt053', () => {
           amount: 2_000_000,
           remittance: 'SPR-2026-000456-2',
           counterparty: 'Fund SPR-2026-000456-2',
-          additionalInfo: 'batch credit second',
+          additionalInfo: 'second',
         }),
         expect.objectContaining({ index: 2, location: 'Stmt[1]/Ntry[2]', amount: 100 }),
       ]);
       expect(entries[2]).not.toHaveProperty('batchTransaction');
+      // The entry's note names both tranches; each transfer carries only its own reference, so each can match.
+      expect(entries[0]).not.toHaveProperty('additionalInfo');
+      expect(entries.slice(0, 2).map(entryReferences)).toEqual([['SPR-2026-000123-1'], ['SPR-2026-000456-2']]);
     });
 
     it('reads the transfer amounts of version 02 from AmtDtls/TxAmt', async () => {

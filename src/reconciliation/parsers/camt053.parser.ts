@@ -265,9 +265,12 @@ class Camt053Reader {
       this.ready.push({ kind: 'entry', entry: this.entryOf(draft, draft.location, draft.amount, wholeEntry(draft)) });
       return;
     }
+    // The entry's own AddtlNtryInf is about the whole batch (it may list every transfer's reference): a transfer of it
+    // carries only its own details, or each would name every tranche of the batch and none would match.
+    const transferOnly = { ...draft, entryInfo: undefined };
     transfers.forEach((transfer, i) => {
       const details = { ...transfer, servicerReference: transfer.servicerReference ?? draft.accountServicerReference };
-      const entry = this.entryOf(draft, `${draft.location}/TxDtls[${i + 1}]`, transfer.amount as number, details);
+      const entry = this.entryOf(transferOnly, `${draft.location}/TxDtls[${i + 1}]`, transfer.amount as number, details);
       entry.batchTransaction = i + 1;
       this.ready.push({ kind: 'entry', entry });
     });
