@@ -53,8 +53,18 @@ export async function truncateAll(dataSource: DataSource): Promise<void> {
   if (!tables.length) return;
   // The append-only tables refuse TRUNCATE by trigger (migration AppendOnlyAgainstTruncate); a test database is reset
   // with triggers off for this one transaction, which only a superuser may do (as the tests connect).
-  await dataSource.transaction(async (tx) => {
-    await tx.query(`SET LOCAL session_replication_role = replica`);
-    await tx.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
-  });
+  const truncate = () =>
+    dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL session_replication_role = replica`);
+      await tx.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+    });
+  // The worker may still be sending the last test's emails: TRUNCATE locks the tables one by one, and a sent-record
+  // update holding notifications while it reads users makes a deadlock, which PostgreSQL settles by failing one side.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await truncate();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+    }
+  }
 }
