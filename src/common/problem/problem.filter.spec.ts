@@ -27,6 +27,10 @@ describe('ProblemFilter.toProblem: database refusals as answers a client can act
       expect(problem).toMatchObject({ status: 503, retryAfter: 60, detail: expect.stringMatching(/retry/i) });
       expect(JSON.stringify(problem)).not.toContain('device');
     }
+    // PostgreSQL's own disk full (disk_full), whose message names the file it could not extend.
+    const database = filter.toProblem(pgError('53100', 'could not extend file "base/16384/2619": No space left on device'));
+    expect(database).toMatchObject({ status: 503, retryAfter: 60 });
+    expect(JSON.stringify(database)).not.toContain('base/16384');
   });
 
   it('a lost race (serialization, deadlock, lock_timeout) is 409 concurrent-update', () => {

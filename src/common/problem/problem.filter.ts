@@ -76,6 +76,10 @@ export class ProblemFilter implements ExceptionFilter {
     if (err?.code && STORAGE_FULL_CODES.has(err.code)) {
       return { ...genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'There is no room to store the file just now. Please retry later.'), retryAfter: STORAGE_FULL_RETRY_AFTER_SECONDS };
     }
+    // PostgreSQL out of disk (disk_full): nothing was written, and nothing can be until an operator frees space.
+    if (err?.code === '53100') {
+      return { ...genericProblem(HttpStatus.SERVICE_UNAVAILABLE, 'The database has no room to store this just now. Please retry later.'), retryAfter: STORAGE_FULL_RETRY_AFTER_SECONDS };
+    }
     if (err?.code === '40001' || err?.code === '40P01' || err?.code === '55P03') {
       return { ...genericProblem(409, 'A concurrent change won; reload and try again.'), type: problemType('concurrent-update') };
     }
