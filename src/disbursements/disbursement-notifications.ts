@@ -5,6 +5,7 @@ import { AppConfig } from 'src/config/app-config';
 import { Disbursement } from 'src/disbursements/disbursement.entity';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService, Recipient } from 'src/notifications/outbox.service';
+import type { TemplateContexts } from 'src/notifications/templates/template-contexts';
 import { User } from 'src/users/user.entity';
 
 /** Outbox rows caused by disbursements; written in the caller's transaction. */
@@ -27,22 +28,12 @@ export class DisbursementNotifications {
         context: Object.assign(this.familyContext(family, app, hospital), { trancheReference: d.reference, amount: d.amount, paidOn: payment.paidOn }),
       });
     }
-    for (const user of await hospitalFinanceUsers(tx, d.hospitalId)) {
-      await this.outbox.enqueue(tx, {
-        event: 'disbursement.paid',
-        template: 'tranche-paid-hospital',
-        to: recipient(user),
-        context: {
-          fullName: user.fullName,
-          hospitalName: hospital.name,
-          hospitalId: hospital.id,
-          trancheReference: d.reference,
-          amount: d.amount,
-          paidOn: payment.paidOn,
-          bankReference: payment.bankReference,
-        },
-      });
-    }
+    await this.toFinanceOffice(tx, hospital, 'disbursement.paid', 'tranche-paid-hospital', {
+      trancheReference: d.reference,
+      amount: d.amount,
+      paidOn: payment.paidOn,
+      bankReference: payment.bankReference,
+    });
   }
 
   /**
@@ -115,41 +106,43 @@ export class DisbursementNotifications {
         context: Object.assign(this.familyContext(family, app, hospital), { trancheReference: d.reference, amount: d.amount, paidOn, returnedOn, payAgain }),
       });
     }
-    for (const user of await hospitalFinanceUsers(tx, d.hospitalId)) {
-      await this.outbox.enqueue(tx, {
-        event: 'disbursement.returned',
-        template: 'tranche-returned-hospital',
-        to: recipient(user),
-        context: {
-          fullName: user.fullName,
-          hospitalName: hospital.name,
-          hospitalId: hospital.id,
-          trancheReference: d.reference,
-          amount: d.amount,
-          ...payment,
-          payAgain,
-        },
-      });
-    }
+    await this.toFinanceOffice(tx, hospital, 'disbursement.returned', 'tranche-returned-hospital', {
+      trancheReference: d.reference,
+      amount: d.amount,
+      ...payment,
+      payAgain,
+    });
   }
 
   /** The payments that will not come, by reference and amount; not the reason (it is written for the family). */
   private async hospitalTranchesCancelled(tx: EntityManager, event: string, hospital: Hospital, tranches: Disbursement[]): Promise<void> {
     if (tranches.length === 0) return;
     const total = tranches.reduce((sum, d) => sum + d.amount, 0);
+    await this.toFinanceOffice(tx, hospital, event, 'tranche-cancelled-hospital', {
+      count: tranches.length,
+      total,
+      tranches: tranches.map((d) => ({ trancheReference: d.reference, amount: d.amount })),
+    });
+  }
+
+  /**
+   * One email of `template` to each of the hospital's finance users, addressed by name and carrying the hospital (an
+   * email for a hospital goes only to someone still serving it when it is sent).
+   */
+  private async toFinanceOffice<N extends 'tranche-paid-hospital' | 'tranche-returned-hospital' | 'tranche-cancelled-hospital'>(
+    tx: EntityManager,
+    hospital: Hospital,
+    event: string,
+    template: N,
+    context: Omit<TemplateContexts[N], 'fullName' | 'hospitalName' | 'hospitalId'>,
+  ): Promise<void> {
     for (const user of await hospitalFinanceUsers(tx, hospital.id)) {
       await this.outbox.enqueue(tx, {
         event,
-        template: 'tranche-cancelled-hospital',
+        template,
         to: recipient(user),
-        context: {
-          fullName: user.fullName,
-          hospitalName: hospital.name,
-          hospitalId: hospital.id,
-          count: tranches.length,
-          total,
-          tranches: tranches.map((d) => ({ trancheReference: d.reference, amount: d.amount })),
-        },
+        // TypeScript cannot see that the three fields put back what Omit took out of a generic context.
+        context: { fullName: user.fullName, hospitalName: hospital.name, hospitalId: hospital.id, ...context } as TemplateContexts[N],
       });
     }
   }
