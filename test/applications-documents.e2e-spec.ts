@@ -1,32 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedInUser } from 'test/support/factories';
 import { applicationWorld, createDraftApplication, createSubmittedApplication, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
+import { filesUnder } from 'test/support/files-under';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Every file under the upload directory, relative to it. */
-function storedFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of entries) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.push(path.slice(root.length + 1));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 describe('Application documents (e2e)', () => {
   let t: TestApp;
@@ -54,12 +36,12 @@ describe('Application documents (e2e)', () => {
   it('stores a PDF under a generated key and serves it back only as an attachment, auditing staff downloads', async () => {
     const { family, app } = await draft();
     const content = files.pdf('% 王小明 diagnosis\n');
-    const before = new Set(storedFiles(uploadRoot));
+    const before = new Set(filesUnder(uploadRoot));
     const res = await uploadDocument(t, family, app.id, 'diagnosis_certificate', content, '诊断书 (1).pdf');
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ type: 'diagnosis_certificate', fileName: '诊断书 (1).pdf', size: content.length, sha256: sha256(content) });
 
-    const added = storedFiles(uploadRoot).filter((f) => !before.has(f));
+    const added = filesUnder(uploadRoot).filter((f) => !before.has(f));
     expect(added).toEqual([`documents/${res.body.id.slice(0, 2)}/${res.body.id}`]);
     expect(readFileSync(join(uploadRoot, added[0])).equals(content)).toBe(true);
     expect(statSync(join(uploadRoot, added[0])).mode & 0o777).toBe(0o600);
@@ -121,7 +103,7 @@ describe('Application documents (e2e)', () => {
 
   it('refuses a file over the limit with 413 problem+json and keeps nothing', async () => {
     const { family, app } = await draft();
-    const before = storedFiles(uploadRoot).length;
+    const before = filesUnder(uploadRoot).length;
     const limit = t.config.env.UPLOAD_MAX_BYTES;
     const big = Buffer.concat([files.pdf(), Buffer.alloc(limit + 1 - files.pdf().length, 0x20)]);
     const res = await uploadDocument(t, family, app.id, 'cost_estimate', big, 'big.pdf');
@@ -129,7 +111,7 @@ describe('Application documents (e2e)', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 413, type: expect.stringContaining('file-too-large') });
     expect(await documentRows(app.id)).toBe(0);
-    expect(storedFiles(uploadRoot).length).toBe(before);
+    expect(filesUnder(uploadRoot).length).toBe(before);
 
     // Exactly at the limit is fine.
     const atLimit = big.subarray(0, limit);
@@ -141,7 +123,7 @@ describe('Application documents (e2e)', () => {
 
   it('refuses an executable renamed .pdf and a PDF/HTML polyglot with 415, whatever the declared type', async () => {
     const { family, app } = await draft();
-    const before = storedFiles(uploadRoot).length;
+    const before = filesUnder(uploadRoot).length;
     const exe = await uploadDocument(t, family, app.id, 'invoice', files.exe(), 'invoice.pdf');
     expect(exe.status).toBe(415);
     expect(exe.body.type).toContain('unsupported-file-type');
@@ -151,7 +133,7 @@ describe('Application documents (e2e)', () => {
     const html = await uploadDocument(t, family, app.id, 'invoice', Buffer.from('<!doctype html><p>hi</p>'), 'invoice.pdf');
     expect(html.status).toBe(415);
     expect(await documentRows(app.id)).toBe(0);
-    expect(storedFiles(uploadRoot).length).toBe(before);
+    expect(filesUnder(uploadRoot).length).toBe(before);
   });
 
   it('refuses an empty file, a missing file, an unknown type and extra fields with 400 naming them', async () => {
@@ -200,7 +182,7 @@ describe('Application documents (e2e)', () => {
     }[];
     expect(keys.map((k) => k.file_name)).toEqual(['passwd.jpg', 'boot.inifdp.pdf', 'scan.exe.png']);
     for (const { storage_key } of keys) expect(storage_key).toMatch(/^documents\/[0-9a-f]{2}\/[0-9a-f-]{36}$/);
-    expect(storedFiles(uploadRoot).some((f) => f.includes('passwd') || f.includes('..'))).toBe(false);
+    expect(filesUnder(uploadRoot).some((f) => f.includes('passwd') || f.includes('..'))).toBe(false);
   });
 
   it('accepts uploads again once information is requested, and refuses them after withdrawal, keeping what reviewers saw', async () => {
@@ -226,7 +208,7 @@ describe('Application documents (e2e)', () => {
 
     await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send().expect(200);
     expect(await documentRows(app.id)).toBe(0);
-    const onDisk = storedFiles(uploadRoot);
+    const onDisk = filesUnder(uploadRoot);
     for (const key of keys) expect(onDisk).not.toContain(key);
     expect(await documentRows(other.id)).toBe(1);
     const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'application.withdrawn'`, [app.id]);
@@ -238,12 +220,12 @@ describe('Application documents (e2e)', () => {
     const doc = await uploadDocument(t, family, app.id, 'other', files.png(), 'wrong.png');
     const keep = await uploadDocument(t, family, app.id, 'other', files.jpeg(), 'right.jpg');
     const [{ storage_key: key }] = await t.dataSource.query('SELECT storage_key FROM application_documents WHERE id = $1', [doc.body.id]);
-    expect(storedFiles(uploadRoot)).toContain(key);
+    expect(filesUnder(uploadRoot)).toContain(key);
 
     const stranger = await signedInUser(t, 'applicant');
     expect((await t.http.delete(`${API}/applications/${app.id}/documents/${doc.body.id}`).set(stranger.auth)).status).toBe(404);
     await t.http.delete(`${API}/applications/${app.id}/documents/${doc.body.id}`).set(family.auth).expect(204);
-    expect(storedFiles(uploadRoot)).not.toContain(key);
+    expect(filesUnder(uploadRoot)).not.toContain(key);
     expect((await t.http.delete(`${API}/applications/${app.id}/documents/${doc.body.id}`).set(family.auth)).status).toBe(404);
     const list = await t.http.get(`${API}/applications/${app.id}/documents`).set(family.auth).expect(200);
     expect(list.body.items.map((d: { id: string }) => d.id)).toEqual([keep.body.id]);
@@ -269,7 +251,7 @@ describe('Application documents (e2e)', () => {
     const refused = await t.http.delete(`${API}/applications/${app.id}/documents/${incomeProof.id}`).set(family.auth);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ type: expect.stringMatching(/document-submitted$/), detail: expect.stringContaining('upload a corrected document') });
-    expect(storedFiles(uploadRoot)).toContain(key);
+    expect(filesUnder(uploadRoot)).toContain(key);
 
     const corrected = await uploadDocument(t, family, app.id, 'income_proof', files.pdf(), 'income-2.pdf');
     const mistake = await uploadDocument(t, family, app.id, 'other', files.png(), 'wrong.png');
@@ -314,12 +296,12 @@ describe('Application documents: the budget of one application (e2e)', () => {
     const scan = (n: number) => files.pdf(`${n}`.repeat(3000)); // ~3 KB each
     for (const n of [1, 2]) expect((await uploadDocument(t, family, app.id, 'other', scan(n), `scan-${n}.pdf`)).status).toBe(201);
     const uploadRoot = resolve(t.config.env.UPLOAD_DIR);
-    const filesBefore = storedFiles(uploadRoot).length;
+    const filesBefore = filesUnder(uploadRoot).length;
 
     const refused = await uploadDocument(t, family, app.id, 'other', scan(3), 'scan-3.pdf');
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ type: expect.stringMatching(/documents-too-large$/), maxTotalBytes: 8192, detail: expect.stringContaining('at most 8192 bytes in all') });
-    expect(storedFiles(uploadRoot)).toHaveLength(filesBefore);
+    expect(filesUnder(uploadRoot)).toHaveLength(filesBefore);
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents WHERE application_id = $1', [app.id])).toEqual([{ n: 2 }]);
 
     // Removing one makes room again.

@@ -1,9 +1,10 @@
-import fs, { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo, connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { applicationWorld, createDraftApplication, files, uploadDocument } from 'test/support/application-factory';
 import { SignedIn, signedInUser } from 'test/support/factories';
+import { filesUnder } from 'test/support/files-under';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { waitUntil } from 'test/support/wait-until';
 
@@ -66,27 +67,9 @@ class RawConnection {
 const field = (name: string, value: string) => Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
 const fileHead = (name: string) => Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
 const closing = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+const partFilesUnder = (root: string) => filesUnder(root).filter((path) => path.endsWith('.part'));
 const scan = (bytes: number) => Buffer.concat([files.pdf(), Buffer.alloc(bytes - files.pdf().length, 0x20)]);
 
-/** Every file under `root` whose name says so. */
-function filesUnder(root: string, suffix = ''): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const path = join(dir, name);
-      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) walk(path);
-      else if (name.endsWith(suffix)) out.push(path);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /**
  * The next file opened for writing gets the disk full (a real ENOSPC from /dev/full) after a first few bytes reached
@@ -119,10 +102,10 @@ describe('Uploads cut off, past a limit, or on a full disk (e2e)', () => {
   let leftBehind = new Set<string>();
   beforeEach(async () => {
     await t.reset();
-    leftBehind = new Set([...filesUnder(uploadRoot, '.part'), ...readdirSync(spoolDir)]);
+    leftBehind = new Set([...partFilesUnder(uploadRoot), ...readdirSync(spoolDir)]);
   });
 
-  const partFiles = () => filesUnder(uploadRoot, '.part').filter((path) => !leftBehind.has(path));
+  const partFiles = () => partFilesUnder(uploadRoot).filter((path) => !leftBehind.has(path));
   const spooled = () => readdirSync(spoolDir).filter((name) => !leftBehind.has(name));
   const documentRows = async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents'))[0].n as number;
   const documentsPath = (applicationId: string) => `${API}/applications/${applicationId}/documents`;
@@ -312,8 +295,8 @@ describe('A client that stalls mid-upload (e2e)', () => {
   it('is cut off after HTTP_REQUEST_TIMEOUT_MS with 408, and nothing of its scan stays on disk', async () => {
     await t.reset();
     const uploadRoot = resolve(t.config.env.UPLOAD_DIR);
-    const leftBehind = new Set(filesUnder(uploadRoot, '.part'));
-    const partFiles = () => filesUnder(uploadRoot, '.part').filter((path) => !leftBehind.has(path));
+    const leftBehind = new Set(partFilesUnder(uploadRoot));
+    const partFiles = () => partFilesUnder(uploadRoot).filter((path) => !leftBehind.has(path));
     const world = await applicationWorld(t);
     const app = await createDraftApplication(t, world.family, world.hospital.id);
     const head = Buffer.concat([field('type', 'other'), fileHead('scan.pdf')]);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { applicationWorld, createDraftApplication, files } from 'test/support/application-factory';
 import { SignedIn } from 'test/support/factories';
 import { tableCounts } from 'test/support/security-world';
 import { writeSecurityFigure } from 'test/support/security-report';
+import { filesUnder } from 'test/support/files-under';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -26,24 +26,6 @@ function multipart(fields: Record<string, string>, file?: { name: Buffer | strin
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else out.push(relative(root, path));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
 const pdfWithTail = (tail: string, pad = 0) => Buffer.concat([files.pdf(), Buffer.alloc(pad, 0x20), ascii(tail)]);
