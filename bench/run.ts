@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import { BenchOptions, parseArgs, ScenarioKey } from './lib/args';
 import { sampleLoad } from './lib/machine';
-import { judge, markdownTable, ResultRow, summarize, textTable } from './lib/report';
+import { judge, markdownTable, summarize, textTable } from './lib/report';
 import { ROOT, startService, stopAll, waitForHttp } from './lib/service';
 import { measureBareServers, measuredAround, measurePgbench, pgbenchDatabase } from './floors/floors';
 import { Ctx, Role } from './scenarios/context';

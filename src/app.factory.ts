@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { AppModule } from 'src/app.module';
 import { addSecurityHeaders } from 'src/common/http/security-headers';
 import { clientErrorHandler, frameworkErrors } from 'src/common/problem/framework-errors';
@@ -14,7 +13,7 @@ import { AccessLogController } from 'src/common/logging/access-log';
 import { PinoNestLogger } from 'src/common/logging/logger';
 import { requestContext } from 'src/common/logging/request-context';
 import { AppConfig } from 'src/config/app-config';
-import { ensureDatabase, runMigrations } from 'src/database/database-bootstrap';
+import { ensureDatabase, migrateOnOwnConnection } from 'src/database/database-bootstrap';
 import { setupOpenApi } from 'src/openapi';
 import { RedisProbeService } from 'src/health/redis-probe.service';
 import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
@@ -26,6 +25,10 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
   const env = config.env;
   if (env.DATABASE_AUTO_CREATE) await ensureDatabase(env.DATABASE_URL);
+  if (env.MIGRATIONS_RUN) {
+    const ran = await migrateOnOwnConnection(env.DATABASE_URL, env.DATABASE_ACQUIRE_TIMEOUT_MS);
+    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
+  }
 
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -69,10 +72,6 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   app.useGlobalFilters(new ProblemFilter());
   if (config.runsApi) setupOpenApi(app);
 
-  if (env.MIGRATIONS_RUN) {
-    const ran = await runMigrations(app.get(DataSource));
-    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
-  }
   await checkRedisPolicy(app, config, logger);
   await app.init();
   if (config.runsApi) await app.get(AdminBootstrapService).ensureAdmin();

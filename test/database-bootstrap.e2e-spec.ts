@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
-import { runMigrations } from 'src/database/database-bootstrap';
+import { migrateOnOwnConnection, runMigrations } from 'src/database/database-bootstrap';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
 
 /** Runs last (its timestamp is the largest): records the statement_timeout the migrations run under. */
@@ -80,6 +80,20 @@ describe('Migrations at start-up (runMigrations)', () => {
     } finally {
       await reader.end();
       await withAlter.destroy();
+    }
+  });
+
+  it('at start-up, migrates on a connection of its own that it closes, so the requests\' pool can bound every query', async () => {
+    const fresh = `${name}_own`;
+    await withAdminClient((client) => client.query(`CREATE DATABASE "${fresh}"`));
+    try {
+      const files = readdirSync(join(__dirname, '..', 'migrations')).filter((f) => f.endsWith('.ts'));
+      expect(await migrateOnOwnConnection(databaseUrl(fresh), 3_000)).toHaveLength(files.length);
+      const left = await withAdminClient((client) => client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [fresh]));
+      expect(left.rows).toEqual([{ n: 0 }]);
+      expect(await migrateOnOwnConnection(databaseUrl(fresh), 3_000)).toEqual([]);
+    } finally {
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${fresh}" WITH (FORCE)`));
     }
   });
 });

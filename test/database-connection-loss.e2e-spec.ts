@@ -1,5 +1,8 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from 'src/database/data-source';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { dataSourceOptions, STATEMENT_TIMEOUT_MS } from 'src/database/data-source';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
+import { startTestApp } from 'test/support/test-app';
 import { StallingProxy } from 'test/support/stalling-proxy';
 
 /** PostgreSQL going silent without closing TCP, through a proxy in front of this worker's database. */
@@ -33,5 +36,18 @@ describe('A database that vanishes without closing its connections (e2e)', () =>
   it('keeps every connection alive with TCP keepalive probes', () => {
     expect(dataSourceOptions('postgres://x/y').extra).toMatchObject({ keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     expect(dataSourceOptions('postgres://x/y').extra).not.toHaveProperty('query_timeout');
+  });
+
+  it("bounds the requests' and the worker's waits for an answer a little past statement_timeout", async () => {
+    const app = await startTestApp();
+    try {
+      for (const pool of [app.dataSource, app.app.get<DataSource>(getDataSourceToken(WORKER_DATA_SOURCE))]) {
+        const extra = pool.options.extra as { query_timeout?: number; statement_timeout?: number; Client?: unknown };
+        expect(extra.query_timeout).toBe(STATEMENT_TIMEOUT_MS + 5_000);
+        expect(extra.Client).toBeDefined(); // the client that drops a connection whose query timed out
+      }
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -8,12 +8,18 @@ import { SnakeNamingStrategy } from 'src/database/snake-naming.strategy';
 export const STATEMENT_TIMEOUT_MS = 30_000;
 
 /**
+ * How long a pool's client waits for an answer: the server cancels any statement at STATEMENT_TIMEOUT_MS, so one still
+ * unanswered a little later went with the server (a host crash, a failover), and its connection is dropped.
+ */
+export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
+
+/**
  * The one DataSource definition, used by the application, by `npm run migration:run` (migrate.ts) and by the TypeORM
  * CLI (migration-cli.ts). `synchronize` is never on: the schema changes only by migrations.
  *
- * `queryTimeoutMs`: how long the client itself waits for an answer, for pools that never run a statement longer than
- * STATEMENT_TIMEOUT_MS. Not the requests' pool: migrations run on one of its connections with no statement_timeout,
- * and TypeORM cannot lift a client timeout for one connection.
+ * `queryTimeoutMs`: how long the client itself waits for an answer (QUERY_TIMEOUT_MS), for pools that never run a
+ * statement longer than STATEMENT_TIMEOUT_MS: the requests' and the worker's. Not the migrations' connection
+ * (migrateOnOwnConnection), which lifts statement_timeout.
  */
 export function dataSourceOptions(
   url: string,

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { DataSource, MigrationExecutor } from 'typeorm';
+import { dataSourceOptions } from 'src/database/data-source';
 
 const MIGRATION_LOCK = 727_001; // any constant shared by every Sprout process
 
@@ -20,6 +21,20 @@ export async function ensureDatabase(url: string): Promise<void> {
     }
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here: the requests' pool
+ * bounds every query's wait (a migration may rightly take longer), and start-up runs them before that pool exists.
+ */
+export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000): Promise<string[]> {
+  const dataSource = new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate'));
+  await dataSource.initialize();
+  try {
+    return await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
   }
 }
 

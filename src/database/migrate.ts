@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from 'src/database/data-source';
-import { runMigrations } from 'src/database/database-bootstrap';
+import { migrateOnOwnConnection } from 'src/database/database-bootstrap';
 
 /**
  * Runs the pending migrations by hand as start-up does (MIGRATIONS_RUN): under the same advisory lock, so it is safe
@@ -10,14 +8,8 @@ import { runMigrations } from 'src/database/database-bootstrap';
  */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const dataSource = new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sprout', 1, 20_000, 'sprout-migrate'));
-  await dataSource.initialize();
-  try {
-    const ran = await runMigrations(dataSource);
-    process.stdout.write(ran.length ? `ran ${ran.length} migration(s): ${ran.join(', ')}\n` : 'no pending migrations\n');
-  } finally {
-    await dataSource.destroy();
-  }
+  const ran = await migrateOnOwnConnection(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sprout');
+  process.stdout.write(ran.length ? `ran ${ran.length} migration(s): ${ran.join(', ')}\n` : 'no pending migrations\n');
 }
 
 main().catch((error: unknown) => {

@@ -1,16 +1,10 @@
 import { DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from 'src/config/app-config';
-import { dataSourceOptions, STATEMENT_TIMEOUT_MS } from 'src/database/data-source';
+import { dataSourceOptions, QUERY_TIMEOUT_MS } from 'src/database/data-source';
 
 /** The worker's DataSource (`@InjectDataSource(WORKER_DATA_SOURCE)`); its connections show in pg_stat_activity as `sprout-worker`. */
 export const WORKER_DATA_SOURCE = 'worker';
-
-/**
- * The server cancels any of the worker's statements at statement_timeout: one still unanswered a little later went
- * with the server (a host crash, a failover), and its connection is dropped instead of waited on.
- */
-const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
 /**
  * A pool of the worker's own. With APP_ROLE=all the worker shared the requests' pool: sixteen sends failing at once

@@ -11,6 +11,8 @@ describe('isDependencyDown (503, not 500)', () => {
     expect(isDependencyDown(named('QueryRunnerAlreadyReleasedError'))).toBe(true);
     // Seen in the PostgreSQL fault test: a transaction's next statement after its connection died.
     expect(isDependencyDown(named('QueryRunnerProviderAlreadyReleasedError'))).toBe(true);
+    // pg's query_timeout: the server went silent under the query (the pool drops that connection).
+    expect(isDependencyDown(new Error('Query read timeout'))).toBe(true);
   });
 
   it('looks through a cause chain, but not forever', () => {

@@ -102,7 +102,8 @@ export function isDependencyDown(err: ErrorLike | undefined, depth = 0): boolean
   if (/^QueryRunner(Provider)?AlreadyReleasedError$/.test(err.name ?? '')) return true;
   if (err.code?.startsWith('08')) return true; // PostgreSQL connection exceptions
   const message = err.message ?? '';
-  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Connection is closed|the database system is (starting|shutting) up|not queryable/i.test(message)) {
+  // 'Query read timeout': no answer within the pool's query_timeout, the server gone silent (its connection is dropped).
+  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Connection is closed|the database system is (starting|shutting) up|not queryable|Query read timeout/i.test(message)) {
     return true;
   }
   return isDependencyDown(err.cause as ErrorLike | undefined, depth + 1);

@@ -8,7 +8,6 @@ import { IsPersonName } from 'src/common/validation/text-fields';
 import { Locale, User } from 'src/users/user.entity';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateUserDto {
   @ApiProperty({ example: 'reviewer@fund.example.org' })
