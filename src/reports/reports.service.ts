@@ -64,12 +64,17 @@ export class ReportsService {
     const to = query.to ?? null;
     if (from && to && from > to) throw new InvalidInputException([{ field: 'to', message: 'must not be before from' }]);
 
-    const [statusRows, rows, hospitals, fund] = await Promise.all([
-      this.dataSource.query(`SELECT status, count(*)::int AS n FROM applications GROUP BY status`) as Promise<{ status: string; n: number }[]>,
-      this.dataSource.query(SUMMARY_SQL, [from, to]) as Promise<Row[]>,
-      this.dataSource.query(`SELECT id, code, name FROM hospitals`) as Promise<{ id: string; code: string; name: string }[]>,
-      this.ledger.balances(),
-    ]);
+    // One snapshot: a payment or return committing between the queries made totals.disbursed − totals.returned
+    // disagree with fund.disbursed in the same answer.
+    const { statusRows, rows, hospitals, fund } = await this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+      await tx.query('SET TRANSACTION READ ONLY');
+      return {
+        statusRows: (await tx.query(`SELECT status, count(*)::int AS n FROM applications GROUP BY status`)) as { status: string; n: number }[],
+        rows: (await tx.query(SUMMARY_SQL, [from, to])) as Row[],
+        hospitals: (await tx.query(`SELECT id, code, name FROM hospitals`)) as { id: string; code: string; name: string }[],
+        fund: await this.ledger.balances(tx),
+      };
+    });
 
     const applicationsByStatus = Object.fromEntries(APPLICATION_STATUSES.map((s) => [s, 0]));
     for (const r of statusRows) applicationsByStatus[r.status] = r.n;
