@@ -411,6 +411,8 @@ describe('Disbursements (e2e)', () => {
     const confirmed = await repoint({ notSentToBank: true });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toMatchObject({ payee: third, exportedAt: null });
+    // The event names when the file went out (a date): hashed as stored, the chain still verifies.
+    expect((await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200)).body).toMatchObject({ ok: true });
     // Only scheduled tranches move: a paid one is where the money went, whatever the hospital's account is now.
     await pay(tranche.id).expect(200);
     await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount: corrected }).expect(200);
@@ -702,6 +704,7 @@ describe('Disbursements (e2e)', () => {
     expect(confirmed.body.status).toBe('cancelled');
     const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'disbursement.cancelled'`, [first.id]);
     expect(event.summary).toMatchObject({ notSentToBank: true, exportedAt: expect.any(String) });
+    expect((await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200)).body).toMatchObject({ ok: true });
     const whole = await t.http.post(`${API}/applications/${grant.id}/cancel`).set(w.finance.auth).send({ reason: 'Family withdrew', notSentToBank: true });
     expect(whole.status).toBe(200);
     const [grantEvent] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'application.cancelled'`, [grant.id]);

@@ -149,7 +149,10 @@ export class AuditService {
       action: record.action,
       objectType: record.objectType,
       objectId: record.objectId ?? null,
-      summary: record.summary ?? {},
+      // Hashed as it will be read back: a Date in a summary is stored as its ISO string but canonicalJson() saw an
+      // object without keys, and undefined values are dropped by the store but were hashed as null — either broke
+      // GET /audit/verify for good at that event.
+      summary: JSON.parse(JSON.stringify(record.summary ?? {})) as Record<string, unknown>,
       requestId: currentRequestId(),
     };
   }

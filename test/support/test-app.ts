@@ -4,6 +4,7 @@ import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { createApp } from 'src/app.factory';
+import { AuditService } from 'src/audit/audit.service';
 import { createRootLogger } from 'src/common/logging/logger';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { SmtpSink } from 'test/support/smtp-sink';
@@ -33,7 +34,10 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     config,
     dataSource,
     reset: async () => {
+      // Checked before the reset, thrown after it: a broken chain fails the test that follows, not every later one.
+      const broken = await brokenAuditChain(app);
       await truncateAll(dataSource);
+      if (broken) throw new Error(broken);
       mail.clear();
     },
     close: async () => {
@@ -44,6 +48,17 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       }
     },
   };
+}
+
+/**
+ * Every test's audit events must verify as GET /audit/verify checks them, before the reset clears them: an event
+ * whose stored content differs from what was hashed breaks the chain for good in production.
+ */
+async function brokenAuditChain(app: NestFastifyApplication): Promise<string | null> {
+  const verified = await app.get(AuditService).verify();
+  if (verified.ok) return null;
+  const [event] = (await app.get(DataSource).query(`SELECT action, summary FROM audit_events WHERE id = $1`, [verified.firstBrokenId])) as unknown[];
+  return `the previous test left the audit chain broken (${verified.reason}) at ${JSON.stringify(event)}`;
 }
 
 export async function truncateAll(dataSource: DataSource): Promise<void> {
