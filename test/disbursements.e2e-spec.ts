@@ -202,6 +202,9 @@ describe('Disbursements (e2e)', () => {
     const cancel = (id: string, body: object = { reason: 'Second phase not needed' }, who = w.finance) =>
       t.http.post(`${API}/disbursements/${id}/cancel`).set(who.auth).send(body);
     await cancel(second.id, {}).expect(400);
+    // Emailed to the family as written: a reason they could not see (zero-width, a C1 control) is no reason.
+    await cancel(second.id, { reason: '\u200b' }).expect(400);
+    await cancel(second.id, { reason: 'moved\u0085' }).expect(400);
     await cancel(second.id, undefined, w.hospitalFinance).expect(403);
     const res = await cancel(second.id);
     expect(res.status).toBe(200);

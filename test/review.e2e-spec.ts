@@ -475,6 +475,12 @@ describe('Review workflow (e2e)', () => {
         ['reject', {}, 'reason'],
         ['reject', { reason: '' }, 'reason'],
         ['reject', { reason: 'bell\u0007' }, 'reason'],
+        // Nothing a family could read: invisible characters alone, or a C1 control (NEL), are no reason.
+        ['reject', { reason: '\u200b\u200e' }, 'reason'],
+        ['reject', { reason: 'why\u0085' }, 'reason'],
+        ['request-info', { message: '\u0085' }, 'message'],
+        ['request-info', { message: '\u3164 \ufeff' }, 'message'],
+        ['request-info', { message: '...' }, 'message'],
         ['approve', {}, 'amount'],
         ['approve', { amount: 0 }, 'amount'],
         ['approve', { amount: -100 }, 'amount'],
@@ -483,6 +489,7 @@ describe('Review workflow (e2e)', () => {
         ['approve', { amount: 1_000_000_000_001 }, 'amount'],
         ['approve', { amount: 5_000_001 }, 'amount'],
         ['approve', { amount: 100, comment: 'bell\u0007' }, 'comment'],
+        ['approve', { amount: 100, comment: '\u202e--' }, 'comment'],
         ['approve', { amount: 100, comment: 'x'.repeat(2001) }, 'comment'],
         ['approve', { amount: 100, status: 'approved' }, 'status'],
       ];

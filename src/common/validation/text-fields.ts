@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 /**
  * What a person's name never holds and a screen does not show: control characters, bidirectional embedding, override
@@ -24,5 +24,30 @@ export const IsPersonName = (max = 100) =>
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? cleanName(value) : value)),
     IsString(),
     Matches(/[\p{L}\p{N}]/u, { message: ({ property }) => `${property} must contain a letter` }),
+    MaxLength(max),
+  );
+
+/** Not shown, and not needed in running text: UNSHOWN without the control characters, which free text refuses instead. */
+const INVISIBLE_FORMATTING = /[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u115f\u1160\u3164\uffa0]/gu;
+/** No control characters other than tab and line breaks (C0, DEL, C1). */
+const NO_CONTROL_IN_TEXT = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/u;
+
+/** Free text as stored: invisible formatting (pasted zero-width spaces, direction marks) removed, trimmed. */
+export function cleanText(value: string): string {
+  return value.replace(INVISIBLE_FORMATTING, '').trim();
+}
+
+/**
+ * Free text a person reads and that may be emailed (a rejection reason, a question to the family, a note): cleaned
+ * (cleanText), line breaks and tabs allowed but no other control character, and at least one letter or digit — a
+ * reason of invisible characters passed a length check and reached the family as a blank. `optional`: blank is absent.
+ */
+export const IsReadableText = (max: number, { optional = false } = {}) =>
+  applyDecorators(
+    ...(optional ? [IsOptional()] : []),
+    Transform(({ value }: { value: unknown }) => (typeof value !== 'string' ? value : optional ? cleanText(value) || undefined : cleanText(value))),
+    IsString(),
+    Matches(NO_CONTROL_IN_TEXT, { message: ({ property }) => `${property} must not contain control characters other than line breaks and tabs` }),
+    Matches(/[\p{L}\p{N}]/u, { message: ({ property }) => `${property} must contain a letter or digit` }),
     MaxLength(max),
   );

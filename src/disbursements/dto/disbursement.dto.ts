@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 import { toLowerCase } from 'src/applications/dto/field-validators';
 import { PageQueryDto } from 'src/common/pagination/pagination';
+import { IsReadableText } from 'src/common/validation/text-fields';
 import { DISBURSEMENT_STATUSES, DisbursementStatus } from 'src/disbursements/disbursement.entity';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
 
@@ -40,8 +41,7 @@ export class PayDisbursementDto {
 
 export class ReasonDto {
   @ApiProperty({ example: 'Treatment plan changed', minLength: 1, maxLength: 1000 })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(1000)
-  @Matches(/^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$/, { message: 'reason must not contain control characters other than line breaks and tabs' })
+  @IsReadableText(1000)
   reason: string;
 }
 

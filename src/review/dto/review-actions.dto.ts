@@ -1,20 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { APPLICATION_STATUSES } from 'src/applications/application-status';
 import type { ApplicationStatus } from 'src/applications/application-status';
+import { IsReadableText } from 'src/common/validation/text-fields';
 
 export const MAX_APPROVAL = 1_000_000_000_000;
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-// An optional note left blank in a form arrives as "": no note, not a validation error.
-const trimToAbsent = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value);
-// Free text read by people and sent in emails: any printable text, line breaks allowed, no other control characters.
-const PRINTABLE = /^[^\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F]*$/;
 
 export class RequestInfoDto {
   @ApiProperty({ description: 'What the family must add or correct; shown to them in the app (GET /applications/{id}/info-requests), never emailed: the email says only that a question is waiting', minLength: 1, maxLength: 2000 })
-  @Transform(trim) @IsString() @MinLength(1, { message: 'message is required' }) @MaxLength(2000)
-  @Matches(PRINTABLE, { message: 'message must not contain control characters' })
+  @IsReadableText(2000)
   message: string;
 }
 
@@ -30,15 +24,14 @@ export class ApproveDto {
   amount: number;
 
   @ApiPropertyOptional({ description: 'Internal note for the record (not emailed); blank means none', maxLength: 2000 })
-  @IsOptional() @Transform(trimToAbsent) @IsString() @MinLength(1) @MaxLength(2000)
-  @Matches(PRINTABLE, { message: 'comment must not contain control characters' })
+  // A note left blank in a form arrives as "": no note, not a validation error.
+  @IsReadableText(2000, { optional: true })
   comment?: string;
 }
 
 export class RejectDto {
   @ApiProperty({ description: 'Why; emailed to the family as written', minLength: 1, maxLength: 2000 })
-  @Transform(trim) @IsString() @MinLength(1, { message: 'reason is required' }) @MaxLength(2000)
-  @Matches(PRINTABLE, { message: 'reason must not contain control characters' })
+  @IsReadableText(2000)
   reason: string;
 }
 
