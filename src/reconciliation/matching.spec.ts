@@ -134,11 +134,29 @@ describe('classifyEntry', () => {
     ['a reversed debit', { reversal: true as const }, 'paid'],
   ])('flags %s naming a tranche held as paid or reconciled: the money may have gone back', (_name, overrides, status) => {
     const result = classify(credit(overrides), candidates([REF, paid({ status })]));
-    expect(result).toEqual({ status: 'mismatched', reference: REF, disbursementId: 'disbursement-1', reason: expect.stringContaining(`${status} disbursement`) });
+    expect(result).toEqual({ status: 'mismatched', reference: REF, disbursementId: 'disbursement-1', takenBack: [REF], reason: expect.stringContaining(`${status} disbursement`) });
     // Never for another hospital's tranche, nor for a pending or foreign-currency entry.
     expect(classifyEntry(credit(overrides), candidates([REF, paid({ status, hospitalId: OTHER_HOSPITAL })]), HOSPITAL, new Set()).status).toBe('ignored');
     expect(classify(credit({ ...overrides, status: 'PDNG' }), candidates([REF, paid({ status })])).status).toBe('ignored');
     expect(classify(credit({ ...overrides, currency: 'EUR' }), candidates([REF, paid({ status })])).status).toBe('ignored');
+  });
+
+  it('flags a debit or reversal naming several paid or reconciled tranches, about none alone, naming every one taken back', () => {
+    const [ref2, ref3] = ['SPR-2026-000123-2', 'SPR-2026-000123-3'];
+    const map = candidates([REF, paid()], [ref2, paid({ id: 'disbursement-2', status: 'reconciled' })], [ref3, paid({ id: 'disbursement-3', status: 'scheduled' })]);
+    for (const overrides of [{ creditDebit: 'DBIT' as const }, { creditDebit: 'DBIT' as const, reversal: true as const }]) {
+      const result = classify(credit({ ...overrides, remittance: `Return ${REF} ${ref2} ${ref3}` }), map);
+      expect(result).toEqual({ status: 'mismatched', takenBack: [REF, ref2], reason: expect.stringContaining(`${REF}, ${ref2}:`) });
+    }
+  });
+
+  it('holds back a credit for a paid tranche that a debit or reversal imported earlier names', () => {
+    expect(classify(credit(), candidates([REF, paid({ takenBack: true })]))).toEqual({
+      status: 'mismatched',
+      reference: REF,
+      disbursementId: 'disbursement-1',
+      reason: expect.stringContaining('sent back'),
+    });
   });
 
   it('calls the same reference with another amount mismatched', () => {
@@ -278,7 +296,15 @@ describe('classifyEntry', () => {
       fc.assert(
         fc.property(classified, ({ entry, map, hospitalId, result }) => {
           if (result.status !== 'mismatched') return;
-          const disbursement = map.get(result.reference as string) as MatchCandidate;
+          if (result.reference === undefined) {
+            // Money going back from several tranches: about none of them alone.
+            expect(result.takenBack?.length).toBeGreaterThan(1);
+            for (const reference of result.takenBack ?? []) {
+              expect(map.get(reference)).toMatchObject({ hospitalId, status: expect.stringMatching(/^(paid|reconciled)$/) });
+            }
+            return;
+          }
+          const disbursement = map.get(result.reference) as MatchCandidate;
           expect(disbursement.hospitalId).toBe(hospitalId);
           expect(result.disbursementId).toBe(disbursement.id);
           if (entry.creditDebit === 'CRDT' && !entry.reversal) {

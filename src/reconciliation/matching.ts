@@ -9,6 +9,8 @@ export interface MatchCandidate {
   /** Disbursement status: scheduled, paid, reconciled, cancelled, returned. */
   status: string;
   hospitalId: string;
+  /** A debit or reversal imported before, after the tranche's current payment, names it: the money may have gone back. */
+  takenBack?: boolean;
 }
 
 export interface MatchResult {
@@ -17,6 +19,8 @@ export interface MatchResult {
   /** The Sprout reference the decision is about; add it to seenInThisStatement when status is matched. */
   reference?: string;
   reason?: string;
+  /** Money going back (takingBack): every paid or reconciled tranche of the hospital the entry names. */
+  takenBack?: string[];
 }
 
 const MATCHABLE_CURRENCY = 'CNY';
@@ -56,7 +60,7 @@ export function findReferences(text: string): string[] {
 }
 
 /** Every Sprout reference the payer could have carried: remittance, structured references, end-to-end id, additional info. */
-export function entryReferences(entry: ParsedStatementEntry): string[] {
+export function entryReferences(entry: Pick<ParsedStatementEntry, 'remittance' | 'structuredReferences' | 'endToEndId' | 'additionalInfo'>): string[] {
   const texts = [entry.remittance, ...entry.structuredReferences, entry.endToEndId ?? '', entry.additionalInfo ?? ''];
   return [...new Set(texts.flatMap(findReferences))];
 }
@@ -100,13 +104,17 @@ export function classifyEntry(
   if (disbursement.amount !== entry.amount) {
     return { status: 'mismatched', ...about, reason: `amount ${entry.amount} differs from the disbursement's ${disbursement.amount} (minor units)` };
   }
+  if (disbursement.takenBack) {
+    return { status: 'mismatched', ...about, reason: 'a debit or reversal imported earlier names this disbursement: the payment may have been sent back; check with the bank' };
+  }
   return { status: 'matched', ...about };
 }
 
 /**
- * A booked CNY debit or reversal naming one of this hospital's tranches that Sprout holds as paid or reconciled: the
- * bank (or the hospital) may have sent the payment back, which Sprout would otherwise never hear of. An exception
- * (mismatched, about that tranche) for hospital finance to look at; never a match. Null for anything else.
+ * A booked CNY debit or reversal naming tranches of this hospital that Sprout holds as paid or reconciled: the
+ * bank (or the hospital) may have sent the payments back, which Sprout would otherwise never hear of. An exception
+ * (mismatched) for hospital finance to look at; never a match. About the tranche when it names one; naming several
+ * (a batch reversed whole), about none alone, listing them. Null for anything else.
  */
 export function takingBack(
   entry: ParsedStatementEntry,
@@ -120,13 +128,21 @@ export function takingBack(
     const candidate = candidatesByReference.get(reference);
     return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled');
   });
-  if (named.length !== 1) return null;
+  if (named.length === 0) return null;
+  if (named.length > 1) {
+    return {
+      status: 'mismatched',
+      takenBack: named,
+      reason: `${kind} naming these paid or reconciled disbursements: ${named.join(', ')}: the payments may have been sent back; check with the bank, and record the returns if so`,
+    };
+  }
   const [reference] = named;
   const disbursement = candidatesByReference.get(reference) as MatchCandidate;
   return {
     status: 'mismatched',
     reference,
     disbursementId: disbursement.id,
+    takenBack: named,
     reason: `${kind} naming this ${disbursement.status} disbursement: the payment may have been sent back; check with the bank, and record the return if so`,
   };
 }

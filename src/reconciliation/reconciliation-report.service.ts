@@ -5,15 +5,15 @@ import { AuthUser } from 'src/common/auth/roles';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
 import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { isCalendarDate } from 'src/fund/calendar-date';
-import { ReconciliationReportDto, ReportQueryDto } from 'src/reconciliation/dto/reconciliation.dto';
-import { buildReconciliationReport, GroupRow } from 'src/reconciliation/reconciliation-report';
+import { ReportQueryDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { buildReconciliationReport, GroupRow, ReconciliationReport } from 'src/reconciliation/reconciliation-report';
 
 /** GET /reconciliation/report: paid, reconciled, outstanding and exceptions of one hospital (or all) over a period. */
 @Injectable()
 export class ReconciliationReportService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async report(user: AuthUser, query: ReportQueryDto): Promise<ReconciliationReportDto> {
+  async report(user: AuthUser, query: ReportQueryDto): Promise<ReconciliationReport> {
     const errors = [];
     if (!isCalendarDate(query.from)) errors.push({ field: 'from', message: 'must be a real date YYYY-MM-DD' });
     if (!isCalendarDate(query.to)) errors.push({ field: 'to', message: 'must be a real date YYYY-MM-DD' });

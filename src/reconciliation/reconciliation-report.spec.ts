@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { buildReconciliationReport, GroupRow, reconciliationReportCsv } from 'src/reconciliation/reconciliation-report';
+import { buildReconciliationReport, GroupRow, reconciliationReportCsv, reconciliationReportJson } from 'src/reconciliation/reconciliation-report';
 
 const scope = { hospitalId: '7d1c8f0e-1111-4c4c-8888-000000000001', from: '2026-09-01', to: '2026-09-30' };
 
@@ -20,30 +20,34 @@ describe('buildReconciliationReport', () => {
     );
     expect(report).toEqual({
       ...scope,
-      paid: { count: 5, amount: 15_345_678 },
-      reconciled: { count: 3, amount: 12_345_678 },
-      outstanding: { count: 2, amount: 3_000_000 },
+      paid: { count: 5, amount: 15_345_678n },
+      reconciled: { count: 3, amount: 12_345_678n },
+      outstanding: { count: 2, amount: 3_000_000n },
       exceptions: {
-        mismatched: { count: 1, amount: 500_000 },
-        unmatched: { count: 4, amount: 1001 },
-        duplicates: { count: 1, amount: 12_345_678 },
-        total: { count: 6, amount: 12_846_679 },
+        mismatched: { count: 1, amount: 500_000n },
+        unmatched: { count: 4, amount: 1001n },
+        duplicates: { count: 1, amount: 12_345_678n },
+        total: { count: 6, amount: 12_846_679n },
       },
     });
   });
 
   it('is all zeros without rows, and ignores statuses it does not report', () => {
     const report = buildReconciliationReport(scope, [{ status: 'cancelled', count: 9, amount: 9 }], [{ status: 'matched', count: 9, amount: 9 }, { status: 'ignored', count: 1, amount: 1 }]);
-    expect(report.paid).toEqual({ count: 0, amount: 0 });
-    expect(report.exceptions.total).toEqual({ count: 0, amount: 0 });
+    expect(report.paid).toEqual({ count: 0, amount: 0n });
+    expect(report.exceptions.total).toEqual({ count: 0, amount: 0n });
   });
 
-  it('refuses sums past the safe integer range instead of rounding them', () => {
-    expect(() => buildReconciliationReport(scope, [{ status: 'paid', count: 1, amount: '9007199254740993' }], [])).toThrow(RangeError);
+  it('adds sums past the safe integer range exactly', () => {
+    const r = buildReconciliationReport(scope, [], [
+      { status: 'mismatched', count: '10', amount: '10000000000000000' },
+      { status: 'unmatched', count: '1', amount: '9007199254740993' },
+    ]);
+    expect(r.exceptions.total).toEqual({ count: 11, amount: 19_007_199_254_740_993n });
   });
 
   it('always has paid = reconciled + outstanding and total = the three exception kinds', () => {
-    const group = (status: string) => fc.record({ status: fc.constant(status), count: fc.nat(10_000), amount: fc.nat(1_000_000_000_000) });
+    const group = (status: string) => fc.record({ status: fc.constant(status), count: fc.nat(10_000), amount: fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String) });
     fc.assert(
       fc.property(fc.subarray(['paid', 'reconciled']).chain((s) => fc.tuple(...s.map(group))), fc.subarray(['mismatched', 'unmatched', 'duplicate']).chain((s) => fc.tuple(...s.map(group))), (payments, exceptions) => {
         const r = buildReconciliationReport(scope, payments as GroupRow[], exceptions as GroupRow[]);
@@ -54,6 +58,27 @@ describe('buildReconciliationReport', () => {
         expect(e.total.count).toBe(e.mismatched.count + e.unmatched.count + e.duplicates.count);
       }),
     );
+  });
+});
+
+describe('reconciliationReportJson', () => {
+  it('writes every amount as an exact JSON integer, and reads back as the report for amounts a double holds', () => {
+    const report = buildReconciliationReport(scope, [{ status: 'paid', count: 1, amount: 5_000_001 }], [{ status: 'unmatched', count: 2, amount: '9007199254740993' }]);
+    const json = reconciliationReportJson(report);
+    expect(json).toContain('"unmatched":{"count":2,"amount":9007199254740993}');
+    expect(JSON.parse(json)).toEqual({
+      ...scope,
+      paid: { count: 1, amount: 5_000_001 },
+      reconciled: { count: 0, amount: 0 },
+      outstanding: { count: 1, amount: 5_000_001 },
+      exceptions: {
+        mismatched: { count: 0, amount: 0 },
+        unmatched: { count: 2, amount: 9007199254740992 },
+        duplicates: { count: 0, amount: 0 },
+        total: { count: 2, amount: 9007199254740992 },
+      },
+    });
+    expect(JSON.parse(reconciliationReportJson({ ...report, hospitalId: null })).hospitalId).toBeNull();
   });
 });
 
@@ -71,5 +96,11 @@ describe('reconciliationReportCsv', () => {
       ['all', 'exceptions_duplicates', '0', '0.00'],
       ['all', 'exceptions_total', '2', '0.07'],
     ]);
+  });
+
+  it('writes sums past 2^53 fen exactly', () => {
+    const report = buildReconciliationReport(scope, [], [{ status: 'mismatched', count: 3, amount: '9007199254740993' }]);
+    const rows = parse(reconciliationReportCsv(report)) as string[][];
+    expect(rows.find((r) => r[3] === 'exceptions_total')?.[5]).toBe('90071992547409.93');
   });
 });

@@ -1,11 +1,21 @@
-import { csvLine, formatYuan } from 'src/disbursements/payment-batch-csv';
-import { ReconciliationReportDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { csvLine } from 'src/disbursements/payment-batch-csv';
+import { minorUnitsToDecimal } from 'src/reconciliation/parsers/amount';
 
 /** One aggregate row from SQL: a status, how many, and the sum in fen (pg returns both as text). */
 export type GroupRow = { status: string; count: number | string; amount: number | string | null };
-type AmountCount = { count: number; amount: number };
+/** Sums are bigint: a period's exceptions may add up past 2^53 fen, which a number would round. */
+type Figure = { count: number; amount: bigint };
 
-const ZERO: AmountCount = { count: 0, amount: 0 };
+/** GET /reconciliation/report (ReconciliationReportDto's shape, amounts exact). */
+export type ReconciliationReport = {
+  hospitalId: string | null;
+  from: string;
+  to: string;
+  paid: Figure;
+  reconciled: Figure;
+  outstanding: Figure;
+  exceptions: { mismatched: Figure; unmatched: Figure; duplicates: Figure; total: Figure };
+};
 
 /**
  * The report from two aggregates: live (unreturned) payments made in the period, grouped by their tranche's
@@ -16,7 +26,7 @@ export function buildReconciliationReport(
   scope: { hospitalId: string | null; from: string; to: string },
   payments: readonly GroupRow[],
   exceptions: readonly GroupRow[],
-): ReconciliationReportDto {
+): ReconciliationReport {
   const reconciled = pick(payments, 'reconciled');
   const outstanding = pick(payments, 'paid');
   const mismatched = pick(exceptions, 'mismatched');
@@ -31,9 +41,23 @@ export function buildReconciliationReport(
   };
 }
 
+/**
+ * The JSON body, amounts in fen written as exact integers (JSON numbers have no size limit; JSON.stringify
+ * cannot write a bigint). A JavaScript client reads a sum past 2^53 as the nearest double.
+ */
+export function reconciliationReportJson(r: ReconciliationReport): string {
+  const figure = (f: Figure) => `{"count":${f.count},"amount":${f.amount.toString()}}`;
+  const e = r.exceptions;
+  return (
+    `{"hospitalId":${JSON.stringify(r.hospitalId)},"from":${JSON.stringify(r.from)},"to":${JSON.stringify(r.to)},` +
+    `"paid":${figure(r.paid)},"reconciled":${figure(r.reconciled)},"outstanding":${figure(r.outstanding)},` +
+    `"exceptions":{"mismatched":${figure(e.mismatched)},"unmatched":${figure(e.unmatched)},"duplicates":${figure(e.duplicates)},"total":${figure(e.total)}}}`
+  );
+}
+
 /** One line per figure, amounts in yuan with two decimals: `hospital_id,from,to,metric,count,amount,currency`. */
-export function reconciliationReportCsv(r: ReconciliationReportDto): string {
-  const figures: [string, AmountCount][] = [
+export function reconciliationReportCsv(r: ReconciliationReport): string {
+  const figures: [string, Figure][] = [
     ['paid', r.paid],
     ['reconciled', r.reconciled],
     ['outstanding', r.outstanding],
@@ -43,21 +67,15 @@ export function reconciliationReportCsv(r: ReconciliationReportDto): string {
     ['exceptions_total', r.exceptions.total],
   ];
   let out = csvLine(['hospital_id', 'from', 'to', 'metric', 'count', 'amount', 'currency']);
-  for (const [metric, f] of figures) out += csvLine([r.hospitalId ?? 'all', r.from, r.to, metric, String(f.count), formatYuan(f.amount), 'CNY']);
+  for (const [metric, f] of figures) out += csvLine([r.hospitalId ?? 'all', r.from, r.to, metric, String(f.count), minorUnitsToDecimal(f.amount), 'CNY']);
   return out;
 }
 
-function pick(rows: readonly GroupRow[], status: string): AmountCount {
+function pick(rows: readonly GroupRow[], status: string): Figure {
   const row = rows.find((r) => r.status === status);
-  return row ? { count: toSafe(row.count), amount: toSafe(row.amount ?? 0) } : { ...ZERO };
+  return row ? { count: Number(row.count), amount: BigInt(row.amount ?? 0) } : { count: 0, amount: 0n };
 }
 
-function add(a: AmountCount, b: AmountCount): AmountCount {
-  return { count: a.count + b.count, amount: toSafe(a.amount + b.amount) };
-}
-
-function toSafe(value: number | string): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${value} is not a safe non-negative integer`);
-  return n;
+function add(a: Figure, b: Figure): Figure {
+  return { count: a.count + b.count, amount: a.amount + b.amount };
 }

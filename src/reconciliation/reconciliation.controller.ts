@@ -31,7 +31,7 @@ import {
   StatementUploadDto,
 } from 'src/reconciliation/dto/reconciliation.dto';
 import { EntryMatchingService } from 'src/reconciliation/entry-matching.service';
-import { reconciliationReportCsv } from 'src/reconciliation/reconciliation-report';
+import { reconciliationReportCsv, reconciliationReportJson } from 'src/reconciliation/reconciliation-report';
 import { ReconciliationReportService } from 'src/reconciliation/reconciliation-report.service';
 import { StatementImportService } from 'src/reconciliation/statement-import.service';
 import { StatementsService } from 'src/reconciliation/statements.service';
@@ -116,9 +116,12 @@ export class ReconciliationController {
   @ApiOperation({ summary: 'Paid, reconciled, outstanding and exceptions over a period: JSON (amounts in fen) or CSV (amounts in yuan, two decimals)' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: ReconciliationReportDto })
-  async report(@Query() query: ReportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReconciliationReportDto | string> {
+  async report(@Query() query: ReportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const report = await this.reports.report(user, query);
-    if (query.format !== 'csv') return report;
+    if (query.format !== 'csv') {
+      reply.header('Content-Type', 'application/json; charset=utf-8');
+      return reconciliationReportJson(report);
+    }
     reply
       .header('Content-Type', 'text/csv; charset=utf-8')
       .header('Content-Disposition', `attachment; filename="sprout-reconciliation-${query.from}-${query.to}.csv"`)

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
-import { bookedInCny, classifyEntry, entryReferences, MatchCandidate, MatchResult } from 'src/reconciliation/matching';
+import { MatchCandidates } from 'src/reconciliation/match-candidates';
+import { bookedInCny, classifyEntry, entryReferences, MatchResult } from 'src/reconciliation/matching';
 import { ParsedStatementEntry, ParsedStatementHeader, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 
 /** Entries are classified and inserted this many at a time: one candidate query, one duplicate query, one INSERT. */
@@ -45,6 +46,7 @@ export class StatementImportRun {
   private readonly occurrences = new RowOccurrences();
   /** References a debit or reversal of this file named (classifyEntry: money that may have gone back). */
   private readonly takenBack = new Set<string>();
+  private readonly candidates: MatchCandidates;
 
   constructor(
     private readonly tx: EntityManager,
@@ -52,7 +54,9 @@ export class StatementImportRun {
     private readonly hospitalId: string,
     private readonly maxEntries: number,
     private readonly onTooMany: (max: number) => Error,
-  ) {}
+  ) {
+    this.candidates = new MatchCandidates(tx, statementId, hospitalId);
+  }
 
   get entries(): number {
     return this.count;
@@ -82,7 +86,7 @@ export class StatementImportRun {
   /**
    * A credit matched to a tranche that a debit or reversal of the same file also names (in either order) does not
    * settle it: the payment may have come and gone again, and completing the grant on it would hide that. It is
-   * stored as mismatched, beside the debit, for hospital finance to look at.
+   * stored as mismatched, beside the debit, for hospital finance to look at. (A debit of an earlier import: MatchCandidates.)
    */
   private async holdBackTakenBack(): Promise<void> {
     if (this.matched === 0 || this.takenBack.size === 0) return;
@@ -125,7 +129,7 @@ export class StatementImportRun {
 
   private async store(entries: ParsedStatementEntry[]): Promise<void> {
     const references = entries.map(entryReferences);
-    const candidates = await this.candidatesFor(references.flat());
+    const candidates = await this.candidates.for(references.flat());
     const fingerprints = entries.map((entry) => this.occurrences.fingerprintOf(entry));
     // Entries that can never match nor name a tranche (debits without a reference, other currencies, …) are never
     // duplicates either: no look-up for them. A debit naming a tranche is an exception once, not once per file.
@@ -151,7 +155,7 @@ export class StatementImportRun {
         };
       }
       if (result.status === 'matched' && result.reference) this.matchedReferences.add(result.reference);
-      if (result.status === 'mismatched' && result.reference && mayTakeBack(entry)) this.takenBack.add(result.reference);
+      if (result.status === 'mismatched' && mayTakeBack(entry)) for (const reference of result.takenBack ?? []) this.takenBack.add(reference);
       return { entry, id: randomUUID(), result, fingerprint, reference: result.reference ?? (references[i].length === 1 ? references[i][0] : null) };
     });
     const matched = decided.filter((d) => d.result.status === 'matched');
@@ -171,21 +175,6 @@ export class StatementImportRun {
     if (result.status === 'matched') return { status: 'matched', reason: null, disbursementId: result.disbursementId ?? null };
     const about = result.status === 'mismatched' || result.status === 'duplicate' ? (result.disbursementId ?? null) : null;
     return { status: result.status, reason: result.reason ?? null, disbursementId: about };
-  }
-
-  /**
-   * Every disbursement, in any status and of any hospital, whose reference the batch mentions (classifyEntry wants
-   * them all). Looked up per batch, not kept: a reference repeated in a later batch is looked up again.
-   */
-  private async candidatesFor(references: string[]): Promise<Map<string, MatchCandidate>> {
-    const candidates = new Map<string, MatchCandidate>();
-    const unique = [...new Set(references)];
-    if (unique.length === 0) return candidates;
-    const rows = (await this.tx.query(`SELECT id, reference, amount::text AS amount, status, hospital_id FROM disbursements WHERE reference = ANY($1)`, [
-      unique,
-    ])) as { id: string; reference: string; amount: string; status: string; hospital_id: string }[];
-    for (const r of rows) candidates.set(r.reference, { id: r.id, amount: Number(r.amount), status: r.status, hospitalId: r.hospital_id });
-    return candidates;
   }
 
   /**

@@ -23,7 +23,7 @@ export class StatementSummaryDto {
   @ApiProperty({ type: 'integer' }) entries: number;
   @ApiProperty({ type: 'integer' }) matched: number;
   @ApiProperty({ type: 'integer', description: 'Entries neither matched, mismatched nor duplicate, including the `ignored` ones' }) unmatched: number;
-  @ApiProperty({ type: 'integer', description: 'A Sprout reference of this hospital with another amount, or money sent back: a debit or reversal naming a paid or reconciled tranche, and a credit of the same file that such a debit names' }) mismatched: number;
+  @ApiProperty({ type: 'integer', description: 'A Sprout reference of this hospital with another amount, or money sent back: a debit or reversal naming paid or reconciled tranches, and a credit for a tranche such a debit names (in this file or one imported before)' }) mismatched: number;
   @ApiProperty({ type: 'integer', description: 'Seen before (this file or an earlier statement), or about a tranche already reconciled' }) duplicates: number;
   @ApiProperty({ type: 'integer', description: 'Of `unmatched`: entries that can never match (debits, other currencies, reversals, not booked). A booked CNY debit or reversal naming a paid or reconciled tranche is not ignored but `mismatched`: the payment may have been sent back' }) ignored: number;
   @ApiProperty({ description: 'sha256 of the file, hex' }) sha256: string;
@@ -41,7 +41,7 @@ export class StatementItemDto {
   @ApiProperty({ description: '"line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053)' }) location: string;
   @ApiProperty({ format: 'date' }) bookingDate: string;
   @ApiPropertyOptional({ type: String, format: 'date', nullable: true }) valueDate: string | null;
-  @ApiProperty({ type: 'integer', description: 'minor units (fen), positive; see creditDebit' }) amount: number;
+  @ApiProperty({ type: 'integer', description: "minor units of `currency` (its ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY), positive; see creditDebit" }) amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ enum: ['CRDT', 'DBIT'] }) creditDebit: 'CRDT' | 'DBIT';
   @ApiPropertyOptional({ type: String, nullable: true, description: 'The Sprout tranche reference found in the entry' }) reference: string | null;
@@ -113,7 +113,7 @@ export class ReportQueryDto {
 
 export class AmountCountDto {
   @ApiProperty({ type: 'integer' }) count: number;
-  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) amount: number;
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'minor units (fen), exact: a sum may pass 2^53, which a JavaScript number reads rounded' }) amount: number;
 }
 
 export class ExceptionsDto {

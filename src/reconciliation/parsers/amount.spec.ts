@@ -18,7 +18,7 @@ describe('decimalToMinorUnits', () => {
     ['0', 0],
     ['0.00', 0],
     ['007.10', 710],
-    ['10000000000000.00', MAX_MINOR_UNITS],
+    ['10000000000.00', MAX_MINOR_UNITS],
   ])('reads %s as %d minor units', (text, expected) => {
     expect(decimalToMinorUnits(text)).toBe(expected);
   });
@@ -26,10 +26,32 @@ describe('decimalToMinorUnits', () => {
   it.each([
     ['8.851', 'has more than two significant decimals'],
     ['0.001', 'has more than two significant decimals'],
-    ['10000000000000.01', 'is too large'],
-    ['99999999999999999999', 'is too large'],
+    ['10000000000.01', 'is more than 10000000000.00, the most one statement entry may hold'],
+    ['99999999999999999999', 'is more than 10000000000.00, the most one statement entry may hold'],
   ])('refuses %s: %s', (text, reason) => {
     expect(() => decimalToMinorUnits(text)).toThrow(new AmountFormatError(text, reason));
+  });
+
+  it.each([
+    ['12.345', 3, 12_345],
+    ['12.3', 3, 12_300],
+    ['0.001', 3, 1],
+    ['12.3450', 3, 12_345],
+    ['1500', 0, 1_500],
+    ['1500.00', 0, 1_500],
+    ['1.2345', 4, 12_345],
+    ['1000000000.000', 3, MAX_MINOR_UNITS],
+  ])("reads %s with %d minor digits (the currency's own) as %d", (text, digits, expected) => {
+    expect(decimalToMinorUnits(text, digits)).toBe(expected);
+  });
+
+  it.each([
+    ['12.3456', 3, 'has more than three significant decimals'],
+    ['1500.5', 0, 'has significant decimals, which the currency has none of'],
+    ['1000000000.001', 3, 'is more than 1000000000.000, the most one statement entry may hold'],
+    ['1000000000001', 0, 'is more than 1000000000000, the most one statement entry may hold'],
+  ])('refuses %s with %d minor digits: %s', (text, digits, reason) => {
+    expect(() => decimalToMinorUnits(text, digits)).toThrow(new AmountFormatError(text, reason));
   });
 
   it.each(['', ' ', '-1.00', '+1.00', '1e3', '1E3', '1,000.00', '12,5', ' 1.00', '1.00 ', '.5', '5.', '.', '1.2.3', 'NaN', 'Infinity', '0x10', '１２'])(

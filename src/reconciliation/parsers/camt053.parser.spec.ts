@@ -314,12 +314,26 @@ describe('parseCamt053', () => {
     ['<Amt Ccy="CNY">1e3</Amt>', "amount '1e3' is not a decimal"],
     ['<Amt Ccy="CNY"></Amt>', "amount '' is not a decimal"],
     ['<Amt Ccy="CNY">-5.00</Amt>', "negative amount '-5.00' (the direction belongs in CdtDbtInd)"],
-    ['<Amt Ccy="CNY">99999999999999999.00</Amt>', "amount '99999999999999999.00' is too large"],
+    ['<Amt Ccy="CNY">99999999999999999.00</Amt>', "amount '99999999999999999.00' is more than 10000000000.00, the most one statement entry may hold"],
+    ['<Amt Ccy="CNY">10000000000.01</Amt>', "amount '10000000000.01' is more than 10000000000.00, the most one statement entry may hold"],
+    ['<Amt Ccy="KWD">12.3456</Amt>', "amount '12.3456' has more than three significant decimals"],
+    ['<Amt Ccy="JPY">1500.5</Amt>', "amount '1500.5' has significant decimals, which the currency has none of"],
     ['<Amt>5.00</Amt>', 'Amt has no Ccy'],
     ['<Amt Ccy="rmb">5.00</Amt>', "Amt currency 'rmb' is not an ISO 4217 code"],
   ])('refuses the amount %s', async (amount, reason) => {
     const error = await parseError(camtDocument(statement(entry({ amount }))));
     expect(error).toMatchObject({ reason, location: 'line 9 (Stmt[1]/Ntry[1]/Amt)' });
+  });
+
+  it("reads an amount in the currency's own minor units: three decimals for KWD, none for JPY", async () => {
+    const entries = await entriesOf(
+      camtDocument(statement([entry({ amount: '<Amt Ccy="CNY">100.00</Amt>' }), entry({ amount: '<Amt Ccy="KWD">12.345</Amt>' }), entry({ amount: '<Amt Ccy="JPY">1500</Amt>' })].join('\n'))),
+    );
+    expect(entries.map((e) => [e.currency, e.amount])).toEqual([
+      ['CNY', 10_000],
+      ['KWD', 12_345],
+      ['JPY', 1_500],
+    ]);
   });
 
   it.each([

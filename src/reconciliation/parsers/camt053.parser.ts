@@ -1,5 +1,6 @@
 import { SaxesParser, SaxesTagNS } from 'saxes';
 import { AmountFormatError, decimalToMinorUnits } from 'src/reconciliation/parsers/amount';
+import { minorUnitDigits } from 'src/reconciliation/parsers/currency-digits';
 import {
   CreditDebit,
   ParsedStatementEntry,
@@ -321,7 +322,7 @@ function amount(text: string, currency: string | undefined): number {
   if (!CURRENCY.test(currency)) throw new FieldError(`Amt currency '${currency}' is not an ISO 4217 code`);
   if (text.startsWith('-')) throw new FieldError(`negative amount '${text}' (the direction belongs in CdtDbtInd)`);
   try {
-    return decimalToMinorUnits(text);
+    return decimalToMinorUnits(text, minorUnitDigits(currency));
   } catch (error) {
     if (error instanceof AmountFormatError) throw new FieldError(`amount ${error.message}`);
     throw error;

@@ -67,6 +67,16 @@ describe('parseCsvStatement', () => {
     ]);
   });
 
+  it("reads an amount in the currency's own minor units (kwd: three decimals, JPY: none)", async () => {
+    const csv = [HEADER, '2026-03-02,100.00,CNY,,,', '2026-03-02,12.345,kwd,,,', '2026-03-02,-1500,JPY,,,'].join('\n');
+    const entries = (await parseAll(csv)).flatMap((item) => (item.kind === 'entry' ? [item.entry] : []));
+    expect(entries.map((e) => [e.currency, e.amount, e.creditDebit])).toEqual([
+      ['CNY', 10_000, 'CRDT'],
+      ['KWD', 12_345, 'CRDT'],
+      ['JPY', 1_500, 'DBIT'],
+    ]);
+  });
+
   it('takes the columns in any order, in any case, with a BOM and CRLF line ends', async () => {
     const csv = '\uFEFFDescription,Reference,Amount,Date,Currency,Counterparty\r\nmemo,REF-1,8.850,2026-03-02,CNY,Donor\r\n';
     const [entry] = await entriesOf(csv);
@@ -93,7 +103,8 @@ describe('parseCsvStatement', () => {
     ['empty amount', '2026-03-02,,CNY,,,', "line 7: amount '' is not a decimal"],
     ['+5', '2026-03-02,+5.00,CNY,,,', "line 7: amount '+5.00' is not a decimal"],
     ['--5', '2026-03-02,--5.00,CNY,,,', "line 7: amount '--5.00' is not a decimal"],
-    ['too large', '2026-03-02,10000000000000.01,CNY,,,', "line 7: amount '10000000000000.01' is too large"],
+    ['too large', '2026-03-02,10000000000.01,CNY,,,', "line 7: amount '10000000000.01' is more than 10000000000.00, the most one statement entry may hold"],
+    ['four decimals in KWD', '2026-03-02,12.3456,KWD,,,', "line 7: amount '12.3456' has more than three significant decimals"],
     ['impossible date', '2026-02-29,1.00,CNY,,,', "line 7: date '2026-02-29' is not a date (YYYY-MM-DD)"],
     ['other date format', '02/03/2026,1.00,CNY,,,', "line 7: date '02/03/2026' is not a date (YYYY-MM-DD)"],
     ['bad currency', '2026-03-02,1.00,RMB¥,,,', "line 7: currency 'RMB¥' is not an ISO 4217 code"],

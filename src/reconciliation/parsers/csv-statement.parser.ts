@@ -2,6 +2,7 @@ import { CsvError, Info, parse } from 'csv-parse';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { AmountFormatError, decimalToMinorUnits } from 'src/reconciliation/parsers/amount';
+import { minorUnitDigits } from 'src/reconciliation/parsers/currency-digits';
 import {
   ParsedStatementEntry,
   StatementItem,
@@ -21,8 +22,8 @@ const CURRENCY = /^[A-Za-z]{3}$/;
 /**
  * Streams a CSV statement: `date,amount,currency,reference,counterparty,description` in any order,
  * names matched case-insensitively. Extra columns are refused rather than ignored: a column we do not
- * know (a separate debit flag, a fee) could change what a row means. The amount is a decimal in yuan;
- * a leading '-' makes the row a debit. UTF-8 only, with or without a BOM.
+ * know (a separate debit flag, a fee) could change what a row means. The amount is a decimal in the row's
+ * currency (yuan for CNY); a leading '-' makes the row a debit. UTF-8 only, with or without a BOM.
  * Yields one empty header first (CSV carries no statement metadata), then the entries.
  */
 export async function* parseCsvStatement(source: AsyncIterable<Buffer | string>): AsyncGenerator<StatementItem> {
@@ -91,17 +92,18 @@ function readEntry(record: string[], columns: ColumnPositions, index: number, lo
   const field = (column: Column) => record[columns[column]];
   const date = field('date');
   if (!isCalendarDate(date)) throw new StatementParseError(`date '${date}' is not a date (YYYY-MM-DD)`, location);
-  const currency = field('currency');
-  if (!CURRENCY.test(currency)) throw new StatementParseError(`currency '${currency}' is not an ISO 4217 code`, location);
+  const written = field('currency');
+  if (!CURRENCY.test(written)) throw new StatementParseError(`currency '${written}' is not an ISO 4217 code`, location);
+  const currency = written.toUpperCase();
   const amountText = field('amount');
   const isDebit = amountText.startsWith('-');
   const entry: ParsedStatementEntry = {
     index,
     location,
     bookingDate: date,
-    amount: readAmount(isDebit ? amountText.slice(1) : amountText, amountText, location),
+    amount: readAmount(isDebit ? amountText.slice(1) : amountText, amountText, minorUnitDigits(currency), location),
     creditDebit: isDebit ? 'DBIT' : 'CRDT',
-    currency: currency.toUpperCase(),
+    currency,
     remittance: field('description'),
     structuredReferences: field('reference') ? [field('reference')] : [],
   };
@@ -109,9 +111,9 @@ function readEntry(record: string[], columns: ColumnPositions, index: number, lo
   return entry;
 }
 
-function readAmount(unsigned: string, written: string, location: string): number {
+function readAmount(unsigned: string, written: string, digits: number, location: string): number {
   try {
-    return decimalToMinorUnits(unsigned);
+    return decimalToMinorUnits(unsigned, digits);
   } catch (error) {
     if (error instanceof AmountFormatError) throw new StatementParseError(`amount '${written}' ${error.reason}`, location);
     throw error;

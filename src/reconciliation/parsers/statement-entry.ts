@@ -15,7 +15,7 @@ export interface ParsedStatementEntry {
   /** YYYY-MM-DD, the calendar date as the bank wrote it (a DtTm keeps its own date, no time zone shift). */
   bookingDate: string;
   valueDate?: string;
-  /** Positive minor units (hundredths of the currency unit); the direction is in creditDebit. */
+  /** Positive minor units of the currency (ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY); the direction is in creditDebit. */
   amount: number;
   creditDebit: CreditDebit;
   currency: string;

@@ -1,0 +1,103 @@
+import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { signedInUser } from 'test/support/factories';
+import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, tranchesOf as grantTranches } from 'test/support/grant-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+
+/**
+ * Money that goes back (a debit or a reversal naming paid tranches) keeps the tranches' credits from settling: with
+ * several tranches named at once, and whichever of the two statements is imported first.
+ */
+describe('Reconciliation: money sent back (e2e)', () => {
+  let t: TestApp;
+  let w: GrantWorld;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+    w = await grantWorld(t, 100_000_000);
+    // Two equal tranches: settling both completes the grant.
+    const policy = { ...DEFAULT_MEANS_POLICY, tranches: { ...DEFAULT_MEANS_POLICY.tranches, hsct: [{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }] } };
+    await t.http.put(`${API}/policies/means-assessment`).set(w.admin.auth).send(policy).expect(200);
+  });
+
+  const upload = (file: Buffer, name = 'statement.xml') =>
+    t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).attach('file', file, { filename: name, contentType: 'application/octet-stream' });
+  const items = async (statementId: string) =>
+    (await t.http.get(`${API}/reconciliation/statements/${statementId}`).set(w.hospitalFinance.auth).expect(200)).body.items as Record<string, any>[];
+  const status = async (table: 'disbursements' | 'applications', id: string) =>
+    ((await t.dataSource.query(`SELECT status FROM ${table} WHERE id = $1`, [id])) as { status: string }[])[0].status;
+  /** A grant of two tranches of 30,000.00 yuan, both paid. */
+  const bothPaid = async (): Promise<{ grant: Grant; first: Record<string, any>; second: Record<string, any> }> => {
+    const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
+    const [first, second] = await grantTranches(t, w, grant);
+    await payTranche(t, w, first.id);
+    await payTranche(t, w, second.id);
+    return { grant, first, second };
+  };
+  const exceptionMail = (statementId: string) => t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(statementId));
+
+  it('a reversal naming two paid tranches is an exception and holds back their credits of the same file', async () => {
+    const { grant, first, second } = await bothPaid();
+    const res = await upload(camt053([
+      { amount: '60000.00', accountServicerReference: 'BATCH-1', transfers: [{ amount: '30000.00', remittance: first.reference }, { amount: '30000.00', remittance: second.reference }] },
+      { amount: '60000.00', creditDebit: 'DBIT', reversal: true, remittance: `Reversal of ${first.reference} ${second.reference}`, accountServicerReference: 'RV-1' },
+    ]));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ entries: 3, matched: 0, mismatched: 3, ignored: 0 });
+    const [c1, c2, reversal] = await items(res.body.id);
+    expect(c1).toMatchObject({ status: 'mismatched', disbursementId: first.id, reason: expect.stringContaining('names the same disbursement') });
+    expect(c2).toMatchObject({ status: 'mismatched', disbursementId: second.id, reason: expect.stringContaining('names the same disbursement') });
+    expect(reversal).toMatchObject({ status: 'mismatched', disbursementId: null, reference: null });
+    expect(reversal.reason).toContain(first.reference);
+    expect(reversal.reason).toContain(second.reference);
+    expect([await status('disbursements', first.id), await status('disbursements', second.id)]).toEqual(['paid', 'paid']);
+    expect(await status('applications', grant.id)).toBe('disbursing');
+    expect((await exceptionMail(res.body.id)).text).toMatch(/another amount or money sent back:\s+3/);
+  });
+
+  it('a debit imported before the credit holds the credit back', async () => {
+    const { grant, first, second } = await bothPaid();
+    await upload(camt053([{ amount: '30000.00', accountServicerReference: 'OK-2', remittance: second.reference }])).expect(201);
+    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-1', bookingDate: '2026-09-16' }]));
+    expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
+
+    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-1', bookingDate: '2026-09-15' }]));
+    expect(credit.status).toBe(201);
+    expect(credit.body).toMatchObject({ entries: 1, matched: 0, mismatched: 1 });
+    expect((await items(credit.body.id))[0]).toMatchObject({ status: 'mismatched', disbursementId: first.id, reason: expect.stringContaining('sent back') });
+    expect(await status('disbursements', first.id)).toBe('paid');
+    expect(await status('applications', grant.id)).toBe('disbursing');
+    expect((await exceptionMail(credit.body.id)).text).toMatch(/another amount or money sent back:\s+1/);
+  });
+
+  it('a debit naming two tranches, imported before their credits, holds both back', async () => {
+    const { grant, first, second } = await bothPaid();
+    const debit = await upload(csvStatement([{ amount: '-60000.00', remittance: `Return ${first.reference} and ${second.reference}`, bookingDate: '2026-09-16' }]), 'debit.csv');
+    expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
+    const credits = await upload(csvStatement([{ amount: '30000.00', remittance: first.reference }, { amount: '30000.00', remittance: second.reference }]), 'credits.csv');
+    expect(credits.body).toMatchObject({ entries: 2, matched: 0, mismatched: 2 });
+    expect([await status('disbursements', first.id), await status('disbursements', second.id)]).toEqual(['paid', 'paid']);
+    expect(await status('applications', grant.id)).toBe('disbursing');
+  });
+
+  it('a debit from before the tranche was returned and paid again does not hold back the new payment', async () => {
+    const { grant, first, second } = await bothPaid();
+    await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
+    await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-1' }])).expect(201);
+    await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
+    await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    await payTranche(t, w, first.id);
+
+    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-2', bookingDate: '2026-09-20' }]));
+    expect(credit.body).toMatchObject({ entries: 1, matched: 1, mismatched: 0 });
+    expect(await status('disbursements', first.id)).toBe('reconciled');
+    expect(await status('applications', grant.id)).toBe('completed');
+  });
+});
