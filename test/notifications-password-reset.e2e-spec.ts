@@ -68,18 +68,6 @@ describe('Password reset by email (e2e)', () => {
     expect(audit.map((a) => a.summary).join()).not.toContain(token);
   });
 
-  it('a newer link makes the older one worthless', async () => {
-    const user = await signedInUser(t, 'reviewer');
-    await forgot(user.email).expect(202);
-    const first = tokenFrom((await t.mail.waitForMailTo(user.email)).text);
-    await forgot(user.email).expect(202);
-    await t.mail.waitForCount(2);
-    const second = tokenFrom(t.mail.to(user.email)[1].text);
-    expect(second).not.toBe(first);
-    await t.http.post('/api/v1/auth/reset-password').send({ token: first, password: NEW_PASSWORD }).expect(400);
-    await t.http.post('/api/v1/auth/reset-password').send({ token: second, password: NEW_PASSWORD }).expect(200);
-  });
-
   it('refuses a short password (400) and leaves the token usable', async () => {
     const user = await signedInUser(t, 'applicant');
     await forgot(user.email).expect(202);
@@ -97,7 +85,8 @@ describe('Password reset by email (e2e)', () => {
     const res = await forgot(user.email);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'accepted' });
-    // Nothing is written at all (the email would die at sending too, so the mailbox alone proves nothing).
+    // No link and no email is written (the email would die at sending too, so the mailbox alone proves nothing), and
+    // no event names the account: the audit event of the request names only a keyed hash of the address.
     const [{ emails, links, events }] = await t.dataSource.query(
       `SELECT (SELECT count(*)::int FROM notifications WHERE to_email = $1 AND template = 'password-reset') AS emails,
               (SELECT count(*)::int FROM one_time_tokens WHERE user_id = $2::uuid AND purpose = 'password_reset') AS links,

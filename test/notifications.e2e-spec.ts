@@ -299,7 +299,7 @@ describe('Email notifications (e2e)', () => {
     expect(t.mail.attemptsTo(email)).toHaveLength(0);
   });
 
-  it('a link email whose link was cancelled while it waited (a newer link, a new password) goes dead instead of out', async () => {
+  it('a link email whose link was cancelled while it waited (another of its links used, a new password) goes dead instead of out', async () => {
     const user = await signedInUser(t, 'applicant');
     const tokens = t.app.get(OneTimeTokenService);
     const linkEmail = (token: string) =>
@@ -311,7 +311,7 @@ describe('Email notifications (e2e)', () => {
           context: { ...SAMPLE_TEMPLATE_CONTEXTS['password-reset'], token, resetUrl: `https://sprout.example.org/reset-password?token=${token}` },
         }),
       );
-    // Issued, then cancelled by a newer request before the worker got to it (as during an SMTP outage).
+    // Issued, then cancelled (another reset link used) before the worker got to it (as during an SMTP outage).
     const { token: old } = await t.dataSource.transaction((tx) => tokens.issue(tx, user.id, 'password_reset'));
     await t.dataSource.transaction((tx) => tokens.revokeOutstanding(tx, user.id, 'password_reset'));
     const { token: current } = await t.dataSource.transaction((tx) => tokens.issue(tx, user.id, 'password_reset'));

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AccountEmailHasher } from 'src/auth/account-email-hasher';
 import { AuthController } from 'src/auth/auth.controller';
 import { AuthGuard } from 'src/auth/auth.guard';
 import { AuthService } from 'src/auth/auth.service';
@@ -13,6 +14,7 @@ import { PreparedQueries } from 'src/database/prepared-queries';
   controllers: [AuthController],
   providers: [
     AuthService,
+    AccountEmailHasher,
     PasswordService,
     TokenService,
     OneTimeTokenService,

@@ -5,8 +5,10 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
+import { writeTogether } from 'src/database/statement-parts';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { User } from 'src/users/user.entity';
+import { AccountEmailHasher } from 'src/auth/account-email-hasher';
 import { InvalidCredentialsException, InvalidOneTimeTokenException } from 'src/auth/auth.exceptions';
 import { AcceptInviteDto, ForgotPasswordDto, LoginDto, RegisterDto, RegisteredDto, ResetPasswordDto } from 'src/auth/dto/auth.dto';
 import { LoginThrottleService } from 'src/auth/login-throttle.service';
@@ -28,6 +30,7 @@ export class AuthService {
     private readonly outbox: OutboxService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly emailHasher: AccountEmailHasher,
   ) {}
 
   /**
@@ -109,15 +112,26 @@ export class AuthService {
    * Mails a one-time reset link when the address belongs to an active account; does nothing otherwise. The caller
    * answers the same either way, and the throttle counts known and unknown addresses alike, so neither the
    * answer nor a 429 tells whether an account exists. Counted apart from sign-in attempts (`reset:` keys).
+   *
+   * Nor does the time taken: both ways lock the account's row (or find none), write one audited statement and commit,
+   * and the commit waits for the audit chain's lock either way (a statement import holding it for seconds made a known
+   * address's answer seconds slower than an unknown one's).
+   *
+   * Links mailed before stay good: anyone may ask, and a request that cancelled them let a stranger kill every link
+   * the owner received. Using one cancels the others (resetPassword).
    */
   async forgotPassword(dto: ForgotPasswordDto, address: string): Promise<void> {
     await this.throttle.admit(`reset:${dto.email}`, `reset:${address}`);
+    const summary = { emailHash: this.emailHasher.hash(dto.email) };
     await this.dataSource.transaction(async (tx) => {
       const user = await tx.findOne(User, { where: { email: dto.email }, lock: { mode: 'pessimistic_write' } });
-      if (!user || user.disabledAt) return;
-      await this.oneTimeTokens.revokeOutstanding(tx, user.id, 'password_reset');
-      const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'password_reset');
-      await this.outbox.enqueue(tx, {
+      if (!user || user.disabledAt) {
+        const event = { actor: null, action: 'auth.password_reset_requested', objectType: 'user', summary };
+        await writeTogether(tx, [this.audit.pendingOf([event])], 'SELECT 1');
+        return;
+      }
+      const { token, expiresAt, insert } = this.oneTimeTokens.issueOf(user.id, 'password_reset');
+      const email = this.outbox.insertOf({
         event: 'user.password_reset_requested',
         template: 'password-reset',
         to: { email: user.email, userId: user.id, locale: user.locale },
@@ -129,13 +143,15 @@ export class AuthService {
           linkExpiresAt: expiresAt,
         },
       });
-      await this.audit.record(tx, { actor: null, action: 'user.password_reset_requested', objectType: 'user', objectId: user.id });
+      const event = { actor: null, action: 'user.password_reset_requested', objectType: 'user', objectId: user.id, summary };
+      await writeTogether(tx, [insert, email, this.audit.pendingOf([event])], 'SELECT 1');
     });
   }
 
   /**
    * A new password starts a new token generation and ends every session: whoever knew the old one is signed out. It
-   * also cancels an invitation still open (the account has a password now).
+   * also cancels the account's other reset links (several may be out: asking again cancels none) and an invitation
+   * still open (the account has a password now).
    */
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     const passwordHash = await this.hashForLink(dto.token, 'password_reset', dto.password);
@@ -148,7 +164,7 @@ export class AuthService {
         [userId, passwordHash],
       )) as [{ email: string }[], number];
       await this.tokens.endAllSessions(tx, userId, 'password_reset');
-      await this.oneTimeTokens.revokeOutstanding(tx, userId, 'invitation');
+      await this.oneTimeTokens.revokeOutstanding(tx, userId, 'password_reset', 'invitation');
       await this.audit.record(tx, { actor: null, action: 'user.password_reset', objectType: 'user', objectId: userId });
       return rows[0].email;
     });
@@ -166,12 +182,12 @@ export class AuthService {
       .getOne();
     const valid = await this.passwords.verify(user?.passwordHash, dto.password);
     if (!user || !valid || user.disabledAt) {
-      // The attempt was already counted against the account by admit().
-      if (user) {
-        await this.dataSource.transaction((tx) =>
-          this.audit.record(tx, { actor: null, action: 'auth.login_failed', objectType: 'user', objectId: user.id }),
-        );
-      }
+      // The attempt was already counted against the account by admit(). Audited for an unknown email too: the commit
+      // then waits for the audit chain's lock either way, so how long a failure takes does not tell whether the
+      // address has an account.
+      const summary = { emailHash: this.emailHasher.hash(dto.email) };
+      const event = { actor: null, action: 'auth.login_failed', objectType: 'user', objectId: user?.id ?? null, summary };
+      await this.dataSource.transaction((tx) => this.audit.record(tx, event));
       throw new InvalidCredentialsException();
     }
     await this.throttle.recordSuccess(dto.email);

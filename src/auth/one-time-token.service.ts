@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, In, IsNull } from 'typeorm';
 import { InvalidOneTimeTokenException } from 'src/auth/auth.exceptions';
 import { OneTimeToken, OneTimeTokenPurpose } from 'src/auth/one-time-token.entity';
+import { SqlPart } from 'src/database/statement-parts';
 import { newSecret, sha256 } from 'src/auth/secret-token';
 
 export const ONE_TIME_TOKEN_TTL_HOURS: Record<OneTimeTokenPurpose, number> = {
@@ -24,14 +25,35 @@ const REDEEMABLE = `t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL A
 export class OneTimeTokenService {
   /** The secret for the email, and when it stops working (the email carries it: the worker sends no dead link). */
   async issue(tx: EntityManager, userId: string, purpose: OneTimeTokenPurpose): Promise<{ token: string; expiresAt: Date }> {
-    const secret = newSecret();
-    const expiresAt = new Date(Date.now() + ONE_TIME_TOKEN_TTL_HOURS[purpose] * 3_600_000);
-    await tx.insert(OneTimeToken, { userId, purpose, tokenHash: sha256(secret), expiresAt });
-    return { token: secret, expiresAt };
+    const { token, expiresAt, insert } = this.issueOf(userId, purpose);
+    await tx.query(insert.sql, insert.params);
+    return { token, expiresAt };
   }
 
-  /** Marks the token used (once, even under concurrent calls) and returns its user, if it is REDEEMABLE. */
+  /** What issue() writes, as a statement for a caller that writes it together with its other rows (writeTogether). */
+  issueOf(userId: string, purpose: OneTimeTokenPurpose): { token: string; expiresAt: Date; insert: SqlPart } {
+    const secret = newSecret();
+    const expiresAt = new Date(Date.now() + ONE_TIME_TOKEN_TTL_HOURS[purpose] * 3_600_000);
+    return {
+      token: secret,
+      expiresAt,
+      insert: {
+        sql: `INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, $4)`,
+        params: [userId, purpose, sha256(secret), expiresAt],
+      },
+    };
+  }
+
+  /**
+   * Marks the token used (once, even under concurrent calls) and returns its user, if it is REDEEMABLE. The account's
+   * row is locked first, as every other writer of an account's links does (disabling, asking for a reset): two of its
+   * links taken at once then queue instead of each holding its own link while waiting to cancel the other's (a deadlock).
+   */
   async consume(tx: EntityManager, secret: string, purpose: OneTimeTokenPurpose): Promise<string> {
+    await tx.query(
+      `SELECT 1 FROM users WHERE id = (SELECT user_id FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2) FOR UPDATE`,
+      [sha256(secret), purpose],
+    );
     const [rows] = (await tx.query(`UPDATE one_time_tokens t SET used_at = now() FROM users u WHERE ${REDEEMABLE} RETURNING t.user_id`, [
       sha256(secret),
       purpose,
@@ -49,7 +71,7 @@ export class OneTimeTokenService {
     return rows.length > 0;
   }
 
-  /** Makes the user's unused links of these purposes worthless: a newer link, a new password, a disabled account. */
+  /** Makes the user's unused links of these purposes worthless: a link used, a new password, a disabled account. */
   async revokeOutstanding(tx: EntityManager, userId: string, ...purposes: OneTimeTokenPurpose[]): Promise<void> {
     await tx.update(OneTimeToken, { userId, purpose: In(purposes), usedAt: IsNull() }, { usedAt: new Date() });
   }

@@ -154,10 +154,10 @@ export class EmailDeliveryService {
       return 'dead';
     }
     if (await this.linkCancelled(row.context)) {
-      // A newer link, a new password or a disabled account cancelled it while the email waited (an SMTP outage):
-      // sent late, the old link could arrive after the new one and be the one clicked; to a mistyped invitee's
-      // address, it would still invite a stranger.
-      await this.markFailed(row, new Error('its one-time link was used or cancelled before it could be sent (a newer link, a new password, a disabled account)'), true);
+      // Another of the account's links used, a new password or a disabled account cancelled it while the email
+      // waited (an SMTP outage): sent late, it would carry a dead link; to a mistyped invitee's address, an invitation
+      // would still invite a stranger.
+      await this.markFailed(row, new Error('its one-time link was used or cancelled before it could be sent (another link used, a new password, a disabled account)'), true);
       return 'dead';
     }
 
