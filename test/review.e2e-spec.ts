@@ -207,6 +207,9 @@ describe('Review workflow (e2e)', () => {
 
     const own = await t.http.get(`${API}/applications/${app.id}/history`).set(w.family.auth).expect(200);
     expect(own.body.items).toHaveLength(actions.length);
+    // The id as typed in capitals is the same application, with the same history.
+    const upper = await t.http.get(`${API}/applications/${app.id.toUpperCase()}/history`).set(w.family.auth).expect(200);
+    expect(upper.body.items).toEqual(own.body.items);
     expect(own.body.items.every((e: object) => !('actorId' in e))).toBe(true);
     const text = JSON.stringify(own.body);
     for (const secret of ['310101', 'D61.9', '诊断', '王小明', 'nationalId":"']) expect(text).not.toContain(secret);
@@ -381,6 +384,9 @@ describe('Review workflow (e2e)', () => {
     expect(rejected.status).toBe(200);
     const replayed = await t.http.post(`${API}/applications/${large.id}/reject`).set(w.second.auth).set('Idempotency-Key', 'reject-1').send({ reason: 'Covered elsewhere.' });
     expect([replayed.status, replayed.body, replayed.headers['idempotent-replayed']]).toEqual([200, rejected.body, 'true']);
+    // The same request with the id in capitals is the same request: replayed, not 422 idempotency-key-reused.
+    const shouted = await t.http.post(`${API}/applications/${large.id.toUpperCase()}/reject`).set(w.second.auth).set('Idempotency-Key', 'reject-1').send({ reason: 'Covered elsewhere.' });
+    expect([shouted.status, shouted.body, shouted.headers['idempotent-replayed']]).toEqual([200, rejected.body, 'true']);
     expect(await fund(w)).toMatchObject({ available: 97_000_000, committed: 3_000_000 });
     expect((await auditActions(large.id)).filter((a) => a === 'application.rejected')).toHaveLength(1);
   });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -20,6 +20,7 @@ import { AssessmentDto } from 'src/assessment/dto/assessment.dto';
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The version you last read; a stale one gives 409' };
 
@@ -56,7 +57,7 @@ export class ApplicationsController {
   @Authenticated()
   @ApiOperation({ summary: 'One application, with what your role may see of it' })
   @ApiOkResponse({ type: ApplicationDto })
-  get(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<ApplicationDto> {
+  get(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<ApplicationDto> {
     return this.applications.get(user, id);
   }
 
@@ -67,7 +68,7 @@ export class ApplicationsController {
   @ApiOkResponse({ type: ApplicationDto })
   @ApiConflictResponse({ description: 'Not editable in its status, or a stale If-Match', type: ProblemDto })
   update(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: ApplicationInputDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
@@ -83,7 +84,7 @@ export class ApplicationsController {
   @ApiOkResponse({ type: StatusChangeDto })
   @ApiConflictResponse({ description: 'Not submittable in its current status', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ description: 'Incomplete; `errors` lists every missing item', type: ProblemDto })
-  submit(@Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() user: AuthUser): Promise<StatusChangeDto> {
+  submit(@Param('id', ParseIdPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() user: AuthUser): Promise<StatusChangeDto> {
     return this.transitions.submit(user, id, parseIfMatch(ifMatch));
   }
 
@@ -97,7 +98,7 @@ export class ApplicationsController {
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: StatusChangeDto })
   @ApiConflictResponse({ description: 'Already decided, withdrawn or under review', type: ProblemDto })
-  withdraw(@Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() user: AuthUser): Promise<StatusChangeDto> {
+  withdraw(@Param('id', ParseIdPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() user: AuthUser): Promise<StatusChangeDto> {
     return this.transitions.withdraw(user, id, parseIfMatch(ifMatch));
   }
 
@@ -109,7 +110,7 @@ export class ApplicationsController {
       'Reviewers and admins get the full breakdown; the family too, for its own application, except the reason that names another open application for the same child; fund finance only the tier and recommended amount (the breakdown gives away the household\'s income, assets and the treatment\'s cost). "incomplete" lists what a draft still lacks.',
   })
   @ApiOkResponse({ type: AssessmentDto })
-  assessment(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<AssessmentDto> {
+  assessment(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<AssessmentDto> {
     return this.applications.assessment(user, id);
   }
 }

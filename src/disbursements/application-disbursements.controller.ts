@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { parseIfMatch } from 'src/applications/if-match';
@@ -10,6 +10,7 @@ import { replay } from 'src/common/idempotency/idempotent-reply';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { ApplicationCancelledDto, CancelDto, DisbursementPageDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('disbursements')
 @Controller('applications/:id')
@@ -24,7 +25,7 @@ export class ApplicationDisbursementsController {
   @Authenticated()
   @ApiOperation({ summary: "The grant's tranches, in order (family: its own; staff; hospital finance: its hospital's)" })
   @ApiOkResponse({ type: DisbursementPageDto })
-  list(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementPageDto> {
+  list(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementPageDto> {
     return this.disbursements.forApplication(user, id);
   }
 
@@ -44,7 +45,7 @@ export class ApplicationDisbursementsController {
     type: ProblemDto,
   })
   async cancel(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() dto: CancelDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -27,6 +27,7 @@ import {
   RepointDto,
 } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('disbursements')
 @Controller('disbursements')
@@ -72,7 +73,7 @@ export class DisbursementsController {
   @ApiOperation({ summary: 'One tranche' })
   @ApiOkResponse({ type: DisbursementDto })
   @ApiNotFoundResponse({ description: 'No such tranche, or not of your hospital', type: ProblemDto })
-  get(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementDto> {
+  get(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementDto> {
     return this.disbursements.get(user, id);
   }
 
@@ -87,7 +88,7 @@ export class DisbursementsController {
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
   @ApiConflictResponse({ description: 'Already paid, not scheduled, or the same Idempotency-Key is still in flight', type: ProblemDto })
   async pay(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() dto: PayDisbursementDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
@@ -104,7 +105,7 @@ export class DisbursementsController {
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
   @ApiConflictResponse({ description: 'The tranche is not scheduled, or it went out in a payment file and notSentToBank is not true', type: ProblemDto })
   async cancel(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() dto: CancelDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
@@ -124,7 +125,7 @@ export class DisbursementsController {
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
   @ApiConflictResponse({ description: 'The tranche is not paid (a reconciled payment arrived and cannot be returned)', type: ProblemDto })
   async returnPayment(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() dto: ReturnDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
@@ -146,7 +147,7 @@ export class DisbursementsController {
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
   @ApiConflictResponse({ description: "Not scheduled; already paying into the current account (payee-unchanged); or in a payment file without notSentToBank", type: ProblemDto })
   async repoint(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() dto: RepointDto,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
@@ -163,7 +164,7 @@ export class DisbursementsController {
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
   @ApiConflictResponse({ description: 'The tranche is not returned', type: ProblemDto })
   async reschedule(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
@@ -6,6 +6,7 @@ import { PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { CreateHospitalDto, HospitalDto, HospitalPageDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { HospitalsService } from 'src/hospitals/hospitals.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('hospitals')
 @Controller('hospitals')
@@ -35,7 +36,7 @@ export class HospitalsController {
   @ApiOperation({ summary: 'One hospital' })
   @ApiOkResponse({ type: HospitalDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<HospitalDto> {
+  get(@Param('id', ParseIdPipe) id: string): Promise<HospitalDto> {
     return this.hospitals.get(id);
   }
 
@@ -45,7 +46,7 @@ export class HospitalsController {
   @ApiOkResponse({ type: HospitalDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'Code already used', type: ProblemDto })
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateHospitalDto, @CurrentUser() actor: AuthUser): Promise<HospitalDto> {
+  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateHospitalDto, @CurrentUser() actor: AuthUser): Promise<HospitalDto> {
     return this.hospitals.update(id, dto, actor);
   }
 }

@@ -1,10 +1,11 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { NotificationDto, NotificationPageDto, NotificationQueryDto } from 'src/notifications/dto/notification.dto';
 import { NotificationsService } from 'src/notifications/notifications.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('notifications')
 @Controller('notifications')
@@ -26,7 +27,7 @@ export class NotificationsController {
   @ApiOkResponse({ type: NotificationDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'The notification is not dead', type: ProblemDto })
-  retry(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<NotificationDto> {
+  retry(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<NotificationDto> {
     return this.notifications.retry(id, user);
   }
 }

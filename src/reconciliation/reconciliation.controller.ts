@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -35,6 +35,7 @@ import { reconciliationReportCsv, reconciliationReportJson } from 'src/reconcili
 import { ReconciliationReportService } from 'src/reconciliation/reconciliation-report.service';
 import { StatementImportService } from 'src/reconciliation/statement-import.service';
 import { StatementsService } from 'src/reconciliation/statements.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 const RECONCILERS = ['hospital_finance', 'fund_finance', 'admin'] as const;
 
@@ -84,7 +85,7 @@ export class ReconciliationController {
   @ApiOperation({ summary: 'A statement with a page of its entries in file order (`limit` default 100, `cursor`, optional `status`)' })
   @ApiOkResponse({ type: StatementDetailDto })
   @ApiNotFoundResponse({ description: 'No such statement, or not of your hospital', type: ProblemDto })
-  getStatement(@Param('id', ParseUUIDPipe) id: string, @Query() query: StatementItemsQueryDto, @CurrentUser() user: AuthUser): Promise<StatementDetailDto> {
+  getStatement(@Param('id', ParseIdPipe) id: string, @Query() query: StatementItemsQueryDto, @CurrentUser() user: AuthUser): Promise<StatementDetailDto> {
     return this.statements.get(user, id, query);
   }
 
@@ -96,7 +97,7 @@ export class ReconciliationController {
   @ApiNotFoundResponse({ description: 'No such entry or tranche, or not of your hospital', type: ProblemDto })
   @ApiConflictResponse({ description: 'The entry is already matched, the tranche is not paid or is reconciled by another entry', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ description: 'Not a booked CNY credit, another amount, or another hospital', type: ProblemDto })
-  match(@Param('id', ParseUUIDPipe) id: string, @Body() dto: MatchEntryDto, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
+  match(@Param('id', ParseIdPipe) id: string, @Body() dto: MatchEntryDto, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
     return this.matching.match(user, id, dto);
   }
 
@@ -107,7 +108,7 @@ export class ReconciliationController {
   @ApiOkResponse({ type: StatementItemDto })
   @ApiNotFoundResponse({ description: 'No such entry, or not of your hospital', type: ProblemDto })
   @ApiConflictResponse({ description: 'The entry is not matched, or the grant is completed', type: ProblemDto })
-  unmatch(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
+  unmatch(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
     return this.matching.unmatch(user, id);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -22,6 +22,7 @@ import { ApproveDto, RejectDto, RequestInfoDto, ReviewResultDto } from 'src/revi
 import { ChangesDto, DecisionListDto, HistoryEventDto, HistoryPageDto, InfoRequestListDto } from 'src/review/dto/review-records.dto';
 import { ReviewRecordsService } from 'src/review/review-records.service';
 import { ReviewService } from 'src/review/review.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The application version you decided on; a stale one gives 409' };
 const WRONG_STATUS = '409 invalid-status-transition names the current status; version-conflict for a stale If-Match';
@@ -45,7 +46,7 @@ export class ReviewController {
   @ApiOkResponse({ type: ReviewResultDto })
   @ApiForbiddenResponse({ description: CONFLICT_OF_INTEREST, type: ProblemDto })
   @ApiConflictResponse({ description: WRONG_STATUS, type: ProblemDto })
-  startReview(@Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() user: AuthUser): Promise<ReviewResultDto> {
+  startReview(@Param('id', ParseIdPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @CurrentUser() user: AuthUser): Promise<ReviewResultDto> {
     return this.review.startReview(user, id, parseIfMatch(ifMatch));
   }
 
@@ -62,7 +63,7 @@ export class ReviewController {
   @ApiForbiddenResponse({ description: CONFLICT_OF_INTEREST, type: ProblemDto })
   @ApiConflictResponse({ description: WRONG_STATUS, type: ProblemDto })
   requestInfo(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: RequestInfoDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
@@ -90,7 +91,7 @@ export class ReviewController {
   })
   @ApiIdempotencyKey()
   async approve(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: ApproveDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
@@ -114,7 +115,7 @@ export class ReviewController {
   @ApiConflictResponse({ description: `${WRONG_STATUS}; the same Idempotency-Key still in flight`, type: ProblemDto })
   @ApiIdempotencyKey()
   async reject(
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', ParseIdPipe) id: string,
     @Body() body: RejectDto,
     @Headers('if-match') ifMatch: string | undefined,
     @CurrentUser() user: AuthUser,
@@ -128,7 +129,7 @@ export class ReviewController {
   @Roles('reviewer', 'admin', 'fund_finance')
   @ApiOperation({ summary: 'The recorded decisions (approvals, rejections): who, what amount, comment or reason, when' })
   @ApiOkResponse({ type: DecisionListDto })
-  async decisions(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<DecisionListDto> {
+  async decisions(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<DecisionListDto> {
     return { items: await this.recordsService.decisionsOf(user, id), nextCursor: null };
   }
 
@@ -136,7 +137,7 @@ export class ReviewController {
   @Roles('reviewer', 'admin')
   @ApiOperation({ summary: 'Each information request and the fields the family changed in answer (names only, never values)' })
   @ApiOkResponse({ type: ChangesDto })
-  changes(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<ChangesDto> {
+  changes(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<ChangesDto> {
     return this.recordsService.changes(user, id);
   }
 
@@ -147,7 +148,7 @@ export class ReviewController {
     description: 'The family reads its own here: the info-requested email only says that a question is waiting, never what it says.',
   })
   @ApiOkResponse({ type: InfoRequestListDto })
-  infoRequests(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: AuthUser): Promise<InfoRequestListDto> {
+  infoRequests(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<InfoRequestListDto> {
     return this.recordsService.infoRequests(user, id);
   }
 
@@ -159,7 +160,7 @@ export class ReviewController {
   })
   @ApiOkResponse({ type: HistoryPageDto })
   @ApiBadRequestResponse({ description: 'Invalid limit or cursor', type: ProblemDto })
-  history(@Param('id', ParseUUIDPipe) id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<Page<HistoryEventDto>> {
+  history(@Param('id', ParseIdPipe) id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<Page<HistoryEventDto>> {
     return this.recordsService.history(user, id, query);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -14,6 +14,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { CreateReviewerConflictDto, ReviewerConflictDto, ReviewerConflictListDto } from 'src/review/dto/reviewer-conflict.dto';
 import { ReviewerConflictsService } from 'src/review/reviewer-conflicts.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('review')
 @Controller('users/:id/conflicts')
@@ -30,7 +31,7 @@ export class ReviewerConflictsController {
   @ApiCreatedResponse({ type: ReviewerConflictDto })
   @ApiBadRequestResponse({ description: 'Not exactly one of applicantId and hospitalId, or it names nothing known', type: ProblemDto })
   @ApiConflictResponse({ description: 'Already recorded', type: ProblemDto })
-  add(@Param('id', ParseUUIDPipe) id: string, @Body() body: CreateReviewerConflictDto, @CurrentUser() user: AuthUser): Promise<ReviewerConflictDto> {
+  add(@Param('id', ParseIdPipe) id: string, @Body() body: CreateReviewerConflictDto, @CurrentUser() user: AuthUser): Promise<ReviewerConflictDto> {
     return this.conflicts.add(id, body, user);
   }
 
@@ -38,7 +39,7 @@ export class ReviewerConflictsController {
   @Roles('admin')
   @ApiOperation({ summary: "A reviewer's recorded conflicts of interest" })
   @ApiOkResponse({ type: ReviewerConflictListDto })
-  async list(@Param('id', ParseUUIDPipe) id: string): Promise<ReviewerConflictListDto> {
+  async list(@Param('id', ParseIdPipe) id: string): Promise<ReviewerConflictListDto> {
     return { items: await this.conflicts.list(id), nextCursor: null };
   }
 
@@ -47,7 +48,7 @@ export class ReviewerConflictsController {
   @Roles('admin')
   @ApiOperation({ summary: 'Remove a recorded conflict of interest' })
   @ApiNoContentResponse({ description: 'Removed' })
-  async remove(@Param('id', ParseUUIDPipe) id: string, @Param('conflictId', ParseUUIDPipe) conflictId: string, @CurrentUser() user: AuthUser): Promise<void> {
+  async remove(@Param('id', ParseIdPipe) id: string, @Param('conflictId', ParseIdPipe) conflictId: string, @CurrentUser() user: AuthUser): Promise<void> {
     await this.conflicts.remove(id, conflictId, user);
   }
 }

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { CreateUserDto, UpdateUserDto, UserDto, UserPageDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { UsersService } from 'src/users/users.service';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('users')
 @Controller()
@@ -46,7 +47,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'Would leave no active admin, or an admin changing themselves', type: ProblemDto })
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto, @CurrentUser() actor: AuthUser): Promise<UserDto> {
+  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateUserDto, @CurrentUser() actor: AuthUser): Promise<UserDto> {
     return this.users.update(id, dto, actor);
   }
 }

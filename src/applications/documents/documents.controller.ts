@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -21,6 +21,7 @@ import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('applications')
 @Controller('applications/:id/documents')
@@ -37,7 +38,7 @@ export class DocumentsController {
   @ApiConflictResponse({ description: 'The application is not editable in its status, or holds too many documents or bytes (too-many-documents, documents-too-large)', type: ProblemDto })
   @ApiPayloadTooLargeResponse({ description: 'Larger than UPLOAD_MAX_BYTES (10 MiB)', type: ProblemDto })
   @ApiUnsupportedMediaTypeResponse({ description: 'Not a PDF, JPEG or PNG by content', type: ProblemDto })
-  upload(@Param('id', ParseUUIDPipe) id: string, @Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<DocumentDto> {
+  upload(@Param('id', ParseIdPipe) id: string, @Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<DocumentDto> {
     return this.documents.upload(user, id, request);
   }
 
@@ -45,7 +46,7 @@ export class DocumentsController {
   @Roles('applicant', 'reviewer', 'admin')
   @ApiOperation({ summary: 'The documents of an application, oldest first' })
   @ApiOkResponse({ type: DocumentPageDto })
-  list(@Param('id', ParseUUIDPipe) id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<DocumentPageDto> {
+  list(@Param('id', ParseIdPipe) id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<DocumentPageDto> {
     return this.documents.list(user, id, query);
   }
 
@@ -55,8 +56,8 @@ export class DocumentsController {
   @ApiProduces('application/pdf', 'image/jpeg', 'image/png')
   @ApiOkResponse({ description: 'The file', schema: { type: 'string', format: 'binary' } })
   async content(
-    @Param('id', ParseUUIDPipe) id: string,
-    @Param('docId', ParseUUIDPipe) docId: string,
+    @Param('id', ParseIdPipe) id: string,
+    @Param('docId', ParseIdPipe) docId: string,
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
@@ -77,7 +78,7 @@ export class DocumentsController {
   @ApiOperation({ summary: 'Remove a document from your application (draft or info_requested; once submitted, only documents added since)' })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiConflictResponse({ description: 'The application is not editable in its status, or the document was submitted (document-submitted)', type: ProblemDto })
-  async remove(@Param('id', ParseUUIDPipe) id: string, @Param('docId', ParseUUIDPipe) docId: string, @CurrentUser() user: AuthUser): Promise<void> {
+  async remove(@Param('id', ParseIdPipe) id: string, @Param('docId', ParseIdPipe) docId: string, @CurrentUser() user: AuthUser): Promise<void> {
     await this.documents.remove(user, id, docId);
   }
 }
