@@ -155,6 +155,13 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(10) @Max(60000)
   OUTBOX_POLL_MS = 1000;
 
+  /**
+   * Days after which a sent or dead email's contents (names, amounts, reasons) are emptied; the row itself stays.
+   * At least a week, so that a dead email can be looked into and retried.
+   */
+  @Transform(toInt) @IsInt() @Min(7) @Max(36500)
+  OUTBOX_RETENTION_DAYS = 90;
+
   @Transform(toInt) @IsInt() @Min(1) @Max(86400)
   OUTBOX_STUCK_AFTER_SECONDS = 600;
 

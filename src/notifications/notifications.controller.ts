@@ -26,7 +26,7 @@ export class NotificationsController {
   @ApiOperation({ summary: 'Re-queue a dead notification' })
   @ApiOkResponse({ type: NotificationDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  @ApiConflictResponse({ description: 'The notification is not dead', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The notification is not dead (notification-not-dead), or its contents were emptied after OUTBOX_RETENTION_DAYS (notification-expired)', type: ProblemDto })
   retry(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<NotificationDto> {
     return this.notifications.retry(id, user);
   }

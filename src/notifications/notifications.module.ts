@@ -10,6 +10,7 @@ import { Notification } from 'src/notifications/notification.entity';
 import { NotificationsController } from 'src/notifications/notifications.controller';
 import { NotificationsService } from 'src/notifications/notifications.service';
 import { OutboxRelayService } from 'src/notifications/outbox-relay.service';
+import { OutboxRetentionService } from 'src/notifications/outbox-retention.service';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { EMAIL_QUEUE, emailQueueSettings } from 'src/notifications/queue.constants';
 import { QueuesController } from 'src/notifications/queues.controller';
@@ -18,15 +19,15 @@ import { ReviewerDigestService } from 'src/notifications/reviewer-digest.service
 import { workerDataSourceModule } from 'src/notifications/worker-data-source';
 
 /**
- * Api role: the outbox writer and the admin endpoints. Worker role adds the relay, the email processor and the
- * reviewer digest's schedule, on a database pool of their own. Both roles hold the queue (the api only reads its counts).
+ * Api role: the outbox writer and the admin endpoints. Worker role adds the relay, the email processor, the
+ * reviewer digest's schedule and the emptying of old emails' contents, on a database pool of their own. Both roles hold the queue (the api only reads its counts).
  */
 @Global()
 @Module({})
 export class NotificationsModule {
   static register(config: AppConfig): DynamicModule {
     const worker = config.runsWorker
-      ? [OutboxRelayService, EmailProcessor, EmailDeliveryService, MailerService, ReviewerDigestService, ReviewerDigestScheduler]
+      ? [OutboxRelayService, EmailProcessor, EmailDeliveryService, MailerService, ReviewerDigestService, ReviewerDigestScheduler, OutboxRetentionService]
       : [];
     return {
       module: NotificationsModule,

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
+import { AppConfig } from 'src/config/app-config';
 import { pageByCreatedAt } from 'src/common/pagination/created-at-page';
 import { decodeCursor, Page } from 'src/common/pagination/pagination';
 import { ResourceNotFoundException } from 'src/common/problem/problem.exception';
@@ -10,7 +11,7 @@ import { deliveryStatus, NotificationDto, NotificationQueryDto } from 'src/notif
 import { OutboxCountsDto, QueueOverviewDto, QueueStateDto } from 'src/notifications/dto/queue-overview.dto';
 import { EmailQueueProducer } from 'src/notifications/email-queue.producer';
 import { Notification, NotificationStatus } from 'src/notifications/notification.entity';
-import { NotificationNotDeadException } from 'src/notifications/notifications.exceptions';
+import { NotificationExpiredException, NotificationNotDeadException } from 'src/notifications/notifications.exceptions';
 
 const STATUSES: NotificationStatus[] = ['pending', 'queued', 'sent', 'failed', 'dead'];
 
@@ -23,6 +24,7 @@ export class NotificationsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly producer: EmailQueueProducer,
     private readonly audit: AuditService,
+    private readonly config: AppConfig,
   ) {}
 
   async list(query: NotificationQueryDto): Promise<Page<NotificationDto>> {
@@ -42,6 +44,7 @@ export class NotificationsService {
       const row = await tx.findOne(Notification, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw new ResourceNotFoundException('Notification');
       if (row.status !== 'dead') throw new NotificationNotDeadException(deliveryStatus(row.status));
+      if (Object.keys(row.context).length === 0) throw new NotificationExpiredException(this.config.env.OUTBOX_RETENTION_DAYS);
       await tx.update(Notification, { id }, { status: 'pending', queuedAt: null });
       await this.audit.record(tx, { actor, action: 'notification.retry', objectType: 'notification', objectId: id, summary: { template: row.template } });
       return NotificationDto.from({ ...row, status: 'pending', queuedAt: null });

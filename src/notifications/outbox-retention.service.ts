@@ -1,0 +1,70 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from 'src/config/app-config';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
+
+/** Rows emptied per statement: each commits quickly and holds few row locks. */
+const BATCH = 1000;
+const EVERY_MS = 60 * 60_000;
+/** The first pass waits for start-up's own work (the relay, the digest's schedule). */
+const FIRST_PASS_AFTER_MS = 60_000;
+
+/**
+ * Empties the context of emails done with — sent, or dead — once they are OUTBOX_RETENTION_DAYS old. The context is
+ * what the email said (names, amounts, reasons, a hospital's bank reference): copies of data the fund keeps where it
+ * belongs, with no use once the email is delivered, and it would otherwise stay for good in a table every admin can
+ * page through. The row stays (template, recipient, when it was sent, the Message-ID), so "did we tell this family,
+ * and when?" can still be answered. A dead email emptied can no longer be retried (409 notification-expired).
+ */
+@Injectable()
+export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxRetentionService.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(FIRST_PASS_AFTER_MS);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.purge()
+        .catch((error: unknown) => this.logger.warn(`emptying old emails' contents failed; next try in an hour: ${(error as Error).message}`))
+        .finally(() => this.schedule(EVERY_MS));
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** Empties every context past retention, a batch at a time (several workers share the work: SKIP LOCKED). */
+  async purge(): Promise<number> {
+    let emptied = 0;
+    for (;;) {
+      const [, count] = (await this.dataSource.query(
+        `UPDATE notifications SET context = '{}'::jsonb, updated_at = now()
+          WHERE id IN (SELECT id FROM notifications
+                        WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb
+                          AND created_at < now() - make_interval(days => $1)
+                        ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)`,
+        [this.config.env.OUTBOX_RETENTION_DAYS],
+      )) as [unknown, number];
+      emptied += count;
+      if (count < BATCH || this.stopped) break;
+    }
+    if (emptied > 0) this.logger.log(`emptied the contents of ${emptied} email(s) older than ${this.config.env.OUTBOX_RETENTION_DAYS} days`);
+    return emptied;
+  }
+}

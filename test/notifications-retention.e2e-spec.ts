@@ -1,0 +1,80 @@
+import { OutboxRetentionService } from 'src/notifications/outbox-retention.service';
+import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
+import { signedInUser, uniqueEmail } from 'test/support/factories';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+/** Old emails keep who and when, not what they said (OUTBOX_RETENTION_DAYS). */
+describe('Outbox retention (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ OUTBOX_RETENTION_DAYS: '30' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  /** An outbox row as the relay and worker would have left it, `ageDays` old (written directly: no worker touches it). */
+  async function email(status: 'failed' | 'sent' | 'dead', ageDays: number): Promise<string> {
+    const [{ id }] = (await t.dataSource.query(
+      `INSERT INTO notifications (event, template, to_email, locale, context, status, attempts, created_at, sent_at, updated_at)
+       VALUES ('test.application-approved', 'application-approved', $1, 'en', $2, $3, 1, now() - make_interval(days => $4),
+               CASE WHEN $3 = 'sent' THEN now() - make_interval(days => $4) END, now())
+       RETURNING id`,
+      [uniqueEmail('family'), JSON.stringify(SAMPLE_TEMPLATE_CONTEXTS['application-approved']), status, ageDays],
+    )) as { id: string }[];
+    return id;
+  }
+
+  const contextOf = async (id: string) =>
+    ((await t.dataSource.query(`SELECT context, status, to_email IS NOT NULL AS has_recipient, sent_at IS NOT NULL AS has_sent_at FROM notifications WHERE id = $1`, [id])) as {
+      context: Record<string, unknown>;
+      status: string;
+      has_recipient: boolean;
+      has_sent_at: boolean;
+    }[])[0];
+
+  it("empties the contents of sent and dead emails past retention, keeping the row; leaves recent and undelivered ones alone", async () => {
+    const oldSent = await email('sent', 31);
+    const oldDead = await email('dead', 45);
+    const recentSent = await email('sent', 29);
+    const oldFailed = await email('failed', 40);
+
+    expect(await t.app.get(OutboxRetentionService).purge()).toBe(2);
+
+    expect(await contextOf(oldSent)).toEqual({ context: {}, status: 'sent', has_recipient: true, has_sent_at: true });
+    expect(await contextOf(oldDead)).toMatchObject({ context: {}, status: 'dead' });
+    expect((await contextOf(recentSent)).context).toEqual(SAMPLE_TEMPLATE_CONTEXTS['application-approved']);
+    // Still to be delivered: its contents are what it will say.
+    expect((await contextOf(oldFailed)).context).toEqual(SAMPLE_TEMPLATE_CONTEXTS['application-approved']);
+    // Nothing left to do the second time.
+    expect(await t.app.get(OutboxRetentionService).purge()).toBe(0);
+  });
+
+  it('refuses to retry a dead email whose contents were emptied (409 notification-expired), and retries a recent one', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const expired = await email('dead', 31);
+    const recent = await email('dead', 2);
+    await t.app.get(OutboxRetentionService).purge();
+
+    const refused = await t.http.post(`/api/v1/notifications/${expired}/retry`).set(admin.auth);
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toMatch(/notification-expired/);
+    expect((await contextOf(expired)).status).toBe('dead');
+    await t.http.post(`/api/v1/notifications/${recent}/retry`).set(admin.auth).expect(200);
+  });
+
+  it('finds what to empty through its partial index, not by reading every email', async () => {
+    await t.dataSource.query(`SET enable_seqscan = off`);
+    try {
+      const plan = (await t.dataSource.query(
+        `EXPLAIN SELECT id FROM notifications WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb AND created_at < now() - make_interval(days => 30) ORDER BY created_at LIMIT 1000`,
+      )) as { 'QUERY PLAN': string }[];
+      expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('notifications_retention_idx');
+    } finally {
+      await t.dataSource.query(`RESET enable_seqscan`);
+    }
+  });
+});
