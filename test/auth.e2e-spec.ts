@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
+import { hospitalBody, login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { waitUntil } from 'test/support/wait-until';
 
@@ -194,6 +194,14 @@ describe('Accounts (e2e)', () => {
       .set(admin.auth)
       .send({ email: uniqueEmail(), fullName: 'X', role: 'hospital_finance', hospitalId: randomUUID() });
     expect(unknown.status).toBe(400);
+    // A hospital's id in capitals is that hospital, stored and answered as PostgreSQL writes it.
+    const hospital = (await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody()).expect(201)).body.id as string;
+    const shouted = await t.http.post('/api/v1/users').set(admin.auth).send({ email: uniqueEmail(), fullName: 'X', role: 'hospital_finance', hospitalId: hospital.toUpperCase() });
+    expect([shouted.status, shouted.body.hospitalId]).toEqual([201, hospital]);
+    // A hospital sent with another role is refused, as PATCH refuses it, not silently dropped.
+    const stray = await t.http.post('/api/v1/users').set(admin.auth).send({ email: uniqueEmail(), fullName: 'X', role: 'reviewer', hospitalId: hospital });
+    expect(stray.status).toBe(400);
+    expect(stray.body.errors).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
   });
 
   it('denies admin routes to other roles (403) and anonymous callers (401)', async () => {

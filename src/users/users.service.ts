@@ -43,6 +43,10 @@ export class UsersService {
     const passwordHash = dto.password ? await this.passwords.hash(dto.password) : null;
     try {
       return await this.dataSource.transaction(async (tx) => {
+        // As PATCH does: a hospital sent with another role is a mistake (which role was meant?), not to be dropped.
+        if (dto.hospitalId && dto.role !== 'hospital_finance') {
+          throw new InvalidInputException([{ field: 'hospitalId', message: 'applies to role hospital_finance only' }]);
+        }
         await this.checkHospital(tx, dto.role, dto.hospitalId ?? null);
         const user = await tx.save(
           User,
@@ -50,7 +54,7 @@ export class UsersService {
             email: dto.email,
             fullName: dto.fullName,
             role: dto.role,
-            hospitalId: dto.role === 'hospital_finance' ? dto.hospitalId : null,
+            hospitalId: dto.hospitalId ?? null,
             locale: dto.locale ?? 'zh-CN',
             passwordHash,
             // An admin who sets the password vouches for the address; invitees prove it by accepting.

@@ -22,8 +22,8 @@ export class CreateUserDto {
   @IsIn(ROLES)
   role: Role;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Required for hospital_finance' })
-  @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid', description: 'Required for hospital_finance; refused (400) for other roles' })
+  @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiPropertyOptional({ minLength: 10, description: 'Without it an invitation email with a one-time token is sent' })
