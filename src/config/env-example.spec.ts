@@ -26,4 +26,21 @@ describe('.env.example', () => {
     const fromNothing = validateEnv({}) as unknown as Record<string, unknown>;
     for (const name of empty) expect([name, fromExample[name]]).toEqual([name, fromNothing[name]]);
   });
+
+  it('gives no value to what production requires, so a copied .env still fails to start in production until set', () => {
+    const parsed = parseEnv(example);
+    for (const name of ['APP_PUBLIC_URL', 'MAIL_FROM', 'FUND_CONTACT', 'JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL']) {
+      expect([name, parsed[name] ?? '']).toEqual([name, '']);
+    }
+    const secrets = { JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_HASH_KEY: Buffer.alloc(32, 2).toString('base64') };
+    const production = { ...parsed, ...secrets, NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25', FUND_CONTACT: '021-6438 0000' };
+    expect(() => validateEnv(production)).toThrow(/APP_PUBLIC_URL: required[\s\S]*MAIL_FROM: required/);
+  });
+
+  it('writes every value it gives as the default the service would use anyway', () => {
+    const parsed = parseEnv(example);
+    const fromExample = validateEnv(parsed) as unknown as Record<string, unknown>;
+    const fromNothing = validateEnv({}) as unknown as Record<string, unknown>;
+    for (const name of Object.keys(parsed)) expect([name, fromExample[name]]).toEqual([name, fromNothing[name]]);
+  });
 });

@@ -272,7 +272,8 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
     // Their defaults suit a developer's machine only: every link in every email would point at localhost, and a
     // real relay refuses a sender at sprout.local (each email then retried for two hours and lost).
     for (const key of ['APP_PUBLIC_URL', 'MAIL_FROM'] as const) {
-      if (input[key] === undefined) problems.push(`${key}: required when NODE_ENV=production (the default is for development: ${new EnvSchema()[key]})`);
+      // Empty is unset: a .env copied from .env.example leaves them empty.
+      if (input[key] === undefined || input[key] === '') problems.push(`${key}: required when NODE_ENV=production (the default is for development: ${new EnvSchema()[key]})`);
     }
   }
   if (problems.length) {
