@@ -62,8 +62,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length) {
     // The headers a browser client must read: request ids for support, when to retry, whether an answer was replayed,
-    // and a download's file name.
-    const exposedHeaders = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition'];
+    // a download's file name, and what a payment file left out or let through on an outdated bank account.
+    const exposedHeaders = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Outdated-Payees-Excluded', 'Outdated-Payees-Included'];
     app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: false, exposedHeaders });
   }
 

@@ -63,7 +63,10 @@ describe('Hospitals (e2e)', () => {
     expect(res.body.name).toBe('Renamed');
     const oldAccount = hospitalBody('FIX').bankAccount;
     const newAccount = { ...oldAccount, accountNumber: '9559980012345678' };
-    await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
+    const moved = await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
+    // The answer tells the admin how much scheduled money still pays into another account (none here: no grants).
+    expect(moved.body).toEqual({ id: h.id, name: 'Renamed', code: 'FIX', bankAccount: newAccount, createdAt: expect.any(String), scheduledTranchesOnOtherAccounts: 0 });
+    expect((await t.http.get(`/api/v1/hospitals/${h.id}`).set(admin.auth).expect(200)).body).not.toHaveProperty('scheduledTranchesOnOtherAccounts');
     // The same details again, and an empty patch: nothing changes, nothing is audited.
     await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
     await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({}).expect(200);

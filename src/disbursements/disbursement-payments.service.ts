@@ -60,6 +60,8 @@ export class DisbursementPaymentsService {
           throw new InvalidInputException([{ field: 'paidOn', message: `must not be before ${returnedOn}, the day the previous payment was returned (Asia/Shanghai)` }]);
         }
 
+        // Recorded, not refused: the transfer was made. The event says it went to an account the hospital no longer has.
+        const payeeOutdated = (await currentPayee(tx, d)).payeeChangedFields.length > 0;
         const posting = await this.ledger.disburse(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
         const inserted = await tx.insert(DisbursementPayment, {
           disbursementId: d.id,
@@ -79,7 +81,14 @@ export class DisbursementPaymentsService {
           action: 'disbursement.paid',
           objectType: 'disbursement',
           objectId: d.id,
-          summary: { applicationId: app.id, reference: d.reference, amount: d.amount, paidOn: dto.paidOn, journalTransactionId: posting.journalTransactionId },
+          summary: {
+            applicationId: app.id,
+            reference: d.reference,
+            amount: d.amount,
+            paidOn: dto.paidOn,
+            journalTransactionId: posting.journalTransactionId,
+            ...(payeeOutdated ? { payeeOutdated } : {}),
+          },
         });
         return this.disbursements.get(user, d.id, tx);
       });

@@ -24,6 +24,7 @@ export type DisbursementRow = {
   cancelled_at: Date | null;
   cancel_reason: string | null;
   exported_at: Date | null;
+  payee_outdated: boolean;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -31,14 +32,31 @@ export type DisbursementRow = {
   cursor_at: string;
 };
 
-/** `FROM disbursements d`; add WHERE/ORDER. paid_on is read as text (no time zone shift). */
-export const DISBURSEMENT_SELECT = `
+/**
+ * Over `disbursements d JOIN hospitals h`: a tranche still to be paid (scheduled, or returned and waiting to be scheduled
+ * again) whose payee is not the hospital's current bank account. A paid, reconciled or cancelled tranche never is: its
+ * payee is where the money went, or would have.
+ */
+export const PAYEE_OUTDATED = `(d.status IN ('scheduled', 'returned')
+  AND (d.payee_bank_name, d.payee_account_name, d.payee_account_number) IS DISTINCT FROM (h.bank_name, h.bank_account_name, h.bank_account_number))`;
+
+/**
+ * `FROM <source> d` (with its hospital h); add WHERE/ORDER. `source` is the table, or a subquery of its rows (a page
+ * chosen before the joins). paid_on is read as text (no time zone shift).
+ */
+export function disbursementSelect(source = 'disbursements'): string {
+  return `
   SELECT d.id, d.application_id, d.hospital_id, d.reference, d.tranche_number, d.tranche_count, d.label, d.amount::text AS amount,
          d.currency, d.status, d.payee_bank_name, d.payee_account_name, d.payee_account_number,
          p.paid_on::text AS paid_on, p.bank_reference, p.created_at AS paid_at,
-         d.reconciled_at, d.cancelled_at, d.cancel_reason, d.exported_at, d.version, d.created_at, d.updated_at, d.created_at::text AS cursor_at
-    FROM disbursements d
+         d.reconciled_at, d.cancelled_at, d.cancel_reason, d.exported_at, ${PAYEE_OUTDATED} AS payee_outdated,
+         d.version, d.created_at, d.updated_at, d.created_at::text AS cursor_at
+    FROM ${source} d
+    JOIN hospitals h ON h.id = d.hospital_id
     LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id`;
+}
+
+export const DISBURSEMENT_SELECT = disbursementSelect();
 
 /**
  * The tranche as `role` may read it. Hospital finance matches payouts: the reason fund finance wrote for cancelling a
@@ -66,6 +84,7 @@ export function toDisbursementDto(r: DisbursementRow, role?: Role): Disbursement
     cancelledAt: iso(r.cancelled_at),
     cancelReason: role === 'hospital_finance' ? null : r.cancel_reason,
     exportedAt: iso(r.exported_at),
+    payeeOutdated: r.payee_outdated,
     version: r.version,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),

@@ -27,6 +27,7 @@ import {
   RepointDto,
 } from 'src/disbursements/dto/disbursement.dto';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
+import { PaymentFileExportService } from 'src/disbursements/payment-file-export.service';
 import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
 @ApiTags('disbursements')
@@ -37,11 +38,15 @@ export class DisbursementsController {
     private readonly disbursements: DisbursementsService,
     private readonly payments: DisbursementPaymentsService,
     private readonly cancellation: GrantCancellationService,
+    private readonly paymentFiles: PaymentFileExportService,
   ) {}
 
   @Get()
   @Roles('fund_finance', 'admin', 'hospital_finance')
-  @ApiOperation({ summary: 'Tranches, oldest first; hospital finance sees only its own hospital (another hospitalId → 403)' })
+  @ApiOperation({
+    summary: 'Tranches, oldest first; hospital finance sees only its own hospital (another hospitalId → 403)',
+    description: "payeeOutdated=true lists the tranches still to be paid whose payee is no longer the hospital's bank account.",
+  })
   @ApiOkResponse({ type: DisbursementPageDto })
   list(@Query() query: DisbursementQueryDto, @CurrentUser() user: AuthUser): Promise<DisbursementPageDto> {
     return this.disbursements.list(user, query);
@@ -54,12 +59,25 @@ export class DisbursementsController {
     description:
       'Columns reference, hospital, bank_name, account_name, account_number, amount (yuan, two decimals), currency. ' +
       'Cells a spreadsheet would read as a formula are prefixed with an apostrophe. The export is audited. A file of scheduled ' +
-      'tranches stamps each of them (exportedAt): cancelling or repointing one then needs notSentToBank: true.',
+      'tranches stamps each of them (exportedAt): cancelling or repointing one then needs notSentToBank: true. ' +
+      "A scheduled tranche whose payee is no longer its hospital's bank account (payeeOutdated) is refused (409 payees-outdated, " +
+      'nothing exported) unless outdatedPayees says to leave it out or put it in.',
   })
   @ApiProduces('text/csv')
-  @ApiOkResponse({ description: 'The CSV file', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'The CSV file',
+    schema: { type: 'string' },
+    headers: {
+      'Outdated-Payees-Excluded': { description: 'A file of scheduled tranches: how many were left out for outdatedPayees=exclude', schema: { type: 'integer' } },
+      'Outdated-Payees-Included': { description: 'A file of scheduled tranches: how many are in it, to a previous account, for outdatedPayees=include', schema: { type: 'integer' } },
+    },
+  })
+  @ApiConflictResponse({ description: "payees-outdated: scheduled tranches pay into accounts their hospitals no longer have (references named); nothing exported", type: ProblemDto })
   async export(@Query() query: ExportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const { csv } = await this.disbursements.exportCsv(user, query);
+    const { csv, outdatedPayees } = await this.paymentFiles.exportCsv(user, query);
+    if (outdatedPayees) {
+      reply.header('Outdated-Payees-Excluded', String(outdatedPayees.excluded)).header('Outdated-Payees-Included', String(outdatedPayees.included));
+    }
     reply
       .header('Content-Type', 'text/csv; charset=utf-8')
       .header('Content-Disposition', `attachment; filename="sprout-disbursements-${query.status}.csv"`)

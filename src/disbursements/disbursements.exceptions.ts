@@ -20,6 +20,21 @@ export class TrancheInPaymentFileException extends ConflictException {
   }
 }
 
+/** A payment file would send tranches to accounts the hospitals no longer have: fund finance decides, not the file. */
+export class PayeesOutdatedException extends ConflictException {
+  constructor(tranches: { reference: string; hospitalId: string }[]) {
+    const shown = tranches.slice(0, 20).map((t) => t.reference).join(', ');
+    const more = tranches.length > 20 ? ` and ${tranches.length - 20} more` : '';
+    super(
+      'payees-outdated',
+      `${tranches.length} scheduled tranche(s) would be paid into a bank account their hospital no longer has: ${shown}${more}. ` +
+        'Move each to the current account (POST /disbursements/{id}/repoint), or export again with outdatedPayees=exclude (the file without them) ' +
+        'or outdatedPayees=include (paid to the account they were scheduled with).',
+      { references: tranches.map((t) => t.reference), hospitalIds: [...new Set(tranches.map((t) => t.hospitalId))] },
+    );
+  }
+}
+
 export class DisbursementAlreadyPaidException extends ConflictException {
   constructor() {
     super('disbursement-already-paid', 'This disbursement has already been paid.');

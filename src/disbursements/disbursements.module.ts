@@ -9,6 +9,7 @@ import { DisbursementsController } from 'src/disbursements/disbursements.control
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { GrantCancellationService } from 'src/disbursements/grant-cancellation.service';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
+import { PaymentFileExportService } from 'src/disbursements/payment-file-export.service';
 import { TrancheSchedulerService } from 'src/disbursements/tranche-scheduler.service';
 import { FundModule } from 'src/fund/fund.module';
 
@@ -26,6 +27,7 @@ import { FundModule } from 'src/fund/fund.module';
     GrantCancellationService,
     GrantProgressService,
     DisbursementNotifications,
+    PaymentFileExportService,
   ],
   exports: [TrancheSchedulerService, GrantProgressService, DisbursementNotifications, DisbursementsService],
 })

@@ -4,7 +4,7 @@ import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decora
 import { AuthUser } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
-import { CreateHospitalDto, HospitalDto, HospitalPageDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
+import { CreateHospitalDto, HospitalDto, HospitalPageDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { HospitalsService } from 'src/hospitals/hospitals.service';
 import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
@@ -42,11 +42,14 @@ export class HospitalsController {
 
   @Patch(':id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Correct a hospital or its bank account' })
-  @ApiOkResponse({ type: HospitalDto })
+  @ApiOperation({
+    summary: 'Correct a hospital or its bank account',
+    description: 'Scheduled tranches keep the account they were scheduled with; the answer counts those now on another account than the hospital\'s.',
+  })
+  @ApiOkResponse({ type: UpdatedHospitalDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   @ApiConflictResponse({ description: 'Code already used', type: ProblemDto })
-  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateHospitalDto, @CurrentUser() actor: AuthUser): Promise<HospitalDto> {
+  update(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateHospitalDto, @CurrentUser() actor: AuthUser): Promise<UpdatedHospitalDto> {
     return this.hospitals.update(id, dto, actor);
   }
 }

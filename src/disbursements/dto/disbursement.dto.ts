@@ -8,6 +8,8 @@ import { DISBURSEMENT_STATUSES, DisbursementStatus } from 'src/disbursements/dis
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+// A query string is text: only the words true and false become booleans, anything else fails IsBoolean.
+const queryBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]+$/u;
 const EARLIEST_DATE = '2000-01-01';
 
@@ -100,7 +102,17 @@ export class DisbursementQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'hospital_finance: only its own hospital (another → 403)' })
   @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description: "true: only tranches still to be paid whose payee is no longer the hospital's bank account (to repoint, or reschedule); false: all others",
+  })
+  @IsOptional() @Transform(queryBoolean) @IsBoolean({ message: 'payeeOutdated must be true or false' })
+  payeeOutdated?: boolean;
 }
+
+export const OUTDATED_PAYEE_HANDLING = ['refuse', 'exclude', 'include'] as const;
+export type OutdatedPayeeHandling = (typeof OUTDATED_PAYEE_HANDLING)[number];
 
 export class ExportQueryDto {
   @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES, default: 'scheduled' })
@@ -114,6 +126,17 @@ export class ExportQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
+
+  @ApiPropertyOptional({
+    enum: OUTDATED_PAYEE_HANDLING,
+    default: 'refuse',
+    description:
+      "A payment file's scheduled tranches whose payee is no longer the hospital's bank account (payeeOutdated): refuse → 409 payees-outdated " +
+      'naming them, nothing exported; exclude → the file without them (header Outdated-Payees-Excluded counts them); include → in the file, ' +
+      'to the account they were scheduled with. Their audit event names them either way.',
+  })
+  @IsOptional() @IsIn(OUTDATED_PAYEE_HANDLING)
+  outdatedPayees: OutdatedPayeeHandling = 'refuse';
 }
 
 export class PayeeDto {
@@ -143,6 +166,13 @@ export class DisbursementDto {
   @ApiPropertyOptional({ type: String, nullable: true }) cancelReason: string | null;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the tranche last went out in a payment file (GET /disbursements/export) while scheduled' })
   exportedAt: string | null;
+  @ApiProperty({
+    description:
+      "Still to be paid (scheduled or returned) and its payee is no longer the hospital's bank account: an admin changed it since. " +
+      'Fund finance moves a scheduled one with POST /disbursements/{id}/repoint; rescheduling a returned one takes the current account. ' +
+      'Always false once paid, reconciled or cancelled (the payee is where the money went).',
+  })
+  payeeOutdated: boolean;
   @ApiProperty({ type: 'integer' }) version: number;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;

@@ -54,6 +54,18 @@ export class HospitalDto {
   }
 }
 
+/** PATCH /hospitals/:id: the hospital, and the scheduled money its edit leaves on other accounts. */
+export class UpdatedHospitalDto extends HospitalDto {
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description:
+      "Scheduled tranches of this hospital that pay into another account than the one it now has: an edit redirects no scheduled money. " +
+      'Fund finance moves each (POST /disbursements/{id}/repoint; GET /disbursements?payeeOutdated=true lists them), and the payment file refuses them until then.',
+  })
+  scheduledTranchesOnOtherAccounts: number;
+}
+
 export class HospitalPageDto {
   @ApiProperty({ type: [HospitalDto] }) items: HospitalDto[];
   @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;

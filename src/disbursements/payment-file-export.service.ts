@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthUser } from 'src/common/auth/roles';
+import { PAYEE_OUTDATED } from 'src/disbursements/disbursement-view';
+import { PayeesOutdatedException } from 'src/disbursements/disbursements.exceptions';
+import { ExportQueryDto } from 'src/disbursements/dto/disbursement.dto';
+import { paymentBatchCsv } from 'src/disbursements/payment-batch-csv';
+
+type ExportRow = {
+  id: string;
+  exported_at: Date | null;
+  reference: string;
+  hospital_id: string;
+  hospital: string;
+  payee_bank_name: string;
+  payee_account_name: string;
+  payee_account_number: string;
+  amount: string;
+  payee_outdated: boolean;
+};
+
+export type PaymentFileExport = {
+  csv: string;
+  /** Tranches in the file. */
+  count: number;
+  /** Of a payment file's tranches paying into an account their hospital no longer has: left out, or put in as asked. */
+  outdatedPayees: { excluded: number; included: number } | null;
+};
+
+/** The payment batch file (GET /disbursements/export). */
+@Injectable()
+export class PaymentFileExportService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Every tranche in `status` (default scheduled), oldest first. Audited: it carries bank accounts. A file of scheduled
+   * tranches is one the bank may execute: each tranche in it is stamped (exportedAt), so that cancelling it asks whether
+   * the bank will pay it (GrantCancellationService), and the audit event says how many of them had gone out in an
+   * earlier file already. A scheduled tranche whose payee is no longer its hospital's account goes in only when asked
+   * (`outdatedPayees`): an admin corrected a wrong, closed or compromised account, and only fund finance moves money.
+   */
+  async exportCsv(user: AuthUser, query: ExportQueryDto): Promise<PaymentFileExport> {
+    const paymentFile = query.status === 'scheduled';
+    return this.dataSource.transaction(async (tx) => {
+      const params: unknown[] = [query.status];
+      if (query.hospitalId) params.push(query.hospitalId);
+      const rows = (await tx.query(
+        `SELECT d.id, d.exported_at, d.reference, d.hospital_id, h.name AS hospital, d.payee_bank_name, d.payee_account_name, d.payee_account_number,
+                d.amount::text AS amount, ${PAYEE_OUTDATED} AS payee_outdated
+           FROM disbursements d JOIN hospitals h ON h.id = d.hospital_id
+          WHERE d.status = $1 ${query.hospitalId ? 'AND d.hospital_id = $2' : ''}
+          -- A grant's tranches share created_at: in tranche order, the order every money path locks them in.
+          ORDER BY d.created_at, d.application_id, d.tranche_number
+          -- A payment file: its tranches cannot be paid or cancelled between this read and their stamp below, and an
+          -- admin's correction of a hospital's account in flight is waited for, not read past (as a repoint does).
+          ${paymentFile ? 'FOR UPDATE OF d FOR SHARE OF h' : ''}`,
+        params,
+      )) as ExportRow[];
+      const outdated = paymentFile ? rows.filter((r) => r.payee_outdated) : [];
+      if (outdated.length && query.outdatedPayees === 'refuse') {
+        throw new PayeesOutdatedException(outdated.map((r) => ({ reference: r.reference, hospitalId: r.hospital_id })));
+      }
+      const lines = outdated.length && query.outdatedPayees === 'exclude' ? rows.filter((r) => !r.payee_outdated) : rows;
+      const csv = paymentBatchCsv(
+        lines.map((r) => ({
+          reference: r.reference,
+          hospital: r.hospital,
+          bankName: r.payee_bank_name,
+          accountName: r.payee_account_name,
+          accountNumber: r.payee_account_number,
+          amount: Number(r.amount),
+        })),
+      );
+      const stamped = paymentFile && lines.length > 0;
+      const exportedAt = new Date();
+      if (stamped) {
+        await tx.query(`UPDATE disbursements SET exported_at = $2 WHERE id = ANY($1::uuid[])`, [lines.map((r) => r.id), exportedAt]);
+      }
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'disbursements.exported',
+        objectType: 'disbursement',
+        summary: {
+          status: query.status,
+          hospitalId: query.hospitalId ?? null,
+          count: lines.length,
+          ...(stamped ? { exportedAt: exportedAt.toISOString(), previouslyExported: lines.filter((r) => r.exported_at).length } : {}),
+          ...(outdated.length ? { outdatedPayees: query.outdatedPayees, outdatedPayeeReferences: outdated.map((r) => r.reference) } : {}),
+        },
+      });
+      const excluded = lines.length === rows.length ? 0 : outdated.length;
+      return { csv, count: lines.length, outdatedPayees: paymentFile ? { excluded, included: outdated.length - excluded } : null };
+    });
+  }
+}

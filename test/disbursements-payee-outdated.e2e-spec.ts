@@ -1,0 +1,191 @@
+import { parse } from 'csv-parse/sync';
+import { createHospital, signedInUser } from 'test/support/factories';
+import { approvedGrant, Grant, grantWorld, GrantWorld, payTranche } from 'test/support/grant-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+
+const API = '/api/v1';
+const CORRECTED = { bankName: 'Bank of China Shanghai', accountName: 'Hospital corrected', accountNumber: '9559980012345678' };
+
+// An admin corrects a hospital's bank account; its scheduled tranches keep the old one until fund finance repoints them.
+describe('Tranches whose payee is no longer the hospital’s account (e2e)', () => {
+  let t: TestApp;
+  let w: GrantWorld;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+    w = await grantWorld(t, 100_000_000);
+  });
+
+  const trancheOf = async (grant: Grant, who = w.finance) =>
+    (await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(who.auth).expect(200)).body.items[0] as Record<string, any>;
+  const list = async (query: string, who = w.finance) =>
+    ((await t.http.get(`${API}/disbursements?${query}`).set(who.auth).expect(200)).body.items as { reference: string; payeeOutdated: boolean }[]).map((d) => [
+      d.reference,
+      d.payeeOutdated,
+    ]);
+  const correctAccount = (bankAccount = CORRECTED) => t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ bankAccount });
+  const exportFile = (query = '') => t.http.get(`${API}/disbursements/export${query}`).set(w.finance.auth);
+  const exportEvents = async () =>
+    ((await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursements.exported' ORDER BY id`)) as { summary: Record<string, unknown> }[]).map(
+      (e) => e.summary,
+    );
+
+  /** Three grants: one scheduled and one paid at w.hospital, one scheduled at another hospital; then w.hospital's account is corrected. */
+  async function corrected() {
+    const scheduled = await approvedGrant(t, w, { amount: 1_000_000 });
+    const paid = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 2_000_000 });
+    await payTranche(t, w, (await trancheOf(paid)).id);
+    const otherHospital = await createHospital(t, w.admin);
+    const elsewhere = await approvedGrant(t, { ...w, hospital: otherHospital, family: await signedInUser(t, 'applicant') }, { amount: 3_000_000 });
+    const previous = (await trancheOf(scheduled)).payee;
+    const edit = await correctAccount();
+    expect(edit.status).toBe(200);
+    return { scheduled, paid, elsewhere, previous, edit };
+  }
+
+  it('the PATCH answer counts the scheduled tranches left on another account; paid tranches and other hospitals do not count', async () => {
+    const { scheduled, previous, edit } = await corrected();
+    expect(edit.body).toMatchObject({ id: w.hospital.id, bankAccount: CORRECTED, scheduledTranchesOnOtherAccounts: 1 });
+    // A later edit of the name still tells the admin; putting the old account back leaves none on another.
+    const renamed = await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ name: 'Renamed' }).expect(200);
+    expect(renamed.body.scheduledTranchesOnOtherAccounts).toBe(1);
+    expect((await correctAccount(previous).expect(200)).body.scheduledTranchesOnOtherAccounts).toBe(0);
+    expect((await trancheOf(scheduled)).payeeOutdated).toBe(false);
+  });
+
+  it('every tranche view says payeeOutdated: scheduled ones on the old account yes; paid ones, other hospitals and repointed ones no', async () => {
+    const { scheduled, paid, elsewhere } = await corrected();
+    const outdated = await trancheOf(scheduled);
+    expect(outdated).toMatchObject({ status: 'scheduled', payeeOutdated: true });
+    expect((await trancheOf(paid)).payeeOutdated).toBe(false);
+    expect((await trancheOf(elsewhere)).payeeOutdated).toBe(false);
+    for (const who of [w.finance, w.admin, w.hospitalFinance]) {
+      expect((await t.http.get(`${API}/disbursements/${outdated.id}`).set(who.auth).expect(200)).body.payeeOutdated).toBe(true);
+    }
+    expect((await trancheOf(scheduled, w.family)).payeeOutdated).toBe(true);
+
+    expect(await list('')).toEqual([
+      [`${scheduled.reference}-1`, true],
+      [`${paid.reference}-1`, false],
+      [`${elsewhere.reference}-1`, false],
+    ]);
+    expect(await list('payeeOutdated=true')).toEqual([[`${scheduled.reference}-1`, true]]);
+    expect(await list('payeeOutdated=false')).toEqual([
+      [`${paid.reference}-1`, false],
+      [`${elsewhere.reference}-1`, false],
+    ]);
+    expect(await list('payeeOutdated=true&status=paid')).toEqual([]);
+    expect(await list('payeeOutdated=true', w.hospitalFinance)).toEqual([[`${scheduled.reference}-1`, true]]);
+    for (const bad of ['payeeOutdated=yes', 'payeeOutdated=1', 'payeeOutdated=', 'payeeOutdated=true&payeeOutdated=false']) {
+      const res = await t.http.get(`${API}/disbursements?${bad}`).set(w.finance.auth);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+
+    await t.http.post(`${API}/disbursements/${outdated.id}/repoint`).set(w.finance.auth).send({}).expect(200);
+    expect((await trancheOf(scheduled)).payeeOutdated).toBe(false);
+    expect(await list('payeeOutdated=true')).toEqual([]);
+  });
+
+  it('a returned tranche on the old account is outdated until rescheduled (which takes the current account)', async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_000_000 });
+    const { id } = await trancheOf(grant);
+    await payTranche(t, w, id);
+    await t.http.post(`${API}/disbursements/${id}/return`).set(w.finance.auth).send({ reason: 'Account closed' }).expect(200);
+    expect((await trancheOf(grant)).payeeOutdated).toBe(false);
+    await correctAccount().expect(200);
+    expect((await trancheOf(grant)).payeeOutdated).toBe(true);
+    expect(await list('payeeOutdated=true')).toEqual([[`${grant.reference}-1`, true]]);
+    await t.http.post(`${API}/disbursements/${id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    expect(await trancheOf(grant)).toMatchObject({ status: 'scheduled', payee: CORRECTED, payeeOutdated: false });
+  });
+
+  it('the payment file refuses outdated payees by default (409 naming them, nothing stamped), leaves them out or puts them in only when asked', async () => {
+    const { scheduled, elsewhere, previous } = await corrected();
+    const [outdatedRef, otherRef] = [`${scheduled.reference}-1`, `${elsewhere.reference}-1`];
+
+    const refused = await exportFile();
+    expect(refused.status).toBe(409);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.body).toMatchObject({ type: expect.stringContaining('payees-outdated'), references: [outdatedRef], hospitalIds: [w.hospital.id] });
+    expect(refused.body.detail).toContain(outdatedRef);
+    expect((await trancheOf(scheduled)).exportedAt).toBeNull();
+    expect((await trancheOf(elsewhere)).exportedAt).toBeNull();
+    expect(await exportEvents()).toEqual([]);
+    // A file of another hospital's tranches has none to refuse.
+    await exportFile(`?hospitalId=${(await trancheOf(elsewhere)).hospitalId}`).expect(200);
+
+    const left = await exportFile('?outdatedPayees=exclude');
+    expect(left.status).toBe(200);
+    expect(left.headers['outdated-payees-excluded']).toBe('1');
+    expect(left.headers['outdated-payees-included']).toBe('0');
+    expect((parse(left.text) as string[][]).slice(1).map((r) => r[0])).toEqual([otherRef]);
+    expect((await trancheOf(scheduled)).exportedAt).toBeNull(); // not in the file: not stamped
+    expect((await trancheOf(elsewhere)).exportedAt).toEqual(expect.any(String));
+    expect((await exportEvents()).at(-1)).toMatchObject({ count: 1, outdatedPayees: 'exclude', outdatedPayeeReferences: [outdatedRef] });
+
+    const all = await exportFile('?outdatedPayees=include');
+    expect(all.status).toBe(200);
+    expect(all.headers['outdated-payees-excluded']).toBe('0');
+    expect(all.headers['outdated-payees-included']).toBe('1');
+    const lines = (parse(all.text) as string[][]).slice(1);
+    expect(lines.find((r) => r[0] === outdatedRef)?.slice(2, 5)).toEqual([previous.bankName, previous.accountName, previous.accountNumber]);
+    expect((await trancheOf(scheduled)).exportedAt).toEqual(expect.any(String));
+    expect((await exportEvents()).at(-1)).toMatchObject({ count: 2, outdatedPayees: 'include', outdatedPayeeReferences: [outdatedRef] });
+
+    const bad = await exportFile('?outdatedPayees=maybe');
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    // A report of paid tranches is no payment file: nothing to refuse, no such headers.
+    const report = await exportFile('?status=paid');
+    expect(report.status).toBe(200);
+    expect(report.headers).not.toHaveProperty('outdated-payees-excluded');
+  });
+
+  it('once repointed, the default payment file carries the tranche to the current account', async () => {
+    const { scheduled } = await corrected();
+    const { id } = await trancheOf(scheduled);
+    await t.http.post(`${API}/disbursements/${id}/repoint`).set(w.finance.auth).send({}).expect(200);
+    const file = await exportFile();
+    expect(file.status).toBe(200);
+    expect(file.headers['outdated-payees-excluded']).toBe('0');
+    const line = (parse(file.text) as string[][]).find((r) => r[0] === `${scheduled.reference}-1`);
+    expect(line?.slice(2, 5)).toEqual([CORRECTED.bankName, CORRECTED.accountName, CORRECTED.accountNumber]);
+  });
+
+  it('a payment file waits for an account correction in flight instead of reading past it', async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_000_000 });
+    const editor = t.dataSource.createQueryRunner();
+    await editor.connect();
+    try {
+      await editor.startTransaction();
+      await editor.query(`UPDATE hospitals SET bank_account_number = $2 WHERE id = $1`, [w.hospital.id, CORRECTED.accountNumber]);
+      const pending = exportFile().then((r) => r);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await editor.commitTransaction();
+      const res = await pending;
+      expect(res.status).toBe(409);
+      expect(res.body.references).toEqual([`${grant.reference}-1`]);
+    } finally {
+      if (editor.isTransactionActive) await editor.rollbackTransaction();
+      await editor.release();
+    }
+  });
+
+  it('paying a tranche still on the old account is recorded, and its audit event says so', async () => {
+    const { scheduled } = await corrected();
+    const { id } = await trancheOf(scheduled);
+    const paid = await payTranche(t, w, id);
+    expect(paid.body).toMatchObject({ status: 'paid', payeeOutdated: false }); // where the money went
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'disbursement.paid'`, [id]);
+    expect(event.summary).toMatchObject({ payeeOutdated: true });
+    const [other] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursement.paid' AND object_id <> $1`, [id]);
+    expect(other.summary).not.toHaveProperty('payeeOutdated');
+  });
+});
