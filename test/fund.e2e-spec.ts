@@ -51,7 +51,7 @@ describe('Fund: contributions and balances (e2e)', () => {
     const body = contribution({ amount: 12_345_678 });
     const res = await contribute(body);
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ ...body, id: expect.any(String), recordedBy: finance.id, createdAt: expect.any(String) });
+    expect(res.body).toEqual({ ...body, id: expect.any(String), recordedBy: finance.id, createdAt: expect.any(String), reversed: false, reversal: null });
     await contribute(contribution({ amount: 1 }), admin).expect(201);
 
     expect(await fund()).toEqual({ received: 12_345_679, available: 12_345_679, committed: 0, disbursed: 0 });

@@ -7,7 +7,13 @@ import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart, writeTogether } from 'src/database/statement-parts';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException, InvalidInputException } from 'src/common/problem/problem.exception';
-import { DuplicatePostingException, GrantBalanceException, InsufficientFundsException } from 'src/fund/fund.exceptions';
+import {
+  ContributionAlreadyReversedException,
+  ContributionCommittedException,
+  DuplicatePostingException,
+  GrantBalanceException,
+  InsufficientFundsException,
+} from 'src/fund/fund.exceptions';
 import {
   ACCOUNT_CODES,
   ACCOUNT_DEFINITIONS,
@@ -73,6 +79,28 @@ export class FundLedgerService {
       actor: input.actor,
       contributionId: input.contributionId,
       audit: { action: 'fund.contribution_recorded', objectType: 'contribution', objectId: input.contributionId },
+    });
+  }
+
+  /**
+   * available → donations, the whole amount of a contribution recorded by mistake, once per contribution.
+   * @throws ContributionAlreadyReversedException (409) when it was reversed before
+   * @throws ContributionCommittedException (409 insufficient-funds) when less than `amount` is available: grants committed it
+   */
+  async reverseContribution(tx: EntityManager, input: { contributionId: string; amount: number; actor: LedgerActor }): Promise<LedgerPosting> {
+    const balances = await this.lockAccounts(tx, input.amount);
+    const postingKey = `contribution-reversal:${input.contributionId}`;
+    // Under the fund's lock: a reversal committed while this one waited for it is seen here.
+    const [reversed] = (await tx.query(`SELECT 1 FROM journal_transactions WHERE posting_key = $1`, [postingKey])) as unknown[];
+    if (reversed) throw new ContributionAlreadyReversedException();
+    if (balances[ACCOUNTS.available] < input.amount) throw new ContributionCommittedException(input.amount, balances[ACCOUNTS.available]);
+    return this.post(tx, {
+      kind: 'contribution_reversal',
+      postingKey,
+      amount: input.amount,
+      actor: input.actor,
+      contributionId: input.contributionId,
+      audit: { action: 'fund.contribution_reversed', objectType: 'contribution', objectId: input.contributionId },
     });
   }
 

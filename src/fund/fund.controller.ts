@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -11,10 +12,12 @@ import type { FastifyReply } from 'fastify';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
+import { replay } from 'src/common/idempotency/idempotent-reply';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
+import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 import { ContributionsService } from 'src/fund/contributions.service';
-import { ContributionDto, ContributionPageDto, CreateContributionDto } from 'src/fund/dto/contribution.dto';
+import { ContributionDto, ContributionPageDto, CreateContributionDto, ReverseContributionDto } from 'src/fund/dto/contribution.dto';
 import { FundBalancesDto } from 'src/fund/dto/fund-balances.dto';
 import { LedgerVerificationDto } from 'src/fund/dto/ledger-verification.dto';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
@@ -43,7 +46,10 @@ export class FundController {
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Record a donation received; it becomes available for grants' })
   @ApiCreatedResponse({ type: ContributionDto })
-  @ApiConflictResponse({ description: 'Reference already recorded, or the same Idempotency-Key is still in flight', type: ProblemDto })
+  @ApiConflictResponse({
+    description: 'The receipt is already recorded (duplicate-contribution: the same reference in other case, spacing, dashes or full-width characters), or the same Idempotency-Key is still in flight',
+    type: ProblemDto,
+  })
   async recordContribution(
     @Body() dto: CreateContributionDto,
     @CurrentUser() actor: AuthUser,
@@ -55,9 +61,36 @@ export class FundController {
     return result.body;
   }
 
+  @Post('contributions/:id/reverse')
+  @Roles('fund_finance', 'admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({
+    summary: 'Reverse a contribution recorded by mistake: its whole amount goes back out of the fund (available → donations)',
+    description:
+      'For a wrong amount or donor, a transfer that bounced, or a receipt recorded twice: contributions are never changed or deleted. ' +
+      'Once per contribution. The receipt may then be recorded again, correctly, under the same reference.',
+  })
+  @ApiOkResponse({ type: ContributionDto, description: 'The contribution, with its reversal' })
+  @ApiNotFoundResponse({ description: 'No such contribution', type: ProblemDto })
+  @ApiConflictResponse({
+    description:
+      'Already reversed (contribution-already-reversed); less is available than its amount, the rest being committed to grants ' +
+      '(insufficient-funds, with requested and available); or the same Idempotency-Key is still in flight',
+    type: ProblemDto,
+  })
+  async reverseContribution(
+    @Param('id', ParseIdPipe) id: string,
+    @Body() dto: ReverseContributionDto,
+    @CurrentUser() actor: AuthUser,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ContributionDto> {
+    return replay(reply, await this.contributions.reverse(id, dto, actor, idempotencyKey));
+  }
+
   @Get('contributions')
   @Roles('fund_finance', 'admin')
-  @ApiOperation({ summary: 'Donations received, newest first' })
+  @ApiOperation({ summary: 'Donations received, newest first; reversed ones say so (reversed, reversal)' })
   @ApiOkResponse({ type: ContributionPageDto })
   listContributions(@Query() query: PageQueryDto): Promise<ContributionPageDto> {
     return this.contributions.list(query);

@@ -23,6 +23,7 @@ describe('ledger movements', () => {
       release: { from: 'fund:committed', to: 'fund:available' },
       payment: { from: 'fund:committed', to: 'fund:disbursed' },
       return: { from: 'fund:disbursed', to: 'fund:committed' },
+      contribution_reversal: { from: 'fund:available', to: 'donations' },
     });
   });
 
@@ -71,6 +72,7 @@ describe('ledger movements', () => {
           if (!next) continue;
           balances = next;
           if (kind === 'contribution') received += amount;
+          if (kind === 'contribution_reversal') received -= amount;
           expect(ACCOUNT_CODES.reduce((sum, code) => sum + balances[code], 0)).toBe(0);
           const summary = fundSummary(balances);
           expect(summary.received).toBe(received);

@@ -1,6 +1,6 @@
 /**
- * The fund's accounts and the five movements of DESIGN.md "Money", as data. Entries are signed fen:
- * positive debits an account, negative credits it. Fund accounts are debit-normal (they hold money);
+ * The fund's accounts and the five movements of DESIGN.md "Money", and the reversal of a contribution, as data. Entries
+ * are signed fen: positive debits an account, negative credits it. Fund accounts are debit-normal (they hold money);
  * `donations` is credit-normal (where the money came from), so its balance is minus what was received.
  */
 export const ACCOUNTS = {
@@ -22,7 +22,7 @@ export const ACCOUNT_DEFINITIONS: readonly { code: AccountCode; normalSide: 'deb
   perGrant: PER_GRANT_ACCOUNTS.includes(code),
 }));
 
-export type MovementKind = 'contribution' | 'commitment' | 'release' | 'payment' | 'return';
+export type MovementKind = 'contribution' | 'commitment' | 'release' | 'payment' | 'return' | 'contribution_reversal';
 
 /** Each movement takes `amount` from one account (credit) and puts it in another (debit). */
 export const MOVEMENTS: Record<MovementKind, { from: AccountCode; to: AccountCode }> = {
@@ -31,6 +31,8 @@ export const MOVEMENTS: Record<MovementKind, { from: AccountCode; to: AccountCod
   release: { from: ACCOUNTS.committed, to: ACCOUNTS.available },
   payment: { from: ACCOUNTS.committed, to: ACCOUNTS.disbursed },
   return: { from: ACCOUNTS.disbursed, to: ACCOUNTS.committed },
+  /** A contribution recorded by mistake, taken back whole: the ledger is append-only, so it is undone by a movement. */
+  contribution_reversal: { from: ACCOUNTS.available, to: ACCOUNTS.donations },
 };
 
 /** Largest single movement: ¥10,000,000,000. Keeps every sum far inside Number.MAX_SAFE_INTEGER. */

@@ -107,6 +107,7 @@ export const GUARDED_TABLES = [
   'means_assessments',
   'means_policies',
   'fund_contributions',
+  'fund_contribution_reversals',
   'journal_transactions',
   'ledger_entries',
   'ledger_grant_balances',

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsReadableText } from 'src/common/validation/text-fields';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
 import { Contribution } from 'src/fund/contribution.entity';
 import { MAX_MOVEMENT } from 'src/fund/ledger-movements';
@@ -38,10 +39,32 @@ export class CreateContributionDto {
   @IsReceivedDate()
   receivedOn: string;
 
-  @ApiProperty({ example: 'ICBC-20260915-000123', maxLength: 100, description: 'Bank or receipt reference; unique across contributions' })
+  @ApiProperty({
+    example: 'ICBC-20260915-000123',
+    maxLength: 100,
+    description:
+      'Bank or receipt reference, unique across contributions that are not reversed, however it is written: compared ' +
+      'after Unicode NFKC (full-width letters and digits are ASCII), ignoring white space, dashes and letter case. ' +
+      'No control or invisible format characters (zero-width spaces, direction marks, soft hyphens)',
+  })
   @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
   @Matches(/^[^\p{Cc}]+$/u, { message: 'reference must not contain control characters' })
+  // Invisible, so the same receipt typed again would not look like itself; and a pasted one carries them by accident.
+  @Matches(/^\P{Cf}*$/u, { message: 'reference must not contain invisible format characters (zero-width spaces, direction marks, soft hyphens)' })
+  @Matches(/[\p{L}\p{N}]/u, { message: 'reference must contain a letter or digit' })
   reference: string;
+}
+
+export class ReverseContributionDto {
+  @ApiProperty({ example: 'Recorded in fen instead of yuan; recorded again as ICBC-20260915-000123', minLength: 1, maxLength: 1000 })
+  @IsReadableText(1000)
+  reason: string;
+}
+
+export class ContributionReversalDto {
+  @ApiProperty({ type: String, format: 'date-time' }) reversedAt: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) reversedBy: string | null;
+  @ApiProperty() reason: string;
 }
 
 export class ContributionDto {
@@ -52,8 +75,13 @@ export class ContributionDto {
   @ApiProperty() reference: string;
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) recordedBy: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ description: 'True once reversed: its amount went back out of the fund (POST /fund/contributions/{id}/reverse)' })
+  reversed: boolean;
+  @ApiProperty({ type: ContributionReversalDto, nullable: true, description: 'Who reversed it, when and why; null when not reversed' })
+  reversal: ContributionReversalDto | null;
 
   static from(c: Contribution): ContributionDto {
+    const r = c.reversal ?? null;
     return {
       id: c.id,
       amount: c.amount,
@@ -62,6 +90,8 @@ export class ContributionDto {
       reference: c.reference,
       recordedBy: c.recordedBy,
       createdAt: c.createdAt.toISOString(),
+      reversed: r !== null,
+      reversal: r && { reversedAt: r.reversedAt.toISOString(), reversedBy: r.reversedBy, reason: r.reason },
     };
   }
 }

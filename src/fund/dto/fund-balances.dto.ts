@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class FundBalancesDto {
-  @ApiProperty({ description: 'Everything donated so far, minor units (fen); always available + committed + disbursed', type: 'integer' })
+  @ApiProperty({ description: 'Everything donated so far, less reversed contributions, minor units (fen); always available + committed + disbursed', type: 'integer' })
   received: number;
   @ApiProperty({ description: 'Free to commit to new grants, minor units (fen)', type: 'integer' }) available: number;
   @ApiProperty({ description: 'Promised to approved grants and not yet paid, minor units (fen)', type: 'integer' }) committed: number;
