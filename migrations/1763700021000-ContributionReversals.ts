@@ -11,19 +11,21 @@ export class ContributionReversals1763700021000 implements MigrationInterface {
   name = 'ContributionReversals1763700021000';
 
   async up(q: QueryRunner): Promise<void> {
-    // Weaker than the constraints they replace: every row already holds them.
+    // Weaker than the constraints they replace: every row already holds them. NOT VALID, so that this transaction's
+    // exclusive lock on the ledger lasts no longer than the catalogue change; ValidateJournalKinds checks the rows
+    // afterwards under a lock that lets money move meanwhile.
     await q.query(`
       ALTER TABLE journal_transactions
         DROP CONSTRAINT journal_transactions_kind_check,
         ADD CONSTRAINT journal_transactions_kind_check
-          CHECK (kind IN ('contribution','commitment','release','payment','return','contribution_reversal')),
+          CHECK (kind IN ('contribution','commitment','release','payment','return','contribution_reversal')) NOT VALID,
         DROP CONSTRAINT journal_transactions_references,
         ADD CONSTRAINT journal_transactions_references CHECK (CASE kind
           WHEN 'contribution' THEN contribution_id IS NOT NULL
           WHEN 'contribution_reversal' THEN contribution_id IS NOT NULL
           WHEN 'commitment' THEN application_id IS NOT NULL
           WHEN 'release' THEN application_id IS NOT NULL
-          ELSE application_id IS NOT NULL AND disbursement_id IS NOT NULL END)`);
+          ELSE application_id IS NOT NULL AND disbursement_id IS NOT NULL END) NOT VALID`);
 
     await q.query(`
       CREATE TABLE fund_contribution_reversals (

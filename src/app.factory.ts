@@ -26,7 +26,9 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   const env = config.env;
   if (env.DATABASE_AUTO_CREATE) await ensureDatabase(env.DATABASE_URL);
   if (env.MIGRATIONS_RUN) {
-    const ran = await migrateOnOwnConnection(env.DATABASE_URL, env.DATABASE_ACQUIRE_TIMEOUT_MS);
+    const ran = await migrateOnOwnConnection(env.DATABASE_URL, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
+      onRetry: (error) => logger.warn(`PostgreSQL not reachable for migrations yet (${(error as Error).message}); trying again`),
+    });
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
 

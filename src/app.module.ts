@@ -8,7 +8,7 @@ import { AuthModule } from 'src/auth/auth.module';
 import { AppConfig } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
 import { DisbursementsModule } from 'src/disbursements/disbursements.module';
-import { dataSourceOptions, QUERY_TIMEOUT_MS } from 'src/database/data-source';
+import { dataSourceOptions } from 'src/database/data-source';
 import { FundModule } from 'src/fund/fund.module';
 import { HealthModule } from 'src/health/health.module';
 import { HospitalsModule } from 'src/hospitals/hospitals.module';
@@ -28,10 +28,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS, 'sprout', { queryTimeoutMs: QUERY_TIMEOUT_MS }),
-          autoLoadEntities: false,
-        }),
+        // No client-side query timeout here (the worker's pool has one): measured, it added ~10 ms to the review
+        // queue's p99 at the same throughput (BENCHMARKS.md, eighteenth pass). statement_timeout and TCP keepalive bound
+        // a request's wait instead, and readiness takes a replica whose database went silent out of rotation.
+        TypeOrmModule.forRoot({ ...dataSourceOptions(DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS), autoLoadEntities: false }),
         BullModule.forRoot({ url: REDIS_URL, prefix: QUEUE_PREFIX, settings: EMAIL_QUEUE_SETTINGS }),
         AuditModule,
         HealthModule,

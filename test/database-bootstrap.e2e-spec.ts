@@ -5,6 +5,7 @@ import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
 import { migrateOnOwnConnection, runMigrations } from 'src/database/database-bootstrap';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
+import { waitUntil } from 'test/support/wait-until';
 
 /** Runs last (its timestamp is the largest): records the statement_timeout the migrations run under. */
 class ZzzProbeStatementTimeout9999999999999 implements MigrationInterface {
@@ -89,11 +90,27 @@ describe('Migrations at start-up (runMigrations)', () => {
     try {
       const files = readdirSync(join(__dirname, '..', 'migrations')).filter((f) => f.endsWith('.ts'));
       expect(await migrateOnOwnConnection(databaseUrl(fresh), 3_000)).toHaveLength(files.length);
-      const left = await withAdminClient((client) => client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [fresh]));
-      expect(left.rows).toEqual([{ n: 0 }]);
+      // Its connection closed: the server process behind it ends a moment after the client leaves.
+      const connections = () => withAdminClient((client) => client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [fresh]));
+      await waitUntil(async () => (await connections()).rows[0].n === 0, 5_000);
       expect(await migrateOnOwnConnection(databaseUrl(fresh), 3_000)).toEqual([]);
     } finally {
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${fresh}" WITH (FORCE)`));
+    }
+  });
+
+  it('waits for a database that is not there yet (still starting, failing over) instead of failing the start', async () => {
+    const late = `${name}_late`;
+    const retries: unknown[] = [];
+    try {
+      const migrating = migrateOnOwnConnection(databaseUrl(late), 3_000, { tries: 20, pauseMs: 200, onRetry: (error) => retries.push(error) });
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await withAdminClient((client) => client.query(`CREATE DATABASE "${late}"`));
+      expect((await migrating).length).toBeGreaterThan(0);
+      expect(retries.length).toBeGreaterThan(0);
+      await expect(migrateOnOwnConnection(databaseUrl(`${late}_never`), 3_000, { tries: 2, pauseMs: 10 })).rejects.toThrow(/does not exist/);
+    } finally {
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${late}" WITH (FORCE)`));
     }
   });
 });

@@ -53,6 +53,14 @@ describe('Outbox retention (e2e)', () => {
     expect(await t.app.get(OutboxRetentionService).purge()).toBe(0);
   });
 
+  it('empties at most so many per pass, the oldest first, leaving the rest to the next pass', async () => {
+    const ids: string[] = [];
+    for (const age of [40, 35, 33, 31]) ids.push(await email('sent', age));
+    expect(await t.app.get(OutboxRetentionService).purge(3, 0)).toBe(3);
+    expect((await Promise.all(ids.map(contextOf))).map((r) => Object.keys(r.context).length === 0)).toEqual([true, true, true, false]);
+    expect(await t.app.get(OutboxRetentionService).purge(3, 0)).toBe(1);
+  });
+
   it('refuses to retry a dead email whose contents were emptied (409 notification-expired), and retries a recent one', async () => {
     const admin = await signedInUser(t, 'admin');
     const expired = await email('dead', 31);
@@ -67,14 +75,13 @@ describe('Outbox retention (e2e)', () => {
   });
 
   it('finds what to empty through its partial index, not by reading every email', async () => {
-    await t.dataSource.query(`SET enable_seqscan = off`);
-    try {
-      const plan = (await t.dataSource.query(
+    // One transaction, so the setting and the EXPLAIN share a connection.
+    const plan = await t.dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL enable_seqscan = off`);
+      return (await tx.query(
         `EXPLAIN SELECT id FROM notifications WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb AND created_at < now() - make_interval(days => 30) ORDER BY created_at LIMIT 1000`,
       )) as { 'QUERY PLAN': string }[];
-      expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('notifications_retention_idx');
-    } finally {
-      await t.dataSource.query(`RESET enable_seqscan`);
-    }
+    });
+    expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('notifications_retention_idx');
   });
 });

@@ -1,9 +1,12 @@
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { signedInUser } from 'test/support/factories';
 import { approvedGrant, camt053, csvStatement, Grant, grantWorld, GrantWorld, payTranche, tranchesOf as grantTranches } from 'test/support/grant-factory';
+import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
+/** The tranches are paid today: a debit about them is booked today or later. */
+const today = () => todayIn(FUND_TIME_ZONE);
 
 /**
  * Money that goes back (a debit or a reversal naming paid tranches) keeps the tranches' credits from settling: with
@@ -65,7 +68,7 @@ describe('Reconciliation: money sent back (e2e)', () => {
   it('a debit imported before the credit holds the credit back', async () => {
     const { grant, first, second } = await bothPaid();
     await upload(camt053([{ amount: '30000.00', accountServicerReference: 'OK-2', remittance: second.reference }])).expect(201);
-    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-1', bookingDate: '2026-09-16' }]));
+    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-1', bookingDate: today() }]));
     expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
 
     const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-1', bookingDate: '2026-09-15' }]));
@@ -79,12 +82,35 @@ describe('Reconciliation: money sent back (e2e)', () => {
 
   it('a debit naming two tranches, imported before their credits, holds both back', async () => {
     const { grant, first, second } = await bothPaid();
-    const debit = await upload(csvStatement([{ amount: '-60000.00', remittance: `Return ${first.reference} and ${second.reference}`, bookingDate: '2026-09-16' }]), 'debit.csv');
+    const debit = await upload(csvStatement([{ amount: '-60000.00', remittance: `Return ${first.reference} and ${second.reference}`, bookingDate: today() }]), 'debit.csv');
     expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
     const credits = await upload(csvStatement([{ amount: '30000.00', remittance: first.reference }, { amount: '30000.00', remittance: second.reference }]), 'credits.csv');
     expect(credits.body).toMatchObject({ entries: 2, matched: 0, mismatched: 2 });
     expect([await status('disbursements', first.id), await status('disbursements', second.id)]).toEqual(['paid', 'paid']);
     expect(await status('applications', grant.id)).toBe('disbursing');
+  });
+
+  it('a debit booked before the current payment, imported after it was paid again, does not hold that payment back', async () => {
+    // The fund heard of the return from its own bank, recorded it and paid again; the hospital's statement with the
+    // old debit comes in afterwards.
+    const { grant, first, second } = await bothPaid();
+    await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
+    await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
+    await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    await payTranche(t, w, first.id);
+    // The first payment and its return, as if a week ago (the API dates nothing before the approval, made today).
+    await t.dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL session_replication_role = replica`);
+      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 7, returned_on = paid_on - 6 WHERE disbursement_id = $1 AND returned_at IS NOT NULL`, [first.id]);
+      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 1 WHERE disbursement_id = $1 AND returned_at IS NULL`, [first.id]);
+    });
+    const booked = (days: number) => new Date(Date.parse(`${today()}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-OLD', bookingDate: booked(6) }]));
+    expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
+
+    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-NEW', bookingDate: today() }]));
+    expect(credit.body).toMatchObject({ entries: 1, matched: 1, mismatched: 0 });
+    expect(await status('applications', grant.id)).toBe('completed');
   });
 
   it('a debit from before the tranche was returned and paid again does not hold back the new payment', async () => {

@@ -10,7 +10,7 @@ export class NationalIdVault {
   private readonly cipher: FieldCipher;
 
   constructor(config: AppConfig) {
-    this.cipher = new FieldCipher(config.env.DATA_ENCRYPTION_KEY, config.env.DATA_HASH_KEY);
+    this.cipher = FieldCipher.fromEnv(config.env);
   }
 
   /** Expects a normalized, validated id. */

@@ -12,7 +12,7 @@ export class AccountEmailHasher {
   private readonly cipher: FieldCipher;
 
   constructor(config: AppConfig) {
-    this.cipher = new FieldCipher(config.env.DATA_ENCRYPTION_KEY, config.env.DATA_HASH_KEY);
+    this.cipher = FieldCipher.fromEnv(config.env);
   }
 
   /** Expects the normalized address (trimmed, lower case), as the DTOs give it. */

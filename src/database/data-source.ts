@@ -18,8 +18,8 @@ export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
  * CLI (migration-cli.ts). `synchronize` is never on: the schema changes only by migrations.
  *
  * `queryTimeoutMs`: how long the client itself waits for an answer (QUERY_TIMEOUT_MS), for pools that never run a
- * statement longer than STATEMENT_TIMEOUT_MS: the requests' and the worker's. Not the migrations' connection
- * (migrateOnOwnConnection), which lifts statement_timeout.
+ * statement longer than STATEMENT_TIMEOUT_MS: the worker's. Not the migrations' connection (migrateOnOwnConnection),
+ * which lifts statement_timeout, nor the requests' pool (app.module.ts says why).
  */
 export function dataSourceOptions(
   url: string,

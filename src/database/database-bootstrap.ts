@@ -24,13 +24,33 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/** How often, and how far apart, start-up tries to reach the database for its migrations (TypeORM's module: 9 × 3 s). */
+const CONNECT_TRIES = 10;
+const CONNECT_RETRY_PAUSE_MS = 3_000;
+
 /**
- * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here: the requests' pool
- * bounds every query's wait (a migration may rightly take longer), and start-up runs them before that pool exists.
+ * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here, before the
+ * requests' pool exists: nothing of theirs (session settings, a long lock wait) is left on a connection requests use.
  */
-export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000): Promise<string[]> {
-  const dataSource = new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate'));
-  await dataSource.initialize();
+export async function migrateOnOwnConnection(
+  url: string,
+  acquireTimeoutMs = 20_000,
+  { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = (_error: unknown) => {} } = {},
+): Promise<string[]> {
+  // As TypeORM's module waits for the requests' pool: a database still starting (or failing over) is waited for, not
+  // a reason to crash every replica at boot.
+  let dataSource: DataSource;
+  for (let attempt = 1; ; attempt++) {
+    dataSource = new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate'));
+    try {
+      await dataSource.initialize();
+      break;
+    } catch (error) {
+      if (attempt >= tries) throw error;
+      onRetry(error);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
   try {
     return await runMigrations(dataSource);
   } finally {

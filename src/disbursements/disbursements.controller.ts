@@ -60,8 +60,8 @@ export class DisbursementsController {
       'Columns reference, hospital, bank_name, account_name, account_number, amount (yuan, two decimals), currency. ' +
       'Cells a spreadsheet would read as a formula are prefixed with an apostrophe. The export is audited. A file of scheduled ' +
       'tranches stamps each of them (exportedAt): cancelling or repointing one then needs notSentToBank: true. ' +
-      "A scheduled tranche whose payee is no longer its hospital's bank account (payeeOutdated) is refused (409 payees-outdated, " +
-      'nothing exported) unless outdatedPayees says to leave it out or put it in.',
+      "A scheduled tranche whose payee is no longer its hospital's bank account (payeeOutdated) is left out (and counted in a header) " +
+      'unless outdatedPayees says to refuse the file (409 payees-outdated) or put it in.',
   })
   @ApiProduces('text/csv')
   // The two headers are described, not declared: a declared response header makes the OWASP ruleset ask for

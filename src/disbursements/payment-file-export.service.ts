@@ -23,8 +23,6 @@ type ExportRow = {
 
 export type PaymentFileExport = {
   csv: string;
-  /** Tranches in the file. */
-  count: number;
   /** Of a payment file's tranches paying into an account their hospital no longer has: left out, or put in as asked. */
   outdatedPayees: { excluded: number; included: number } | null;
 };
@@ -42,7 +40,8 @@ export class PaymentFileExportService {
    * tranches is one the bank may execute: each tranche in it is stamped (exportedAt), so that cancelling it asks whether
    * the bank will pay it (GrantCancellationService), and the audit event says how many of them had gone out in an
    * earlier file already. A scheduled tranche whose payee is no longer its hospital's account goes in only when asked
-   * (`outdatedPayees`): an admin corrected a wrong, closed or compromised account, and only fund finance moves money.
+   * (`outdatedPayees`; left out by default): an admin corrected a wrong, closed or compromised account, and only fund
+   * finance moves money.
    */
   async exportCsv(user: AuthUser, query: ExportQueryDto): Promise<PaymentFileExport> {
     const paymentFile = query.status === 'scheduled';
@@ -94,7 +93,7 @@ export class PaymentFileExportService {
         },
       });
       const excluded = lines.length === rows.length ? 0 : outdated.length;
-      return { csv, count: lines.length, outdatedPayees: paymentFile ? { excluded, included: outdated.length - excluded } : null };
+      return { csv, outdatedPayees: paymentFile ? { excluded, included: outdated.length - excluded } : null };
     });
   }
 }

@@ -15,7 +15,7 @@ import { FundLedgerService } from 'src/fund/fund-ledger.service';
  * One contribution per receipt: the exact reference (before migration ContributionReferenceKeys), and the reference as
  * the database keys it, however it was typed (after it). The key is computed by the database alone, on insert.
  */
-const SAME_RECEIPT = ['fund_contributions_reference_key', 'fund_contributions_normalized_reference_key'];
+const SAME_RECEIPT = ['fund_contributions_normalized_reference_key'];
 
 @Injectable()
 export class ContributionsService {

@@ -6,6 +6,13 @@ import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 /** Rows emptied per statement: each commits quickly and holds few row locks. */
 const BATCH = 1000;
+/**
+ * At most this many per pass, a breath between batches: the first pass after an upgrade meets every email ever sent
+ * (millions), and emptying them at once would flood the WAL and replicas and load the database for an hour. At
+ * 100,000 an hour, ten million take four days.
+ */
+const MAX_PER_PASS = 100_000;
+const PAUSE_BETWEEN_BATCHES_MS = 200;
 const EVERY_MS = 60 * 60_000;
 /** The first pass waits for start-up's own work (the relay, the digest's schedule). */
 const FIRST_PASS_AFTER_MS = 60_000;
@@ -49,20 +56,21 @@ export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleD
     this.timer.unref();
   }
 
-  /** Empties every context past retention, a batch at a time (several workers share the work: SKIP LOCKED). */
-  async purge(): Promise<number> {
+  /** Empties contexts past retention, a batch at a time, up to `max` (several workers share the work: SKIP LOCKED). */
+  async purge(max = MAX_PER_PASS, pauseMs = PAUSE_BETWEEN_BATCHES_MS): Promise<number> {
     let emptied = 0;
-    for (;;) {
+    while (emptied < max && !this.stopped) {
       const [, count] = (await this.dataSource.query(
         `UPDATE notifications SET context = '{}'::jsonb, updated_at = now()
           WHERE id IN (SELECT id FROM notifications
                         WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb
                           AND created_at < now() - make_interval(days => $1)
-                        ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)`,
-        [this.config.env.OUTBOX_RETENTION_DAYS],
+                        ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+        [this.config.env.OUTBOX_RETENTION_DAYS, Math.min(BATCH, max - emptied)],
       )) as [unknown, number];
       emptied += count;
-      if (count < BATCH || this.stopped) break;
+      if (count < BATCH) break;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
     if (emptied > 0) this.logger.log(`emptied the contents of ${emptied} email(s) older than ${this.config.env.OUTBOX_RETENTION_DAYS} days`);
     return emptied;

@@ -2,17 +2,17 @@ import { EntityManager } from 'typeorm';
 import { entryReferences, MatchCandidate } from 'src/reconciliation/matching';
 
 type CandidateRow = { id: string; reference: string; amount: string; status: string; hospital_id: string; taken_back: boolean };
-type SeveralNamedRow = { remittance: string; structured_references: string[]; end_to_end_id: string | null; additional_info: string | null; at: string };
+type SeveralNamedRow = { remittance: string; structured_references: string[]; end_to_end_id: string | null; additional_info: string | null; booked: string };
 
 /**
  * The disbursements an import's entries name (classifyEntry's candidates), looked up per batch in one query. A paid
  * tranche of the hospital comes marked `takenBack` when a debit or reversal of an earlier import names it — money
- * that may have gone back, so its credit must not settle it whichever statement came first — provided that
- * statement was imported after the tranche's current payment: once a return is recorded and the tranche paid again,
- * the old debit says nothing about the new payment.
+ * that may have gone back, so its credit must not settle it whichever statement came first — provided the bank booked
+ * it on or after the day of the tranche's current payment: once a return is recorded and the tranche paid again, the
+ * old debit (booked before) says nothing about the new payment, whenever its statement is imported.
  */
 export class MatchCandidates {
-  /** Per reference, when (bank_statements.created_at, as text) a debit naming several tranches was imported. */
+  /** Per reference, the booking days (YYYY-MM-DD) of earlier imports' debits that named several tranches. */
   private severalNamed?: Promise<Map<string, string[]>>;
 
   constructor(
@@ -27,7 +27,7 @@ export class MatchCandidates {
     const unique = [...new Set(references)];
     if (unique.length === 0) return candidates;
     const severalNamed = await (this.severalNamed ??= this.loadSeveralNamed());
-    const named = unique.flatMap((reference) => (severalNamed.get(reference) ?? []).map((at) => [reference, at]));
+    const named = unique.flatMap((reference) => (severalNamed.get(reference) ?? []).map((booked) => [reference, booked]));
     // A debit naming one tranche is stored about it: statement_entries_disbursement_idx finds it. CASE: only a paid
     // tranche of this hospital can be matched, so only those are looked for.
     const rows = (await this.tx.query(
@@ -35,12 +35,12 @@ export class MatchCandidates {
               CASE WHEN d.status = 'paid' AND d.hospital_id = $2 THEN
                 EXISTS (SELECT 1 FROM statement_entries e JOIN bank_statements s ON s.id = e.statement_id
                          WHERE e.disbursement_id = d.id AND e.status = 'mismatched' AND (e.credit_debit = 'DBIT' OR e.reversal)
-                           AND e.statement_id <> $3 AND s.created_at >= p.created_at)
-                OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::timestamptz[]) AS n(reference, at) WHERE n.reference = d.reference AND n.at >= p.created_at)
+                           AND e.statement_id <> $3 AND e.booking_date >= p.paid_on)
+                OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::date[]) AS n(reference, booked) WHERE n.reference = d.reference AND n.booked >= p.paid_on)
               ELSE false END AS taken_back
          FROM disbursements d LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id
         WHERE d.reference = ANY($1)`,
-      [unique, this.hospitalId, this.statementId, named.map(([reference]) => reference), named.map(([, at]) => at)],
+      [unique, this.hospitalId, this.statementId, named.map(([reference]) => reference), named.map(([, booked]) => booked)],
     )) as CandidateRow[];
     for (const r of rows) {
       candidates.set(r.reference, { id: r.id, amount: Number(r.amount), status: r.status, hospitalId: r.hospital_id, ...(r.taken_back ? { takenBack: true } : {}) });
@@ -55,7 +55,7 @@ export class MatchCandidates {
    */
   private async loadSeveralNamed(): Promise<Map<string, string[]>> {
     const rows = (await this.tx.query(
-      `SELECT e.remittance, e.structured_references, e.end_to_end_id, e.additional_info, s.created_at::text AS at
+      `SELECT e.remittance, e.structured_references, e.end_to_end_id, e.additional_info, e.booking_date::text AS booked
          FROM bank_statements s JOIN statement_entries e ON e.statement_id = s.id AND e.status = 'mismatched'
         WHERE s.hospital_id = $1 AND s.mismatched > 0 AND s.id <> $2
           AND e.disbursement_id IS NULL AND (e.credit_debit = 'DBIT' OR e.reversal)`,
@@ -64,7 +64,7 @@ export class MatchCandidates {
     const byReference = new Map<string, string[]>();
     for (const row of rows) {
       const texts = { remittance: row.remittance, structuredReferences: row.structured_references, endToEndId: row.end_to_end_id ?? undefined, additionalInfo: row.additional_info ?? undefined };
-      for (const reference of entryReferences(texts)) byReference.set(reference, [...(byReference.get(reference) ?? []), row.at]);
+      for (const reference of entryReferences(texts)) byReference.set(reference, [...(byReference.get(reference) ?? []), row.booked]);
     }
     return byReference;
   }

@@ -15,7 +15,7 @@ export class FieldSnapshots {
     private readonly records: ApplicationRecords,
     config: AppConfig,
   ) {
-    this.cipher = new FieldCipher(config.env.DATA_ENCRYPTION_KEY, config.env.DATA_HASH_KEY);
+    this.cipher = FieldCipher.fromEnv(config.env);
   }
 
   /** `app` must have been loaded with its encrypted ids (they are decrypted here, hashed, and dropped). */

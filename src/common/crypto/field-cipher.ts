@@ -16,6 +16,11 @@ export class FieldCipher {
   private readonly encryptionKey: Buffer;
   private readonly hashKey: Buffer;
 
+  /** With the keys the service is configured with (DATA_ENCRYPTION_KEY, DATA_HASH_KEY). */
+  static fromEnv(env: { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string }): FieldCipher {
+    return new FieldCipher(env.DATA_ENCRYPTION_KEY, env.DATA_HASH_KEY);
+  }
+
   constructor(encryptionKeyBase64: string, hashKeyBase64: string) {
     this.encryptionKey = decodeKey(encryptionKeyBase64, 'encryption key');
     this.hashKey = decodeKey(hashKeyBase64, 'hash key');

@@ -129,14 +129,15 @@ export class ExportQueryDto {
 
   @ApiPropertyOptional({
     enum: OUTDATED_PAYEE_HANDLING,
-    default: 'refuse',
+    default: 'exclude',
     description:
-      "A payment file's scheduled tranches whose payee is no longer the hospital's bank account (payeeOutdated): refuse → 409 payees-outdated " +
-      'naming them, nothing exported; exclude → the file without them (header Outdated-Payees-Excluded counts them); include → in the file, ' +
-      'to the account they were scheduled with. Their audit event names them either way.',
+      "A payment file's scheduled tranches whose payee is no longer the hospital's bank account (payeeOutdated): exclude (the default) → the " +
+      'file without them (header Outdated-Payees-Excluded counts them; repoint them, then export again); refuse → 409 payees-outdated naming ' +
+      'them, nothing exported; include → in the file, to the account they were scheduled with. Their audit event names them either way.',
   })
   @IsOptional() @IsIn(OUTDATED_PAYEE_HANDLING)
-  outdatedPayees: OutdatedPayeeHandling = 'refuse';
+  // Left out by default: the file API.md promises still comes, and one hospital's corrected account holds up no other payment.
+  outdatedPayees: OutdatedPayeeHandling = 'exclude';
 }
 
 export class PayeeDto {
