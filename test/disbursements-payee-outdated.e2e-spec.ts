@@ -59,6 +59,21 @@ describe('Tranches whose payee is no longer the hospital’s account (e2e)', () 
     expect((await trancheOf(scheduled)).payeeOutdated).toBe(false);
   });
 
+  it('emails fund finance, who alone can repoint, the tranches a changed account left behind; not for a rename, nor when none is left', async () => {
+    const { scheduled, elsewhere } = await corrected();
+    const mail = await t.mail.waitForMailTo(w.finance.email);
+    const hospital = (await t.http.get(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).expect(200)).body as { name: string };
+    expect(mail.subject).toContain(hospital.name);
+    expect(mail.text).toContain(`${scheduled.reference}-1`);
+    expect(mail.text).not.toContain(elsewhere.reference);
+    expect(mail.text).toMatch(/10,000\.00|10000\.00/);
+    // Nothing more: a rename moves no money, and an account put back leaves no tranche behind.
+    await t.http.patch(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).send({ name: 'Renamed' }).expect(200);
+    await correctAccount((await trancheOf(scheduled)).payee).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(t.mail.to(w.finance.email).filter((m) => /bank account/i.test(m.subject) || /银行账户/.test(m.subject))).toHaveLength(1);
+  });
+
   it('every tranche view says payeeOutdated: scheduled ones on the old account yes; paid ones, other hospitals and repointed ones no', async () => {
     const { scheduled, paid, elsewhere } = await corrected();
     const outdated = await trancheOf(scheduled);

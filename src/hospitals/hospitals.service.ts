@@ -7,12 +7,15 @@ import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/
 import { ConflictException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { CreateHospitalDto, HospitalDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { Hospital } from 'src/hospitals/hospital.entity';
+import { noticePayeesOutdated } from 'src/hospitals/payees-outdated-notice';
+import { OutboxService } from 'src/notifications/outbox.service';
 
 @Injectable()
 export class HospitalsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async create(dto: CreateHospitalDto, actor: AuthUser): Promise<HospitalDto> {
@@ -54,6 +57,7 @@ export class HospitalsService {
         if (changes.bankAccount) changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnOtherAccounts };
         await tx.save(Hospital, hospital);
         await this.audit.record(tx, { actor, action: 'hospital.updated', objectType: 'hospital', objectId: id, summary: { changes } });
+        if (changes.bankAccount && scheduledTranchesOnOtherAccounts > 0) await noticePayeesOutdated(tx, this.outbox, hospital);
         return { ...after, scheduledTranchesOnOtherAccounts };
       }),
     );

@@ -83,5 +83,7 @@ describe('recipientGone', () => {
     expect(recipientGone('tranche-paid-hospital', paidAtA, { ...financeOfA, hospitalId: 'B' })).toMatch(/no longer works for the hospital/);
     expect(recipientGone('reconciliation-exceptions', paidAtA, { ...financeOfA, role: 'reviewer', hospitalId: null })).toMatch(/no longer in hospital finance/);
     expect(recipientGone('reviewer-digest', {}, { disabled: false, role: 'fund_finance', hospitalId: null })).toMatch(/no longer a reviewer/);
+    expect(recipientGone('payees-outdated', {}, { disabled: false, role: 'reviewer', hospitalId: null })).toMatch(/no longer in fund finance/);
+    expect(recipientGone('payees-outdated', {}, { disabled: false, role: 'fund_finance', hospitalId: null })).toBeNull();
   });
 });

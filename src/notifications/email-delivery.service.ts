@@ -29,7 +29,9 @@ const STAFF_TEMPLATES: Partial<Record<TemplateName, Role>> = {
   'tranche-cancelled-hospital': 'hospital_finance',
   'tranche-returned-hospital': 'hospital_finance',
   'reconciliation-exceptions': 'hospital_finance',
+  'payees-outdated': 'fund_finance',
 };
+const ROLE_NAMES: Partial<Record<Role, string>> = { reviewer: 'a reviewer', hospital_finance: 'in hospital finance', fund_finance: 'in fund finance' };
 
 /**
  * Why an email may no longer go to its recipient, or null. It was addressed when written, but it may wait hours
@@ -41,7 +43,7 @@ export function recipientGone(template: string, context: Record<string, unknown>
   if (!recipient) return null;
   if (recipient.disabled) return "the recipient's account was disabled before it could be sent";
   const role = STAFF_TEMPLATES[template as TemplateName];
-  if (role && recipient.role !== role) return `the recipient is no longer ${role === 'reviewer' ? 'a reviewer' : 'in hospital finance'}`;
+  if (role && recipient.role !== role) return `the recipient is no longer ${ROLE_NAMES[role]}`;
   if (role === 'hospital_finance' && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
     return "the recipient no longer works for the hospital it is about";
   }

@@ -90,6 +90,14 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
       { trancheReference: 'SPR-2026-000123-3', amount: '2500000' },
     ],
   },
+  'payees-outdated': {
+    fullName: 'Wang Fang',
+    hospitalName: '上海儿童医学中心',
+    count: 1,
+    total: '2500000',
+    tranches: [{ trancheReference: 'SPR-2026-000123-2', amount: 2500000 }],
+    more: 0,
+  },
   'tranche-returned': {
     fullName: '李梅',
     reference: 'SPR-2026-000123',

@@ -18,6 +18,7 @@ export const TEMPLATE_NAMES = [
   'tranche-returned-hospital',
   'reconciliation-exceptions',
   'reviewer-digest',
+  'payees-outdated',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -154,6 +155,17 @@ export interface TrancheCancelledHospitalContext {
   hospitalId?: string;
 }
 
+/** To fund finance: a hospital's bank account changed while tranches were scheduled to the previous one. */
+export interface PayeesOutdatedContext {
+  fullName: string;
+  hospitalName: string;
+  count: number;
+  total: FenAmount;
+  /** The first of them (the list is capped); `more` counts the rest. */
+  tranches: CancelledTrancheItem[];
+  more: number;
+}
+
 /**
  * To the family: a payment they were told of did not reach the hospital (the bank sent it back). `payAgain`: the
  * tranche waits to be paid again; false when the grant was cancelled meanwhile (the amount stays with the fund).
@@ -240,6 +252,7 @@ export interface TemplateContexts {
   'grant-cancelled': GrantCancelledContext;
   'tranche-cancelled': TrancheCancelledContext;
   'tranche-cancelled-hospital': TrancheCancelledHospitalContext;
+  'payees-outdated': PayeesOutdatedContext;
   'tranche-returned': TrancheReturnedContext;
   'tranche-returned-hospital': TrancheReturnedHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;
