@@ -1,4 +1,4 @@
-import { OutboxRetentionService } from 'src/notifications/outbox-retention.service';
+import { EMPTY_BATCH_SQL, OutboxRetentionService } from 'src/notifications/outbox-retention.service';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -78,9 +78,7 @@ describe('Outbox retention (e2e)', () => {
     // One transaction, so the setting and the EXPLAIN share a connection.
     const plan = await t.dataSource.transaction(async (tx) => {
       await tx.query(`SET LOCAL enable_seqscan = off`);
-      return (await tx.query(
-        `EXPLAIN SELECT id FROM notifications WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb AND created_at < now() - make_interval(days => 30) ORDER BY created_at LIMIT 1000`,
-      )) as { 'QUERY PLAN': string }[];
+      return (await tx.query(`EXPLAIN ${EMPTY_BATCH_SQL}`, [30, 1000])) as { 'QUERY PLAN': string }[];
     });
     expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('notifications_retention_idx');
   });

@@ -11,11 +11,8 @@ import { ContributionDto, CreateContributionDto, ReverseContributionDto } from '
 import { DuplicateContributionException } from 'src/fund/fund.exceptions';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 
-/**
- * One contribution per receipt: the exact reference (before migration ContributionReferenceKeys), and the reference as
- * the database keys it, however it was typed (after it). The key is computed by the database alone, on insert.
- */
-const SAME_RECEIPT = ['fund_contributions_normalized_reference_key'];
+/** One contribution per receipt: the reference as the database keys it, however it was typed (migration ContributionReferenceKeys). */
+const SAME_RECEIPT = 'fund_contributions_normalized_reference_key';
 
 @Injectable()
 export class ContributionsService {
@@ -43,7 +40,7 @@ export class ContributionsService {
       });
     } catch (error) {
       const { code, constraint } = error as { code?: string; constraint?: string };
-      if (code === '23505' && SAME_RECEIPT.includes(constraint ?? '')) throw new DuplicateContributionException();
+      if (code === '23505' && constraint === SAME_RECEIPT) throw new DuplicateContributionException();
       throw error;
     }
   }

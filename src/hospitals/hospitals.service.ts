@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
 import { ConflictException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { CreateHospitalDto, HospitalDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { Hospital } from 'src/hospitals/hospital.entity';
-import { noticePayeesOutdated } from 'src/hospitals/payees-outdated-notice';
+import { noticePayeesOutdated, tranchesLeftBehind } from 'src/hospitals/payees-outdated-notice';
 import { OutboxService } from 'src/notifications/outbox.service';
 
 @Injectable()
@@ -46,19 +46,21 @@ export class HospitalsService {
         const before = HospitalDto.from(hospital);
         Object.assign(hospital, { name: dto.name ?? hospital.name, code: dto.code ?? hospital.code }, dto.bankAccount ? bankColumns(dto.bankAccount) : {});
         const after = HospitalDto.from(hospital);
-        const scheduledTranchesOnOtherAccounts = await scheduledOnOtherAccounts(tx, hospital);
         // Where the fund's money goes: an auditor must see what the account was and what it became.
         const changes: Record<string, Record<string, unknown>> = Object.fromEntries(
           (['name', 'code', 'bankAccount'] as const)
             .filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]))
             .map((field) => [field, { from: before[field], to: after[field] }]),
         );
-        if (Object.keys(changes).length === 0) return { ...after, scheduledTranchesOnOtherAccounts }; // nothing to save, nothing to audit
-        if (changes.bankAccount) changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnOtherAccounts };
-        await tx.save(Hospital, hospital);
+        const changed = Object.keys(changes).length > 0;
+        if (changed) await tx.save(Hospital, hospital);
+        const left = await tranchesLeftBehind(tx, id);
+        const answer = { ...after, scheduledTranchesOnOtherAccounts: left.count };
+        if (!changed) return answer; // nothing to audit
+        if (changes.bankAccount) changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnOtherAccounts: left.count };
         await this.audit.record(tx, { actor, action: 'hospital.updated', objectType: 'hospital', objectId: id, summary: { changes } });
-        if (changes.bankAccount && scheduledTranchesOnOtherAccounts > 0) await noticePayeesOutdated(tx, this.outbox, hospital);
-        return { ...after, scheduledTranchesOnOtherAccounts };
+        if (changes.bankAccount && left.count > 0) await noticePayeesOutdated(tx, this.outbox, hospital, left);
+        return answer;
       }),
     );
   }
@@ -85,16 +87,6 @@ export class HospitalsService {
       throw error;
     }
   }
-}
-
-/** The hospital's scheduled tranches whose payee is not its bank account (as in `hospital`, saved or not). */
-async function scheduledOnOtherAccounts(tx: EntityManager, hospital: Hospital): Promise<number> {
-  const [{ n }] = (await tx.query(
-    `SELECT count(*)::int AS n FROM disbursements
-      WHERE hospital_id = $1 AND status = 'scheduled' AND (payee_bank_name, payee_account_name, payee_account_number) IS DISTINCT FROM ($2, $3, $4)`,
-    [hospital.id, hospital.bankName, hospital.bankAccountName, hospital.bankAccountNumber],
-  )) as { n: number }[];
-  return n;
 }
 
 function bankColumns(bank: { bankName: string; accountName: string; accountNumber: string }) {

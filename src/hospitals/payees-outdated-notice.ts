@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { PAYEE_OUTDATED } from 'src/disbursements/disbursement-view';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { User } from 'src/users/user.entity';
@@ -6,22 +7,28 @@ import { User } from 'src/users/user.entity';
 /** Tranches named in the email; the rest are counted (a national center may have hundreds scheduled). */
 const LISTED = 50;
 
+/** The hospital's scheduled tranches paying into another account than its current one: how many, their sum, the first LISTED. */
+export type TranchesLeftBehind = { count: number; total: string; first: { reference: string; amount: string }[] };
+
+/** As the hospital's row now stands in `tx` (saved or unchanged). */
+export async function tranchesLeftBehind(tx: EntityManager, hospitalId: string): Promise<TranchesLeftBehind> {
+  const rows = (await tx.query(
+    `SELECT d.reference, d.amount::text AS amount, count(*) OVER ()::int AS count, sum(d.amount) OVER ()::text AS total
+       FROM disbursements d JOIN hospitals h ON h.id = d.hospital_id
+      WHERE d.hospital_id = $1 AND d.status = 'scheduled' AND ${PAYEE_OUTDATED}
+      ORDER BY d.created_at, d.tranche_number
+      LIMIT ${LISTED}`,
+    [hospitalId],
+  )) as { reference: string; amount: string; count: number; total: string }[];
+  return { count: rows[0]?.count ?? 0, total: rows[0]?.total ?? '0', first: rows.map(({ reference, amount }) => ({ reference, amount })) };
+}
+
 /**
  * Tells fund finance — the only role that moves a tranche to the new account (repoint) — that a hospital's account
  * changed while tranches were scheduled to the previous one: payment files leave those out, and without a word a
  * child's payment would wait until someone read a header. Written in the edit's transaction.
  */
-export async function noticePayeesOutdated(tx: EntityManager, outbox: OutboxService, hospital: Hospital): Promise<void> {
-  const tranches = (await tx.query(
-    `SELECT reference, amount::text AS amount, count(*) OVER ()::int AS count, sum(amount) OVER ()::text AS total
-       FROM disbursements
-      WHERE hospital_id = $1 AND status = 'scheduled' AND (payee_bank_name, payee_account_name, payee_account_number) IS DISTINCT FROM ($2, $3, $4)
-      ORDER BY created_at, tranche_number
-      LIMIT ${LISTED}`,
-    [hospital.id, hospital.bankName, hospital.bankAccountName, hospital.bankAccountNumber],
-  )) as { reference: string; amount: string; count: number; total: string }[];
-  if (tranches.length === 0) return;
-  const [{ count, total }] = tranches;
+export async function noticePayeesOutdated(tx: EntityManager, outbox: OutboxService, hospital: Hospital, left: TranchesLeftBehind): Promise<void> {
   const recipients = await tx
     .getRepository(User)
     .createQueryBuilder('u')
@@ -36,10 +43,10 @@ export async function noticePayeesOutdated(tx: EntityManager, outbox: OutboxServ
       context: {
         fullName: user.fullName,
         hospitalName: hospital.name,
-        count,
-        total,
-        tranches: tranches.map((t) => ({ trancheReference: t.reference, amount: t.amount })),
-        more: count - tranches.length,
+        count: left.count,
+        total: left.total,
+        tranches: left.first.map((t) => ({ trancheReference: t.reference, amount: t.amount })),
+        more: left.count - left.first.length,
       },
     });
   }

@@ -17,6 +17,13 @@ const EVERY_MS = 60 * 60_000;
 /** The first pass waits for start-up's own work (the relay, the digest's schedule). */
 const FIRST_PASS_AFTER_MS = 60_000;
 
+/** One batch: $1 the retention in days, $2 how many at most; found through notifications_retention_idx. */
+export const EMPTY_BATCH_SQL = `
+  UPDATE notifications SET context = '{}'::jsonb, updated_at = now()
+   WHERE id IN (SELECT id FROM notifications
+                 WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb AND created_at < now() - make_interval(days => $1)
+                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+
 /**
  * Empties the context of emails done with — sent, or dead — once they are OUTBOX_RETENTION_DAYS old. The context is
  * what the email said (names, amounts, reasons, a hospital's bank reference): copies of data the fund keeps where it
@@ -60,14 +67,10 @@ export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleD
   async purge(max = MAX_PER_PASS, pauseMs = PAUSE_BETWEEN_BATCHES_MS): Promise<number> {
     let emptied = 0;
     while (emptied < max && !this.stopped) {
-      const [, count] = (await this.dataSource.query(
-        `UPDATE notifications SET context = '{}'::jsonb, updated_at = now()
-          WHERE id IN (SELECT id FROM notifications
-                        WHERE status IN ('sent', 'dead') AND context <> '{}'::jsonb
-                          AND created_at < now() - make_interval(days => $1)
-                        ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-        [this.config.env.OUTBOX_RETENTION_DAYS, Math.min(BATCH, max - emptied)],
-      )) as [unknown, number];
+      const [, count] = (await this.dataSource.query(EMPTY_BATCH_SQL, [this.config.env.OUTBOX_RETENTION_DAYS, Math.min(BATCH, max - emptied)])) as [
+        unknown,
+        number,
+      ];
       emptied += count;
       if (count < BATCH) break;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));

@@ -33,7 +33,7 @@ export class MatchCandidates {
     const rows = (await this.tx.query(
       `SELECT d.id, d.reference, d.amount::text AS amount, d.status, d.hospital_id,
               CASE WHEN d.status = 'paid' AND d.hospital_id = $2 THEN
-                EXISTS (SELECT 1 FROM statement_entries e JOIN bank_statements s ON s.id = e.statement_id
+                EXISTS (SELECT 1 FROM statement_entries e
                          WHERE e.disbursement_id = d.id AND e.status = 'mismatched' AND (e.credit_debit = 'DBIT' OR e.reversal)
                            AND e.statement_id <> $3 AND e.booking_date >= p.paid_on)
                 OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::date[]) AS n(reference, booked) WHERE n.reference = d.reference AND n.booked >= p.paid_on)

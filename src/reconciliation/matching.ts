@@ -9,7 +9,7 @@ export interface MatchCandidate {
   /** Disbursement status: scheduled, paid, reconciled, cancelled, returned. */
   status: string;
   hospitalId: string;
-  /** A debit or reversal imported before, after the tranche's current payment, names it: the money may have gone back. */
+  /** A debit or reversal of an earlier import, booked on or after the tranche's current payment, names it: the money may have gone back. */
   takenBack?: boolean;
 }
 

@@ -8,7 +8,8 @@ import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
  * spaces and direction marks, word joiners, the byte-order mark, and the Hangul fillers that render as blanks. Zero-width
  * joiners (U+200C, U+200D) stay: some scripts' spellings need them.
  */
-const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u115f\u1160\u3164\uffa0]/gu;
+const FORMATTING = '\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\u115f\\u1160\\u3164\\uffa0';
+const UNSHOWN = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${FORMATTING}]`, 'gu');
 
 /** A name as stored: white space (tabs and line breaks too) made one space, what is not shown removed, trimmed. */
 export function cleanName(value: string): string {
@@ -28,7 +29,7 @@ export const IsPersonName = (max = 100) =>
   );
 
 /** Not shown, and not needed in running text: UNSHOWN without the control characters, which free text refuses instead. */
-const INVISIBLE_FORMATTING = /[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u115f\u1160\u3164\uffa0]/gu;
+const INVISIBLE_FORMATTING = new RegExp(`[${FORMATTING}]`, 'gu');
 /** No control characters other than tab and line breaks (C0, DEL, C1). */
 const NO_CONTROL_IN_TEXT = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/u;
 
