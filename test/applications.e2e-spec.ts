@@ -13,6 +13,7 @@ import {
   uploadRequiredDocuments,
 } from 'test/support/application-factory';
 import { ApplicationRecords } from 'src/applications/application-records';
+import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const API = '/api/v1';
@@ -387,6 +388,40 @@ describe('Applications (e2e)', () => {
     // Counted on the day the family first applied, as the assessment counts it: applied at 18, read at 19, no warning.
     await t.dataSource.query(`UPDATE applications SET first_submitted_at = '2024-02-20T04:00:00Z' WHERE id = $1`, [app.id]);
     expect((await t.http.get(`${API}/applications/${app.id}`).set(family.auth).expect(200)).body.warnings).toEqual([]);
+  });
+
+  it("warns of the patient's age by the age limit of the policy the application was last assessed with", async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    // 17 on the default policy's terms (over 18 is flagged): no warning.
+    const seventeenId = withCheckCharacter('31010120090301001');
+    const app = await createDraftApplication(t, family, hospital.id, { patient: { dateOfBirth: '2009-03-01', nationalId: seventeenId } });
+    expect(app.body.warnings).toEqual([]);
+
+    const stricter = structuredClone(DEFAULT_MEANS_POLICY);
+    stricter.manualReview.maxPatientAgeYears = 16;
+    await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send(stricter).expect(200);
+    // Read before anything reassesses it: still the terms of its assessment (version 1), as the reviewer sees them.
+    expect((await t.http.get(`${API}/applications/${app.id}`).set(family.auth).expect(200)).body.warnings).toEqual([]);
+
+    // An edit reassesses under version 2; the answer, the next read and a no-change edit all warn "older than 16".
+    const edited = await t.http.patch(`${API}/applications/${app.id}`).set(family.auth).send({ medical: { otherAid: 100_000 } }).expect(200);
+    const overSixteen = [{ field: 'patient.dateOfBirth', message: expect.stringContaining('older than 16') }];
+    expect(edited.body.warnings).toEqual(overSixteen);
+    expect((await t.http.get(`${API}/applications/${app.id}`).set(family.auth).expect(200)).body.warnings).toEqual(overSixteen);
+    expect((await t.http.patch(`${API}/applications/${app.id}`).set(family.auth).send({}).expect(200)).body.warnings).toEqual(overSixteen);
+
+    await uploadRequiredDocuments(t, family, app.id);
+    await t.http.post(`${API}/applications/${app.id}/submit`).set(family.auth).send().expect(200);
+    const reviewer = await signedInUser(t, 'reviewer');
+    expect((await t.http.get(`${API}/applications/${app.id}`).set(reviewer.auth).expect(200)).body.warnings).toEqual(overSixteen);
+    const assessment = await t.http.get(`${API}/applications/${app.id}/assessment`).set(reviewer.auth).expect(200);
+    expect(assessment.body.manualReviewReasons).toEqual(['patient_over_age']);
+
+    // A later, laxer policy does not change what this submitted case was assessed with.
+    const laxer = structuredClone(DEFAULT_MEANS_POLICY);
+    laxer.manualReview.maxPatientAgeYears = 21;
+    await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send(laxer).expect(200);
+    expect((await t.http.get(`${API}/applications/${app.id}`).set(family.auth).expect(200)).body.warnings).toEqual(overSixteen);
   });
 
   it('flags a second open application for the same child for manual review, without rejecting it', async () => {

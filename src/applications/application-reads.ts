@@ -61,6 +61,8 @@ type DetailRow = Row & Pick<Application, 'patient' | 'guardian' | 'household' | 
   first_submitted_at: Date | null;
   patient_national_id_enc?: string | null;
   guardian_national_id_enc?: string | null;
+  /** Selected with the national ids (byIdStatement): LATEST_AGE_LIMIT. */
+  age_limit?: number | null;
 };
 type ListRow = RowOf<string> & { patient_name: string | null; cursor_key: string };
 
@@ -110,12 +112,15 @@ export class ApplicationReads {
     private readonly config: AppConfig,
   ) {}
 
-  /** null when the application does not exist or is outside the user's scope; encrypted ids only when asked for. */
-  async findVisible(user: AuthUser, id: string, withIds: boolean): Promise<ApplicationView | null> {
+  /**
+   * null when the application does not exist or is outside the user's scope; encrypted ids and the age limit of its
+   * latest assessment (LATEST_AGE_LIMIT, for the warnings) only when asked for.
+   */
+  async findVisible(user: AuthUser, id: string, withIds: boolean): Promise<{ view: ApplicationView; ageLimit: number | null } | null> {
     const scope = applicationScope(user);
     if (!scope) return null;
     const row = await this.byIdBatches(scope, withIds).submit({ id, value: scope.value });
-    return row ? toView(row) : null;
+    return row ? { view: toView(row), ageLimit: row.age_limit ?? null } : null;
   }
 
   private byIdBatches(scope: ApplicationScope, withIds: boolean): Coalescer<ByIdItem, DetailRow | undefined> {
@@ -172,7 +177,7 @@ export function listStatement(user: AuthUser, filter: ApplicationListFilter): { 
  */
 export function byIdStatement(scope: ApplicationScope, withIds: boolean): string {
   return (
-    `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}, a.first_submitted_at${withIds ? `, ${NATIONAL_IDS}` : ''}` +
+    `SELECT q.n::int AS n, ${COLUMNS}, ${SECTIONS}, a.first_submitted_at${withIds ? `, ${NATIONAL_IDS}, ${LATEST_AGE_LIMIT('a')} AS age_limit` : ''}` +
     ` FROM unnest((SELECT $1::uuid[]), (SELECT $2::uuid[])) WITH ORDINALITY AS q(id, value, n) JOIN applications a ON a.id = q.id` +
     ` WHERE ${scope.predicate('a', 'q.value')}`
   );
@@ -215,6 +220,15 @@ export function toView(r: DetailRow): ApplicationView {
     guardianNationalIdEnc: r.guardian_national_id_enc,
   });
 }
+
+/**
+ * The means policy's `manualReview.maxPatientAgeYears` as of the application's latest assessment (index
+ * means_assessments_application_idx, then the policy's primary key): the family's over-age warning follows the same
+ * policy version as the reviewer's `patient_over_age`, not today's policy or a constant.
+ */
+export const LATEST_AGE_LIMIT = (alias: string) =>
+  `(SELECT (p.policy #>> '{manualReview,maxPatientAgeYears}')::int FROM means_assessments m JOIN means_policies p ON p.version = m.policy_version` +
+  ` WHERE m.application_id = ${alias}.id ORDER BY m.id DESC LIMIT 1)`;
 
 /** A whole row selected with RECORD_COLUMNS; the id columns only when RECORD_ID_COLUMNS were selected too (as TypeORM leaves them out). */
 export function toApplication(r: RecordRow): Application {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { ApplicationView, RECORD_COLUMNS, RECORD_ID_COLUMNS, RecordRow, toApplication } from 'src/applications/application-reads';
+import { ApplicationView, LATEST_AGE_LIMIT, RECORD_COLUMNS, RECORD_ID_COLUMNS, RecordRow, toApplication } from 'src/applications/application-reads';
 import { ApplicationState } from 'src/applications/application-sections';
 import { FINAL_STATUSES } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
@@ -16,6 +16,9 @@ import { InvalidInputException } from 'src/common/problem/problem.exception';
 import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart } from 'src/database/statement-parts';
 import { Hospital } from 'src/hospitals/hospital.entity';
+
+/** A computed (not yet stored) assessment, and the age over which its policy flags a patient (applicationWarnings). */
+export type Assessed = { assessment: Omit<MeansAssessmentRecord, 'id'>; ageLimit: number };
 
 const CHINA_OFFSET_MS = 8 * 3600_000;
 
@@ -138,13 +141,13 @@ export class ApplicationRecords {
     state: ApplicationState,
     trigger: AssessmentTrigger,
     now: Date,
-  ): Promise<Omit<MeansAssessmentRecord, 'id'>> {
+  ): Promise<Assessed> {
     const facts = this.assessmentFacts(1);
     const [found] = await queryPrepared<AssessmentFacts>(tx, `SELECT ${facts.columns} FROM (VALUES (1)) one ${facts.join}`, this.factParams(app.id, state));
-    const assessment = await this.assessWith(tx, app, state, trigger, now, found);
-    const insert = this.assessments.insertOf(assessment);
+    const assessed = await this.assessWith(tx, app, state, trigger, now, found);
+    const insert = this.assessments.insertOf(assessed.assessment);
     await queryPrepared(tx, insert.sql, insert.params);
-    return assessment;
+    return assessed;
   }
 
   /**
@@ -190,11 +193,18 @@ export class ApplicationRecords {
     trigger: AssessmentTrigger,
     now: Date,
     facts: AssessmentFacts,
-  ): Promise<Omit<MeansAssessmentRecord, 'id'>> {
+  ): Promise<Assessed> {
     const current = facts.policy_version === null ? null : { version: facts.policy_version, createdAt: facts.policy_created_at! };
     const policy = await this.assessments.policyOf(tx, current);
     const { input, missing } = toAssessmentInput(state, { hasOtherOpenApplication: facts.other_open, firstAppliedAt: app.firstSubmittedAt ?? now });
-    return this.assessments.compute(policy, { applicationId: app.id, input, missing, trigger });
+    const assessment = this.assessments.compute(policy, { applicationId: app.id, input, missing, trigger });
+    return { assessment, ageLimit: policy.policy.manualReview.maxPatientAgeYears };
+  }
+
+  /** The age limit of the application's latest assessment's policy (LATEST_AGE_LIMIT), for its warnings. */
+  async ageLimitOf(tx: EntityManager, applicationId: string): Promise<number | null> {
+    const [row] = await queryPrepared<{ age_limit: number | null }>(tx, `SELECT ${LATEST_AGE_LIMIT('a')} AS age_limit FROM applications a WHERE a.id = $1`, [applicationId]);
+    return row?.age_limit ?? null;
   }
 
   /** The INSERT of a new application row. */

@@ -60,7 +60,7 @@ export class ApplicationTransitionsService {
 
       const now = new Date();
       const firstSubmittedAt = app.firstSubmittedAt ?? now;
-      const assessment = await this.records.assessWith(tx, { id: app.id, firstSubmittedAt }, state, 'submitted', now, owner);
+      const { assessment } = await this.records.assessWith(tx, { id: app.id, firstSubmittedAt }, state, 'submitted', now, owner);
       const version = app.version + 1;
       const [{ updated }] = await writeTogether<{ updated: number }>(
         tx,

@@ -13,7 +13,7 @@ describe('completedYears', () => {
 });
 
 describe('applicationWarnings', () => {
-  const fields = (state: typeof EMPTY_STATE) => applicationWarnings(state, now).map((w) => w.field);
+  const fields = (state: typeof EMPTY_STATE) => applicationWarnings(state, 18, now).map((w) => w.field);
 
   it('warns for a patient of 19 completed years, not for one of 18 years and 364 days', () => {
     expect(fields({ ...EMPTY_STATE, patient: { dateOfBirth: '2007-11-21' } })).toEqual(['patient.dateOfBirth']);
@@ -21,10 +21,17 @@ describe('applicationWarnings', () => {
     expect(fields({ ...EMPTY_STATE, patient: { dateOfBirth: '2026-11-21' } })).toEqual([]);
   });
 
+  it("takes the age limit from the policy, and warns of no age without one", () => {
+    const nineteen = { ...EMPTY_STATE, patient: { dateOfBirth: '2007-11-21' } };
+    expect(applicationWarnings(nineteen, 19, now)).toEqual([]);
+    expect(applicationWarnings(nineteen, 16, now)).toEqual([{ field: 'patient.dateOfBirth', message: expect.stringContaining('older than 16') }]);
+    expect(applicationWarnings(nineteen, null, now)).toEqual([]);
+  });
+
   it('counts the age on the day the family first applied, as the assessment does', () => {
     const turned19Since = { ...EMPTY_STATE, patient: { dateOfBirth: '2007-11-01' } }; // 19 on `now`, 18 on 2026-10-20
-    expect(applicationWarnings(turned19Since, now, new Date('2026-10-20T04:00:00Z'))).toEqual([]);
-    expect(applicationWarnings(turned19Since, now, null).map((w) => w.field)).toEqual(['patient.dateOfBirth']);
+    expect(applicationWarnings(turned19Since, 18, now, new Date('2026-10-20T04:00:00Z'))).toEqual([]);
+    expect(applicationWarnings(turned19Since, 18, now, null).map((w) => w.field)).toEqual(['patient.dateOfBirth']);
   });
 
   it('warns when the birth date or sex disagrees with the national id', () => {

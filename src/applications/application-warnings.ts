@@ -3,8 +3,6 @@ import { ApplicationState } from 'src/applications/application-sections';
 import { todayInChina } from 'src/applications/dto/field-validators';
 import type { FieldError } from 'src/common/problem/problem.exception';
 
-export const MAX_PATIENT_AGE_YEARS = 18;
-
 /** Completed years from a birth date to a date, both YYYY-MM-DD. */
 export function completedYears(birthDate: string, onDate: string): number {
   const [by, bm, bd] = birthDate.split('-').map(Number);
@@ -15,16 +13,19 @@ export function completedYears(birthDate: string, onDate: string): number {
 /**
  * Plausibility warnings: saved anyway (the family may be right, or fix it on the next visit), shown with the
  * application, and weighed by the reviewer. None of them blocks a submission.
+ *
+ * `ageLimit` is the means policy's `manualReview.maxPatientAgeYears` of the application's latest assessment, so the
+ * family is warned exactly when the reviewer sees `patient_over_age` (null: no assessment to take it from, no warning).
  */
-export function applicationWarnings(state: ApplicationState, now: Date = new Date(), firstSubmittedAt: Date | null = null): FieldError[] {
+export function applicationWarnings(state: ApplicationState, ageLimit: number | null, now: Date = new Date(), firstSubmittedAt: Date | null = null): FieldError[] {
   const warnings: FieldError[] = [];
   const dob = state.patient.dateOfBirth;
   // The age on the day the family first applied, as the means assessment counts it: a child who turns 19 while the
   // case waits for an answer to a reviewer's question is not told otherwise than the reviewer sees.
-  if (dob && completedYears(dob, todayInChina(firstSubmittedAt ?? now)) > MAX_PATIENT_AGE_YEARS) {
+  if (dob && ageLimit !== null && completedYears(dob, todayInChina(firstSubmittedAt ?? now)) > ageLimit) {
     warnings.push({
       field: 'patient.dateOfBirth',
-      message: `the patient is older than ${MAX_PATIENT_AGE_YEARS}; the fund is for children, so a reviewer will look at this case by hand`,
+      message: `the patient is older than ${ageLimit}; the fund is for children, so a reviewer will look at this case by hand`,
     });
   }
   if (state.patientNationalId) {

@@ -55,7 +55,7 @@ export class ApplicationsService {
     )) as (AssessmentFacts & { serial: string; hospital_known: boolean })[];
     if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
     const reference = referenceOf(found.serial, now);
-    const assessment = await this.records.assessWith(db, { id, firstSubmittedAt: null }, state, 'created', now, found);
+    const { assessment, ageLimit } = await this.records.assessWith(db, { id, firstSubmittedAt: null }, state, 'created', now, found);
     const app: Application = {
       id,
       reference,
@@ -79,7 +79,7 @@ export class ApplicationsService {
     };
     const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
     await writeTogether(db, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
-    return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, now));
+    return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, ageLimit, now));
   }
 
   async update(user: AuthUser, id: string, input: ApplicationInputDto, expectedVersion?: number): Promise<ApplicationDto> {
@@ -90,8 +90,11 @@ export class ApplicationsService {
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('edit', app.status);
       const { state, changed } = mergeInput(this.records.stateOf(app), input, now);
       await this.records.checkHospital(tx, state.hospitalId);
+      let ageLimit: number | null;
       if (changed.length > 0) {
-        const assessment = await this.records.assess(tx, app, state, 'updated', now);
+        const assessed = await this.records.assess(tx, app, state, 'updated', now);
+        const { assessment } = assessed;
+        ageLimit = assessed.ageLimit;
         await this.records.guardedUpdate(tx, app, {
           ...this.records.columnsOf(state),
           assessmentTier: assessment.tier,
@@ -105,21 +108,24 @@ export class ApplicationsService {
           objectId: app.id,
           summary: { status: app.status, version: app.version + 1, fields: changed },
         });
+      } else {
+        ageLimit = await this.records.ageLimitOf(tx, app.id);
       }
       const saved = await this.records.findVisible(tx, user, id);
-      const warnings = applicationWarnings(state, now, saved.firstSubmittedAt);
+      const warnings = applicationWarnings(state, ageLimit, now, saved.firstSubmittedAt);
       return toApplicationDto(saved, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, warnings);
     });
   }
 
   async get(user: AuthUser, id: string): Promise<ApplicationDto> {
     const see = VISIBILITY[user.role];
-    const app = await this.reads.findVisible(user, id, see.nationalIds || see.sections);
-    if (!app) throw new ApplicationNotFoundException();
+    const found = await this.reads.findVisible(user, id, see.nationalIds || see.sections);
+    if (!found) throw new ApplicationNotFoundException();
+    const app = found.view;
     if (!see.sections) return toApplicationDto(app, user.role, null, []);
     const state = this.records.stateOf(app);
     const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
-    return toApplicationDto(app, user.role, ids, applicationWarnings(state, new Date(), app.firstSubmittedAt));
+    return toApplicationDto(app, user.role, ids, applicationWarnings(state, found.ageLimit, new Date(), app.firstSubmittedAt));
   }
 
   /**

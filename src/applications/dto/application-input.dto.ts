@@ -43,7 +43,7 @@ export class PatientInputDto {
   @IsOptional() @IsIn(SEXES)
   sex?: Sex | null;
 
-  @ApiPropertyOptional({ type: String, example: '2019-05-01', format: 'date', nullable: true, description: 'Not in the future; a patient over 18 gives a warning' })
+  @ApiPropertyOptional({ type: String, example: '2019-05-01', format: 'date', nullable: true, description: 'Not in the future; a patient older than the means policy\'s manualReview.maxPatientAgeYears (18) gives a warning' })
   @IsOptional() @IsRealPastDate()
   dateOfBirth?: string | null;
 

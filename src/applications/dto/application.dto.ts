@@ -88,7 +88,7 @@ export class ApplicationDto {
   @ApiPropertyOptional({ enum: TIERS, nullable: true, type: String, description: 'Tier of the latest means assessment' }) tier?: string | null;
   @ApiPropertyOptional({ nullable: true, type: Number, description: `Recommended amount of the latest assessment, ${FEN}` })
   recommendedAmount?: number | null;
-  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Plausibility warnings that do not block submission (e.g. a patient over 18)' })
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Plausibility warnings that do not block submission (e.g. a patient older than the means policy\'s age limit)' })
   warnings?: FieldErrorDto[];
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) submittedAt: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
