@@ -142,6 +142,12 @@ describe('Review workflow (e2e)', () => {
     ]);
     const forReviewers = await t.http.get(`${API}/applications/${app.id}/decisions`).set(w.second.auth).expect(200);
     expect(forReviewers.body.items[0]).toMatchObject({ id: approved.body.decisionId, comment: 'Below the recommendation: other aid expected.' });
+    // The family reads the decision on its own case: the amount and the role, not who decided nor the note for the record.
+    const forFamily = await t.http.get(`${API}/applications/${app.id}/decisions`).set(w.family.auth).expect(200);
+    const { reviewerId: _who, ...asFamilyReads } = decisions.body.items[0];
+    expect(forFamily.body.items).toEqual([{ ...asFamilyReads, comment: null }]);
+    const otherFamily = await signedInUser(t, 'applicant');
+    expect((await t.http.get(`${API}/applications/${app.id}/decisions`).set(otherFamily.auth)).status).toBe(404);
 
     // One email per event, in the family's language.
     const mail = await settledMail(w.family.email);
@@ -303,6 +309,26 @@ describe('Review workflow (e2e)', () => {
       const mail = (await settledMail(w.family.email)).filter((m) => m.subject.startsWith('关于您的申请'));
       expect(mail).toHaveLength(1);
       expect(mail[0].text).toContain('家庭已获得其他救助，费用已覆盖。');
+
+      // Staff read the deliberation; the refused family reads the refusal, not that a reviewer had approved ¥80,000.
+      const decisions = async (who: { auth: Record<string, string> }) =>
+        (await t.http.get(`${API}/applications/${app.id}/decisions`).set(who.auth).expect(200)).body.items.map((d: { kind: string }) => d.kind);
+      expect(await decisions(w.reviewer)).toEqual(['first_approval', 'rejection']);
+      expect(await decisions(w.family)).toEqual(['rejection']);
+      const history = async (who: { auth: Record<string, string> }) =>
+        (await t.http.get(`${API}/applications/${app.id}/history`).query({ limit: 100 }).set(who.auth).expect(200)).body.items as {
+          action: string;
+          summary: Record<string, unknown>;
+        }[];
+      const staffHistory = await history(w.reviewer);
+      expect(staffHistory.map((e) => e.action)).toEqual(expect.arrayContaining(['application.first_approval', 'fund.committed', 'fund.commitment_released']));
+      expect(staffHistory.find((e) => e.action === 'application.rejected')!.summary.released).toBe(8_000_000);
+      const familyHistory = await history(w.family);
+      expect(familyHistory.map((e) => e.action)).toEqual(
+        staffHistory.map((e) => e.action).filter((a) => a !== 'application.first_approval' && !a.startsWith('fund.')),
+      );
+      expect(familyHistory.at(-1)).toMatchObject({ action: 'application.rejected', summary: { from: 'awaiting_second_approval', to: 'rejected' } });
+      expect(JSON.stringify(familyHistory)).not.toContain('8000000');
       const verify = await t.http.get(`${API}/fund/ledger/verify`).set(w.admin.auth).expect(200);
       expect(verify.body.ok).toBe(true);
       expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM disbursements WHERE application_id = $1`, [app.id]))[0].n).toBe(0);
@@ -322,6 +348,12 @@ describe('Review workflow (e2e)', () => {
     expect(mail.map((m) => m.subject).sort()).toEqual([`About your application ${app.reference}`, `We have received your application ${app.reference}`]);
     expect(mail.find((m) => m.subject.startsWith('About'))!.text).toContain('The treatment is fully covered by medical assistance.');
     expect(await fund(w)).toMatchObject({ available: 100_000_000, committed: 0 });
+    // The reason stays readable in the app after the email (whose content retention empties).
+    const decisions = await t.http.get(`${API}/applications/${app.id}/decisions`).set(family.auth).expect(200);
+    expect(decisions.body.items).toEqual([
+      expect.objectContaining({ kind: 'rejection', reviewerRole: 'reviewer', reason: 'The treatment is fully covered by medical assistance.', comment: null }),
+    ]);
+    expect(decisions.body.items[0]).not.toHaveProperty('reviewerId');
   });
 
   it('no commit, no email: a rejection that fails at COMMIT (after its email row was written) sends nothing and changes nothing', async () => {

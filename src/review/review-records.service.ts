@@ -11,7 +11,26 @@ import { ChangesDto, DecisionDto, HistoryEventDto, InfoRequestListDto } from 'sr
 import { changedFields } from 'src/review/field-changes';
 import { FieldSnapshots } from 'src/review/field-snapshots';
 import { InfoRequest } from 'src/review/info-request.entity';
+import { DecisionKind } from 'src/review/decision.entity';
 import { ReviewDecisions } from 'src/review/review-decisions';
+
+/**
+ * A first approval is the fund's deliberation until a second reviewer confirms it: a family later refused should not
+ * read that one reviewer had approved an amount. The family reads final decisions only.
+ */
+const FAMILY_DECISIONS: ReadonlySet<DecisionKind> = new Set(['approval', 'second_approval', 'rejection']);
+
+/**
+ * What the family's history leaves out: the first approval (as above), the fund's ledger events (`fund.*`, which
+ * mirror the application's and its tranches' own events in accounting terms), and from the summaries the amount a
+ * rejection released from a first approval and the ledger's internal ids.
+ */
+const FAMILY_HIDDEN = { actions: ['application.first_approval'], summaryKeys: ['released', 'journalTransactionId'] };
+
+function withoutKeys(summary: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  if (!keys.some((key) => key in summary)) return summary;
+  return Object.fromEntries(Object.entries(summary).filter(([key]) => !keys.includes(key)));
+}
 
 /** What the record says about one application: its decisions, the information rounds, and its audit history. */
 @Injectable()
@@ -25,8 +44,10 @@ export class ReviewRecordsService {
 
   async decisionsOf(user: AuthUser, id: string): Promise<DecisionDto[]> {
     await this.records.findVisible(this.dataSource.manager, user, id);
-    const freeText = VISIBILITY[user.role].sections;
-    return (await this.decisions.listFor(id)).map((d) => DecisionDto.from(d, freeText));
+    const family = user.role === 'applicant';
+    const reader = { freeText: VISIBILITY[user.role].sections, family };
+    const decisions = await this.decisions.listFor(id);
+    return (family ? decisions.filter((d) => FAMILY_DECISIONS.has(d.kind)) : decisions).map((d) => DecisionDto.from(d, reader));
   }
 
   /**
@@ -83,7 +104,7 @@ export class ReviewRecordsService {
   /**
    * Oldest first, keyset-paginated on the audit trail's position: the application's own events and those of its
    * tranches (paid, returned, rescheduled, cancelled, reconciled), which are recorded against the tranche. The family
-   * sees roles, staff also who.
+   * sees roles, staff also who; and the family does not see the fund's deliberation and bookkeeping (FAMILY_HIDDEN).
    */
   async history(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<HistoryEventDto>> {
     await this.records.findVisible(this.dataSource.manager, user, id);
@@ -100,8 +121,9 @@ export class ReviewRecordsService {
       .orderBy('e.id', 'ASC')
       .limit(query.limit + 1);
     if (after) qb.andWhere('e.id > :after', { after: after.k });
-    const rows = await qb.getMany();
     const staff = user.role !== 'applicant';
+    if (!staff) qb.andWhere(`NOT (e.action = ANY(:hidden) OR e.action LIKE 'fund.%')`, { hidden: FAMILY_HIDDEN.actions });
+    const rows = await qb.getMany();
     return toPage(
       rows,
       query.limit,
@@ -112,7 +134,7 @@ export class ReviewRecordsService {
         action: e.action,
         actorRole: e.actorRole,
         ...(staff ? { actorId: e.actorId } : {}),
-        summary: e.summary,
+        summary: staff ? e.summary : withoutKeys(e.summary, FAMILY_HIDDEN.summaryKeys),
       }),
     );
   }

@@ -126,8 +126,13 @@ export class ReviewController {
   }
 
   @Get(':id/decisions')
-  @Roles('reviewer', 'admin', 'fund_finance')
-  @ApiOperation({ summary: 'The recorded decisions (approvals, rejections): who, what amount, comment or reason, when' })
+  @Roles('applicant', 'reviewer', 'admin', 'fund_finance')
+  @ApiOperation({
+    summary: 'The recorded decisions (approvals, rejections): who, what amount, comment or reason, when',
+    description:
+      'The family reads its own (the reason it was refused stays readable after the email, whose content is emptied after ' +
+      'OUTBOX_RETENTION_DAYS): roles, amounts and reasons, not who decided nor the reviewer\'s comment.',
+  })
   @ApiOkResponse({ type: DecisionListDto })
   async decisions(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<DecisionListDto> {
     return { items: await this.recordsService.decisionsOf(user, id), nextCursor: null };

@@ -8,31 +8,44 @@ import { Decision, DECISION_KINDS, DecisionKind } from 'src/review/decision.enti
 export class DecisionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: DECISION_KINDS }) kind: DecisionKind;
-  @ApiProperty({ format: 'uuid' }) reviewerId: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Staff only: the family reads the role, not who' }) reviewerId?: string;
   @ApiProperty({ enum: ROLES }) reviewerRole: Role;
   @ApiProperty({ enum: APPLICATION_STATUSES }) fromStatus: ApplicationStatus;
   @ApiProperty({ enum: APPLICATION_STATUSES }) toStatus: ApplicationStatus;
   @ApiPropertyOptional({ description: 'minor units (fen); approvals only', type: 'integer', nullable: true }) amount: number | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'null for roles that may not read the application\'s sections (fund finance)' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "The reviewer's note for the record; null for the family and for roles that may not read the application's sections (fund finance)",
+  })
   comment: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Rejections only; null for roles that may not read the application\'s sections (fund finance)' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "Rejections only, as emailed to the family; null for roles that may not read the application's sections (fund finance)",
+  })
   reason: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) decidedAt: string;
 
-  /** `freeText`: whether the reader may see the comment and reason, which the reviewer wrote from the sections. */
-  static from(d: Decision, freeText: boolean): DecisionDto {
-    return {
+  /**
+   * `freeText`: whether the reader may see the comment and reason, which the reviewer wrote from the sections.
+   * `family`: the applicant reads its decisions as it reads its history — roles, not who — and the rejection's reason
+   * (written to be emailed to it), not the reviewer's comment for the record.
+   */
+  static from(d: Decision, { freeText, family }: { freeText: boolean; family: boolean }): DecisionDto {
+    const dto: DecisionDto = {
       id: d.id,
       kind: d.kind,
-      reviewerId: d.reviewerId,
       reviewerRole: d.reviewerRole,
       fromStatus: d.fromStatus,
       toStatus: d.toStatus,
       amount: d.amount,
-      comment: freeText ? d.comment : null,
+      comment: freeText && !family ? d.comment : null,
       reason: freeText ? d.reason : null,
       decidedAt: d.decidedAt.toISOString(),
     };
+    if (!family) dto.reviewerId = d.reviewerId;
+    return dto;
   }
 }
 
