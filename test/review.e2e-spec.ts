@@ -753,6 +753,21 @@ describe('Review workflow (e2e)', () => {
       expect((await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200)).body).toMatchObject({ ok: true });
     });
 
+    it('keeps an admin from lifting a conflict recorded against themselves and deciding the case alone (403 own-conflict)', async () => {
+      const w = await world();
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      const conflict = await t.http.post(`${API}/users/${w.admin.id}/conflicts`).set(w.admin.auth).send({ applicantId: w.family.id }).expect(201);
+      expect((await post(`${app.id}/start-review`, w.admin)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+      const own = await t.http.delete(`${API}/users/${w.admin.id}/conflicts/${conflict.body.id}`).set(w.admin.auth);
+      expect(own.status).toBe(403);
+      expect(own.body.type).toBe(`${PROBLEM}own-conflict`);
+      expect((await post(`${app.id}/start-review`, w.admin)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+      // Another admin may.
+      const otherAdmin = await signedInUser(t, 'admin');
+      await t.http.delete(`${API}/users/${w.admin.id}/conflicts/${conflict.body.id}`).set(otherAdmin.auth).expect(204);
+      await post(`${app.id}/start-review`, w.admin).expect(200);
+    });
+
     it('validates conflicts: exactly one known target, no duplicates, admins only', async () => {
       const w = await world(0);
       const url = `${API}/users/${w.reviewer.id}/conflicts`;

@@ -36,3 +36,10 @@ export class ReviewerConflictExistsException extends ConflictException {
     super('reviewer-conflict-exists', 'This conflict of interest is already recorded.');
   }
 }
+
+/** Lifting one's own conflict of interest, then deciding the case alone (below the second-approval threshold), is four eyes short. */
+export class OwnConflictException extends ProblemException {
+  constructor() {
+    super(403, 'own-conflict', 'Forbidden', 'A conflict of interest recorded against you must be removed by another admin.');
+  }
+}

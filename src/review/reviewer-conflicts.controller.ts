@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -46,8 +47,9 @@ export class ReviewerConflictsController {
   @Delete(':conflictId')
   @HttpCode(204)
   @Roles('admin')
-  @ApiOperation({ summary: 'Remove a recorded conflict of interest' })
+  @ApiOperation({ summary: 'Remove a recorded conflict of interest', description: 'Not one recorded against yourself: another admin removes it (403 own-conflict).' })
   @ApiNoContentResponse({ description: 'Removed' })
+  @ApiForbiddenResponse({ description: 'own-conflict: the conflict is recorded against you', type: ProblemDto })
   async remove(@Param('id', ParseIdPipe) id: string, @Param('conflictId', ParseIdPipe) conflictId: string, @CurrentUser() user: AuthUser): Promise<void> {
     await this.conflicts.remove(id, conflictId, user);
   }

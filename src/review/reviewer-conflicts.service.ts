@@ -8,7 +8,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { CreateReviewerConflictDto, ReviewerConflictDto } from 'src/review/dto/reviewer-conflict.dto';
-import { ConflictOfInterestException, ReviewerConflictExistsException } from 'src/review/review.exceptions';
+import { ConflictOfInterestException, OwnConflictException, ReviewerConflictExistsException } from 'src/review/review.exceptions';
 import { ReviewerConflict } from 'src/review/reviewer-conflict.entity';
 import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import { User } from 'src/users/user.entity';
@@ -103,6 +103,7 @@ export class ReviewerConflictsService {
   }
 
   async remove(reviewerId: string, conflictId: string, actor: AuthUser): Promise<void> {
+    if (actor.id === reviewerId) throw new OwnConflictException();
     await this.dataSource.transaction(async (tx) => {
       const rows = (await tx.query(`DELETE FROM reviewer_conflicts WHERE id = $1 AND reviewer_id = $2 RETURNING applicant_id, hospital_id`, [
         conflictId,
