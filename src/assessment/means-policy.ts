@@ -221,8 +221,15 @@ function validateThresholds(value: unknown, fail: Fail): void {
     roundingUnit: { min: 1, max: MAX_FEN },
   };
   requireExactKeys(value, [...Object.keys(decimals), ...Object.keys(integers)], path, fail);
-  for (const [key, bounds] of Object.entries(decimals)) checkDecimal(value[key], `${path}.${key}`, bounds, fail);
+  const checked = Object.fromEntries(Object.entries(decimals).map(([key, bounds]) => [key, checkDecimal(value[key], `${path}.${key}`, bounds, fail)]));
   for (const [key, bounds] of Object.entries(integers)) checkInteger(value[key], `${path}.${key}`, bounds, fail);
+  // Tiers are tried A, B, C: a tier B income limit below tier A's, or a tier C burden above tier B's, leaves a tier
+  // that no family can reach, and the policy would still save.
+  const { tierAIncomeMultiple, tierBIncomeMultiple, tierBBurden, tierCBurden } = checked;
+  if (tierAIncomeMultiple && tierBIncomeMultiple?.lessThan(tierAIncomeMultiple)) {
+    fail(`${path}.tierBIncomeMultiple`, 'must be at least tierAIncomeMultiple');
+  }
+  if (tierBBurden && tierCBurden?.greaterThan(tierBBurden)) fail(`${path}.tierCBurden`, 'must be at most tierBBurden');
 }
 
 function validateManualReview(value: unknown, fail: Fail): void {
