@@ -1,4 +1,4 @@
-import { TrancheSchedulerService } from 'src/disbursements/tranche-scheduler.service';
+import { trancheInsertError, TrancheSchedulerService } from 'src/disbursements/tranche-scheduler.service';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
 import { approvedGrant, grantWorld, GrantWorld } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -54,14 +54,17 @@ describe('Disbursements: tranches scheduled at approval (e2e)', () => {
     ]);
   });
 
-  it('refuses to schedule an application twice', async () => {
+  it('refuses to schedule an application twice, by constraint, as a 409', async () => {
     const grant = await approvedGrant(t, world);
     const scheduler = t.app.get(TrancheSchedulerService);
     const actor = { id: world.reviewer.id, email: world.reviewer.email, role: 'reviewer' as const, hospitalId: null, sessionId: 's', emailVerified: true };
-    await expect(
-      t.dataSource.transaction((tx) =>
-        scheduler.scheduleForApproval(tx, { applicationId: grant.id, reference: grant.reference, hospitalId: world.hospital.id, treatmentPlan: 'hsct', amount: 100, actor }),
-      ),
-    ).rejects.toMatchObject({ problem: { status: 409 } });
+    const [payee] = await t.dataSource.query(
+      `SELECT id, bank_name AS "bankName", bank_account_name AS "bankAccountName", bank_account_number AS "bankAccountNumber" FROM hospitals WHERE id = $1`,
+      [world.hospital.id],
+    );
+    const input = { applicationId: grant.id, reference: grant.reference, hospitalId: world.hospital.id, treatmentPlan: 'hsct' as const, amount: 100, actor };
+    const insert = scheduler.insertOf(scheduler.plan(input, payee, { version: 1, policy: DEFAULT_MEANS_POLICY, createdBy: null, createdAt: new Date() }));
+    const error = await t.dataSource.query(insert.sql, insert.params).catch((e: unknown) => e);
+    expect(trancheInsertError(error)).toMatchObject({ problem: { status: 409 } });
   });
 });

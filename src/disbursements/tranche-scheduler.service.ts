@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-import { AssessmentService } from 'src/assessment/assessment.service';
 import { TREATMENT_PLANS, TreatmentPlan } from 'src/assessment/means-policy';
 import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
 import { AuthUser } from 'src/common/auth/roles';
@@ -32,28 +30,14 @@ export type ScheduleInput = {
 };
 
 /**
- * Creates the tranches of a grant at its final approval, inside the approver's transaction.
+ * Plans the tranches of a grant at its final approval, and gives the INSERT the approval sends with its other writes
+ * (ApprovalService), under the policy version behind the application's latest assessment.
  *
- * Writes no audit event and no ledger movement: the caller commits the amount (FundLedgerService.commitForApproval)
- * and audits the approval (its summary may list the returned references). Keeping AuditService out of here means
- * the caller may call this before or after its ledger call without breaking the ledger's lock order.
+ * Writes no audit event and no ledger movement: the caller commits the amount and audits the approval (its summary
+ * may list the references). Keeping AuditService out of here keeps the ledger's lock order the caller's to choose.
  */
 @Injectable()
 export class TrancheSchedulerService {
-  constructor(private readonly assessments: AssessmentService) {}
-
-  async scheduleForApproval(tx: EntityManager, input: ScheduleInput): Promise<Disbursement[]> {
-    const hospital = await tx.getRepository(Hospital).findOne({ where: { id: input.hospitalId }, lock: { mode: 'pessimistic_read' } });
-    const rows = this.plan(input, hospital, await this.assessments.currentPolicy(tx));
-    try {
-      const insert = this.insertOf(rows);
-      await tx.query(insert.sql, insert.params);
-    } catch (error) {
-      throw trancheInsertError(error);
-    }
-    return tx.getRepository(Disbursement).find({ where: { applicationId: input.applicationId }, order: { trancheNumber: 'ASC' } });
-  }
-
   /**
    * The tranches of a grant under `policy`, paid to `hospital` (read FOR SHARE by the caller, so its bank details
    * cannot change before the tranches are stored); refuses (TrancheScheduleException) what cannot be paid.

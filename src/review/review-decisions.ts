@@ -61,10 +61,6 @@ export class ReviewDecisions {
     };
   }
 
-  firstApproval(tx: EntityManager, applicationId: string): Promise<Decision | null> {
-    return tx.getRepository(Decision).findOneBy({ applicationId, kind: 'first_approval' });
-  }
-
   listFor(applicationId: string): Promise<Decision[]> {
     return this.dataSource.getRepository(Decision).find({ where: { applicationId }, order: { decidedAt: 'ASC', id: 'ASC' } });
   }
