@@ -53,6 +53,22 @@ describe('Accounts (e2e)', () => {
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 1 }]);
   });
 
+  it("takes a phone as an application's guardian phone is taken: mobile or landline, spaces and dashes dropped", async () => {
+    const phoneOf = async (phone: string) => {
+      const email = uniqueEmail();
+      const res = await t.http.post('/api/v1/auth/register').send({ email, password: PASSWORD, fullName: '李梅', phone });
+      expect({ phone, status: res.status }).toEqual({ phone, status: 201 });
+      return ((await t.dataSource.query('SELECT phone FROM users WHERE email = $1', [email])) as { phone: string }[])[0].phone;
+    };
+    expect(await phoneOf('138 0013 8000')).toBe('13800138000');
+    expect(await phoneOf('+86 138-0013-8000')).toBe('+8613800138000');
+    expect(await phoneOf('021-6438 3000')).toBe('02164383000');
+    for (const phone of ['12345', '1380013800a', '+1 415 555 0100']) {
+      const res = await t.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: PASSWORD, fullName: '李梅', phone });
+      expect({ phone, status: res.status, errors: res.body.errors }).toEqual({ phone, status: 400, errors: [{ field: 'phone', message: 'phone must be a mainland China mobile or landline number' }] });
+    }
+  });
+
   it('answers wrong password and unknown email with the same 401 body', async () => {
     const { email } = await register();
     const wrong = await t.http.post('/api/v1/auth/login').send({ email, password: 'not the password' });

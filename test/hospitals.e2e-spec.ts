@@ -50,10 +50,30 @@ describe('Hospitals (e2e)', () => {
     expect(rows).toEqual([{ code: 'DUP' }]);
   });
 
+  it('upper-cases a code, so a lower-case one is the same code; drops spaces and dashes from an account number', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const created = await t.http
+      .post('/api/v1/hospitals')
+      .set(admin.auth)
+      .send({ ...hospitalBody(' scmc-1 '), bankAccount: { bankName: 'B', accountName: 'A', accountNumber: '6222 0210-0123 4567 890' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ code: 'SCMC-1', bankAccount: { accountNumber: '6222021001234567890' } });
+    const again = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody('Scmc-1'));
+    expect(again.status).toBe(409);
+    const patched = await t.http
+      .patch(`/api/v1/hospitals/${created.body.id}`)
+      .set(admin.auth)
+      .send({ code: 'scmc-2', bankAccount: { bankName: 'B', accountName: 'A', accountNumber: '6222-0210-0123-4567-891' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ code: 'SCMC-2', bankAccount: { accountNumber: '6222021001234567891' } });
+    expect(await t.dataSource.query('SELECT code, bank_account_number FROM hospitals')).toEqual([{ code: 'SCMC-2', bank_account_number: '6222021001234567891' }]);
+  });
+
   it('returns 404 for an unknown hospital and 400 for a malformed id', async () => {
     const admin = await signedInUser(t, 'admin');
     await t.http.get('/api/v1/hospitals/00000000-0000-4000-8000-000000000000').set(admin.auth).expect(404);
-    await t.http.get('/api/v1/hospitals/not-a-uuid').set(admin.auth).expect(400);
+    const malformed = await t.http.get('/api/v1/hospitals/not-a-uuid').set(admin.auth).expect(400);
+    expect(malformed.body.errors).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
   });
 
   it('lets an admin correct a hospital and audits it', async () => {

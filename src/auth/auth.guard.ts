@@ -25,7 +25,8 @@ export class AuthGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    // The scheme is case-insensitive (RFC 9110 §11.1), so `i`; the token's characters already include both cases.
+    const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header) : null;
     if (!match) throw new InvalidTokenException('A bearer token is required.');
     const user = await this.tokens.authenticate(match[1]);
     if (!rule.roles.includes(user.role)) {

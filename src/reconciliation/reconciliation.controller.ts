@@ -5,14 +5,15 @@ import {
   ApiConflictResponse,
   ApiConsumes,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
-  ApiProduces,
   ApiTags,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
@@ -115,8 +116,11 @@ export class ReconciliationController {
   @Get('report')
   @Roles(...RECONCILERS)
   @ApiOperation({ summary: 'Paid, reconciled, outstanding and exceptions over a period: JSON (amounts in fen) or CSV (amounts in yuan, two decimals)' })
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ type: ReconciliationReportDto })
+  @ApiExtraModels(ReconciliationReportDto)
+  @ApiOkResponse({
+    description: 'format=json: the report; format=csv: the same as a CSV file',
+    content: { 'application/json': { schema: { $ref: getSchemaPath(ReconciliationReportDto) } }, 'text/csv': { schema: { type: 'string' } } },
+  })
   async report(@Query() query: ReportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const report = await this.reports.report(user, query);
     if (query.format !== 'csv') {

@@ -102,12 +102,20 @@ describe('Access tokens under attack (e2e)', () => {
 
   it('refuses a refresh token or a malformed Authorization header as an access token, and an access token as a refresh token', async () => {
     await expect401(user.refreshToken);
-    for (const header of [`bearer ${user.token}`, `Basic ${Buffer.from(`${user.email}:${PASSWORD}`).toString('base64')}`, `Bearer ${user.token} extra`, `Bearer  ${user.token}`, user.token]) {
+    const flipped = user.token.replace(/[a-z]/, (c) => c.toUpperCase());
+    for (const header of [`Basic ${Buffer.from(`${user.email}:${PASSWORD}`).toString('base64')}`, `Bearer ${user.token} extra`, `Bearer  ${user.token}`, user.token, `Bearer ${flipped}`, `Bearer: ${user.token}`]) {
       const res = await t.http.get(`${API}/me`).set('Authorization', header);
       expect({ header: header.slice(0, 12), status: res.status }).toEqual({ header: header.slice(0, 12), status: 401 });
     }
     const swapped = await t.http.post(`${API}/auth/refresh`).send({ refreshToken: user.token });
     expect([400, 401]).toContain(swapped.status);
+  });
+
+  it('takes the scheme in any letter case (RFC 9110 §11.1), the token only as issued', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const res = await t.http.get(`${API}/me`).set('Authorization', `${scheme} ${user.token}`);
+      expect({ scheme, status: res.status, id: res.body.id }).toEqual({ scheme, status: 200, id: user.id });
+    }
   });
 
   it('an access token dies at once after logout, after a password reset and after the user is disabled', async () => {

@@ -26,12 +26,11 @@ import {
   TREATMENT_PLANS,
 } from 'src/applications/application-fields';
 import type { Diagnosis, HukouType, Relationship, Sex, StatusFlag, TreatmentPlan } from 'src/applications/application-fields';
-import { HasUniqueItems, IsDecimal, IsFen, IsNationalId, IsRealPastDate, toLowerCase, toNationalId, toPhone, trim } from 'src/applications/dto/field-validators';
+import { HasUniqueItems, IsDecimal, IsFen, IsNationalId, IsPhone, IsRealPastDate, toLowerCase, toNationalId, trim } from 'src/applications/dto/field-validators';
 import { IsPersonName } from 'src/common/validation/text-fields';
 
 const FEN = 'minor units (fen)';
 const CLEAR = 'null clears the field';
-const MOBILE_OR_LANDLINE = /^(?:(?:\+86)?1[3-9]\d{9}|0\d{2,3}\d{7,8})$/;
 
 /** Every field is optional: a draft is filled over several visits. Completeness is checked at submission. */
 export class PatientInputDto {
@@ -74,7 +73,7 @@ export class GuardianInputDto {
   nationalId?: string | null;
 
   @ApiPropertyOptional({ type: String, example: '13800000000', nullable: true, description: 'Mainland mobile (optionally +86) or landline with area code' })
-  @IsOptional() @Transform(toPhone) @IsString() @Matches(MOBILE_OR_LANDLINE, { message: 'phone must be a mainland China mobile or landline number' })
+  @IsOptional() @IsPhone()
   phone?: string | null;
 }
 

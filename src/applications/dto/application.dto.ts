@@ -34,9 +34,9 @@ export class GuardianDto {
 
 export class HouseholdDto {
   @ApiPropertyOptional() size?: number;
-  @ApiPropertyOptional({ description: FEN }) annualIncome?: number;
-  @ApiPropertyOptional({ description: FEN }) liquidAssets?: number;
-  @ApiPropertyOptional({ description: FEN }) debts?: number;
+  @ApiPropertyOptional({ type: 'integer', description: FEN }) annualIncome?: number;
+  @ApiPropertyOptional({ type: 'integer', description: FEN }) liquidAssets?: number;
+  @ApiPropertyOptional({ type: 'integer', description: FEN }) debts?: number;
   @ApiPropertyOptional() ownsVehicle?: boolean;
   @ApiPropertyOptional() ownsExtraProperty?: boolean;
   @ApiPropertyOptional({ enum: STATUS_FLAGS, isArray: true }) statusFlags?: string[];
@@ -50,9 +50,9 @@ export class MedicalDto {
   @ApiPropertyOptional({ description: '10⁹/L' }) platelets?: number;
   @ApiPropertyOptional({ description: '10⁹/L' }) reticulocytes?: number;
   @ApiPropertyOptional({ enum: TREATMENT_PLANS }) treatmentPlan?: string;
-  @ApiPropertyOptional({ description: FEN }) estimatedCost?: number;
-  @ApiPropertyOptional({ description: FEN }) expectedReimbursement?: number;
-  @ApiPropertyOptional({ description: FEN }) otherAid?: number;
+  @ApiPropertyOptional({ type: 'integer', description: FEN }) estimatedCost?: number;
+  @ApiPropertyOptional({ type: 'integer', description: FEN }) expectedReimbursement?: number;
+  @ApiPropertyOptional({ type: 'integer', description: FEN }) otherAid?: number;
 }
 
 export class ConsentsDto {
@@ -86,7 +86,7 @@ export class ApplicationDto {
   @ApiPropertyOptional({ type: ConsentsDto }) consents?: ConsentsDto;
   @ApiPropertyOptional({ type: [ConsentRecordDto] }) consentRecords?: ConsentRecordDto[];
   @ApiPropertyOptional({ enum: TIERS, nullable: true, type: String, description: 'Tier of the latest means assessment' }) tier?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: `Recommended amount of the latest assessment, ${FEN}` })
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: `Recommended amount of the latest assessment, ${FEN}` })
   recommendedAmount?: number | null;
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Plausibility warnings that do not block submission (e.g. a patient older than the means policy\'s age limit)' })
   warnings?: FieldErrorDto[];
@@ -103,7 +103,7 @@ export class ApplicationListItemDto {
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) hospitalId: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) patientName: string | null;
   @ApiPropertyOptional({ enum: TIERS, nullable: true, type: String }) tier?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) recommendedAmount?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: FEN }) recommendedAmount?: number | null;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) submittedAt: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;

@@ -1,4 +1,5 @@
-import { buildMessage, ValidateBy, ValidationOptions } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { buildMessage, IsString, Matches, ValidateBy, ValidationOptions } from 'class-validator';
 import { isWellFormedNationalId, normalizeNationalId } from 'src/applications/national-id';
 import { MAX_FEN } from 'src/applications/application-fields';
 
@@ -94,6 +95,17 @@ export const trim = ({ value }: { value: unknown }) => (typeof value === 'string
 export const toNationalId = ({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeNationalId(value) : value);
 /** Spaces and dashes people type inside phone numbers. */
 export const toPhone = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/[\s-]/g, '') : value);
+/** A mainland mobile (optionally +86) or a landline with its area code. */
+export const MOBILE_OR_LANDLINE = /^(?:(?:\+86)?1[3-9]\d{9}|0\d{2,3}\d{7,8})$/;
+
+/** A phone number as people type it (spaces and dashes dropped): the same rule for an account's and a guardian's. */
+export function IsPhone(): PropertyDecorator {
+  return (target, key) => {
+    Transform(toPhone)(target, key);
+    IsString()(target, key);
+    Matches(MOBILE_OR_LANDLINE, { message: '$property must be a mainland China mobile or landline number' })(target, key);
+  };
+}
 /** UUIDs are compared as PostgreSQL prints them (lower case): an id sent in capitals is the same id, not a change. */
 export const toLowerCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value);
 

@@ -9,7 +9,7 @@ const FEN = 'minor units (fen)';
 export class MinimumLivingStandardUsedDto {
   @ApiProperty({ example: 'CN' }) region: string;
   @ApiProperty({ enum: ['urban', 'rural'] }) hukouType: string;
-  @ApiProperty({ example: 59390, description: `Per person per month, ${FEN}` }) monthlyAmount: number;
+  @ApiProperty({ type: 'integer', example: 59390, description: `Per person per month, ${FEN}` }) monthlyAmount: number;
 }
 
 /**
@@ -21,16 +21,16 @@ export class AssessmentDto {
   @ApiProperty({ enum: ['complete', 'incomplete'] }) status: 'complete' | 'incomplete';
   @ApiProperty({ example: 1 }) policyVersion: number;
   @ApiProperty({ enum: TIERS, nullable: true, type: String }) tier: MeansTier | null;
-  @ApiProperty({ nullable: true, type: Number, description: `Rounded down to ¥100, ${FEN}` }) recommendedAmount: number | null;
+  @ApiProperty({ nullable: true, type: 'integer', description: `Rounded down to the policy's rounding unit, ${FEN}` }) recommendedAmount: number | null;
   @ApiProperty({ type: [String], example: [], description: 'Application fields the assessment still needs' }) missing: string[];
   @ApiProperty({ type: String, format: 'date-time' }) computedAt: string;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) outOfPocket?: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) subsistence?: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) countableAssets?: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) capacityToPay?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: FEN }) outOfPocket?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: FEN }) subsistence?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: FEN }) countableAssets?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: FEN }) capacityToPay?: number | null;
   @ApiPropertyOptional({ nullable: true, type: Number, description: 'OOP / CTP to 4 decimals; null when the capacity to pay is 0 (or incomplete)' })
   burdenRatio?: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: FEN }) monthlyPerCapitaIncome?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: 'integer', description: FEN }) monthlyPerCapitaIncome?: number | null;
   @ApiPropertyOptional({ nullable: true, type: MinimumLivingStandardUsedDto }) minimumLivingStandard?: MinimumLivingStandardUsedDto | null;
   @ApiPropertyOptional({ enum: REASONS, isArray: true }) manualReviewReasons?: ManualReviewReason[];
   @ApiPropertyOptional({

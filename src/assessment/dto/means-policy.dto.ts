@@ -8,7 +8,7 @@ import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
 class MinimumLivingStandardDto {
   @ApiProperty({ example: 'CN-SH', description: '"CN" (national fallback) or an ISO 3166-2:CN code' }) region: string;
   @ApiProperty({ enum: HUKOU_TYPES }) hukouType: string;
-  @ApiProperty({ example: 59390, description: 'Per person per month, minor units (fen)' }) monthlyAmount: number;
+  @ApiProperty({ type: 'integer', example: 59390, description: 'Per person per month, minor units (fen)' }) monthlyAmount: number;
   @ApiProperty({ description: 'Where the figure comes from' }) source: string;
   @ApiProperty({ format: 'date' }) effectiveFrom: string;
 }
@@ -20,9 +20,9 @@ class TierSharesDto {
 }
 
 class PlanCapsDto {
-  @ApiProperty({ example: 10000000, description: 'minor units (fen)' }) hsct: number;
-  @ApiProperty({ example: 5000000, description: 'minor units (fen)' }) ist: number;
-  @ApiProperty({ example: 2000000, description: 'minor units (fen)' }) supportive: number;
+  @ApiProperty({ type: 'integer', example: 10000000, description: 'minor units (fen)' }) hsct: number;
+  @ApiProperty({ type: 'integer', example: 5000000, description: 'minor units (fen)' }) ist: number;
+  @ApiProperty({ type: 'integer', example: 2000000, description: 'minor units (fen)' }) supportive: number;
 }
 
 class ThresholdsDto {
@@ -33,11 +33,11 @@ class ThresholdsDto {
   @ApiProperty({ example: '0.4' }) capacityToPayShareDeducted: string;
   @ApiProperty({ example: 12 }) subsistenceMonths: number;
   @ApiProperty({ example: 6 }) assetProtectionMonths: number;
-  @ApiProperty({ example: 10000, description: 'Recommended amounts are rounded down to a multiple of this, minor units (fen)' }) roundingUnit: number;
+  @ApiProperty({ type: 'integer', example: 10000, description: 'Recommended amounts are rounded down to a multiple of this, minor units (fen)' }) roundingUnit: number;
 }
 
 class ManualReviewRulesDto {
-  @ApiProperty({ example: 500000, description: 'minor units (fen)' }) minimumOutOfPocket: number;
+  @ApiProperty({ type: 'integer', example: 500000, description: 'minor units (fen)' }) minimumOutOfPocket: number;
   @ApiProperty({ example: 18 }) maxPatientAgeYears: number;
   @ApiProperty() flagVehicle: boolean;
   @ApiProperty() flagExtraProperty: boolean;

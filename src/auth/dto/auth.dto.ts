@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsPhone } from 'src/applications/dto/field-validators';
 import { IsPersonName } from 'src/common/validation/text-fields';
 import type { Locale } from 'src/users/user.entity';
 
@@ -21,8 +22,8 @@ export class RegisterDto {
   @IsPersonName()
   fullName: string;
 
-  @ApiPropertyOptional({ example: '13800000000', description: 'Mainland mobile number (11 digits, optionally +86)' })
-  @IsOptional() @IsString() @Matches(/^(\+86)?1[3-9]\d{9}$/, { message: 'phone must be a mainland China mobile number' })
+  @ApiPropertyOptional({ example: '13800000000', description: 'Mainland mobile (optionally +86) or landline with area code; spaces and dashes are dropped' })
+  @IsOptional() @IsPhone()
   phone?: string;
 
   @ApiPropertyOptional({ enum: ['zh-CN', 'en'], default: 'zh-CN' })

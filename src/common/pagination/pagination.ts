@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
@@ -9,7 +10,7 @@ export class PageQueryDto {
   limit: number = 20;
 
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional() @IsString() @MaxLength(512) @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a valid cursor' })
+  @IsOptional() @EmptyAsAbsent() @IsString() @MaxLength(512) @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a valid cursor' })
   cursor?: string;
 }
 

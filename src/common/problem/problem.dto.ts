@@ -9,7 +9,7 @@ export class FieldErrorDto {
 export class ProblemDto {
   @ApiProperty({ example: 'https://sprout.example.org/problems/validation-failed' }) type: string;
   @ApiProperty({ example: 'Invalid input' }) title: string;
-  @ApiProperty({ example: 400 }) status: number;
-  @ApiPropertyOptional({ example: 'The request has invalid fields.' }) detail?: string;
+  @ApiProperty({ type: 'integer', example: 400 }) status: number;
+  @ApiProperty({ example: 'The request has invalid fields.' }) detail: string;
   @ApiPropertyOptional({ type: [FieldErrorDto] }) errors?: FieldErrorDto[];
 }

@@ -1,6 +1,6 @@
-import { ServiceUnavailableException } from '@nestjs/common';
+import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ProblemException } from 'src/common/problem/problem.exception';
-import { ProblemFilter } from 'src/common/problem/problem.filter';
+import { genericProblem, ProblemFilter } from 'src/common/problem/problem.filter';
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
@@ -43,5 +43,16 @@ describe('ProblemFilter.toProblem: database refusals as answers a client can act
     const problem = filter.toProblem(pgError('42P01', 'relation "secret_table" does not exist'));
     expect(problem).toMatchObject({ status: 500 });
     expect(JSON.stringify(problem)).not.toContain('secret_table');
+  });
+
+  it('every problem has a detail (API.md), even when nothing more specific is known', () => {
+    // Nest's unknown-route 404 ("Cannot GET /path"): a detail of our own, not the path echoed back.
+    const unknownRoute = filter.toProblem(new NotFoundException('Cannot GET /api/v1/no-such-route'));
+    expect(unknownRoute).toMatchObject({ status: 404, detail: expect.any(String) });
+    expect(unknownRoute.detail).not.toContain('no-such-route');
+    expect(filter.toProblem(new ProblemException(409, 'x', 'Conflict'))).toMatchObject({ detail: expect.any(String) });
+    for (const status of [400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 431, 500, 502, 503, 418]) {
+      expect(genericProblem(status).detail).toEqual(expect.stringMatching(/\w/));
+    }
   });
 });

@@ -2,23 +2,24 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem, ProblemException, problemType } from 'src/common/problem/problem.exception';
 
-const TITLES: Record<number, [string, string]> = {
-  400: ['bad-request', 'Bad request'],
-  401: ['unauthorized', 'Authentication required'],
-  403: ['forbidden', 'Forbidden'],
-  404: ['not-found', 'Not found'],
-  405: ['method-not-allowed', 'Method not allowed'],
-  406: ['not-acceptable', 'Not acceptable'],
-  408: ['request-timeout', 'Request timeout'],
-  409: ['conflict', 'Conflict'],
-  413: ['payload-too-large', 'Payload too large'],
-  414: ['uri-too-long', 'URI too long'],
-  415: ['unsupported-media-type', 'Unsupported media type'],
-  422: ['unprocessable', 'Unprocessable request'],
-  429: ['rate-limited', 'Too many requests'],
-  431: ['headers-too-large', 'Request headers too large'],
-  500: ['internal', 'Internal server error'],
-  503: ['service-unavailable', 'Service unavailable'],
+/** Per status: the problem type's slug, its title, and the detail when nothing more specific is known. */
+const GENERIC: Record<number, [string, string, string]> = {
+  400: ['bad-request', 'Bad request', 'The request is malformed.'],
+  401: ['unauthorized', 'Authentication required', 'A valid access token is required.'],
+  403: ['forbidden', 'Forbidden', 'You may not do this.'],
+  404: ['not-found', 'Not found', 'There is nothing at this method and path.'],
+  405: ['method-not-allowed', 'Method not allowed', 'This method is not allowed here.'],
+  406: ['not-acceptable', 'Not acceptable', 'No answer in an acceptable media type can be given.'],
+  408: ['request-timeout', 'Request timeout', 'The request took too long to arrive.'],
+  409: ['conflict', 'Conflict', 'The request conflicts with the current state.'],
+  413: ['payload-too-large', 'Payload too large', 'The request body is too large.'],
+  414: ['uri-too-long', 'URI too long', 'The URL is too long.'],
+  415: ['unsupported-media-type', 'Unsupported media type', 'This content type is not supported here.'],
+  422: ['unprocessable', 'Unprocessable request', 'The request cannot be processed.'],
+  429: ['rate-limited', 'Too many requests', 'Too many requests; retry later.'],
+  431: ['headers-too-large', 'Request headers too large', 'The request headers are too large.'],
+  500: ['internal', 'Internal server error', 'An unexpected error occurred. It has been logged.'],
+  503: ['service-unavailable', 'Service unavailable', 'A service Sprout depends on is unavailable. Please retry shortly.'],
 };
 
 /** A dependency that went away is usually back within seconds (a restart, a failover); a statement timeout says 30. */
@@ -28,9 +29,10 @@ const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 const STORAGE_FULL_RETRY_AFTER_SECONDS = 60;
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
 
+/** API.md's error body always has a detail: the given one, else the status's own. */
 export function genericProblem(status: number, detail?: string): Problem {
-  const [slug, title] = TITLES[status] ?? (status >= 500 ? TITLES[500] : TITLES[400]);
-  return { type: problemType(slug), title, status, ...(detail ? { detail } : {}) };
+  const [slug, title, fallback] = GENERIC[status] ?? (status >= 500 ? GENERIC[500] : GENERIC[400]);
+  return { type: problemType(slug), title, status, detail: detail || fallback };
 }
 
 /** Turns every error into RFC 9457 problem+json: no stack traces, no SQL, nothing about other users. */
@@ -51,7 +53,8 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   toProblem(exception: unknown): Problem {
-    const problem = this.classify(exception);
+    const classified = this.classify(exception);
+    const problem = classified.detail ? classified : { ...classified, detail: genericProblem(classified.status).detail };
     // Every 503 tells the client when to come back (a dependency down, readiness, a pool or coalescer wait).
     return problem.status === 503 && problem.retryAfter === undefined ? { ...problem, retryAfter: UNAVAILABLE_RETRY_AFTER_SECONDS } : problem;
   }

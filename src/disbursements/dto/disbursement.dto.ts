@@ -6,6 +6,7 @@ import { PageQueryDto } from 'src/common/pagination/pagination';
 import { IsReadableText } from 'src/common/validation/text-fields';
 import { DISBURSEMENT_STATUSES, DisbursementStatus } from 'src/disbursements/disbursement.entity';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 // A query string is text: only the words true and false become booleans, anything else fails IsBoolean.
@@ -96,18 +97,18 @@ export class RepointDto {
 
 export class DisbursementQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES })
-  @IsOptional() @IsIn(DISBURSEMENT_STATUSES)
+  @IsOptional() @EmptyAsAbsent() @IsIn(DISBURSEMENT_STATUSES)
   status?: DisbursementStatus;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'hospital_finance: only its own hospital (another → 403)' })
-  @IsOptional() @Transform(toLowerCase) @IsUUID()
+  @IsOptional() @EmptyAsAbsent() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiPropertyOptional({
     type: Boolean,
     description: "true: only tranches still to be paid whose payee is no longer the hospital's bank account (to repoint, or reschedule); false: all others",
   })
-  @IsOptional() @Transform(queryBoolean) @IsBoolean({ message: 'payeeOutdated must be true or false' })
+  @IsOptional() @EmptyAsAbsent() @Transform(queryBoolean) @IsBoolean({ message: 'payeeOutdated must be true or false' })
   payeeOutdated?: boolean;
 }
 
@@ -116,7 +117,7 @@ export type OutdatedPayeeHandling = (typeof OUTDATED_PAYEE_HANDLING)[number];
 
 export class ExportQueryDto {
   @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES, default: 'scheduled' })
-  @IsOptional() @IsIn(DISBURSEMENT_STATUSES)
+  @IsOptional() @EmptyAsAbsent() @IsIn(DISBURSEMENT_STATUSES)
   status: DisbursementStatus = 'scheduled';
 
   @ApiPropertyOptional({ enum: ['csv'], default: 'csv' })
@@ -124,7 +125,7 @@ export class ExportQueryDto {
   format: 'csv' = 'csv';
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @Transform(toLowerCase) @IsUUID()
+  @IsOptional() @EmptyAsAbsent() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiPropertyOptional({

@@ -4,6 +4,10 @@ import { IsDefined, IsObject, IsString, Matches, MaxLength, MinLength, ValidateN
 import { Hospital } from 'src/hospitals/hospital.entity';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+// Codes are stored in capitals (hospitals_code_key is case-sensitive): "scmc" is SCMC, and collides with it.
+const toCode = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+/** Spaces and dashes people copy from a bank's letter ("6222 0212-3456"). */
+const toAccountNumber = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/[\s-]+/g, '') : value);
 
 export class BankAccountDto {
   @ApiProperty({ example: '中国工商银行上海分行' })
@@ -14,8 +18,8 @@ export class BankAccountDto {
   @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
   accountName: string;
 
-  @ApiProperty({ example: '1001234509876543210' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/\s+/g, '') : value))
+  @ApiProperty({ example: '1001234509876543210', description: 'Spaces and dashes are dropped' })
+  @Transform(toAccountNumber)
   @IsString() @Matches(/^[A-Z0-9]{8,34}$/, { message: 'accountNumber must be 8–34 digits or capital letters' })
   accountNumber: string;
 }
@@ -25,8 +29,8 @@ export class CreateHospitalDto {
   @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
   name: string;
 
-  @ApiProperty({ example: 'SCMC', description: 'Short unique code: capitals, digits, - or _' })
-  @Transform(trim) @IsString() @Matches(/^[A-Z0-9][A-Z0-9_-]{1,31}$/, { message: 'code must be 2–32 capitals, digits, - or _' })
+  @ApiProperty({ example: 'SCMC', description: 'Short unique code: capitals, digits, - or _ (letters are upper-cased)' })
+  @Transform(toCode) @IsString() @Matches(/^[A-Z0-9][A-Z0-9_-]{1,31}$/, { message: 'code must be 2–32 capitals, digits, - or _' })
   code: string;
 
   @ApiProperty({ type: BankAccountDto })

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { Notification, NotificationStatus } from 'src/notifications/notification.entity';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 /**
  * The delivery log's statuses (API.md). `pending` covers both steps before a send: waiting in the outbox and handed to
@@ -13,7 +14,7 @@ export const deliveryStatus = (status: NotificationStatus): DeliveryStatus => (s
 
 export class NotificationQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: 'pending: not sent yet, in the outbox or in the queue' })
-  @IsOptional() @IsIn(DELIVERY_STATUSES)
+  @IsOptional() @EmptyAsAbsent() @IsIn(DELIVERY_STATUSES)
   status?: DeliveryStatus;
 }
 

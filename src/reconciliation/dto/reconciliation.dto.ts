@@ -4,6 +4,7 @@ import { toLowerCase } from 'src/applications/dto/field-validators';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import type { MatchStatus } from 'src/reconciliation/matching';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 export const ENTRY_STATUSES: readonly MatchStatus[] = ['matched', 'mismatched', 'unmatched', 'duplicate', 'ignored'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -44,12 +45,28 @@ export class StatementItemDto {
   @ApiProperty({ type: 'integer', description: "minor units of `currency` (its ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY), positive; see creditDebit" }) amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ enum: ['CRDT', 'DBIT'] }) creditDebit: 'CRDT' | 'DBIT';
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'The Sprout tranche reference found in the entry' }) reference: string | null;
-  @ApiProperty() remittance: string;
-  @ApiProperty({ type: [String] }) structuredReferences: string[];
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'SPR-2026-000123-1',
+    description:
+      'The Sprout tranche reference found in the entry (remittance, structured references, end-to-end id or additional information), ' +
+      "written canonically: the one of this hospital's tranches it names, else the only one it names; null when it names none, or several " +
+      "of which no single one is this hospital's. A manual match sets it to the tranche's. Not a bank's reference: see structuredReferences, " +
+      'accountServicerReference and endToEndId.',
+  })
+  reference: string | null;
+  @ApiProperty({ description: "The remittance text: camt.053's unstructured lines (Ustrd) joined with a space; a CSV statement's description column" }) remittance: string;
+  @ApiProperty({
+    type: [String],
+    description:
+      "The references as the file gives them: camt.053's creditor references (CdtrRefInf/Ref), referred document numbers (RfrdDocInf/Nb) " +
+      "and structured additional remittance (Strd/AddtlRmtInf), in file order; a CSV statement's reference column.",
+  })
+  structuredReferences: string[];
   @ApiPropertyOptional({ type: String, nullable: true }) counterparty: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) accountServicerReference: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true }) endToEndId: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: "The bank's own reference for the entry (camt.053 AcctSvcrRef)" }) accountServicerReference: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: "The payer's end-to-end id (camt.053 Refs/EndToEndId)" }) endToEndId: string | null;
   @ApiProperty({ enum: ENTRY_STATUSES }) status: MatchStatus;
   @ApiPropertyOptional({ type: String, nullable: true }) reason: string | null;
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) disbursementId: string | null;
@@ -68,17 +85,17 @@ export class StatementItemsQueryDto {
   limit: number = 100;
 
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional() @IsString() @MaxLength(512) @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a valid cursor' })
+  @IsOptional() @EmptyAsAbsent() @IsString() @MaxLength(512) @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not a valid cursor' })
   cursor?: string;
 
   @ApiPropertyOptional({ enum: ENTRY_STATUSES })
-  @IsOptional() @IsIn(ENTRY_STATUSES)
+  @IsOptional() @EmptyAsAbsent() @IsIn(ENTRY_STATUSES)
   status?: MatchStatus;
 }
 
 export class StatementListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @Transform(toLowerCase) @IsUUID()
+  @IsOptional() @EmptyAsAbsent() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 }
 
@@ -95,7 +112,7 @@ export class MatchEntryDto {
 
 export class ReportQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'fund_finance/admin: one hospital, or all when absent. hospital_finance: its own (another → 403).' })
-  @IsOptional() @Transform(toLowerCase) @IsUUID()
+  @IsOptional() @EmptyAsAbsent() @Transform(toLowerCase) @IsUUID()
   hospitalId?: string;
 
   @ApiProperty({ format: 'date', description: 'First day of the period (inclusive)' })

@@ -1,28 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsOptional, Matches } from 'class-validator';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class SummaryQueryDto {
   @ApiPropertyOptional({ example: '2026-01-01', description: 'First day included (Asia/Shanghai calendar)' })
-  @IsOptional() @Matches(DATE, { message: 'from must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
+  @IsOptional() @EmptyAsAbsent() @Matches(DATE, { message: 'from must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
   from?: string;
 
   @ApiPropertyOptional({ example: '2026-12-31', description: 'Last day included (Asia/Shanghai calendar)' })
-  @IsOptional() @Matches(DATE, { message: 'to must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
+  @IsOptional() @EmptyAsAbsent() @Matches(DATE, { message: 'to must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
   to?: string;
 }
 
 export class MoneyTotalsDto {
-  @ApiProperty({ description: 'Final approvals in the period, minor units (fen)' }) approved: number;
+  @ApiProperty({ type: 'integer', description: 'Final approvals in the period, minor units (fen)' }) approved: number;
   @ApiProperty({
+    type: 'integer',
     description:
       "Payments made in the period, minor units (fen), including any the bank returned later: a closed period's figure does not change. " +
       'Less `returned` over all periods, it equals the payments standing',
   })
   disbursed: number;
-  @ApiProperty({ description: 'Payments the bank returned in the period (dated by when the return was recorded), minor units (fen)' }) returned: number;
-  @ApiProperty({ description: 'Payments confirmed by a bank statement in the period, minor units (fen)' }) reconciled: number;
+  @ApiProperty({ type: 'integer', description: 'Payments the bank returned in the period (dated by when the return was recorded), minor units (fen)' }) returned: number;
+  @ApiProperty({ type: 'integer', description: 'Payments confirmed by a bank statement in the period, minor units (fen)' }) reconciled: number;
 }
 
 export class HospitalSummaryDto extends MoneyTotalsDto {
@@ -40,10 +42,10 @@ export class MonthSummaryDto extends MoneyTotalsDto {
 }
 
 export class FundPositionDto {
-  @ApiProperty({ description: 'minor units (fen)' }) received: number;
-  @ApiProperty({ description: 'minor units (fen)' }) available: number;
-  @ApiProperty({ description: 'minor units (fen)' }) committed: number;
-  @ApiProperty({ description: 'minor units (fen)' }) disbursed: number;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) received: number;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) available: number;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) committed: number;
+  @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) disbursed: number;
 }
 
 export class SummaryDto {

@@ -6,6 +6,7 @@ import { ROLES, Role } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { IsPersonName } from 'src/common/validation/text-fields';
 import { Locale, User } from 'src/users/user.entity';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
@@ -55,7 +56,7 @@ export class UpdateUserDto {
 
 export class UserQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional() @IsIn(ROLES)
+  @IsOptional() @EmptyAsAbsent() @IsIn(ROLES)
   role?: Role;
 }
 
