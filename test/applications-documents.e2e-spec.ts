@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedInUser } from 'test/support/factories';
-import { applicationWorld, createDraftApplication, createSubmittedApplication, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
+import { MAX_DOCUMENTS_PER_APPLICATION } from 'src/applications/documents/documents.service';
+import {
+  applicationWorld,
+  createDraftApplication,
+  createSubmittedApplication,
+  DOCUMENT_TYPES_FOR_SUBMISSION,
+  files,
+  uploadDocument,
+  uploadRequiredDocuments,
+} from 'test/support/application-factory';
 import { filesUnder } from 'test/support/files-under';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -260,6 +269,88 @@ describe('Application documents (e2e)', () => {
     expect(await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 AND action = 'document.deleted'`, [app.id])).toHaveLength(1);
   });
 
+  // Several api replicas write created_at and submitted_at with their own clocks: which documents a submission took
+  // must not depend on how those clocks compare.
+  it('records which documents a submission took, whatever the clocks of the replicas that wrote them', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const askForMore = async () => {
+      await t.http.post(`${API}/applications/${app.id}/start-review`).set(reviewer.auth).expect(200);
+      await t.http.post(`${API}/applications/${app.id}/request-info`).set(reviewer.auth).send({ message: 'Please add the latest blood count.' }).expect(200);
+    };
+    await askForMore();
+    const setCreatedAt = (documentId: string, offset: string) =>
+      t.dataSource.query(`UPDATE application_documents d SET created_at = a.submitted_at + $2::interval FROM applications a WHERE a.id = d.application_id AND d.id = $1`, [
+        documentId,
+        offset,
+      ]);
+    const remove = (documentId: string) => t.http.delete(`${API}/applications/${app.id}/documents/${documentId}`).set(family.auth);
+    const flags = async () =>
+      Object.fromEntries(((await t.http.get(`${API}/applications/${app.id}/documents`).set(family.auth).expect(200)).body.items as { id: string; submitted: boolean }[]).map((d) => [d.id, d.submitted]));
+
+    // Uploaded before the submit by a replica whose clock runs five minutes fast: reviewers assessed it all the same.
+    const [assessed] = app.documentIds;
+    await setCreatedAt(assessed, '5 minutes');
+    const refused = await remove(assessed);
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toMatch(/document-submitted$/);
+
+    // Uploaded while answering by a replica whose clock runs five minutes slow: not submitted yet, so the family's to remove.
+    const answer = await uploadDocument(t, family, app.id, 'other', files.png(), 'blood-count.png');
+    const mistake = await uploadDocument(t, family, app.id, 'other', files.jpeg(), 'wrong.jpg');
+    expect(answer.body.submitted).toBe(false);
+    for (const doc of [answer, mistake]) await setCreatedAt(doc.body.id, '-5 minutes');
+    expect(await flags()).toEqual({ ...Object.fromEntries(app.documentIds.map((id) => [id, true])), [answer.body.id]: false, [mistake.body.id]: false });
+    await remove(mistake.body.id).expect(204);
+
+    // The resubmission takes the answer with it: after the next question it stays too, however its time compares.
+    await t.http.post(`${API}/applications/${app.id}/submit`).set(family.auth).send().expect(200);
+    await askForMore();
+    await setCreatedAt(answer.body.id, '1 minute');
+    expect((await remove(answer.body.id)).status).toBe(409);
+    expect(await flags()).toEqual({ ...Object.fromEntries(app.documentIds.map((id) => [id, true])), [answer.body.id]: true });
+    const marked = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM application_documents d JOIN applications a ON a.id = d.application_id WHERE d.application_id = $1 AND d.submitted_at = a.submitted_at`,
+      [app.id],
+    );
+    expect(marked).toEqual([{ n: 1 }]); // the answer, by the latest submission; the first five by the first
+  });
+
+  it('refuses more fields than an upload may carry, naming the limit, with or without a file after them, keeping nothing', async () => {
+    const { family, app } = await draft();
+    const before = filesUnder(uploadRoot).length;
+    const withFields = (count: number) => {
+      let request = t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).field('type', 'other');
+      for (let n = 1; n < count; n++) request = request.field(`extra${n}`, 'x');
+      return request;
+    };
+    for (const res of [await withFields(7).attach('file', files.png(), 'a.png'), await withFields(6), await withFields(6).attach('file', files.png(), 'a.png')]) {
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        type: expect.stringMatching(/validation-failed$/),
+        detail: expect.stringContaining('at most 5 fields'),
+        errors: [{ field: 'extra5', message: expect.stringContaining('at most 5 fields') }],
+      });
+    }
+    // At the limit, each field is named for what it is.
+    const atLimit = await withFields(5).attach('file', files.png(), 'a.png');
+    expect(atLimit.status).toBe(400);
+    expect(atLimit.body.errors.map((e: { field: string }) => e.field)).toEqual(['extra1', 'extra2', 'extra3', 'extra4']);
+    expect(await documentRows(app.id)).toBe(0);
+    expect(filesUnder(uploadRoot).length).toBe(before);
+  });
+
+  it('refuses a second file in one upload with 413 saying one file per upload, keeping neither', async () => {
+    const { family, app } = await draft();
+    const before = filesUnder(uploadRoot).length;
+    const two = await t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).field('type', 'other').attach('file', files.png(), 'a.png').attach('file', files.jpeg(), 'b.jpg');
+    expect(two.status).toBe(413);
+    expect(two.body).toMatchObject({ type: expect.stringMatching(/too-many-files$/), detail: expect.stringContaining('Only one file per upload') });
+    expect(await documentRows(app.id)).toBe(0);
+    expect(filesUnder(uploadRoot).length).toBe(before);
+  });
+
   it('documents every application route in the OpenAPI document', async () => {
     const doc = await t.http.get('/docs-json').expect(200);
     const paths = Object.keys(doc.body.paths);
@@ -300,7 +391,7 @@ describe('Application documents: the budget of one application (e2e)', () => {
 
     const refused = await uploadDocument(t, family, app.id, 'other', scan(3), 'scan-3.pdf');
     expect(refused.status).toBe(409);
-    expect(refused.body).toMatchObject({ type: expect.stringMatching(/documents-too-large$/), maxTotalBytes: 8192, detail: expect.stringContaining('at most 8192 bytes in all') });
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/documents-too-large$/), maxTotalBytes: 8192, detail: expect.stringContaining('at most 8 KiB in all') });
     expect(filesUnder(uploadRoot)).toHaveLength(filesBefore);
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM application_documents WHERE application_id = $1', [app.id])).toEqual([{ n: 2 }]);
 
@@ -308,5 +399,48 @@ describe('Application documents: the budget of one application (e2e)', () => {
     const [first] = (await t.http.get(`${API}/applications/${app.id}/documents`).set(family.auth).expect(200)).body.items;
     await t.http.delete(`${API}/applications/${app.id}/documents/${first.id}`).set(family.auth).expect(204);
     expect((await uploadDocument(t, family, app.id, 'other', scan(3), 'scan-3.pdf')).status).toBe(201);
+  });
+
+  // The family cannot remove what it submitted: were submitted documents counted, a full first round left no room for
+  // the document a reviewer asks for, and the 409's "remove one first" was refused in turn.
+  it('gives each round of questions the whole budget and count: documents already submitted do not count', async () => {
+    await t.reset();
+    const { hospital, family } = await applicationWorld(t);
+    const reviewer = await signedInUser(t, 'reviewer');
+    const askForMore = async (id: string) => {
+      await t.http.post(`${API}/applications/${id}/start-review`).set(reviewer.auth).expect(200);
+      await t.http.post(`${API}/applications/${id}/request-info`).set(reviewer.auth).send({ message: 'Please add the latest blood count.' }).expect(200);
+    };
+    const submitWith = async (extra: (id: string) => Promise<void>) => {
+      const app = await createDraftApplication(t, family, hospital.id);
+      await uploadRequiredDocuments(t, family, app.id);
+      await extra(app.id);
+      await t.http.post(`${API}/applications/${app.id}/submit`).set(family.auth).send().expect(200);
+      await askForMore(app.id);
+      return app;
+    };
+
+    // The budget: the first round's scans fill it.
+    const full = await submitWith(async (id) => {
+      expect((await uploadDocument(t, family, id, 'other', files.pdf('1'.repeat(7900)), 'scan.pdf')).status).toBe(201);
+      expect((await uploadDocument(t, family, id, 'other', files.png(), 'photo.png')).status).toBe(409);
+    });
+    const [{ id: bigScan }] = (await t.http.get(`${API}/applications/${full.id}/documents`).set(family.auth).expect(200)).body.items.filter((d: { size: number }) => d.size > 7000);
+    expect((await t.http.delete(`${API}/applications/${full.id}/documents/${bigScan}`).set(family.auth)).status).toBe(409);
+    const answer = await uploadDocument(t, family, full.id, 'other', files.pdf('2'.repeat(4000)), 'blood-count.pdf');
+    expect(answer.status).toBe(201);
+    // The answers have the budget of their own, and no more.
+    const tooMuch = await uploadDocument(t, family, full.id, 'other', files.pdf('3'.repeat(4200)), 'more.pdf');
+    expect(tooMuch.status).toBe(409);
+    expect(tooMuch.body.type).toMatch(/documents-too-large$/);
+    await t.http.post(`${API}/applications/${full.id}/submit`).set(family.auth).send().expect(200);
+
+    // The count: fifty documents submitted, and the reviewer asks for one more.
+    const many = await submitWith(async (id) => {
+      for (let n = DOCUMENT_TYPES_FOR_SUBMISSION.length; n < MAX_DOCUMENTS_PER_APPLICATION; n++) {
+        expect((await uploadDocument(t, family, id, 'other', files.png(), `photo-${n}.png`)).status).toBe(201);
+      }
+    });
+    expect((await uploadDocument(t, family, many.id, 'other', files.png(), 'blood-count.png')).status).toBe(201);
   });
 });

@@ -85,6 +85,7 @@ describe('Applications (e2e)', () => {
         size: files.pdf().length,
         sha256: require('node:crypto').createHash('sha256').update(files.pdf()).digest('hex'),
         createdAt: expect.any(String),
+        submitted: false,
       });
     }
     const docs = await t.http.get(`${API}/applications/${id}/documents`).set(family.auth).expect(200);

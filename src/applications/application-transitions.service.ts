@@ -7,6 +7,7 @@ import { ApplicationRecords, AssessmentFacts } from 'src/applications/applicatio
 import { ApplicationAction, findTransition } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
 import { toStatusChangeDto } from 'src/applications/application.mapper';
+import { submitDocumentsOf } from 'src/applications/documents/submitted-documents';
 import {
   ApplicationIncompleteException,
   ApplicationVersionConflictException,
@@ -40,8 +41,9 @@ export class ApplicationTransitionsService {
   ) {}
 
   /**
-   * Checks completeness, recomputes the assessment, and emails the family — all or nothing. Four round trips in the
-   * transaction: lock, the facts (owner, documents, duplicate child, current policy), the writes as one statement, COMMIT.
+   * Checks completeness, recomputes the assessment, takes the documents not yet submitted with it, and emails the
+   * family — all or nothing. Four round trips in the transaction: lock, the facts (owner, documents, duplicate child,
+   * current policy), the writes as one statement, COMMIT.
    */
   async submit(user: AuthUser, id: string, expectedVersion?: number): Promise<StatusChangeDto> {
     return this.dataSource.transaction(async (tx) => {
@@ -74,6 +76,7 @@ export class ApplicationTransitionsService {
             updated_at: now,
           }),
           this.assessments.insertOf(assessment),
+          submitDocumentsOf(app.id, now),
           this.outbox.insertOf({
             event: 'application.submitted',
             template: 'application-submitted',

@@ -216,7 +216,11 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
-  /** All of one application's documents together (before it: up to 50 × 10 MiB per application). Not a per-account quota. */
+  /**
+   * One application's documents not yet submitted to reviewers, together (before it: up to 50 × 10 MiB per application).
+   * Submitted ones do not count, as the family cannot remove them: each round of a reviewer's questions has the whole
+   * budget for its answers. Not a per-account quota.
+   */
   @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024 * 1024)
   UPLOAD_MAX_TOTAL_BYTES = 100 * 1024 * 1024;
 

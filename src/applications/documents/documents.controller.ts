@@ -35,8 +35,11 @@ export class DocumentsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: DocumentUploadDto })
   @ApiCreatedResponse({ type: DocumentDto })
-  @ApiConflictResponse({ description: 'The application is not editable in its status, or holds too many documents or bytes (too-many-documents, documents-too-large)', type: ProblemDto })
-  @ApiPayloadTooLargeResponse({ description: 'Larger than UPLOAD_MAX_BYTES (10 MiB)', type: ProblemDto })
+  @ApiConflictResponse({
+    description: 'The application is not editable in its status, or its documents not yet submitted are too many or too large (too-many-documents, documents-too-large)',
+    type: ProblemDto,
+  })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than UPLOAD_MAX_BYTES (10 MiB) (file-too-large), or more than one file (too-many-files)', type: ProblemDto })
   @ApiUnsupportedMediaTypeResponse({ description: 'Not a PDF, JPEG or PNG by content', type: ProblemDto })
   upload(@Param('id', ParseIdPipe) id: string, @Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<DocumentDto> {
     return this.documents.upload(user, id, request);

@@ -1,4 +1,13 @@
-import { ProblemException } from 'src/common/problem/problem.exception';
+import { InvalidInputException, ProblemException } from 'src/common/problem/problem.exception';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** 10 MiB, 1.5 MiB, 292.9 KiB, 1000 bytes: never "0 MiB", and rounded down, so a limit is never overstated. */
+function sizeInWords(bytes: number): string {
+  const [unit, size] = bytes >= MiB ? ['MiB', MiB] : bytes >= KiB ? ['KiB', KiB] : ['bytes', 1];
+  return `${Math.floor((bytes * 10) / size) / 10} ${unit}`;
+}
 
 export class DocumentNotFoundException extends ProblemException {
   constructor() {
@@ -8,7 +17,22 @@ export class DocumentNotFoundException extends ProblemException {
 
 export class FileTooLargeException extends ProblemException {
   constructor(maxBytes: number) {
-    super(413, 'file-too-large', 'File too large', `A document may be at most ${maxBytes} bytes (${(maxBytes / 1048576).toFixed(0)} MiB).`, { maxBytes });
+    super(413, 'file-too-large', 'File too large', `A document may be at most ${maxBytes} bytes (${sizeInWords(maxBytes)}).`, { maxBytes });
+  }
+}
+
+export class TooManyFilesException extends ProblemException {
+  constructor() {
+    super(413, 'too-many-files', 'Too many files', 'Only one file per upload: send each document in a request of its own.');
+  }
+}
+
+export class TooManyFieldsException extends InvalidInputException {
+  constructor(maxFields: number, field: string) {
+    super(
+      [{ field, message: `is one field too many: an upload carries at most ${maxFields} fields besides its file` }],
+      `An upload carries at most ${maxFields} fields besides its file, and only "type" is accepted.`,
+    );
   }
 }
 
@@ -30,7 +54,7 @@ export class DocumentsTooLargeException extends ProblemException {
       409,
       'documents-too-large',
       'Conflict',
-      `An application's documents may take at most ${maxTotalBytes >= 1048576 ? `${(maxTotalBytes / 1048576).toFixed(0)} MiB` : `${maxTotalBytes} bytes`} in all; remove one (or send a smaller scan) first.`,
+      `An application's documents not yet submitted to reviewers may take at most ${sizeInWords(maxTotalBytes)} in all; remove one of them (or send a smaller scan) first.`,
       { maxTotalBytes },
     );
   }
@@ -38,6 +62,6 @@ export class DocumentsTooLargeException extends ProblemException {
 
 export class TooManyDocumentsException extends ProblemException {
   constructor(max: number) {
-    super(409, 'too-many-documents', 'Conflict', `An application holds at most ${max} documents.`);
+    super(409, 'too-many-documents', 'Conflict', `An application may hold at most ${max} documents not yet submitted to reviewers; remove one of them first.`);
   }
 }

@@ -19,6 +19,8 @@ import {
   FileTooLargeException,
   NotMultipartException,
   TooManyDocumentsException,
+  TooManyFieldsException,
+  TooManyFilesException,
   UnsupportedFileTypeException,
 } from 'src/applications/documents/documents.exceptions';
 import { DocumentDto } from 'src/applications/documents/dto/document.dto';
@@ -33,7 +35,15 @@ import { ConflictException, FieldError, InvalidInputException } from 'src/common
 import { AppConfig } from 'src/config/app-config';
 import { ObjectNotFoundError, ObjectStorage } from 'src/storage/object-storage';
 
+/** Documents not yet submitted that an application may hold: each submission takes them to reviewers and makes room. */
 export const MAX_DOCUMENTS_PER_APPLICATION = 50;
+
+/**
+ * Fields (parts other than files) an upload may carry: `type`, and a few more named back as not accepted. busboy is
+ * told one more: at its own limit it destroys the file part being read, which then fails as a body cut short (400
+ * "malformed"), while the field past ours reaches the loop before any later part and is refused for what it is.
+ */
+export const MAX_UPLOAD_FIELDS = 5;
 
 type StoredUpload = { id: string; key: string; contentType: DetectedFileType; fileName: string; size: number; sha256: string };
 
@@ -63,10 +73,12 @@ export class DocumentsService {
 
     let type: unknown;
     const unknownFields: string[] = [];
+    let fields = 0;
     let stored: StoredUpload | undefined;
     try {
-      for await (const part of request.parts()) {
+      for await (const part of request.parts({ limits: { fields: MAX_UPLOAD_FIELDS + 1 } })) {
         if (part.type === 'field') {
+          if (++fields > MAX_UPLOAD_FIELDS) throw new TooManyFieldsException(MAX_UPLOAD_FIELDS, part.fieldname);
           if (part.fieldname === 'type') type = part.value;
           else unknownFields.push(part.fieldname);
         } else if (part.fieldname !== 'file') {
@@ -135,16 +147,16 @@ export class DocumentsService {
   /**
    * Removes a document the family attached by mistake, while the application is still in its hands — but not one it
    * submitted: when a reviewer asks for more, what the first round was assessed on stays on the record (the family
-   * uploads a corrected document beside it). Only documents added since the last submission can go.
+   * uploads a corrected document beside it). Only documents added since the last submission can go (submitted_at is
+   * null: the submit records it, see submitDocumentsOf).
    */
   async remove(user: AuthUser, applicationId: string, documentId: string): Promise<void> {
     const storageKey = await this.dataSource.transaction(async (tx) => {
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('delete-document', app.status);
       const rows = (await tx.query(
-        `DELETE FROM application_documents WHERE id = $1 AND application_id = $2 AND ($3::timestamptz IS NULL OR created_at > $3::timestamptz)
-          RETURNING storage_key, type`,
-        [documentId, applicationId, app.submittedAt],
+        `DELETE FROM application_documents WHERE id = $1 AND application_id = $2 AND submitted_at IS NULL RETURNING storage_key, type`,
+        [documentId, applicationId],
       )) as [{ storage_key: string; type: string }[], number];
       const [deleted] = rows[0];
       if (!deleted) {
@@ -199,6 +211,7 @@ export class DocumentsService {
         storageKey: stored.key,
         uploadedBy: user.id,
         createdAt: new Date(),
+        submittedAt: null,
       };
       await tx.insert(ApplicationDocument, row as QueryDeepPartialEntity<ApplicationDocument>);
       await this.audit.record(tx, {
@@ -212,10 +225,15 @@ export class DocumentsService {
     });
   }
 
-  /** 409 when the application holds the most documents it may, or `size` more bytes would take it past its budget. */
+  /**
+   * 409 when the documents added since the last submission are the most there may be, or `size` more bytes would take
+   * them past the budget. Submitted documents do not count: the family may not remove them, so counting them could
+   * leave no room for the document a reviewer asked for. Each round of questions gets the whole allowance again.
+   */
   private async assertRoomFor(manager: EntityManager, applicationId: string, size: number): Promise<void> {
     const [{ count, bytes }] = (await manager.query(
-      'SELECT count(*)::int AS count, coalesce(sum(size), 0)::float8 AS bytes FROM application_documents WHERE application_id = $1',
+      `SELECT count(*)::int AS count, coalesce(sum(size), 0)::float8 AS bytes FROM application_documents
+        WHERE application_id = $1 AND submitted_at IS NULL`,
       [applicationId],
     )) as { count: number; bytes: number }[];
     if (count >= MAX_DOCUMENTS_PER_APPLICATION) throw new TooManyDocumentsException(MAX_DOCUMENTS_PER_APPLICATION);
@@ -226,7 +244,9 @@ export class DocumentsService {
   private asProblem(error: unknown): unknown {
     if (error instanceof EmptyUploadError) return new InvalidInputException([{ field: 'file', message: 'is empty' }]);
     if (error instanceof UnsupportedUploadError) return new UnsupportedFileTypeException();
-    if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
+    if (code === 'FST_FILES_LIMIT') return new TooManyFilesException();
     return malformedMultipart(error) ?? error;
   }
 }

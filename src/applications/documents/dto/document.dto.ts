@@ -17,9 +17,20 @@ export class DocumentDto {
   @ApiProperty({ description: 'Bytes' }) size: number;
   @ApiProperty({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }) sha256: string;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiPropertyOptional({ description: 'Part of a submission reviewers assessed: the family can no longer remove it, and it no longer counts against the budget for documents being added' })
+  submitted: boolean;
 
   static from(d: ApplicationDocument): DocumentDto {
-    return { id: d.id, type: d.type, fileName: d.fileName, contentType: d.contentType, size: d.size, sha256: d.sha256, createdAt: d.createdAt.toISOString() };
+    return {
+      id: d.id,
+      type: d.type,
+      fileName: d.fileName,
+      contentType: d.contentType,
+      size: d.size,
+      sha256: d.sha256,
+      createdAt: d.createdAt.toISOString(),
+      submitted: d.submittedAt !== null,
+    };
   }
 }
 

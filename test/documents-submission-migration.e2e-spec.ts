@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from 'src/database/data-source';
+import { runMigrations } from 'src/database/database-bootstrap';
+import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
+
+const MIGRATIONS = ['DocumentsRecordTheirSubmission', 'DocumentsOfEarlierSubmissions'];
+
+describe('Migrations DocumentsRecordTheirSubmission and DocumentsOfEarlierSubmissions on documents uploaded before them', () => {
+  // Named by the time it was made, as the test runs' databases are: another run's start-up only drops stale ones.
+  const name = `sprout_test_${Date.now().toString(36)}_docsubmitted_${randomUUID().slice(0, 8)}`;
+  let dataSource: DataSource;
+  beforeAll(async () => {
+    await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
+    dataSource = new DataSource(dataSourceOptions(databaseUrl(name), 2, 3_000));
+    await dataSource.initialize();
+  });
+  afterAll(async () => {
+    await dataSource?.destroy().catch(() => undefined);
+    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  });
+
+  const T1 = '2026-09-01T10:00:00.000Z';
+  const T2 = '2026-09-03T10:00:00.000Z';
+  const at = (time: string, minutes: number) => new Date(Date.parse(time) + minutes * 60_000).toISOString();
+
+  it('marks what each submission took by the audit trail where the upload was audited, else by the times, as the old rule did', async () => {
+    await runMigrations(dataSource);
+    const migrated = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
+    while ((await migrated()).some((m) => MIGRATIONS.some((name) => m.startsWith(name)))) await dataSource.undoLastMigration();
+
+    const [{ id: family }] = await dataSource.query(`INSERT INTO users (email, full_name, role) VALUES ('family@example.org', 'F', 'applicant') RETURNING id`);
+    const application = async (reference: string, status: string, firstSubmittedAt: string | null, submittedAt: string | null) =>
+      ((await dataSource.query(
+        `INSERT INTO applications (reference, applicant_id, status, first_submitted_at, submitted_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [reference, family, status, firstSubmittedAt, submittedAt],
+      )) as { id: string }[])[0].id;
+    const document = async (applicationId: string, createdAt: string) =>
+      ((await dataSource.query(
+        `INSERT INTO application_documents (application_id, type, file_name, content_type, size, sha256, storage_key, uploaded_by, created_at)
+         VALUES ($1, 'other', 'scan.pdf', 'application/pdf', 10, repeat('a', 64), gen_random_uuid()::text, $2, $3) RETURNING id`,
+        [applicationId, family, createdAt],
+      )) as { id: string }[])[0].id;
+    // In commit order, as the chain numbers them; the times are the writing replicas' clocks.
+    const audited = (applicationId: string, action: string, occurredAt: string, summary: object = {}) =>
+      dataSource.query(
+        `INSERT INTO audit_events (occurred_at, action, object_type, object_id, summary, prev_hash, hash) VALUES ($1, $2, 'application', $3, $4, repeat('0', 64), repeat('0', 64))`,
+        [occurredAt, action, applicationId, JSON.stringify(summary)],
+      );
+
+    // Submitted at T1, resubmitted at T2, asked again; its uploads audited, written by replicas whose clocks disagree.
+    const viaApi = await application('SPR-2026-000001', 'info_requested', T1, T2);
+    const beforeFirst = await document(viaApi, at(T2, 1)); // a fast clock: later than both submissions
+    await audited(viaApi, 'document.uploaded', at(T2, 1), { documentId: beforeFirst });
+    await audited(viaApi, 'application.submitted', T1);
+    const beforeSecond = await document(viaApi, at(T1, -1)); // a slow clock: earlier than the first submission
+    await audited(viaApi, 'document.uploaded', at(T1, -1), { documentId: beforeSecond });
+    await audited(viaApi, 'application.submitted', T2);
+    const answering = await document(viaApi, at(T1, 1));
+    await audited(viaApi, 'document.uploaded', at(T1, 1), { documentId: answering });
+
+    // The same history written without an audit trail (a seed): the times are all there is.
+    const seeded = await application('SPR-2026-000002', 'info_requested', T1, T2);
+    const seededFirst = await document(seeded, at(T1, -1));
+    const seededSecond = await document(seeded, at(T1, 1));
+    const seededAnswering = await document(seeded, at(T2, 1));
+    const draft = await application('SPR-2026-000003', 'draft', null, null);
+    const inDraft = await document(draft, at(T1, -1));
+
+    expect(await runMigrations(dataSource)).toEqual(expect.arrayContaining(MIGRATIONS.map((name) => expect.stringMatching(new RegExp(`^${name}`)))));
+    const rows = (await dataSource.query(`SELECT id, submitted_at FROM application_documents`)) as { id: string; submitted_at: Date | null }[];
+    const marks = Object.fromEntries(rows.map((r) => [r.id, r.submitted_at?.toISOString() ?? null]));
+    expect(marks).toEqual({
+      [beforeFirst]: T1,
+      [beforeSecond]: T2,
+      [answering]: null,
+      [seededFirst]: T1,
+      [seededSecond]: T2,
+      [seededAnswering]: null,
+      [inDraft]: null,
+    });
+  });
+});
