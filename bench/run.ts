@@ -231,6 +231,8 @@ function serviceEnv(
     SECOND_APPROVAL_THRESHOLD: String(SECOND_APPROVAL_THRESHOLD),
     // A realistic 200,000-entry camt.053 is ~130 MiB; the 50 MiB default would refuse it (see BENCHMARKS.md).
     STATEMENT_MAX_BYTES: String(512 * 1024 * 1024),
+    // The write scenario starts writeRequests drafts among at most 200 families (20 each at the default 4,000).
+    MAX_OPEN_DRAFTS_PER_ACCOUNT: '1000000',
     ...(extra as Record<string, string>),
   };
 }

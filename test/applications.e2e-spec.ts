@@ -608,3 +608,39 @@ function withCheckCharacter(first17: string): string {
   const sum = weights.reduce((s, w, i) => s + w * Number(first17[i]), 0);
   return first17 + '10X98765432'[sum % 11];
 }
+
+describe('Applications: drafts an account may hold (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ MAX_OPEN_DRAFTS_PER_ACCOUNT: '2' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  it('refuses a draft past MAX_OPEN_DRAFTS_PER_ACCOUNT never-submitted ones (409 too-many-drafts, nothing written); submitted and withdrawn ones do not count', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const first = await createDraftApplication(t, family, hospital.id);
+    await createDraftApplication(t, family, hospital.id);
+    const count = async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM applications WHERE applicant_id = $1`, [family.id]))[0].n;
+
+    const third = await t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: hospital.id });
+    expect(third.status).toBe(409);
+    expect(third.body).toMatchObject({ type: expect.stringContaining('too-many-drafts'), detail: expect.stringContaining('2 applications you have not submitted') });
+    expect(await count()).toBe(2);
+    // Another family is not held back by this one's drafts.
+    const neighbour = await signedInUser(t, 'applicant');
+    await t.http.post(`${API}/applications`).set(neighbour.auth).send({ hospitalId: hospital.id }).expect(201);
+
+    // A withdrawn draft frees its place, and so does a submitted one.
+    await t.http.post(`${API}/applications/${first.id}/withdraw`).set(family.auth).send().expect(200);
+    const submitted = await createDraftApplication(t, family, hospital.id);
+    expect((await t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: hospital.id })).status).toBe(409);
+    await uploadRequiredDocuments(t, family, submitted.id);
+    await t.http.post(`${API}/applications/${submitted.id}/submit`).set(family.auth).send().expect(200);
+    await t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: hospital.id }).expect(201);
+  });
+});

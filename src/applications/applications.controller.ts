@@ -38,6 +38,7 @@ export class ApplicationsController {
   @Roles('applicant')
   @ApiOperation({ summary: 'Start an application (a draft); every section may be partial' })
   @ApiCreatedResponse({ type: ApplicationDto })
+  @ApiConflictResponse({ description: 'too-many-drafts: MAX_OPEN_DRAFTS_PER_ACCOUNT applications started and never submitted', type: ProblemDto })
   create(@Body() body: ApplicationInputDto, @CurrentUser() user: AuthUser): Promise<ApplicationDto> {
     return this.applications.create(user, body);
   }

@@ -30,3 +30,13 @@ export class ApplicationIncompleteException extends ProblemException {
     });
   }
 }
+
+/** MAX_OPEN_DRAFTS_PER_ACCOUNT: applications the account started and never submitted. */
+export class TooManyDraftsException extends ConflictException {
+  constructor(open: number) {
+    super(
+      'too-many-drafts',
+      `You have ${open} applications you have not submitted. Submit one, or withdraw one you no longer need, before starting another.`,
+    );
+  }
+}

@@ -11,7 +11,12 @@ import { Application } from 'src/applications/application.entity';
 import { toApplicationDto, toListItemDto } from 'src/applications/application.mapper';
 import { VISIBILITY } from 'src/applications/application-visibility';
 import { applicationWarnings } from 'src/applications/application-warnings';
-import { ApplicationNotFoundException, ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
+import {
+  ApplicationNotFoundException,
+  ApplicationVersionConflictException,
+  InvalidStatusTransitionException,
+  TooManyDraftsException,
+} from 'src/applications/applications.exceptions';
 import { ApplicationInputDto } from 'src/applications/dto/application-input.dto';
 import { ApplicationDto, ApplicationListItemDto } from 'src/applications/dto/application.dto';
 import { ApplicationQueryDto } from 'src/applications/dto/application-query.dto';
@@ -23,6 +28,10 @@ import { queryPrepared } from 'src/database/prepared-query';
 import { writeTogether } from 'src/database/statement-parts';
 import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
+import { AppConfig } from 'src/config/app-config';
+
+/** A draft that never went to reviewers (withdrawn or submitted ones are no longer drafts; an answer in progress is info_requested). */
+const NEVER_SUBMITTED_DRAFT = `status = 'draft' AND first_submitted_at IS NULL`;
 
 @Injectable()
 export class ApplicationsService {
@@ -32,6 +41,7 @@ export class ApplicationsService {
     private readonly reads: ApplicationReads,
     private readonly assessments: AssessmentService,
     private readonly audit: AuditService,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -49,10 +59,13 @@ export class ApplicationsService {
     const facts = this.records.assessmentFacts(2);
     const [found] = (await queryPrepared(db, 
       `SELECT nextval('application_reference_seq')::text AS serial,
-              ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns}
+              ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns},
+              (SELECT count(*) FROM applications WHERE applicant_id = $4::uuid AND ${NEVER_SUBMITTED_DRAFT})::int AS open_drafts
          FROM (VALUES (1)) one ${facts.join}`,
-      [state.hospitalId, ...this.records.factParams(id, state)],
-    )) as (AssessmentFacts & { serial: string; hospital_known: boolean })[];
+      [state.hospitalId, ...this.records.factParams(id, state), user.id],
+    )) as (AssessmentFacts & { serial: string; hospital_known: boolean; open_drafts: number })[];
+    // Two creates at once may both pass at the limit: it bounds what one account can store, one or two over is harmless.
+    if (found.open_drafts >= this.config.env.MAX_OPEN_DRAFTS_PER_ACCOUNT) throw new TooManyDraftsException(found.open_drafts);
     if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
     const reference = referenceOf(found.serial, now);
     const { assessment, ageLimit } = await this.records.assessWith(db, { id, firstSubmittedAt: null }, state, 'created', now, found);

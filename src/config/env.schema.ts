@@ -224,6 +224,14 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024 * 1024)
   UPLOAD_MAX_TOTAL_BYTES = 100 * 1024 * 1024;
 
+  /**
+   * Applications an account may hold that were never submitted (409 too-many-drafts past it). Drafts and their uploads
+   * need only a registration, not a verified email: without a limit one account could fill the upload disk, draft by
+   * draft, for every family. A family applying for its children needs a few.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  MAX_OPEN_DRAFTS_PER_ACCOUNT = 10;
+
   /** Fen. An approval of at least this much needs a second, different reviewer confirming the same amount (four-eyes). */
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000_000_000)
   SECOND_APPROVAL_THRESHOLD = 5_000_000;
