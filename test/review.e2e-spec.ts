@@ -629,8 +629,17 @@ describe('Review workflow (e2e)', () => {
         expect(res.status).toBe(403);
         expect(res.body.type).toBe(`${PROBLEM}conflict-of-interest`);
       }
+      // Nor may they read the family's file: what the family wrote, the assessment, documents, questions and decisions.
+      const [documentId] = (await t.dataSource.query(`SELECT id FROM application_documents WHERE application_id = $1 LIMIT 1`, [app.id])).map((r: { id: string }) => r.id);
+      for (const path of ['', '/assessment', '/documents', `/documents/${documentId}/content`, '/info-requests', '/decisions', '/changes']) {
+        const res = await t.http.get(`${API}/applications/${app.id}${path}`).set(w.reviewer.auth);
+        expect([path, res.status, res.body.type]).toEqual([path, 403, `${PROBLEM}conflict-of-interest`]);
+      }
+      // The queue still lists it (they may not pick it up), and its history (no values) stays readable.
+      await t.http.get(`${API}/applications/${app.id}/history`).set(w.reviewer.auth).expect(200);
       const third = await signedInUser(t, 'reviewer');
       await post(`${app.id}/start-review`, third).expect(200);
+      await t.http.get(`${API}/applications/${app.id}`).set(third.auth).expect(200);
       for (const [action, body] of [['request-info', { message: 'm' }], ['approve', { amount: 100 }], ['reject', { reason: 'r' }]] as const) {
         const res = await post(`${app.id}/${action}`, w.reviewer, body);
         expect([action, res.status, res.body.type]).toEqual([action, 403, `${PROBLEM}conflict-of-interest`]);

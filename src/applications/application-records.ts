@@ -16,6 +16,8 @@ import { InvalidInputException } from 'src/common/problem/problem.exception';
 import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart } from 'src/database/statement-parts';
 import { Hospital } from 'src/hospitals/hospital.entity';
+import { ConflictOfInterestException } from 'src/review/review.exceptions';
+import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 
 /** A computed (not yet stored) assessment, and the age over which its policy flags a patient (applicationWarnings). */
 export type Assessed = { assessment: Omit<MeansAssessmentRecord, 'id'>; ageLimit: number };
@@ -89,6 +91,25 @@ export class ApplicationRecords {
     const app = await qb.getOne();
     if (!app) throw new ApplicationNotFoundException();
     return app;
+  }
+
+  /**
+   * findVisible, for reads of what the family wrote (sections, ids, the assessment's working, documents, questions,
+   * decisions): a reviewer or admin with a conflict of interest in the application (reviewerConflictSql: their own,
+   * or linked to its family or hospital) gets 403 conflict-of-interest, as for every review action. A conflict is
+   * recorded for someone close to the family or the hospital; they have no need to read the child's file, and the family
+   * would not want them to.
+   */
+  async findReadable(manager: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {
+    const app = await this.findVisible(manager, user, id, withIds);
+    if (user.role === 'reviewer' || user.role === 'admin') await this.assertNotConflicted(manager, user, app.id);
+    return app;
+  }
+
+  /** The check of findReadable alone, for a caller that found the application another way. */
+  async assertNotConflicted(manager: EntityManager, user: AuthUser, id: string): Promise<void> {
+    const [row] = await queryPrepared<{ flagged: boolean }>(manager, `SELECT ${reviewerConflictSql('$2')} AS flagged FROM applications a WHERE a.id = $1`, [id, user.id]);
+    if (row?.flagged) throw new ConflictOfInterestException();
   }
 
   /** Decrypts: the result holds national ids in plain text and must never be logged or returned as is. */

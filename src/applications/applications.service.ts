@@ -136,6 +136,7 @@ export class ApplicationsService {
     if (!found) throw new ApplicationNotFoundException();
     const app = found.view;
     if (!see.sections) return toApplicationDto(app, user.role, null, []);
+    if (user.role !== 'applicant') await this.records.assertNotConflicted(this.dataSource.manager, user, app.id);
     const state = this.records.stateOf(app);
     const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
     return toApplicationDto(app, user.role, ids, applicationWarnings(state, found.ageLimit, new Date(), app.firstSubmittedAt));
@@ -172,7 +173,7 @@ export class ApplicationsService {
    * finance may not see (VISIBILITY).
    */
   async assessment(user: AuthUser, id: string): Promise<AssessmentDto> {
-    await this.records.findVisible(this.dataSource.manager, user, id);
+    await this.records.findReadable(this.dataSource.manager, user, id);
     const record = await this.assessments.latestFor(id);
     if (!record) throw new AssessmentNotFoundException();
     if (user.role === 'applicant') return AssessmentDto.forFamily(record);

@@ -43,7 +43,7 @@ export class ReviewRecordsService {
   ) {}
 
   async decisionsOf(user: AuthUser, id: string): Promise<DecisionDto[]> {
-    await this.records.findVisible(this.dataSource.manager, user, id);
+    await this.records.findReadable(this.dataSource.manager, user, id);
     const family = user.role === 'applicant';
     const reader = { freeText: VISIBILITY[user.role].sections, family };
     const decisions = await this.decisions.listFor(id);
@@ -56,7 +56,7 @@ export class ReviewRecordsService {
    */
   async changes(user: AuthUser, id: string): Promise<ChangesDto> {
     const manager = this.dataSource.manager;
-    const app = await this.records.findVisible(manager, user, id, true);
+    const app = await this.records.findReadable(manager, user, id, true);
     const rounds = await this.rounds(id);
     if (!rounds.length) return { rounds: [] };
     const current = await this.snapshots.take(manager, app);
@@ -77,7 +77,7 @@ export class ReviewRecordsService {
    * question may quote the child's medical detail (DESIGN: emails hold no medical detail, they link to the app).
    */
   async infoRequests(user: AuthUser, id: string): Promise<InfoRequestListDto> {
-    await this.records.findVisible(this.dataSource.manager, user, id);
+    await this.records.findReadable(this.dataSource.manager, user, id);
     const rounds = await this.rounds(id);
     return {
       items: rounds.map(({ round, resubmittedAt }) => ({ id: round.id, message: round.message, requestedAt: round.requestedAt.toISOString(), resubmittedAt })),

@@ -101,7 +101,7 @@ export class DocumentsService {
   }
 
   async list(user: AuthUser, applicationId: string, query: PageQueryDto): Promise<Page<DocumentDto>> {
-    await this.records.findVisible(this.dataSource.manager, user, applicationId);
+    await this.records.findReadable(this.dataSource.manager, user, applicationId);
     const after = decodeCursor(query.cursor, 'timestamp');
     const qb = this.dataSource
       .getRepository(ApplicationDocument)
@@ -116,7 +116,7 @@ export class DocumentsService {
 
   /** The document and its bytes; a download by staff is audited before a byte leaves. */
   async open(user: AuthUser, applicationId: string, documentId: string): Promise<{ document: DocumentDto; content: Readable }> {
-    await this.records.findVisible(this.dataSource.manager, user, applicationId);
+    await this.records.findReadable(this.dataSource.manager, user, applicationId);
     const document = await this.dataSource
       .getRepository(ApplicationDocument)
       .createQueryBuilder('d')
