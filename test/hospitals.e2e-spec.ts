@@ -50,6 +50,22 @@ describe('Hospitals (e2e)', () => {
     expect(rows).toEqual([{ code: 'DUP' }]);
   });
 
+  it('cleans names that reach families\' emails and payment files: no control or reordering characters, and a letter', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const body = hospitalBody('CLEAN');
+    const created = await t.http
+      .post('/api/v1/hospitals')
+      .set(admin.auth)
+      .send({ ...body, name: ' 上海\u202e儿童\u0007医学中心\u200b ', bankAccount: { ...body.bankAccount, accountName: '上海儿童\n医学中心', bankName: '中国\u2066工商银行' } })
+      .expect(201);
+    expect(created.body).toMatchObject({ name: '上海儿童医学中心' });
+    const [row] = await t.dataSource.query(`SELECT name, bank_name, bank_account_name FROM hospitals WHERE code = 'CLEAN'`);
+    expect(row).toEqual({ name: '上海儿童医学中心', bank_name: '中国工商银行', bank_account_name: '上海儿童 医学中心' });
+    const blank = await t.http.post('/api/v1/hospitals').set(admin.auth).send({ ...hospitalBody('BLANK'), name: '\u200b\u2066 ' });
+    expect(blank.status).toBe(400);
+    expect(blank.body.errors).toEqual([expect.objectContaining({ field: 'name' })]);
+  });
+
   it('upper-cases a code, so a lower-case one is the same code; drops spaces and dashes from an account number', async () => {
     const admin = await signedInUser(t, 'admin');
     const created = await t.http

@@ -3,7 +3,7 @@ import type { Queue } from 'bull';
 import { EMAIL_QUEUE, REVIEWER_DIGEST_JOB } from 'src/notifications/queue.constants';
 import { localDay, ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
 import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID } from 'test/support/application-factory';
-import { signedInUser, uniqueEmail } from 'test/support/factories';
+import { createHospital, signedInUser, uniqueEmail } from 'test/support/factories';
 import { contribute } from 'test/support/grant-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -181,6 +181,118 @@ describe('Daily reviewer digest (e2e)', () => {
       const res = await t.http.post(`/api/v1/applications/${app.id}/approve`).set(who.auth).send({ amount: 5_000_000 });
       expect([res.status, res.body.type]).toEqual([403, 'https://sprout.example.org/problems/conflict-of-interest']);
     }
+  });
+
+  // They were asked to pick up a case whose start-review answers them 403, and got a daily email for it alone.
+  it('leaves an application waiting for review out of the digest of a reviewer with a conflict of interest in it; one left with nothing gets none', async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const otherHospital = await createHospital(t, admin);
+    const otherFamily = await signedInUser(t, 'applicant');
+    const free = await signedInUser(t, 'reviewer');
+    const linkedToFamily = await signedInUser(t, 'reviewer');
+    const linkedToHospital = await signedInUser(t, 'reviewer');
+    const conflictedInBoth = await signedInUser(t, 'reviewer');
+    const familys = await createSubmittedApplication(t, family, hospital.id);
+    const others = await createSubmittedApplication(t, otherFamily, otherHospital.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+    await t.dataSource.query(`UPDATE applications SET submitted_at = now() - make_interval(days => 6) WHERE id = $1`, [familys.id]);
+    await t.dataSource.query(`UPDATE applications SET submitted_at = now() - make_interval(days => 5) WHERE id = $1`, [others.id]);
+    const conflict = (who: { id: string }, body: object) => t.http.post(`/api/v1/users/${who.id}/conflicts`).set(admin.auth).send(body).expect(201);
+    await conflict(linkedToFamily, { applicantId: family.id });
+    await conflict(linkedToHospital, { hospitalId: hospital.id });
+    await conflict(conflictedInBoth, { applicantId: family.id });
+    await conflict(conflictedInBoth, { hospitalId: otherHospital.id });
+    // The family's own account made reviewer: its own application.
+    await t.http.patch(`/api/v1/users/${family.id}`).set(admin.auth).send({ role: 'reviewer' }).expect(200);
+
+    const result = await t.app.get(ReviewerDigestService).run(new Date());
+    expect(result).toMatchObject({ waiting: 2, emails: 4 });
+    const rows = (await t.dataSource.query(
+      `SELECT to_email, (context->>'count')::int AS count, ARRAY(SELECT i->>'reference' FROM jsonb_array_elements(context->'items') i) AS refs
+         FROM notifications WHERE template = 'reviewer-digest' ORDER BY to_email`,
+    )) as { to_email: string; count: number; refs: string[] }[];
+    const onlyOthers = { count: 1, refs: [others.reference] };
+    expect(rows).toEqual(
+      [
+        { to_email: free.email, count: 2, refs: [familys.reference, others.reference] },
+        { to_email: linkedToFamily.email, ...onlyOthers },
+        { to_email: linkedToHospital.email, ...onlyOthers },
+        { to_email: family.email, ...onlyOthers },
+      ].sort((a, b) => a.to_email.localeCompare(b.to_email)),
+    );
+    const linkedMail = await t.mail.waitForMailTo(linkedToHospital.email);
+    expect(linkedMail.subject).toBe('1 application has been waiting for review for more than 3 days');
+    expect(linkedMail.text).not.toContain(familys.reference);
+    // What they would have been answered, had they picked it up.
+    for (const who of [linkedToFamily, linkedToHospital, conflictedInBoth]) {
+      const res = await t.http.post(`/api/v1/applications/${familys.id}/start-review`).set(who.auth);
+      expect([res.status, res.body.type]).toEqual([403, 'https://sprout.example.org/problems/conflict-of-interest']);
+    }
+  });
+
+  it("counts each reviewer's own overdue applications in full and lists the oldest hundred of each list", async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const otherHospital = await createHospital(t, admin);
+    const free = await signedInUser(t, 'reviewer');
+    const linkedToHospital = await signedInUser(t, 'reviewer');
+    await t.http.post(`/api/v1/users/${linkedToHospital.id}/conflicts`).set(admin.auth).send({ hospitalId: hospital.id }).expect(201);
+    // Rows written straight away (a hundred submissions through HTTP would take minutes): only what the digest reads.
+    const insert = (status: string, hospitalId: string, from: number, count: number) =>
+      t.dataSource.query(
+        `INSERT INTO applications (reference, applicant_id, hospital_id, status, submitted_at, first_submitted_at, updated_at)
+         SELECT 'SPR-2026-' || lpad(n::text, 6, '0'), $1, $2, $3, at, at, at
+           FROM generate_series($4::int, $4::int + $5::int - 1) n, LATERAL (SELECT now() - interval '5 days' - make_interval(mins => n)) s(at)`,
+        [family.id, hospitalId, status, from, count],
+      );
+    await insert('submitted', hospital.id, 100001, 101);
+    await insert('under_review', hospital.id, 200001, 101);
+    await insert('submitted', otherHospital.id, 300001, 1);
+    await insert('under_review', otherHospital.id, 400001, 1);
+
+    expect(await t.app.get(ReviewerDigestService).run(new Date())).toMatchObject({ waiting: 102, inReview: 102, emails: 2 });
+    const rows = (await t.dataSource.query(
+      `SELECT to_email, (context->>'count')::int AS count, (context->>'inReviewCount')::int AS in_review_count,
+              ARRAY(SELECT i->>'reference' FROM jsonb_array_elements(context->'items') i) AS waiting,
+              ARRAY(SELECT i->>'reference' FROM jsonb_array_elements(context->'inReview') i) AS in_review
+         FROM notifications WHERE template = 'reviewer-digest'`,
+    )) as { to_email: string; count: number; in_review_count: number; waiting: string[]; in_review: string[] }[];
+    const of = (who: { email: string }) => rows.find((r) => r.to_email === who.email)!;
+    // Oldest first: the higher n, the longer ago.
+    const oldest = (first: number, last: number) => Array.from({ length: first - last + 1 }, (_, i) => `SPR-2026-${first - i}`);
+    expect(of(free)).toMatchObject({ count: 102, in_review_count: 102 });
+    expect(of(free).waiting).toEqual(['SPR-2026-300001', ...oldest(100101, 100003)]);
+    expect(of(free).in_review).toEqual(['SPR-2026-400001', ...oldest(200101, 200003)]);
+    expect(of(linkedToHospital)).toEqual({ to_email: linkedToHospital.email, count: 1, in_review_count: 1, waiting: ['SPR-2026-300001'], in_review: ['SPR-2026-400001'] });
+    const mail = await t.mail.waitForMailTo(free.email);
+    expect(mail.subject).toBe('102 applications have been waiting for review for more than 3 days');
+    expect(mail.text).toMatch(/102 applications have been under review for more than 3 days without a decision\./);
+  });
+
+  // A reviewer who started a case and went on leave (or was disabled): nothing reminded anyone of it.
+  it('reminds every reviewer without a conflict of an application left under review without a decision', async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const starter = await signedInUser(t, 'reviewer');
+    const colleague = await signedInUser(t, 'reviewer', { locale: 'zh-CN' });
+    const linkedToHospital = await signedInUser(t, 'reviewer');
+    const secondFamily = await signedInUser(t, 'applicant');
+    const stalled = await createSubmittedApplication(t, family, hospital.id);
+    const moving = await createSubmittedApplication(t, secondFamily, hospital.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+    for (const app of [stalled, moving]) await t.http.post(`/api/v1/applications/${app.id}/start-review`).set(starter.auth).expect(200);
+    await t.http.post(`/api/v1/users/${linkedToHospital.id}/conflicts`).set(admin.auth).send({ hospitalId: hospital.id }).expect(201);
+    await t.http.patch(`/api/v1/users/${starter.id}`).set(admin.auth).send({ disabled: true }).expect(200);
+    // Submitted long ago, picked up five days ago and left there; the other picked up today.
+    await t.dataSource.query(`UPDATE applications SET submitted_at = now() - interval '12 days' WHERE id = ANY($1)`, [[stalled.id, moving.id]]);
+    await t.dataSource.query(`UPDATE applications SET updated_at = now() - interval '5 days 1 hour' WHERE id = $1`, [stalled.id]);
+
+    const result = await t.app.get(ReviewerDigestService).run(new Date());
+    expect(result).toMatchObject({ waiting: 0, inReview: 1, secondApprovals: 0, emails: 1 });
+    const mail = await t.mail.waitForMailTo(colleague.email);
+    expect(mail.subject).toBe('有 1 份申请审核中已超过 3 天仍未决定');
+    expect(mail.text).toMatch(new RegExp(`${stalled.reference}：\\d{4}-\\d{2}-\\d{2} 开始审核，已等待 5 天，救助档次：B 档`));
+    expect(mail.text).not.toContain(moving.reference);
+    const rows = (await t.dataSource.query(`SELECT to_email FROM notifications WHERE template = 'reviewer-digest'`)) as { to_email: string }[];
+    expect(rows).toEqual([{ to_email: colleague.email }]);
+    // Any reviewer may take it over.
+    await t.http.post(`/api/v1/applications/${stalled.id}/request-info`).set(colleague.auth).send({ message: 'Please add the latest blood count report.' }).expect(200);
   });
 
   it('writes nothing when no application waits too long', async () => {

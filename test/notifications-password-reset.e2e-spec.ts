@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { EMAIL_QUEUE } from 'src/notifications/queue.constants';
 import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { waitUntil } from 'test/support/wait-until';
@@ -5,6 +8,8 @@ import { waitUntil } from 'test/support/wait-until';
 const tokenFrom = (text: string) => /token=([A-Za-z0-9_-]{20,})/.exec(text)?.[1] ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NEW_PASSWORD = 'a brand new passphrase';
+/** `YYYY-MM-DD HH:mm` in China time (UTC+8), cut to the minute, as the emails state when a link stops working. */
+const chinaTime = (at: Date) => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
 
 describe('Password reset by email (e2e)', () => {
   let t: TestApp;
@@ -33,7 +38,8 @@ describe('Password reset by email (e2e)', () => {
     const mail = await t.mail.waitForMailTo(user.email);
     expect(mail.subject).toMatch(/[\u4e00-\u9fff]/);
     expect(mail.text).toContain('/reset-password?token=');
-    expect(mail.text).toContain('60');
+    const [{ expires_at: expiresAt }] = await t.dataSource.query(`SELECT expires_at FROM one_time_tokens WHERE user_id = $1`, [user.id]);
+    expect(mail.text).toContain(`有效期至北京时间 ${chinaTime(expiresAt)}`);
     await sleep(300);
     expect(t.mail.received).toHaveLength(1);
     expect(t.mail.to(stranger)).toHaveLength(0);
@@ -66,6 +72,44 @@ describe('Password reset by email (e2e)', () => {
     const audit = (await t.dataSource.query(`SELECT action, summary::text AS summary FROM audit_events WHERE object_id = $1 AND action LIKE 'user.password%' ORDER BY id`, [user.id])) as { action: string; summary: string }[];
     expect(audit.map((a) => a.action)).toEqual(['user.password_reset_requested', 'user.password_reset']);
     expect(audit.map((a) => a.summary).join()).not.toContain(token);
+  });
+
+  // Held up by an SMTP outage and sent 55 minutes late, a reset email said "valid for 60 minutes" of a link with 5 left.
+  it('a reset email sent late states when its link stops working; one with under 10 minutes left is not sent', async () => {
+    const late = await signedInUser(t, 'applicant');
+    const tooLate = await signedInUser(t, 'applicant');
+    const queue = t.app.get<Queue>(getQueueToken(EMAIL_QUEUE));
+    await queue.pause(true); // this worker takes no job: the emails wait, as through an outage
+    const lateExpiry = new Date(Date.now() + 25 * 60_000 + 30_000);
+    try {
+      await forgot(late.email).expect(202);
+      await forgot(tooLate.email).expect(202);
+      // Time passes while they wait: the links have 25 and 9 minutes left when the worker gets to their emails.
+      const leave = async (user: { id: string }, expiry: Date) => {
+        await t.dataSource.query(`UPDATE one_time_tokens SET expires_at = $2 WHERE user_id = $1 AND purpose = 'password_reset'`, [user.id, expiry]);
+        await t.dataSource.query(`UPDATE notifications SET context = jsonb_set(context, '{linkExpiresAt}', to_jsonb($2::text)) WHERE user_id = $1`, [
+          user.id,
+          expiry.toISOString(),
+        ]);
+      };
+      await leave(late, lateExpiry);
+      await leave(tooLate, new Date(Date.now() + 9 * 60_000));
+    } finally {
+      await queue.resume(true);
+    }
+
+    const mail = await t.mail.waitForMailTo(late.email);
+    expect(mail.text).toContain(`it works once and is valid until ${chinaTime(lateExpiry)}, China time`);
+    expect(mail.html).toContain(`valid until ${chinaTime(lateExpiry)} (China time)`);
+    expect(mail.text).not.toMatch(/valid for|60 minutes/);
+    const dead = async () =>
+      ((await t.dataSource.query(`SELECT status, last_error FROM notifications WHERE user_id = $1`, [tooLate.id])) as { status: string; last_error: string }[])[0];
+    await waitUntil(async () => (await dead()).status === 'dead', 10_000);
+    expect((await dead()).last_error).toMatch(/less than 10 minutes left/);
+    await sleep(300);
+    expect(t.mail.attemptsTo(tooLate.email)).toHaveLength(0);
+    // The late one's link still works, as its email says.
+    await t.http.post('/api/v1/auth/reset-password').send({ token: tokenFrom(mail.text), password: NEW_PASSWORD }).expect(200);
   });
 
   it('refuses a short password (400) and leaves the token usable', async () => {

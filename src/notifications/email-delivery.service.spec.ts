@@ -1,4 +1,4 @@
-import { describe as describeError, isPermanent, linkExpired, recipientGone, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
+import { describe as describeError, isPermanent, linkNearlyExpired, recipientGone, scrubbed, withoutAddresses } from 'src/notifications/email-delivery.service';
 
 describe('isPermanent', () => {
   it('treats a 5xx about this message (recipient, content, size) as permanent and 4xx as transient', () => {
@@ -49,14 +49,16 @@ describe('scrubbed', () => {
   });
 });
 
-describe('linkExpired', () => {
+describe('linkNearlyExpired', () => {
   const now = new Date('2026-12-06T10:00:00Z');
-  it('is true once the link has expired, false before, and false for an email without a link', () => {
-    expect(linkExpired({ linkExpiresAt: '2026-12-06T10:00:00.000Z' }, now)).toBe(true);
-    expect(linkExpired({ linkExpiresAt: '2026-12-06T09:59:59.999Z' }, now)).toBe(true);
-    expect(linkExpired({ linkExpiresAt: '2026-12-06T10:00:00.001Z' }, now)).toBe(false);
-    expect(linkExpired({ reference: 'SPR-2026-000123' }, now)).toBe(false);
-    expect(linkExpired({ linkExpiresAt: 'not a time' }, now)).toBe(false);
+  it('is true once the link has less than 10 minutes left (or has expired), false before, and false for an email without a link', () => {
+    expect(linkNearlyExpired({ linkExpiresAt: '2026-12-06T09:59:59.999Z' }, now)).toBe(true);
+    expect(linkNearlyExpired({ linkExpiresAt: '2026-12-06T10:00:00.000Z' }, now)).toBe(true);
+    expect(linkNearlyExpired({ linkExpiresAt: '2026-12-06T10:09:59.999Z' }, now)).toBe(true);
+    expect(linkNearlyExpired({ linkExpiresAt: '2026-12-06T10:10:00.000Z' }, now)).toBe(false);
+    expect(linkNearlyExpired({ linkExpiresAt: '2026-12-06T11:00:00.000Z' }, now)).toBe(false);
+    expect(linkNearlyExpired({ reference: 'SPR-2026-000123' }, now)).toBe(false);
+    expect(linkNearlyExpired({ linkExpiresAt: 'not a time' }, now)).toBe(false);
   });
 });
 

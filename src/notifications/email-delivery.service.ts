@@ -150,9 +150,10 @@ export class EmailDeliveryService {
       await this.markFailed(row, new Error(gone), true);
       return 'dead';
     }
-    if (linkExpired(row.context, new Date())) {
-      // A retry that outlasted the link (a reset link lasts an hour): sending it would only disappoint.
-      await this.markFailed(row, new Error('its one-time link expired before it could be sent; the user must ask for a new one'), true);
+    if (linkNearlyExpired(row.context, new Date())) {
+      // A retry that outlasted the link (a reset link lasts an hour), or nearly: sending it would only disappoint.
+      const reason = `its one-time link expired, or had less than ${LINK_MIN_LEFT_MINUTES} minutes left, before it could be sent; the user must ask for a new one`;
+      await this.markFailed(row, new Error(reason), true);
       return 'dead';
     }
     if (await this.linkCancelled(row.context)) {
@@ -305,12 +306,21 @@ export function withoutAddresses(text: string): string {
   return text.replace(/[^\s<>@"']+@[^\s<>@"']+/g, '<address>');
 }
 
-/** Whether the email's one-time link (context.linkExpiresAt, set by the link's issuer) no longer works at `now`. */
-export function linkExpired(context: Record<string, unknown>, now: Date): boolean {
+/**
+ * A link email goes out only with this long left on its link: one that arrives with a minute or two left is dead by
+ * the time it is read and acted on (a new password typed, an invitation's form filled in).
+ */
+export const LINK_MIN_LEFT_MINUTES = 10;
+
+/**
+ * Whether the email's one-time link (context.linkExpiresAt, set by the link's issuer) has less than
+ * LINK_MIN_LEFT_MINUTES left at `now`, or none.
+ */
+export function linkNearlyExpired(context: Record<string, unknown>, now: Date): boolean {
   const at = context.linkExpiresAt;
   if (typeof at !== 'string') return false;
   const time = Date.parse(at);
-  return Number.isFinite(time) && time <= now.getTime();
+  return Number.isFinite(time) && time - now.getTime() < LINK_MIN_LEFT_MINUTES * 60_000;
 }
 
 /** The context to store once sent (JSON), or null when it holds no secret and stays as it is. */

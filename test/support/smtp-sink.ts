@@ -2,7 +2,8 @@ import { AddressInfo } from 'node:net';
 import { simpleParser, ParsedMail } from 'mailparser';
 import { SMTPServer, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 
-export type ReceivedMail = { to: string[]; subject: string; text: string; html: string; headers: ParsedMail['headers']; raw: ParsedMail };
+/** `secure`: the message came over TLS (the client said STARTTLS first). */
+export type ReceivedMail = { to: string[]; subject: string; text: string; html: string; headers: ParsedMail['headers']; raw: ParsedMail; secure: boolean };
 
 /**
  * What the sink does with the next message (the service pools its SMTP connections, so messages, not connections,
@@ -22,9 +23,12 @@ export type SinkBehaviour =
   | { reply: 'silent' };
 
 /** Every message transaction the sink saw, whatever it answered. */
-export type SinkAttempt = { to: string[]; reply: 'accept' | 'error' | 'hang' | 'cut-short'; code: number | null; notificationId: string | null; at: number };
+export type SinkAttempt = { to: string[]; reply: 'accept' | 'error' | 'hang' | 'cut-short'; code: number | null; notificationId: string | null; at: number; secure: boolean };
 
 type SessionWithBehaviour = SMTPServerSession & { behaviour?: SinkBehaviour };
+
+/** `starttls`: offer STARTTLS with this key and certificate (PEM); without it the sink speaks plain SMTP only. */
+export type SinkOptions = { starttls?: { key: string; cert: string } };
 
 /** A real SMTP server on a free local port that keeps and parses everything it accepts. */
 export class SmtpSink {
@@ -34,10 +38,14 @@ export class SmtpSink {
   private server!: SMTPServer;
   port = 0;
 
+  constructor(private readonly options: SinkOptions = {}) {}
+
   async start(port = 0): Promise<this> {
+    const { starttls } = this.options;
     this.server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      disabledCommands: starttls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
+      ...(starttls && { key: starttls.key, cert: starttls.cert }),
       logger: false,
       closeTimeout: 200,
       onConnect: (_session, callback) => {
@@ -57,7 +65,7 @@ export class SmtpSink {
       onData: (stream, session, callback) =>
         void this.onData(stream, session as SessionWithBehaviour, callback).catch((error: Error) => {
           const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-          this.attempts.push({ to, reply: 'cut-short', code: null, notificationId: null, at: Date.now() });
+          this.attempts.push({ to, reply: 'cut-short', code: null, notificationId: null, at: Date.now(), secure: session.secure });
           callback(error);
         }),
     });
@@ -136,7 +144,7 @@ export class SmtpSink {
     const parsed = await simpleParser(stream);
     const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
     const header = parsed.headers.get('x-sprout-notification');
-    const attempt: SinkAttempt = { to, reply: 'accept', code: 250, notificationId: typeof header === 'string' ? header : null, at: Date.now() };
+    const attempt: SinkAttempt = { to, reply: 'accept', code: 250, notificationId: typeof header === 'string' ? header : null, at: Date.now(), secure: session.secure };
     if (behaviour.reply === 'hang') {
       this.attempts.push({ ...attempt, reply: 'hang', code: null });
       return; // never answer: the client's socket timeout must fire
@@ -149,7 +157,15 @@ export class SmtpSink {
     }
     this.attempts.push(attempt);
     if (behaviour.reply === 'delay') await new Promise((r) => setTimeout(r, behaviour.ms));
-    this.received.push({ to, subject: parsed.subject ?? '', text: parsed.text ?? '', html: typeof parsed.html === 'string' ? parsed.html : '', headers: parsed.headers, raw: parsed });
+    this.received.push({
+      to,
+      subject: parsed.subject ?? '',
+      text: parsed.text ?? '',
+      html: typeof parsed.html === 'string' ? parsed.html : '',
+      headers: parsed.headers,
+      raw: parsed,
+      secure: session.secure,
+    });
     callback();
   }
 }

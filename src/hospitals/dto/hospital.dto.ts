@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsObject, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsPersonName } from 'src/common/validation/text-fields';
 import { Hospital } from 'src/hospitals/hospital.entity';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 // Codes are stored in capitals (hospitals_code_key is case-sensitive): "scmc" is SCMC, and collides with it.
 const toCode = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 /** Spaces and dashes people copy from a bank's letter ("6222 0212-3456"). */
@@ -11,11 +11,11 @@ const toAccountNumber = ({ value }: { value: unknown }) => (typeof value === 'st
 
 export class BankAccountDto {
   @ApiProperty({ example: '中国工商银行上海分行' })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  @IsPersonName(200)
   bankName: string;
 
   @ApiProperty({ example: '上海儿童医学中心' })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  @IsPersonName(200)
   accountName: string;
 
   @ApiProperty({ example: '1001234509876543210', description: 'Spaces and dashes are dropped' })
@@ -25,8 +25,9 @@ export class BankAccountDto {
 }
 
 export class CreateHospitalDto {
+  // Names reach families' emails, payment files and the review queue: no control or reordering characters, and a letter.
   @ApiProperty({ example: 'Shanghai Children\'s Medical Center' })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  @IsPersonName(200)
   name: string;
 
   @ApiProperty({ example: 'SCMC', description: 'Short unique code: capitals, digits, - or _ (letters are upper-cased)' })

@@ -1,4 +1,4 @@
-import { formatDate } from 'src/notifications/templates/format-date';
+import { formatDate, formatDateTime } from 'src/notifications/templates/format-date';
 
 describe('formatDate', () => {
   it('keeps a calendar date as it is', () => {
@@ -20,4 +20,16 @@ describe('formatDate', () => {
       expect(() => formatDate(value as never)).toThrow(TypeError);
     },
   );
+});
+
+describe('formatDateTime', () => {
+  it('shows a timestamp in China time (UTC+8) to the minute, never later than it is', () => {
+    expect(formatDateTime('2026-09-01T10:30:59.999Z')).toBe('2026-09-01 18:30');
+    expect(formatDateTime('2026-09-01T16:05:00Z')).toBe('2026-09-02 00:05');
+    expect(formatDateTime(new Date('2026-12-31T15:59:00Z'))).toBe('2026-12-31 23:59');
+  });
+
+  it.each([['2026-09-01'], ['2026-09-01T10:00:00'], ['soon'], [new Date('nope')], [undefined]])('refuses %p', (value) => {
+    expect(() => formatDateTime(value as never)).toThrow(TypeError);
+  });
 });

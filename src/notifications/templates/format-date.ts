@@ -15,6 +15,15 @@ export function formatDate(value: IsoDate): string {
   return new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/**
+ * Formats a timestamp as `YYYY-MM-DD HH:mm` in China time, cut to the minute: a link that stops working at 18:30:59
+ * reads 18:30, never a minute later than it works.
+ */
+export function formatDateTime(value: IsoDate): string {
+  const instant = toInstant(value);
+  return new Date(instant.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 function toInstant(value: unknown): Date {
   // A timestamp without an offset would be read in the server's own time zone, so it is refused.
   if (typeof value === 'string' && TIMESTAMP_WITH_OFFSET.test(value)) value = new Date(value);

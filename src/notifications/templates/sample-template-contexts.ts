@@ -137,6 +137,8 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
       { reference: 'SPR-2026-000117', submittedAt: '2026-08-28T09:30:00Z', waitingDays: 6, tier: 'A' },
       { reference: 'SPR-2026-000120', submittedAt: '2026-08-30T16:45:00Z', waitingDays: 4 },
     ],
+    inReviewCount: 1,
+    inReview: [{ reference: 'SPR-2026-000112', inReviewSince: '2026-08-27T03:20:00Z', waitingDays: 7, tier: 'B' }],
     secondApprovalCount: 1,
     secondApprovals: [{ reference: 'SPR-2026-000109', firstApprovedAt: '2026-08-29T02:10:00Z', waitingDays: 5 }],
     queueUrl: 'https://sprout.example.org/review/queue',

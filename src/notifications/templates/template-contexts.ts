@@ -40,7 +40,11 @@ export interface EmailVerificationContext {
   verifyUrl: string;
   token: string;
   expiresInHours: number;
-  /** When the link stops working: past it the worker marks the email dead instead of sending a dead link. */
+  /**
+   * When the link stops working: the email states it (in China time), whenever it is sent, and the worker marks the
+   * email dead instead of sending it with less than 10 minutes left. The `expiresIn…` figure is only for a row
+   * without it, and for a worker of an earlier release.
+   */
   linkExpiresAt?: IsoDate;
 }
 
@@ -51,7 +55,11 @@ export interface InvitationContext {
   token: string;
   expiresInDays: number;
   invitedBy?: string | null;
-  /** When the link stops working: past it the worker marks the email dead instead of sending a dead link. */
+  /**
+   * When the link stops working: the email states it (in China time), whenever it is sent, and the worker marks the
+   * email dead instead of sending it with less than 10 minutes left. The `expiresIn…` figure is only for a row
+   * without it, and for a worker of an earlier release.
+   */
   linkExpiresAt?: IsoDate;
 }
 
@@ -60,7 +68,11 @@ export interface PasswordResetContext {
   resetUrl: string;
   token: string;
   expiresInMinutes: number;
-  /** When the link stops working: past it the worker marks the email dead instead of sending a dead link. */
+  /**
+   * When the link stops working: the email states it (in China time), whenever it is sent, and the worker marks the
+   * email dead instead of sending it with less than 10 minutes left. The `expiresIn…` figure is only for a row
+   * without it, and for a worker of an earlier release.
+   */
   linkExpiresAt?: IsoDate;
 }
 
@@ -217,6 +229,14 @@ export interface ReviewerDigestItem {
   tier?: AssessmentTier | null;
 }
 
+/** An application a reviewer started and nobody has decided since (its reviewer may be away). */
+export interface ReviewerDigestInReview {
+  reference: string;
+  inReviewSince: IsoDate;
+  waitingDays: number;
+  tier?: AssessmentTier | null;
+}
+
 /** A grant at or above the four-eyes threshold that one reviewer approved and another must confirm. */
 export interface ReviewerDigestSecondApproval {
   reference: string;
@@ -227,9 +247,12 @@ export interface ReviewerDigestSecondApproval {
 export interface ReviewerDigestContext {
   fullName: string;
   waitingDays: number;
-  /** Applications not picked up (`items` lists the oldest, at most 100). */
+  /** Applications not picked up that this reviewer may decide (`items` lists the oldest, at most 100). */
   count: number;
   items: ReviewerDigestItem[];
+  /** Applications under review too long without a decision, that this reviewer may decide. Optional: older rows lack them. */
+  inReviewCount?: number;
+  inReview?: ReviewerDigestInReview[];
   /**
    * Grants waiting for a second approval this reviewer may give (not ones they approved first). Optional: a digest
    * written by a release without them must still render when it is sent or retried after an upgrade.

@@ -107,6 +107,8 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     waitingDays: 'required',
     count: 'required',
     items: 'required',
+    inReviewCount: 'optional',
+    inReview: 'optional',
     secondApprovalCount: 'optional',
     secondApprovals: 'optional',
     queueUrl: 'required',

@@ -1,14 +1,16 @@
 import Handlebars from 'handlebars';
-import { formatDate } from 'src/notifications/templates/format-date';
+import { formatDate, formatDateTime } from 'src/notifications/templates/format-date';
 import { formatYuan } from 'src/notifications/templates/format-yuan';
 import { FenAmount, IsoDate } from 'src/notifications/templates/template-contexts';
 
 /**
- * `{{money amount}}` → ¥1,234.56 · `{{date submittedAt}}` → 2026-09-01 · `{{#if (eq role "reviewer")}}`.
- * Templates pass whatever the context holds; `money` and `date` check it and throw on anything else.
+ * `{{money amount}}` → ¥1,234.56 · `{{date submittedAt}}` → 2026-09-01 · `{{dateTime linkExpiresAt}}` → 2026-09-01 18:30
+ * (China time) · `{{#if (eq role "reviewer")}}`.
+ * Templates pass whatever the context holds; `money`, `date` and `dateTime` check it and throw on anything else.
  */
 export function registerTemplateHelpers(handlebars: typeof Handlebars): void {
   handlebars.registerHelper('money', (amount: FenAmount) => formatYuan(amount));
   handlebars.registerHelper('date', (value: IsoDate) => formatDate(value));
+  handlebars.registerHelper('dateTime', (value: IsoDate) => formatDateTime(value));
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
 }

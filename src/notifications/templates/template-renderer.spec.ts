@@ -95,6 +95,40 @@ describe('TemplateRenderer', () => {
     expect(zh.text).toContain('请联系基金办公室');
   });
 
+  it('states when a link stops working, in China time, whenever the email is sent; a row without it, the validity it was issued with', () => {
+    // 18:30:59 in Shanghai: the email says 18:30, never a minute later than the link works.
+    const linkExpiresAt = '2026-09-03T10:30:59Z';
+    const older: Record<'password-reset' | 'email-verification' | 'invitation', { en: string; zh: string }> = {
+      'password-reset': { en: 'valid for 30 minutes', zh: '30 分钟内有效' },
+      'email-verification': { en: 'valid for 24 hours', zh: '24 小时内有效' },
+      invitation: { en: 'valid for 7 days', zh: '7 天内有效' },
+    };
+    for (const name of ['password-reset', 'email-verification', 'invitation'] as const) {
+      const en = renderer.render(name, 'en', { ...sample(name), linkExpiresAt });
+      expect(en.html).toContain('valid until 2026-09-03 18:30 (China time)');
+      expect(en.text).toContain('valid until 2026-09-03 18:30, China time');
+      expect(en.text).not.toMatch(/valid for/);
+      const zh = renderer.render(name, 'zh-CN', { ...sample(name), linkExpiresAt });
+      for (const part of [zh.html, zh.text]) expect(part).toContain('有效期至北京时间 2026-09-03 18:30');
+      expect(zh.text).not.toMatch(/\d+ (分钟|小时|天)内有效/);
+      // A row written before linkExpiresAt was recorded.
+      expect(renderer.render(name, 'en', sample(name)).text).toContain(older[name].en);
+      expect(renderer.render(name, 'zh-CN', sample(name)).text).toContain(older[name].zh);
+    }
+  });
+
+  it("names only the application and what happened in a family's payment subjects (the hospital and amount are in the body)", () => {
+    const subjects = (name: 'tranche-paid' | 'tranche-cancelled' | 'tranche-returned', context: object = {}) =>
+      LOCALES.map((locale) => renderer.render(name, locale, { ...sample(name), ...context } as never).subject);
+    expect(subjects('tranche-paid')).toEqual(['基金已为您的申请 SPR-2026-000123 支付一笔款项', 'We have made a payment for your application SPR-2026-000123']);
+    expect(subjects('tranche-cancelled')).toEqual(['您的申请 SPR-2026-000123 有一笔计划中的付款已取消', 'A scheduled payment for your application SPR-2026-000123 will not be made']);
+    expect(subjects('tranche-returned')).toEqual(['您的申请 SPR-2026-000123 的一笔款项被退回，我们会重新支付', 'A payment for your application SPR-2026-000123 came back: we will send it again']);
+    expect(subjects('tranche-returned', { payAgain: false })).toEqual(['您的申请 SPR-2026-000123 的一笔款项已退回基金', 'A payment for your application SPR-2026-000123 came back to the fund']);
+    const paid = renderer.render('tranche-paid', 'en', sample('tranche-paid'));
+    expect(paid.text).toContain('上海儿童医学中心');
+    expect(paid.text).toContain('¥50,000.00');
+  });
+
   it('lists the cancelled payments for the hospital, in the singular when there is one', () => {
     const many = renderer.render('tranche-cancelled-hospital', 'en', sample('tranche-cancelled-hospital'));
     expect(many.subject).toBe('2 scheduled payments to 上海儿童医学中心 will not be made');
@@ -114,7 +148,7 @@ describe('TemplateRenderer', () => {
     expect(both.text).toContain('SPR-2026-000109: first approved 2026-08-29, waiting 5 days');
     expect(both.html).toMatch(/SPR-2026-000109<\/td><td[^>]*>2026-08-29<\/td><td[^>]*>5 days</);
 
-    const onlySecond = { ...sample('reviewer-digest'), count: 0, items: [] };
+    const onlySecond = { ...sample('reviewer-digest'), count: 0, items: [], inReviewCount: 0, inReview: [] };
     const en = renderer.render('reviewer-digest', 'en', onlySecond);
     expect(en.subject).toBe('1 grant has been waiting for a second approval for more than 3 days');
     expect(en.text).not.toMatch(/waiting for review|Submitted/);
@@ -130,6 +164,27 @@ describe('TemplateRenderer', () => {
     // A digest written before second approvals were listed, sent or retried after the upgrade.
     const { secondApprovalCount: _count, secondApprovals: _items, ...older } = sample('reviewer-digest');
     for (const locale of ['en', 'zh-CN'] as const) expect(renderer.render('reviewer-digest', locale, older).text).toContain('SPR-2026-000117');
+  });
+
+  it('lists applications under review too long without a decision, between the waiting ones and the second approvals', () => {
+    const all = renderer.render('reviewer-digest', 'en', sample('reviewer-digest'));
+    expect(all.text).toMatch(
+      /SPR-2026-000120: submitted[^\n]*\n\n1 application has been under review for more than 3 days without a decision\.[^\n]*\n\n  SPR-2026-000112: in review since 2026-08-27, waiting 7 days, tier: B\n\n1 grant has been waiting for a second approval/,
+    );
+    expect(all.html).toMatch(/SPR-2026-000112<\/td><td[^>]*>2026-08-27<\/td><td[^>]*>7 days<\/td>/);
+
+    const onlyInReview = { ...sample('reviewer-digest'), count: 0, items: [], secondApprovalCount: 0, secondApprovals: [] };
+    const en = renderer.render('reviewer-digest', 'en', onlyInReview);
+    expect(en.subject).toBe('1 application has been under review for more than 3 days without a decision');
+    expect(en.text).not.toMatch(/waiting for review|second approval/);
+    const zh = renderer.render('reviewer-digest', 'zh-CN', onlyInReview);
+    expect(zh.subject).toBe('有 1 份申请审核中已超过 3 天仍未决定');
+    expect(zh.text).toContain('SPR-2026-000112：2026-08-27 开始审核，已等待 7 天，救助档次：B 档');
+    expect(zh.text).not.toMatch(/等待审核|复核/);
+
+    // A digest written before this list existed, sent or retried after the upgrade.
+    const { inReviewCount: _count, inReview: _items, ...older } = sample('reviewer-digest');
+    for (const locale of ['en', 'zh-CN'] as const) expect(renderer.render('reviewer-digest', locale, older).text).not.toContain('SPR-2026-000112');
   });
 
   it("gives the fund office's contact (FUND_CONTACT) in every footer that says to contact the office, escaped in HTML", () => {
