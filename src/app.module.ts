@@ -17,6 +17,7 @@ import { ReconciliationModule } from 'src/reconciliation/reconciliation.module';
 import { ReviewModule } from 'src/review/review.module';
 import { EMAIL_QUEUE_SETTINGS } from 'src/notifications/queue.constants';
 import { ReportsModule } from 'src/reports/reports.module';
+import { OrphanSweepModule } from 'src/storage/orphan-sweep.module';
 import { UsersModule } from 'src/users/users.module';
 
 @Module({})
@@ -24,6 +25,8 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     const { DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS, REDIS_URL, QUEUE_PREFIX } = config.env;
     const apiModules = config.runsApi ? [AuthModule, UsersModule, HospitalsModule, FundModule, AssessmentModule, ApplicationsModule, DisbursementsModule, ReviewModule, ReconciliationModule, ReportsModule] : [];
+    // The worker's DataSource it uses is registered by NotificationsModule.register when the role runs the worker.
+    const workerModules = config.runsWorker ? [OrphanSweepModule] : [];
     return {
       module: AppModule,
       imports: [
@@ -37,6 +40,7 @@ export class AppModule {
         HealthModule,
         NotificationsModule.register(config),
         ...apiModules,
+        ...workerModules,
       ],
     };
   }

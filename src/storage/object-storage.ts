@@ -12,7 +12,18 @@ export abstract class ObjectStorage {
   abstract get(key: string): Promise<Readable>;
   /** Removes the object; a missing object is not an error. */
   abstract delete(key: string): Promise<void>;
+  /**
+   * Every object under `prefix` ("" or whole segments ending in "/"), and what every upload to a key under it that never
+   * finished left behind, in no particular order. Read as it is iterated, never all at once: a store may hold millions.
+   * An entry added or removed while the listing runs may or may not be in it.
+   */
+  abstract list(prefix: string): AsyncIterable<StoredEntry>;
+  /** Removes what an unfinished upload left (`upload` as listed); already gone is not an error. */
+  abstract deleteUnfinished(upload: string): Promise<void>;
 }
+
+/** `modifiedAt`: when the content was last written. */
+export type StoredEntry = { kind: 'object'; key: string; modifiedAt: Date } | { kind: 'unfinished'; upload: string; modifiedAt: Date };
 
 export class ObjectNotFoundError extends Error {
   constructor(key: string) {
@@ -22,7 +33,16 @@ export class ObjectNotFoundError extends Error {
 
 const KEY = /^[a-z0-9][a-z0-9-]{0,63}(\/[a-z0-9][a-z0-9-]{0,63}){0,7}$/;
 
+export function isStorageKey(key: string): boolean {
+  return KEY.test(key);
+}
+
 /** Throws for anything that could escape the store's root or name a hidden file. */
 export function assertStorageKey(key: string): void {
-  if (!KEY.test(key)) throw new Error('Invalid storage key');
+  if (!isStorageKey(key)) throw new Error('Invalid storage key');
+}
+
+/** A listing's prefix: "" (everything), or whole key segments ending in "/". */
+export function assertStoragePrefix(prefix: string): void {
+  if (prefix !== '' && !(prefix.endsWith('/') && isStorageKey(prefix.slice(0, -1)))) throw new Error('Invalid storage prefix');
 }
