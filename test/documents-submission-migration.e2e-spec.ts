@@ -24,7 +24,7 @@ describe('Migrations DocumentsRecordTheirSubmission and DocumentsOfEarlierSubmis
   const T2 = '2026-09-03T10:00:00.000Z';
   const at = (time: string, minutes: number) => new Date(Date.parse(time) + minutes * 60_000).toISOString();
 
-  it('marks what each submission took by the audit trail where the upload was audited, else by the times, as the old rule did', async () => {
+  it('marks as not submitted only what no submission took: by the audit trail where the upload was audited, else by the times, as the old rule did', async () => {
     await runMigrations(dataSource);
     const migrated = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
     while ((await migrated()).some((m) => MIGRATIONS.some((name) => m.startsWith(name)))) await dataSource.undoLastMigration();
@@ -66,18 +66,24 @@ describe('Migrations DocumentsRecordTheirSubmission and DocumentsOfEarlierSubmis
     const seededAnswering = await document(seeded, at(T2, 1));
     const draft = await application('SPR-2026-000003', 'draft', null, null);
     const inDraft = await document(draft, at(T1, -1));
+    // Decided since: whatever its clock wrote, a document of an application past info_requested went with a submission.
+    const approved = await application('SPR-2026-000004', 'approved', T1, T1);
+    const skewed = await document(approved, at(T1, 5));
 
     expect(await runMigrations(dataSource)).toEqual(expect.arrayContaining(MIGRATIONS.map((name) => expect.stringMatching(new RegExp(`^${name}`)))));
-    const rows = (await dataSource.query(`SELECT id, submitted_at FROM application_documents`)) as { id: string; submitted_at: Date | null }[];
-    const marks = Object.fromEntries(rows.map((r) => [r.id, r.submitted_at?.toISOString() ?? null]));
-    expect(marks).toEqual({
-      [beforeFirst]: T1,
-      [beforeSecond]: T2,
-      [answering]: null,
-      [seededFirst]: T1,
-      [seededSecond]: T2,
-      [seededAnswering]: null,
-      [inDraft]: null,
+    const rows = (await dataSource.query(`SELECT id, submitted FROM application_documents`)) as { id: string; submitted: boolean }[];
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.submitted]))).toEqual({
+      [beforeFirst]: true, // the audit trail wins over a fast clock
+      [beforeSecond]: true,
+      [answering]: false,
+      [seededFirst]: true,
+      [seededSecond]: true,
+      [seededAnswering]: false,
+      [inDraft]: false,
+      [skewed]: true,
     });
+    // A document written from now on is not submitted until a submit says so.
+    const later = await document(draft, at(T2, 0));
+    expect(await dataSource.query(`SELECT submitted FROM application_documents WHERE id = $1`, [later])).toEqual([{ submitted: false }]);
   });
 });

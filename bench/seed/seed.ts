@@ -349,16 +349,16 @@ async function insertApplications(client: Client, plan: SeedPlan): Promise<void>
 
 async function insertDocuments(client: Client, plan: SeedPlan): Promise<void> {
   // Every submitted application has the five documents a submission needs, taken by its submission; drafts have 0–3
-  // of them so far. (A database seeded before submitted_at existed gets the same marks from DocumentsOfEarlierSubmissions.)
+  // of them so far. (A database seeded before `submitted` existed gets the same marks from DocumentsOfEarlierSubmissions.)
   await client.query(`
-    INSERT INTO application_documents (id, application_id, type, file_name, content_type, size, sha256, storage_key, uploaded_by, created_at, submitted_at)
+    INSERT INTO application_documents (id, application_id, type, file_name, content_type, size, sha256, storage_key, uploaded_by, created_at, submitted)
     SELECT bench_uuid('doc', t.i * 10 + d.n), t.id,
            CASE WHEN d.n = 5 AND t.i % 2 = 0 THEN 'income_proof' ELSE d.type END,
            d.type || '.' || CASE WHEN d.n % 2 = 0 THEN 'jpg' ELSE 'pdf' END,
            CASE WHEN d.n % 2 = 0 THEN 'image/jpeg' ELSE 'application/pdf' END,
            50000 + (t.i * 7919 + d.n * 104729) % 4000000,
            md5('doc' || t.i || ':' || d.n) || md5(d.n || ':' || t.i),
-           'bench/' || t.id || '/' || d.n, t.applicant_id, t.created_at + ((d.n) * interval '1 hour'), t.submitted_at
+           'bench/' || t.id || '/' || d.n, t.applicant_id, t.created_at + ((d.n) * interval '1 hour'), t.seg <> 'draft'
       FROM bench_timeline t
       JOIN (VALUES (1, 'diagnosis_certificate'), (2, 'cost_estimate'), (3, 'guardian_id'), (4, 'household_register'), (5, 'poverty_certificate')) d(n, type)
         ON d.n <= CASE WHEN t.seg = 'draft' THEN t.i % 4 ELSE 5 END`);

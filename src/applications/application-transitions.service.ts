@@ -76,7 +76,7 @@ export class ApplicationTransitionsService {
             updated_at: now,
           }),
           this.assessments.insertOf(assessment),
-          submitDocumentsOf(app.id, now),
+          submitDocumentsOf(app.id),
           this.outbox.insertOf({
             event: 'application.submitted',
             template: 'application-submitted',

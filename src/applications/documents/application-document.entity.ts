@@ -18,9 +18,9 @@ export class ApplicationDocument {
   @Column({ type: 'uuid' }) uploadedBy: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   /**
-   * Set by the submit that first took the document to reviewers (null until then): from then on the family may not
-   * remove it, and it no longer counts against the budget of what the family is adding. Never compared with times
-   * written by another process: replicas' clocks differ.
+   * Set by the submit that takes the document to reviewers: from then on the family may not remove it, and it no
+   * longer counts against the budget of what the family is adding. Never worked out from times written by another
+   * process: replicas' clocks differ.
    */
-  @Column({ type: 'timestamptz', nullable: true }) submittedAt: Date | null;
+  @Column() submitted: boolean;
 }

@@ -147,15 +147,15 @@ export class DocumentsService {
   /**
    * Removes a document the family attached by mistake, while the application is still in its hands — but not one it
    * submitted: when a reviewer asks for more, what the first round was assessed on stays on the record (the family
-   * uploads a corrected document beside it). Only documents added since the last submission can go (submitted_at is
-   * null: the submit records it, see submitDocumentsOf).
+   * uploads a corrected document beside it). Only documents added since the last submission can go (not yet
+   * `submitted`: the submit records it, see submitDocumentsOf).
    */
   async remove(user: AuthUser, applicationId: string, documentId: string): Promise<void> {
     const storageKey = await this.dataSource.transaction(async (tx) => {
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('delete-document', app.status);
       const rows = (await tx.query(
-        `DELETE FROM application_documents WHERE id = $1 AND application_id = $2 AND submitted_at IS NULL RETURNING storage_key, type`,
+        `DELETE FROM application_documents WHERE id = $1 AND application_id = $2 AND NOT submitted RETURNING storage_key, type`,
         [documentId, applicationId],
       )) as [{ storage_key: string; type: string }[], number];
       const [deleted] = rows[0];
@@ -211,7 +211,7 @@ export class DocumentsService {
         storageKey: stored.key,
         uploadedBy: user.id,
         createdAt: new Date(),
-        submittedAt: null,
+        submitted: false,
       };
       await tx.insert(ApplicationDocument, row as QueryDeepPartialEntity<ApplicationDocument>);
       await this.audit.record(tx, {
@@ -233,7 +233,7 @@ export class DocumentsService {
   private async assertRoomFor(manager: EntityManager, applicationId: string, size: number): Promise<void> {
     const [{ count, bytes }] = (await manager.query(
       `SELECT count(*)::int AS count, coalesce(sum(size), 0)::float8 AS bytes FROM application_documents
-        WHERE application_id = $1 AND submitted_at IS NULL`,
+        WHERE application_id = $1 AND NOT submitted`,
       [applicationId],
     )) as { count: number; bytes: number }[];
     if (count >= MAX_DOCUMENTS_PER_APPLICATION) throw new TooManyDocumentsException(MAX_DOCUMENTS_PER_APPLICATION);

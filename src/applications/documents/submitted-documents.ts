@@ -6,9 +6,6 @@ import type { SqlPart } from 'src/database/statement-parts';
  * part of a submission is never worked out by comparing its created_at with the application's submitted_at, two times
  * written by the clocks of whichever replicas served the upload and the submit.
  */
-export function submitDocumentsOf(applicationId: string, submittedAt: Date): SqlPart {
-  return {
-    sql: 'UPDATE application_documents SET submitted_at = $2 WHERE application_id = $1 AND submitted_at IS NULL',
-    params: [applicationId, submittedAt],
-  };
+export function submitDocumentsOf(applicationId: string): SqlPart {
+  return { sql: 'UPDATE application_documents SET submitted = true WHERE application_id = $1 AND NOT submitted', params: [applicationId] };
 }

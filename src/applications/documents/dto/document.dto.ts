@@ -29,7 +29,7 @@ export class DocumentDto {
       size: d.size,
       sha256: d.sha256,
       createdAt: d.createdAt.toISOString(),
-      submitted: d.submittedAt !== null,
+      submitted: d.submitted,
     };
   }
 }
