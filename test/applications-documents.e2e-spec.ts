@@ -194,15 +194,28 @@ describe('Application documents (e2e)', () => {
     expect(filesUnder(uploadRoot).some((f) => f.includes('passwd') || f.includes('..'))).toBe(false);
   });
 
-  it('accepts uploads again once information is requested, and refuses them after withdrawal, keeping what reviewers saw', async () => {
-    const { family, app } = await draft();
-    await t.dataSource.query(`UPDATE applications SET status = 'info_requested', submitted_at = now(), first_submitted_at = now() WHERE id = $1`, [app.id]);
-    expect((await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png')).status).toBe(201);
-    await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send().expect(200);
+  it('accepts uploads again once information is requested; withdrawing keeps what reviewers saw and removes the unsent answer', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    const reviewer = await signedInUser(t, 'reviewer');
+    await t.http.post(`${API}/applications/${app.id}/start-review`).set(reviewer.auth).expect(200);
+    await t.http.post(`${API}/applications/${app.id}/request-info`).set(reviewer.auth).send({ message: 'Please add the HLA report.' }).expect(200);
+    const answer = await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png');
+    expect(answer.status).toBe(201);
+    const [{ storage_key: answerKey }] = await t.dataSource.query(`SELECT storage_key FROM application_documents WHERE id = $1`, [answer.body.id]);
+    expect(filesUnder(uploadRoot).some((f) => f.endsWith(answerKey))).toBe(true);
+
+    const withdrawn = await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send();
+    expect(withdrawn.status).toBe(200);
     const late = await uploadDocument(t, family, app.id, 'hla_report', files.png(), 'hla.png');
     expect(late.status).toBe(409);
     expect(late.body.currentStatus).toBe('withdrawn');
-    expect(await documentRows(app.id)).toBe(1); // submitted once: kept
+    // The submitted ones stay as reviewed evidence; the answer no reviewer saw goes, row and file, counted in the audit event.
+    const kept = (await t.dataSource.query(`SELECT id FROM application_documents WHERE application_id = $1`, [app.id])).map((r: { id: string }) => r.id);
+    expect(kept.sort()).toEqual([...app.documentIds].sort());
+    expect(filesUnder(uploadRoot).some((f) => f.endsWith(answerKey))).toBe(false);
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'application.withdrawn'`, [app.id]);
+    expect(event.summary).toMatchObject({ documentsRemoved: 1 });
   });
 
   // Staff never saw a draft; once withdrawn the family can no longer delete anything, and no one would ever use it.

@@ -102,18 +102,20 @@ export class ApplicationTransitionsService {
   }
 
   /**
-   * Withdrawing a draft never submitted also removes its documents (ID and household register scans, medical records):
-   * no reviewer ever saw them, the family can no longer delete them once the application is withdrawn, and a withdrawn
-   * application is never taken up again. Documents of an application submitted before are kept, as reviewed evidence.
+   * Withdrawing also removes the documents no submission took (ID and household register scans, medical records): a
+   * never-submitted draft's, and answers uploaded to an info request and never resubmitted. No reviewer saw them, the
+   * family can no longer delete them once the application is withdrawn, and a withdrawn application is never taken up
+   * again. Submitted documents are kept, as reviewed evidence.
    */
   async withdraw(user: AuthUser, id: string, expectedVersion?: number): Promise<StatusChangeDto> {
     const { result, storageKeys } = await this.dataSource.transaction(async (tx) => {
       const { app, to } = await this.begin(tx, user, id, 'withdraw', expectedVersion);
       const now = new Date();
       const version = await this.records.guardedUpdate(tx, app, { status: to, withdrawnAt: now, updatedAt: now });
-      const removed = app.firstSubmittedAt
-        ? []
-        : ((await tx.query(`DELETE FROM application_documents WHERE application_id = $1 RETURNING storage_key`, [app.id])) as [{ storage_key: string }[], number])[0];
+      const [removed] = (await tx.query(`DELETE FROM application_documents WHERE application_id = $1 AND NOT submitted RETURNING storage_key`, [app.id])) as [
+        { storage_key: string }[],
+        number,
+      ];
       await this.audit.record(tx, {
         actor: user,
         action: 'application.withdrawn',
@@ -125,7 +127,7 @@ export class ApplicationTransitionsService {
     });
     // After the commit: a failure here leaves an unreferenced file, never a row without its file.
     for (const key of storageKeys) {
-      await this.storage.delete(key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a withdrawn draft\'s document'));
+      await this.storage.delete(key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a withdrawn application\'s unsubmitted document'));
     }
     return result;
   }
