@@ -107,6 +107,7 @@ describe('validateMeansPolicy', () => {
     ['a zero income multiple', (p) => (p.thresholds.tierAIncomeMultiple = '0'), 'thresholds.tierAIncomeMultiple'],
     ['a tier B income limit below tier A\'s (tier B out of reach by income)', (p) => (p.thresholds.tierBIncomeMultiple = '0.9'), 'thresholds.tierBIncomeMultiple'],
     ['a tier C burden above tier B\'s (tier C out of reach)', (p) => (p.thresholds.tierCBurden = '1.1'), 'thresholds.tierCBurden'],
+    ['a tier C burden equal to tier B\'s (tier B is tried first)', (p) => (p.thresholds.tierCBurden = '1'), 'thresholds.tierCBurden'],
     ['a deducted share above 1', (p) => (p.thresholds.capacityToPayShareDeducted = '1.5'), 'thresholds.capacityToPayShareDeducted'],
     ['fractional months', (p) => (p.thresholds.subsistenceMonths = 12.5), 'thresholds.subsistenceMonths'],
     ['a zero rounding unit', (p) => (p.thresholds.roundingUnit = 0), 'thresholds.roundingUnit'],

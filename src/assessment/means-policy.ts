@@ -229,7 +229,8 @@ function validateThresholds(value: unknown, fail: Fail): void {
   if (tierAIncomeMultiple && tierBIncomeMultiple?.lessThan(tierAIncomeMultiple)) {
     fail(`${path}.tierBIncomeMultiple`, 'must be at least tierAIncomeMultiple');
   }
-  if (tierBBurden && tierCBurden?.greaterThan(tierBBurden)) fail(`${path}.tierCBurden`, 'must be at most tierBBurden');
+  // Tier C is reached only by burden, so at tier B's burden or above it never is (tier B is tried first).
+  if (tierBBurden && tierCBurden?.greaterThanOrEqualTo(tierBBurden)) fail(`${path}.tierCBurden`, 'must be below tierBBurden');
 }
 
 function validateManualReview(value: unknown, fail: Fail): void {
