@@ -643,4 +643,12 @@ describe('Applications: drafts an account may hold (e2e)', () => {
     await t.http.post(`${API}/applications/${submitted.id}/submit`).set(family.auth).send().expect(200);
     await t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: hospital.id }).expect(201);
   });
+
+  it('holds the limit under parallel creates of one account (its draft lock): 30 at once make exactly as many as there is room for', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const answers = await Promise.all(Array.from({ length: 30 }, () => t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: hospital.id })));
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(2).fill(201), ...Array(28).fill(409)]);
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM applications WHERE applicant_id = $1`, [family.id]);
+    expect(n).toBe(2);
+  });
 });

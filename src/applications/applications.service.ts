@@ -30,9 +30,6 @@ import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 
-/** A draft that never went to reviewers (withdrawn or submitted ones are no longer drafts; an answer in progress is info_requested). */
-const NEVER_SUBMITTED_DRAFT = `status = 'draft' AND first_submitted_at IS NULL`;
-
 @Injectable()
 export class ApplicationsService {
   constructor(
@@ -45,54 +42,53 @@ export class ApplicationsService {
   ) {}
 
   /**
-   * Two round trips and no explicit transaction: the facts (reference number, hospital, duplicate child, current
-   * policy), then the writes (application with its assessment outcome, the assessment, the audit event) as one
-   * statement, which is atomic by itself (its audit event is chained when it commits). BEGIN and COMMIT would add two
-   * round trips and guard nothing here: there is no row to lock yet, and at READ COMMITTED the facts query sees
-   * exactly what it would see inside a transaction. The answer is built from what was written.
+   * Four round trips: BEGIN, the facts (reference number, hospital, duplicate child, current policy, and the account's
+   * open drafts counted under its draft lock, open_drafts_locked), the writes (application with its assessment
+   * outcome, the assessment, the audit event) as one statement, COMMIT. The transaction is for the lock: it holds to
+   * COMMIT, so parallel creates of one account count each other's drafts. The answer is built from what was written.
    */
   async create(user: AuthUser, input: ApplicationInputDto): Promise<ApplicationDto> {
     const now = new Date();
     const { state, changed } = mergeInput(EMPTY_STATE, input, now);
     const id = randomUUID();
-    const db = this.dataSource.manager;
-    const facts = this.records.assessmentFacts(2);
-    const [found] = (await queryPrepared(db, 
-      `SELECT nextval('application_reference_seq')::text AS serial,
-              ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns},
-              (SELECT count(*) FROM applications WHERE applicant_id = $4::uuid AND ${NEVER_SUBMITTED_DRAFT})::int AS open_drafts
-         FROM (VALUES (1)) one ${facts.join}`,
-      [state.hospitalId, ...this.records.factParams(id, state), user.id],
-    )) as (AssessmentFacts & { serial: string; hospital_known: boolean; open_drafts: number })[];
-    // Two creates at once may both pass at the limit: it bounds what one account can store, one or two over is harmless.
-    if (found.open_drafts >= this.config.env.MAX_OPEN_DRAFTS_PER_ACCOUNT) throw new TooManyDraftsException(found.open_drafts);
-    if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
-    const reference = referenceOf(found.serial, now);
-    const { assessment, ageLimit } = await this.records.assessWith(db, { id, firstSubmittedAt: null }, state, 'created', now, found);
-    const app: Application = {
-      id,
-      reference,
-      applicantId: user.id,
-      hospitalId: state.hospitalId,
-      status: 'draft',
-      version: 1,
-      patient: state.patient,
-      guardian: state.guardian,
-      household: state.household,
-      medical: state.medical,
-      consents: state.consents,
-      ...this.records.sealedIdsOf(state),
-      submittedAt: null,
-      firstSubmittedAt: null,
-      withdrawnAt: null,
-      assessmentTier: assessment.tier,
-      recommendedAmount: assessment.recommendedAmount,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
-    await writeTogether(db, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
-    return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, ageLimit, now));
+    return this.dataSource.transaction(async (tx) => {
+      const facts = this.records.assessmentFacts(2);
+      const [found] = (await queryPrepared(tx,
+        `SELECT nextval('application_reference_seq')::text AS serial,
+                ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns},
+                open_drafts_locked($4::uuid) AS open_drafts
+           FROM (VALUES (1)) one ${facts.join}`,
+        [state.hospitalId, ...this.records.factParams(id, state), user.id],
+      )) as (AssessmentFacts & { serial: string; hospital_known: boolean; open_drafts: number })[];
+      if (found.open_drafts >= this.config.env.MAX_OPEN_DRAFTS_PER_ACCOUNT) throw new TooManyDraftsException(found.open_drafts);
+      if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+      const reference = referenceOf(found.serial, now);
+      const { assessment, ageLimit } = await this.records.assessWith(tx, { id, firstSubmittedAt: null }, state, 'created', now, found);
+      const app: Application = {
+        id,
+        reference,
+        applicantId: user.id,
+        hospitalId: state.hospitalId,
+        status: 'draft',
+        version: 1,
+        patient: state.patient,
+        guardian: state.guardian,
+        household: state.household,
+        medical: state.medical,
+        consents: state.consents,
+        ...this.records.sealedIdsOf(state),
+        submittedAt: null,
+        firstSubmittedAt: null,
+        withdrawnAt: null,
+        assessmentTier: assessment.tier,
+        recommendedAmount: assessment.recommendedAmount,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
+      await writeTogether(tx, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
+      return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, ageLimit, now));
+    });
   }
 
   async update(user: AuthUser, id: string, input: ApplicationInputDto, expectedVersion?: number): Promise<ApplicationDto> {
