@@ -21,6 +21,8 @@ export async function startFaultStack(overrides: Record<string, string> = {}): P
     REDIS_URL: redis.url,
     UPLOAD_DIR: uploads,
     LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '100000',
+    // Traffic loops start drafts as one family for minutes.
+    MAX_OPEN_DRAFTS_PER_ACCOUNT: '1000000',
     ...overrides,
   };
   const t = await startTestApp(env);
