@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { OutboxService } from 'src/notifications/outbox.service';
-import { ACTIVE_REVIEWER, DIGEST_MAX_ITEMS, ReviewerDigestQueries, ReviewerList } from 'src/notifications/reviewer-digest.queries';
+import { ACTIVE_REVIEWER, DIGEST_MAX_ITEMS, ReviewerDigestQueries } from 'src/notifications/reviewer-digest.queries';
 import type { ReviewerDigestSecondApproval } from 'src/notifications/templates/template-contexts';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 import type { Locale } from 'src/users/user.entity';
@@ -17,8 +17,6 @@ export type DigestResult = {
   emails: number;
   skipped?: 'no-applications-table' | 'day-passed';
 };
-
-const NO_LIST: ReviewerList = { total: 0, items: [] };
 
 /**
  * The daily digest: one email per active reviewer listing applications still `submitted` (not picked up) more
@@ -69,9 +67,7 @@ export class ReviewerDigestService {
       const reviewers = (await tx.query(`SELECT id, email, full_name, locale FROM users WHERE ${ACTIVE_REVIEWER} ORDER BY id`)) as { id: string; email: string; full_name: string; locale: Locale }[];
       let written = 0;
       for (const reviewer of reviewers) {
-        const lists = overdue.byReviewer.get(reviewer.id);
-        const waiting = lists?.waiting ?? NO_LIST;
-        const inReview = lists?.inReview ?? NO_LIST;
+        const { waiting, inReview } = overdue.byReviewer.get(reviewer.id) ?? overdue.everyone;
         const mine = seconds.filter((r) => r.first_approver_id !== reviewer.id && !r.conflicted_reviewer_ids.includes(reviewer.id));
         if (!waiting.total && !inReview.total && !mine.length) continue;
         const secondApprovals: ReviewerDigestSecondApproval[] = mine
