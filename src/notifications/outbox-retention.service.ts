@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from 'src/common/scheduling/periodic-task';
 import { AppConfig } from 'src/config/app-config';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
@@ -34,9 +35,11 @@ export const EMPTY_BATCH_SQL = `
 @Injectable()
 export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRetentionService.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly task = new PeriodicTask(() => this.purge(), {
+    firstAfterMs: FIRST_PASS_AFTER_MS,
+    everyMs: EVERY_MS,
+    onError: (error) => this.logger.warn(`emptying old emails' contents failed; next try in an hour: ${(error as Error).message}`),
+  });
 
   constructor(
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -44,29 +47,17 @@ export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleD
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(FIRST_PASS_AFTER_MS);
+    this.task.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.purge()
-        .catch((error: unknown) => this.logger.warn(`emptying old emails' contents failed; next try in an hour: ${(error as Error).message}`))
-        .finally(() => this.schedule(EVERY_MS));
-    }, delay);
-    this.timer.unref();
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Empties contexts past retention, a batch at a time, up to `max` (several workers share the work: SKIP LOCKED). */
   async purge(max = MAX_PER_PASS, pauseMs = PAUSE_BETWEEN_BATCHES_MS): Promise<number> {
     let emptied = 0;
-    while (emptied < max && !this.stopped) {
+    while (emptied < max && !this.task.stopped) {
       const [, count] = (await this.dataSource.query(EMPTY_BATCH_SQL, [this.config.env.OUTBOX_RETENTION_DAYS, Math.min(BATCH, max - emptied)])) as [
         unknown,
         number,

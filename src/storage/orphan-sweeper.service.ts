@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from 'src/common/scheduling/periodic-task';
 import { AppConfig } from 'src/config/app-config';
 import { withTryAdvisoryLock } from 'src/database/try-advisory-lock';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
@@ -43,9 +44,12 @@ export function orphanGraceMs(requestTimeoutMs: number): number {
 @Injectable()
 export class OrphanSweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OrphanSweeperService.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly task = new PeriodicTask(() => this.sweep(), {
+    firstAfterMs: FIRST_PASS_AFTER_MS,
+    everyMs: EVERY_MS,
+    // Its code only: a file system error's message names the file.
+    onError: (error) => this.logger.warn(`sweeping orphaned document files failed (${errorCode(error)}); next try in a day`),
+  });
 
   constructor(
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -54,24 +58,11 @@ export class OrphanSweeperService implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(FIRST_PASS_AFTER_MS);
+    this.task.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delay: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep()
-        // Its code only: a file system error's message names the file.
-        .catch((error: unknown) => this.logger.warn(`sweeping orphaned document files failed (${errorCode(error)}); next try in a day`))
-        .finally(() => this.schedule(EVERY_MS));
-    }, delay);
-    this.timer.unref();
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass over the documents in storage; null when another worker is sweeping. */
@@ -93,7 +84,7 @@ export class OrphanSweeperService implements OnApplicationBootstrap, OnModuleDes
     const startedAt = Date.now();
     let batch: string[] = [];
     for await (const entry of this.storage.list(DOCUMENTS_PREFIX)) {
-      if (this.stopped) return counts;
+      if (this.task.stopped) return counts;
       counts.listed++;
       const age = startedAt - entry.modifiedAt.getTime();
       if (entry.kind === 'unfinished') {
