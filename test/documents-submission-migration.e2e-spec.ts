@@ -1,30 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from 'src/database/data-source';
 import { runMigrations } from 'src/database/database-bootstrap';
-import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
+import { scratchDatabase } from 'test/support/scratch-database';
 
 const MIGRATIONS = ['DocumentsRecordTheirSubmission', 'DocumentsOfEarlierSubmissions'];
 
 describe('Migrations DocumentsRecordTheirSubmission and DocumentsOfEarlierSubmissions on documents uploaded before them', () => {
-  // Named by the time it was made, as the test runs' databases are: another run's start-up only drops stale ones.
-  const name = `sprout_test_${Date.now().toString(36)}_docsubmitted_${randomUUID().slice(0, 8)}`;
-  let dataSource: DataSource;
-  beforeAll(async () => {
-    await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
-    dataSource = new DataSource(dataSourceOptions(databaseUrl(name), 2, 3_000));
-    await dataSource.initialize();
-  });
-  afterAll(async () => {
-    await dataSource?.destroy().catch(() => undefined);
-    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-  });
+  const database = scratchDatabase('docsubmitted');
 
   const T1 = '2026-09-01T10:00:00.000Z';
   const T2 = '2026-09-03T10:00:00.000Z';
   const at = (time: string, minutes: number) => new Date(Date.parse(time) + minutes * 60_000).toISOString();
 
   it('marks as not submitted only what no submission took: by the audit trail where the upload was audited, else by the times, as the old rule did', async () => {
+    const dataSource = database();
     await runMigrations(dataSource);
     const migrated = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
     while ((await migrated()).some((m) => MIGRATIONS.some((name) => m.startsWith(name)))) await dataSource.undoLastMigration();

@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from 'src/database/data-source';
 import { runMigrations } from 'src/database/database-bootstrap';
-import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
+import { scratchDatabase } from 'test/support/scratch-database';
 import { signedInUser, SignedIn } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -114,19 +111,10 @@ describe('Fund: a receipt is one donation however its reference is typed (e2e)',
 });
 
 describe('Migration ContributionReferenceKeys on references recorded before it', () => {
-  const name = `sprout_test_refkeys_${randomUUID().slice(0, 8)}`;
-  let dataSource: DataSource;
-  beforeAll(async () => {
-    await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
-    dataSource = new DataSource(dataSourceOptions(databaseUrl(name), 2, 3_000));
-    await dataSource.initialize();
-  });
-  afterAll(async () => {
-    await dataSource?.destroy().catch(() => undefined);
-    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-  });
+  const database = scratchDatabase('refkeys');
 
   it('keeps the key on the first of the rows that collide once normalized, leaves the later ones without, and never fails', async () => {
+    const dataSource = database();
     await runMigrations(dataSource);
     const migrated = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
     // Back to before this fix, with its down migrations.
