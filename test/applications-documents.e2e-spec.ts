@@ -7,6 +7,7 @@ import {
   applicationWorld,
   createDraftApplication,
   createSubmittedApplication,
+  downloadDocument,
   DOCUMENT_TYPES_FOR_SUBMISSION,
   files,
   uploadDocument,
@@ -57,15 +58,7 @@ describe('Application documents (e2e)', () => {
     const [row] = await t.dataSource.query('SELECT storage_key, content_type FROM application_documents WHERE id = $1', [res.body.id]);
     expect(row).toEqual({ storage_key: added[0], content_type: 'application/pdf' });
 
-    const download = await t.http
-      .get(`${API}/applications/${app.id}/documents/${res.body.id}/content`)
-      .set(family.auth)
-      .buffer(true)
-      .parse((r, done) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+    const download = await downloadDocument(t, family, app.id, res.body.id);
     expect(download.status).toBe(200);
     expect((download.body as Buffer).equals(content)).toBe(true);
     expect(download.headers['content-type']).toBe('application/pdf');

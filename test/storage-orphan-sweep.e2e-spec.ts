@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ORPHAN_SWEEP_LOCK, OrphanSweeperService, REFERENCED_KEYS_SQL } from 'src/storage/orphan-sweeper.service';
-import { applicationWorld, createDraftApplication, Family, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
+import { applicationWorld, createDraftApplication, downloadDocument, Family, files, uploadDocument, uploadRequiredDocuments } from 'test/support/application-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const MINUTE_MS = 60_000;
@@ -73,15 +73,7 @@ describe('Sweeping orphaned document files (e2e)', () => {
       stillInItsRequest: true,
       uploading: true,
     });
-    const download = await t.http
-      .get(`/api/v1/applications/${document.applicationId}/documents/${document.documentId}/content`)
-      .set(document.family.auth)
-      .buffer(true)
-      .parse((r, done) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+    const download = await downloadDocument(t, document.family, document.applicationId, document.documentId);
     expect(download.status).toBe(200);
     expect((download.body as Buffer).equals(document.content)).toBe(true);
 

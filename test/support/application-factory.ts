@@ -89,6 +89,19 @@ export async function createDraftApplication(
   return { id: res.body.id, reference: res.body.reference, version: res.body.version, body: res.body };
 }
 
+/** GET of a document's content, its body read whole as bytes (supertest would parse a PDF or an image as text). */
+export function downloadDocument(t: TestApp, who: { auth: Record<string, string> }, applicationId: string, documentId: string) {
+  return t.http
+    .get(`/api/v1/applications/${applicationId}/documents/${documentId}/content`)
+    .set(who.auth)
+    .buffer(true)
+    .parse((r, done) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+}
+
 export async function uploadDocument(
   t: TestApp,
   family: Family,
