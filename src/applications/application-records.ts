@@ -102,12 +102,13 @@ export class ApplicationRecords {
    */
   async findReadable(manager: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {
     const app = await this.findVisible(manager, user, id, withIds);
-    if (user.role === 'reviewer' || user.role === 'admin') await this.assertNotConflicted(manager, user, app.id);
+    await this.assertNotConflicted(manager, user, app.id);
     return app;
   }
 
-  /** The check of findReadable alone, for a caller that found the application another way. */
+  /** The check of findReadable alone, for a caller that found the application another way; only reviewers and admins have conflicts. */
   async assertNotConflicted(manager: EntityManager, user: AuthUser, id: string): Promise<void> {
+    if (user.role !== 'reviewer' && user.role !== 'admin') return;
     const [row] = await queryPrepared<{ flagged: boolean }>(manager, `SELECT ${reviewerConflictSql('$2')} AS flagged FROM applications a WHERE a.id = $1`, [id, user.id]);
     if (row?.flagged) throw new ConflictOfInterestException();
   }

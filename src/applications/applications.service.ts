@@ -132,7 +132,7 @@ export class ApplicationsService {
     if (!found) throw new ApplicationNotFoundException();
     const app = found.view;
     if (!see.sections) return toApplicationDto(app, user.role, null, []);
-    if (user.role !== 'applicant') await this.records.assertNotConflicted(this.dataSource.manager, user, app.id);
+    await this.records.assertNotConflicted(this.dataSource.manager, user, app.id);
     const state = this.records.stateOf(app);
     const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
     return toApplicationDto(app, user.role, ids, applicationWarnings(state, found.ageLimit, new Date(), app.firstSubmittedAt));
