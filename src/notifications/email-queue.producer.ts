@@ -2,7 +2,8 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job, JobCounts, Queue } from 'bull';
 import { AppConfig } from 'src/config/app-config';
-import { EMAIL_QUEUE, emailJobOptions, LIVE_JOB_STATES, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
+import { jobStanding } from 'src/notifications/job-standing';
+import { EMAIL_QUEUE, emailJobOptions, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
 
 /** How long one Redis round of the relay may take before the pass gives up (rows stay in the outbox). */
 export const REDIS_TIMEOUT_MS = 3000;
@@ -42,14 +43,15 @@ export class EmailQueueProducer implements OnModuleInit {
 
   /**
    * A job kept in Bull's failed (or completed) set would swallow a re-add with the same id, and the row would
-   * never be sent: drop such a job first. A live job (waiting, delayed, running) already covers the row.
+   * never be sent: drop such a job first, and a lost one (in no list). A live job (waiting, delayed, running) already
+   * covers the row.
    */
   private async ensureJob(id: string): Promise<void> {
-    const existing = await this.queue.getJob(id);
-    if (existing) {
-      const state = await existing.getState();
-      if ((LIVE_JOB_STATES as readonly string[]).includes(state)) return;
-      if (!(await removeUnlessLocked(existing))) return; // taken by a worker meanwhile: live after all
+    const standing = await jobStanding(this.queue, id);
+    if (standing === 'live') return;
+    if (standing === 'finished') {
+      const kept = await this.queue.getJob(id);
+      if (kept && !(await removeUnlessLocked(kept))) return; // taken by a worker meanwhile: live after all
     }
     const { NOTIFY_MAX_ATTEMPTS, NOTIFY_BACKOFF_MS } = this.config.env;
     await this.queue.add(SEND_EMAIL_JOB, { notificationId: id }, emailJobOptions(id, NOTIFY_MAX_ATTEMPTS, NOTIFY_BACKOFF_MS));

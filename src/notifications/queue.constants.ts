@@ -7,9 +7,6 @@ export const REVIEWER_DIGEST_JOB = 'reviewer-digest';
 /** Fixed: every worker registers the same repeatable job, so Redis holds one schedule however many workers run. */
 export const REVIEWER_DIGEST_JOB_ID = 'reviewer-digest';
 
-/** Jobs still waiting, delayed or running; the ones whose id blocks a re-add with the same jobId. */
-export const LIVE_JOB_STATES = ['waiting', 'active', 'delayed', 'paused'] as const;
-
 export const emailJobOptions = (notificationId: string, attempts: number, backoffMs: number): JobOptions => ({
   // The row id as jobId: Bull drops a second add() of the same id while the first job exists.
   jobId: notificationId,
