@@ -650,5 +650,38 @@ describe('Applications: drafts an account may hold (e2e)', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([...Array(2).fill(201), ...Array(28).fill(409)]);
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM applications WHERE applicant_id = $1`, [family.id]);
     expect(n).toBe(2);
+    // A refused create leaves nothing behind: no assessment, no audit event of its own.
+    const [written] = await t.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM means_assessments) AS assessments,
+              (SELECT count(*)::int FROM audit_events WHERE action = 'application.created') AS created_events`,
+    );
+    expect(written).toEqual({ assessments: 2, created_events: 2 });
+  });
+
+  it('counts, after waiting for it, the draft of a create that holds the account\'s draft lock', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const first = await createDraftApplication(t, family, hospital.id);
+    // Another create of the account, half done: it holds the draft lock and has written its draft, not yet committed.
+    const other = t.dataSource.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      await other.query('SELECT pg_advisory_xact_lock(727010, hashtext($1))', [family.id]);
+      await other.query(
+        `INSERT INTO applications
+         SELECT (jsonb_populate_record(NULL::applications, to_jsonb(a) || jsonb_build_object('id', gen_random_uuid(), 'reference', a.reference || '9'))).*
+           FROM applications a WHERE id = $1`,
+        [first.id],
+      );
+      let answered = false;
+      const create = t.http.post(`${API}/applications`).set(family.auth).send({ hospitalId: hospital.id }).then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false); // waiting for the lock, not counting one draft and saying yes
+      await other.commitTransaction();
+      expect((await create).status).toBe(409);
+    } finally {
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { Application } from 'src/applications/application.entity';
 import { toApplicationDto, toListItemDto } from 'src/applications/application.mapper';
 import { VISIBILITY } from 'src/applications/application-visibility';
 import { applicationWarnings } from 'src/applications/application-warnings';
+import { draftPlaceOf, DRAFTS_FULL } from 'src/applications/draft-place';
 import {
   ApplicationNotFoundException,
   ApplicationVersionConflictException,
@@ -42,53 +43,56 @@ export class ApplicationsService {
   ) {}
 
   /**
-   * Four round trips: BEGIN, the facts (reference number, hospital, duplicate child, current policy, and the account's
-   * open drafts counted under its draft lock, open_drafts_locked), the writes (application with its assessment
-   * outcome, the assessment, the audit event) as one statement, COMMIT. The transaction is for the lock: it holds to
-   * COMMIT, so parallel creates of one account count each other's drafts. The answer is built from what was written.
+   * Two round trips, as one statement each: the facts (reference number, hospital, duplicate child, current policy),
+   * then the writes (application with its assessment outcome, the assessment, the audit event) together with the
+   * account's draft place (take_draft_place: under the account's draft lock, 409 if it already has
+   * MAX_OPEN_DRAFTS_PER_ACCOUNT never-submitted drafts, and then nothing is written). The answer is built from what
+   * was written.
    */
   async create(user: AuthUser, input: ApplicationInputDto): Promise<ApplicationDto> {
     const now = new Date();
     const { state, changed } = mergeInput(EMPTY_STATE, input, now);
     const id = randomUUID();
-    return this.dataSource.transaction(async (tx) => {
-      const facts = this.records.assessmentFacts(2);
-      const [found] = (await queryPrepared(tx,
-        `SELECT nextval('application_reference_seq')::text AS serial,
-                ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns},
-                open_drafts_locked($4::uuid) AS open_drafts
-           FROM (VALUES (1)) one ${facts.join}`,
-        [state.hospitalId, ...this.records.factParams(id, state), user.id],
-      )) as (AssessmentFacts & { serial: string; hospital_known: boolean; open_drafts: number })[];
-      if (found.open_drafts >= this.config.env.MAX_OPEN_DRAFTS_PER_ACCOUNT) throw new TooManyDraftsException(found.open_drafts);
-      if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
-      const reference = referenceOf(found.serial, now);
-      const { assessment, ageLimit } = await this.records.assessWith(tx, { id, firstSubmittedAt: null }, state, 'created', now, found);
-      const app: Application = {
-        id,
-        reference,
-        applicantId: user.id,
-        hospitalId: state.hospitalId,
-        status: 'draft',
-        version: 1,
-        patient: state.patient,
-        guardian: state.guardian,
-        household: state.household,
-        medical: state.medical,
-        consents: state.consents,
-        ...this.records.sealedIdsOf(state),
-        submittedAt: null,
-        firstSubmittedAt: null,
-        withdrawnAt: null,
-        assessmentTier: assessment.tier,
-        recommendedAmount: assessment.recommendedAmount,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
-      await writeTogether(tx, [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event])], 'SELECT 1');
-      return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, ageLimit, now));
+    const manager = this.dataSource.manager;
+    const facts = this.records.assessmentFacts(2);
+    const [found] = (await queryPrepared(manager,
+      `SELECT nextval('application_reference_seq')::text AS serial,
+              ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM hospitals WHERE id = $1::uuid)) AS hospital_known, ${facts.columns}
+         FROM (VALUES (1)) one ${facts.join}`,
+      [state.hospitalId, ...this.records.factParams(id, state)],
+    )) as (AssessmentFacts & { serial: string; hospital_known: boolean })[];
+    if (!found.hospital_known) throw new InvalidInputException([{ field: 'hospitalId', message: 'does not name a known hospital' }]);
+    const reference = referenceOf(found.serial, now);
+    const { assessment, ageLimit } = await this.records.assessWith(manager, { id, firstSubmittedAt: null }, state, 'created', now, found);
+    const app: Application = {
+      id,
+      reference,
+      applicantId: user.id,
+      hospitalId: state.hospitalId,
+      status: 'draft',
+      version: 1,
+      patient: state.patient,
+      guardian: state.guardian,
+      household: state.household,
+      medical: state.medical,
+      consents: state.consents,
+      ...this.records.sealedIdsOf(state),
+      submittedAt: null,
+      firstSubmittedAt: null,
+      withdrawnAt: null,
+      assessmentTier: assessment.tier,
+      recommendedAmount: assessment.recommendedAmount,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const event = { actor: user, action: 'application.created', objectType: 'application', objectId: id, summary: { reference, fields: changed } };
+    const place = draftPlaceOf(user.id, id, this.config.env.MAX_OPEN_DRAFTS_PER_ACCOUNT);
+    const parts = [this.records.insertOf(app), this.assessments.insertOf(assessment), this.audit.pendingOf([event]), place];
+    await writeTogether(manager, parts, `SELECT 1 FROM w${parts.length - 1}`).catch((error: unknown) => {
+      const e = error as { code?: string; detail?: string };
+      throw e.code === DRAFTS_FULL ? new TooManyDraftsException(Number(e.detail)) : error;
     });
+    return toApplicationDto(app, user.role, { patient: state.patientNationalId, guardian: state.guardianNationalId }, applicationWarnings(state, ageLimit, now));
   }
 
   async update(user: AuthUser, id: string, input: ApplicationInputDto, expectedVersion?: number): Promise<ApplicationDto> {
