@@ -4,6 +4,7 @@ import { applicationWorld, createSubmittedApplication, OTHER_PATIENT_NATIONAL_ID
 import { contribute } from 'test/support/grant-factory';
 import { listStatement } from 'src/applications/application-reads';
 import { DEFAULT_MEANS_POLICY } from 'src/assessment/means-policy';
+import { reviewerConflictInListSql, reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { ConflictsWithHospitalsLeft1763700018900 } from '../migrations/1763700018900-ConflictsWithHospitalsLeft';
@@ -635,9 +636,24 @@ describe('Review workflow (e2e)', () => {
         const res = await t.http.get(`${API}/applications/${app.id}${path}`).set(w.reviewer.auth);
         expect([path, res.status, res.body.type]).toEqual([path, 403, `${PROBLEM}conflict-of-interest`]);
       }
-      // The queue still lists it (they may not pick it up), and its history (no values) stays readable.
+      // The queue still lists it, marked, without the child's name or the assessment; its history (no values) stays readable.
       await t.http.get(`${API}/applications/${app.id}/history`).set(w.reviewer.auth).expect(200);
       const third = await signedInUser(t, 'reviewer');
+      const lineFor = async (who: SignedIn) =>
+        ((await t.http.get(`${API}/applications?status=submitted`).set(who.auth).expect(200)).body.items as { id: string }[]).find((i) => i.id === app.id);
+      for (const who of [w.reviewer, w.second]) {
+        expect(await lineFor(who)).toMatchObject({ reference: app.reference, patientName: null, tier: null, recommendedAmount: null, conflictOfInterest: true });
+      }
+      expect(await lineFor(third)).toMatchObject({ patientName: expect.any(String), tier: expect.any(String), conflictOfInterest: false });
+      // The list's form of the rule (each user's conflicts read once) flags exactly what every review action's does.
+      for (const who of [w.reviewer, w.second, third, w.admin]) {
+        const flags = (await t.dataSource.query(
+          `SELECT ${reviewerConflictSql('$1')} AS per_row, ${reviewerConflictInListSql('$1')} AS listed FROM applications a`,
+          [who.id],
+        )) as { per_row: boolean; listed: boolean }[];
+        expect(flags.filter((f) => f.per_row !== f.listed)).toEqual([]);
+        expect(flags.some((f) => f.per_row)).toBe(who === w.reviewer || who === w.second);
+      }
       await post(`${app.id}/start-review`, third).expect(200);
       await t.http.get(`${API}/applications/${app.id}`).set(third.auth).expect(200);
       for (const [action, body] of [['request-info', { message: 'm' }], ['approve', { amount: 100 }], ['reject', { reason: 'r' }]] as const) {

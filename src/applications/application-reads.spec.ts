@@ -104,7 +104,9 @@ describe('ApplicationReads', () => {
     expect(calls[0].text).toBe(calls[1].text);
     expect(calls[0].text).not.toContain('DROP');
     expect(calls[0].text).toContain('(a.first_submitted_at, a.id) > ($2::timestamptz, $3::uuid) ORDER BY a.first_submitted_at ASC, a.id ASC LIMIT $4');
-    expect(calls[0].values).toEqual(['submitted', after.k, ID, 21]);
+    // The reviewer's id last: what their conflicts bar them from is marked (reviewerConflictSql).
+    expect(calls[0].text).toContain('AS conflicted');
+    expect(calls[0].values).toEqual(['submitted', after.k, ID, 21, user('reviewer').id]);
   });
 
   it("lists a family's own applications newest first, and staff's by first submission", async () => {
@@ -114,7 +116,8 @@ describe('ApplicationReads', () => {
     expect(calls[0].text).toContain('WHERE a.applicant_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2');
     expect(calls[0].values).toEqual([user('applicant').id, 11]);
     expect(calls[1].text).toContain('WHERE a.first_submitted_at IS NOT NULL AND a.hospital_id = $1 AND a.assessment_tier = $2 ORDER BY a.first_submitted_at DESC');
-    expect(calls[1].values).toEqual([HOSPITAL, 'A', 11]);
+    expect(calls[1].values).toEqual([HOSPITAL, 'A', 11, user('admin').id]);
+    expect(calls[0].text).not.toContain('conflicted'); // a family has no conflicts of interest
   });
 });
 

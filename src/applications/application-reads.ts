@@ -9,6 +9,7 @@ import { Coalescer, rowsByOrdinal } from 'src/common/batching/coalescer';
 import type { Keyset } from 'src/common/pagination/pagination';
 import { AppConfig } from 'src/config/app-config';
 import { PreparedQueries } from 'src/database/prepared-queries';
+import { hasConflictsToCheck, reviewerConflictInListSql } from 'src/review/reviewer-conflict-sql';
 
 /** What the detail view and the decrypted state need of a row (toApplicationDto, ApplicationRecords.stateOf). */
 export type ApplicationView = Pick<
@@ -39,6 +40,8 @@ export type ApplicationListRow = Pick<Application, 'id' | 'reference' | 'status'
   updatedAt: string;
   patientName: string | null;
   cursorKey: string;
+  /** A conflict of interest bars the user from this application (reviewers and admins; false for everyone else). */
+  conflicted: boolean;
 };
 
 export type ApplicationListFilter = { status?: ApplicationStatus; hospitalId?: string; tier?: MeansTier; after: Keyset | null; limit: number };
@@ -64,7 +67,7 @@ type DetailRow = Row & Pick<Application, 'patient' | 'guardian' | 'household' | 
   /** Selected with the national ids (byIdStatement): LATEST_AGE_LIMIT. */
   age_limit?: number | null;
 };
-type ListRow = RowOf<string> & { patient_name: string | null; cursor_key: string };
+type ListRow = RowOf<string> & { patient_name: string | null; cursor_key: string; conflicted?: boolean };
 
 const COLUMNS = 'a.id, a.reference, a.status, a.version, a.hospital_id, a.submitted_at, a.created_at, a.updated_at, a.assessment_tier, a.recommended_amount';
 const SECTIONS = 'a.patient, a.guardian, a.household, a.medical, a.consents';
@@ -165,9 +168,12 @@ export function listStatement(user: AuthUser, filter: ApplicationListFilter): { 
   if (filter.hospitalId) where.push(`a.hospital_id = ${param(filter.hospitalId)}`);
   if (filter.tier) where.push(`a.assessment_tier = ${param(filter.tier)}`);
   if (filter.after) where.push(`(${key}, a.id) ${queue ? '>' : '<'} (${param(filter.after.k)}::timestamptz, ${param(filter.after.id)}::uuid)`);
+  const limit = param(filter.limit + 1);
+  // What the user's conflicts bar them from stays listed, marked (toListItemDto leaves out its name and means).
+  const conflicted = hasConflictsToCheck(user.role) ? `, ${reviewerConflictInListSql(param(user.id))} AS conflicted` : '';
   const text =
-    `SELECT ${LIST_COLUMNS}, a.patient ->> 'fullName' AS patient_name, to_char(${key} AT TIME ZONE 'UTC', ${MICROSECOND_ISO}) AS cursor_key` +
-    ` FROM applications a WHERE ${where.join(' AND ')} ORDER BY ${key} ${direction}, a.id ${direction} LIMIT ${param(filter.limit + 1)}`;
+    `SELECT ${LIST_COLUMNS}, a.patient ->> 'fullName' AS patient_name, to_char(${key} AT TIME ZONE 'UTC', ${MICROSECOND_ISO}) AS cursor_key${conflicted}` +
+    ` FROM applications a WHERE ${where.join(' AND ')} ORDER BY ${key} ${direction}, a.id ${direction} LIMIT ${limit}`;
   return { text, values };
 }
 
@@ -205,7 +211,7 @@ function toCommon<Time>(r: RowOf<Time>) {
 }
 
 export function toListRow(r: ListRow): ApplicationListRow {
-  return Object.assign(toCommon(r), { patientName: r.patient_name, cursorKey: r.cursor_key });
+  return Object.assign(toCommon(r), { patientName: r.patient_name, cursorKey: r.cursor_key, conflicted: r.conflicted === true });
 }
 
 export function toView(r: DetailRow): ApplicationView {

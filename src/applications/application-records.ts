@@ -17,7 +17,7 @@ import { queryPrepared } from 'src/database/prepared-query';
 import { SqlPart } from 'src/database/statement-parts';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { ConflictOfInterestException } from 'src/review/review.exceptions';
-import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
+import { hasConflictsToCheck, reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 
 /** A computed (not yet stored) assessment, and the age over which its policy flags a patient (applicationWarnings). */
 export type Assessed = { assessment: Omit<MeansAssessmentRecord, 'id'>; ageLimit: number };
@@ -106,9 +106,9 @@ export class ApplicationRecords {
     return app;
   }
 
-  /** The check of findReadable alone, for a caller that found the application another way; only reviewers and admins have conflicts. */
+  /** The check of findReadable alone, for a caller that found the application another way. */
   async assertNotConflicted(manager: EntityManager, user: AuthUser, id: string): Promise<void> {
-    if (user.role !== 'reviewer' && user.role !== 'admin') return;
+    if (!hasConflictsToCheck(user.role)) return;
     const [row] = await queryPrepared<{ flagged: boolean }>(manager, `SELECT ${reviewerConflictSql('$2')} AS flagged FROM applications a WHERE a.id = $1`, [id, user.id]);
     if (row?.flagged) throw new ConflictOfInterestException();
   }

@@ -59,9 +59,18 @@ describe('toApplicationDto', () => {
 
   it('lists without sections, and without the assessment for hospital finance', () => {
     const times = { submittedAt: '2026-01-02T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z' };
-    const row = { ...app, ...times, patientName: '王小明', cursorKey: '2026-01-02T00:00:00.000000Z' };
+    const row = { ...app, ...times, patientName: '王小明', cursorKey: '2026-01-02T00:00:00.000000Z', conflicted: false };
     expect(toListItemDto(row, 'hospital_finance')).not.toHaveProperty('tier');
-    expect(toListItemDto(row, 'reviewer')).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000, patientName: '王小明' });
+    expect(toListItemDto(row, 'hospital_finance')).not.toHaveProperty('conflictOfInterest');
+    expect(toListItemDto(row, 'reviewer')).toMatchObject({ tier: 'B', recommendedAmount: 10_000_000, patientName: '王小明', conflictOfInterest: false });
     expect(JSON.stringify(toListItemDto(row, 'reviewer'))).not.toMatch(/v1\.secret|household|cursorKey/);
+  });
+
+  it("lists an application the user's conflict of interest bars them from without the child's name or the assessment", () => {
+    const times = { submittedAt: '2026-01-02T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z' };
+    const row = { ...app, ...times, patientName: '王小明', cursorKey: '2026-01-02T00:00:00.000000Z', conflicted: true };
+    for (const role of ['reviewer', 'admin'] as const) {
+      expect(toListItemDto(row, role)).toMatchObject({ reference: app.reference, patientName: null, tier: null, recommendedAmount: null, conflictOfInterest: true });
+    }
   });
 });

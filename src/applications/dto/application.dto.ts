@@ -107,6 +107,11 @@ export class ApplicationListItemDto {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) submittedAt: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
+  @ApiPropertyOptional({
+    description:
+      "Reviewers' and admins' lists: true when a recorded conflict of interest bars you from this application (its reads and review actions answer 403 conflict-of-interest); patientName, tier and recommendedAmount are then null.",
+  })
+  conflictOfInterest?: boolean;
 }
 
 export class ApplicationPageDto {
