@@ -593,6 +593,11 @@ describe('Reconciliation (e2e)', () => {
     const extra = await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('note', 'x').attach('file', file, 'a.csv');
     expect(extra.status).toBe(400);
     await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('hospitalId', w.hospital.id).expect(400);
+    // Too many of either is named in the service's words, not busboy's ("reach files limit", "reach fields limit").
+    const twoFiles = await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).attach('file', file, 'a.csv').attach('file', file, 'b.csv');
+    expect([twoFiles.status, twoFiles.body.type, twoFiles.body.detail]).toEqual([413, expect.stringMatching(/\/too-many-files$/), expect.stringContaining('send each statement')]);
+    const fields = await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('a', '1').field('b', '2').field('c', '3').attach('file', file, 'a.csv');
+    expect([fields.status, fields.body.errors]).toEqual([400, [expect.objectContaining({ field: 'c', message: expect.stringContaining('one field too many') })]]);
     await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).send({ file: 'x' }).expect(415);
     await upload(file, w.reviewer).expect(403);
     await upload(file, w.family).expect(403);

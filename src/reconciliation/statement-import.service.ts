@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { malformedMultipart } from 'src/common/http/malformed-multipart';
+import { TooManyFieldsException, TooManyFilesException } from 'src/common/http/multipart-problems';
 import { discardRestOfBody, failAtSizeLimit } from 'src/common/http/multipart-file';
 import { AuthUser } from 'src/common/auth/roles';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
@@ -40,6 +41,8 @@ const IMPORT_LOCK_CLASS = 727_005;
 const IMPORT_LOCK_WAIT_MS = 5_000;
 /** What the 409 suggests: a large import is well on its way by then. */
 const IMPORT_RETRY_AFTER_SECONDS = 30;
+/** Fields a statement upload may carry besides its file (only hospitalId is accepted; a stray one is named, up to this many). */
+const MAX_STATEMENT_FIELDS = 2;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
@@ -80,8 +83,10 @@ export class StatementImportService implements OnModuleInit {
     let upload: { spooled: SpooledStatement; fileName: string } | undefined;
     try {
       try {
-        for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: 2 } })) {
+        let fields = 0;
+        for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: MAX_STATEMENT_FIELDS + 1 } })) {
           if (part.type === 'field') {
+            if (++fields > MAX_STATEMENT_FIELDS) throw new TooManyFieldsException(MAX_STATEMENT_FIELDS, part.fieldname, '"hospitalId" is');
             if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim().toLowerCase();
             else errors.push({ field: part.fieldname, message: 'is not an accepted field' });
             continue;
@@ -97,7 +102,9 @@ export class StatementImportService implements OnModuleInit {
         }
       } catch (error) {
         discardRestOfBody(request);
-        if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
+        const code = (error as { code?: string }).code;
+        if (code === 'FST_REQ_FILE_TOO_LARGE') throw this.tooLarge();
+        if (code === 'FST_FILES_LIMIT') throw new TooManyFilesException('statement');
         throw malformedMultipart(error) ?? error;
       }
       if (!upload) throw new InvalidInputException([...errors, { field: 'file', message: 'is required' }]);

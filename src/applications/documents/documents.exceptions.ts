@@ -1,4 +1,4 @@
-import { InvalidInputException, ProblemException } from 'src/common/problem/problem.exception';
+import { ProblemException } from 'src/common/problem/problem.exception';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -18,21 +18,6 @@ export class DocumentNotFoundException extends ProblemException {
 export class FileTooLargeException extends ProblemException {
   constructor(maxBytes: number) {
     super(413, 'file-too-large', 'File too large', `A document may be at most ${maxBytes} bytes (${sizeInWords(maxBytes)}).`, { maxBytes });
-  }
-}
-
-export class TooManyFilesException extends ProblemException {
-  constructor() {
-    super(413, 'too-many-files', 'Too many files', 'Only one file per upload: send each document in a request of its own.');
-  }
-}
-
-export class TooManyFieldsException extends InvalidInputException {
-  constructor(maxFields: number, field: string) {
-    super(
-      [{ field, message: `is one field too many: an upload carries at most ${maxFields} fields besides its file` }],
-      `An upload carries at most ${maxFields} fields besides its file, and only "type" is accepted.`,
-    );
   }
 }
 

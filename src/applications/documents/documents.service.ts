@@ -19,10 +19,9 @@ import {
   FileTooLargeException,
   NotMultipartException,
   TooManyDocumentsException,
-  TooManyFieldsException,
-  TooManyFilesException,
   UnsupportedFileTypeException,
 } from 'src/applications/documents/documents.exceptions';
+import { TooManyFieldsException, TooManyFilesException } from 'src/common/http/multipart-problems';
 import { DocumentDto } from 'src/applications/documents/dto/document.dto';
 import { EmptyUploadError, inspectUpload, UnsupportedUploadError } from 'src/applications/documents/upload-inspector';
 import { DetectedFileType } from 'src/applications/documents/file-type';
@@ -78,7 +77,7 @@ export class DocumentsService {
     try {
       for await (const part of request.parts({ limits: { fields: MAX_UPLOAD_FIELDS + 1 } })) {
         if (part.type === 'field') {
-          if (++fields > MAX_UPLOAD_FIELDS) throw new TooManyFieldsException(MAX_UPLOAD_FIELDS, part.fieldname);
+          if (++fields > MAX_UPLOAD_FIELDS) throw new TooManyFieldsException(MAX_UPLOAD_FIELDS, part.fieldname, '"type" is');
           if (part.fieldname === 'type') type = part.value;
           else unknownFields.push(part.fieldname);
         } else if (part.fieldname !== 'file') {
@@ -246,7 +245,7 @@ export class DocumentsService {
     if (error instanceof UnsupportedUploadError) return new UnsupportedFileTypeException();
     const code = (error as { code?: string }).code;
     if (code === 'FST_REQ_FILE_TOO_LARGE') return new FileTooLargeException(this.config.env.UPLOAD_MAX_BYTES);
-    if (code === 'FST_FILES_LIMIT') return new TooManyFilesException();
+    if (code === 'FST_FILES_LIMIT') return new TooManyFilesException('document');
     return malformedMultipart(error) ?? error;
   }
 }
