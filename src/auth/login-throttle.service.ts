@@ -3,19 +3,28 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { TooManyAttemptsException } from 'src/auth/auth.exceptions';
+import { FieldCipher } from 'src/common/crypto/field-cipher';
 
 /**
  * Fixed-window counters in PostgreSQL (shared by every api replica, and still working when Redis is down):
  * every attempt counts against the client address and against the account; a successful sign-in clears the account's.
  * The account's count is taken atomically BEFORE the password is checked: counting only after a failure let a burst of
  * parallel guesses all pass the check before the first failure was recorded (40 parallel guesses → 14 checks).
+ *
+ * A counter's key is a keyed hash (DATA_HASH_KEY) of the account or address it counts: what people type as their email
+ * (often an address with no account, or their password in the wrong box) and where they sign in from are not kept
+ * readable, and the worker deletes counters whose window has ended (LoginThrottleSweepService).
  */
 @Injectable()
 export class LoginThrottleService {
+  private readonly cipher: FieldCipher;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.cipher = FieldCipher.fromEnv(config.env);
+  }
 
   /**
    * Counts this attempt for the address and for the account, and refuses when either is over its limit. An attempt
@@ -39,7 +48,7 @@ export class LoginThrottleService {
   }
 
   async recordSuccess(email: string): Promise<void> {
-    await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [`acct:${email}`]);
+    await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [this.keyOf(`acct:${email}`)]);
   }
 
   private async bump(key: string): Promise<{ attempts: number; retryAfter: number }> {
@@ -49,8 +58,12 @@ export class LoginThrottleService {
          attempts = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) THEN 1 ELSE t.attempts + 1 END,
          window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) THEN now() ELSE t.window_started_at END
        RETURNING attempts, GREATEST(1, ceil(extract(epoch FROM window_started_at + make_interval(secs => $2) - now())))::int AS retry_after`,
-      [key, this.config.env.LOGIN_WINDOW_SECONDS],
+      [this.keyOf(key), this.config.env.LOGIN_WINDOW_SECONDS],
     )) as { attempts: number; retry_after: number }[];
     return { attempts: row.attempts, retryAfter: row.retry_after };
+  }
+
+  private keyOf(counter: string): string {
+    return this.cipher.keyedHash(`login-throttle:${counter}`);
   }
 }

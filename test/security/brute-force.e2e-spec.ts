@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { LoginThrottleSweepService } from 'src/auth/login-throttle-sweep.service';
 import { PasswordService } from 'src/auth/password.service';
 import { PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { writeSecurityFigure } from 'test/support/security-report';
@@ -81,6 +82,34 @@ describe('Login brute force (e2e)', () => {
       expect(n).toBe(0);
       // Sign-in is counted apart: the address may still sign in.
       expect((await loginAs(t, user.email, PASSWORD)).status).toBe(200);
+    });
+  });
+
+  describe('the counters themselves', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp();
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it('keep no readable trace of what was typed as the email or where from, and the worker deletes those whose window ended', async () => {
+      // A password typed into the email box, an address with no account, a reset asked for one.
+      expect((await loginAs(t, 'MySecretPass99', 'x')).status).toBe(401);
+      expect((await loginAs(t, 'nobody.here@example.org', 'wrong password!')).status).toBe(401);
+      await t.http.post(`${API}/auth/forgot-password`).send({ email: 'nobody.here@example.org' }).expect(202);
+      const keys = ((await t.dataSource.query(`SELECT key FROM login_throttle`)) as { key: string }[]).map((r) => r.key);
+      expect(keys.length).toBeGreaterThanOrEqual(4); // two accounts and the address for sign-in, the reset's two
+      for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+
+      await t.dataSource.query(`UPDATE login_throttle SET window_started_at = now() - make_interval(secs => $1 + 1) WHERE key = $2`, [
+        t.config.env.LOGIN_WINDOW_SECONDS,
+        keys[0],
+      ]);
+      expect(await t.app.get(LoginThrottleSweepService).sweep()).toBe(1);
+      const left = ((await t.dataSource.query(`SELECT key FROM login_throttle`)) as { key: string }[]).map((r) => r.key);
+      expect(left.sort()).toEqual(keys.slice(1).sort());
     });
   });
 

@@ -1,0 +1,45 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PeriodicTask } from 'src/common/scheduling/periodic-task';
+import { AppConfig } from 'src/config/app-config';
+import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
+
+const HOUR_MS = 60 * 60_000;
+
+/**
+ * Deletes sign-in, registration and reset counters whose window has ended (LoginThrottleService starts a new one from
+ * 1 anyway): every address that ever tried, and every account name ever typed, would otherwise stay in the table for
+ * good. Hourly, on any number of workers (a DELETE of what is expired is the same whoever runs it).
+ */
+@Injectable()
+export class LoginThrottleSweepService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(LoginThrottleSweepService.name);
+  private readonly task = new PeriodicTask(() => this.sweep(), {
+    firstAfterMs: 60_000,
+    everyMs: HOUR_MS,
+    onError: (error) => this.logger.warn(`deleting expired sign-in counters failed: ${(error as Error).message}; next try in an hour`),
+  });
+
+  constructor(
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
+  }
+
+  /** How many expired counters it deleted. */
+  async sweep(): Promise<number> {
+    const [, deleted] = (await this.dataSource.query(
+      `DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)`,
+      [this.config.env.LOGIN_WINDOW_SECONDS],
+    )) as [unknown, number];
+    return deleted;
+  }
+}
