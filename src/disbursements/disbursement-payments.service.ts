@@ -22,6 +22,13 @@ import { Hospital } from 'src/hospitals/hospital.entity';
  * Each runs in one transaction: application and tranche locked, the ledger movement, the status changes,
  * the emails (outbox) and the audit events commit together or not at all.
  */
+/**
+ * The cancelled tranche's reason when its payment comes back after the grant was cancelled. The family reads a tranche's
+ * cancel reason; the bank's reason for the return is about the hospital's account and goes to the hospital's finance
+ * office (its email) and the payment's record, not here.
+ */
+export const RETURNED_AFTER_CANCELLATION = 'Returned by the bank after the grant was cancelled.';
+
 @Injectable()
 export class DisbursementPaymentsService {
   constructor(
@@ -128,7 +135,7 @@ export class DisbursementPaymentsService {
       let status: 'returned' | 'cancelled' = 'returned';
       if (app.status === 'cancelled') {
         await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
-        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'cancelled', currentPaymentId: null, cancelledAt: now, cancelledBy: user.id, cancelReason: `returned after the grant was cancelled: ${dto.reason}`.slice(0, 1000) });
+        await this.progress.moveDisbursement(tx, d, 'paid', { status: 'cancelled', currentPaymentId: null, cancelledAt: now, cancelledBy: user.id, cancelReason: RETURNED_AFTER_CANCELLATION });
         status = 'cancelled';
       } else {
         // The file that paid it was executed; paying it again takes a new one.
