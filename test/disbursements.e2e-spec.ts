@@ -205,6 +205,9 @@ describe('Disbursements (e2e)', () => {
     // Emailed to the family as written: a reason they could not see (zero-width, a C1 control) is no reason.
     await cancel(second.id, { reason: '\u200b' }).expect(400);
     await cancel(second.id, { reason: 'moved\u0085' }).expect(400);
+    // 1,001 characters as PostgreSQL counts them (an emoji's variation selector is one): 400 naming it, not the CHECK's 500.
+    const tooLong = await cancel(second.id, { reason: `${'a'.repeat(999)}\u2764\ufe0f` });
+    expect([tooLong.status, tooLong.body.errors]).toEqual([400, [expect.objectContaining({ field: 'reason' })]]);
     await cancel(second.id, undefined, w.hospitalFinance).expect(403);
     const res = await cancel(second.id);
     expect(res.status).toBe(200);
@@ -451,6 +454,9 @@ describe('Disbursements (e2e)', () => {
     const ret = await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Rejected by the hospital bank' });
     expect(ret.status).toBe(200);
     expect(ret.body.status).toBe('cancelled');
+    // The family reads why the tranche is cancelled; the bank's reason is about the hospital's account, not theirs.
+    const seenByFamily = (await tranchesOf(grant, w.family)).find((d) => d.id === first.id);
+    expect(seenByFamily).toMatchObject({ status: 'cancelled', cancelReason: 'Returned by the bank after the grant was cancelled.' });
     const payAgain = await t.dataSource.query(`SELECT template, context->>'payAgain' AS again FROM notifications WHERE event = 'disbursement.returned' ORDER BY template`);
     expect(payAgain).toEqual([
       { template: 'tranche-returned', again: 'false' },

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { MaxChars } from 'src/common/validation/max-chars';
 
 /**
  * What a person's name never holds and a screen does not show: control characters, bidirectional embedding, override
@@ -25,7 +26,7 @@ export const IsPersonName = (max = 100) =>
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? cleanName(value) : value)),
     IsString(),
     Matches(/[\p{L}\p{N}]/u, { message: ({ property }) => `${property} must contain a letter` }),
-    MaxLength(max),
+    MaxChars(max),
   );
 
 /** Not shown, and not needed in running text: UNSHOWN without the control characters, which free text refuses instead. */
@@ -50,5 +51,5 @@ export const IsReadableText = (max: number, { optional = false } = {}) =>
     IsString(),
     Matches(NO_CONTROL_IN_TEXT, { message: ({ property }) => `${property} must not contain control characters other than line breaks and tabs` }),
     Matches(/[\p{L}\p{N}]/u, { message: ({ property }) => `${property} must contain a letter or digit` }),
-    MaxLength(max),
+    MaxChars(max),
   );

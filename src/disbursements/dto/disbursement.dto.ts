@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { MaxChars } from 'src/common/validation/max-chars';
 import { toLowerCase } from 'src/applications/dto/field-validators';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { IsReadableText } from 'src/common/validation/text-fields';
@@ -37,7 +38,7 @@ export class PayDisbursementDto {
   paidOn: string;
 
   @ApiProperty({ example: 'ICBC-TRF-20260915-0042', maxLength: 100, description: "The fund's bank's reference of the transfer" })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @Transform(trim) @IsString() @MinLength(1) @MaxChars(100)
   @Matches(NO_CONTROL_CHARACTERS, { message: 'bankReference must not contain control characters' })
   bankReference: string;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { MaxChars } from 'src/common/validation/max-chars';
 import { IsReadableText } from 'src/common/validation/text-fields';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
 import { Contribution } from 'src/fund/contribution.entity';
@@ -32,7 +33,7 @@ export class CreateContributionDto {
   amount: number;
 
   @ApiProperty({ example: '上海某慈善基金会', maxLength: 200 })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(200)
+  @Transform(trim) @IsString() @MinLength(1) @MaxChars(200)
   donorName: string;
 
   @ApiProperty({ format: 'date', example: '2026-09-15', description: 'Day the money arrived; not in the future (Asia/Shanghai)' })
@@ -47,7 +48,7 @@ export class CreateContributionDto {
       'after Unicode NFKC (full-width letters and digits are ASCII), ignoring white space, dashes and letter case. ' +
       'No control or invisible format characters (zero-width spaces, direction marks, soft hyphens)',
   })
-  @Transform(trim) @IsString() @MinLength(1) @MaxLength(100)
+  @Transform(trim) @IsString() @MinLength(1) @MaxChars(100)
   @Matches(/^[^\p{Cc}]+$/u, { message: 'reference must not contain control characters' })
   // Invisible, so the same receipt typed again would not look like itself; and a pasted one carries them by accident.
   @Matches(/^\P{Cf}*$/u, { message: 'reference must not contain invisible format characters (zero-width spaces, direction marks, soft hyphens)' })
