@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppModule } from 'src/app.module';
@@ -13,6 +14,7 @@ import { AccessLogController } from 'src/common/logging/access-log';
 import { PinoNestLogger } from 'src/common/logging/logger';
 import { requestContext } from 'src/common/logging/request-context';
 import { AppConfig } from 'src/config/app-config';
+import { trustProxySetting } from 'src/config/env.schema';
 import { ensureDatabase, migrateOnOwnConnection } from 'src/database/database-bootstrap';
 import { setupOpenApi } from 'src/openapi';
 import { RedisProbeService } from 'src/health/redis-probe.service';
@@ -35,7 +37,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new AccessLogController(logger),
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
     // Fastify's default (0) switches Node's own limit off: a client stalled mid-upload held its connection for good.
     requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
     bodyLimit: 1024 * 1024,
@@ -60,6 +62,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     requestContext.run({ requestId: request.id, ip: request.ip }, done);
   });
   addSecurityHeaders(fastify);
+  addNoStoreToApiAnswers(fastify);
   await app.register(multipart, { limits: { fileSize: env.UPLOAD_MAX_BYTES, files: 1, fields: 5, fieldSize: 1024 } });
   const origins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length) {
@@ -105,9 +108,14 @@ async function checkRedisPolicy(app: NestFastifyApplication, config: AppConfig, 
   }
 }
 
-function parseTrustProxy(value: string | undefined): boolean | string | number {
-  if (!value || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value; // comma-separated addresses or CIDRs
+/**
+ * `Cache-Control: no-store` on every API answer that says nothing of its own (downloads and exports do): token pairs
+ * (RFC 6749 §5.1) and applications with national ids must not stay in a browser's or a shared proxy's cache.
+ */
+function addNoStoreToApiAnswers(fastify: FastifyInstance): void {
+  const api = new RegExp(`^/${API_PREFIX}(?:[/?]|$)`);
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (!reply.hasHeader('cache-control') && api.test(request.url)) reply.header('Cache-Control', 'no-store');
+    done(null, payload);
+  });
 }

@@ -10,7 +10,7 @@ describe('Password reset links: asking again cancels nothing, using one cancels 
   let t: TestApp;
   beforeAll(async () => {
     // Each request from its own client address, as an attacker's would be; room for several links per account.
-    t = await startTestApp({ TRUST_PROXY: 'true', LOGIN_MAX_FAILURES_PER_ACCOUNT: '20' });
+    t = await startTestApp({ TRUST_PROXY: '1', LOGIN_MAX_FAILURES_PER_ACCOUNT: '20' });
   });
   afterAll(async () => {
     await t.close();

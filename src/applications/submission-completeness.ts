@@ -24,7 +24,7 @@ export type SubmissionFacts = {
 /** Everything still missing before the application can be submitted, each as `{field, message}`; empty when ready. */
 export function missingForSubmission({ state, emailVerified, documentTypes }: SubmissionFacts): FieldError[] {
   const missing: FieldError[] = [];
-  if (!emailVerified) missing.push({ field: 'email', message: 'must be verified: follow the link in the verification email' });
+  if (!emailVerified) missing.push({ field: 'email', message: 'must be verified: follow the link in the verification email, or ask for a new one (POST /api/v1/auth/resend-verification)' });
   if (!state.hospitalId) missing.push({ field: 'hospitalId', message: 'is required' });
   for (const [section, fields] of Object.entries(REQUIRED_FIELDS)) {
     const values = state[section as keyof typeof REQUIRED_FIELDS] as Record<string, unknown>;

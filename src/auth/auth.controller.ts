@@ -33,6 +33,22 @@ export class AuthController {
     return { status: 'ok' };
   }
 
+  @Post('resend-verification')
+  @HttpCode(202)
+  @Authenticated()
+  @Throttled()
+  @ApiOperation({
+    summary: 'Email a new verification link to the signed-in caller whose address is not verified yet; the links mailed before stop working',
+    description:
+      'For a family whose link expired (links last 48 hours) or never arrived. Limited per client address and per account (429 with Retry-After).',
+  })
+  @ApiAcceptedResponse({ type: AcceptedDto })
+  @ApiConflictResponse({ description: 'The email address is already verified (email-already-verified); nothing is sent', type: ProblemDto })
+  async resendVerification(@CurrentUser() user: AuthUser, @Req() request: FastifyRequest): Promise<AcceptedDto> {
+    await this.auth.resendVerification(user, request.ip);
+    return { status: 'accepted' };
+  }
+
   @Post('accept-invite')
   @HttpCode(200)
   @Public()

@@ -25,3 +25,9 @@ export class TooManyAttemptsException extends ProblemException {
     });
   }
 }
+
+export class EmailAlreadyVerifiedException extends ProblemException {
+  constructor() {
+    super(409, 'email-already-verified', 'Conflict', 'This email address is already verified: there is no link to send.');
+  }
+}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { ConflictException } from 'src/common/problem/problem.exception';
@@ -9,7 +9,7 @@ import { writeTogether } from 'src/database/statement-parts';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { User } from 'src/users/user.entity';
 import { AccountEmailHasher } from 'src/auth/account-email-hasher';
-import { InvalidCredentialsException, InvalidOneTimeTokenException } from 'src/auth/auth.exceptions';
+import { EmailAlreadyVerifiedException, InvalidCredentialsException, InvalidOneTimeTokenException, InvalidTokenException } from 'src/auth/auth.exceptions';
 import { AcceptInviteDto, ForgotPasswordDto, LoginDto, RegisterDto, RegisteredDto, ResetPasswordDto } from 'src/auth/dto/auth.dto';
 import { LoginThrottleService } from 'src/auth/login-throttle.service';
 import { OneTimeTokenPurpose } from 'src/auth/one-time-token.entity';
@@ -54,19 +54,7 @@ export class AuthService {
             tokenVersion: 0,
           }),
         );
-        const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'verify_email');
-        await this.outbox.enqueue(tx, {
-          event: 'user.registered',
-          template: 'email-verification',
-          to: { email: user.email, userId: user.id, locale: user.locale },
-          context: {
-            fullName: user.fullName,
-            token,
-            verifyUrl: this.link('/verify-email', token),
-            expiresInHours: ONE_TIME_TOKEN_TTL_HOURS.verify_email,
-            linkExpiresAt: expiresAt,
-          },
-        });
+        await this.mailVerificationLink(tx, user, 'user.registered');
         await this.audit.record(tx, { actor: { id: user.id, role: 'applicant' }, action: 'user.registered', objectType: 'user', objectId: user.id });
         return { id: user.id, email: user.email, role: 'applicant' as const, emailVerified: false };
       });
@@ -83,6 +71,30 @@ export class AuthService {
       const userId = await this.oneTimeTokens.consume(tx, token, 'verify_email');
       await tx.query('UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1', [userId]);
       await this.audit.record(tx, { actor: null, action: 'user.email_verified', objectType: 'user', objectId: userId });
+    });
+  }
+
+  /**
+   * Mails the signed-in caller a new verification link (the first lasts 48 hours) and cancels the ones mailed before,
+   * so that only the newest works. Unlike reset links, only the account's owner can ask, so cancelling them lets no
+   * stranger kill the link the owner is about to use.
+   *
+   * Throttled per client address (its own `resend-verification:` count, apart from sign-ins) and per account
+   * (LOGIN_MAX_FAILURES_PER_ACCOUNT a window), so that one account cannot flood its mailbox from many addresses.
+   * The account's key has capitals: sign-in and reset keys are what people type as their email, lower-cased, so
+   * none of those can use up a family's resends.
+   */
+  async resendVerification(caller: AuthUser, address: string): Promise<void> {
+    if (caller.emailVerified) throw new EmailAlreadyVerifiedException();
+    await this.throttle.admit(`Verify-email:${caller.id}`, `resend-verification:${address}`);
+    await this.dataSource.transaction(async (tx) => {
+      // Locked as every writer of an account's links locks it (a link being taken meanwhile waits, then is seen).
+      const user = await tx.findOne(User, { where: { id: caller.id }, lock: { mode: 'pessimistic_write' } });
+      if (!user || user.disabledAt) throw new InvalidTokenException();
+      if (user.emailVerifiedAt) throw new EmailAlreadyVerifiedException();
+      await this.oneTimeTokens.revokeOutstanding(tx, user.id, 'verify_email');
+      await this.mailVerificationLink(tx, user, 'user.verification_resent');
+      await this.audit.record(tx, { actor: caller, action: 'user.verification_resent', objectType: 'user', objectId: user.id });
     });
   }
 
@@ -213,6 +225,22 @@ export class AuthService {
   private async hashForLink(token: string, purpose: OneTimeTokenPurpose, password: string): Promise<string> {
     if (!(await this.oneTimeTokens.redeemable(this.dataSource.manager, token, purpose))) throw new InvalidOneTimeTokenException();
     return this.passwords.hash(password);
+  }
+
+  /** A new verification link and its email, in the caller's transaction. The email names no one (see its context). */
+  private async mailVerificationLink(tx: EntityManager, user: User, event: string): Promise<void> {
+    const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'verify_email');
+    await this.outbox.enqueue(tx, {
+      event,
+      template: 'email-verification',
+      to: { email: user.email, userId: user.id, locale: user.locale },
+      context: {
+        token,
+        verifyUrl: this.link('/verify-email', token),
+        expiresInHours: ONE_TIME_TOKEN_TTL_HOURS.verify_email,
+        linkExpiresAt: expiresAt,
+      },
+    });
   }
 
   private link(path: string, token: string): string {

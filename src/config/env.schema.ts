@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { parseExpression } from 'cron-parser';
+import { isIP } from 'node:net';
 import {
   IsBoolean,
   IsEmail,
@@ -187,6 +188,10 @@ export class EnvSchema {
   @IsString()
   CORS_ORIGINS = '';
 
+  /**
+   * Which hops of X-Forwarded-For to believe: the number of proxies in front of Sprout, or their addresses/CIDRs
+   * (trustProxySetting). Never `true`: trusting every hop makes the client's own left-most entry its address.
+   */
   @Transform(emptyToUndefined) @IsOptional() @IsString()
   TRUST_PROXY?: string;
 
@@ -276,6 +281,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   const errors = validateSync(env, { skipMissingProperties: false });
   const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   problems.push(...digestScheduleProblems(env));
+  problems.push(...trustProxyProblems(env.TRUST_PROXY));
   if (env.NODE_ENV === 'production') {
     for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {
       if (!env[key]) problems.push(`${key}: required when NODE_ENV=production`);
@@ -313,3 +319,44 @@ function digestScheduleProblems(env: Pick<Env, 'REVIEWER_DIGEST_CRON' | 'REVIEWE
   return [];
 }
 
+/** proxy-addr's names for address ranges, which Fastify's trustProxy takes beside addresses and CIDRs. */
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy` takes it: false (X-Forwarded-For ignored), a hop count, or the proxies'
+ * addresses, CIDRs and named ranges. Call it on a validated environment (validateEnv refuses anything else).
+ */
+export function trustProxySetting(value: string | undefined): false | number | string[] {
+  if (value === undefined || isOff(value)) return false;
+  if (isHopCount(value)) return Number(value);
+  return proxyEntries(value);
+}
+
+const proxyEntries = (value: string) => value.split(',').map((entry) => entry.trim());
+
+function trustProxyProblems(value: string | undefined): string[] {
+  if (value === undefined || isOff(value) || isHopCount(value)) return [];
+  // With true, Fastify trusts every hop and request.ip is the left-most X-Forwarded-For entry, which a reverse proxy
+  // passes on as the client wrote it: every per-address limit (sign-in, registration, reset) would count what the client chose.
+  if (['true', 'yes', 'on'].includes(value.trim().toLowerCase())) {
+    return [
+      `TRUST_PROXY: "${value}" would trust every hop of X-Forwarded-For, so a client could choose the address its attempts are counted under; ` +
+        "give the hop count (how many proxies are in front of Sprout, e.g. 1) or the proxies' addresses or CIDRs",
+    ];
+  }
+  const wrong = proxyEntries(value).filter((entry) => !isTrustedProxyEntry(entry));
+  if (!wrong.length) return [];
+  return [`TRUST_PROXY: ${wrong.map((e) => `"${e}"`).join(', ')} is not a hop count, an IP address, a CIDR or one of ${NAMED_RANGES.join(', ')}`];
+}
+
+const isOff = (value: string) => value.trim().toLowerCase() === 'false';
+const isHopCount = (value: string) => /^\s*\d+\s*$/.test(value);
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (NAMED_RANGES.includes(entry)) return true;
+  const [address, mask, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (mask === undefined) return true;
+  return /^\d{1,3}$/.test(mask) && Number(mask) <= (family === 4 ? 32 : 128);
+}

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { LoginThrottleSweepService } from 'src/auth/login-throttle-sweep.service';
 import { PasswordService } from 'src/auth/password.service';
+import { ConfigValidationError, validateEnv } from 'src/config/env.schema';
 import { PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { writeSecurityFigure } from 'test/support/security-report';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -113,10 +114,38 @@ describe('Login brute force (e2e)', () => {
     });
   });
 
-  describe('behind a trusted proxy (TRUST_PROXY=true)', () => {
+  describe('TRUST_PROXY=true (trust every hop: the client would choose its own address)', () => {
+    /** The configuration error for this TRUST_PROXY, or null when the environment is valid. */
+    const problemWith = (value: string): string | null => {
+      try {
+        validateEnv({ TRUST_PROXY: value });
+        return null;
+      } catch (error) {
+        if (!(error instanceof ConfigValidationError)) throw error;
+        return error.message;
+      }
+    };
+
+    it('stops start-up with a configuration error that names the setting and what to give instead', () => {
+      for (const value of ['true', 'TRUE', 'yes']) {
+        expect({ value, problem: problemWith(value) }).toEqual({ value, problem: expect.stringMatching(/TRUST_PROXY: .*hop count.*CIDR/) });
+      }
+    });
+
+    it("takes a hop count, or the proxies' addresses and CIDRs as Fastify does; refuses anything else", () => {
+      for (const value of ['1', '2', '10.0.0.5', '10.0.0.0/8, 192.168.1.1', 'fd00::/8,::1', 'loopback', 'loopback, uniquelocal', 'false']) {
+        expect({ value, problem: problemWith(value) }).toEqual({ value, problem: null });
+      }
+      for (const value of ['nginx', '10.0.0.0/33', '10.0.0.0/8,', '1.5', '-1', '300.1.1.1', 'all']) {
+        expect({ value, problem: problemWith(value) }).toEqual({ value, problem: expect.stringContaining('TRUST_PROXY: ') });
+      }
+    });
+  });
+
+  describe('behind one trusted proxy (TRUST_PROXY=1)', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ TRUST_PROXY: 'true', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' });
+      t = await startTestApp({ TRUST_PROXY: '1', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' });
     });
     afterAll(async () => {
       await t.close();
@@ -129,6 +158,19 @@ describe('Login brute force (e2e)', () => {
       for (let i = 0; i < 3; i++) expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '203.0.113.10')).status).toBe(401);
       expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '203.0.113.10')).status).toBe(429);
       expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '203.0.113.11')).status).toBe(401);
+    });
+
+    it('counts the address the proxy appended, whatever the client wrote before it (header "spoofed, real": "real")', async () => {
+      // nginx's proxy_add_x_forwarded_for keeps what the client sent and appends the address it saw.
+      for (let i = 0; i < 3; i++) {
+        expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', `198.51.100.${i + 1}, 203.0.113.20`)).status).toBe(401);
+      }
+      for (const spoofed of ['198.51.100.99', '203.0.113.21', '10.0.0.1, 192.0.2.1', 'unknown']) {
+        const res = await loginAs(t, uniqueEmail('g'), 'wrong password!', `${spoofed}, 203.0.113.20`);
+        expect({ spoofed, status: res.status }).toEqual({ spoofed, status: 429 });
+      }
+      // Another client behind the same proxy is counted on its own.
+      expect((await loginAs(t, uniqueEmail('g'), 'wrong password!', '198.51.100.1, 203.0.113.22')).status).toBe(401);
     });
 
     it('locks the account after 5 failures even when every guess comes from another address; the right password too', async () => {

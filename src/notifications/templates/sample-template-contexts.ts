@@ -3,7 +3,6 @@ import { TemplateContexts, TemplateName } from 'src/notifications/templates/temp
 /** One realistic context per template, for specs, for previewing the emails and for the worker's start-up check. */
 export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N] } = {
   'email-verification': {
-    fullName: '李梅',
     verifyUrl: 'https://sprout.example.org/verify-email?token=k7Qe2xVb9pLm',
     token: 'k7Qe2xVb9pLm',
     expiresInHours: 24,

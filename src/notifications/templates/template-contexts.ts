@@ -35,8 +35,11 @@ export type UserRole = 'applicant' | 'reviewer' | 'fund_finance' | 'hospital_fin
 
 export type AssessmentTier = 'A' | 'B' | 'C' | 'ineligible';
 
+/**
+ * No name: whoever registers writes it, for any address, and the email greeted them with it — a stranger's text
+ * mailed under the fund's name to someone else's inbox.
+ */
 export interface EmailVerificationContext {
-  fullName: string;
   verifyUrl: string;
   token: string;
   expiresInHours: number;

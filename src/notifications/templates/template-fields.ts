@@ -11,7 +11,7 @@ type FieldsOf<C> = { [K in keyof C]-?: {} extends Pick<C, K> ? 'optional' : 'req
  * The mapped type makes the compiler insist that this list matches the context types exactly.
  */
 export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N]> } = {
-  'email-verification': { fullName: 'required', verifyUrl: 'required', token: 'required', expiresInHours: 'required', linkExpiresAt: 'optional' },
+  'email-verification': { verifyUrl: 'required', token: 'required', expiresInHours: 'required', linkExpiresAt: 'optional' },
   invitation: {
     fullName: 'required',
     role: 'required',
