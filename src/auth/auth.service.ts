@@ -79,14 +79,12 @@ export class AuthService {
    * so that only the newest works. Unlike reset links, only the account's owner can ask, so cancelling them lets no
    * stranger kill the link the owner is about to use.
    *
-   * Throttled per client address (its own `resend-verification:` count, apart from sign-ins) and per account
-   * (LOGIN_MAX_FAILURES_PER_ACCOUNT a window), so that one account cannot flood its mailbox from many addresses.
-   * The account's key has capitals: sign-in and reset keys are what people type as their email, lower-cased, so
-   * none of those can use up a family's resends.
+   * Throttled per client address and per account (LOGIN_MAX_FAILURES_PER_ACCOUNT a window), counted apart from
+   * sign-ins and resets, so that one account cannot flood its mailbox from many addresses.
    */
   async resendVerification(caller: AuthUser, address: string): Promise<void> {
     if (caller.emailVerified) throw new EmailAlreadyVerifiedException();
-    await this.throttle.admit(`Verify-email:${caller.id}`, `resend-verification:${address}`);
+    await this.throttle.admit('resend-verification', caller.id, address);
     await this.dataSource.transaction(async (tx) => {
       // Locked as every writer of an account's links locks it (a link being taken meanwhile waits, then is seen).
       const user = await tx.findOne(User, { where: { id: caller.id }, lock: { mode: 'pessimistic_write' } });
@@ -133,7 +131,7 @@ export class AuthService {
    * the owner received. Using one cancels the others (resetPassword).
    */
   async forgotPassword(dto: ForgotPasswordDto, address: string): Promise<void> {
-    await this.throttle.admit(`reset:${dto.email}`, `reset:${address}`);
+    await this.throttle.admit('reset', dto.email, address);
     const summary = { emailHash: this.emailHasher.hash(dto.email) };
     await this.dataSource.transaction(async (tx) => {
       const user = await tx.findOne(User, { where: { email: dto.email }, lock: { mode: 'pessimistic_write' } });
@@ -181,11 +179,11 @@ export class AuthService {
       return rows[0].email;
     });
     // Whoever locked the account out with wrong passwords should not keep its owner out after a reset.
-    await this.throttle.recordSuccess(email);
+    await this.throttle.recordSuccess('sign-in', email);
   }
 
   async login(dto: LoginDto, address: string): Promise<TokenPair> {
-    await this.throttle.admit(dto.email, address);
+    await this.throttle.admit('sign-in', dto.email, address);
     const user = await this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')
@@ -202,7 +200,7 @@ export class AuthService {
       await this.dataSource.transaction((tx) => this.audit.record(tx, event));
       throw new InvalidCredentialsException();
     }
-    await this.throttle.recordSuccess(dto.email);
+    await this.throttle.recordSuccess('sign-in', dto.email);
     return this.dataSource.transaction(async (tx) => {
       const pair = await this.tokens.startSession(tx, user);
       await this.audit.record(tx, { actor: { id: user.id, role: user.role }, action: 'auth.login', objectType: 'user', objectId: user.id });

@@ -15,6 +15,9 @@ import { FieldCipher } from 'src/common/crypto/field-cipher';
  * (often an address with no account, or their password in the wrong box) and where they sign in from are not kept
  * readable, and the worker deletes counters whose window has ended (LoginThrottleSweepService).
  */
+/** What an account's attempts are counted for: signing in (by email), asking for a reset link (by email), asking for a new verification link (by user id). */
+export type AccountScope = 'sign-in' | 'reset' | 'resend-verification';
+
 @Injectable()
 export class LoginThrottleService {
   private readonly cipher: FieldCipher;
@@ -27,28 +30,31 @@ export class LoginThrottleService {
   }
 
   /**
-   * Counts this attempt for the address and for the account, and refuses when either is over its limit. An attempt
-   * that then fails simply stays counted; `recordSuccess` clears the account's count.
+   * Counts this attempt of `scope` for the address and for the account, and refuses when either is over its limit. An
+   * attempt that then fails simply stays counted; `recordSuccess` clears the account's count. Each scope counts apart:
+   * sign-in guesses do not use up the owner's reset requests, and an email typed at sign-in cannot name another
+   * scope's counter.
    */
-  async admit(email: string, address: string): Promise<void> {
+  async admit(scope: AccountScope, account: string, address: string): Promise<void> {
     const { LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT } = this.config.env;
-    const byAddress = await this.bump(`addr:${address}`);
+    const byAddress = await this.bump(`addr:${scope}:${address}`);
     if (byAddress.attempts > LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter);
-    const byAccount = await this.bump(`acct:${email}`);
+    const byAccount = await this.bump(`acct:${scope}:${account}`);
     if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter);
   }
 
   /**
    * Counts an attempt against the client address alone (LOGIN_MAX_ATTEMPTS_PER_ADDRESS per window), for requests that
-   * cost a password hash whatever their outcome, such as registering: `scope` keeps their count apart from sign-ins.
+   * cost a password hash whatever their outcome, such as registering: `scope` keeps their count apart from the others.
    */
-  async admitAddress(scope: string, address: string): Promise<void> {
+  async admitAddress(scope: 'register', address: string): Promise<void> {
     const byAddress = await this.bump(`addr:${scope}:${address}`);
     if (byAddress.attempts > this.config.env.LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter);
   }
 
-  async recordSuccess(email: string): Promise<void> {
-    await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [this.keyOf(`acct:${email}`)]);
+  /** Clears the account's count of `scope` (a sign-in that succeeded; a reset, which proves the mailbox, clears sign-in's). */
+  async recordSuccess(scope: AccountScope, account: string): Promise<void> {
+    await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [this.keyOf(`acct:${scope}:${account}`)]);
   }
 
   private async bump(key: string): Promise<{ attempts: number; retryAfter: number }> {

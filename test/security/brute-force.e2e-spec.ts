@@ -112,6 +112,15 @@ describe('Login brute force (e2e)', () => {
       const left = ((await t.dataSource.query(`SELECT key FROM login_throttle`)) as { key: string }[]).map((r) => r.key);
       expect(left.sort()).toEqual(keys.slice(1).sort());
     });
+
+    it('count each kind apart: sign-in guesses typed as "reset:<email>" do not use up that account\'s reset requests', async () => {
+      const user = await signedInUser(t, 'applicant');
+      for (let i = 0; i < 5; i++) expect((await loginAs(t, `reset:${user.email}`, 'wrong password!')).status).toBe(401);
+      expect((await loginAs(t, `reset:${user.email}`, 'wrong password!')).status).toBe(429);
+      await t.http.post(`${API}/auth/forgot-password`).send({ email: user.email }).expect(202);
+      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE to_email = $1 AND template = 'password-reset'`, [user.email]);
+      expect(n).toBe(1);
+    });
   });
 
   describe('TRUST_PROXY=true (trust every hop: the client would choose its own address)', () => {
