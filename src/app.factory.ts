@@ -38,6 +38,9 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     loggerInstance: logger,
     logController: new AccessLogController(logger),
     trustProxy: trustProxySetting(env.TRUST_PROXY),
+    // Fastify answers HEAD by running the GET handler: a HEAD of the payment-file export marked every scheduled tranche
+    // as sent to the bank, and audited a file nobody received. No client of this API needs HEAD.
+    exposeHeadRoutes: false,
     // Fastify's default (0) switches Node's own limit off: a client stalled mid-upload held its connection for good.
     requestTimeout: env.HTTP_REQUEST_TIMEOUT_MS,
     bodyLimit: 1024 * 1024,

@@ -669,6 +669,15 @@ describe('Disbursements (e2e)', () => {
     const paidGrant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 100 });
     await pay((await tranchesOf(paidGrant))[0].id).expect(200);
 
+    // A HEAD (a download manager's probe, curl -I) runs no GET handler: it would mark the tranches sent to the bank.
+    const probe = await t.http.head(`${API}/disbursements/export?status=scheduled&format=csv`).set(w.finance.auth);
+    expect(probe.status).toBe(404);
+    const [marked] = await t.dataSource.query(
+      `SELECT (SELECT count(*) FROM disbursements WHERE exported_at IS NOT NULL)::int AS exported,
+              (SELECT count(*) FROM audit_events WHERE action = 'disbursements.exported')::int AS audited`,
+    );
+    expect(marked).toEqual({ exported: 0, audited: 0 });
+
     const res = await t.http.get(`${API}/disbursements/export?status=scheduled&format=csv`).set(w.finance.auth);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/csv');
