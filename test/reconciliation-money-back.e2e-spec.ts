@@ -121,9 +121,36 @@ describe('Reconciliation: money sent back (e2e)', () => {
     await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
     await payTranche(t, w, first.id);
 
-    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-2', bookingDate: '2026-09-20' }]));
+    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-2', bookingDate: today() }]));
     expect(credit.body).toMatchObject({ entries: 1, matched: 1, mismatched: 0 });
     expect(await status('disbursements', first.id)).toBe('reconciled');
+    expect(await status('applications', grant.id)).toBe('completed');
+  });
+
+  it('a credit booked before a returned tranche was paid again does not settle the new payment: unmatched, for a person', async () => {
+    const { grant, first, second } = await bothPaid();
+    await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
+    await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
+    await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    await payTranche(t, w, first.id);
+    // The first payment, made and returned a week ago (the API dates nothing before the approval, made today).
+    await t.dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL session_replication_role = replica`);
+      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 7, returned_on = paid_on - 6 WHERE disbursement_id = $1 AND returned_at IS NOT NULL`, [first.id]);
+    });
+    const weekAgo = new Date(Date.parse(`${today()}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10);
+
+    // The hospital's statement of that week comes in late: its credit is the returned payment's, not the new one's.
+    const old = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-OLD', bookingDate: weekAgo }]));
+    expect(old.body).toMatchObject({ entries: 1, matched: 0, unmatched: 1 });
+    expect((await items(old.body.id))[0]).toMatchObject({ status: 'unmatched', reference: first.reference, reason: expect.stringContaining(`paid again on ${today()}`) });
+    expect(await status('disbursements', first.id)).toBe('paid');
+    expect(await status('applications', grant.id)).toBe('disbursing');
+    expect((await exceptionMail(old.body.id)).text).toMatch(/No matching payment found:\s+1/);
+
+    // The new payment's credit settles it.
+    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-NEW', bookingDate: today() }]));
+    expect(credit.body).toMatchObject({ entries: 1, matched: 1 });
     expect(await status('applications', grant.id)).toBe('completed');
   });
 });

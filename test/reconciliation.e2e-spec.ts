@@ -281,6 +281,65 @@ describe('Reconciliation (e2e)', () => {
     expect([await disbursementStatus(first.id), await disbursementStatus(second.id)]).toEqual(['paid', 'reconciled']);
   });
 
+  it('two credits of one day and amount naming different tranches are two entries, under a placeholder or a reused end-to-end id', async () => {
+    const tranches = [];
+    for (let i = 0; i < 4; i++) tranches.push((await paidGrant(10_000_000)).tranche);
+    // NONREF: camt.053 converted from MT940; a payer's batch id reused for every transfer of the day.
+    const lines = tranches.map((tranche, i): StatementLine => ({ amount: '100000.00', endToEndId: i < 2 ? 'NONREF' : 'PAYER-BATCH-0915', remittance: `Sprout ${tranche.reference}` }));
+    const res = await upload(camt053(lines, { statementId: 'INTRADAY-E2E' }));
+    expect(res.body).toMatchObject({ entries: 4, matched: 4, duplicates: 0 });
+    expect((await items(res.body.id)).map((i) => i.disbursementId)).toEqual(tranches.map((tranche) => tranche.id));
+    // The end-of-day statement repeats each of them: four repeats, nothing matched twice.
+    const endOfDay = await upload(camt053(lines, { statementId: 'EOD-E2E' }));
+    expect(endOfDay.body).toMatchObject({ entries: 4, matched: 0, duplicates: 4 });
+  });
+
+  it('a statement imported before fingerprints took in the references: its entries are still repeated, and only by the same transfers', async () => {
+    const [a, b, spare] = [(await paidGrant()).tranche, (await paidGrant()).tranche, (await paidGrant()).tranche];
+    const line = (tranche: Record<string, any>): StatementLine => ({ amount: '30000.00', endToEndId: 'NONREF', remittance: `Sprout ${tranche.reference}`, bookingDate: '2026-09-15' });
+    const intraday = await upload(camt053([line(a)], { statementId: 'INTRADAY-FORMER' }));
+    expect(intraday.body.matched).toBe(1);
+    // Stored as the import before the change stored it: the end-to-end id (even NONREF), the day, direction, currency and amount.
+    const former = `id:${createHash('sha256').update(JSON.stringify(['e2e', 'NONREF', '2026-09-15', 'CRDT', 'CNY', '3000000'])).digest('hex')}`;
+    await t.dataSource.query(`UPDATE statement_fingerprints SET fingerprint = $2 WHERE statement_id = $1`, [intraday.body.id, former]);
+    await t.dataSource.query(`UPDATE statement_entries SET fingerprint = $2 WHERE statement_id = $1`, [intraday.body.id, former]);
+
+    const endOfDay = await upload(camt053([line(a), line(b)], { statementId: 'EOD-FORMER' }));
+    expect(endOfDay.body).toMatchObject({ entries: 2, matched: 1, duplicates: 1 });
+    const [repeat, other] = await items(endOfDay.body.id);
+    expect(repeat).toMatchObject({ status: 'duplicate', reason: 'the same bank entry was already imported', disbursementId: a.id });
+    expect(other).toMatchObject({ status: 'matched', disbursementId: b.id });
+    // The repeat cannot pay another tranche by hand, nor can its repeat in a later file.
+    const refused = await t.http.post(`${API}/reconciliation/entries/${repeat.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: spare.id });
+    expect([refused.status, refused.body.type]).toEqual([409, expect.stringContaining('entry-repeats-imported-entry')]);
+    expect(refused.body.detail).toContain(intraday.body.id);
+    const later = await upload(camt053([line(a)], { statementId: 'MONTH-FORMER' }));
+    expect(later.body).toMatchObject({ entries: 1, duplicates: 1 });
+    expect(await disbursementStatus(spare.id)).toBe('paid');
+  });
+
+  it('a credit the former fingerprint took for a repeat of another tranche\'s credit can be matched by hand', async () => {
+    const { tranche: a } = await paidGrant();
+    const later = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 3_000_000 });
+    const [b] = await tranchesOf(later);
+    const line = (tranche: Record<string, any>): StatementLine => ({ amount: '30000.00', endToEndId: 'NONREF', remittance: `Sprout ${tranche.reference}`, bookingDate: '2026-09-15' });
+    const res = await upload(camt053([line(a), line(b)]));
+    // As the import before the change stored it: b's credit a duplicate of a's, under their shared fingerprint.
+    const former = `id:${createHash('sha256').update(JSON.stringify(['e2e', 'NONREF', '2026-09-15', 'CRDT', 'CNY', '3000000'])).digest('hex')}`;
+    const [, credit] = await items(res.body.id);
+    await t.dataSource.transaction(async (tx) => {
+      await tx.query(`DELETE FROM statement_fingerprints WHERE statement_id = $1 AND first_position = 1`, [res.body.id]);
+      await tx.query(`UPDATE statement_fingerprints SET fingerprint = $2 WHERE statement_id = $1`, [res.body.id, former]);
+      await tx.query(`UPDATE statement_entries SET fingerprint = $2 WHERE statement_id = $1`, [res.body.id, former]);
+      await tx.query(`UPDATE statement_entries SET status = 'duplicate', reason = 'the same bank entry was already imported' WHERE id = $1`, [credit.id]);
+      await tx.query(`UPDATE bank_statements SET unmatched = unmatched - 1, duplicates = duplicates + 1 WHERE id = $1`, [res.body.id]);
+    });
+    await pay(b.id);
+    const matched = await t.http.post(`${API}/reconciliation/entries/${credit.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: b.id });
+    expect(matched.status).toBe(200);
+    expect(await disbursementStatus(b.id)).toBe('reconciled');
+  });
+
   it('a stalled upload holds no database connection and no import lock: another import of the hospital goes through', async () => {
     const { tranche } = await paidGrant();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -437,6 +496,33 @@ describe('Reconciliation (e2e)', () => {
     expect(mail.text).toMatch(/another amount or money sent back:\s+1/);
   });
 
+  it('a credit of another amount is mismatched and emailed, even for a tranche already reconciled or matched earlier in the file', async () => {
+    const { tranche } = await paidGrant(5_000_000);
+    expect((await upload(camt053([{ amount: '50000.00', remittance: tranche.reference, accountServicerReference: 'AM-1' }]))).body.matched).toBe(1);
+    const small = await upload(camt053([{ amount: '500.00', remittance: tranche.reference, accountServicerReference: 'AM-2' }]));
+    expect(small.body).toMatchObject({ entries: 1, matched: 0, mismatched: 1, duplicates: 0 });
+    expect((await items(small.body.id))[0]).toMatchObject({ status: 'mismatched', disbursementId: tranche.id, reason: expect.stringContaining('differs') });
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(small.body.id));
+    expect(mail.text).toMatch(/another amount or money sent back:\s+1/);
+
+    const { tranche: other } = await paidGrant(5_000_000);
+    const both = await upload(csvStatement([{ amount: '50000.00', remittance: other.reference }, { amount: '500.00', remittance: other.reference }]), w.hospitalFinance, undefined, 'both.csv');
+    expect(both.body).toMatchObject({ entries: 2, matched: 1, mismatched: 1, duplicates: 0 });
+  });
+
+  it("a pending camt.053 entry without BookgDt is kept, as ignored, under the statement's date", async () => {
+    const { tranche } = await paidGrant();
+    const res = await upload(camt053([
+      { amount: '30000.00', remittance: tranche.reference, status: 'PDNG', bookingDate: null, accountServicerReference: 'PD-1' },
+      { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'BK-1' },
+    ]));
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ entries: 2, matched: 1, ignored: 1 });
+    const [pending, booked] = await items(res.body.id);
+    expect(pending).toMatchObject({ status: 'ignored', bookingDate: '2026-09-16', valueDate: null, reason: 'not booked (status PDNG)' });
+    expect(booked).toMatchObject({ status: 'matched', disbursementId: tranche.id });
+  });
+
   it('debits, other currencies, reversals and pending entries never match, even with the reference and amount', async () => {
     const { tranche } = await paidGrant(2_000_000);
     const res = await upload(camt053([
@@ -482,7 +568,7 @@ describe('Reconciliation (e2e)', () => {
     expect(again.body).toMatchObject({ entries: 1, mismatched: 0, duplicates: 1 });
     const report = (await t.http.get(`${API}/reconciliation/report?from=2026-09-01&to=2026-09-30`).set(w.hospitalFinance.auth).expect(200)).body;
     expect(report.exceptions.mismatched).toEqual({ count: 3, amount: 8_000_000 });
-    expect(report.exceptions.duplicates).toEqual({ count: 1, amount: 2_000_000 });
+    expect(report.exceptions.duplicates).toEqual({ count: 0, amount: 0 });
 
     // The debit of a return the fund has recorded means nothing new: ignored, and so is its repeat in a later file.
     const { tranche: returnedTranche } = await paidGrant(1_000_000);
@@ -539,6 +625,7 @@ describe('Reconciliation (e2e)', () => {
     ['a CSV missing a column', Buffer.from('date,amount,currency,reference,counterparty\n2026-09-15,10.00,CNY,,x\n'), /line 1/],
     ['a CSV with a bad amount on line 3', Buffer.from('date,amount,currency,reference,counterparty,description\n2026-09-15,10.00,CNY,,x,y\n2026-09-15,1O.00,CNY,,x,y\n'), /line 3/],
     ['a CSV with a bad date', Buffer.from('date,amount,currency,reference,counterparty,description\n2026-02-30,10.00,CNY,,x,y\n'), /line 2/],
+    ['a CSV with a bad amount after a CRLF in a quoted field', Buffer.from('date,amount,currency,reference,counterparty,description\r\n2026-09-15,10.00,CNY,,x,"two\r\nlines"\r\n2026-09-15,1O.00,CNY,,x,y\r\n'), /line 4\b/],
     ['an empty file', Buffer.alloc(0), /line 1/],
   ])('refuses %s with 400 naming where, storing nothing', async (_, file, where) => {
     const { tranche } = await paidGrant();
@@ -722,6 +809,26 @@ describe('Reconciliation (e2e)', () => {
     await t.http.get(`${API}/reconciliation/report?to=2026-03-01`).set(w.finance.auth).expect(400);
     const otherHospital = await createHospital(t, w.admin);
     await t.http.get(`${API}/reconciliation/report?${q}&hospitalId=${otherHospital.id}`).set(w.hospitalFinance.auth).expect(403);
+  });
+
+  it("the report's exceptions leave out repeats of bank entries already imported, and count a separate credit for a reconciled tranche", async () => {
+    const { tranche } = await paidGrant(3_000_000);
+    const daily: StatementLine[] = [
+      { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'OCT-1', bookingDate: '2026-10-05' },
+      { amount: '123.45', remittance: 'unexplained', accountServicerReference: 'OCT-2', bookingDate: '2026-10-05' },
+    ];
+    expect((await upload(camt053(daily, { statementId: 'DAY-1005' }))).body).toMatchObject({ matched: 1, unmatched: 1 });
+    // The month's statement repeats the day's entries, and brings another transfer naming the reconciled tranche.
+    const second: StatementLine = { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'OCT-3', bookingDate: '2026-10-20' };
+    const month = await upload(camt053([...daily, second], { statementId: 'MONTH-10' }));
+    expect(month.body).toMatchObject({ entries: 3, matched: 0, duplicates: 3 });
+    const report = (await t.http.get(`${API}/reconciliation/report?from=2026-10-01&to=2026-10-31`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect(report.exceptions).toEqual({
+      mismatched: { count: 0, amount: 0 },
+      unmatched: { count: 1, amount: 12_345 },
+      duplicates: { count: 1, amount: 3_000_000 },
+      total: { count: 2, amount: 3_012_345 },
+    });
   });
 
   it('paginates the items of a large statement in file order', async () => {

@@ -1,4 +1,6 @@
-import { entryFingerprint, identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
+import { createHash } from 'node:crypto';
+import { entryFingerprint, formerFingerprint, identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
+import { entryReferences } from 'src/reconciliation/matching';
 import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry';
 
 const entry = (overrides: Partial<ParsedStatementEntry> = {}): ParsedStatementEntry => ({
@@ -33,13 +35,45 @@ describe('entryFingerprint', () => {
     expect(first).not.toBe(entryFingerprint(entry({ accountServicerReference: 'BATCH-9' })));
   });
 
-  it('falls back to the end-to-end id, except NOTPROVIDED', () => {
+  it('falls back to the end-to-end id, except NOTPROVIDED, whatever else differs but the Sprout references named', () => {
     const a = entryFingerprint(entry({ endToEndId: 'E2E-42' }));
-    expect(a).toBe(entryFingerprint(entry({ endToEndId: 'E2E-42', remittance: 'x' })));
+    expect(a).toBe(entryFingerprint(entry({ endToEndId: 'E2E-42', remittance: 'x', additionalInfo: 'SPR-2026-000123-1' })));
     expect(identifiesWithinFile(a)).toBe(true);
     const notProvided = entryFingerprint(entry({ endToEndId: 'NOTPROVIDED' }));
     expect(identifiesWithinFile(notProvided)).toBe(false);
     expect(notProvided).toBe(entryFingerprint(entry({ endToEndId: 'notprovided' })));
+  });
+
+  it.each(['NONREF', 'nonref', ' NOTPROVIDED ', 'NOT PROVIDED', '/', ' '])('takes the placeholder %p for no end-to-end id: the row identifies the entry', (placeholder) => {
+    const a = entryFingerprint(entry({ endToEndId: placeholder, remittance: 'SPR-2026-000123-1' }));
+    expect(identifiesWithinFile(a)).toBe(false);
+    expect(a).toBe(entryFingerprint(entry({ remittance: 'SPR-2026-000123-1' })));
+    expect(entryFingerprint(entry({ endToEndId: placeholder, remittance: 'SPR-2026-000456-1' }))).not.toBe(a);
+  });
+
+  it('never takes two entries naming different Sprout references for one, whatever end-to-end id they share', () => {
+    const batch = (remittance: string) => entryFingerprint(entry({ endToEndId: 'BATCH-0915', remittance }));
+    expect(batch('SPR-2026-000123-1')).not.toBe(batch('SPR-2026-000456-1'));
+    expect(batch('SPR-2026-000123-1 SPR-2026-000456-1')).toBe(batch('Sprout SPR-2026-000456-1, SPR-2026-000123-1'));
+    expect(identifiesWithinFile(batch('SPR-2026-000123-1'))).toBe(true);
+  });
+
+  it('keeps the former fingerprint of every entry whose form did not change, and names the former one of the others', () => {
+    // As fingerprints were computed before placeholders and references counted.
+    const former = (e2e: string) => `id:${createHash('sha256').update(JSON.stringify(['e2e', e2e, '2026-09-15', 'CRDT', 'CNY', '5000000'])).digest('hex')}`;
+    const unchanged = [
+      entry({ endToEndId: 'E2E-42', remittance: 'no reference' }),
+      entry({ accountServicerReference: 'BANK-1', endToEndId: 'NONREF' }),
+      entry({ endToEndId: 'NOTPROVIDED' }),
+      entry(),
+    ];
+    for (const e of unchanged) expect(formerFingerprint(e, entryReferences(e))).toBeNull();
+    expect(entryFingerprint(unchanged[0])).toBe(former('E2E-42'));
+    for (const [e2e, remittance] of [['NONREF', 'no reference'], ['/', 'SPR-2026-000123-1'], ['E2E-42', 'SPR-2026-000123-1']]) {
+      const e = entry({ endToEndId: e2e, remittance });
+      expect(formerFingerprint(e, entryReferences(e))).toBe(former(e2e));
+      expect(entryFingerprint(e)).not.toBe(former(e2e));
+    }
   });
 
   it('without bank references, the whole row identifies it (only against other statements)', () => {

@@ -7,6 +7,8 @@ import { AuthUser } from 'src/common/auth/roles';
 import { DisbursementNotFoundException } from 'src/disbursements/disbursements.exceptions';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
 import { MatchEntryDto, StatementItemDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { sameReferences } from 'src/reconciliation/entry-fingerprint';
+import { entryReferences, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 import { EntryMatchConflictException, EntryNotMatchableException, StatementEntryNotFoundException } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
 import { toStatementItem } from 'src/reconciliation/statement-view';
@@ -115,20 +117,25 @@ export class EntryMatchingService {
   /**
    * Only the first import of a bank entry can pay a tranche. A repeat of it (the end-of-day statement after the
    * intraday one, the same file exported twice) is the same money: matched by hand to another tranche of the same
-   * amount, one credit would reconcile two tranches, and complete a grant that was paid only once.
+   * amount, one credit would reconcile two tranches, and complete a grant that was paid only once. An entry naming
+   * other Sprout references than the first one is another transfer, whatever their fingerprints: entries imported
+   * before fingerprints took the references in (formerFingerprint) may share one.
    */
   private async refuseRepeatedBankEntry(tx: EntityManager, entry: StatementEntry): Promise<void> {
     if (!entry.fingerprint) return;
     const [first] = (await tx.query(
-      `SELECT statement_id, first_position FROM statement_fingerprints WHERE hospital_id = $1 AND fingerprint = $2`,
+      `SELECT f.statement_id, f.first_position, e.remittance, e.structured_references, e.end_to_end_id, e.additional_info
+         FROM statement_fingerprints f LEFT JOIN statement_entries e ON e.statement_id = f.statement_id AND e.position = f.first_position
+        WHERE f.hospital_id = $1 AND f.fingerprint = $2`,
       [entry.hospitalId, entry.fingerprint],
-    )) as { statement_id: string; first_position: number }[];
-    if (first && (first.statement_id !== entry.statementId || first.first_position !== entry.position)) {
-      throw new EntryMatchConflictException(
-        'entry-repeats-imported-entry',
-        `This entry repeats a bank entry already imported (statement ${first.statement_id}, entry ${first.first_position + 1}); match that one instead.`,
-      );
-    }
+    )) as ({ statement_id: string; first_position: number } & (StoredEntryTexts | { [K in keyof StoredEntryTexts]: null }))[];
+    if (!first || (first.statement_id === entry.statementId && first.first_position === entry.position)) return;
+    const ours = entryReferences({ ...entry, endToEndId: entry.endToEndId ?? undefined, additionalInfo: entry.additionalInfo ?? undefined });
+    if (first.remittance !== null && !sameReferences(ours, storedEntryReferences(first as StoredEntryTexts))) return;
+    throw new EntryMatchConflictException(
+      'entry-repeats-imported-entry',
+      `This entry repeats a bank entry already imported (statement ${first.statement_id}, entry ${first.first_position + 1}); match that one instead.`,
+    );
   }
 
   /** The entry, locked first (lock order: entry → application → tranche); another hospital's is not found. */

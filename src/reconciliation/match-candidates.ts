@@ -1,15 +1,17 @@
 import { EntityManager } from 'typeorm';
-import { entryReferences, MatchCandidate } from 'src/reconciliation/matching';
+import { MatchCandidate, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 
-type CandidateRow = { id: string; reference: string; amount: string; status: string; hospital_id: string; taken_back: boolean };
-type SeveralNamedRow = { remittance: string; structured_references: string[]; end_to_end_id: string | null; additional_info: string | null; booked: string };
+type CandidateRow = { id: string; reference: string; amount: string; status: string; hospital_id: string; taken_back: boolean; paid_again_on: string | null };
+type SeveralNamedRow = StoredEntryTexts & { booked: string };
 
 /**
  * The disbursements an import's entries name (classifyEntry's candidates), looked up per batch in one query. A paid
  * tranche of the hospital comes marked `takenBack` when a debit or reversal of an earlier import names it — money
  * that may have gone back, so its credit must not settle it whichever statement came first — provided the bank booked
  * it on or after the day of the tranche's current payment: once a return is recorded and the tranche paid again, the
- * old debit (booked before) says nothing about the new payment, whenever its statement is imported.
+ * old debit (booked before) says nothing about the new payment, whenever its statement is imported. Such a tranche,
+ * paid again after a return, also comes with the day of its current payment (`paidAgainOn`): a credit booked before
+ * it may be the returned payment's, which must not settle the new one.
  */
 export class MatchCandidates {
   /** Per reference, the booking days (YYYY-MM-DD) of earlier imports' debits that named several tranches. */
@@ -37,13 +39,23 @@ export class MatchCandidates {
                          WHERE e.disbursement_id = d.id AND e.status = 'mismatched' AND (e.credit_debit = 'DBIT' OR e.reversal)
                            AND e.statement_id <> $3 AND e.booking_date >= p.paid_on)
                 OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::date[]) AS n(reference, booked) WHERE n.reference = d.reference AND n.booked >= p.paid_on)
-              ELSE false END AS taken_back
+              ELSE false END AS taken_back,
+              CASE WHEN d.status = 'paid' AND d.hospital_id = $2
+                        AND EXISTS (SELECT 1 FROM disbursement_payments r WHERE r.disbursement_id = d.id AND r.returned_at IS NOT NULL)
+                   THEN p.paid_on::text END AS paid_again_on
          FROM disbursements d LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id
         WHERE d.reference = ANY($1)`,
       [unique, this.hospitalId, this.statementId, named.map(([reference]) => reference), named.map(([, booked]) => booked)],
     )) as CandidateRow[];
     for (const r of rows) {
-      candidates.set(r.reference, { id: r.id, amount: Number(r.amount), status: r.status, hospitalId: r.hospital_id, ...(r.taken_back ? { takenBack: true } : {}) });
+      candidates.set(r.reference, {
+        id: r.id,
+        amount: Number(r.amount),
+        status: r.status,
+        hospitalId: r.hospital_id,
+        ...(r.taken_back ? { takenBack: true } : {}),
+        ...(r.paid_again_on ? { paidAgainOn: r.paid_again_on } : {}),
+      });
     }
     return candidates;
   }
@@ -63,8 +75,7 @@ export class MatchCandidates {
     )) as SeveralNamedRow[];
     const byReference = new Map<string, string[]>();
     for (const row of rows) {
-      const texts = { remittance: row.remittance, structuredReferences: row.structured_references, endToEndId: row.end_to_end_id ?? undefined, additionalInfo: row.additional_info ?? undefined };
-      for (const reference of entryReferences(texts)) byReference.set(reference, [...(byReference.get(reference) ?? []), row.booked]);
+      for (const reference of storedEntryReferences(row)) byReference.set(reference, [...(byReference.get(reference) ?? []), row.booked]);
     }
     return byReference;
   }

@@ -11,6 +11,11 @@ export interface MatchCandidate {
   hospitalId: string;
   /** A debit or reversal of an earlier import, booked on or after the tranche's current payment, names it: the money may have gone back. */
   takenBack?: boolean;
+  /**
+   * For a paid tranche an earlier payment of which was returned: the day of its current payment (YYYY-MM-DD). A credit
+   * booked before it cannot be that payment's.
+   */
+  paidAgainOn?: string;
 }
 
 export interface MatchResult {
@@ -65,6 +70,19 @@ export function entryReferences(entry: Pick<ParsedStatementEntry, 'remittance' |
   return [...new Set(texts.flatMap(findReferences))];
 }
 
+/** The texts entryReferences reads, as statement_entries stores them. */
+export type StoredEntryTexts = { remittance: string; structured_references: string[]; end_to_end_id: string | null; additional_info: string | null };
+
+/** entryReferences of a stored entry. */
+export function storedEntryReferences(row: StoredEntryTexts): string[] {
+  return entryReferences({
+    remittance: row.remittance,
+    structuredReferences: row.structured_references,
+    endToEndId: row.end_to_end_id ?? undefined,
+    additionalInfo: row.additional_info ?? undefined,
+  });
+}
+
 /**
  * Decides what one statement entry means for the hospital's disbursements. Pure: the caller adds
  * `result.reference` to `seenInThisStatement` after a match. `candidatesByReference` should hold every
@@ -96,16 +114,25 @@ export function classifyEntry(
   const [reference] = ours;
   const disbursement = candidatesByReference.get(reference) as MatchCandidate;
   const about = { reference, disbursementId: disbursement.id };
+  // First: another amount is no payment of this tranche, whether or not it was paid, reconciled or matched earlier
+  // in this file — an exception for a person (API.md: same reference with another amount → mismatched).
+  if (disbursement.amount !== entry.amount) {
+    return { status: 'mismatched', ...about, reason: `amount ${entry.amount} differs from the disbursement's ${disbursement.amount} (minor units)` };
+  }
   if (seenInThisStatement.has(reference)) {
     return { status: 'duplicate', ...about, reason: 'an earlier entry of this statement matched this reference' };
   }
   if (disbursement.status === 'reconciled') return { status: 'duplicate', ...about, reason: 'the disbursement is already reconciled' };
   if (disbursement.status !== 'paid') return { status: 'unmatched', reference, reason: `the disbursement is ${disbursement.status}, not paid` };
-  if (disbursement.amount !== entry.amount) {
-    return { status: 'mismatched', ...about, reason: `amount ${entry.amount} differs from the disbursement's ${disbursement.amount} (minor units)` };
-  }
   if (disbursement.takenBack) {
     return { status: 'mismatched', ...about, reason: 'a debit or reversal imported earlier names this disbursement: the payment may have been sent back; check with the bank' };
+  }
+  if (disbursement.paidAgainOn !== undefined && entry.bookingDate < disbursement.paidAgainOn) {
+    return {
+      status: 'unmatched',
+      reference,
+      reason: `booked on ${entry.bookingDate}, before the disbursement was paid again on ${disbursement.paidAgainOn} (an earlier payment was returned): it may be the returned payment; match it by hand if it is the new one`,
+    };
   }
   return { status: 'matched', ...about };
 }

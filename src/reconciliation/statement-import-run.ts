@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { identifiesWithinFile, RowOccurrences } from 'src/reconciliation/entry-fingerprint';
+import { formerFingerprint, identifiesWithinFile, REPEATED_ENTRY_REASON, RowOccurrences, sameReferences } from 'src/reconciliation/entry-fingerprint';
 import { MatchCandidates } from 'src/reconciliation/match-candidates';
-import { bookedInCny, classifyEntry, entryReferences, MatchResult } from 'src/reconciliation/matching';
+import { bookedInCny, classifyEntry, entryReferences, MatchResult, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 import { ParsedStatementEntry, ParsedStatementHeader, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 
-/** Entries are classified and inserted this many at a time: one candidate query, one duplicate query, one INSERT. */
+/**
+ * Entries are classified and inserted this many at a time: one candidate query, one duplicate query (and one for former
+ * fingerprints, when the batch has any), one INSERT.
+ */
 export const IMPORT_BATCH_SIZE = 1000;
 const MAX_STATEMENT_IDS = 100;
 
@@ -24,6 +27,10 @@ export const ENTRY_COLUMNS = [
 ];
 
 type Decided = { entry: ParsedStatementEntry; id: string; result: MatchResult; reference: string | null; fingerprint: string };
+/** An entry whose fingerprint is checked for a repeat (StatementImportRun.repeatedEntries). */
+type RepeatCheck = { fingerprint: string; position: number; former: string | null; references: readonly string[] };
+/** Where a bank entry was first imported: a statement and the entry's position in it. */
+type FirstSeen = { statementId: string; position: number };
 
 /**
  * The state of one import while the file streams through: entries are buffered up to IMPORT_BATCH_SIZE,
@@ -130,13 +137,14 @@ export class StatementImportRun {
   private async store(entries: ParsedStatementEntry[]): Promise<void> {
     const references = entries.map(entryReferences);
     const candidates = await this.candidates.for(references.flat());
-    const fingerprints = entries.map((entry) => this.occurrences.fingerprintOf(entry));
+    const fingerprints = entries.map((entry, i) => this.occurrences.fingerprintOf(entry, references[i]));
     // Entries that can never match nor name a tranche (debits without a reference, other currencies, …) are never
     // duplicates either: no look-up for them. A debit naming a tranche is an exception once, not once per file.
     const matchable = entries.map((entry, i) => checksRepeats(entry, references[i]));
     const checked = await this.repeatedEntries(
-      fingerprints.filter((_, i) => matchable[i]),
-      entries.filter((_, i) => matchable[i]).map((e) => e.index),
+      entries.flatMap((entry, i) =>
+        matchable[i] ? [{ fingerprint: fingerprints[i], position: entry.index, former: formerFingerprint(entry, references[i]), references: references[i] }] : [],
+      ),
     );
     let next = 0;
     const repeated = matchable.map((m) => (m ? checked[next++] : false));
@@ -151,7 +159,7 @@ export class StatementImportRun {
           status: 'duplicate',
           ...(result.status === 'matched' || result.status === 'mismatched' || result.status === 'duplicate' ? { disbursementId: result.disbursementId } : {}),
           ...(result.reference ? { reference: result.reference } : {}),
-          reason: 'the same bank entry was already imported',
+          reason: REPEATED_ENTRY_REASON,
         };
       }
       if (result.status === 'matched' && result.reference) this.matchedReferences.add(result.reference);
@@ -180,25 +188,53 @@ export class StatementImportRun {
   /**
    * Which entries of the batch repeat a bank entry seen before: in an earlier statement of this hospital, or
    * (bank-identified fingerprints only) earlier in this file. Records each first occurrence as it goes, with
-   * one primary-key probe per fingerprint (ON CONFLICT), so the cost does not grow with the statement.
+   * one primary-key probe per fingerprint (ON CONFLICT), so the cost does not grow with the statement. An entry first
+   * imported under its former fingerprint (firstSeenUnderFormerFingerprints) is recorded under its fingerprint with
+   * that first import: later imports, and a person matching it by hand (EntryMatchingService), see the repeat too.
    */
-  private async repeatedEntries(fingerprints: string[], positions: number[]): Promise<boolean[]> {
-    if (fingerprints.length === 0) return [];
-    const first = new Map<string, number>();
-    fingerprints.forEach((fp, i) => first.has(fp) || first.set(fp, positions[i]));
+  private async repeatedEntries(checks: RepeatCheck[]): Promise<boolean[]> {
+    if (checks.length === 0) return [];
+    const earlier = await this.firstSeenUnderFormerFingerprints(checks);
+    const first = new Map<string, FirstSeen>();
+    checks.forEach((c, i) => first.has(c.fingerprint) || first.set(c.fingerprint, earlier[i] ?? { statementId: this.statementId, position: c.position }));
     const rows = (await this.tx.query(
       `INSERT INTO statement_fingerprints AS f (hospital_id, fingerprint, statement_id, first_position)
-       SELECT $1, u.fp, $3, u.pos FROM unnest($2::text[], $4::int[]) AS u(fp, pos)
+       SELECT $1, u.fp, u.statement_id, u.pos FROM unnest($2::text[], $3::uuid[], $4::int[]) AS u(fp, statement_id, pos)
        ON CONFLICT (hospital_id, fingerprint) DO UPDATE SET fingerprint = f.fingerprint
        RETURNING f.fingerprint, f.statement_id, f.first_position`,
-      [this.hospitalId, [...first.keys()], this.statementId, [...first.values()]],
+      [this.hospitalId, [...first.keys()], [...first.values()].map((s) => s.statementId), [...first.values()].map((s) => s.position)],
     )) as { fingerprint: string; statement_id: string; first_position: number }[];
     const firstSeen = new Map(rows.map((r) => [r.fingerprint, r]));
-    return fingerprints.map((fp, i) => {
-      const seen = firstSeen.get(fp);
+    return checks.map(({ fingerprint, position }) => {
+      const seen = firstSeen.get(fingerprint);
       if (!seen) return false;
       if (seen.statement_id !== this.statementId) return true;
-      return identifiesWithinFile(fp) && seen.first_position !== positions[i];
+      return identifiesWithinFile(fingerprint) && seen.first_position !== position;
+    });
+  }
+
+  /**
+   * Per check, the first import of its bank entry under the entry's former fingerprint (formerFingerprint), if any:
+   * one whose entry names the same Sprout references. The former form took different transfers sharing an end-to-end
+   * id (or a placeholder for one) for one entry, so an entry stored under it that names other references is another
+   * transfer, which this one does not repeat. (So is an entry imported since the change under the same end-to-end id
+   * naming no reference: its fingerprint has the former form's parts.) Only entries whose fingerprint changed (an
+   * end-to-end id with a reference, or a placeholder) are looked up: one query per batch, two index probes each.
+   */
+  private async firstSeenUnderFormerFingerprints(checks: RepeatCheck[]): Promise<(FirstSeen | undefined)[]> {
+    const former = [...new Set(checks.flatMap((c) => (c.former ? [c.former] : [])))];
+    if (former.length === 0) return [];
+    const rows = (await this.tx.query(
+      `SELECT f.fingerprint, f.statement_id, f.first_position, e.remittance, e.structured_references, e.end_to_end_id, e.additional_info
+         FROM statement_fingerprints f JOIN statement_entries e ON e.statement_id = f.statement_id AND e.position = f.first_position
+        WHERE f.hospital_id = $1 AND f.fingerprint = ANY($2)`,
+      [this.hospitalId, former],
+    )) as (StoredEntryTexts & { fingerprint: string; statement_id: string; first_position: number })[];
+    const byFingerprint = new Map(rows.map((r) => [r.fingerprint, r]));
+    return checks.map((c) => {
+      const stored = c.former ? byFingerprint.get(c.former) : undefined;
+      if (!stored || !sameReferences(storedEntryReferences(stored), c.references)) return undefined;
+      return { statementId: stored.statement_id, position: stored.first_position };
     });
   }
 

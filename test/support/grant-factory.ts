@@ -77,7 +77,8 @@ export type StatementLine = {
   creditDebit?: 'CRDT' | 'DBIT';
   /** camt.053 RvslInd: with DBIT, the bank taking a credit back. */
   reversal?: boolean;
-  bookingDate?: string;
+  /** camt.053: null leaves out BookgDt and ValDt (a pending entry may have neither). */
+  bookingDate?: string | null;
   remittance?: string;
   accountServicerReference?: string;
   endToEndId?: string;
@@ -105,8 +106,8 @@ export function camt053(entries: StatementLine[], options: { version?: string; s
         <CdtDbtInd>${e.creditDebit ?? 'CRDT'}</CdtDbtInd>
         ${e.reversal ? '<RvslInd>true</RvslInd>' : ''}
         ${status(e.status ?? 'BOOK')}
-        <BookgDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></BookgDt>
-        <ValDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></ValDt>
+        ${e.bookingDate === null ? '' : `<BookgDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></BookgDt>
+        <ValDt><Dt>${e.bookingDate ?? '2026-09-15'}</Dt></ValDt>`}
         ${e.accountServicerReference ? `<AcctSvcrRef>${xmlEscape(e.accountServicerReference)}</AcctSvcrRef>` : ''}
         <BkTxCd><Prtry><Cd>TRF</Cd></Prtry></BkTxCd>
         ${e.transfers ? batchDetails(e.transfers, minor) : `<NtryDtls><TxDtls>

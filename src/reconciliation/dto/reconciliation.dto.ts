@@ -40,7 +40,8 @@ export class StatementItemDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: 'integer', description: '0-based position in the file' }) position: number;
   @ApiProperty({ description: '"line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053)' }) location: string;
-  @ApiProperty({ format: 'date' }) bookingDate: string;
+  @ApiProperty({ format: 'date', description: "The bank's booking date; a camt.053 entry not booked (pending, informational) without one takes its value date, else the statement's creation date" })
+  bookingDate: string;
   @ApiPropertyOptional({ type: String, format: 'date', nullable: true }) valueDate: string | null;
   @ApiProperty({ type: 'integer', description: "minor units of `currency` (its ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY), positive; see creditDebit" }) amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
@@ -136,7 +137,11 @@ export class AmountCountDto {
 export class ExceptionsDto {
   @ApiProperty({ type: AmountCountDto }) mismatched: AmountCountDto;
   @ApiProperty({ type: AmountCountDto, description: 'CNY credits booked in the period that matched nothing' }) unmatched: AmountCountDto;
-  @ApiProperty({ type: AmountCountDto }) duplicates: AmountCountDto;
+  @ApiProperty({
+    type: AmountCountDto,
+    description: 'Credits for a tranche already reconciled, or matched by an earlier entry of their statement; repeats of a bank entry already imported need no one and are left out',
+  })
+  duplicates: AmountCountDto;
   @ApiProperty({ type: AmountCountDto }) total: AmountCountDto;
 }
 

@@ -308,6 +308,29 @@ describe('parseCamt053', () => {
     expect((await parseError(xml)).message).toBe(message);
   });
 
+  it('keeps a pending or informational entry without BookgDt, under its value date, else the statement\'s creation date', async () => {
+    const entries = await entriesOf(
+      camtDocument(
+        statement(
+          [
+            entry({ status: '<Sts><Cd>PDNG</Cd></Sts>', bookingDate: '<ValDt><Dt>2026-03-04</Dt></ValDt>' }),
+            entry({ status: '<Sts><Cd>INFO</Cd></Sts>', bookingDate: '' }),
+            entry(),
+          ].join('\n'),
+        ),
+      ),
+    );
+    expect(entries.map((e) => [e.status, e.bookingDate, e.valueDate])).toEqual([
+      ['PDNG', '2026-03-04', '2026-03-04'],
+      ['INFO', '2026-03-03', undefined],
+      ['BOOK', '2026-03-02', undefined],
+    ]);
+    // Plain Sts (versions 02–07) alike; a booked entry, or one without a status (read as booked), still needs its BookgDt.
+    const [older] = await entriesOf(camtDocument(statement(entry({ status: '<Sts>PDNG</Sts>', bookingDate: '' })), '04'));
+    expect(older).toMatchObject({ status: 'PDNG', bookingDate: '2026-03-03' });
+    expect((await parseError(camtDocument(statement(entry({ status: '', bookingDate: '' }))))).reason).toBe('entry has no BookgDt');
+  });
+
   it.each([
     ['<Amt Ccy="CNY">8.851</Amt>', "amount '8.851' has more than two significant decimals"],
     ['<Amt Ccy="CNY">12,5</Amt>', "amount '12,5' is not a decimal"],

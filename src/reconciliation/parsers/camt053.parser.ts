@@ -140,7 +140,10 @@ class Camt053Reader {
   private statementCount = 0;
   private entryCount = 0;
   private entryInStatement = 0;
+  /** The header being read, until the statement's first entry sends it on (emitHeader). */
   private header?: ParsedStatementHeader;
+  /** The current statement's header, kept for its dates (finishEntry). */
+  private statementHeader: ParsedStatementHeader = {};
   private entry?: EntryDraft;
 
   constructor() {
@@ -240,6 +243,7 @@ class Camt053Reader {
     this.statementCount++;
     this.entryInStatement = 0;
     this.header = {};
+    this.statementHeader = this.header;
   }
 
   private startEntry(): void {
@@ -259,7 +263,7 @@ class Camt053Reader {
     const draft = this.entry as EntryDraft;
     if (draft.amount === undefined) this.fail('entry has no Amt');
     if (draft.creditDebit === undefined) this.fail('entry has no CdtDbtInd');
-    if (draft.bookingDate === undefined) this.fail('entry has no BookgDt');
+    draft.bookingDate ??= this.dateOfUnbooked(draft);
     this.entry = undefined;
     const transfers = batchTransfers(draft);
     if (!transfers) {
@@ -275,6 +279,17 @@ class Camt053Reader {
       entry.batchTransaction = i + 1;
       this.ready.push({ kind: 'entry', entry });
     });
+  }
+
+  /**
+   * BookgDt is optional in camt.053: pending (PDNG) and informational entries often have none. Only a booked entry
+   * (BOOK, or without a status, which matching takes for booked) must have one; another is kept, as ignored, under
+   * its value date, else the day the statement was created (CreDtTm, mandatory), else the last day it covers.
+   */
+  private dateOfUnbooked(draft: EntryDraft): string {
+    if (draft.status === undefined || draft.status === 'BOOK') this.fail('entry has no BookgDt');
+    const date = draft.valueDate ?? (this.statementHeader.createdAt ?? this.statementHeader.toDate)?.slice(0, 10);
+    return date ?? this.fail(`entry (status ${draft.status}) has no BookgDt nor ValDt, and the statement no CreDtTm`);
   }
 
   private entryOf(draft: EntryDraft, location: string, amount: number, details: TransactionDraft): ParsedStatementEntry {

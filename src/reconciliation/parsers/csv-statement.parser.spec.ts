@@ -97,6 +97,22 @@ describe('parseCsvStatement', () => {
   });
 
   it.each([
+    ['CRLF', '\r\n'],
+    ['LF', '\n'],
+  ])('counts a CRLF inside a quoted field as one line break, in a file whose rows end in %s', async (_name, end) => {
+    const rows = [HEADER, '2026-03-02,1.00,CNY,,,"two\r\nlines"', '2026-03-02,2.00,CNY,,,"three\r\nmore\r\nlines"', '2026-03-02,3.00,CNY,,,one'];
+    const entries = await entriesOf(rows.join(end) + end);
+    expect(entries.map((e) => [e.location, e.remittance])).toEqual([
+      ['line 2', 'two\r\nlines'],
+      ['line 4', 'three\r\nmore\r\nlines'],
+      ['line 7', 'one'],
+    ]);
+    // The 400 names the right line too: a bad row, and a syntax error csv-parse finds itself.
+    expect((await parseError([...rows, '2026-03-02,1.5.0,CNY,,,'].join(end) + end)).message).toBe("line 8: amount '1.5.0' is not a decimal");
+    expect((await parseError([...rows, '2026-03-02,1.00,CNY,,,"closed"too early'].join(end) + end)).location).toBe('line 8');
+  });
+
+  it.each([
     ['12,5', `2026-03-02,"12,5",CNY,,,`, "line 7: amount '12,5' is not a decimal"],
     ['-12,5', `2026-03-02,"-12,5",CNY,,,`, "line 7: amount '-12,5' is not a decimal"],
     ['8.851', '2026-03-02,8.851,CNY,,,', "line 7: amount '8.851' has more than two significant decimals"],

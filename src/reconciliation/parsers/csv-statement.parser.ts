@@ -1,4 +1,4 @@
-import { CsvError, Info, parse } from 'csv-parse';
+import { CastingContext, CsvError, parse } from 'csv-parse';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { AmountFormatError, decimalToMinorUnits } from 'src/reconciliation/parsers/amount';
@@ -29,21 +29,23 @@ const CURRENCY = /^[A-Za-z]{3}$/;
 export async function* parseCsvStatement(source: AsyncIterable<Buffer | string>): AsyncGenerator<StatementItem> {
   // Field counts are checked row by row, not by csv-parse, so that errors come in line order: csv-parse
   // reads ahead of the rows we have validated and would report a later row first.
+  const lines = new LineNumbers();
   const csv = parse({
     bom: true,
-    info: true,
     trim: true,
     skip_empty_lines: true,
     relax_column_count: true,
     max_record_size: MAX_RECORD_CHARACTERS,
+    // As csv-parse reads each record, not as the loop below takes it: the parser reads ahead (see LineNumbers).
+    on_record: (record: string[], context: CastingContext): NumberedRecord => ({ record, line: lines.firstLineOf(record, context) }),
   });
   const feeding = pipeline(Readable.from(decodeUtf8(source)), csv);
   feeding.catch(() => undefined); // the same error surfaces from the iteration below
   let columns: ColumnPositions | undefined;
   let index = 0;
   try {
-    for await (const { record, info } of csv as AsyncIterable<{ record: string[]; info: Info }>) {
-      const location = `line ${firstLineOf(record, info)}`;
+    for await (const { record, line } of csv as AsyncIterable<NumberedRecord>) {
+      const location = `line ${line}`;
       if (!columns) {
         columns = readHeader(record, location);
         yield { kind: 'header', header: {} };
@@ -53,7 +55,7 @@ export async function* parseCsvStatement(source: AsyncIterable<Buffer | string>)
     }
     await feeding;
   } catch (error) {
-    if (error instanceof CsvError) throw new StatementParseError(describeCsvError(error), `line ${error.lines}`);
+    if (error instanceof CsvError) throw new StatementParseError(describeCsvError(error), `line ${lines.lineOf(error)}`);
     throw error;
   } finally {
     csv.destroy();
@@ -120,10 +122,35 @@ function readAmount(unsigned: string, written: string, digits: number, location:
   }
 }
 
-/** csv-parse counts the line a record ends on; a quoted field may span several lines. */
-function firstLineOf(record: string[], info: Info): number {
-  const innerLineBreaks = record.reduce((count, value) => count + (value.match(/\n/g)?.length ?? 0), 0);
-  return info.lines - innerLineBreaks;
+type NumberedRecord = { record: string[]; line: number };
+
+const LINE_BREAK = /\r\n|\r|\n/g;
+const CRLF = /\r\n/g;
+
+/**
+ * Line numbers as people (and editors) count them: CRLF, LF or a lone CR ends one line. csv-parse counts every CR
+ * and every LF, save a CRLF that ends a record: a CRLF inside a quoted field counts twice, there and in every later
+ * line number. Fed each record as csv-parse reads it (on_record), so that the CRLFs it counted twice are known for an
+ * error it raises on a later row as well. (A file whose rows end in LF but some in CRLF is still miscounted: the CR
+ * before such a row's end is trimmed from the field, out of sight.)
+ */
+class LineNumbers {
+  private countedTwice = 0;
+
+  /** The line a record starts on: csv-parse gives the one it ends on, and a quoted field may span several lines. */
+  firstLineOf(record: string[], context: CastingContext): number {
+    let innerLineBreaks = 0;
+    for (const value of record) {
+      if (!value.includes('\n') && !value.includes('\r')) continue;
+      innerLineBreaks += value.match(LINE_BREAK)?.length ?? 0;
+      this.countedTwice += value.match(CRLF)?.length ?? 0;
+    }
+    return context.lines - this.countedTwice - innerLineBreaks;
+  }
+
+  lineOf(error: CsvError): number {
+    return error.lines - this.countedTwice;
+  }
 }
 
 function describeCsvError(error: CsvError): string {
