@@ -37,6 +37,16 @@ describe('Reconciliation: money sent back (e2e)', () => {
   const status = async (table: 'disbursements' | 'applications', id: string) =>
     ((await t.dataSource.query(`SELECT status FROM ${table} WHERE id = $1`, [id])) as { status: string }[])[0].status;
   /** A grant of two tranches of 30,000.00 yuan, both paid. */
+  /**
+   * The tranche's returned payment as made a week ago and returned six days ago, and its payment made again
+   * `againDaysAgo` days ago: the API dates nothing before the approval, made today.
+   */
+  const backdatePayments = (disbursementId: string, againDaysAgo = 0) =>
+    t.dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL session_replication_role = replica`);
+      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 7, returned_on = paid_on - 6 WHERE disbursement_id = $1 AND returned_at IS NOT NULL`, [disbursementId]);
+      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - $2::int WHERE disbursement_id = $1 AND returned_at IS NULL`, [disbursementId, againDaysAgo]);
+    });
   const bothPaid = async (): Promise<{ grant: Grant; first: Record<string, any>; second: Record<string, any> }> => {
     const grant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 6_000_000 });
     const [first, second] = await grantTranches(t, w, grant);
@@ -98,12 +108,7 @@ describe('Reconciliation: money sent back (e2e)', () => {
     await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
     await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
     await payTranche(t, w, first.id);
-    // The first payment and its return, as if a week ago (the API dates nothing before the approval, made today).
-    await t.dataSource.transaction(async (tx) => {
-      await tx.query(`SET LOCAL session_replication_role = replica`);
-      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 7, returned_on = paid_on - 6 WHERE disbursement_id = $1 AND returned_at IS NOT NULL`, [first.id]);
-      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 1 WHERE disbursement_id = $1 AND returned_at IS NULL`, [first.id]);
-    });
+    await backdatePayments(first.id, 1);
     const booked = (days: number) => new Date(Date.parse(`${today()}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
     const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-OLD', bookingDate: booked(6) }]));
     expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
@@ -133,11 +138,7 @@ describe('Reconciliation: money sent back (e2e)', () => {
     await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
     await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
     await payTranche(t, w, first.id);
-    // The first payment, made and returned a week ago (the API dates nothing before the approval, made today).
-    await t.dataSource.transaction(async (tx) => {
-      await tx.query(`SET LOCAL session_replication_role = replica`);
-      await tx.query(`UPDATE disbursement_payments SET paid_on = paid_on - 7, returned_on = paid_on - 6 WHERE disbursement_id = $1 AND returned_at IS NOT NULL`, [first.id]);
-    });
+    await backdatePayments(first.id);
     const weekAgo = new Date(Date.parse(`${today()}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10);
 
     // The hospital's statement of that week comes in late: its credit is the returned payment's, not the new one's.

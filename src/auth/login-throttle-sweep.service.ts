@@ -1,7 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PeriodicTask } from 'src/common/scheduling/periodic-task';
+import { PeriodicTask, RunsPeriodically } from 'src/common/scheduling/periodic-task';
 import { AppConfig } from 'src/config/app-config';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
@@ -13,9 +13,9 @@ const HOUR_MS = 60 * 60_000;
  * good. Hourly, on any number of workers (a DELETE of what is expired is the same whoever runs it).
  */
 @Injectable()
-export class LoginThrottleSweepService implements OnApplicationBootstrap, OnModuleDestroy {
+export class LoginThrottleSweepService extends RunsPeriodically {
   private readonly logger = new Logger(LoginThrottleSweepService.name);
-  private readonly task = new PeriodicTask(() => this.sweep(), {
+  protected readonly task = new PeriodicTask(() => this.sweep(), {
     firstAfterMs: 60_000,
     everyMs: HOUR_MS,
     onError: (error) => this.logger.warn(`deleting expired sign-in counters failed: ${(error as Error).message}; next try in an hour`),
@@ -24,14 +24,8 @@ export class LoginThrottleSweepService implements OnApplicationBootstrap, OnModu
   constructor(
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.task.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
+  ) {
+    super();
   }
 
   /** How many expired counters it deleted. */

@@ -1,7 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PeriodicTask } from 'src/common/scheduling/periodic-task';
+import { PeriodicTask, RunsPeriodically } from 'src/common/scheduling/periodic-task';
 import { AppConfig } from 'src/config/app-config';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
@@ -33,9 +33,9 @@ export const EMPTY_BATCH_SQL = `
  * and when?" can still be answered. A dead email emptied can no longer be retried (409 notification-expired).
  */
 @Injectable()
-export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+export class OutboxRetentionService extends RunsPeriodically {
   private readonly logger = new Logger(OutboxRetentionService.name);
-  private readonly task = new PeriodicTask(() => this.purge(), {
+  protected readonly task = new PeriodicTask(() => this.purge(), {
     firstAfterMs: FIRST_PASS_AFTER_MS,
     everyMs: EVERY_MS,
     onError: (error) => this.logger.warn(`emptying old emails' contents failed; next try in an hour: ${(error as Error).message}`),
@@ -44,14 +44,8 @@ export class OutboxRetentionService implements OnApplicationBootstrap, OnModuleD
   constructor(
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.task.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
+  ) {
+    super();
   }
 
   /** Empties contexts past retention, a batch at a time, up to `max` (several workers share the work: SKIP LOCKED). */

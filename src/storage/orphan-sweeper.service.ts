@@ -1,8 +1,8 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { PeriodicTask } from 'src/common/scheduling/periodic-task';
+import { PeriodicTask, RunsPeriodically } from 'src/common/scheduling/periodic-task';
 import { AppConfig } from 'src/config/app-config';
 import { withTryAdvisoryLock } from 'src/database/try-advisory-lock';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
@@ -42,9 +42,9 @@ export function orphanGraceMs(requestTimeoutMs: number): number {
  * remove, outside every retention rule (PIPL: data minimisation). Once a day, one worker at a time.
  */
 @Injectable()
-export class OrphanSweeperService implements OnApplicationBootstrap, OnModuleDestroy {
+export class OrphanSweeperService extends RunsPeriodically {
   private readonly logger = new Logger(OrphanSweeperService.name);
-  private readonly task = new PeriodicTask(() => this.sweep(), {
+  protected readonly task = new PeriodicTask(() => this.sweep(), {
     firstAfterMs: FIRST_PASS_AFTER_MS,
     everyMs: EVERY_MS,
     // Its code only: a file system error's message names the file.
@@ -55,14 +55,8 @@ export class OrphanSweeperService implements OnApplicationBootstrap, OnModuleDes
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly storage: ObjectStorage,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.task.start();
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
+  ) {
+    super();
   }
 
   /** One pass over the documents in storage; null when another worker is sweeping. */

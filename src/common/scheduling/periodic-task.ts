@@ -1,3 +1,5 @@
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+
 /**
  * A worker's background pass (emptying old emails, sweeping orphaned files): first after `firstAfterMs`, then
  * `everyMs` after each pass ends, so passes never overlap. A failed pass goes to `onError` and the next one comes on
@@ -36,5 +38,18 @@ export class PeriodicTask {
         .finally(() => this.next(this.schedule.everyMs));
     }, delay);
     this.timer.unref();
+  }
+}
+
+/** A service whose `task` starts when the application has started and stops (waiting for a pass under way) on shutdown. */
+export abstract class RunsPeriodically implements OnApplicationBootstrap, OnModuleDestroy {
+  protected abstract readonly task: PeriodicTask;
+
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 }
