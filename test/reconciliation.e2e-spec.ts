@@ -256,6 +256,20 @@ describe('Reconciliation (e2e)', () => {
     expect(await appStatus(other.id)).toBe('completed');
   });
 
+  it('a repeat under the bank\'s own reference stays a repeat when its texts name a reference the first import lacked', async () => {
+    await splitInTwo();
+    const { first } = await bothTranchesPaid();
+    // The intraday statement's remittance carried no Sprout reference; the end-of-day one's does. Same bank entry.
+    const intraday = await upload(camt053([{ amount: '30000.00', remittance: 'Children fund', accountServicerReference: 'ICBC-92', bookingDate: '2026-09-15' }], { statementId: 'INTRADAY-92' }));
+    expect(intraday.body).toMatchObject({ unmatched: 1 });
+    const endOfDay = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'ICBC-92', bookingDate: '2026-09-15' }], { statementId: 'EOD-92' }));
+    expect(endOfDay.body).toMatchObject({ matched: 0, duplicates: 1 });
+    const [repeat] = await items(endOfDay.body.id);
+    const refused = await t.http.post(`${API}/reconciliation/entries/${repeat.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: first.id });
+    expect([refused.status, refused.body.type]).toEqual([409, expect.stringContaining('entry-repeats-imported-entry')]);
+    expect(await disbursementStatus(first.id)).toBe('paid');
+  });
+
   it('a repeat of an imported bank entry cannot be matched by hand to another tranche: one credit pays one tranche', async () => {
     await splitInTwo();
     const { grant, first, second } = await bothTranchesPaid();

@@ -118,8 +118,8 @@ export class EntryMatchingService {
    * Only the first import of a bank entry can pay a tranche. A repeat of it (the end-of-day statement after the
    * intraday one, the same file exported twice) is the same money: matched by hand to another tranche of the same
    * amount, one credit would reconcile two tranches, and complete a grant that was paid only once. An entry naming
-   * other Sprout references than the first one is another transfer, whatever their fingerprints: entries imported
-   * before fingerprints took the references in (formerFingerprint) may share one.
+   * other Sprout references than the first one under the same end-to-end id is another transfer: entries imported before
+   * fingerprints took the references in (formerFingerprint) may share one. A bank reference names one entry for good.
    */
   private async refuseRepeatedBankEntry(tx: EntityManager, entry: StatementEntry): Promise<void> {
     if (!entry.fingerprint) return;
@@ -130,8 +130,11 @@ export class EntryMatchingService {
       [entry.hospitalId, entry.fingerprint],
     )) as ({ statement_id: string; first_position: number } & (StoredEntryTexts | { [K in keyof StoredEntryTexts]: null }))[];
     if (!first || (first.statement_id === entry.statementId && first.first_position === entry.position)) return;
+    // Only a fingerprint of the payer's end-to-end id (no bank reference) could be the former, ambiguous form: one of
+    // the bank's own reference, or of a whole CSV row, names one entry, whatever references its texts carry.
+    const byEndToEndId = !entry.accountServicerReference?.trim() && !!entry.endToEndId?.trim();
     const ours = entryReferences({ ...entry, endToEndId: entry.endToEndId ?? undefined, additionalInfo: entry.additionalInfo ?? undefined });
-    if (first.remittance !== null && !sameReferences(ours, storedEntryReferences(first as StoredEntryTexts))) return;
+    if (byEndToEndId && first.remittance !== null && !sameReferences(ours, storedEntryReferences(first as StoredEntryTexts))) return;
     throw new EntryMatchConflictException(
       'entry-repeats-imported-entry',
       `This entry repeats a bank entry already imported (statement ${first.statement_id}, entry ${first.first_position + 1}); match that one instead.`,
