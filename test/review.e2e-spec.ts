@@ -640,11 +640,16 @@ describe('Review workflow (e2e)', () => {
       await t.http.get(`${API}/applications/${app.id}/history`).set(w.reviewer.auth).expect(200);
       const third = await signedInUser(t, 'reviewer');
       const lineFor = async (who: SignedIn) =>
-        ((await t.http.get(`${API}/applications?status=submitted`).set(who.auth).expect(200)).body.items as { id: string }[]).find((i) => i.id === app.id);
+        ((await t.http.get(`${API}/applications?status=submitted`).set(who.auth).expect(200)).body.items as { id: string; tier: string }[]).find((i) => i.id === app.id);
       for (const who of [w.reviewer, w.second]) {
         expect(await lineFor(who)).toMatchObject({ reference: app.reference, patientName: null, tier: null, recommendedAmount: null, conflictOfInterest: true });
       }
-      expect(await lineFor(third)).toMatchObject({ patientName: expect.any(String), tier: expect.any(String), conflictOfInterest: false });
+      const seen = await lineFor(third);
+      expect(seen).toMatchObject({ patientName: expect.any(String), tier: expect.any(String), conflictOfInterest: false });
+      // Nor does a tier filter tell the tier the line leaves out: under its tier, the case is not listed to them.
+      const underTier = async (who: SignedIn) =>
+        ((await t.http.get(`${API}/applications?tier=${seen?.tier}`).set(who.auth).expect(200)).body.items as { id: string }[]).some((i) => i.id === app.id);
+      expect([await underTier(w.reviewer), await underTier(w.second), await underTier(third)]).toEqual([false, false, true]);
       // The list's form of the rule (each user's conflicts read once) flags exactly what every review action's does.
       for (const who of [w.reviewer, w.second, third, w.admin]) {
         const flags = (await t.dataSource.query(

@@ -166,11 +166,18 @@ export function listStatement(user: AuthUser, filter: ApplicationListFilter): { 
   const where = [scope.value === null ? scope.predicate('a', '') : scope.predicate('a', param(scope.value))];
   if (filter.status) where.push(`a.status = ${param(filter.status)}`);
   if (filter.hospitalId) where.push(`a.hospital_id = ${param(filter.hospitalId)}`);
-  if (filter.tier) where.push(`a.assessment_tier = ${param(filter.tier)}`);
+  const conflicts = hasConflictsToCheck(user.role);
+  let me: string | undefined;
+  const barred = () => reviewerConflictInListSql((me ??= param(user.id)));
+  if (filter.tier) {
+    where.push(`a.assessment_tier = ${param(filter.tier)}`);
+    // Listed under a tier, a case the user's conflicts bar them from would show its tier, which its line leaves out.
+    if (conflicts) where.push(`NOT ${barred()}`);
+  }
   if (filter.after) where.push(`(${key}, a.id) ${queue ? '>' : '<'} (${param(filter.after.k)}::timestamptz, ${param(filter.after.id)}::uuid)`);
   const limit = param(filter.limit + 1);
   // What the user's conflicts bar them from stays listed, marked (toListItemDto leaves out its name and means).
-  const conflicted = hasConflictsToCheck(user.role) ? `, ${reviewerConflictInListSql(param(user.id))} AS conflicted` : '';
+  const conflicted = conflicts ? `, ${barred()} AS conflicted` : '';
   const text =
     `SELECT ${LIST_COLUMNS}, a.patient ->> 'fullName' AS patient_name, to_char(${key} AT TIME ZONE 'UTC', ${MICROSECOND_ISO}) AS cursor_key${conflicted}` +
     ` FROM applications a WHERE ${where.join(' AND ')} ORDER BY ${key} ${direction}, a.id ${direction} LIMIT ${limit}`;
