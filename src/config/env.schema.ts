@@ -352,11 +352,21 @@ function trustProxyProblems(value: string | undefined): string[] {
 const isOff = (value: string) => value.trim().toLowerCase() === 'false';
 const isHopCount = (value: string) => /^\s*\d+\s*$/.test(value);
 
+/** Ones then zeros, at least one one (255.255.0.0 yes; 0.0.0.0 and 255.0.255.0 no), as proxy-addr requires. */
+function isNetmask(mask: string): boolean {
+  const bits = mask.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const hostBits = 2 ** 32 - 1 - bits;
+  return bits !== 0 && (hostBits & (hostBits + 1)) === 0;
+}
+
 function isTrustedProxyEntry(entry: string): boolean {
   if (NAMED_RANGES.includes(entry)) return true;
   const [address, mask, ...rest] = entry.split('/');
   const family = isIP(address);
   if (!family || rest.length) return false;
   if (mask === undefined) return true;
-  return /^\d{1,3}$/.test(mask) && Number(mask) <= (family === 4 ? 32 : 128);
+  // An IPv4 network may be written with its netmask (10.0.0.0/255.0.0.0), as Fastify's proxy-addr reads it; a prefix
+  // of 0 (every address) it refuses, with a crash at start-up instead of this message.
+  if (family === 4 && isIP(mask) === 4) return isNetmask(mask);
+  return /^\d{1,3}$/.test(mask) && Number(mask) >= 1 && Number(mask) <= (family === 4 ? 32 : 128);
 }

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { LoginThrottleSweepService } from 'src/auth/login-throttle-sweep.service';
 import { PasswordService } from 'src/auth/password.service';
-import { ConfigValidationError, validateEnv } from 'src/config/env.schema';
+import { compile as compileTrustedProxies } from '@fastify/proxy-addr';
+import { ConfigValidationError, trustProxySetting, validateEnv } from 'src/config/env.schema';
 import { PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { writeSecurityFigure } from 'test/support/security-report';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -142,10 +143,14 @@ describe('Login brute force (e2e)', () => {
     });
 
     it("takes a hop count, or the proxies' addresses and CIDRs as Fastify does; refuses anything else", () => {
-      for (const value of ['1', '2', '10.0.0.5', '10.0.0.0/8, 192.168.1.1', 'fd00::/8,::1', 'loopback', 'loopback, uniquelocal', 'false']) {
+      for (const value of ['1', '2', '10.0.0.5', '10.0.0.0/8, 192.168.1.1', '10.0.0.0/255.0.0.0', '10.0.0.0/32', 'fd00::/8,::1', 'loopback', 'loopback, uniquelocal', 'false']) {
         expect({ value, problem: problemWith(value) }).toEqual({ value, problem: null });
+        // And Fastify takes what was accepted (its proxy-addr would otherwise crash start-up).
+        const setting = trustProxySetting(value);
+        if (Array.isArray(setting)) expect(() => compileTrustedProxies(setting)).not.toThrow();
       }
-      for (const value of ['nginx', '10.0.0.0/33', '10.0.0.0/8,', '1.5', '-1', '300.1.1.1', 'all']) {
+      // A prefix of 0, or a netmask that is not ones then zeros, Fastify's proxy-addr refuses with a crash at start-up.
+      for (const value of ['nginx', '10.0.0.0/33', '10.0.0.0/0', '::/0', '10.0.0.0/0.0.0.0', '10.0.0.0/255.0.255.0', '10.0.0.0/8,', '1.5', '-1', '300.1.1.1', 'all']) {
         expect({ value, problem: problemWith(value) }).toEqual({ value, problem: expect.stringContaining('TRUST_PROXY: ') });
       }
     });
