@@ -18,9 +18,22 @@ export class InvalidOneTimeTokenException extends ProblemException {
   }
 }
 
+/** What the attempts were, in the words a family reads in the 429. */
+const ATTEMPTS = {
+  'sign-in': 'sign-in attempts',
+  reset: 'password reset requests',
+  'resend-verification': 'requests for a verification email',
+  register: 'registrations',
+} as const;
+/** The kinds of attempt LoginThrottleService counts apart. */
+export type AttemptKind = keyof typeof ATTEMPTS;
+
 export class TooManyAttemptsException extends ProblemException {
-  constructor(readonly retryAfterSeconds: number) {
-    super(429, 'too-many-attempts', 'Too many attempts', 'Too many sign-in attempts. Please wait and try again.', {
+  constructor(
+    readonly retryAfterSeconds: number,
+    kind: AttemptKind = 'sign-in',
+  ) {
+    super(429, 'too-many-attempts', 'Too many attempts', `Too many ${ATTEMPTS[kind]}. Please wait and try again.`, {
       retryAfter: retryAfterSeconds,
     });
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
-import { TooManyAttemptsException } from 'src/auth/auth.exceptions';
+import { AttemptKind, TooManyAttemptsException } from 'src/auth/auth.exceptions';
 import { FieldCipher } from 'src/common/crypto/field-cipher';
 
 /**
@@ -16,7 +16,7 @@ import { FieldCipher } from 'src/common/crypto/field-cipher';
  * readable, and the worker deletes counters whose window has ended (LoginThrottleSweepService).
  */
 /** What an account's attempts are counted for: signing in (by email), asking for a reset link (by email), asking for a new verification link (by user id). */
-export type AccountScope = 'sign-in' | 'reset' | 'resend-verification';
+export type AccountScope = Exclude<AttemptKind, 'register'>;
 
 @Injectable()
 export class LoginThrottleService {
@@ -38,9 +38,9 @@ export class LoginThrottleService {
   async admit(scope: AccountScope, account: string, address: string): Promise<void> {
     const { LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT } = this.config.env;
     const byAddress = await this.bump(`addr:${scope}:${address}`);
-    if (byAddress.attempts > LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter);
+    if (byAddress.attempts > LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter, scope);
     const byAccount = await this.bump(`acct:${scope}:${account}`);
-    if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter);
+    if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter, scope);
   }
 
   /**
@@ -49,7 +49,7 @@ export class LoginThrottleService {
    */
   async admitAddress(scope: 'register', address: string): Promise<void> {
     const byAddress = await this.bump(`addr:${scope}:${address}`);
-    if (byAddress.attempts > this.config.env.LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter);
+    if (byAddress.attempts > this.config.env.LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter, scope);
   }
 
   /** Clears the account's count of `scope` (a sign-in that succeeded; a reset, which proves the mailbox, clears sign-in's). */

@@ -50,6 +50,7 @@ describe('Login brute force (e2e)', () => {
       try {
         const blocked = await register();
         expect(blocked.status).toBe(429);
+        expect(blocked.body.detail).toBe('Too many registrations. Please wait and try again.'); // not "sign-in attempts"
         expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
         expect(hash).not.toHaveBeenCalled();
       } finally {
@@ -74,6 +75,7 @@ describe('Login brute force (e2e)', () => {
       const unknown = await forgot(uniqueEmail('spray'), '203.0.113.99'); // a spoofed address changes nothing
       for (const res of [known, unknown]) {
         expect(res.status).toBe(429);
+        expect(res.body.detail).toBe('Too many password reset requests. Please wait and try again.');
         expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
       }
       const { retryAfter: a, ...knownRest } = known.body;
