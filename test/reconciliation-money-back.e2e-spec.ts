@@ -7,6 +7,7 @@ import { startTestApp, TestApp } from 'test/support/test-app';
 const API = '/api/v1';
 /** The tranches are paid today: a debit about them is booked today or later. */
 const today = () => todayIn(FUND_TIME_ZONE);
+const daysAgo = (days: number) => new Date(Date.parse(`${today()}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * Money that goes back (a debit or a reversal naming paid tranches) keeps the tranches' credits from settling: with
@@ -37,6 +38,12 @@ describe('Reconciliation: money sent back (e2e)', () => {
   const status = async (table: 'disbursements' | 'applications', id: string) =>
     ((await t.dataSource.query(`SELECT status FROM ${table} WHERE id = $1`, [id])) as { status: string }[])[0].status;
   /** A grant of two tranches of 30,000.00 yuan, both paid. */
+  /** The bank sends the tranche's payment back; fund finance records it, schedules the tranche again and pays it. */
+  const returnAndPayAgain = async (trancheId: string) => {
+    await t.http.post(`${API}/disbursements/${trancheId}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
+    await t.http.post(`${API}/disbursements/${trancheId}/reschedule`).set(w.finance.auth).send({}).expect(200);
+    await payTranche(t, w, trancheId);
+  };
   /**
    * The tranche's returned payment as made a week ago and returned six days ago, and its payment made again
    * `againDaysAgo` days ago: the API dates nothing before the approval, made today.
@@ -105,12 +112,9 @@ describe('Reconciliation: money sent back (e2e)', () => {
     // old debit comes in afterwards.
     const { grant, first, second } = await bothPaid();
     await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
-    await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
-    await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
-    await payTranche(t, w, first.id);
+    await returnAndPayAgain(first.id);
     await backdatePayments(first.id, 1);
-    const booked = (days: number) => new Date(Date.parse(`${today()}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
-    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-OLD', bookingDate: booked(6) }]));
+    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-OLD', bookingDate: daysAgo(6) }]));
     expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
 
     const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-NEW', bookingDate: today() }]));
@@ -122,9 +126,7 @@ describe('Reconciliation: money sent back (e2e)', () => {
     const { grant, first, second } = await bothPaid();
     await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
     await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-1' }])).expect(201);
-    await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
-    await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
-    await payTranche(t, w, first.id);
+    await returnAndPayAgain(first.id);
 
     const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-2', bookingDate: today() }]));
     expect(credit.body).toMatchObject({ entries: 1, matched: 1, mismatched: 0 });
@@ -135,11 +137,9 @@ describe('Reconciliation: money sent back (e2e)', () => {
   it('a credit booked before a returned tranche was paid again does not settle the new payment: unmatched, for a person', async () => {
     const { grant, first, second } = await bothPaid();
     await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
-    await t.http.post(`${API}/disbursements/${first.id}/return`).set(w.finance.auth).send({ reason: 'Sent back by the bank' }).expect(200);
-    await t.http.post(`${API}/disbursements/${first.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
-    await payTranche(t, w, first.id);
+    await returnAndPayAgain(first.id);
     await backdatePayments(first.id);
-    const weekAgo = new Date(Date.parse(`${today()}T00:00:00Z`) - 7 * 86_400_000).toISOString().slice(0, 10);
+    const weekAgo = daysAgo(7);
 
     // The hospital's statement of that week comes in late: its credit is the returned payment's, not the new one's.
     const old = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-OLD', bookingDate: weekAgo }]));
