@@ -7,8 +7,9 @@ import type { Notification } from 'src/notifications/notification.entity';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 
 /**
- * A database whose UPDATE fails while `down` is set; the row read always works (it happened before the outage), unless
- * `silent` is set: then a read is never answered, as by a server that vanished without closing its connections.
+ * A database whose UPDATE fails while `down` is set; the row's read and claim always work (they happened before the
+ * outage), unless `silent` is set: then a read is never answered, as by a server that vanished without closing its
+ * connections.
  */
 function fakeWorld(lockMs: number, acquireMs = 20_000) {
   const row = {
@@ -24,7 +25,7 @@ function fakeWorld(lockMs: number, acquireMs = 20_000) {
     query: async (sql: string, params: unknown[]) => {
       if (sql.includes('one_time_tokens')) return []; // the link was not cancelled
       if (state.silent) return new Promise(() => undefined);
-      if (sql.startsWith('SELECT')) return (params[0] as string[]).map((id) => ({ ...row, id }));
+      if (sql.startsWith('WITH claimed')) return (params[0] as string[]).map((id) => ({ ...row, id, claimedUntil: '2026-12-07 10:00:00.123456+00' }));
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       state.updates++;
       return [];

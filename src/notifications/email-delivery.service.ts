@@ -18,7 +18,11 @@ import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
 
-type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'> & { recipient: Recipient | null };
+type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'> & {
+  recipient: Recipient | null;
+  /** The end of this send's claim on the row, as PostgreSQL writes it (exact to the microsecond, as a Date is not); null: not claimed. */
+  claimedUntil: string | null;
+};
 /** The recipient's account as it is at sending time (null: the email was addressed to no account). */
 export type Recipient = { disabled: boolean; role: Role; hospitalId: string | null };
 
@@ -63,9 +67,36 @@ const OPEN_STATUSES = `('pending', 'queued', 'failed')`;
 const CLOSED_STATUSES = `('sent', 'dead')`;
 /** Records a batch of sends: $1 ids, $2 Message-IDs, $3 SMTP replies, $4 scrubbed contexts (null = unchanged). */
 export const RECORD_SENT_SQL = `UPDATE notifications SET status = 'sent', sent_at = now(), message_id = s.message_id, smtp_response = s.smtp_response,
-        attempts = notifications.attempts + 1, last_error = NULL, context = COALESCE(s.context, notifications.context), updated_at = now()
+        attempts = notifications.attempts + 1, last_error = NULL, context = COALESCE(s.context, notifications.context), sending_until = NULL, updated_at = now()
    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS s(id, message_id, smtp_response, context)
   WHERE notifications.id = s.id AND notifications.status NOT IN ${CLOSED_STATUSES}`;
+/**
+ * Reads a batch of rows ($1 ids) and claims, for $2 seconds, each one still open that no other send holds. Only a send
+ * that claimed its row talks to the SMTP server: however a second job for a row came about (re-added by a re-drive,
+ * handed out again by the queue), it finds the claim and does not send the email a second time meanwhile. The rows are
+ * locked in id order, so two batches sharing rows wait for each other instead of deadlocking; "NOT IN closed" for the
+ * reason given at CLOSED_STATUSES. The SELECT reads the rows as they were when the statement began, the claim as it
+ * now is (`claimedUntil` is null unless this statement claimed the row).
+ */
+export const CLAIM_ROWS_SQL = `WITH claimed AS (
+   UPDATE notifications SET sending_until = now() + make_interval(secs => $2::float8)
+    WHERE id IN (SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+      AND status NOT IN ${CLOSED_STATUSES} AND (sending_until IS NULL OR sending_until <= now())
+   RETURNING id, status, sending_until)
+ SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, COALESCE(c.status, n.status) AS status, c.sending_until::text AS "claimedUntil",
+        u.id IS NOT NULL AS has_recipient, u.disabled_at IS NOT NULL AS recipient_disabled, u.role AS recipient_role, u.hospital_id AS recipient_hospital_id
+   FROM notifications n LEFT JOIN claimed c ON c.id = n.id LEFT JOIN users u ON u.id = n.user_id
+  WHERE n.id = ANY($1::uuid[])`;
+
+/**
+ * Another send holds the row's claim: the job fails for now and its retry finds the email sent, or the claim run out
+ * (its worker died before the server had the message, or before the row said so).
+ */
+export class SendingElsewhereError extends Error {
+  constructor(id: string) {
+    super(`notification ${id} is being sent by another job; this one tries again later`);
+  }
+}
 /** Longest pause between tries at recording a send. */
 const MARK_SENT_MAX_PAUSE_MS = 2000;
 /** Sends whose record failed, remembered so that this process records rather than resends them; bounded. */
@@ -89,11 +120,11 @@ export class EmailDeliveryService {
   private readonly recordForMs: number;
   private readonly unrecorded = new Map<string, SentMail>();
   /**
-   * The rows of the jobs that start while a read is running are read together, and the sends that finish while a
+   * The rows of the jobs that start while a claim is running are claimed together, and the sends that finish while a
    * record is running are recorded together: two statements per batch instead of two per email. Each job still
    * waits for its own row's record to commit before it completes, as with one UPDATE per email.
    */
-  private readonly reads: Coalescer<string, OutboxRow | undefined>;
+  private readonly claims: Coalescer<string, OutboxRow | undefined>;
   private readonly records: Coalescer<SentRecord, void>;
 
   constructor(
@@ -106,7 +137,7 @@ export class EmailDeliveryService {
     // As long as a job may wait for a pooled connection: behind statements stuck on an unreachable database, every
     // sending slot would otherwise wait with them.
     const batches = { ...BATCHES, maxWaitMs: config.env.DATABASE_ACQUIRE_TIMEOUT_MS };
-    this.reads = new Coalescer((ids) => this.readRows(ids), batches);
+    this.claims = new Coalescer((ids) => this.claimRows(ids), batches);
     this.records = new Coalescer((records) => this.recordSent(records), batches);
   }
 
@@ -129,22 +160,40 @@ export class EmailDeliveryService {
   }
 
   /**
-   * Sends one outbox row. Re-reads the row, so a replayed or duplicated job never sends a sent message again.
+   * Sends one outbox row. Claims the row first (one statement with the rows of the jobs starting meanwhile), so a
+   * replayed or duplicated job never sends a sent message again, nor one another worker is sending now.
    * Throws only for a transient failure that Bull should retry; permanent failures end as `dead`.
    */
   async deliver(id: string, isLastAttempt: boolean): Promise<DeliveryOutcome> {
-    const row = await this.reads.submit(id);
+    const row = await this.claims.submit(id);
     if (!row || row.status === 'sent' || row.status === 'dead') {
       this.unrecorded.delete(id);
       return 'skipped';
     }
+    if (!row.claimedUntil) throw new SendingElsewhereError(id);
     const alreadySent = this.unrecorded.get(id);
     if (alreadySent) {
       // The server took it on an earlier attempt whose record failed (database down): record it, do not resend.
       await this.markSent(row, alreadySent);
       return 'sent';
     }
+    let sent: SentMail | 'dead';
+    try {
+      sent = await this.trySending(row, isLastAttempt);
+    } catch (error) {
+      // The server does not have it: the retry need not wait for the claim to run out.
+      await this.releaseClaim(row);
+      throw error;
+    }
+    if (sent === 'dead') return 'dead';
+    // The server has the message. From here until the row says so, a crash means the email goes out twice; the claim
+    // is kept, so no other job sends it again before it runs out.
+    await this.markSent(row, sent);
+    return 'sent';
+  }
 
+  /** Sends the claimed row, or ends it as dead (returns 'dead'). Throws, the row marked failed, when a retry may help. */
+  private async trySending(row: OutboxRow, isLastAttempt: boolean): Promise<SentMail | 'dead'> {
     const gone = recipientGone(row.template, row.context, row.recipient);
     if (gone) {
       await this.markFailed(row, new Error(gone), true);
@@ -175,18 +224,23 @@ export class EmailDeliveryService {
       throw error;
     }
 
-    let sent: SentMail;
     try {
-      sent = await this.mailer.send({ to: row.toEmail, ...rendered, notificationId: row.id });
+      return await this.mailer.send({ to: row.toEmail, ...rendered, notificationId: row.id });
     } catch (error) {
       const dead = isPermanent(error) || isLastAttempt;
       await this.markFailed(row, error, dead);
       if (dead) return 'dead';
       throw error;
     }
-    // The server has the message. From here until the row says so, a crash means the email goes out twice.
-    await this.markSent(row, sent);
-    return 'sent';
+  }
+
+  /** Ends this send's claim (only its own: the claim's end is its token), best effort: unreleased, it runs out. */
+  private async releaseClaim(row: OutboxRow): Promise<void> {
+    try {
+      await this.dataSource.query(`UPDATE notifications SET sending_until = NULL WHERE id = $1 AND sending_until = $2::timestamptz`, [row.id, row.claimedUntil]);
+    } catch (error) {
+      this.logger.warn({ notificationId: row.id, error: describe(error) }, 'ending a send claim failed; it runs out on its own');
+    }
   }
 
   /**
@@ -221,25 +275,27 @@ export class EmailDeliveryService {
     return rows.length > 0;
   }
 
-  /** A job id that is not a row id finds no row (and is skipped) instead of failing the whole statement. */
-  private async readRows(ids: string[]): Promise<(OutboxRow | undefined)[]> {
+  /**
+   * Reads the rows and claims each open one nobody else holds (see CLAIM_ROWS_SQL). A job id that is not a row id finds
+   * no row (and is skipped) instead of failing the whole statement.
+   */
+  private async claimRows(ids: string[]): Promise<(OutboxRow | undefined)[]> {
     const valid = ids.filter((id) => UUID.test(id));
-    const rows = valid.length
-      ? ((await this.dataSource.query(
-          `SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, n.status,
-                  u.id IS NOT NULL AS has_recipient, u.disabled_at IS NOT NULL AS recipient_disabled, u.role AS recipient_role, u.hospital_id AS recipient_hospital_id
-             FROM notifications n LEFT JOIN users u ON u.id = n.user_id
-            WHERE n.id = ANY($1::uuid[])`,
-          [valid],
-        )) as RowRead[])
-      : [];
+    const rows = valid.length ? ((await this.dataSource.query(CLAIM_ROWS_SQL, [valid, this.recordForMs / 1000])) as RowRead[]) : [];
     const byId = new Map(
       rows.map(({ has_recipient, recipient_disabled, recipient_role, recipient_hospital_id, ...row }) => [
         row.id,
         { ...row, recipient: has_recipient ? { disabled: recipient_disabled, role: recipient_role as Role, hospitalId: recipient_hospital_id } : null },
       ]),
     );
-    return ids.map((id) => byId.get(id.toLowerCase()));
+    const claimedFor = new Set<string>();
+    return ids.map((id) => {
+      const row = byId.get(id.toLowerCase());
+      if (!row?.claimedUntil) return row;
+      if (claimedFor.has(row.id)) return { ...row, claimedUntil: null }; // two jobs of one row in one batch: the first has the claim
+      claimedFor.add(row.id);
+      return row;
+    });
   }
 
   /** One UPDATE for the batch; the context is rewritten only where it held a secret. */
@@ -266,7 +322,7 @@ export class EmailDeliveryService {
     // SMTP replies often quote the recipient; the row keeps the reply for admins, the log does not.
     this.logger.warn({ notificationId: row.id, template: row.template, dead, error: withoutAddresses(message) }, 'email delivery failed');
     await this.dataSource.query(
-      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, updated_at = now()
+      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, sending_until = NULL, updated_at = now()
         WHERE id = $1 AND status IN ${OPEN_STATUSES}`,
       [row.id, dead ? 'dead' : 'failed', message],
     );

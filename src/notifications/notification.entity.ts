@@ -25,5 +25,7 @@ export class Notification {
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @Column({ type: 'timestamptz', nullable: true }) queuedAt: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) sentAt: Date | null;
+  /** Until when a worker's send holds the row (its claim): no other send starts before. Null: nobody is sending it. */
+  @Column({ type: 'timestamptz', nullable: true }) sendingUntil: Date | null;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }

@@ -45,7 +45,7 @@ export class NotificationsService {
       if (!row) throw new ResourceNotFoundException('Notification');
       if (row.status !== 'dead') throw new NotificationNotDeadException(deliveryStatus(row.status));
       if (Object.keys(row.context).length === 0) throw new NotificationExpiredException(this.config.env.OUTBOX_RETENTION_DAYS);
-      await tx.update(Notification, { id }, { status: 'pending', queuedAt: null });
+      await tx.update(Notification, { id }, { status: 'pending', queuedAt: null, sendingUntil: null });
       await this.audit.record(tx, { actor, action: 'notification.retry', objectType: 'notification', objectId: id, summary: { template: row.template } });
       return NotificationDto.from({ ...row, status: 'pending', queuedAt: null });
     });
