@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmailDeliveryService, SendingElsewhereError } from 'src/notifications/email-delivery.service';
+import { CLAIM_ROWS_SQL, EmailDeliveryService, RELEASE_CLAIM_SQL, SendingElsewhereError } from 'src/notifications/email-delivery.service';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -72,5 +72,18 @@ describe('One send at a time per email (e2e)', () => {
     expect(await rowOf(id)).toEqual({ status: 'failed', attempts: 1, sending_until: null });
     await expect(delivery.deliver(id, false)).resolves.toBe('sent');
     expect(await rowOf(id)).toEqual({ status: 'sent', attempts: 2, sending_until: null });
+  });
+
+  it("ends a claim by its token read back exactly, whatever the session's DateStyle and TimeZone", async () => {
+    const id = await queuedRow();
+    await t.dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
+      await tx.query(`SET LOCAL DateStyle = 'SQL, DMY'`);
+      const [claimed] = (await tx.query(CLAIM_ROWS_SQL, [[id], 60])) as { claimedUntil: string | null }[];
+      expect(claimed.claimedUntil).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+08:00$/);
+      const [, ended] = (await tx.query(RELEASE_CLAIM_SQL, [id, claimed.claimedUntil])) as [unknown, number];
+      expect(ended).toBe(1);
+    });
+    expect((await rowOf(id)).sending_until).toBeNull();
   });
 });

@@ -20,12 +20,16 @@ function fakeWorld(lockMs: number, acquireMs = 20_000) {
     context: { ...SAMPLE_TEMPLATE_CONTEXTS['email-verification'] },
     status: 'queued',
   } as unknown as Notification;
-  const state = { down: true, silent: false, updates: 0, sends: 0 };
+  const state = { down: true, silent: false, updates: 0, sends: 0, linkCheckFails: false, released: [] as unknown[][] };
   const dataSource = {
     query: async (sql: string, params: unknown[]) => {
-      if (sql.includes('one_time_tokens')) return []; // the link was not cancelled
+      if (sql.includes('one_time_tokens')) {
+        if (state.linkCheckFails) throw new Error('canceling statement due to statement timeout');
+        return []; // the link was not cancelled
+      }
+      if (sql.includes('SET sending_until = NULL')) return void state.released.push(params);
       if (state.silent) return new Promise(() => undefined);
-      if (sql.startsWith('WITH claimed')) return (params[0] as string[]).map((id) => ({ ...row, id, claimedUntil: '2026-12-07 10:00:00.123456+00' }));
+      if (sql.startsWith('WITH claimed')) return (params[0] as string[]).map((id) => ({ ...row, id, claimedUntil: '2026-12-07T10:00:00.123456+00:00' }));
       if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       state.updates++;
       return [];
@@ -71,6 +75,16 @@ describe('EmailDeliveryService: recording a send while the database is away', ()
 
   it('spaces its tries 400 ms, 800 ms, 1.6 s, then every 2 s', () => {
     expect([1, 2, 3, 4, 10, 60].map(markSentPauseMs)).toEqual([400, 800, 1600, 2000, 2000, 2000]);
+  });
+});
+
+describe('EmailDeliveryService: the claim on a row', () => {
+  it('ends its own claim (by its token) when the send fails before the server had the message, so the retry need not wait', async () => {
+    const { service, state, row } = fakeWorld(15_000);
+    state.linkCheckFails = true;
+    await expect(service.deliver(row.id, false)).rejects.toThrow(/statement timeout/);
+    expect(state.sends).toBe(0);
+    expect(state.released).toEqual([[row.id, '2026-12-07T10:00:00.123456+00:00']]);
   });
 });
 

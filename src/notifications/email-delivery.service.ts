@@ -20,7 +20,10 @@ export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
 
 type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'> & {
   recipient: Recipient | null;
-  /** The end of this send's claim on the row, as PostgreSQL writes it (exact to the microsecond, as a Date is not); null: not claimed. */
+  /**
+   * The end of this send's claim on the row, its token: in ISO 8601 to the microsecond (a Date keeps milliseconds and
+   * would match no claim), whatever the session's DateStyle and TimeZone. Null: not claimed.
+   */
   claimedUntil: string | null;
 };
 /** The recipient's account as it is at sending time (null: the email was addressed to no account). */
@@ -76,17 +79,22 @@ export const RECORD_SENT_SQL = `UPDATE notifications SET status = 'sent', sent_a
  * handed out again by the queue), it finds the claim and does not send the email a second time meanwhile. The rows are
  * locked in id order, so two batches sharing rows wait for each other instead of deadlocking; "NOT IN closed" for the
  * reason given at CLOSED_STATUSES. The SELECT reads the rows as they were when the statement began, the claim as it
- * now is (`claimedUntil` is null unless this statement claimed the row).
+ * now is (`claimedUntil` is null unless this statement claimed the row). The claim lasts one Bull lock from when it is
+ * taken and is not renewed: a send still going after that (the mailer warns when the lock is under 3 × SMTP_TIMEOUT_MS)
+ * no longer holds off a second job.
  */
 export const CLAIM_ROWS_SQL = `WITH claimed AS (
    UPDATE notifications SET sending_until = now() + make_interval(secs => $2::float8)
     WHERE id IN (SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
       AND status NOT IN ${CLOSED_STATUSES} AND (sending_until IS NULL OR sending_until <= now())
    RETURNING id, status, sending_until)
- SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, COALESCE(c.status, n.status) AS status, c.sending_until::text AS "claimedUntil",
+ SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, COALESCE(c.status, n.status) AS status, to_json(c.sending_until) #>> '{}' AS "claimedUntil",
         u.id IS NOT NULL AS has_recipient, u.disabled_at IS NOT NULL AS recipient_disabled, u.role AS recipient_role, u.hospital_id AS recipient_hospital_id
    FROM notifications n LEFT JOIN claimed c ON c.id = n.id LEFT JOIN users u ON u.id = n.user_id
   WHERE n.id = ANY($1::uuid[])`;
+
+/** Ends a claim ($1 row id) if it is still the one taken ($2, its claimedUntil). */
+export const RELEASE_CLAIM_SQL = `UPDATE notifications SET sending_until = NULL WHERE id = $1 AND sending_until = $2::timestamptz`;
 
 /**
  * Another send holds the row's claim: the job fails for now and its retry finds the email sent, or the claim run out
@@ -181,13 +189,13 @@ export class EmailDeliveryService {
     try {
       sent = await this.trySending(row, isLastAttempt);
     } catch (error) {
-      // The server does not have it: the retry need not wait for the claim to run out.
+      // No send of it is under way any more (a failed one has been recorded): its retry need not wait for the claim.
       await this.releaseClaim(row);
       throw error;
     }
     if (sent === 'dead') return 'dead';
     // The server has the message. From here until the row says so, a crash means the email goes out twice; the claim
-    // is kept, so no other job sends it again before it runs out.
+    // is left to run out, not released.
     await this.markSent(row, sent);
     return 'sent';
   }
@@ -237,7 +245,7 @@ export class EmailDeliveryService {
   /** Ends this send's claim (only its own: the claim's end is its token), best effort: unreleased, it runs out. */
   private async releaseClaim(row: OutboxRow): Promise<void> {
     try {
-      await this.dataSource.query(`UPDATE notifications SET sending_until = NULL WHERE id = $1 AND sending_until = $2::timestamptz`, [row.id, row.claimedUntil]);
+      await this.dataSource.query(RELEASE_CLAIM_SQL, [row.id, row.claimedUntil]);
     } catch (error) {
       this.logger.warn({ notificationId: row.id, error: describe(error) }, 'ending a send claim failed; it runs out on its own');
     }
@@ -322,9 +330,10 @@ export class EmailDeliveryService {
     // SMTP replies often quote the recipient; the row keeps the reply for admins, the log does not.
     this.logger.warn({ notificationId: row.id, template: row.template, dead, error: withoutAddresses(message) }, 'email delivery failed');
     await this.dataSource.query(
-      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, sending_until = NULL, updated_at = now()
+      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, updated_at = now(),
+              sending_until = CASE WHEN sending_until = $4::timestamptz THEN NULL ELSE sending_until END
         WHERE id = $1 AND status IN ${OPEN_STATUSES}`,
-      [row.id, dead ? 'dead' : 'failed', message],
+      [row.id, dead ? 'dead' : 'failed', message, row.claimedUntil],
     );
   }
 }
