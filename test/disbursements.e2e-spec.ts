@@ -735,7 +735,7 @@ describe('Disbursements (e2e)', () => {
     await t.http.get(`${API}/disbursements/export?status=paid`).set(w.finance.auth).expect(200);
     expect((await tranchesOf(other))[0].exportedAt).toBeNull();
     await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
-    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    await t.http.get(`${API}/disbursements/export?alreadyExported=include`).set(w.finance.auth).expect(200);
     const exports = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursements.exported' AND summary->>'status' = 'scheduled' ORDER BY id`);
     expect(exports.map((e: { summary: { count: number; previouslyExported: number } }) => [e.summary.count, e.summary.previouslyExported])).toEqual([[2, 0], [1, 0], [1, 1]]);
 
@@ -746,6 +746,47 @@ describe('Disbursements (e2e)', () => {
     await t.http.post(`${API}/disbursements/${otherTranche.id}/reschedule`).set(w.finance.auth).send({}).expect(200);
     expect((await tranchesOf(other))[0].exportedAt).toBeNull();
     await cancel(otherTranche.id, { reason: 'No longer needed' }).expect(200);
+  });
+
+  it('a payment file leaves out the tranches already in an earlier file, unless asked to put them in again', async () => {
+    const earlier = await approvedGrant(t, w, { amount: 500_000 });
+    const [a] = await tranchesOf(earlier);
+    const exportFile = (query = '') => t.http.get(`${API}/disbursements/export${query}`).set(w.finance.auth).expect(200);
+    const counted = (res: { headers: Record<string, string> }) => [res.headers['already-exported-excluded'], res.headers['already-exported-included']];
+    const first = await exportFile();
+    expect(first.text).toContain(a.reference);
+    expect(counted(first)).toEqual(['0', '0']);
+    const [{ exportedAt: stampedA }] = await tranchesOf(earlier);
+    expect(stampedA).toEqual(expect.any(String));
+
+    // The next day's file: a is still scheduled (its payment not yet recorded) and must not be asked of the bank again.
+    const later = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 600_000 });
+    const [b] = await tranchesOf(later);
+    const next = await exportFile();
+    expect(next.text).toContain(b.reference);
+    expect(next.text).not.toContain(a.reference);
+    expect(counted(next)).toEqual(['1', '0']);
+    expect((await tranchesOf(earlier))[0].exportedAt).toBe(stampedA); // left as the first file stamped it
+
+    // Nothing new: an empty file (the header row), nothing stamped.
+    const empty = await exportFile();
+    expect(empty.text.trim().split('\r\n')).toHaveLength(1);
+    expect(counted(empty)).toEqual(['2', '0']);
+
+    // A file that never reached the bank is replaced on purpose: both tranches again, stamped anew.
+    const again = await exportFile('?alreadyExported=include');
+    expect(again.text).toContain(a.reference);
+    expect(again.text).toContain(b.reference);
+    expect(counted(again)).toEqual(['0', '2']);
+    expect((await tranchesOf(earlier))[0].exportedAt).not.toBe(stampedA);
+    const events = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursements.exported' ORDER BY id`);
+    expect(events.map((e: { summary: { count: number; alreadyExportedExcluded: number; previouslyExported?: number } }) => [e.summary.count, e.summary.alreadyExportedExcluded, e.summary.previouslyExported ?? null])).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [0, 2, null],
+      [2, 0, 2],
+    ]);
+    await t.http.get(`${API}/disbursements/export?alreadyExported=twice`).set(w.finance.auth).expect(400);
   });
 
   it('upgrading stamps the tranches that payment files exported before the stamp existed held (from the audit trail)', async () => {

@@ -61,22 +61,27 @@ export class DisbursementsController {
       'Cells a spreadsheet would read as a formula are prefixed with an apostrophe. The export is audited. A file of scheduled ' +
       'tranches stamps each of them (exportedAt): cancelling or repointing one then needs notSentToBank: true. ' +
       "A scheduled tranche whose payee is no longer its hospital's bank account (payeeOutdated) is left out (and counted in a header) " +
-      'unless outdatedPayees says to refuse the file (409 payees-outdated) or put it in.',
+      'unless outdatedPayees says to refuse the file (409 payees-outdated) or put it in. A scheduled tranche already in an earlier file ' +
+      '(exportedAt) is left out (and counted in a header) unless alreadyExported=include.',
   })
   @ApiProduces('text/csv')
-  // The two headers are described, not declared: a declared response header makes the OWASP ruleset ask for
+  // The headers are described, not declared: a declared response header makes the OWASP ruleset ask for
   // Access-Control-Allow-Origin on that response too, which is sent only where CORS_ORIGINS is set.
   @ApiOkResponse({
     description:
       'The CSV file. A file of scheduled tranches carries Outdated-Payees-Excluded (how many were left out for outdatedPayees=exclude) ' +
-      'and Outdated-Payees-Included (how many are in it, to a previous account, for outdatedPayees=include).',
+      'and Outdated-Payees-Included (how many are in it, to a previous account, for outdatedPayees=include), Already-Exported-Excluded ' +
+      '(how many were left out as in an earlier file) and Already-Exported-Included (how many are in it again, for alreadyExported=include).',
     schema: { type: 'string' },
   })
   @ApiConflictResponse({ description: "payees-outdated: scheduled tranches pay into accounts their hospitals no longer have (references named); nothing exported", type: ProblemDto })
   async export(@Query() query: ExportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const { csv, outdatedPayees } = await this.paymentFiles.exportCsv(user, query);
+    const { csv, outdatedPayees, alreadyExported } = await this.paymentFiles.exportCsv(user, query);
     if (outdatedPayees) {
       reply.header('Outdated-Payees-Excluded', String(outdatedPayees.excluded)).header('Outdated-Payees-Included', String(outdatedPayees.included));
+    }
+    if (alreadyExported) {
+      reply.header('Already-Exported-Excluded', String(alreadyExported.excluded)).header('Already-Exported-Included', String(alreadyExported.included));
     }
     reply
       .header('Content-Type', 'text/csv; charset=utf-8')

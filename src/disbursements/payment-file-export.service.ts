@@ -25,6 +25,8 @@ export type PaymentFileExport = {
   csv: string;
   /** Of a payment file's tranches paying into an account their hospital no longer has: left out, or put in as asked. */
   outdatedPayees: { excluded: number; included: number } | null;
+  /** Of a payment file's tranches already in an earlier file: left out, or put in again as asked. */
+  alreadyExported: { excluded: number; included: number } | null;
 };
 
 /** The payment batch file (GET /disbursements/export). */
@@ -41,7 +43,8 @@ export class PaymentFileExportService {
    * the bank will pay it (GrantCancellationService), and the audit event says how many of them had gone out in an
    * earlier file already. A scheduled tranche whose payee is no longer its hospital's account goes in only when asked
    * (`outdatedPayees`; left out by default): an admin corrected a wrong, closed or compromised account, and only fund
-   * finance moves money.
+   * finance moves money. A scheduled tranche already in an earlier file goes in again only when asked (`alreadyExported`;
+   * left out by default): the bank would pay it twice if both files were sent.
    */
   async exportCsv(user: AuthUser, query: ExportQueryDto): Promise<PaymentFileExport> {
     const paymentFile = query.status === 'scheduled';
@@ -64,7 +67,9 @@ export class PaymentFileExportService {
       if (outdated.length && query.outdatedPayees === 'refuse') {
         throw new PayeesOutdatedException(outdated.map((r) => ({ reference: r.reference, hospitalId: r.hospital_id })));
       }
-      const lines = outdated.length && query.outdatedPayees === 'exclude' ? rows.filter((r) => !r.payee_outdated) : rows;
+      const payable = outdated.length && query.outdatedPayees === 'exclude' ? rows.filter((r) => !r.payee_outdated) : rows;
+      const inEarlierFile = paymentFile ? payable.filter((r) => r.exported_at) : [];
+      const lines = inEarlierFile.length && query.alreadyExported === 'exclude' ? payable.filter((r) => !r.exported_at) : payable;
       const csv = paymentBatchCsv(
         lines.map((r) => ({
           reference: r.reference,
@@ -89,11 +94,17 @@ export class PaymentFileExportService {
           hospitalId: query.hospitalId ?? null,
           count: lines.length,
           ...(stamped ? { exportedAt: exportedAt.toISOString(), previouslyExported: lines.filter((r) => r.exported_at).length } : {}),
+          ...(paymentFile ? { alreadyExportedExcluded: payable.length - lines.length } : {}),
           ...(outdated.length ? { outdatedPayees: query.outdatedPayees, outdatedPayeeReferences: outdated.map((r) => r.reference) } : {}),
         },
       });
-      const excluded = lines.length === rows.length ? 0 : outdated.length;
-      return { csv, outdatedPayees: paymentFile ? { excluded, included: outdated.length - excluded } : null };
+      const excluded = payable.length === rows.length ? 0 : outdated.length;
+      const exportedExcluded = payable.length - lines.length;
+      return {
+        csv,
+        outdatedPayees: paymentFile ? { excluded, included: outdated.length - excluded } : null,
+        alreadyExported: paymentFile ? { excluded: exportedExcluded, included: inEarlierFile.length - exportedExcluded } : null,
+      };
     });
   }
 }

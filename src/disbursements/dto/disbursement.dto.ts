@@ -115,6 +115,8 @@ export class DisbursementQueryDto extends PageQueryDto {
 
 export const OUTDATED_PAYEE_HANDLING = ['refuse', 'exclude', 'include'] as const;
 export type OutdatedPayeeHandling = (typeof OUTDATED_PAYEE_HANDLING)[number];
+export const ALREADY_EXPORTED_HANDLING = ['exclude', 'include'] as const;
+export type AlreadyExportedHandling = (typeof ALREADY_EXPORTED_HANDLING)[number];
 
 export class ExportQueryDto {
   @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES, default: 'scheduled' })
@@ -140,6 +142,19 @@ export class ExportQueryDto {
   @IsOptional() @IsIn(OUTDATED_PAYEE_HANDLING)
   // Left out by default: the file API.md promises still comes, and one hospital's corrected account holds up no other payment.
   outdatedPayees: OutdatedPayeeHandling = 'exclude';
+
+  @ApiPropertyOptional({
+    enum: ALREADY_EXPORTED_HANDLING,
+    default: 'exclude',
+    description:
+      'Scheduled tranches already in an earlier payment file (exportedAt set): exclude (the default) → left out (header Already-Exported-Excluded ' +
+      'counts them), so the next file holds only the payments not yet sent; include → in the file again, to replace a file that never reached ' +
+      'the bank (the bank pays twice if both files are sent).',
+  })
+  @IsOptional() @IsIn(ALREADY_EXPORTED_HANDLING)
+  // Left out by default: tranches stay scheduled until their payment is recorded, often days after the file went to the
+  // bank, so the next day's file would otherwise ask the bank to pay them again.
+  alreadyExported: AlreadyExportedHandling = 'exclude';
 }
 
 export class PayeeDto {
