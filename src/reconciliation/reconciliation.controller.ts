@@ -28,7 +28,7 @@ import {
   StatementItemsQueryDto,
   StatementListQueryDto,
   StatementPageDto,
-  StatementSummaryDto,
+  StatementImportedDto,
   StatementUploadDto,
 } from 'src/reconciliation/dto/reconciliation.dto';
 import { EntryMatchingService } from 'src/reconciliation/entry-matching.service';
@@ -58,18 +58,19 @@ export class ReconciliationController {
     description:
       'camt.053 (001.02–001.13) or CSV, told apart by content, streamed. All or nothing: a malformed file (400, naming the line and ' +
       'element), a file past the limits (413), one already imported for this hospital (409), or a camt.053 file none of whose accounts ' +
-      "is the hospital's (422) stores nothing. An upload waits at most 5 s for another import of the hospital, then answers 409 " +
+      "is the hospital's (422) stores nothing; in a file of several accounts, the statements of accounts not the hospital's are left out " +
+      '(statementsLeftOut). An upload waits at most 5 s for another import of the hospital, then answers 409 ' +
       'import-in-progress with Retry-After. hospital_finance imports for its own hospital (another hospitalId → 403); fund_finance and ' +
       'admin send `hospitalId` (before or after `file`).',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: StatementUploadDto })
-  @ApiCreatedResponse({ type: StatementSummaryDto })
+  @ApiCreatedResponse({ type: StatementImportedDto })
   @ApiConflictResponse({ description: 'The same file was already imported for this hospital, or another import of it is still running (Retry-After)', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ description: "statement-account-mismatch: the file's statements name accounts, none of them the hospital's", type: ProblemDto })
   @ApiPayloadTooLargeResponse({ description: 'Larger than STATEMENT_MAX_BYTES or more than STATEMENT_MAX_ENTRIES entries', type: ProblemDto })
   @ApiUnsupportedMediaTypeResponse({ description: 'Not multipart/form-data', type: ProblemDto })
-  importStatement(@Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<StatementSummaryDto> {
+  importStatement(@Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<StatementImportedDto> {
     return this.imports.importUpload(user, request);
   }
 

@@ -8,39 +8,68 @@ export function normalizedAccount(account: string): string {
 
 const NORMALIZED = (column: string) => `regexp_replace(upper(${column}), '[[:space:]-]', '', 'g')`;
 
+/** A statement of the file for an account that is not the hospital's: not imported. */
+export type StatementLeftOut = { accountEnding: string; entries: number };
+
+const ending = (account: string) => normalizedAccount(account).slice(-4);
+
 /**
- * Whether a statement file belongs to the hospital it is filed under, by the accounts its statements name: the
- * hospital's account on record, or one an earlier tranche was paid into (the account changed since). A file filed
- * under the wrong hospital would show that hospital's finance office another's transfers, and let its credits be
- * matched by hand to the wrong tranches. A file naming no account (the CSV format) is taken as the uploader says; one
- * naming several (a bank's export of the hospital's accounts together) belongs when any of them is the hospital's.
+ * Which statements of a file belong to the hospital it is filed under, by the accounts they name: the hospital's
+ * account on record, or one an earlier tranche was paid into (the account changed since). A file filed under the wrong
+ * hospital would show that hospital's finance office another's transfers, and let its credits be matched by hand to the
+ * wrong tranches. A statement naming no account (the CSV format) is taken as the uploader says. In a file of several
+ * (a bank's export of accounts together), the statements of other accounts are left out, their entries not imported;
+ * a file none of whose statements is the hospital's is refused.
  */
 export class StatementAccounts {
-  private readonly named: { account: string; ours: boolean; onRecord: string | null }[] = [];
+  private readonly ours = new Map<string, boolean>();
+  private onRecord: string | null = null;
+  private firstNamed: string | null = null;
+  private anyOurs = false;
+  private current: StatementLeftOut | null = null;
+  readonly leftOut: StatementLeftOut[] = [];
 
   constructor(
     private readonly manager: EntityManager,
     private readonly hospitalId: string,
   ) {}
 
-  /** Notes the account a statement of the file names (its header). */
-  async add(account: string | undefined): Promise<void> {
-    if (!account?.trim() || this.named.some((n) => n.ours)) return;
-    const [found] = (await this.manager.query(
-      `SELECT h.bank_account_number AS on_record,
-              ${NORMALIZED('h.bank_account_number')} = $2
-                OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2) AS ours
-         FROM hospitals h WHERE h.id = $1`,
-      [this.hospitalId, normalizedAccount(account)],
-    )) as { on_record: string | null; ours: boolean }[];
-    this.named.push({ account, ours: found?.ours === true, onRecord: found?.on_record ?? null });
+  /** Called at each statement's header: whether the entries that follow are the hospital's (to be imported). */
+  async belongs(account: string | undefined): Promise<boolean> {
+    this.current = null;
+    if (!account?.trim()) return true;
+    this.firstNamed ??= account;
+    const key = normalizedAccount(account);
+    let ours = this.ours.get(key);
+    if (ours === undefined) {
+      const [found] = (await this.manager.query(
+        `SELECT h.bank_account_number AS on_record,
+                ${NORMALIZED('h.bank_account_number')} = $2
+                  OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2) AS ours
+           FROM hospitals h WHERE h.id = $1`,
+        [this.hospitalId, key],
+      )) as { on_record: string | null; ours: boolean }[];
+      ours = found?.ours === true;
+      this.onRecord = found?.on_record ?? null;
+      this.ours.set(key, ours);
+    }
+    if (ours) {
+      this.anyOurs = true;
+      return true;
+    }
+    this.current = { accountEnding: ending(account), entries: 0 };
+    this.leftOut.push(this.current);
+    return false;
+  }
+
+  /** Counts an entry of a statement left out. */
+  leaveOut(): void {
+    if (this.current) this.current.entries++;
   }
 
   /** Refuses (422) a file whose statements name accounts, none of them the hospital's. */
   refuseIfNotTheHospitals(): void {
-    const [first] = this.named;
-    if (!first || this.named.some((n) => n.ours)) return;
-    const ending = (account: string) => normalizedAccount(account).slice(-4);
-    throw new StatementAccountMismatchException(ending(first.account), first.onRecord && ending(first.onRecord));
+    if (!this.firstNamed || this.anyOurs) return;
+    throw new StatementAccountMismatchException(ending(this.firstNamed), this.onRecord && ending(this.onRecord));
   }
 }

@@ -15,7 +15,7 @@ import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { BankStatement } from 'src/reconciliation/bank-statement.entity';
-import { StatementSummaryDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { StatementImportedDto } from 'src/reconciliation/dto/reconciliation.dto';
 import { detectStatementFormat, StatementFormat } from 'src/reconciliation/parsers/detect-statement-format';
 import { parseStatement, peekHead } from 'src/reconciliation/parsers/parse-statement';
 import { StatementParseError } from 'src/reconciliation/parsers/statement-entry';
@@ -75,7 +75,7 @@ export class StatementImportService implements OnModuleInit {
    * Reads the whole body first, spooling the file to disk, so the form's fields may come in any order (a client
    * that sends hospitalId after the file is as right as one that sends it before); the import runs from the spool.
    */
-  async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementSummaryDto> {
+  async importUpload(user: AuthUser, request: FastifyRequest): Promise<StatementImportedDto> {
     if (!request.isMultipart()) throw new StatementMultipartRequiredException();
     const { STATEMENT_MAX_BYTES, STATEMENT_SPOOL_DIR } = this.config.env;
     let hospitalField: string | undefined;
@@ -126,7 +126,7 @@ export class StatementImportService implements OnModuleInit {
     return hospitalId;
   }
 
-  private async importFile(user: AuthUser, hospitalField: string | undefined, fileName: string, spooled: SpooledStatement): Promise<StatementSummaryDto> {
+  private async importFile(user: AuthUser, hospitalField: string | undefined, fileName: string, spooled: SpooledStatement): Promise<StatementImportedDto> {
     const hospitalId = await this.hospitalFor(user, hospitalField);
     // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
     await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);
@@ -158,7 +158,7 @@ export class StatementImportService implements OnModuleInit {
     hospitalId: string,
     fileName: string,
     spooled: SpooledStatement,
-  ): Promise<StatementSummaryDto> {
+  ): Promise<StatementImportedDto> {
     const { sha256, size } = spooled;
     const statementId = randomUUID();
     await this.takeImportTurn(tx, hospitalId);
@@ -177,11 +177,13 @@ export class StatementImportService implements OnModuleInit {
     );
     const accounts = new StatementAccounts(tx, hospitalId);
     try {
+      let ours = true;
       for await (const item of parseStatement(source, format)) {
         if (item.kind === 'header') {
-          await accounts.add(item.header.accountIban ?? item.header.accountOther);
-          run.header(item.header);
-        } else await run.add(item.entry);
+          ours = await accounts.belongs(item.header.accountIban ?? item.header.accountOther);
+          if (ours) run.header(item.header);
+        } else if (ours) await run.add(item.entry);
+        else accounts.leaveOut();
       }
       await run.flush();
       accounts.refuseIfNotTheHospitals();
@@ -211,6 +213,7 @@ export class StatementImportService implements OnModuleInit {
         mismatched: statement.mismatched,
         duplicates: statement.duplicates,
         ignored: statement.ignored,
+        ...(accounts.leftOut.length ? { statementsLeftOut: accounts.leftOut } : {}),
       },
     };
     if (settlement) {
@@ -220,7 +223,7 @@ export class StatementImportService implements OnModuleInit {
     } else {
       await this.audit.record(tx, imported);
     }
-    return toStatementSummary(statement);
+    return { ...toStatementSummary(statement), statementsLeftOut: accounts.leftOut };
   }
 
   private async finish(

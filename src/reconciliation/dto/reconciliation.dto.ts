@@ -36,6 +36,19 @@ export class StatementSummaryDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
 }
 
+export class StatementLeftOutDto {
+  @ApiProperty({ example: '7919', description: "The last four characters of the statement's account" }) accountEnding: string;
+  @ApiProperty({ type: 'integer', description: 'Its entries, none imported' }) entries: number;
+}
+
+export class StatementImportedDto extends StatementSummaryDto {
+  @ApiProperty({
+    type: [StatementLeftOutDto],
+    description: "Statements of the file for accounts that are not the hospital's (a bank's export of several accounts): left out, their entries not imported. Empty as a rule.",
+  })
+  statementsLeftOut: StatementLeftOutDto[];
+}
+
 export class StatementItemDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: 'integer', description: '0-based position in the file' }) position: number;
