@@ -123,6 +123,30 @@ describe('Tranches whose payee is no longer the hospital’s account (e2e)', () 
     expect(await trancheOf(grant)).toMatchObject({ status: 'scheduled', payee: CORRECTED, payeeOutdated: false });
   });
 
+  it("a tranche in a file before its hospital's account changed counts as already exported: it holds no file up under refuse", async () => {
+    const sent = await approvedGrant(t, w, { amount: 1_000_000 });
+    await exportFile().expect(200);
+    await correctAccount().expect(200);
+    expect((await trancheOf(sent)).payeeOutdated).toBe(true);
+    const next = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 2_000_000 });
+    const [sentRef, nextRef] = [`${sent.reference}-1`, `${next.reference}-1`];
+    const headers = (res: { headers: Record<string, string> }) =>
+      ['outdated-payees-excluded', 'outdated-payees-included', 'already-exported-excluded', 'already-exported-included'].map((h) => res.headers[h]);
+
+    const refuse = await exportFile('?outdatedPayees=refuse');
+    expect(refuse.status).toBe(200);
+    expect((parse(refuse.text) as string[][]).slice(1).map((r) => r[0])).toEqual([nextRef]);
+    expect(headers(refuse)).toEqual(['0', '0', '1', '0']);
+    expect((await exportEvents()).at(-1)).not.toHaveProperty('outdatedPayees');
+
+    const both = await exportFile('?outdatedPayees=refuse&alreadyExported=include');
+    expect(both.status).toBe(409);
+    expect(both.body.references).toEqual([sentRef]);
+    const all = await exportFile('?outdatedPayees=include&alreadyExported=include');
+    expect((parse(all.text) as string[][]).slice(1).map((r) => r[0])).toEqual([sentRef, nextRef]);
+    expect(headers(all)).toEqual(['0', '1', '0', '2']);
+  });
+
   it('the payment file leaves outdated payees out by default, refuses them (409 naming them, nothing stamped) or puts them in when asked', async () => {
     const { scheduled, elsewhere, previous } = await corrected();
     const [outdatedRef, otherRef] = [`${scheduled.reference}-1`, `${elsewhere.reference}-1`];

@@ -787,6 +787,32 @@ describe('Disbursements (e2e)', () => {
       [2, 0, 2],
     ]);
     await t.http.get(`${API}/disbursements/export?alreadyExported=twice`).set(w.finance.auth).expect(400);
+    await t.http.get(`${API}/disbursements/export?alreadyExported=`).set(w.finance.auth).expect(200); // sent empty: the default
+  });
+
+  it('reissues one earlier payment file by its exportedAt, and only that file, without stamping it anew', async () => {
+    const earlier = await approvedGrant(t, w, { amount: 500_000 });
+    const [a] = await tranchesOf(earlier);
+    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    const [{ exportedAt: firstFile }] = await tranchesOf(earlier);
+    const later = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 600_000 });
+    const [b] = await tranchesOf(later);
+    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+
+    // The first file never reached the bank: it again, not the second.
+    const again = await t.http.get(`${API}/disbursements/export?reissue=${firstFile}`).set(w.finance.auth).expect(200);
+    expect(again.text).toContain(a.reference);
+    expect(again.text).not.toContain(b.reference);
+    expect([again.headers['already-exported-excluded'], again.headers['already-exported-included']]).toEqual(['0', '1']);
+    expect((await tranchesOf(earlier))[0].exportedAt).toBe(firstFile); // the same file: reissued again the same way
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursements.exported' ORDER BY id DESC LIMIT 1`);
+    expect(event.summary).toMatchObject({ count: 1, reissueOf: firstFile });
+    expect(event.summary).not.toHaveProperty('exportedAt');
+
+    const notAFile = await t.http.get(`${API}/disbursements/export?reissue=${firstFile}&status=paid`).set(w.finance.auth);
+    expect(notAFile.status).toBe(400);
+    expect(notAFile.body.errors).toEqual([expect.objectContaining({ field: 'reissue' })]);
+    await t.http.get(`${API}/disbursements/export?reissue=yesterday`).set(w.finance.auth).expect(400);
   });
 
   it('upgrading stamps the tranches that payment files exported before the stamp existed held (from the audit trail)', async () => {

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { PAYEE_OUTDATED } from 'src/disbursements/disbursement-view';
+import { InvalidInputException } from 'src/common/problem/problem.exception';
 import { PayeesOutdatedException } from 'src/disbursements/disbursements.exceptions';
 import { ExportQueryDto } from 'src/disbursements/dto/disbursement.dto';
 import { paymentBatchCsv } from 'src/disbursements/payment-batch-csv';
@@ -44,18 +45,25 @@ export class PaymentFileExportService {
    * earlier file already. A scheduled tranche whose payee is no longer its hospital's account goes in only when asked
    * (`outdatedPayees`; left out by default): an admin corrected a wrong, closed or compromised account, and only fund
    * finance moves money. A scheduled tranche already in an earlier file goes in again only when asked (`alreadyExported`;
-   * left out by default): the bank would pay it twice if both files were sent.
+   * left out by default): the bank would pay it twice if both files were sent. `reissue` gives one earlier file again
+   * (its tranches still scheduled, by their stamp), for a file that never reached the bank.
    */
   async exportCsv(user: AuthUser, query: ExportQueryDto): Promise<PaymentFileExport> {
     const paymentFile = query.status === 'scheduled';
+    if (query.reissue && !paymentFile) {
+      throw new InvalidInputException([{ field: 'reissue', message: 'reissues a payment file: status must be scheduled' }]);
+    }
+    const reissued = query.reissue ? new Date(query.reissue) : null;
     return this.dataSource.transaction(async (tx) => {
       const params: unknown[] = [query.status];
-      if (query.hospitalId) params.push(query.hospitalId);
+      const where = ['d.status = $1'];
+      if (query.hospitalId) where.push(`d.hospital_id = $${params.push(query.hospitalId)}`);
+      if (reissued) where.push(`date_trunc('milliseconds', d.exported_at) = $${params.push(reissued)}`); // as the API writes exportedAt
       const rows = (await tx.query(
         `SELECT d.id, d.exported_at, d.reference, d.hospital_id, h.name AS hospital, d.payee_bank_name, d.payee_account_name, d.payee_account_number,
                 d.amount::text AS amount, ${PAYEE_OUTDATED} AS payee_outdated
            FROM disbursements d JOIN hospitals h ON h.id = d.hospital_id
-          WHERE d.status = $1 ${query.hospitalId ? 'AND d.hospital_id = $2' : ''}
+          WHERE ${where.join(' AND ')}
           -- A grant's tranches share created_at: in tranche order, the order every money path locks them in.
           ORDER BY d.created_at, d.application_id, d.tranche_number
           -- A payment file: its tranches cannot be paid or cancelled between this read and their stamp below, and an
@@ -63,13 +71,14 @@ export class PaymentFileExportService {
           ${paymentFile ? 'FOR UPDATE OF d FOR SHARE OF h' : ''}`,
         params,
       )) as ExportRow[];
-      const outdated = paymentFile ? rows.filter((r) => r.payee_outdated) : [];
+      // First the tranches of earlier files (a reissue is one of them, whole), then the payees of what would go in.
+      const leaveOutExported = paymentFile && !reissued && query.alreadyExported === 'exclude';
+      const candidates = leaveOutExported ? rows.filter((r) => !r.exported_at) : rows;
+      const outdated = paymentFile ? candidates.filter((r) => r.payee_outdated) : [];
       if (outdated.length && query.outdatedPayees === 'refuse') {
         throw new PayeesOutdatedException(outdated.map((r) => ({ reference: r.reference, hospitalId: r.hospital_id })));
       }
-      const payable = outdated.length && query.outdatedPayees === 'exclude' ? rows.filter((r) => !r.payee_outdated) : rows;
-      const inEarlierFile = paymentFile ? payable.filter((r) => r.exported_at) : [];
-      const lines = inEarlierFile.length && query.alreadyExported === 'exclude' ? payable.filter((r) => !r.exported_at) : payable;
+      const lines = outdated.length && query.outdatedPayees === 'exclude' ? candidates.filter((r) => !r.payee_outdated) : candidates;
       const csv = paymentBatchCsv(
         lines.map((r) => ({
           reference: r.reference,
@@ -80,11 +89,14 @@ export class PaymentFileExportService {
           amount: Number(r.amount),
         })),
       );
-      const stamped = paymentFile && lines.length > 0;
+      // A reissue keeps its tranches' stamp: it is the same file, and can be reissued again.
+      const stamped = paymentFile && !reissued && lines.length > 0;
       const exportedAt = new Date();
       if (stamped) {
         await tx.query(`UPDATE disbursements SET exported_at = $2 WHERE id = ANY($1::uuid[])`, [lines.map((r) => r.id), exportedAt]);
       }
+      const outdatedExcluded = candidates.length - lines.length;
+      const exportedExcluded = rows.length - candidates.length;
       await this.audit.record(tx, {
         actor: user,
         action: 'disbursements.exported',
@@ -94,16 +106,15 @@ export class PaymentFileExportService {
           hospitalId: query.hospitalId ?? null,
           count: lines.length,
           ...(stamped ? { exportedAt: exportedAt.toISOString(), previouslyExported: lines.filter((r) => r.exported_at).length } : {}),
-          ...(paymentFile ? { alreadyExportedExcluded: payable.length - lines.length } : {}),
+          ...(reissued ? { reissueOf: reissued.toISOString() } : {}),
+          ...(paymentFile ? { alreadyExportedExcluded: exportedExcluded } : {}),
           ...(outdated.length ? { outdatedPayees: query.outdatedPayees, outdatedPayeeReferences: outdated.map((r) => r.reference) } : {}),
         },
       });
-      const excluded = payable.length === rows.length ? 0 : outdated.length;
-      const exportedExcluded = payable.length - lines.length;
       return {
         csv,
-        outdatedPayees: paymentFile ? { excluded, included: outdated.length - excluded } : null,
-        alreadyExported: paymentFile ? { excluded: exportedExcluded, included: inEarlierFile.length - exportedExcluded } : null,
+        outdatedPayees: paymentFile ? { excluded: outdatedExcluded, included: outdated.length - outdatedExcluded } : null,
+        alreadyExported: paymentFile ? { excluded: exportedExcluded, included: lines.filter((r) => r.exported_at).length } : null,
       };
     });
   }

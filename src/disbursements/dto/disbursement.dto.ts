@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 import { MaxChars } from 'src/common/validation/max-chars';
 import { toLowerCase } from 'src/applications/dto/field-validators';
 import { PageQueryDto } from 'src/common/pagination/pagination';
@@ -148,13 +148,24 @@ export class ExportQueryDto {
     default: 'exclude',
     description:
       'Scheduled tranches already in an earlier payment file (exportedAt set): exclude (the default) → left out (header Already-Exported-Excluded ' +
-      'counts them), so the next file holds only the payments not yet sent; include → in the file again, to replace a file that never reached ' +
-      'the bank (the bank pays twice if both files are sent).',
+      'counts them), so the next file holds only the payments not yet sent; include → in the file again, those of every earlier file (the bank ' +
+      'pays twice what it received before). To replace one file that never reached the bank, use reissue.',
   })
-  @IsOptional() @IsIn(ALREADY_EXPORTED_HANDLING)
+  @IsOptional() @EmptyAsAbsent() @IsIn(ALREADY_EXPORTED_HANDLING)
   // Left out by default: tranches stay scheduled until their payment is recorded, often days after the file went to the
   // bank, so the next day's file would otherwise ask the bank to pay them again.
   alreadyExported: AlreadyExportedHandling = 'exclude';
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    example: '2026-12-07T02:30:00.000Z',
+    description:
+      "An earlier payment file's exportedAt (its tranches' stamp, and its audit event's): that file again, for one that never reached the bank — " +
+      'its tranches still scheduled, nothing stamped anew; payees changed since follow outdatedPayees. status must be scheduled.',
+  })
+  @IsOptional() @EmptyAsAbsent() @IsISO8601({ strict: true }, { message: 'reissue must be an exportedAt date-time' })
+  reissue?: string;
 }
 
 export class PayeeDto {
