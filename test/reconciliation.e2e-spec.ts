@@ -448,18 +448,22 @@ describe('Reconciliation (e2e)', () => {
     // A bank's export of several accounts in one file: the hospital's statement is imported, another account's is left
     // out (its entries are not this hospital's to see or match) ...
     const bundle = (a: Buffer, b: Buffer) => Buffer.from(a.toString().replace('</Stmt>', `</Stmt>${/<Stmt>[\s\S]*<\/Stmt>/.exec(b.toString())![0]}`));
+    // (two statements of the foreign account, one line for it)
     const both = await upload(
       bundle(
-        camt053([{ amount: '11.00', accountServicerReference: 'ACCT-3' }, { amount: '11.50', accountServicerReference: 'ACCT-3B' }], { account: '6217000000000001' }),
-        camt053([{ amount: '12.00', accountServicerReference: 'ACCT-4' }], { account: '9559980012345678' }),
+        bundle(
+          camt053([{ amount: '11.00', accountServicerReference: 'ACCT-3' }, { amount: '11.50', accountServicerReference: 'ACCT-3B' }], { account: '6217000000000001' }),
+          camt053([{ amount: '12.00', accountServicerReference: 'ACCT-4' }], { account: '9559980012345678' }),
+        ),
+        camt053([{ amount: '11.75', accountServicerReference: 'ACCT-3C' }], { account: '6217 0000 0000 0001' }),
       ),
     );
     expect(both.status).toBe(201);
-    expect(both.body).toMatchObject({ entries: 1, account: '9559980012345678', statementsLeftOut: [{ accountEnding: '0001', entries: 2 }] });
+    expect(both.body).toMatchObject({ entries: 1, account: '9559980012345678', statementsLeftOut: [{ accountEnding: '0001', entries: 3 }] });
     const stored = (await t.dataSource.query(`SELECT account_servicer_reference AS ref FROM statement_entries WHERE statement_id = $1`, [both.body.id])) as { ref: string }[];
     expect(stored.map((e) => e.ref)).toEqual(['ACCT-4']);
     const [imported] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'reconciliation.statement_imported' AND object_id = $1`, [both.body.id]);
-    expect(imported.summary).toMatchObject({ entries: 1, statementsLeftOut: [{ accountEnding: '0001', entries: 2 }] });
+    expect(imported.summary).toMatchObject({ entries: 1, statementsLeftOut: [{ accountEnding: '0001', entries: 3 }] });
     // ... and is refused, whole, when none is.
     const neither = await upload(
       bundle(camt053([{ amount: '13.00', accountServicerReference: 'ACCT-5' }], { account: '6217000000000001' }), camt053([{ amount: '14.00', accountServicerReference: 'ACCT-6' }], { account: '6217000000000002' })),

@@ -12,6 +12,7 @@ const NORMALIZED = (column: string) => `regexp_replace(upper(${column}), '[[:spa
 export type StatementLeftOut = { accountEnding: string; entries: number };
 
 const ending = (account: string) => normalizedAccount(account).slice(-4);
+const MAX_ACCOUNTS_LISTED = 100;
 
 /**
  * Which statements of a file belong to the hospital it is filed under, by the accounts they name: the hospital's
@@ -28,6 +29,7 @@ export class StatementAccounts {
   private anyOurs = false;
   private current: StatementLeftOut | null = null;
   readonly leftOut: StatementLeftOut[] = [];
+  private readonly leftOutByAccount = new Map<string, StatementLeftOut>();
 
   constructor(
     private readonly manager: EntityManager,
@@ -57,8 +59,15 @@ export class StatementAccounts {
       this.anyOurs = true;
       return true;
     }
-    this.current = { accountEnding: ending(account), entries: 0 };
-    this.leftOut.push(this.current);
+    // One line per account, and a bounded list: a file of many small foreign statements must not grow the answer and
+    // the audit event without limit (their entries are still counted in the accounts listed, or not at all past them).
+    let left = this.leftOutByAccount.get(key);
+    if (!left && this.leftOut.length < MAX_ACCOUNTS_LISTED) {
+      left = { accountEnding: ending(account), entries: 0 };
+      this.leftOutByAccount.set(key, left);
+      this.leftOut.push(left);
+    }
+    this.current = left ?? null;
     return false;
   }
 
