@@ -790,6 +790,18 @@ describe('Disbursements (e2e)', () => {
     await t.http.get(`${API}/disbursements/export?alreadyExported=`).set(w.finance.auth).expect(200); // sent empty: the default
   });
 
+  it("keeps an admin whose conflict of interest bars them from a case from reading its tranches (403), as from its decisions", async () => {
+    const grant = await approvedGrant(t, w, { amount: 500_000 });
+    const [tranche] = await tranchesOf(grant);
+    const barred = await signedInUser(t, 'admin');
+    await t.http.post(`${API}/users/${barred.id}/conflicts`).set(w.admin.auth).send({ hospitalId: w.hospital.id }).expect(201);
+    for (const path of [`/disbursements/${tranche.id}`, `/applications/${grant.id}/disbursements`]) {
+      const res = await t.http.get(`${API}${path}`).set(barred.auth);
+      expect([path, res.status, res.body.type]).toEqual([path, 403, expect.stringContaining('conflict-of-interest')]);
+      await t.http.get(`${API}${path}`).set(w.admin.auth).expect(200);
+    }
+  });
+
   it('reissues one earlier payment file by its exportedAt, and only that file, without stamping it anew', async () => {
     const earlier = await approvedGrant(t, w, { amount: 500_000 });
     const [a] = await tranchesOf(earlier);

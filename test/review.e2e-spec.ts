@@ -632,13 +632,21 @@ describe('Review workflow (e2e)', () => {
       }
       // Nor may they read the family's file: what the family wrote, the assessment, documents, questions and decisions.
       const [documentId] = (await t.dataSource.query(`SELECT id FROM application_documents WHERE application_id = $1 LIMIT 1`, [app.id])).map((r: { id: string }) => r.id);
-      for (const path of ['', '/assessment', '/documents', `/documents/${documentId}/content`, '/info-requests', '/decisions', '/changes']) {
+      for (const path of ['', '/assessment', '/documents', `/documents/${documentId}/content`, '/info-requests', '/decisions', '/changes', '/disbursements']) {
         const res = await t.http.get(`${API}/applications/${app.id}${path}`).set(w.reviewer.auth);
         expect([path, res.status, res.body.type]).toEqual([path, 403, `${PROBLEM}conflict-of-interest`]);
       }
-      // The queue still lists it, marked, without the child's name or the assessment; its history (no values) stays readable.
-      await t.http.get(`${API}/applications/${app.id}/history`).set(w.reviewer.auth).expect(200);
+      // The queue still lists it, marked, without the child's name or the assessment; its history stays readable, without
+      // values or names (the submission's event carries the tier, which the line leaves out).
       const third = await signedInUser(t, 'reviewer');
+      const historyFor = async (who: SignedIn) =>
+        (await t.http.get(`${API}/applications/${app.id}/history`).set(who.auth).expect(200)).body.items as { action: string; actorId?: string; summary: object }[];
+      const barred = await historyFor(w.reviewer);
+      expect(barred.length).toBeGreaterThan(0);
+      expect(barred.filter((e) => Object.keys(e.summary).length > 0 || 'actorId' in e)).toEqual([]);
+      const full = await historyFor(third);
+      expect(full.map((e) => e.action)).toEqual(barred.map((e) => e.action));
+      expect(full.some((e) => 'tier' in e.summary)).toBe(true);
       const lineFor = async (who: SignedIn) =>
         ((await t.http.get(`${API}/applications?status=submitted`).set(who.auth).expect(200)).body.items as { id: string; tier: string }[]).find((i) => i.id === app.id);
       for (const who of [w.reviewer, w.second]) {

@@ -108,9 +108,14 @@ export class ApplicationRecords {
 
   /** The check of findReadable alone, for a caller that found the application another way. */
   async assertNotConflicted(manager: EntityManager, user: AuthUser, id: string): Promise<void> {
-    if (!hasConflictsToCheck(user.role)) return;
+    if (await this.isConflicted(manager, user, id)) throw new ConflictOfInterestException();
+  }
+
+  /** Whether a conflict of interest bars the user from the application's file (always false for roles without conflicts). */
+  async isConflicted(manager: EntityManager, user: AuthUser, id: string): Promise<boolean> {
+    if (!hasConflictsToCheck(user.role)) return false;
     const [row] = await queryPrepared<{ flagged: boolean }>(manager, `SELECT ${reviewerConflictSql('$2')} AS flagged FROM applications a WHERE a.id = $1`, [id, user.id]);
-    if (row?.flagged) throw new ConflictOfInterestException();
+    return row?.flagged === true;
   }
 
   /** Decrypts: the result holds national ids in plain text and must never be logged or returned as is. */

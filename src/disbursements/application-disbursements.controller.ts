@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { parseIfMatch } from 'src/applications/if-match';
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
@@ -25,6 +25,7 @@ export class ApplicationDisbursementsController {
   @Authenticated()
   @ApiOperation({ summary: "The grant's tranches, in order (family: its own; staff; hospital finance: its hospital's)" })
   @ApiOkResponse({ type: DisbursementPageDto })
+  @ApiForbiddenResponse({ description: 'conflict-of-interest: a reviewer or admin barred from the case (their own, linked to its family, or working for its hospital)', type: ProblemDto })
   list(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementPageDto> {
     return this.disbursements.forApplication(user, id);
   }

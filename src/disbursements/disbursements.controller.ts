@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -96,8 +97,9 @@ export class DisbursementsController {
   @ApiOperation({ summary: 'One tranche' })
   @ApiOkResponse({ type: DisbursementDto })
   @ApiNotFoundResponse({ description: 'No such tranche, or not of your hospital', type: ProblemDto })
+  @ApiForbiddenResponse({ description: 'conflict-of-interest: an admin barred from the case (their own, linked to its family, or working for its hospital)', type: ProblemDto })
   get(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<DisbursementDto> {
-    return this.disbursements.get(user, id);
+    return this.disbursements.read(user, id);
   }
 
   @Post(':id/pay')

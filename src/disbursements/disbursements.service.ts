@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ApplicationRecords } from 'src/applications/application-records';
 import { scopedApplications } from 'src/applications/application-scope';
 import { ApplicationNotFoundException } from 'src/applications/applications.exceptions';
 import { AuthUser } from 'src/common/auth/roles';
@@ -13,12 +14,20 @@ import { toPage } from 'src/common/pagination/pagination';
 /** Reading tranches, scoped to the caller. */
 @Injectable()
 export class DisbursementsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: ApplicationRecords,
+  ) {}
 
-  /** The tranches of an application the caller can see (family: its own; staff; hospital finance: its hospital's). */
+  /**
+   * The tranches of an application the caller can see (family: its own; staff; hospital finance: its hospital's). A
+   * reviewer or admin whose conflict of interest bars them from the file: 403, as for its decisions (the amounts, the
+   * reasons written for the family).
+   */
   async forApplication(user: AuthUser, applicationId: string): Promise<Page<DisbursementDto>> {
     const visible = await scopedApplications(this.dataSource.manager, user).andWhere('a.id = :applicationId', { applicationId }).getExists();
     if (!visible) throw new ApplicationNotFoundException();
+    await this.records.assertNotConflicted(this.dataSource.manager, user, applicationId);
     const rows = (await this.dataSource.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [applicationId])) as DisbursementRow[];
     return { items: rows.map((r) => toDisbursementDto(r, user.role)), nextCursor: null };
   }
@@ -54,6 +63,13 @@ export class DisbursementsService {
   }
 
   /** One tranche the caller can see; hospital finance only its hospital's (another's is not found). */
+  /** GET /disbursements/:id: as get, and 403 to a reviewer or admin whose conflict of interest bars them from the case. */
+  async read(user: AuthUser, id: string): Promise<DisbursementDto> {
+    const tranche = await this.get(user, id);
+    await this.records.assertNotConflicted(this.dataSource.manager, user, tranche.applicationId);
+    return tranche;
+  }
+
   async get(user: AuthUser, id: string, manager: EntityManager = this.dataSource.manager): Promise<DisbursementDto> {
     const rows = (await manager.query(`${DISBURSEMENT_SELECT} WHERE d.id = $1`, [id])) as DisbursementRow[];
     const row = rows[0];

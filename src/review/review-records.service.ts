@@ -105,9 +105,13 @@ export class ReviewRecordsService {
    * Oldest first, keyset-paginated on the audit trail's position: the application's own events and those of its
    * tranches (paid, returned, rescheduled, cancelled, reconciled), which are recorded against the tranche. The family
    * sees roles, staff also who; and the family does not see the fund's deliberation and bookkeeping (FAMILY_HIDDEN).
+   * A reviewer or admin whose conflict of interest bars them from the file sees what happened and when, no more: not
+   * who, not the summaries (the tier, the amounts approved or released, which every other read keeps from them), and not
+   * what the family does not see either.
    */
   async history(user: AuthUser, id: string, query: PageQueryDto): Promise<Page<HistoryEventDto>> {
     await this.records.findVisible(this.dataSource.manager, user, id);
+    const conflicted = await this.records.isConflicted(this.dataSource.manager, user, id);
     const after = decodeCursor(query.cursor, 'bigint');
     if (after && after.id !== id) throw new InvalidInputException([{ field: 'cursor', message: 'is not a valid cursor' }]);
     const qb = this.dataSource
@@ -121,7 +125,7 @@ export class ReviewRecordsService {
       .orderBy('e.id', 'ASC')
       .limit(query.limit + 1);
     if (after) qb.andWhere('e.id > :after', { after: after.k });
-    const staff = user.role !== 'applicant';
+    const staff = user.role !== 'applicant' && !conflicted;
     if (!staff) qb.andWhere(`NOT (e.action = ANY(:hidden) OR e.action LIKE 'fund.%')`, { hidden: FAMILY_HIDDEN.actions });
     const rows = await qb.getMany();
     return toPage(
@@ -134,7 +138,7 @@ export class ReviewRecordsService {
         action: e.action,
         actorRole: e.actorRole,
         ...(staff ? { actorId: e.actorId } : {}),
-        summary: staff ? e.summary : withoutKeys(e.summary, FAMILY_HIDDEN.summaryKeys),
+        summary: conflicted ? {} : staff ? e.summary : withoutKeys(e.summary, FAMILY_HIDDEN.summaryKeys),
       }),
     );
   }

@@ -161,7 +161,10 @@ export class ReviewController {
   @Roles('applicant', 'reviewer', 'fund_finance', 'admin')
   @ApiOperation({
     summary: "The application's audit events, oldest first",
-    description: 'The family sees its own applications (who acted by role only); staff see all submitted ones. Summaries hold no sensitive values.',
+    description:
+      'The family sees its own applications (who acted by role only); staff see all submitted ones. Summaries hold no sensitive values. ' +
+      'A reviewer or admin whose conflict of interest bars them from the case sees what happened and when only: no summaries, no actorId, ' +
+      'and not the events the family does not see.',
   })
   @ApiOkResponse({ type: HistoryPageDto })
   @ApiBadRequestResponse({ description: 'Invalid limit or cursor', type: ProblemDto })
