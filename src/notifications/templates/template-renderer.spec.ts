@@ -25,6 +25,16 @@ function copyOfTemplates(): string {
 describe('TemplateRenderer', () => {
   const renderer = new TemplateRenderer(TEMPLATES_DIR);
 
+  // The application has no free-text field: a family told to "explain in the application" found nowhere to write.
+  it.each([
+    ['en', '“other” document'],
+    ['zh-CN', '作为“其他”材料上传'],
+  ] as const)('info-requested in %s tells a family who cannot obtain a document how to say why (an "other" document)', (locale, words) => {
+    const email = renderer.render('info-requested', locale, sample('info-requested'));
+    expect(email.text).toContain(words);
+    expect(email.html).toContain(words);
+  });
+
   describe.each(ALL)('%s in %s', (name, locale) => {
     const email = renderer.render(name, locale, sample(name) as never);
 
