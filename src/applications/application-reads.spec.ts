@@ -31,7 +31,7 @@ const ID = '22222222-2222-4222-8222-222222222222';
 const HOSPITAL = '33333333-3333-4333-8333-333333333333';
 
 describe('ApplicationReads', () => {
-  it('scopes the read by id to the family, to submitted applications for staff, and to its hospital for hospital finance', async () => {
+  it('scopes the read by id to the family, to submitted applications for staff, and to the grants of its hospital for hospital finance', async () => {
     const { reads, calls } = readsReturning([]);
     await reads.findVisible(user('applicant'), ID, true);
     await reads.findVisible(user('reviewer'), ID, true);
@@ -42,7 +42,7 @@ describe('ApplicationReads', () => {
     expect(calls[0].values).toEqual([[ID], [user('applicant').id]]);
     expect(calls[1].text).toMatch(/ WHERE a\.first_submitted_at IS NOT NULL$/);
     expect(calls[1].values).toEqual([[ID], [null]]);
-    expect(calls[2].text).toMatch(/ WHERE a\.first_submitted_at IS NOT NULL AND a\.hospital_id = q\.value$/);
+    expect(calls[2].text).toMatch(/ WHERE a\.status IN \('approved', 'disbursing', 'completed', 'cancelled'\) AND a\.hospital_id = q\.value$/);
     expect(calls[2].values).toEqual([[ID], [HOSPITAL]]);
   });
 

@@ -10,9 +10,16 @@ import type { AuthUser } from 'src/common/auth/roles';
 export type ApplicationScope = { kind: string; predicate: (alias: string, param: string) => string; value: string | null };
 
 /**
+ * The statuses in which an application has a grant, and so payouts: what hospital finance needs (DESIGN: "sees only
+ * what payouts need"). That a named child's family applied, was refused or withdrew is no business of the hospital's
+ * finance office.
+ */
+const PAYOUT_STATUSES = `('approved', 'disbursing', 'completed', 'cancelled')`;
+
+/**
  * A family its own; reviewers, fund finance and admins every application that has been submitted at least once;
- * hospital finance those of its hospital that have been submitted. Drafts never submitted stay private to the
- * family. Anything outside the scope is simply not found: 404, the same as an id that does not exist.
+ * hospital finance those of its hospital that have a grant (PAYOUT_STATUSES). Drafts never submitted stay private to
+ * the family. Anything outside the scope is simply not found: 404, the same as an id that does not exist.
  */
 export function applicationScope(user: AuthUser): ApplicationScope | null {
   switch (user.role) {
@@ -24,7 +31,7 @@ export function applicationScope(user: AuthUser): ApplicationScope | null {
       return { kind: 'submitted', predicate: (a) => `${a}.first_submitted_at IS NOT NULL`, value: null };
     case 'hospital_finance':
       if (!user.hospitalId) return null;
-      return { kind: 'hospital', predicate: (a, p) => `${a}.first_submitted_at IS NOT NULL AND ${a}.hospital_id = ${p}`, value: user.hospitalId };
+      return { kind: 'hospital', predicate: (a, p) => `${a}.status IN ${PAYOUT_STATUSES} AND ${a}.hospital_id = ${p}`, value: user.hospitalId };
     default:
       return null;
   }

@@ -4,8 +4,8 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { ROLES, Role } from 'src/common/auth/roles';
 import { ACCESS_KEY } from 'src/common/auth/access.decorators';
-import { files } from 'test/support/application-factory';
-import { login, SignedIn } from 'test/support/factories';
+import { createSubmittedApplication, files, OTHER_PATIENT_NATIONAL_ID } from 'test/support/application-factory';
+import { login, SignedIn, signedInUser } from 'test/support/factories';
 import { allowedRoles, fetchOpenApi, fillPath, isPublic, Operation, operationsOf, withRequiredQuery } from 'test/support/openapi-routes';
 import { writeSecurityFigure } from 'test/support/security-report';
 import { pathValuesFor, securityWorld, SecurityWorld, Side, tableDigests } from 'test/support/security-world';
@@ -181,6 +181,12 @@ describe('Authorization matrix (generated from /docs-json)', () => {
 
     const ids = async (path: string) => ((await t.http.get(`${API}${path}`).set(w.b.hospitalFinance.auth).expect(200)).body.items as { id: string }[]).map((i) => i.id);
     expect(await ids('/applications?limit=100')).toEqual([w.b.applicationId]);
+    // An application of its hospital without a grant (submitted, or later refused) is not the finance office's to see:
+    // that a named child's family applied for aid needs no payout.
+    const applying = await createSubmittedApplication(t, await signedInUser(t, 'applicant'), w.b.hospital.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+    expect(await ids('/applications?limit=100')).toEqual([w.b.applicationId]);
+    await t.http.get(`${API}/applications/${applying.id}`).set(w.b.hospitalFinance.auth).expect(404);
+    await t.http.get(`${API}/applications/${w.b.applicationId}`).set(w.b.hospitalFinance.auth).expect(200);
     expect(await ids('/disbursements?limit=100')).toEqual([w.b.disbursementId]);
     // Naming the other hospital in the filter is refused outright.
     const named = await t.http.get(`${API}/disbursements?hospitalId=${w.a.hospital.id}&limit=100`).set(w.b.hospitalFinance.auth);
