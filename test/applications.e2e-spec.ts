@@ -562,6 +562,10 @@ describe('Applications (e2e)', () => {
     const mine = await createSubmittedApplication(t, family, hospital.id);
     const theirs = await createSubmittedApplication(t, family, otherHospital.id);
     const finance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
+    // Submitted only: no grant, so nothing of it for the hospital's finance office (DESIGN: what payouts need).
+    expect((await t.http.get(`${API}/applications`).set(finance.auth).expect(200)).body.items).toEqual([]);
+    expect((await t.http.get(`${API}/applications/${mine.id}`).set(finance.auth)).status).toBe(404);
+    await t.dataSource.query(`UPDATE applications SET status = 'approved' WHERE id = ANY($1)`, [[mine.id, theirs.id]]); // granted, for the reads below
 
     const list = await t.http.get(`${API}/applications`).set(finance.auth).expect(200);
     expect(list.body.items.map((i: { id: string }) => i.id)).toEqual([mine.id]);

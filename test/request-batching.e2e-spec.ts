@@ -4,7 +4,7 @@ import { applicationScope } from 'src/applications/application-scope';
 import { SESSION_USERS } from 'src/auth/token.service';
 import type { AuthUser, Role } from 'src/common/auth/roles';
 import { PreparedQueries } from 'src/database/prepared-queries';
-import { applicationWorld, createDraftApplication, createSubmittedApplication, Family } from 'test/support/application-factory';
+import { applicationWorld, createDraftApplication, createSubmittedApplication, Family, OTHER_PATIENT_NATIONAL_ID } from 'test/support/application-factory';
 import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -55,6 +55,8 @@ describe('Requests that share a statement (e2e)', () => {
     const drafts: { id: string; reference: string }[] = [];
     for (const family of families.slice(0, 5)) drafts.push(await createDraftApplication(t, family, hospital.id));
     const submitted = await createSubmittedApplication(t, families[5], hospital.id);
+    const granted = await createSubmittedApplication(t, families[4], hospital.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+    await t.dataSource.query(`UPDATE applications SET status = 'approved' WHERE id = $1`, [granted.id]); // a grant, for the reads here
     const reviewer = await signedInUser(t, 'reviewer');
     const itsFinance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
     const otherFinance = await signedInUser(t, 'hospital_finance', { hospitalId: otherHospital.id });
@@ -69,8 +71,9 @@ describe('Requests that share a statement (e2e)', () => {
       { user: families[5], id: submitted.id, expect: 200 },
       { user: reviewer, id: submitted.id, expect: 200 },
       { user: reviewer, id: drafts[0].id, expect: 404 },
-      { user: itsFinance, id: submitted.id, expect: 200 },
-      { user: otherFinance, id: submitted.id, expect: 404 },
+      { user: itsFinance, id: granted.id, expect: 200 },
+      { user: otherFinance, id: granted.id, expect: 404 },
+      { user: itsFinance, id: submitted.id, expect: 404 }, // no grant: not the hospital's finance office's to see
       { user: itsFinance, id: drafts[1].id, expect: 404 },
     ];
     holding = true;
