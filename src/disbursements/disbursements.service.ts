@@ -62,7 +62,6 @@ export class DisbursementsService {
     return toPage(rows, query.limit, (r) => ({ k: r.cursor_at, id: r.id }), (r) => toDisbursementDto(r, user.role));
   }
 
-  /** One tranche the caller can see; hospital finance only its hospital's (another's is not found). */
   /** GET /disbursements/:id: as get, and 403 to a reviewer or admin whose conflict of interest bars them from the case. */
   async read(user: AuthUser, id: string): Promise<DisbursementDto> {
     const tranche = await this.get(user, id);
@@ -70,6 +69,7 @@ export class DisbursementsService {
     return tranche;
   }
 
+  /** One tranche the caller can see; hospital finance only its hospital's (another's is not found). */
   async get(user: AuthUser, id: string, manager: EntityManager = this.dataSource.manager): Promise<DisbursementDto> {
     const rows = (await manager.query(`${DISBURSEMENT_SELECT} WHERE d.id = $1`, [id])) as DisbursementRow[];
     const row = rows[0];

@@ -97,6 +97,7 @@ export class PaymentFileExportService {
       }
       const outdatedExcluded = candidates.length - lines.length;
       const exportedExcluded = rows.length - candidates.length;
+      const exportedIncluded = lines.filter((r) => r.exported_at).length;
       await this.audit.record(tx, {
         actor: user,
         action: 'disbursements.exported',
@@ -105,7 +106,7 @@ export class PaymentFileExportService {
           status: query.status,
           hospitalId: query.hospitalId ?? null,
           count: lines.length,
-          ...(stamped ? { exportedAt: exportedAt.toISOString(), previouslyExported: lines.filter((r) => r.exported_at).length } : {}),
+          ...(stamped ? { exportedAt: exportedAt.toISOString(), previouslyExported: exportedIncluded } : {}),
           ...(reissued ? { reissueOf: reissued.toISOString() } : {}),
           ...(paymentFile ? { alreadyExportedExcluded: exportedExcluded } : {}),
           ...(outdated.length ? { outdatedPayees: query.outdatedPayees, outdatedPayeeReferences: outdated.map((r) => r.reference) } : {}),
@@ -114,7 +115,7 @@ export class PaymentFileExportService {
       return {
         csv,
         outdatedPayees: paymentFile ? { excluded: outdatedExcluded, included: outdated.length - outdatedExcluded } : null,
-        alreadyExported: paymentFile ? { excluded: exportedExcluded, included: lines.filter((r) => r.exported_at).length } : null,
+        alreadyExported: paymentFile ? { excluded: exportedExcluded, included: exportedIncluded } : null,
       };
     });
   }

@@ -189,7 +189,8 @@ export class EmailDeliveryService {
     try {
       sent = await this.trySending(row, isLastAttempt);
     } catch (error) {
-      // No send of it is under way any more (a failed one has been recorded): its retry need not wait for the claim.
+      // The server does not have it, or its failure is recorded: the retry need not wait for the claim. (A dead row
+      // keeps its claim: nothing sends it again unless an admin retries it, which clears the claim.)
       await this.releaseClaim(row);
       throw error;
     }
@@ -330,10 +331,9 @@ export class EmailDeliveryService {
     // SMTP replies often quote the recipient; the row keeps the reply for admins, the log does not.
     this.logger.warn({ notificationId: row.id, template: row.template, dead, error: withoutAddresses(message) }, 'email delivery failed');
     await this.dataSource.query(
-      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, updated_at = now(),
-              sending_until = CASE WHEN sending_until = $4::timestamptz THEN NULL ELSE sending_until END
+      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, updated_at = now()
         WHERE id = $1 AND status IN ${OPEN_STATUSES}`,
-      [row.id, dead ? 'dead' : 'failed', message, row.claimedUntil],
+      [row.id, dead ? 'dead' : 'failed', message],
     );
   }
 }

@@ -125,8 +125,8 @@ export class ReviewRecordsService {
       .orderBy('e.id', 'ASC')
       .limit(query.limit + 1);
     if (after) qb.andWhere('e.id > :after', { after: after.k });
-    const staff = user.role !== 'applicant' && !conflicted;
-    if (!staff) qb.andWhere(`NOT (e.action = ANY(:hidden) OR e.action LIKE 'fund.%')`, { hidden: FAMILY_HIDDEN.actions });
+    const seesAll = user.role !== 'applicant' && !conflicted;
+    if (!seesAll) qb.andWhere(`NOT (e.action = ANY(:hidden) OR e.action LIKE 'fund.%')`, { hidden: FAMILY_HIDDEN.actions });
     const rows = await qb.getMany();
     return toPage(
       rows,
@@ -137,8 +137,8 @@ export class ReviewRecordsService {
         occurredAt: e.occurredAt.toISOString(),
         action: e.action,
         actorRole: e.actorRole,
-        ...(staff ? { actorId: e.actorId } : {}),
-        summary: conflicted ? {} : staff ? e.summary : withoutKeys(e.summary, FAMILY_HIDDEN.summaryKeys),
+        ...(seesAll ? { actorId: e.actorId } : {}),
+        summary: conflicted ? {} : seesAll ? e.summary : withoutKeys(e.summary, FAMILY_HIDDEN.summaryKeys),
       }),
     );
   }
