@@ -5,6 +5,9 @@ import { AppConfig } from 'src/config/app-config';
 import { AttemptKind, TooManyAttemptsException } from 'src/auth/auth.exceptions';
 import { FieldCipher } from 'src/common/crypto/field-cipher';
 
+/** What an account's attempts are counted for: signing in (by email), asking for a reset link (by email), asking for a new verification link (by user id). */
+export type AccountScope = Exclude<AttemptKind, 'register'>;
+
 /**
  * Fixed-window counters in PostgreSQL (shared by every api replica, and still working when Redis is down):
  * every attempt counts against the client address and against the account; a successful sign-in clears the account's.
@@ -15,9 +18,6 @@ import { FieldCipher } from 'src/common/crypto/field-cipher';
  * (often an address with no account, or their password in the wrong box) and where they sign in from are not kept
  * readable, and the worker deletes counters whose window has ended (LoginThrottleSweepService).
  */
-/** What an account's attempts are counted for: signing in (by email), asking for a reset link (by email), asking for a new verification link (by user id). */
-export type AccountScope = Exclude<AttemptKind, 'register'>;
-
 @Injectable()
 export class LoginThrottleService {
   private readonly cipher: FieldCipher;

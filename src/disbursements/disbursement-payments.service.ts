@@ -18,17 +18,17 @@ import { FundLedgerService } from 'src/fund/fund-ledger.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
 
 /**
- * Paying a tranche, recording the bank's return of a payment, and scheduling a returned tranche again.
- * Each runs in one transaction: application and tranche locked, the ledger movement, the status changes,
- * the emails (outbox) and the audit events commit together or not at all.
- */
-/**
  * The cancelled tranche's reason when its payment comes back after the grant was cancelled. The family reads a tranche's
  * cancel reason; the bank's reason for the return is about the hospital's account and goes to the hospital's finance
  * office (its email) and the payment's record, not here.
  */
 export const RETURNED_AFTER_CANCELLATION = 'Returned by the bank after the grant was cancelled.';
 
+/**
+ * Paying a tranche, recording the bank's return of a payment, and scheduling a returned tranche again.
+ * Each runs in one transaction: application and tranche locked, the ledger movement, the status changes,
+ * the emails (outbox) and the audit events commit together or not at all.
+ */
 @Injectable()
 export class DisbursementPaymentsService {
   constructor(
