@@ -122,6 +122,22 @@ describe('Password reset by email (e2e)', () => {
     await t.http.post('/api/v1/auth/reset-password').send({ token, password: NEW_PASSWORD }).expect(200);
   });
 
+  it('greets by name only an address its owner has verified: a name typed at sign-up by anyone is not mailed to the inbox', async () => {
+    const lure = 'Call 400-123-4567 now to claim your grant';
+    const unverified = uniqueEmail('unverified');
+    await t.http.post('/api/v1/auth/register').send({ email: unverified, password: NEW_PASSWORD, fullName: lure, locale: 'zh-CN' }).expect(201);
+    const verified = await signedInUser(t, 'applicant');
+    await forgot(unverified).expect(202);
+    await forgot(verified.email).expect(202);
+
+    const stranger = await t.mail.waitFor((m) => m.to.includes(unverified.toLowerCase()) && m.text.includes('/reset-password?token='));
+    expect(stranger.text).not.toContain(lure);
+    expect(stranger.html).not.toContain(lure);
+    expect(stranger.text).toMatch(/^您好：/m);
+    const owner = await t.mail.waitForMailTo(verified.email);
+    expect(owner.text).toMatch(/^Dear Test applicant,$/m);
+  });
+
   it('sends nothing to a disabled account, with the same answer', async () => {
     const admin = await signedInUser(t, 'admin');
     const user = await signedInUser(t, 'reviewer');

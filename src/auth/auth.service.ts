@@ -146,7 +146,9 @@ export class AuthService {
         template: 'password-reset',
         to: { email: user.email, userId: user.id, locale: user.locale },
         context: {
-          fullName: user.fullName,
+          // Anyone may register an address under any name and then ask for a reset: the name is the inbox owner's
+          // only once the address is verified (else the email greets with no name, as the verification email does).
+          fullName: user.emailVerifiedAt ? user.fullName : null,
           token,
           resetUrl: this.link('/reset-password', token),
           expiresInMinutes: ONE_TIME_TOKEN_TTL_HOURS.password_reset * 60,

@@ -21,7 +21,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     invitedBy: 'optional',
     linkExpiresAt: 'optional',
   },
-  'password-reset': { fullName: 'required', resetUrl: 'required', token: 'required', expiresInMinutes: 'required', linkExpiresAt: 'optional' },
+  'password-reset': { fullName: 'optional', resetUrl: 'required', token: 'required', expiresInMinutes: 'required', linkExpiresAt: 'optional' },
   'application-submitted': {
     fullName: 'required',
     reference: 'required',
