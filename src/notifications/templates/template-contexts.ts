@@ -67,7 +67,8 @@ export interface InvitationContext {
 }
 
 export interface PasswordResetContext {
-  fullName: string;
+  /** The account's name once its address is verified; before, anyone may have typed it, and the email greets no one. */
+  fullName?: string | null;
   resetUrl: string;
   token: string;
   expiresInMinutes: number;
