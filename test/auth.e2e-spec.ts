@@ -91,6 +91,13 @@ describe('Accounts (e2e)', () => {
     // The reuse ended the session: the newest pair is dead too.
     await t.http.post('/api/v1/auth/refresh').send({ refreshToken: second.body.refreshToken }).expect(401);
     await t.http.get('/api/v1/me').set({ Authorization: `Bearer ${second.body.accessToken}` }).expect(401);
+    // On the record, once: the later refresh of an ended session is merely invalid.
+    const events = (await t.dataSource.query(
+      `SELECT e.object_id, e.summary->>'sessionId' AS session_id, s.revoked_reason
+         FROM audit_events e JOIN auth_sessions s ON s.id = (e.summary->>'sessionId')::uuid WHERE e.action = 'auth.refresh_token_reused'`,
+    )) as object[];
+    const [{ id: userId }] = (await t.dataSource.query(`SELECT id FROM users WHERE email = $1`, [email])) as { id: string }[];
+    expect(events).toEqual([{ object_id: userId, session_id: expect.any(String), revoked_reason: 'refresh_token_reuse' }]);
   });
 
   it('answers a malformed refresh token with 401, not a database error', async () => {

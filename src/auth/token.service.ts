@@ -6,6 +6,7 @@ import { Coalescer, rowsByOrdinal } from 'src/common/batching/coalescer';
 import { AppConfig } from 'src/config/app-config';
 import { AuthUser, Role } from 'src/common/auth/roles';
 import { PreparedQueries } from 'src/database/prepared-queries';
+import { AuditService } from 'src/audit/audit.service';
 import { AccessClaims, AccessTokens } from 'src/auth/access-tokens';
 import { InvalidTokenException } from 'src/auth/auth.exceptions';
 import { AuthSession } from 'src/auth/auth-session.entity';
@@ -50,6 +51,7 @@ export class TokenService {
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queries: PreparedQueries,
+    private readonly audit: AuditService,
   ) {
     const { JWT_SECRET: secret, JWT_ISSUER: issuer, JWT_AUDIENCE: audience, ACCESS_TOKEN_TTL_SECONDS: ttlSeconds } = config.env;
     this.accessTokens = new AccessTokens({ secret, issuer, audience, ttlSeconds });
@@ -86,6 +88,8 @@ export class TokenService {
       if (token.usedAt) {
         // Reuse means the token leaked (or a client raced itself): end the whole family.
         await tx.update(AuthSession, { id: session.id }, { revokedAt: new Date(), revokedReason: 'refresh_token_reuse' });
+        // How a stolen token shows itself: on the record, as sign-ins and sign-outs are.
+        await this.audit.record(tx, { actor: null, action: 'auth.refresh_token_reused', objectType: 'user', objectId: session.user_id, summary: { sessionId: session.id } });
         return { error: 'reused' as const };
       }
       if (token.expiresAt < new Date()) return { error: 'invalid' as const };
