@@ -172,6 +172,26 @@ describe('Reconciliation (e2e)', () => {
     expect(n).toBe(0);
   });
 
+  it('a second transfer for a tranche already reconciled is emailed as a possible double payment; a repeat of an entry already imported is not', async () => {
+    await splitInTwo();
+    const { tranche } = await paidGrant(6_000_000);
+    const entry: StatementLine = { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'ICBC-81', bookingDate: '2026-09-15' };
+    const first = await upload(camt053([entry], { statementId: 'DAY-1' }));
+    expect(first.body).toMatchObject({ matched: 1, duplicates: 0 });
+    const repeat = await upload(camt053([entry], { statementId: 'MONTH' }));
+    expect(repeat.body).toMatchObject({ matched: 0, duplicates: 1, unmatched: 0, mismatched: 0 });
+    // The fund paid the tranche again: another bank entry, same amount and reference.
+    const again = await upload(camt053([{ ...entry, accountServicerReference: 'ICBC-82', bookingDate: '2026-09-16' }], { statementId: 'DAY-2' }));
+    expect(again.body).toMatchObject({ matched: 0, duplicates: 1, unmatched: 0, mismatched: 0 });
+
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(again.body.id));
+    expect(mail.text).toMatch(/possible double payment[^:]*:\s+1/i);
+    const emailed = (await t.dataSource.query(
+      `SELECT context->>'statementId' AS statement, (context->>'duplicates')::int AS duplicates FROM notifications WHERE template = 'reconciliation-exceptions'`,
+    )) as object[];
+    expect(emailed).toEqual([{ statement: again.body.id, duplicates: 1 }]);
+  });
+
   it('a hospital id in capitals is the same hospital: fund finance imports under it (and matches), hospital finance names its own', async () => {
     const { tranche } = await paidGrant();
     const upper = w.hospital.id.toUpperCase();

@@ -27,6 +27,7 @@ import {
   StatementTooLargeException,
 } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementAccounts } from 'src/reconciliation/statement-account';
+import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
@@ -195,8 +196,8 @@ export class StatementImportService implements OnModuleInit {
 
     const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
     await settlement?.settle();
-    const statement = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
-    if (statement.mismatched + statement.unmatched > 0) await this.emailExceptions(tx, statement);
+    const { statement, transfersAgain } = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
+    if (statement.mismatched + statement.unmatched + transfersAgain > 0) await this.emailExceptions(tx, statement, transfersAgain);
 
     const imported = {
       actor: user,
@@ -230,9 +231,10 @@ export class StatementImportService implements OnModuleInit {
     tx: EntityManager,
     id: string,
     file: { sha256: string; size: number; statementIds: string[]; account: string | null },
-  ): Promise<BankStatement> {
+  ): Promise<{ statement: BankStatement; transfersAgain: number }> {
+    let transfersAgain: number;
     try {
-      await tx.query(
+      const [[counted]] = (await tx.query(
         `UPDATE bank_statements s SET sha256 = $2, size_bytes = $3, statement_ids = $4, account = $5,
                 entries = c.entries, matched = c.matched, unmatched = c.unmatched, mismatched = c.mismatched, duplicates = c.duplicates, ignored = c.ignored
            FROM (SELECT count(*)::int AS entries,
@@ -240,21 +242,28 @@ export class StatementImportService implements OnModuleInit {
                         count(*) FILTER (WHERE status = 'unmatched')::int AS unmatched,
                         count(*) FILTER (WHERE status = 'mismatched')::int AS mismatched,
                         count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
-                        count(*) FILTER (WHERE status = 'ignored')::int AS ignored
+                        count(*) FILTER (WHERE status = 'ignored')::int AS ignored,
+                        count(*) FILTER (WHERE status = 'duplicate' AND reason IS DISTINCT FROM $6)::int AS transfers_again
                    FROM statement_entries WHERE statement_id = $1) c
-          WHERE s.id = $1`,
-        [id, file.sha256, file.size, file.statementIds, file.account],
-      );
+          WHERE s.id = $1
+          RETURNING c.transfers_again`,
+        [id, file.sha256, file.size, file.statementIds, file.account, REPEATED_ENTRY_REASON],
+      )) as [{ transfers_again: number }[], number];
+      transfersAgain = counted.transfers_again;
     } catch (error) {
       const { code, constraint } = error as { code?: string; constraint?: string };
       if (code === '23505' && constraint === 'bank_statements_content_key') throw new StatementAlreadyImportedException('');
       throw error;
     }
-    return tx.getRepository(BankStatement).findOneByOrFail({ id });
+    return { statement: await tx.getRepository(BankStatement).findOneByOrFail({ id }), transfersAgain };
   }
 
-  /** reconciliation-exceptions to the hospital's finance office when credits need a person. */
-  private async emailExceptions(tx: EntityManager, s: BankStatement): Promise<void> {
+  /**
+   * reconciliation-exceptions to the hospital's finance office when entries need a person: mismatched, unmatched, and
+   * duplicates that are transfers of their own (`transfersAgain`: a second payment of a tranche, money the hospital holds
+   * for nothing), not the repeats of bank entries already imported that every month's statement brings (as the report counts).
+   */
+  private async emailExceptions(tx: EntityManager, s: BankStatement, transfersAgain: number): Promise<void> {
     const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: s.hospitalId });
     for (const user of await hospitalFinanceUsers(tx, s.hospitalId)) {
       await this.outbox.enqueue(tx, {
@@ -268,7 +277,7 @@ export class StatementImportService implements OnModuleInit {
           statementId: s.id,
           mismatched: s.mismatched,
           unmatched: s.unmatched,
-          duplicates: s.duplicates,
+          duplicates: transfersAgain,
           statementUrl: this.config.publicUrl(`/reconciliation/statements/${s.id}`),
         },
       });

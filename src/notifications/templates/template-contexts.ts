@@ -220,6 +220,7 @@ export interface ReconciliationExceptionsContext {
   statementId: string;
   mismatched: number;
   unmatched: number;
+  /** Second transfers for tranches already matched (possible double payments); not repeats of bank entries already imported. */
   duplicates: number;
   statementUrl: string;
   /** The hospital the recipient served when this was written: not sent if they serve another by then (absent in older rows). */
