@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { applicationWorld, createDraftApplication, files, uploadDocument } from 'test/support/application-factory';
 import { SignedIn, signedInUser } from 'test/support/factories';
+import { csvStatement } from 'test/support/grant-factory';
 import { filesUnder } from 'test/support/files-under';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { waitUntil } from 'test/support/wait-until';
@@ -276,6 +277,68 @@ describe('Uploads cut off, past a limit, or on a full disk (e2e)', () => {
     });
   });
 
+  /**
+   * The guard checks the session before the body is read, and a body may take up to HTTP_REQUEST_TIMEOUT_MS to arrive:
+   * an account disabled, moved or signed out meanwhile must not have its upload written in its old name.
+   */
+  describe('an account that changes while its upload is still arriving', () => {
+    const statementsPath = `${API}/reconciliation/statements`;
+    const statement = csvStatement([{ amount: '100.00', remittance: 'patient deposit', accountServicerReference: 'IN-FLIGHT-1' }]);
+    const statementRows = async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM bank_statements'))[0].n as number;
+
+    /** Sends the head and half the file, waits until the server is spooling it (past the guard), then `meanwhile`, then the rest. */
+    async function statementUpload(finance: SignedIn, meanwhile: () => Promise<unknown>): Promise<Answer> {
+      const head = fileHead('statement.csv');
+      const connection = await RawConnection.open(port);
+      try {
+        connection.postMultipart(statementsPath, finance, head.length + statement.length + closing.length);
+        connection.write(Buffer.concat([head, statement.subarray(0, statement.length >> 1)]));
+        await waitUntil(() => spooled().length > 0);
+        await meanwhile();
+        connection.write(Buffer.concat([statement.subarray(statement.length >> 1), closing]));
+        await waitUntil(() => connection.answers().length > 0);
+        return connection.answers()[0];
+      } finally {
+        connection.close();
+      }
+    }
+
+    it('imports the statement of an account that did not change (the same slow upload)', async () => {
+      const { hospital } = await applicationWorld(t);
+      const finance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
+      const answer = await statementUpload(finance, async () => undefined);
+      expect(answer).toMatchObject({ status: 201, body: { entries: 1, hospitalId: hospital.id } });
+    });
+
+    it('refuses with 401 the statement of an account disabled, or moved to another hospital, while it was sent; nothing is imported', async () => {
+      const { admin, hospital } = await applicationWorld(t);
+      const other = await applicationWorld(t);
+      for (const change of [{ disabled: true }, { hospitalId: other.hospital.id }]) {
+        const finance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
+        const answer = await statementUpload(finance, () => t.http.patch(`${API}/users/${finance.id}`).set(admin.auth).send(change).expect(200));
+        expect([change, answer.status, answer.headers['content-type']]).toEqual([change, 401, expect.stringMatching(/problem\+json/)]);
+        expect(answer.body.detail).toMatch(/while the file was being sent/);
+      }
+      expect(await statementRows()).toBe(0);
+      await waitUntil(() => spooled().length === 0);
+    });
+
+    it('refuses with 401 the scan of a family that signed out while it was sent; nothing is stored', async () => {
+      const { family, app } = await draft();
+      const connection = await startDocumentUpload(family, app.id, 256 * 1024, 64 * 1024);
+      try {
+        await waitUntil(() => partFiles().length > 0);
+        await t.http.post(`${API}/auth/logout`).set(family.auth).expect(204);
+        connection.write(Buffer.concat([scan(256 * 1024).subarray(64 * 1024), closing]));
+        await waitUntil(() => connection.answers().length > 0);
+        expect(connection.answers()[0]).toMatchObject({ status: 401, body: { detail: expect.stringMatching(/while the file was being sent/) } });
+      } finally {
+        connection.close();
+      }
+      expect(await documentRows()).toBe(0);
+      await waitUntil(() => partFiles().length === 0);
+    });
+  });
 });
 
 describe('A client that stalls mid-upload (e2e)', () => {

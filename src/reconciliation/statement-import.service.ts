@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
+import { assertStillSignedIn } from 'src/auth/session-recheck';
 import { malformedMultipart } from 'src/common/http/malformed-multipart';
 import { TooManyFieldsException, TooManyFilesException } from 'src/common/http/multipart-problems';
 import { discardRestOfBody, failAtSizeLimit } from 'src/common/http/multipart-file';
@@ -128,6 +129,7 @@ export class StatementImportService implements OnModuleInit {
   }
 
   private async importFile(user: AuthUser, hospitalField: string | undefined, fileName: string, spooled: SpooledStatement): Promise<StatementImportedDto> {
+    await assertStillSignedIn(this.dataSource.manager, user);
     const hospitalId = await this.hospitalFor(user, hospitalField);
     // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
     await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);

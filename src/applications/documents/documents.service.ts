@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditService } from 'src/audit/audit.service';
+import { assertStillSignedIn } from 'src/auth/session-recheck';
 import { DOCUMENT_TYPES, DocumentType } from 'src/applications/application-fields';
 import { ApplicationRecords } from 'src/applications/application-records';
 import { EDITABLE_STATUSES } from 'src/applications/application-status';
@@ -195,6 +196,7 @@ export class DocumentsService {
 
   private async saveRow(user: AuthUser, applicationId: string, type: DocumentType, stored: StoredUpload): Promise<DocumentDto> {
     return this.dataSource.transaction(async (tx) => {
+      await assertStillSignedIn(tx, user);
       // Under the lock: a submit or withdrawal that won the race meanwhile refuses this upload.
       const app = await this.records.lockVisible(tx, user, applicationId);
       if (!EDITABLE_STATUSES.includes(app.status)) throw new InvalidStatusTransitionException('upload', app.status);
