@@ -182,7 +182,43 @@ describe('Reconciliation: settling an import (e2e)', () => {
     await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
   });
 
-  it('a tranche reconciled by someone else while the import ran makes its entry a duplicate of it, not an exception', async () => {
+  it('a tranche returned and paid again while the import ran is not settled by the credit judged against the returned payment', async () => {
+    const a = await grantPaid(4_000_000);
+    const [a1, a2] = a.tranches;
+    // Fund finance recording a2's payment as returned and paying it again (a2 was paid, by its first payment, when
+    // its batch was classified): the credit may be the returned payment's, and is no proof of the new one.
+    const current = `(SELECT current_payment_id FROM disbursements WHERE id = '${a2.id}')`;
+    const res = await uploadRacing(
+      `IF NOT EXISTS (SELECT 1 FROM disbursement_payments WHERE disbursement_id = '${a2.id}' AND returned_at IS NOT NULL) THEN
+         UPDATE disbursement_payments SET returned_at = now(), returned_on = paid_on, returned_by = paid_by, return_reason = 'account closed',
+                return_journal_transaction_id = journal_transaction_id WHERE id = ${current};
+         INSERT INTO disbursement_payments (disbursement_id, amount, paid_on, bank_reference, paid_by, journal_transaction_id)
+           SELECT disbursement_id, amount, paid_on, 'PAID-AGAIN', paid_by, journal_transaction_id FROM disbursement_payments WHERE id = ${current};
+         UPDATE disbursements SET current_payment_id = (SELECT id FROM disbursement_payments WHERE disbursement_id = '${a2.id}' AND returned_at IS NULL)
+          WHERE id = '${a2.id}';
+       END IF`,
+      [
+        { amount: yuan(a1.amount), remittance: a1.reference },
+        { amount: yuan(a2.amount), remittance: a2.reference },
+        { amount: '1.00', remittance: 'no reference' },
+      ],
+      'paid-again.csv',
+    );
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ entries: 3, matched: 1, unmatched: 2 });
+    const entries = await t.dataSource.query(`SELECT status, reason, disbursement_id FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [res.body.id]);
+    expect(entries.slice(0, 2)).toEqual([
+      { status: 'matched', reason: null, disbursement_id: a1.id },
+      { status: 'unmatched', reason: 'the disbursement changed during the import (now paid)', disbursement_id: null },
+    ]);
+    expect(await row(`SELECT d.status, p.bank_reference FROM disbursements d JOIN disbursement_payments p ON p.id = d.current_payment_id WHERE d.id = $1`, [a2.id])).toEqual({
+      status: 'paid',
+      bank_reference: 'PAID-AGAIN',
+    });
+    expect((await row(`SELECT status FROM applications WHERE id = $1`, [a.grant.id])).status).toBe('disbursing');
+  });
+
+  it('a tranche reconciled by someone else while the import ran makes its entry a duplicate of it (a possible double payment)', async () => {
     const a = await grantPaid(4_000_000);
     const [a1, a2] = a.tranches;
     // Fund finance matching a2 by hand to another entry (a2 was still paid when its batch was classified).
@@ -204,9 +240,10 @@ describe('Reconciliation: settling an import (e2e)', () => {
     ]);
     const reconciled = await t.dataSource.query(`SELECT object_id FROM audit_events WHERE action = 'disbursement.reconciled'`);
     expect(reconciled).toEqual([{ object_id: a1.id }]);
-    // Nothing for hospital finance to look into: no exceptions email.
-    const exceptions = await t.dataSource.query(`SELECT id FROM notifications WHERE event = 'reconciliation.exceptions'`);
-    expect(exceptions).toEqual([]);
+    // A second transfer for a2 (its hand-matched entry was another one): a possible double payment, as when the file
+    // comes after the match, and hospital finance hears of it.
+    const exceptions = await t.dataSource.query(`SELECT (context->>'duplicates')::int AS duplicates FROM notifications WHERE event = 'reconciliation.exceptions'`);
+    expect(exceptions).toEqual([{ duplicates: 1 }]);
   });
 
   it('chains more events than one chaining statement holds, in order, twice in one transaction (chain verified)', async () => {

@@ -1,7 +1,16 @@
 import { EntityManager } from 'typeorm';
 import { MatchCandidate, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 
-type CandidateRow = { id: string; reference: string; amount: string; status: string; hospital_id: string; taken_back: boolean; paid_again_on: string | null };
+type CandidateRow = {
+  id: string;
+  reference: string;
+  amount: string;
+  status: string;
+  hospital_id: string;
+  taken_back: boolean;
+  paid_again_on: string | null;
+  payment_id: string | null;
+};
 type SeveralNamedRow = StoredEntryTexts & { booked: string };
 
 /**
@@ -33,7 +42,7 @@ export class MatchCandidates {
     // A debit naming one tranche is stored about it: statement_entries_disbursement_idx finds it. CASE: only a paid
     // tranche of this hospital can be matched, so only those are looked for.
     const rows = (await this.tx.query(
-      `SELECT d.id, d.reference, d.amount::text AS amount, d.status, d.hospital_id,
+      `SELECT d.id, d.reference, d.amount::text AS amount, d.status, d.hospital_id, d.current_payment_id AS payment_id,
               CASE WHEN d.status = 'paid' AND d.hospital_id = $2 THEN
                 EXISTS (SELECT 1 FROM statement_entries e
                          WHERE e.disbursement_id = d.id AND e.status = 'mismatched' AND (e.credit_debit = 'DBIT' OR e.reversal)
@@ -55,6 +64,7 @@ export class MatchCandidates {
         hospitalId: r.hospital_id,
         ...(r.taken_back ? { takenBack: true } : {}),
         ...(r.paid_again_on ? { paidAgainOn: r.paid_again_on } : {}),
+        ...(r.payment_id ? { paymentId: r.payment_id } : {}),
       });
     }
     return candidates;

@@ -16,6 +16,8 @@ export interface MatchCandidate {
    * booked before it cannot be that payment's.
    */
   paidAgainOn?: string;
+  /** A paid tranche's current payment: a match settles the tranche only if that is still its payment (StatementSettlement). */
+  paymentId?: string;
 }
 
 export interface MatchResult {
@@ -26,6 +28,8 @@ export interface MatchResult {
   reason?: string;
   /** Money going back (takingBack): every paid or reconciled tranche of the hospital the entry names. */
   takenBack?: string[];
+  /** For a match: the payment of the tranche it was judged against (MatchCandidate.paymentId). */
+  paymentId?: string;
 }
 
 const MATCHABLE_CURRENCY = 'CNY';
@@ -134,7 +138,7 @@ export function classifyEntry(
       reason: `booked on ${entry.bookingDate}, before the disbursement was paid again on ${disbursement.paidAgainOn} (an earlier payment was returned): it may be the returned payment; match it by hand if it is the new one`,
     };
   }
-  return { status: 'matched', ...about };
+  return { status: 'matched', ...about, ...(disbursement.paymentId ? { paymentId: disbursement.paymentId } : {}) };
 }
 
 /**

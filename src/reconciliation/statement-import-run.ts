@@ -169,7 +169,10 @@ export class StatementImportRun {
     const matched = decided.filter((d) => d.result.status === 'matched');
     await this.insert('statement_entries', matched.length ? decided.filter((d) => d.result.status !== 'matched') : decided);
     if (matched.length) {
-      if (this.matched === 0) await this.tx.query(`CREATE TEMP TABLE ${PENDING_MATCHES.slice('pg_temp.'.length)} (LIKE statement_entries INCLUDING DEFAULTS) ON COMMIT DROP`);
+      if (this.matched === 0) {
+        await this.tx.query(`CREATE TEMP TABLE ${PENDING_MATCHES.slice('pg_temp.'.length)} (LIKE statement_entries INCLUDING DEFAULTS) ON COMMIT DROP`);
+        await this.tx.query(`ALTER TABLE ${PENDING_MATCHES} ADD COLUMN payment_id uuid`);
+      }
       await this.insert(PENDING_MATCHES, matched);
       this.matched += matched.length;
     }
@@ -242,18 +245,20 @@ export class StatementImportRun {
     if (rows.length === 0) return;
     const col = <T>(f: (d: Decided) => T) => rows.map(f);
     const stored = rows.map((d) => StatementImportRun.stored(d.result));
+    // A pending match also keeps the payment it was judged against (StatementSettlement settles it only if unchanged).
+    const pending = table === PENDING_MATCHES;
     await this.tx.query(
       `INSERT INTO ${table} (id, statement_id, hospital_id, position, location, booking_date, value_date, amount, credit_debit, currency,
               entry_status, reversal, account_servicer_reference, end_to_end_id, instruction_id, remittance, structured_references, counterparty,
-              additional_info, reference, fingerprint, status, reason, disbursement_id)
+              additional_info, reference, fingerprint, status, reason, disbursement_id${pending ? ', payment_id' : ''})
        SELECT u.id, $1, $2, u.position, u.location, u.booking_date, u.value_date, u.amount, u.credit_debit, u.currency,
               u.entry_status, u.reversal, u.asr, u.e2e, u.instr, u.remittance, u.refs, u.counterparty,
-              u.addl, u.reference, u.fingerprint, u.status, u.reason, u.disbursement_id
+              u.addl, u.reference, u.fingerprint, u.status, u.reason, u.disbursement_id${pending ? ', u.payment_id' : ''}
          FROM unnest($3::uuid[], $4::int[], $5::text[], $6::date[], $7::date[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::boolean[],
                      $13::text[], $14::text[], $15::text[], $16::text[], $17::jsonb[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                     $23::text[], $24::uuid[])
+                     $23::text[], $24::uuid[]${pending ? ', $25::uuid[]' : ''})
            AS u(id, position, location, booking_date, value_date, amount, credit_debit, currency, entry_status, reversal, asr, e2e, instr, remittance,
-                refs, counterparty, addl, reference, fingerprint, status, reason, disbursement_id)`,
+                refs, counterparty, addl, reference, fingerprint, status, reason, disbursement_id${pending ? ', payment_id' : ''})`,
       [
         this.statementId,
         this.hospitalId,
@@ -279,6 +284,7 @@ export class StatementImportRun {
         stored.map((s) => s.status),
         stored.map((s) => s.reason),
         stored.map((s) => s.disbursementId),
+        ...(pending ? [col((d) => d.result.paymentId ?? null)] : []),
       ],
     );
   }

@@ -26,8 +26,8 @@ const COMPLETED = 'pg_temp.statement_import_completed';
  * Settles the automatic matches of one import in set-based statements of CHUNK rows (the per-application loop it
  * replaces made ~8 round trips per match). What it keeps from that loop:
  *  - locks: every application concerned, in id order across all chunks, before any of its tranches (the lock order
- *    of every money path, GrantProgressService); a tranche is then changed only if it is still paid, of this
- *    hospital and of the entry's amount — so an import and a person matching the same tranche cannot both win, and
+ *    of every money path, GrantProgressService); a tranche is then changed only if it is still paid, by the payment
+ *    the entry was judged against, of this hospital and of the entry's amount — so an import and a person matching the same tranche cannot both win, and
  *    the unique index statement_entries_one_match_key stays the last word;
  *  - a match that no longer holds keeps its entry unmatched, with the tranche's status in the reason — or a duplicate
  *    of the tranche, when it was reconciled meanwhile (by a person matching it by hand);
@@ -78,6 +78,9 @@ export class StatementSettlement {
                  -- tell how many tranches a chunk names) hashed every paid tranche of the hospital once per chunk.
                  WHERE d.id = ANY (ARRAY(SELECT disbursement_id FROM chunk))
                    AND d.id = p.disbursement_id AND d.status = 'paid' AND d.amount = p.amount AND d.hospital_id = $1
+                   -- Still the payment the entry was judged against: one returned and paid again meanwhile (its
+                   -- credit may be the returned payment's) is a change during the import.
+                   AND d.current_payment_id IS NOT DISTINCT FROM p.payment_id
                 RETURNING d.id),
               stored AS (
                 INSERT INTO statement_entries (${columns}, status, reason, disbursement_id, match_kind, matched_by, matched_at)
