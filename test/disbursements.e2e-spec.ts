@@ -825,6 +825,22 @@ describe('Disbursements (e2e)', () => {
     expect(notAFile.status).toBe(400);
     expect(notAFile.body.errors).toEqual([expect.objectContaining({ field: 'reissue' })]);
     await t.http.get(`${API}/disbursements/export?reissue=yesterday`).set(w.finance.auth).expect(400);
+    // ISO 8601's other spellings, and one without an offset (which instant it names would depend on the server): 400, not 500.
+    for (const reissue of ['20261207T023000Z', '2026-W49-1', '2026-341', '2026-12-07T02Z', '2026-12-07T02:30:00', '2026-02-30T00:00:00Z']) {
+      const res = await t.http.get(`${API}/disbursements/export`).query({ reissue }).set(w.finance.auth);
+      expect([reissue, res.status, res.body.errors]).toEqual([reissue, 400, [expect.objectContaining({ field: 'reissue' })]]);
+    }
+    // The same instant in China time names the same file.
+    const inChina = new Date(Date.parse(firstFile) + 8 * 3_600_000).toISOString().replace('Z', '+08:00');
+    expect((await t.http.get(`${API}/disbursements/export`).query({ reissue: inChina }).set(w.finance.auth).expect(200)).text).toContain(a.reference);
+    // No file was exported then: 404, and nothing is audited.
+    const events = async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'disbursements.exported'`))[0].n as number;
+    const before = await events();
+    const none = await t.http.get(`${API}/disbursements/export`).query({ reissue: '2020-01-01T00:00:00.000Z' }).set(w.finance.auth);
+    expect([none.status, none.body.type]).toEqual([404, expect.stringContaining('payment-file-not-found')]);
+    expect(await events()).toBe(before);
+    // Empty filters are filters left out, here as everywhere.
+    await t.http.get(`${API}/disbursements/export?format=&outdatedPayees=&reissue=`).set(w.finance.auth).expect(200);
   });
 
   it('upgrading stamps the tranches that payment files exported before the stamp existed held (from the audit trail)', async () => {

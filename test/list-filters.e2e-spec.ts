@@ -62,6 +62,8 @@ describe('Empty list filters (e2e)', () => {
       ['/reconciliation/statements?hospitalId=', w.finance],
       ['/reports/summary?from=&to=', w.admin],
       ['/reconciliation/report?from=2026-01-01&to=2026-12-31&hospitalId=', w.finance],
+      ['/reconciliation/report?from=2026-01-01&to=2026-12-31&format=', w.finance],
+      ['/disbursements/export?format=&outdatedPayees=&reissue=', w.finance],
     ] as const) {
       expect({ path, status: (await get(path, who)).status }).toEqual({ path, status: 200 });
     }

@@ -76,6 +76,7 @@ export class DisbursementsController {
     schema: { type: 'string' },
   })
   @ApiConflictResponse({ description: "payees-outdated: scheduled tranches pay into accounts their hospitals no longer have (references named); nothing exported", type: ProblemDto })
+  @ApiNotFoundResponse({ description: 'payment-file-not-found: reissue names an exportedAt that no scheduled tranche carries', type: ProblemDto })
   async export(@Query() query: ExportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const { csv, outdatedPayees, alreadyExported } = await this.paymentFiles.exportCsv(user, query);
     if (outdatedPayees) {

@@ -20,6 +20,18 @@ export class TrancheInPaymentFileException extends ConflictException {
   }
 }
 
+/** A reissue naming an exportedAt no scheduled tranche carries: no file then, or each of its payments since recorded or moved. */
+export class PaymentFileNotFoundException extends ProblemException {
+  constructor(exportedAt: string) {
+    super(
+      404,
+      'payment-file-not-found',
+      'Not found',
+      `No scheduled tranche went out in a payment file exported at ${exportedAt}: none was exported then, or each of its payments has since been recorded, cancelled, rescheduled or repointed.`,
+    );
+  }
+}
+
 /** A payment file would send tranches to accounts the hospitals no longer have: fund finance decides, not the file. */
 export class PayeesOutdatedException extends ConflictException {
   constructor(tranches: { reference: string; hospitalId: string }[]) {

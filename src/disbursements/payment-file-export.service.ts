@@ -5,7 +5,7 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { PAYEE_OUTDATED } from 'src/disbursements/disbursement-view';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
-import { PayeesOutdatedException } from 'src/disbursements/disbursements.exceptions';
+import { PayeesOutdatedException, PaymentFileNotFoundException } from 'src/disbursements/disbursements.exceptions';
 import { ExportQueryDto } from 'src/disbursements/dto/disbursement.dto';
 import { paymentBatchCsv } from 'src/disbursements/payment-batch-csv';
 
@@ -71,6 +71,7 @@ export class PaymentFileExportService {
           ${paymentFile ? 'FOR UPDATE OF d FOR SHARE OF h' : ''}`,
         params,
       )) as ExportRow[];
+      if (reissued && rows.length === 0) throw new PaymentFileNotFoundException(reissued.toISOString());
       // First the tranches of earlier files (a reissue is one of them, whole), then the payees of what would go in.
       const leaveOutExported = paymentFile && !reissued && query.alreadyExported === 'exclude';
       const candidates = leaveOutExported ? rows.filter((r) => !r.exported_at) : rows;

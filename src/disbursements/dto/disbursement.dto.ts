@@ -118,13 +118,15 @@ export type OutdatedPayeeHandling = (typeof OUTDATED_PAYEE_HANDLING)[number];
 export const ALREADY_EXPORTED_HANDLING = ['exclude', 'include'] as const;
 export type AlreadyExportedHandling = (typeof ALREADY_EXPORTED_HANDLING)[number];
 
+const EXPORTED_AT_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+
 export class ExportQueryDto {
   @ApiPropertyOptional({ enum: DISBURSEMENT_STATUSES, default: 'scheduled' })
   @IsOptional() @EmptyAsAbsent() @IsIn(DISBURSEMENT_STATUSES)
   status: DisbursementStatus = 'scheduled';
 
   @ApiPropertyOptional({ enum: ['csv'], default: 'csv' })
-  @IsOptional() @IsIn(['csv'])
+  @IsOptional() @EmptyAsAbsent() @IsIn(['csv'])
   format: 'csv' = 'csv';
 
   @ApiPropertyOptional({ format: 'uuid' })
@@ -139,7 +141,7 @@ export class ExportQueryDto {
       'file without them (header Outdated-Payees-Excluded counts them; repoint them, then export again); refuse → 409 payees-outdated naming ' +
       'them, nothing exported; include → in the file, to the account they were scheduled with. Their audit event names them either way.',
   })
-  @IsOptional() @IsIn(OUTDATED_PAYEE_HANDLING)
+  @IsOptional() @EmptyAsAbsent() @IsIn(OUTDATED_PAYEE_HANDLING)
   // Left out by default: the file API.md promises still comes, and one hospital's corrected account holds up no other payment.
   outdatedPayees: OutdatedPayeeHandling = 'exclude';
 
@@ -164,7 +166,11 @@ export class ExportQueryDto {
       "An earlier payment file's exportedAt (its tranches' stamp, and its audit event's): that file again, for one that never reached the bank — " +
       'its tranches still scheduled, nothing stamped anew; payees changed since follow outdatedPayees. status must be scheduled.',
   })
-  @IsOptional() @EmptyAsAbsent() @IsISO8601({ strict: true }, { message: 'reissue must be an exportedAt date-time' })
+  // The form exportedAt is written in, with its offset: ISO 8601's other forms (week and ordinal dates, the basic form)
+  // pass IsISO8601 but not Date's parser, and without an offset the server's own time zone would say which instant.
+  @IsOptional() @EmptyAsAbsent()
+  @Matches(EXPORTED_AT_FORM, { message: 'reissue must be an exportedAt date-time, e.g. 2026-12-07T02:30:00.000Z' })
+  @IsISO8601({ strict: true }, { message: 'reissue must be an exportedAt date-time, e.g. 2026-12-07T02:30:00.000Z' })
   reissue?: string;
 }
 

@@ -138,7 +138,7 @@ export class ReportQueryDto {
   to: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' })
-  @IsOptional() @IsIn(['json', 'csv'])
+  @IsOptional() @EmptyAsAbsent() @IsIn(['json', 'csv'])
   format: 'json' | 'csv' = 'json';
 }
 
