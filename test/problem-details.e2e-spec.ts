@@ -1,4 +1,5 @@
 import { AddressInfo, connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { createHospital, signedInUser, SignedIn } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -21,10 +22,14 @@ describe('Error bodies always carry a detail (e2e)', () => {
     await t.close();
   });
 
-  /** What the server answers on a raw connection to `request` (for what Node's HTTP parser refuses before Fastify). */
-  const raw = (request: string) =>
+  /**
+   * What the server answers on a raw connection to `request` (for what Node's HTTP parser refuses before Fastify).
+   * `halfClose: false` keeps the client's side open until the answer (a request with `Connection: close` that the
+   * service must work on: a client gone before it answers gets no answer).
+   */
+  const raw = (request: string | Buffer, { halfClose = true } = {}) =>
     new Promise<{ status: number; contentType: string; body: Record<string, unknown> }>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => socket.end(request));
+      const socket = connect(port, '127.0.0.1', () => (halfClose ? socket.end(request) : socket.write(request)));
       let text = '';
       socket.on('data', (chunk) => (text += chunk.toString('utf8')));
       socket.on('error', reject);
@@ -65,6 +70,32 @@ describe('Error bodies always carry a detail (e2e)', () => {
     const res = await t.http.post(`${API}/hospitals`).set(admin.auth).set('Content-Type', 'application/json').send('{"name": "A",');
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ type: expect.any(String), title: 'Bad request', status: 400, detail: expect.stringMatching(/not valid JSON/) });
+  });
+
+  it('a JSON body that is not UTF-8 text is 400 and stores nothing, however it is sent; an encoded body is 415', async () => {
+    const [{ n: before }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM hospitals`)) as { n: number }[];
+    const body = (name: Buffer) =>
+      Buffer.concat([Buffer.from('{"name":"'), name, Buffer.from('","code":"U8X","bankAccount":{"bankName":"ICBC","accountName":"A","accountNumber":"6222021001234567890"}}')]);
+    const head = (framing: string) => `POST ${API}/hospitals HTTP/1.1\r\nHost: x\r\nAuthorization: ${admin.auth.Authorization}\r\nContent-Type: application/json\r\nConnection: close\r\n${framing}\r\n`;
+    const chunked = (bytes: Buffer, at: number) =>
+      Buffer.concat([
+        Buffer.from(head('Transfer-Encoding: chunked\r\n')),
+        ...[bytes.subarray(0, at), bytes.subarray(at)].flatMap((chunk) => [Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]),
+        Buffer.from('0\r\n\r\n'),
+      ]);
+    const notUtf8 = body(Buffer.from([0x4c, 0x69, 0xff, 0xc3]));
+    for (const request of [chunked(notUtf8, 12), Buffer.concat([Buffer.from(head(`Content-Length: ${notUtf8.length}\r\n`)), notUtf8])]) {
+      const res = await raw(request, { halfClose: false });
+      expect(res).toMatchObject({ status: 400, contentType: expect.stringContaining('application/problem+json'), body: { detail: 'The body is not UTF-8 text.' } });
+    }
+    const gzipped = await t.http.post(`${API}/hospitals`).set(admin.auth).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send(gzipSync(body(Buffer.from('Gz'))));
+    expect([gzipped.status, gzipped.body.detail]).toEqual([415, expect.stringMatching(/encoded as gzip/)]);
+    const [{ n: after }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM hospitals`)) as { n: number }[];
+    expect(after).toBe(before);
+    // UTF-8 whose character is cut across two chunks is whole text, and stored as sent.
+    const chinese = body(Buffer.from('协和医院', 'utf8'));
+    const split = chinese.indexOf(Buffer.from('协', 'utf8')) + 1;
+    expect(await raw(chunked(chinese, split), { halfClose: false })).toMatchObject({ status: 201, body: { name: '协和医院' } });
   });
 
   it("what Node's HTTP parser refuses (garbage, oversized headers) is problem+json with a detail too", async () => {

@@ -67,8 +67,23 @@ export function findUnstorableString(value: unknown, path = '$'): string | null 
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  // Bytes, decoded here: Fastify's string decoding put U+FFFD in place of bytes that are not UTF-8, so a mangled name
+  // was stored as if sent (or, with a Content-Length, refused as a body of the wrong size).
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      const message = `A request body encoded as ${encoding.slice(0, 40)} is not accepted: send it unencoded.`;
+      done(Object.assign(new Error(message), { statusCode: 415, code: 'SPROUT_BODY_ENCODED' }), undefined);
+      return;
+    }
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : utf8.decode(body);
+    } catch {
+      done(Object.assign(new Error('The body is not UTF-8 text.'), { statusCode: 400, code: 'SPROUT_BODY_NOT_UTF8' }), undefined);
+      return;
+    }
     // Many HTTP clients label every request JSON: a bodiless action (logout, submit, unmatch) must not fail on it.
     // A route that needs a body still answers 400 "must be a JSON object" (ValidationPipe).
     if (text.trim() === '') {
