@@ -148,7 +148,15 @@ describe('Disbursements (e2e)', () => {
     const grant = await approvedGrant(t, w);
     const [tranche] = await tranchesOf(grant);
     const future = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
-    for (const body of [{ paidOn: future, bankReference: 'X' }, { paidOn: '2026-02-30', bankReference: 'X' }, { paidOn: today() }, { paidOn: today(), bankReference: 'X', amount: 1 }]) {
+    for (const body of [
+      { paidOn: future, bankReference: 'X' },
+      { paidOn: '2026-02-30', bankReference: 'X' },
+      { paidOn: today() },
+      { paidOn: today(), bankReference: 'X', amount: 1 },
+      // Emailed to the hospital to find the transfer by: nothing invisible, nothing that reorders what follows.
+      { paidOn: today(), bankReference: '\u202e\u200b' },
+      { paidOn: today(), bankReference: 'ICBC\u200b-42' },
+    ]) {
       const res = await pay(tranche.id, body);
       expect(res.status).toBe(400);
       expect(res.body.errors.length).toBeGreaterThan(0);

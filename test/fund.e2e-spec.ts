@@ -110,6 +110,8 @@ describe('Fund: contributions and balances (e2e)', () => {
       [{ receivedOn: '2026-1-5' }, 'receivedOn'],
       [{ receivedOn: shanghaiDayPlus(2) }, 'receivedOn'],
       [{ donorName: '   ' }, 'donorName'],
+      [{ donorName: '\u200b' }, 'donorName'], // a name of nothing shown
+      [{ donorName: '\u202e\u2066' }, 'donorName'],
       [{ reference: 'a'.repeat(101) }, 'reference'],
       [{ note: 'x' }, 'note'],
     ];
@@ -131,6 +133,9 @@ describe('Fund: contributions and balances (e2e)', () => {
     expect(await fund()).toEqual({ received: 0, available: 0, committed: 0, disbursed: 0 });
     // The bounds themselves are fine: today, and ¥10,000,000,000.
     await contribute(contribution({ amount: 1_000_000_000_000, receivedOn: todayIn(FUND_TIME_ZONE) })).expect(201);
+    // A donor's name is stored as shown: control and reordering characters out, white space one space.
+    const named = await contribute(contribution({ donorName: ' Rotary\u0007 Club\n of \u202eShanghai\u001b[31m ', reference: 'NAME-1' })).expect(201);
+    expect(named.body.donorName).toBe('Rotary Club of Shanghai[31m');
   });
 
   it('lets only fund_finance and admin touch the fund, and only admin verify the ledger', async () => {

@@ -40,6 +40,10 @@ export class PayDisbursementDto {
   @ApiProperty({ example: 'ICBC-TRF-20260915-0042', maxLength: 100, description: "The fund's bank's reference of the transfer" })
   @Transform(trim) @IsString() @MinLength(1) @MaxChars(100)
   @Matches(NO_CONTROL_CHARACTERS, { message: 'bankReference must not contain control characters' })
+  // Emailed to the hospital's finance office to find the transfer by: one of invisible or reordering characters
+  // reached it as a blank, or as text shown in another order.
+  @Matches(/^\P{Cf}*$/u, { message: 'bankReference must not contain invisible format characters (zero-width spaces, direction marks, soft hyphens)' })
+  @Matches(/[\p{L}\p{N}]/u, { message: 'bankReference must contain a letter or digit' })
   bankReference: string;
 }
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 import { MaxChars } from 'src/common/validation/max-chars';
-import { IsReadableText } from 'src/common/validation/text-fields';
+import { IsPersonName, IsReadableText } from 'src/common/validation/text-fields';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
 import { Contribution } from 'src/fund/contribution.entity';
 import { MAX_MOVEMENT } from 'src/fund/ledger-movements';
@@ -32,8 +32,9 @@ export class CreateContributionDto {
   @IsInt({ message: 'amount must be an integer number of fen' }) @Min(1) @Max(MAX_MOVEMENT)
   amount: number;
 
-  @ApiProperty({ example: '上海某慈善基金会', maxLength: 200 })
-  @Transform(trim) @IsString() @MinLength(1) @MaxChars(200)
+  @ApiProperty({ example: '上海某慈善基金会', maxLength: 200, description: 'A person or an organisation; white space made one space, invisible characters removed' })
+  // As every name: a control character or a direction override here was stored and shown in reports as sent.
+  @IsPersonName(200)
   donorName: string;
 
   @ApiProperty({ format: 'date', example: '2026-09-15', description: 'Day the money arrived; not in the future (Asia/Shanghai)' })
