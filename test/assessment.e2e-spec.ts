@@ -42,6 +42,13 @@ describe('Means policy and assessments (e2e)', () => {
     expect((await t.http.get(`${API}/policies/means-assessment`).set(reviewer.auth).expect(200)).body.version).toBe(2);
     const v1 = await t.http.get(`${API}/policies/means-assessment`).query({ version: 1 }).set(reviewer.auth).expect(200);
     expect(v1.body.policy).toEqual(DEFAULT_MEANS_POLICY);
+    // A version that is no version: 400 validation-failed naming it, whatever is wrong with it; empty is left out.
+    for (const query of ['version=abc', 'version=1&version=2', 'version=0', 'version=1.5', 'version=2147483648']) {
+      const res = await t.http.get(`${API}/policies/means-assessment?${query}`).set(reviewer.auth);
+      expect([query, res.status, res.body.type, res.body.errors]).toEqual([query, 400, expect.stringMatching(/validation-failed$/), [expect.objectContaining({ field: 'version' })]]);
+    }
+    expect((await t.http.get(`${API}/policies/means-assessment?version=`).set(reviewer.auth).expect(200)).body.version).toBe(2);
+    await t.http.get(`${API}/policies/means-assessment?version=3`).set(reviewer.auth).expect(404);
 
     const old = await t.http.get(`${API}/applications/${submitted.id}/assessment`).set(reviewer.auth).expect(200);
     expect(old.body).toMatchObject({ policyVersion: 1, tier: 'B', recommendedAmount: 10_000_000, subsistence: 2_850_720 });

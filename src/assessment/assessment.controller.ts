@@ -1,15 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, ParseIntPipe, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Put, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { parseIfMatch } from 'src/applications/if-match';
 import { AssessmentService } from 'src/assessment/assessment.service';
-import { MeansPolicyBodyDto, MeansPolicyVersionDto } from 'src/assessment/dto/means-policy.dto';
+import { MeansPolicyBodyDto, MeansPolicyVersionDto, PolicyVersionQueryDto } from 'src/assessment/dto/means-policy.dto';
 import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser, STAFF_ROLES } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
-import { InvalidInputException } from 'src/common/problem/problem.exception';
-
-/** Policy versions are an int4 column: a larger number reached PostgreSQL as an out-of-range error (500). */
-const MAX_POLICY_VERSION = 2_147_483_647;
 
 @ApiTags('assessment')
 @Controller('policies/means-assessment')
@@ -19,13 +15,9 @@ export class AssessmentController {
   @Get()
   @Roles(...STAFF_ROLES)
   @ApiOperation({ summary: 'The current means-test policy (or an older version with ?version=)' })
-  @ApiQuery({ name: 'version', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_POLICY_VERSION } })
   @ApiOkResponse({ type: MeansPolicyVersionDto })
   @ApiNotFoundResponse({ description: 'No such version', type: ProblemDto })
-  async get(@Query('version', new ParseIntPipe({ optional: true })) version?: number): Promise<MeansPolicyVersionDto> {
-    if (version !== undefined && (version < 1 || version > MAX_POLICY_VERSION)) {
-      throw new InvalidInputException([{ field: 'version', message: `must be an integer from 1 to ${MAX_POLICY_VERSION}` }]);
-    }
+  async get(@Query() { version }: PolicyVersionQueryDto): Promise<MeansPolicyVersionDto> {
     const row = version === undefined ? await this.assessments.currentPolicy() : await this.assessments.policyVersion(version);
     return MeansPolicyVersionDto.from(row);
   }

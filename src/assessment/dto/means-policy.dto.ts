@@ -1,4 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsOptional, ValidateBy } from 'class-validator';
 import { GRANT_TIERS, HUKOU_TYPES, TREATMENT_PLANS } from 'src/assessment/means-policy';
 import type { MeansPolicy } from 'src/assessment/means-policy';
 import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
@@ -72,4 +74,20 @@ export class MeansPolicyVersionDto {
   static from(row: MeansPolicyVersion): MeansPolicyVersionDto {
     return { version: row.version, policy: row.policy, createdAt: row.createdAt.toISOString() };
   }
+}
+
+/** Policy versions are an int4 column: a larger number reached PostgreSQL as an out-of-range error (500). */
+export const MAX_POLICY_VERSION = 2_147_483_647;
+
+/** `?version=`: a query DTO like every other, so a bad value is 400 validation-failed naming it (Nest's ParseIntPipe answered another shape). */
+export class PolicyVersionQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_POLICY_VERSION, description: 'An earlier version; the current one when left out' })
+  // Empty is left out (as EmptyAsAbsent, which @Type's conversion would run after); a repeated one stays a list and fails.
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' ? Number(value) : value))
+  @IsOptional()
+  @ValidateBy({
+    name: 'isPolicyVersion',
+    validator: { validate: (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_POLICY_VERSION },
+  }, { message: `version must be an integer from 1 to ${MAX_POLICY_VERSION}` })
+  version?: number;
 }
