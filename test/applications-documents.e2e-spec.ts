@@ -160,6 +160,8 @@ describe('Application documents (e2e)', () => {
       .attach('file', files.png(), 'a.png');
     expect(extra.status).toBe(400);
     expect(extra.body.errors).toEqual([{ field: 'applicationId', message: 'is not an accepted field' }]);
+    const twoTypes = await t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).field('type', 'other').field('type', 'invoice').attach('file', files.png(), 'a.png');
+    expect([twoTypes.status, twoTypes.body.errors]).toEqual([400, [{ field: 'type', message: 'is given more than once' }]]);
 
     const json = await t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).send({ type: 'other' });
     expect(json.status).toBe(415);

@@ -734,6 +734,10 @@ describe('Reconciliation (e2e)', () => {
     const fields = await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).field('a', '1').field('b', '2').field('c', '3').attach('file', file, 'a.csv');
     expect([fields.status, fields.body.errors]).toEqual([400, [expect.objectContaining({ field: 'c', message: expect.stringContaining('one field too many') })]]);
     await t.http.post(`${API}/reconciliation/statements`).set(w.hospitalFinance.auth).send({ file: 'x' }).expect(415);
+    // Two hospitals named: which one was meant is not guessed (the last one used to win).
+    const other = await createHospital(t, w.admin);
+    const twice = await t.http.post(`${API}/reconciliation/statements`).set(w.finance.auth).field('hospitalId', w.hospital.id).field('hospitalId', other.id).attach('file', file, 'a.csv');
+    expect([twice.status, twice.body.errors]).toEqual([400, [{ field: 'hospitalId', message: 'is given more than once' }]]);
     await upload(file, w.reviewer).expect(403);
     await upload(file, w.family).expect(403);
     expect(await statementCount()).toEqual({ s: 0, e: 0 });

@@ -89,7 +89,8 @@ export class StatementImportService implements OnModuleInit {
         for await (const part of request.parts({ limits: { fileSize: STATEMENT_MAX_BYTES, files: 1, fields: MAX_STATEMENT_FIELDS + 1 } })) {
           if (part.type === 'field') {
             if (++fields > MAX_STATEMENT_FIELDS) throw new TooManyFieldsException(MAX_STATEMENT_FIELDS, part.fieldname, '"hospitalId" is');
-            if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim().toLowerCase();
+            if (part.fieldname === 'hospitalId' && hospitalField !== undefined) errors.push({ field: 'hospitalId', message: 'is given more than once' });
+            else if (part.fieldname === 'hospitalId') hospitalField = String(part.value).trim().toLowerCase();
             else errors.push({ field: part.fieldname, message: 'is not an accepted field' });
             continue;
           }

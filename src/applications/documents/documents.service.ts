@@ -73,13 +73,16 @@ export class DocumentsService {
 
     let type: unknown;
     const unknownFields: string[] = [];
+    const repeated: string[] = [];
     let fields = 0;
     let stored: StoredUpload | undefined;
     try {
       for await (const part of request.parts({ limits: { fields: MAX_UPLOAD_FIELDS + 1 } })) {
         if (part.type === 'field') {
           if (++fields > MAX_UPLOAD_FIELDS) throw new TooManyFieldsException(MAX_UPLOAD_FIELDS, part.fieldname, '"type" is');
-          if (part.fieldname === 'type') type = part.value;
+          // A second type is refused, not taken over the first: which one the client meant is not ours to guess.
+          if (part.fieldname === 'type' && type !== undefined) repeated.push('type');
+          else if (part.fieldname === 'type') type = part.value;
           else unknownFields.push(part.fieldname);
         } else if (part.fieldname !== 'file') {
           unknownFields.push(part.fieldname);
@@ -88,7 +91,10 @@ export class DocumentsService {
           stored = await this.store(part);
         }
       }
-      const errors: FieldError[] = unknownFields.map((field) => ({ field, message: 'is not an accepted field' }));
+      const errors: FieldError[] = [
+        ...unknownFields.map((field) => ({ field, message: 'is not an accepted field' })),
+        ...repeated.map((field) => ({ field, message: 'is given more than once' })),
+      ];
       if (!DOCUMENT_TYPES.includes(type as DocumentType)) errors.push({ field: 'type', message: `must be one of ${DOCUMENT_TYPES.join(', ')}` });
       if (!stored) errors.push({ field: 'file', message: 'is required' });
       if (errors.length) throw new InvalidInputException(errors);
