@@ -106,6 +106,11 @@ describe('Review workflow (e2e)', () => {
       },
     ]);
     await post(`${app.id}/submit`, w.family).expect(200);
+    // The reviewer who asked hears that the family answered (the queue alone said so only days later, in the digest).
+    const answeredMail = await t.mail.waitFor((m) => m.to.includes(w.reviewer.email) && m.subject.includes(app.reference));
+    expect(answeredMail.subject).toBe(`Application ${app.reference} was submitted again after your question`);
+    expect(answeredMail.text).toContain(`/applications/${app.id}`);
+    expect(answeredMail.text).not.toContain('收入证明'); // the question itself stays in the app
     expect((await post(`${app.id}/start-review`, w.second)).status).toBe(200);
     const changes = await t.http.get(`${API}/applications/${app.id}/changes`).set(w.second.auth).expect(200);
     expect(changes.body.rounds[0].changedFields).toEqual(['documents.poverty_certificate', 'household.annualIncome']);
@@ -195,6 +200,25 @@ describe('Review workflow (e2e)', () => {
     expect(tranches.map((d: { amount: number }) => d.amount)).toEqual([8_000_000]);
     const events = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action IN ('application.first_approval', 'application.approved') ORDER BY id`, [app.id]);
     expect(events.map((e: { summary: { policyVersion: number } }) => e.summary.policyVersion)).toEqual([1, 1]);
+  });
+
+  it("tells no one of the family's answer whose account is disabled or whose conflict of interest now bars them from the case", async () => {
+    const w = await world(0);
+    const ask = async (asker: SignedIn) => {
+      const family = await signedInUser(t, 'applicant');
+      const app = await createSubmittedApplication(t, family, w.hospital.id);
+      await post(`${app.id}/start-review`, asker).expect(200);
+      await post(`${app.id}/request-info`, asker, { message: 'Please add the latest bill.' }).expect(200);
+      return { app, family };
+    };
+    const disabledLater = await ask(w.reviewer);
+    const conflictedLater = await ask(w.second);
+    const askedByAdmin = await ask(w.admin);
+    await t.http.patch(`${API}/users/${w.reviewer.id}`).set(w.admin.auth).send({ disabled: true }).expect(200);
+    await t.http.post(`${API}/users/${w.second.id}/conflicts`).set(w.admin.auth).send({ applicantId: conflictedLater.family.id }).expect(201);
+    for (const { app, family } of [disabledLater, conflictedLater, askedByAdmin]) await post(`${app.id}/submit`, family).expect(200);
+    const answered = (await t.dataSource.query(`SELECT to_email, context->>'reference' AS reference FROM notifications WHERE template = 'info-answered'`)) as object[];
+    expect(answered).toEqual([{ to_email: w.admin.email, reference: askedByAdmin.app.reference }]);
   });
 
   it('serves the history oldest first, scoped to the family and staff, paginated, without sensitive values', async () => {

@@ -23,7 +23,10 @@ import { AssessmentService } from 'src/assessment/assessment.service';
 import { queryPrepared } from 'src/database/prepared-query';
 import { writeTogether } from 'src/database/statement-parts';
 import { ObjectStorage } from 'src/storage/object-storage';
+import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import type { Locale } from 'src/users/user.entity';
+
+type Asker = { id: string; email: string; full_name: string; locale: Locale; requested_at: Date };
 
 /** Status changes of the family: submit and withdraw, through the one transition table. */
 @Injectable()
@@ -61,6 +64,7 @@ export class ApplicationTransitionsService {
       if (missing.length) throw new ApplicationIncompleteException(missing);
 
       const now = new Date();
+      const asker = app.status === 'info_requested' ? await this.askerOf(tx, app.id) : undefined;
       const firstSubmittedAt = app.firstSubmittedAt ?? now;
       const { assessment } = await this.records.assessWith(tx, { id: app.id, firstSubmittedAt }, state, 'submitted', now, owner);
       const version = app.version + 1;
@@ -83,6 +87,22 @@ export class ApplicationTransitionsService {
             to: { email: owner.email, userId: owner.id, locale: owner.locale },
             context: { fullName: owner.full_name, reference: app.reference, applicationUrl: this.applicationUrl(app.id), submittedAt: now.toISOString() },
           }),
+          ...(asker
+            ? [
+                this.outbox.insertOf({
+                  event: 'application.info_answered',
+                  template: 'info-answered',
+                  to: { email: asker.email, userId: asker.id, locale: asker.locale },
+                  context: {
+                    fullName: asker.full_name,
+                    reference: app.reference,
+                    applicationUrl: this.applicationUrl(app.id),
+                    requestedAt: asker.requested_at.toISOString(),
+                    submittedAt: now.toISOString(),
+                  },
+                }),
+              ]
+            : []),
           this.audit.pendingOf([
             {
               actor: user,
@@ -130,6 +150,22 @@ export class ApplicationTransitionsService {
       await this.storage.delete(key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a withdrawn application\'s unsubmitted document'));
     }
     return result;
+  }
+
+  /**
+   * Who asked the family the question a resubmission answers (the latest info request), to tell them: unless their
+   * account is disabled, they no longer review, or a conflict of interest now bars them from the case (then the
+   * answer waits in the queue, where the digest counts it, for whoever takes it up).
+   */
+  private async askerOf(tx: EntityManager, applicationId: string): Promise<Asker | undefined> {
+    const [asker] = (await tx.query(
+      `SELECT u.id, u.email, u.full_name, u.locale, r.requested_at
+         FROM info_requests r JOIN applications a ON a.id = r.application_id JOIN users u ON u.id = r.requested_by
+        WHERE r.application_id = $1 AND u.disabled_at IS NULL AND u.role IN ('reviewer', 'admin') AND NOT ${reviewerConflictSql('u.id')}
+          AND r.requested_at = (SELECT max(requested_at) FROM info_requests WHERE application_id = $1)`,
+      [applicationId],
+    )) as Asker[];
+    return asker;
   }
 
   /** Locks the caller's application and finds the transition for `action`, or refuses with 404/409/403. */

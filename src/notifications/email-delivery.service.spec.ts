@@ -73,6 +73,10 @@ describe('recipientGone', () => {
     // An address with no account (none today), and a row written before hospitalId was recorded.
     expect(recipientGone('application-approved', {}, null)).toBeNull();
     expect(recipientGone('tranche-paid-hospital', { trancheReference: 'x' }, financeOfA)).toBeNull();
+    // The answer to a question goes to whoever asked it, reviewer or admin, while they still review.
+    expect(recipientGone('info-answered', {}, { disabled: false, role: 'reviewer', hospitalId: null })).toBeNull();
+    expect(recipientGone('info-answered', {}, { disabled: false, role: 'admin', hospitalId: null })).toBeNull();
+    expect(recipientGone('info-answered', {}, { disabled: false, role: 'fund_finance', hospitalId: null })).toMatch(/no longer a reviewer/);
   });
 
   it('not to a disabled account, whatever the email', () => {

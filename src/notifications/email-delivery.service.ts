@@ -30,8 +30,10 @@ type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | '
 export type Recipient = { disabled: boolean; role: Role; hospitalId: string | null };
 
 /** Emails written for a staff role: sent only while the recipient still has it (and, for a hospital's, that hospital). */
-const STAFF_TEMPLATES: Partial<Record<TemplateName, Role>> = {
+const STAFF_TEMPLATES: Partial<Record<TemplateName, Role | readonly Role[]>> = {
   'reviewer-digest': 'reviewer',
+  // Admins may review too, and ask the family a question.
+  'info-answered': ['reviewer', 'admin'],
   'tranche-paid-hospital': 'hospital_finance',
   'tranche-cancelled-hospital': 'hospital_finance',
   'tranche-returned-hospital': 'hospital_finance',
@@ -49,9 +51,9 @@ const ROLE_NAMES: Partial<Record<Role, string>> = { reviewer: 'a reviewer', hosp
 export function recipientGone(template: string, context: Record<string, unknown>, recipient: Recipient | null): string | null {
   if (!recipient) return null;
   if (recipient.disabled) return "the recipient's account was disabled before it could be sent";
-  const role = STAFF_TEMPLATES[template as TemplateName];
-  if (role && recipient.role !== role) return `the recipient is no longer ${ROLE_NAMES[role]}`;
-  if (role === 'hospital_finance' && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
+  const roles: readonly Role[] = [STAFF_TEMPLATES[template as TemplateName] ?? []].flat();
+  if (roles.length && !roles.includes(recipient.role)) return `the recipient is no longer ${ROLE_NAMES[roles[0]]}`;
+  if (roles.includes('hospital_finance') && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
     return "the recipient no longer works for the hospital it is about";
   }
   return null;

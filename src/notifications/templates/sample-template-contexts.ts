@@ -89,6 +89,13 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
       { trancheReference: 'SPR-2026-000123-3', amount: '2500000' },
     ],
   },
+  'info-answered': {
+    fullName: '王芳',
+    reference: 'SPR-2026-000123',
+    applicationUrl: 'https://sprout.example.org/applications/SPR-2026-000123',
+    requestedAt: '2026-09-14T02:30:00.000Z',
+    submittedAt: '2026-09-16T07:05:00.000Z',
+  },
   'payees-outdated': {
     fullName: 'Wang Fang',
     hospitalName: '上海儿童医学中心',

@@ -19,6 +19,7 @@ export const TEMPLATE_NAMES = [
   'reconciliation-exceptions',
   'reviewer-digest',
   'payees-outdated',
+  'info-answered',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -91,6 +92,15 @@ export interface InfoRequestedContext {
   fullName: string;
   reference: string;
   applicationUrl: string;
+}
+
+/** To the reviewer (or admin) who asked the family a question, once the family has answered and submitted again. */
+export interface InfoAnsweredContext {
+  fullName: string;
+  reference: string;
+  applicationUrl: string;
+  requestedAt: IsoDate;
+  submittedAt: IsoDate;
 }
 
 export interface ApplicationApprovedContext {
@@ -281,6 +291,7 @@ export interface TemplateContexts {
   'tranche-cancelled': TrancheCancelledContext;
   'tranche-cancelled-hospital': TrancheCancelledHospitalContext;
   'payees-outdated': PayeesOutdatedContext;
+  'info-answered': InfoAnsweredContext;
   'tranche-returned': TrancheReturnedContext;
   'tranche-returned-hospital': TrancheReturnedHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;
