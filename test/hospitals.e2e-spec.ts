@@ -114,4 +114,30 @@ describe('Hospitals (e2e)', () => {
       { action: 'hospital.updated', summary: { changes: { bankAccount: { from: oldAccount, to: newAccount, scheduledTranchesOnOtherAccounts: 0 } } } },
     ]);
   });
+
+  it("tells the hospital's finance office and fund finance when the account the fund pays into changes, by its last digits", async () => {
+    const admin = await signedInUser(t, 'admin');
+    const h = await createHospital(t, admin, 'ACCT');
+    const other = await createHospital(t, admin, 'OTHER');
+    const office = await signedInUser(t, 'hospital_finance', { hospitalId: h.id, locale: 'zh-CN' });
+    const elsewhere = await signedInUser(t, 'hospital_finance', { hospitalId: other.id });
+    const finance = await signedInUser(t, 'fund_finance');
+    await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ name: 'Renamed' }).expect(200); // not the account: no email
+    const newAccount = { bankName: 'Bank of China Shanghai', accountName: 'Renamed', accountNumber: '9559980012344321' };
+    await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
+
+    const toOffice = await t.mail.waitFor((m) => m.to.includes(office.email));
+    expect(toOffice.subject).toBe('基金向Renamed付款的银行账户已变更');
+    expect(toOffice.text).toContain('ICBC Shanghai，尾号 7890');
+    expect(toOffice.text).toContain('Bank of China Shanghai，Renamed，尾号 4321');
+    const toFinance = await t.mail.waitFor((m) => m.to.includes(finance.email));
+    expect(toFinance.text).toMatch(/Now: +Bank of China Shanghai, Renamed, account ending 4321/);
+    for (const mail of [toOffice, toFinance]) {
+      expect(mail.text).not.toContain('9559980012344321'); // an email is no place for a whole account number
+      expect(mail.html).not.toContain('6222021001234567890');
+    }
+    const sentTo = (await t.dataSource.query(`SELECT to_email FROM notifications WHERE template = 'bank-account-changed' ORDER BY to_email`)) as { to_email: string }[];
+    expect(sentTo.map((r) => r.to_email).sort()).toEqual([office.email, finance.email].sort());
+    expect(t.mail.to(elsewhere.email)).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/
 import { ConflictException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { CreateHospitalDto, HospitalDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { Hospital } from 'src/hospitals/hospital.entity';
+import { noticeBankAccountChanged } from 'src/hospitals/bank-account-change-notice';
 import { noticePayeesOutdated, tranchesLeftBehind } from 'src/hospitals/payees-outdated-notice';
 import { OutboxService } from 'src/notifications/outbox.service';
 
@@ -59,6 +60,7 @@ export class HospitalsService {
         if (!changed) return answer; // nothing to audit
         if (changes.bankAccount) changes.bankAccount = { ...changes.bankAccount, scheduledTranchesOnOtherAccounts: left.count };
         await this.audit.record(tx, { actor, action: 'hospital.updated', objectType: 'hospital', objectId: id, summary: { changes } });
+        if (changes.bankAccount) await noticeBankAccountChanged(tx, this.outbox, hospital, before.bankAccount, new Date());
         if (changes.bankAccount && left.count > 0) await noticePayeesOutdated(tx, this.outbox, hospital, left);
         return answer;
       }),

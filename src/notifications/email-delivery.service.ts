@@ -39,6 +39,7 @@ const STAFF_TEMPLATES: Partial<Record<TemplateName, Role | readonly Role[]>> = {
   'tranche-returned-hospital': 'hospital_finance',
   'reconciliation-exceptions': 'hospital_finance',
   'payees-outdated': 'fund_finance',
+  'bank-account-changed': ['hospital_finance', 'fund_finance'],
 };
 const ROLE_NAMES: Partial<Record<Role, string>> = { reviewer: 'a reviewer', hospital_finance: 'in hospital finance', fund_finance: 'in fund finance' };
 
@@ -53,7 +54,7 @@ export function recipientGone(template: string, context: Record<string, unknown>
   if (recipient.disabled) return "the recipient's account was disabled before it could be sent";
   const roles: readonly Role[] = [STAFF_TEMPLATES[template as TemplateName] ?? []].flat();
   if (roles.length && !roles.includes(recipient.role)) return `the recipient is no longer ${ROLE_NAMES[roles[0]]}`;
-  if (roles.includes('hospital_finance') && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
+  if (recipient.role === 'hospital_finance' && roles.includes('hospital_finance') && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
     return "the recipient no longer works for the hospital it is about";
   }
   return null;

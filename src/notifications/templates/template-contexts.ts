@@ -20,6 +20,7 @@ export const TEMPLATE_NAMES = [
   'reviewer-digest',
   'payees-outdated',
   'info-answered',
+  'bank-account-changed',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -101,6 +102,23 @@ export interface InfoAnsweredContext {
   applicationUrl: string;
   requestedAt: IsoDate;
   submittedAt: IsoDate;
+}
+
+/**
+ * To the hospital's finance office and to fund finance: the account the fund pays the hospital into was changed. The
+ * account's owner is the one who can tell a wrong or fraudulent change; account numbers are shown by their last digits.
+ */
+export interface BankAccountChangedContext {
+  fullName: string;
+  hospitalName: string;
+  /** For a hospital finance recipient: not sent if they serve another hospital by then. */
+  hospitalId: string;
+  changedAt: IsoDate;
+  previousBankName: string;
+  previousAccountEnding: string;
+  bankName: string;
+  accountName: string;
+  accountEnding: string;
 }
 
 export interface ApplicationApprovedContext {
@@ -292,6 +310,7 @@ export interface TemplateContexts {
   'tranche-cancelled-hospital': TrancheCancelledHospitalContext;
   'payees-outdated': PayeesOutdatedContext;
   'info-answered': InfoAnsweredContext;
+  'bank-account-changed': BankAccountChangedContext;
   'tranche-returned': TrancheReturnedContext;
   'tranche-returned-hospital': TrancheReturnedHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;

@@ -68,6 +68,17 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     applicationUrl: 'required',
   },
   'tranche-cancelled-hospital': { fullName: 'required', hospitalName: 'required', count: 'required', total: 'required', tranches: 'required', hospitalId: 'optional' },
+  'bank-account-changed': {
+    fullName: 'required',
+    hospitalName: 'required',
+    hospitalId: 'required',
+    changedAt: 'required',
+    previousBankName: 'required',
+    previousAccountEnding: 'required',
+    bankName: 'required',
+    accountName: 'required',
+    accountEnding: 'required',
+  },
   'info-answered': { fullName: 'required', reference: 'required', applicationUrl: 'required', requestedAt: 'required', submittedAt: 'required' },
   'payees-outdated': { fullName: 'required', hospitalName: 'required', count: 'required', total: 'required', tranches: 'required', more: 'required' },
   'tranche-returned': {
