@@ -202,6 +202,24 @@ describe('Review workflow (e2e)', () => {
     expect(events.map((e: { summary: { policyVersion: number } }) => e.summary.policyVersion)).toEqual([1, 1]);
   });
 
+  it("writes no email to a disabled family's account (the question, the rejection, the approval): the worker would only mark it dead", async () => {
+    const w = await world();
+    const underReviewOf = async () => {
+      const family = await signedInUser(t, 'applicant');
+      const app = await createSubmittedApplication(t, family, w.hospital.id);
+      await post(`${app.id}/start-review`, w.reviewer).expect(200);
+      await t.http.patch(`${API}/users/${family.id}`).set(w.admin.auth).send({ disabled: true }).expect(200);
+      return app;
+    };
+    const [asked, rejected, approved] = [await underReviewOf(), await underReviewOf(), await underReviewOf()];
+    await post(`${asked.id}/request-info`, w.reviewer, { message: 'Please add the latest bill.' }).expect(200);
+    await post(`${rejected.id}/reject`, w.reviewer, { reason: 'Outside the programme.' }).expect(200);
+    await post(`${approved.id}/approve`, w.reviewer, { amount: 1_000_000 }).expect(200);
+    const emails = await t.dataSource.query(`SELECT template FROM notifications WHERE template IN ('info-requested', 'application-rejected', 'application-approved')`);
+    expect(emails).toEqual([]);
+    expect((await status(approved.id)).status).toBe('approved');
+  });
+
   it("tells no one of the family's answer whose account is disabled or whose conflict of interest now bars them from the case", async () => {
     const w = await world(0);
     const ask = async (asker: SignedIn) => {

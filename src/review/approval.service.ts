@@ -107,6 +107,8 @@ export class ApprovalService {
       const parts: SqlPart[] = [this.records.guardedUpdateOf(app, { status: transition.to, updated_at: now }), decisionInsert];
       if (final) {
         parts.push(this.tranches.insertOf(tranches));
+      }
+      if (final && !found.family_disabled) {
         parts.push(
           this.outbox.insertOf({
             event: 'application.approved',
@@ -143,7 +145,7 @@ export class ApprovalService {
    */
   private async factsOf(tx: EntityManager, app: Application, final: boolean): Promise<ApprovalFacts> {
     const [found] = (await queryPrepared(tx, 
-      `SELECT u.email, u.full_name, u.locale,
+      `SELECT u.email, u.full_name, u.locale, u.disabled_at IS NOT NULL AS family_disabled,
               (SELECT json_build_object('reviewer_id', d.reviewer_id, 'amount', d.amount::text) FROM decisions d
                 WHERE d.application_id = $2 AND d.kind = 'first_approval') AS first_approval,
               policy.policy -> 'caps' ->> $3 AS cap,
@@ -187,6 +189,8 @@ type ApprovalFacts = {
   email: string;
   full_name: string;
   locale: Locale;
+  /** A disabled family account gets no email (the worker would mark it dead: clutter in the admin's dead list). */
+  family_disabled: boolean;
   first_approval: { reviewer_id: string; amount: string } | null;
   cap: string | null;
   available: string | null;

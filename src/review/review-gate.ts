@@ -46,9 +46,13 @@ export class ReviewGate {
     return { app, transition };
   }
 
-  /** The family's account: where the emails go, in its language. */
-  async family(tx: EntityManager, app: Pick<Application, 'applicantId'>): Promise<Family> {
+  /**
+   * The family's account: where the emails go, in its language. Null for a disabled account, which gets no email (the
+   * worker would mark it dead, clutter in the admin's dead list that a retry only kills again).
+   */
+  async family(tx: EntityManager, app: Pick<Application, 'applicantId'>): Promise<Family | null> {
     const owner = await tx.getRepository(User).findOneByOrFail({ id: app.applicantId });
+    if (owner.disabledAt) return null;
     return { email: owner.email, userId: owner.id, locale: owner.locale, fullName: owner.fullName };
   }
 

@@ -63,14 +63,16 @@ export class ReviewService {
       const infoRequestId = String(inserted.identifiers[0].id);
       const version = await this.records.guardedUpdate(tx, app, { status: transition.to, updatedAt: now });
       const family = await this.gate.family(tx, app);
-      await this.outbox.enqueue(tx, {
-        event: 'application.info_requested',
-        template: 'info-requested',
-        to: family,
-        // Not the question itself: it may quote the child's medical or the household's detail, which emails never
-        // carry (DESIGN); the family reads it in the app (GET /applications/:id/info-requests).
-        context: { fullName: family.fullName, reference: app.reference, applicationUrl: this.gate.applicationUrl(app.id) },
-      });
+      if (family) {
+        await this.outbox.enqueue(tx, {
+          event: 'application.info_requested',
+          template: 'info-requested',
+          to: family,
+          // Not the question itself: it may quote the child's medical or the household's detail, which emails never
+          // carry (DESIGN); the family reads it in the app (GET /applications/:id/info-requests).
+          context: { fullName: family.fullName, reference: app.reference, applicationUrl: this.gate.applicationUrl(app.id) },
+        });
+      }
       // Nor does the audit trail keep it, for the same reason.
       await this.audit.record(tx, {
         actor: user,
@@ -109,12 +111,14 @@ export class ReviewService {
         at: now,
       });
       const family = await this.gate.family(tx, app);
-      await this.outbox.enqueue(tx, {
-        event: 'application.rejected',
-        template: 'application-rejected',
-        to: family,
-        context: { fullName: family.fullName, reference: app.reference, reason: dto.reason, applicationUrl: this.gate.applicationUrl(app.id) },
-      });
+      if (family) {
+        await this.outbox.enqueue(tx, {
+          event: 'application.rejected',
+          template: 'application-rejected',
+          to: family,
+          context: { fullName: family.fullName, reference: app.reference, reason: dto.reason, applicationUrl: this.gate.applicationUrl(app.id) },
+        });
+      }
       await this.audit.record(tx, {
         actor: user,
         action: 'application.rejected',
