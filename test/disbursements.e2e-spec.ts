@@ -464,7 +464,7 @@ describe('Disbursements (e2e)', () => {
     expect(ret.body.status).toBe('cancelled');
     // The family reads why the tranche is cancelled; the bank's reason is about the hospital's account, not theirs.
     const seenByFamily = (await tranchesOf(grant, w.family)).find((d) => d.id === first.id);
-    expect(seenByFamily).toMatchObject({ status: 'cancelled', cancelReason: 'Returned by the bank after the grant was cancelled.' });
+    expect(seenByFamily).toMatchObject({ status: 'cancelled', cancelReason: '资助取消后，这笔付款被银行退回。Returned by the bank after the grant was cancelled.' });
     const payAgain = await t.dataSource.query(`SELECT template, context->>'payAgain' AS again FROM notifications WHERE event = 'disbursement.returned' ORDER BY template`);
     expect(payAgain).toEqual([
       { template: 'tranche-returned', again: 'false' },

@@ -19,10 +19,11 @@ import { Hospital } from 'src/hospitals/hospital.entity';
 
 /**
  * The cancelled tranche's reason when its payment comes back after the grant was cancelled. The family reads a tranche's
- * cancel reason; the bank's reason for the return is about the hospital's account and goes to the hospital's finance
- * office (its email) and the payment's record, not here.
+ * cancel reason, in either of the service's languages (the reasons fund finance writes are in the family's); the bank's
+ * reason for the return is about the hospital's account and goes to the hospital's finance office (its email) and the
+ * payment's record, not here.
  */
-export const RETURNED_AFTER_CANCELLATION = 'Returned by the bank after the grant was cancelled.';
+export const RETURNED_AFTER_CANCELLATION = '资助取消后，这笔付款被银行退回。Returned by the bank after the grant was cancelled.';
 
 /**
  * Paying a tranche, recording the bank's return of a payment, and scheduling a returned tranche again.
