@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { EMAIL_QUEUE } from 'src/notifications/queue.constants';
+import { LoginThrottleSweepService } from 'src/auth/login-throttle-sweep.service';
 import { login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { waitUntil } from 'test/support/wait-until';
@@ -189,5 +190,29 @@ describe('Password reset by email (e2e)', () => {
     await sleep(300);
     expect(t.mail.to(user.email)).toHaveLength(rows.filter((r) => r.status === 'sent').length);
     expect(t.mail.to(stranger)).toHaveLength(0);
+  });
+
+  it('caps the reset emails one address is sent a day, known or unknown, however many windows pass', async () => {
+    const user = await signedInUser(t, 'applicant');
+    const stranger = uniqueEmail('nobody');
+    const { LOGIN_MAX_FAILURES_PER_ACCOUNT: perWindow, ACCOUNT_EMAILS_PER_DAY: perDay } = t.config.env;
+    const windowPasses = () => t.dataSource.query(`UPDATE login_throttle SET window_started_at = window_started_at - interval '16 minutes' WHERE window_seconds = 900`);
+    for (let sent = 0; sent < perDay; sent++) {
+      if (sent > 0 && sent % perWindow === 0) await windowPasses();
+      await forgot(user.email).expect(202);
+      await forgot(stranger).expect(202);
+    }
+    await windowPasses();
+    const known = await forgot(user.email);
+    const unknown = await forgot(stranger);
+    expect([known.status, unknown.status]).toEqual([429, 429]);
+    expect(known.body.retryAfter).toBeGreaterThan(23 * 3600); // the day's count, not the window's
+    expect(Math.abs(known.body.retryAfter - unknown.body.retryAfter)).toBeLessThanOrEqual(1);
+    // The hourly sweep deletes the windows that ended, not the day's counts.
+    await windowPasses();
+    await t.app.get(LoginThrottleSweepService).sweep();
+    const left = (await t.dataSource.query(`SELECT window_seconds FROM login_throttle ORDER BY window_seconds`)) as { window_seconds: number }[];
+    expect(left.map((r) => r.window_seconds)).toEqual([86_400, 86_400]);
+    expect((await forgot(user.email)).status).toBe(429);
   });
 });

@@ -31,7 +31,8 @@ export class LoginThrottleSweepService extends RunsPeriodically {
   /** How many expired counters it deleted. */
   async sweep(): Promise<number> {
     const [, deleted] = (await this.dataSource.query(
-      `DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => $1)`,
+      // Each counter's own window (a day for the emails an account is sent); $1 for a row of a release before the column.
+      `DELETE FROM login_throttle WHERE window_started_at < now() - make_interval(secs => GREATEST(window_seconds, $1))`,
       [this.config.env.LOGIN_WINDOW_SECONDS],
     )) as [unknown, number];
     return deleted;

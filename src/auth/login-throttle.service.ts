@@ -5,6 +5,8 @@ import { AppConfig } from 'src/config/app-config';
 import { AttemptKind, TooManyAttemptsException } from 'src/auth/auth.exceptions';
 import { FieldCipher } from 'src/common/crypto/field-cipher';
 
+const DAY_SECONDS = 86_400;
+
 /** What an account's attempts are counted for: signing in (by email), asking for a reset link (by email), asking for a new verification link (by user id). */
 export type AccountScope = Exclude<AttemptKind, 'register'>;
 
@@ -36,11 +38,17 @@ export class LoginThrottleService {
    * scope's counter.
    */
   async admit(scope: AccountScope, account: string, address: string): Promise<void> {
-    const { LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT } = this.config.env;
+    const { LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT, ACCOUNT_EMAILS_PER_DAY } = this.config.env;
     const byAddress = await this.bump(`addr:${scope}:${address}`);
     if (byAddress.attempts > LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter, scope);
     const byAccount = await this.bump(`acct:${scope}:${account}`);
     if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter, scope);
+    if (scope === 'sign-in') return;
+    // Each admitted request of these mails the account: five every window, window after window, from addresses
+    // without end, made the fund's sender mail one inbox ~480 times a day for each kind. Counted for known and unknown
+    // addresses alike, as the window's count is.
+    const byDay = await this.bump(`day:${scope}:${account}`, DAY_SECONDS);
+    if (byDay.attempts > ACCOUNT_EMAILS_PER_DAY) throw new TooManyAttemptsException(byDay.retryAfter, scope);
   }
 
   /**
@@ -57,14 +65,14 @@ export class LoginThrottleService {
     await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [this.keyOf(`acct:${scope}:${account}`)]);
   }
 
-  private async bump(key: string): Promise<{ attempts: number; retryAfter: number }> {
+  private async bump(key: string, windowSeconds = this.config.env.LOGIN_WINDOW_SECONDS): Promise<{ attempts: number; retryAfter: number }> {
     const [row] = (await this.dataSource.query(
-      `INSERT INTO login_throttle AS t (key, window_started_at, attempts) VALUES ($1, now(), 1)
-       ON CONFLICT (key) DO UPDATE SET
+      `INSERT INTO login_throttle AS t (key, window_started_at, attempts, window_seconds) VALUES ($1, now(), 1, $2)
+       ON CONFLICT (key) DO UPDATE SET window_seconds = $2,
          attempts = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) THEN 1 ELSE t.attempts + 1 END,
          window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) THEN now() ELSE t.window_started_at END
        RETURNING attempts, GREATEST(1, ceil(extract(epoch FROM window_started_at + make_interval(secs => $2) - now())))::int AS retry_after`,
-      [this.keyOf(key), this.config.env.LOGIN_WINDOW_SECONDS],
+      [this.keyOf(key), windowSeconds],
     )) as { attempts: number; retry_after: number }[];
     return { attempts: row.attempts, retryAfter: row.retry_after };
   }

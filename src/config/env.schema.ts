@@ -215,6 +215,10 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(10) @Max(86400)
   LOGIN_WINDOW_SECONDS = 900;
 
+  /** The most verification emails, and apart the most password-reset emails, one account is sent in 24 hours. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  ACCOUNT_EMAILS_PER_DAY = 10;
+
   @IsString()
   UPLOAD_DIR = 'var/uploads';
 
