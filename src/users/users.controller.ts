@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
-import { CreateUserDto, UpdateUserDto, UserDto, UserPageDto, UserQueryDto } from 'src/users/dto/user.dto';
+import { CreateUserDto, InvitationDto, UpdateUserDto, UserDto, UserPageDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { UsersService } from 'src/users/users.service';
 import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
@@ -28,6 +28,20 @@ export class UsersController {
   @ApiConflictResponse({ description: 'Email already registered', type: ProblemDto })
   create(@Body() dto: CreateUserDto, @CurrentUser() actor: AuthUser): Promise<UserDto> {
     return this.users.create(dto, actor);
+  }
+
+  @Post('users/:id/invitation')
+  @Roles('admin')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Invite again an account that never set a password',
+    description: 'For an invitation that expired, was lost, or died with a disabling: a new link is emailed and the earlier links stop working.',
+  })
+  @ApiAcceptedResponse({ type: InvitationDto })
+  @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiConflictResponse({ description: 'account-already-active (it has a password: its owner resets it) or account-disabled (enable it first)', type: ProblemDto })
+  reinvite(@Param('id', ParseIdPipe) id: string, @CurrentUser() actor: AuthUser): Promise<InvitationDto> {
+    return this.users.reinvite(id, actor);
   }
 
   @Get('users')

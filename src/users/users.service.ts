@@ -13,7 +13,7 @@ import { ONE_TIME_TOKEN_PURPOSES, ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService 
 import { PasswordService } from 'src/auth/password.service';
 import { TokenService } from 'src/auth/token.service';
 import { ReviewerConflictsService } from 'src/review/reviewer-conflicts.service';
-import { CreateUserDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
+import { CreateUserDto, InvitationDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { User } from 'src/users/user.entity';
 
 /** Over users: an administrator who can sign in — not disabled, and not an invitee who never set a password. */
@@ -138,6 +138,28 @@ export class UsersService {
     });
   }
 
+  /**
+   * POST /users/:id/invitation: a new invitation for an account that never set a password — the first expired (7 days),
+   * went to a mailbox that lost it, or died with a disabling. Links of earlier invitations stop working; only an
+   * enabled account without a password can be invited (one with a password resets it itself).
+   */
+  async reinvite(id: string, actor: AuthUser): Promise<InvitationDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const user = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new ResourceNotFoundException('User');
+      // password_hash is never read with the rest of the row (select: false): asked for alone.
+      const [{ has_password: hasPassword }] = (await tx.query(`SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = $1`, [id])) as { has_password: boolean }[];
+      if (hasPassword) {
+        throw new ConflictException('account-already-active', 'This account already has a password: its owner can reset it from the sign-in page.');
+      }
+      if (user.disabledAt) throw new ConflictException('account-disabled', 'This account is disabled: enable it first (PATCH /users/{id}).');
+      await this.oneTimeTokens.revokeOutstanding(tx, user.id, 'invitation');
+      const expiresAt = await this.sendInvitation(tx, user);
+      await this.audit.record(tx, { actor, action: 'user.invitation_resent', objectType: 'user', objectId: user.id });
+      return { id: user.id, status: 'invited', expiresAt: expiresAt.toISOString() };
+    });
+  }
+
   private async checkHospital(tx: EntityManager, role: string, hospitalId: string | null): Promise<void> {
     if (role !== 'hospital_finance') return;
     if (!hospitalId) throw new InvalidInputException([{ field: 'hospitalId', message: 'is required for role hospital_finance' }]);
@@ -155,7 +177,7 @@ export class UsersService {
     if (count === 0) throw new ConflictException('last-admin', 'Sprout must keep at least one active administrator.');
   }
 
-  private async sendInvitation(tx: EntityManager, user: User): Promise<void> {
+  private async sendInvitation(tx: EntityManager, user: User): Promise<Date> {
     const { token, expiresAt } = await this.oneTimeTokens.issue(tx, user.id, 'invitation');
     await this.outbox.enqueue(tx, {
       event: 'user.invited',
@@ -171,5 +193,6 @@ export class UsersService {
         invitedBy: null,
       },
     });
+    return expiresAt;
   }
 }

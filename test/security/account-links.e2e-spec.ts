@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MailedLinksAndQuestionsOfTheOldRules1763700014000 } from '../../migrations/1763700014000-MailedLinksAndQuestionsOfTheOldRules';
 import { PasswordService } from 'src/auth/password.service';
 import { AppConfig } from 'src/config/app-config';
@@ -82,6 +83,35 @@ describe('Account links and sessions after the account changed (e2e)', () => {
     await t.http.post('/api/v1/auth/login').send({ email, password: P2 }).expect(401);
     const [{ password_hash: hash }] = await t.dataSource.query('SELECT password_hash FROM users WHERE id = $1', [id]);
     expect(hash).toBeNull();
+  });
+
+  it('an admin invites again an account that never set a password: a new link works, the earlier ones do not', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const { id, email, invitation } = await invite(admin);
+    // Disabled by mistake, then enabled: its invitation died with the disabling (above), and only a new one lets it in.
+    await t.http.patch(`/api/v1/users/${id}`).set(admin.auth).send({ disabled: true }).expect(200);
+    const whileDisabled = await t.http.post(`/api/v1/users/${id}/invitation`).set(admin.auth);
+    expect([whileDisabled.status, whileDisabled.body.type]).toEqual([409, expect.stringMatching(/account-disabled$/)]);
+    await t.http.patch(`/api/v1/users/${id}`).set(admin.auth).send({ disabled: false }).expect(200);
+    const again = await t.http.post(`/api/v1/users/${id}/invitation`).set(admin.auth).expect(202);
+    expect(again.body).toEqual({ id, status: 'invited', expiresAt: expect.any(String) });
+    const newLink = async (...earlier: string[]) =>
+      tokenFrom((await t.mail.waitFor((m) => m.to.includes(email) && m.text.includes('/accept-invite?token=') && !earlier.some((x) => m.text.includes(x)))).text);
+    const second = await newLink(invitation);
+    // A third one cancels the second.
+    await t.http.post(`/api/v1/users/${id}/invitation`).set(admin.auth).expect(202);
+    expect((await acceptInvite(second, P1)).status).toBe(400);
+    const third = await newLink(invitation, second);
+    await acceptInvite(third, P1).expect(200);
+    await login(t, email, P1);
+    // Once it has a password, its owner resets it: no invitation; nor for anyone but an admin, nor for no account.
+    const active = await t.http.post(`/api/v1/users/${id}/invitation`).set(admin.auth);
+    expect([active.status, active.body.type]).toEqual([409, expect.stringMatching(/account-already-active$/)]);
+    const reviewer = await signedInUser(t, 'reviewer');
+    await t.http.post(`/api/v1/users/${id}/invitation`).set(reviewer.auth).expect(403);
+    await t.http.post(`/api/v1/users/${randomUUID()}/invitation`).set(admin.auth).expect(404);
+    const events = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 AND action = 'user.invitation_resent'`, [id])) as object[];
+    expect(events).toHaveLength(2);
   });
 
   it('a reset link mailed before the account was disabled (after a compromise) no longer sets a password', async () => {

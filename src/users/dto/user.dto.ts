@@ -90,3 +90,10 @@ export class UserPageDto {
   @ApiProperty({ type: [UserDto] }) items: UserDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
+
+/** A new invitation was issued and its email queued; links of earlier invitations no longer work. */
+export class InvitationDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: ['invited'] }) status: 'invited';
+  @ApiProperty({ type: String, format: 'date-time', description: 'When the new link stops working' }) expiresAt: string;
+}
