@@ -106,6 +106,11 @@ describe('Accounts (e2e)', () => {
       expect([refreshToken, res.status]).toEqual([refreshToken, 401]);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     }
+    // A token is exactly its two parts: one with more after it is not the token (and does not use it up).
+    const { email } = await register();
+    const { refreshToken } = await login(t, email);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken: `${refreshToken}.more` }).expect(401);
+    await t.http.post('/api/v1/auth/refresh').send({ refreshToken }).expect(200);
   });
 
   it('logout kills the access token at once, other sessions live on', async () => {

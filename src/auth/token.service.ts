@@ -69,9 +69,10 @@ export class TokenService {
   }
 
   async rotate(refreshToken: string): Promise<TokenPair> {
-    const [id, secret] = refreshToken.split('.');
-    // A uuid PostgreSQL can cast: 36 characters of hex and dashes in another pattern were a cast error, a 500.
-    if (!id || !secret || !isUUID(id)) throw new InvalidTokenException('The refresh token is invalid.');
+    const parts = refreshToken.split('.');
+    const [id, secret] = parts;
+    // Exactly `id.secret`; a uuid PostgreSQL can cast: 36 characters of hex and dashes in another pattern were a cast error, a 500.
+    if (parts.length !== 2 || !id || !secret || !isUUID(id)) throw new InvalidTokenException('The refresh token is invalid.');
     const outcome = await this.dataSource.transaction(async (tx) => {
       const token = await tx.findOne(RefreshToken, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!token || !sameHash(token.tokenHash, sha256(secret))) return { error: 'invalid' as const };
