@@ -43,6 +43,7 @@ export class UsersService {
     const passwordHash = dto.password ? await this.passwords.hash(dto.password) : null;
     try {
       return await this.dataSource.transaction(async (tx) => {
+        if (actor) await this.takeUsersTurn(tx, actor);
         // As PATCH does: a hospital sent with another role is a mistake (which role was meant?), not to be dropped.
         if (dto.hospitalId && dto.role !== 'hospital_finance') {
           throw new InvalidInputException([{ field: 'hospitalId', message: 'applies to role hospital_finance only' }]);
@@ -88,13 +89,7 @@ export class UsersService {
 
   async update(id: string, dto: UpdateUserDto, actor: AuthUser): Promise<UserDto> {
     return this.dataSource.transaction(async (tx) => {
-      // One change of users at a time: two admins disabling or demoting each other at once each counted the other
-      // as the admin who stays (keepOneAdmin reads committed rows) and left none.
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [USERS_CHANGE_LOCK]);
-      // The actor was an admin when the request was signed in; another admin's change that committed while this one
-      // waited for the lock may have ended that (two admins disabling each other at once).
-      const [stillAdmin] = (await tx.query(`SELECT 1 FROM users WHERE id = $1 AND ${ADMIN_WHO_CAN_SIGN_IN}`, [actor.id])) as unknown[];
-      if (!stillAdmin) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your account is no longer an active administrator.');
+      await this.takeUsersTurn(tx, actor);
       const user = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw new ResourceNotFoundException('User');
       const before = { role: user.role, hospitalId: user.hospitalId, disabled: Boolean(user.disabledAt) };
@@ -158,6 +153,18 @@ export class UsersService {
       await this.audit.record(tx, { actor, action: 'user.invitation_resent', objectType: 'user', objectId: user.id });
       return { id: user.id, status: 'invited', expiresAt: expiresAt.toISOString() };
     });
+  }
+
+  /**
+   * One change of users at a time: two admins disabling or demoting each other at once each counted the other as the
+   * admin who stays (keepOneAdmin reads committed rows) and left none. The actor was an admin when the request was
+   * signed in; another admin's change that committed before (or while this one waited for the lock) may have ended
+   * that: a disabled admin's request still in flight must not change users, nor create an admin.
+   */
+  private async takeUsersTurn(tx: EntityManager, actor: AuthUser): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [USERS_CHANGE_LOCK]);
+    const [stillAdmin] = (await tx.query(`SELECT 1 FROM users WHERE id = $1 AND ${ADMIN_WHO_CAN_SIGN_IN}`, [actor.id])) as unknown[];
+    if (!stillAdmin) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your account is no longer an active administrator.');
   }
 
   private async checkHospital(tx: EntityManager, role: string, hospitalId: string | null): Promise<void> {

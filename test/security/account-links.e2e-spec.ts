@@ -201,6 +201,17 @@ describe('Account links and sessions after the account changed (e2e)', () => {
     expect(n).toBe(1);
   });
 
+  it('an administrator disabled while a request to create a user was in flight creates no one (no admin made by a leaver)', async () => {
+    const leaver = await signedInUser(t, 'admin');
+    const other = await signedInUser(t, 'admin');
+    // The request passed the sign-in check before the other admin disabled the account; its transaction starts after.
+    const signedInAs = { id: leaver.id, email: leaver.email, role: 'admin' as const, hospitalId: null, sessionId: randomUUID(), emailVerified: true };
+    await t.http.patch(`/api/v1/users/${leaver.id}`).set(other.auth).send({ disabled: true }).expect(200);
+    const email = uniqueEmail('accomplice');
+    await expect(t.app.get(UsersService).create({ email, fullName: 'Accomplice', role: 'admin', password: P1 }, signedInAs)).rejects.toMatchObject({ status: 403 });
+    expect(await t.dataSource.query(`SELECT id FROM users WHERE email = $1`, [email])).toEqual([]);
+  });
+
   it('start-up makes the ADMIN_EMAIL administrator when no administrator can sign in (disabled, or invited and never joined)', async () => {
     const admin = await signedInUser(t, 'admin');
     await invite(admin, 'admin');
