@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from 'src/config/app-config';
 import { AttemptKind, TooManyAttemptsException } from 'src/auth/auth.exceptions';
 import { FieldCipher } from 'src/common/crypto/field-cipher';
+import { throttledAddress } from 'src/auth/client-address';
 
 const DAY_SECONDS = 86_400;
 
@@ -39,7 +40,7 @@ export class LoginThrottleService {
    */
   async admit(scope: AccountScope, account: string, address: string): Promise<void> {
     const { LOGIN_MAX_ATTEMPTS_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT, ACCOUNT_EMAILS_PER_DAY } = this.config.env;
-    const byAddress = await this.bump(`addr:${scope}:${address}`);
+    const byAddress = await this.bump(`addr:${scope}:${throttledAddress(address)}`);
     if (byAddress.attempts > LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter, scope);
     const byAccount = await this.bump(`acct:${scope}:${account}`);
     if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter, scope);
@@ -56,7 +57,7 @@ export class LoginThrottleService {
    * cost a password hash whatever their outcome, such as registering: `scope` keeps their count apart from the others.
    */
   async admitAddress(scope: 'register', address: string): Promise<void> {
-    const byAddress = await this.bump(`addr:${scope}:${address}`);
+    const byAddress = await this.bump(`addr:${scope}:${throttledAddress(address)}`);
     if (byAddress.attempts > this.config.env.LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter, scope);
   }
 
