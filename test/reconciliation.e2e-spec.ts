@@ -469,16 +469,19 @@ describe('Reconciliation (e2e)', () => {
     // out (its entries are not this hospital's to see or match) ...
     const bundle = (a: Buffer, b: Buffer) => Buffer.from(a.toString().replace('</Stmt>', `</Stmt>${/<Stmt>[\s\S]*<\/Stmt>/.exec(b.toString())![0]}`));
     // (two statements of the foreign account, one line for it)
-    const both = await upload(
+    const bothFile = bundle(
       bundle(
-        bundle(
-          camt053([{ amount: '11.00', accountServicerReference: 'ACCT-3' }, { amount: '11.50', accountServicerReference: 'ACCT-3B' }], { account: '6217000000000001' }),
-          camt053([{ amount: '12.00', accountServicerReference: 'ACCT-4' }], { account: '9559980012345678' }),
-        ),
-        camt053([{ amount: '11.75', accountServicerReference: 'ACCT-3C' }], { account: '6217 0000 0000 0001' }),
+        camt053([{ amount: '11.00', accountServicerReference: 'ACCT-3' }, { amount: '11.50', accountServicerReference: 'ACCT-3B' }], { account: '6217000000000001' }),
+        camt053([{ amount: '12.00', accountServicerReference: 'ACCT-4' }], { account: '9559980012345678' }),
       ),
+      camt053([{ amount: '11.75', accountServicerReference: 'ACCT-3C' }], { account: '6217 0000 0000 0001' }),
     );
+    const both = await upload(bothFile);
     expect(both.status).toBe(201);
+    // The same file again is 409, and says what its first import left out and how to import it.
+    const again = await upload(bothFile);
+    expect([again.status, again.body.statementsLeftOut]).toEqual([409, [{ accountEnding: '0001', entries: 3 }]]);
+    expect(again.body.detail).toMatch(/ending 0001 were left out.*upload that account's statement on its own/);
     expect(both.body).toMatchObject({ entries: 1, account: '9559980012345678', statementsLeftOut: [{ accountEnding: '0001', entries: 3 }] });
     const stored = (await t.dataSource.query(`SELECT account_servicer_reference AS ref FROM statement_entries WHERE statement_id = $1`, [both.body.id])) as { ref: string }[];
     expect(stored.map((e) => e.ref)).toEqual(['ACCT-4']);

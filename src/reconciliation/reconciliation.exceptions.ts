@@ -1,5 +1,6 @@
 import { ConflictException, ProblemException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { StatementParseError } from 'src/reconciliation/parsers/statement-entry';
+import type { StatementLeftOut } from 'src/reconciliation/statement-account';
 
 const LINE = /^line (\d+)/;
 const ELEMENT = /^line \d+ \((.+)\)$|^(Stmt\[.+)$/;
@@ -20,8 +21,17 @@ export class MalformedStatementException extends ProblemException {
 }
 
 export class StatementAlreadyImportedException extends ConflictException {
-  constructor(statementId: string) {
-    super('statement-already-imported', 'This file has already been imported for this hospital; nothing new was matched.', { statementId });
+  /** `leftOut`: the statements of other accounts that the earlier import left out (none, or unknown: empty). */
+  constructor(statementId: string, leftOut: StatementLeftOut[] = []) {
+    const endings = leftOut.map((s) => s.accountEnding).join(', ');
+    super(
+      'statement-already-imported',
+      'This file has already been imported for this hospital; nothing new was matched.' +
+        (leftOut.length
+          ? ` Its statements of accounts ending ${endings} were left out then, as not the hospital's: to import one of them now that its account is on record, upload that account's statement on its own.`
+          : ''),
+      { statementId, ...(leftOut.length ? { statementsLeftOut: leftOut } : {}) },
+    );
   }
 }
 

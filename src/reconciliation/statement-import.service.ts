@@ -27,7 +27,7 @@ import {
   StatementMultipartRequiredException,
   StatementTooLargeException,
 } from 'src/reconciliation/reconciliation.exceptions';
-import { StatementAccounts } from 'src/reconciliation/statement-account';
+import { StatementAccounts, StatementLeftOut } from 'src/reconciliation/statement-account';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
@@ -151,8 +151,14 @@ export class StatementImportService implements OnModuleInit {
   }
 
   private async refuseRepeat(manager: EntityManager, hospitalId: string, sha256: string): Promise<void> {
-    const [earlier] = (await manager.query(`SELECT id FROM bank_statements WHERE hospital_id = $1 AND sha256 = $2`, [hospitalId, sha256])) as { id: string }[];
-    if (earlier) throw new StatementAlreadyImportedException(earlier.id);
+    const [earlier] = (await manager.query(
+      // What the earlier import left out (statements of accounts not the hospital's then) is in its audit event only.
+      `SELECT s.id, (SELECT e.summary -> 'statementsLeftOut' FROM audit_events e
+                      WHERE e.object_type = 'bank_statement' AND e.object_id = s.id::text AND e.action = 'reconciliation.statement_imported') AS left_out
+         FROM bank_statements s WHERE s.hospital_id = $1 AND s.sha256 = $2`,
+      [hospitalId, sha256],
+    )) as { id: string; left_out: StatementLeftOut[] | null }[];
+    if (earlier) throw new StatementAlreadyImportedException(earlier.id, earlier.left_out ?? []);
   }
 
   /** The import proper, in ONE transaction, from the spooled copy. */
