@@ -20,9 +20,10 @@ describe('Email templates a worker does not have (e2e)', () => {
 
   // During a rolling upgrade the new release's api starts first and writes emails of templates an old worker lacks.
   it('retries an email of a template it does not know, like an SMTP 4xx, instead of killing it on the first try', async () => {
+    const family = uniqueEmail('family');
     const [{ id }] = (await t.dataSource.query(
       `INSERT INTO notifications (event, template, to_email, locale, context) VALUES ('grant.anniversary', 'grant-anniversary', $1, 'en', '{}') RETURNING id`,
-      [uniqueEmail('family')],
+      [family],
     )) as { id: string }[];
     const row = async () =>
       ((await t.dataSource.query(`SELECT status, attempts, last_error FROM notifications WHERE id = $1`, [id])) as { status: string; attempts: number; last_error: string }[])[0];
@@ -33,7 +34,8 @@ describe('Email templates a worker does not have (e2e)', () => {
       attempts: 3, // every try NOTIFY_MAX_ATTEMPTS allows, another worker could have taken any of them
       last_error: expect.stringContaining(`Email template file not found: ${join(resolve(t.config.env.TEMPLATES_DIR), 'en', 'grant-anniversary.hbs')}`),
     });
-    expect(t.mail.received).toHaveLength(0);
+    // (Not "no mail at all": the sink may get an email an earlier test file of this jest worker left in the queue.)
+    expect(t.mail.to(family)).toHaveLength(0);
   });
 });
 
