@@ -43,7 +43,7 @@ describe('Means policy and assessments (e2e)', () => {
     const v1 = await t.http.get(`${API}/policies/means-assessment`).query({ version: 1 }).set(reviewer.auth).expect(200);
     expect(v1.body.policy).toEqual(DEFAULT_MEANS_POLICY);
     // A version that is no version: 400 validation-failed naming it, whatever is wrong with it; empty is left out.
-    for (const query of ['version=abc', 'version=1&version=2', 'version=0', 'version=1.5', 'version=2147483648']) {
+    for (const query of ['version=abc', 'version=1&version=2', 'version=0', 'version=1.5', 'version=2147483648', 'version=0x1', 'version=1e0', 'version=+1']) {
       const res = await t.http.get(`${API}/policies/means-assessment?${query}`).set(reviewer.auth);
       expect([query, res.status, res.body.type, res.body.errors]).toEqual([query, 400, expect.stringMatching(/validation-failed$/), [expect.objectContaining({ field: 'version' })]]);
     }

@@ -90,6 +90,9 @@ describe('Error bodies always carry a detail (e2e)', () => {
     }
     const gzipped = await t.http.post(`${API}/hospitals`).set(admin.auth).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send(gzipSync(body(Buffer.from('Gz'))));
     expect([gzipped.status, gzipped.body.detail]).toEqual([415, expect.stringMatching(/encoded as gzip/)]);
+    // A label that compresses nothing (some clients send the charset there) does not refuse plain JSON.
+    const mislabelled = await t.http.post(`${API}/hospitals`).set(admin.auth).set('Content-Type', 'application/json').set('Content-Encoding', 'utf-8').send('{"name":');
+    expect([mislabelled.status, mislabelled.body.detail]).toEqual([400, expect.stringMatching(/not valid JSON/)]);
     const [{ n: after }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM hospitals`)) as { n: number }[];
     expect(after).toBe(before);
     // UTF-8 whose character is cut across two chunks is whole text, and stored as sent.

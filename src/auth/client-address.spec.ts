@@ -1,9 +1,19 @@
 import { throttledAddress } from 'src/auth/client-address';
 
 describe('throttledAddress', () => {
-  it('counts an IPv4 address as it is, and an IPv4-mapped IPv6 one as its IPv4', () => {
+  it('counts an IPv4 address as it is, and an IPv4-mapped IPv6 one as its IPv4 however it is written', () => {
     expect(throttledAddress('203.0.113.7')).toBe('203.0.113.7');
-    expect(throttledAddress('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    for (const mapped of ['::ffff:203.0.113.7', '::FFFF:cb00:7107', '0:0:0:0:0:ffff:203.0.113.7', '0000:0000:0000:0000:0000:ffff:cb00:7107']) {
+      expect([mapped, throttledAddress(mapped)]).toEqual([mapped, '203.0.113.7']);
+    }
+    // Not every IPv4 client in one bucket: two mapped addresses stay two.
+    expect(throttledAddress('::ffff:198.51.100.1')).toBe('198.51.100.1');
+  });
+
+  it('counts an address it cannot read as itself, and none at all (a socket already gone) as unknown', () => {
+    expect(throttledAddress('unknown')).toBe('unknown');
+    expect(throttledAddress(undefined)).toBe('unknown');
+    expect(throttledAddress('')).toBe('unknown');
   });
 
   it('counts every address of one IPv6 /64 as one, however it is written', () => {

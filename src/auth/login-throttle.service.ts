@@ -7,6 +7,7 @@ import { FieldCipher } from 'src/common/crypto/field-cipher';
 import { throttledAddress } from 'src/auth/client-address';
 
 const DAY_SECONDS = 86_400;
+const HOUR_SECONDS = 3_600;
 
 /** What an account's attempts are counted for: signing in (by email), asking for a reset link (by email), asking for a new verification link (by user id). */
 export type AccountScope = Exclude<AttemptKind, 'register'>;
@@ -46,10 +47,13 @@ export class LoginThrottleService {
     if (byAccount.attempts > LOGIN_MAX_FAILURES_PER_ACCOUNT) throw new TooManyAttemptsException(byAccount.retryAfter, scope);
     if (scope === 'sign-in') return;
     // Each admitted request of these mails the account: five every window, window after window, from addresses
-    // without end, made the fund's sender mail one inbox ~480 times a day for each kind. Counted for known and unknown
-    // addresses alike, as the window's count is.
+    // without end, made the fund's sender mail one inbox ~480 times a day for each kind. Past the day's number, one an
+    // hour: a stranger who used the day up cannot keep the owner from a reset link for the rest of it (a stopped
+    // count would be a cheaper lock-out than the window's). Counted for known and unknown addresses alike.
     const byDay = await this.bump(`day:${scope}:${account}`, DAY_SECONDS);
-    if (byDay.attempts > ACCOUNT_EMAILS_PER_DAY) throw new TooManyAttemptsException(byDay.retryAfter, scope);
+    if (byDay.attempts <= ACCOUNT_EMAILS_PER_DAY) return;
+    const byHour = await this.bump(`hour:${scope}:${account}`, HOUR_SECONDS);
+    if (byHour.attempts > 1) throw new TooManyAttemptsException(byHour.retryAfter, scope);
   }
 
   /**

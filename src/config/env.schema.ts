@@ -215,7 +215,7 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(10) @Max(86400)
   LOGIN_WINDOW_SECONDS = 900;
 
-  /** The most verification emails, and apart the most password-reset emails, one account is sent in 24 hours. */
+  /** Verification emails, and apart password-reset emails, one account is sent in 24 hours before they slow to one an hour. */
   @Transform(toInt) @IsInt() @Min(1) @Max(1000)
   ACCOUNT_EMAILS_PER_DAY = 10;
 

@@ -76,7 +76,12 @@ describe('recipientGone', () => {
     // The answer to a question goes to whoever asked it, reviewer or admin, while they still review.
     expect(recipientGone('info-answered', {}, { disabled: false, role: 'reviewer', hospitalId: null })).toBeNull();
     expect(recipientGone('info-answered', {}, { disabled: false, role: 'admin', hospitalId: null })).toBeNull();
-    expect(recipientGone('info-answered', {}, { disabled: false, role: 'fund_finance', hospitalId: null })).toMatch(/no longer a reviewer/);
+    expect(recipientGone('info-answered', {}, { disabled: false, role: 'fund_finance', hospitalId: null })).toBe('the recipient is no longer a reviewer or an admin');
+    // A hospital's account change: its finance office (of that hospital) and fund finance.
+    const changed = { hospitalId: 'A' };
+    expect(recipientGone('bank-account-changed', changed, financeOfA)).toBeNull();
+    expect(recipientGone('bank-account-changed', changed, { disabled: false, role: 'fund_finance', hospitalId: null })).toBeNull();
+    expect(recipientGone('bank-account-changed', changed, { ...financeOfA, hospitalId: 'B' })).toMatch(/no longer works for the hospital/);
   });
 
   it('not to a disabled account, whatever the email', () => {

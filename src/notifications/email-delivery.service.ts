@@ -41,7 +41,7 @@ const STAFF_TEMPLATES: Partial<Record<TemplateName, Role | readonly Role[]>> = {
   'payees-outdated': 'fund_finance',
   'bank-account-changed': ['hospital_finance', 'fund_finance'],
 };
-const ROLE_NAMES: Partial<Record<Role, string>> = { reviewer: 'a reviewer', hospital_finance: 'in hospital finance', fund_finance: 'in fund finance' };
+const ROLE_NAMES: Partial<Record<Role, string>> = { reviewer: 'a reviewer', admin: 'an admin', hospital_finance: 'in hospital finance', fund_finance: 'in fund finance' };
 
 /**
  * Why an email may no longer go to its recipient, or null. It was addressed when written, but it may wait hours
@@ -53,7 +53,7 @@ export function recipientGone(template: string, context: Record<string, unknown>
   if (!recipient) return null;
   if (recipient.disabled) return "the recipient's account was disabled before it could be sent";
   const roles: readonly Role[] = [STAFF_TEMPLATES[template as TemplateName] ?? []].flat();
-  if (roles.length && !roles.includes(recipient.role)) return `the recipient is no longer ${ROLE_NAMES[roles[0]]}`;
+  if (roles.length && !roles.includes(recipient.role)) return `the recipient is no longer ${roles.map((role) => ROLE_NAMES[role]).join(' or ')}`;
   if (recipient.role === 'hospital_finance' && roles.includes('hospital_finance') && typeof context.hospitalId === 'string' && context.hospitalId !== recipient.hospitalId) {
     return "the recipient no longer works for the hospital it is about";
   }

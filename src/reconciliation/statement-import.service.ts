@@ -130,7 +130,6 @@ export class StatementImportService implements OnModuleInit {
   }
 
   private async importFile(user: AuthUser, hospitalField: string | undefined, fileName: string, spooled: SpooledStatement): Promise<StatementImportedDto> {
-    await assertStillSignedIn(this.dataSource.manager, user);
     const hospitalId = await this.hospitalFor(user, hospitalField);
     // Refused before any transaction; checked again under the hospital's lock (a concurrent upload of the same file).
     await this.refuseRepeat(this.dataSource.manager, hospitalId, spooled.sha256);
@@ -172,6 +171,8 @@ export class StatementImportService implements OnModuleInit {
     const { sha256, size } = spooled;
     const statementId = randomUUID();
     await this.takeImportTurn(tx, hospitalId);
+    // Once the body is in and the hospital's turn taken (up to 5 s): the session the upload was sent under still holds.
+    await assertStillSignedIn(tx, user);
     await this.refuseRepeat(tx, hospitalId, sha256);
     const { head, source } = await peekHead(spooled.read());
     const format: StatementFormat = detectStatementFormat(head) ?? fallbackFormat(head);

@@ -140,6 +140,7 @@ export class UsersService {
    */
   async reinvite(id: string, actor: AuthUser): Promise<InvitationDto> {
     return this.dataSource.transaction(async (tx) => {
+      await this.takeUsersTurn(tx, actor);
       const user = await tx.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw new ResourceNotFoundException('User');
       // password_hash is never read with the rest of the row (select: false): asked for alone.

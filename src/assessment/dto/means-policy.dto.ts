@@ -83,7 +83,8 @@ export const MAX_POLICY_VERSION = 2_147_483_647;
 export class PolicyVersionQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_POLICY_VERSION, description: 'An earlier version; the current one when left out' })
   // Empty is left out (as EmptyAsAbsent, which @Type's conversion would run after); a repeated one stays a list and fails.
-  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' ? Number(value) : value))
+  // Digits only: Number() would also read 0x10, 1e1 and +3.
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
   @IsOptional()
   @ValidateBy({
     name: 'isPolicyVersion',

@@ -65,6 +65,9 @@ export function findUnstorableString(value: unknown, path = '$'): string | null 
  * refuses `__proto__` and `constructor.prototype` keys, behind the nesting limit; an empty body is no body. Form-encoded bodies have no parser
  * and get 415: the API speaks JSON only.
  */
+/** Content-Encoding values that compress (RFC 9110 and the registry), possibly several, comma-separated. */
+const COMPRESSIONS = /(^|,)\s*(x-)?(gzip|deflate|br|zstd|compress|dcb|dcz|aes128gcm)\s*(,|$)/;
+
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   // Bytes, decoded here: Fastify's string decoding put U+FFFD in place of bytes that are not UTF-8, so a mangled name
@@ -72,7 +75,8 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
-    if (encoding && encoding !== 'identity') {
+    // Compressions only: a mislabel some clients send (`utf-8`) is no reason to refuse plain JSON.
+    if (encoding && COMPRESSIONS.test(encoding)) {
       const message = `A request body encoded as ${encoding.slice(0, 40)} is not accepted: send it unencoded.`;
       done(Object.assign(new Error(message), { statusCode: 415, code: 'SPROUT_BODY_ENCODED' }), undefined);
       return;
