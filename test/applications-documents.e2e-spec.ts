@@ -70,14 +70,15 @@ describe('Application documents (e2e)', () => {
     const staffDownloads = () => t.dataSource.query(`SELECT actor_id, summary FROM audit_events WHERE action = 'document.downloaded'`);
     expect(await staffDownloads()).toEqual([]);
 
-    // Staff only see submitted applications; a reviewer's download is audited.
+    // Staff only see submitted applications, and what a submission took; a reviewer's download is audited.
     await t.dataSource.query(`UPDATE applications SET status = 'submitted', submitted_at = now(), first_submitted_at = now() WHERE id = $1`, [app.id]);
+    await t.dataSource.query(`UPDATE application_documents SET submitted = true WHERE application_id = $1`, [app.id]);
     const reviewer = await signedInUser(t, 'reviewer');
     const byReviewer = await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(reviewer.auth);
     expect(byReviewer.status).toBe(200);
     expect(await staffDownloads()).toEqual([{ actor_id: reviewer.id, summary: { documentId: res.body.id, type: 'diagnosis_certificate' } }]);
     const list = await t.http.get(`${API}/applications/${app.id}/documents`).set(reviewer.auth).expect(200);
-    expect(list.body.items).toEqual([res.body]);
+    expect(list.body.items).toEqual([{ ...res.body, submitted: true }]);
     const fund = await signedInUser(t, 'fund_finance');
     expect((await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(fund.auth)).status).toBe(403);
 

@@ -93,7 +93,14 @@ describe('Review workflow (e2e)', () => {
 
     // The family answers: a lower income, a new document, the same name; then resubmits.
     await t.http.patch(`${API}/applications/${app.id}`).set(w.family.auth).send({ household: { annualIncome: 3_600_000 }, patient: { fullName: '王小明' } }).expect(200);
-    expect((await uploadDocument(t, w.family, app.id, 'poverty_certificate')).status).toBe(201);
+    const answer = await uploadDocument(t, w.family, app.id, 'poverty_certificate');
+    expect(answer.status).toBe(201);
+    // The answer is the family's until it is submitted: reviewers do not see it yet (withdrawn now, it would go with
+    // the application, seen by nobody).
+    const reviewersList = async () => ((await t.http.get(`${API}/applications/${app.id}/documents`).set(w.reviewer.auth).expect(200)).body.items as { id: string }[]).map((d) => d.id);
+    expect(await reviewersList()).not.toContain(answer.body.id);
+    await t.http.get(`${API}/applications/${app.id}/documents/${answer.body.id}/content`).set(w.reviewer.auth).expect(404);
+    expect(((await t.http.get(`${API}/applications/${app.id}/documents`).set(w.family.auth).expect(200)).body.items as { id: string }[]).map((d) => d.id)).toContain(answer.body.id);
     const before = await t.http.get(`${API}/applications/${app.id}/changes`).set(w.reviewer.auth).expect(200);
     expect(before.body.rounds).toEqual([
       {
@@ -106,6 +113,8 @@ describe('Review workflow (e2e)', () => {
       },
     ]);
     await post(`${app.id}/submit`, w.family).expect(200);
+    expect(await reviewersList()).toContain(answer.body.id);
+    await t.http.get(`${API}/applications/${app.id}/documents/${answer.body.id}/content`).set(w.reviewer.auth).expect(200);
     // The reviewer who asked hears that the family answered (the queue alone said so only days later, in the digest).
     const answeredMail = await t.mail.waitFor((m) => m.to.includes(w.reviewer.email) && m.subject.includes(app.reference));
     expect(answeredMail.subject).toBe(`Application ${app.reference} was submitted again after your question`);
@@ -180,6 +189,7 @@ describe('Review workflow (e2e)', () => {
       'application.updated',
       'document.uploaded',
       'application.submitted',
+      'document.downloaded',
       'application.review_started',
       'fund.committed',
       'application.approved',

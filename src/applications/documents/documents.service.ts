@@ -106,6 +106,7 @@ export class DocumentsService {
     }
   }
 
+  /** The family: every document of its application; staff: those a submission took (see open). */
   async list(user: AuthUser, applicationId: string, query: PageQueryDto): Promise<Page<DocumentDto>> {
     await this.records.findReadable(this.dataSource.manager, user, applicationId);
     const after = decodeCursor(query.cursor, 'timestamp');
@@ -116,6 +117,7 @@ export class DocumentsService {
       .orderBy('d.created_at', 'ASC')
       .addOrderBy('d.id', 'ASC')
       .limit(query.limit + 1);
+    if (user.role !== 'applicant') qb.andWhere('d.submitted');
     if (after) qb.andWhere('(d.created_at, d.id) > (:k::timestamptz, :afterId::uuid)', { k: after.k, afterId: after.id });
     return pageByCreatedAt(qb, 'd', query.limit, DocumentDto.from);
   }
@@ -129,7 +131,9 @@ export class DocumentsService {
       .addSelect('d.storageKey')
       .where('d.id = :documentId AND d.application_id = :applicationId', { documentId, applicationId })
       .getOne();
-    if (!document) throw new DocumentNotFoundException();
+    // Staff read what a submission took: an answer being prepared is the family's until it is submitted (and one the
+    // family removes, or withdraws with the application, was then seen by nobody).
+    if (!document || (user.role !== 'applicant' && !document.submitted)) throw new DocumentNotFoundException();
     if (user.role !== 'applicant') {
       await this.dataSource.transaction((tx) =>
         this.audit.record(tx, {
