@@ -23,8 +23,9 @@ type Row = {
  * Every money event as one row (submission, final approval, payment, return of a payment, reconciliation), dated on
  * the Asia/Shanghai calendar, then totalled per hospital, per month and overall in one pass (GROUPING SETS).
  * A payment counts as disbursed in the period it was made, and as returned in the period the bank returned it (as
- * sales and refunds are reported): a closed month's figures never change afterwards, and disbursed less returned over
- * all periods equals the payments still standing (the fund's disbursed).
+ * sales and refunds are reported): a return does not restate its payment's month, and disbursed less returned over all
+ * periods equals the payments still standing (the fund's disbursed). The days are the bank's (paidOn, returnedOn), which
+ * fund finance may record days later: a past month can still gain a payment or a return recorded after it ended.
  */
 const SUMMARY_SQL = `
   WITH events AS (

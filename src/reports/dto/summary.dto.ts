@@ -19,11 +19,11 @@ export class MoneyTotalsDto {
   @ApiProperty({
     type: 'integer',
     description:
-      "Payments made in the period, minor units (fen), including any the bank returned later: a closed period's figure does not change. " +
-      'Less `returned` over all periods, it equals the payments standing',
+      "Payments made in the period (by the day the transfer was made, paidOn), minor units (fen), including any the bank returned later: a return " +
+      'does not restate it. Less `returned` over all periods, it equals the payments standing',
   })
   disbursed: number;
-  @ApiProperty({ type: 'integer', description: 'Payments the bank returned in the period (dated by when the return was recorded), minor units (fen)' }) returned: number;
+  @ApiProperty({ type: 'integer', description: 'Payments the bank returned in the period (by the day the bank returned it, returnedOn; for returns recorded before that field, the day recorded), minor units (fen)' }) returned: number;
   @ApiProperty({ type: 'integer', description: 'Payments confirmed by a bank statement in the period, minor units (fen)' }) reconciled: number;
 }
 
