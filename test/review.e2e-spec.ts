@@ -109,11 +109,17 @@ describe('Review workflow (e2e)', () => {
         requestedBy: w.reviewer.id,
         requestedAt: expect.any(String),
         resubmittedAt: null,
-        changedFields: ['documents.poverty_certificate', 'household.annualIncome'],
+        // The form as it stands (the application is one record), the documents as submitted: the new one not yet.
+        changedFields: ['household.annualIncome'],
       },
     ]);
+    const uploadsInHistory = async () =>
+      ((await t.http.get(`${API}/applications/${app.id}/history?limit=100`).set(w.reviewer.auth).expect(200)).body.items as { action: string; summary: { documentId?: string } }[])
+        .filter((e) => e.action === 'document.uploaded' && e.summary.documentId === answer.body.id).length;
+    expect(await uploadsInHistory()).toBe(0);
     await post(`${app.id}/submit`, w.family).expect(200);
     expect(await reviewersList()).toContain(answer.body.id);
+    expect(await uploadsInHistory()).toBe(1);
     await t.http.get(`${API}/applications/${app.id}/documents/${answer.body.id}/content`).set(w.reviewer.auth).expect(200);
     // The reviewer who asked hears that the family answered (the queue alone said so only days later, in the digest).
     const answeredMail = await t.mail.waitFor((m) => m.to.includes(w.reviewer.email) && m.subject.includes(app.reference));

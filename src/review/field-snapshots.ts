@@ -18,9 +18,12 @@ export class FieldSnapshots {
     this.cipher = FieldCipher.fromEnv(config.env);
   }
 
-  /** `app` must have been loaded with its encrypted ids (they are decrypted here, hashed, and dropped). */
+  /**
+   * `app` must have been loaded with its encrypted ids (they are decrypted here, hashed, and dropped). Documents: those
+   * a submission took, as staff see them (an answer being prepared is the family's until it is submitted).
+   */
   async take(manager: EntityManager, app: Application): Promise<FieldHashes> {
-    const documents = (await manager.query(`SELECT id, type FROM application_documents WHERE application_id = $1`, [app.id])) as DocumentRef[];
+    const documents = (await manager.query(`SELECT id, type FROM application_documents WHERE application_id = $1 AND submitted`, [app.id])) as DocumentRef[];
     // Salted with the application id: equal values in two applications do not hash alike.
     return hashFields(fieldValues(this.records.stateOf(app), documents), (text) => this.cipher.keyedHash(`review-fields:${app.id}:${text}`));
   }

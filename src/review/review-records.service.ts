@@ -127,6 +127,14 @@ export class ReviewRecordsService {
     if (after) qb.andWhere('e.id > :after', { after: after.k });
     const seesAll = user.role !== 'applicant' && !conflicted;
     if (!seesAll) qb.andWhere(`NOT (e.action = ANY(:hidden) OR e.action LIKE 'fund.%')`, { hidden: FAMILY_HIDDEN.actions });
+    // Staff read the documents a submission took: not the uploads and removals of an answer still being prepared, nor
+    // of one removed or withdrawn before it was submitted (seen by nobody). The family sees its own.
+    if (user.role !== 'applicant') {
+      qb.andWhere(
+        `(e.action NOT IN ('document.uploaded', 'document.deleted')
+          OR EXISTS (SELECT 1 FROM application_documents d WHERE d.id::text = e.summary ->> 'documentId' AND d.submitted))`,
+      );
+    }
     const rows = await qb.getMany();
     return toPage(
       rows,
