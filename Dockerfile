@@ -23,7 +23,9 @@ COPY templates ./templates
 RUN mkdir -p /app/var/uploads && chown -R node:node /app/var
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 --start-period=60s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+# A long start period: the api answers only once the migrations ran, and one building an index on a large table may take
+# minutes (failures in the start period do not count; the first success ends it).
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 --start-period=15m CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # A 1 GiB heap ceiling, far above what the service holds (~150 MiB of RSS in all): V8 sizes its heap growth by the ceiling, and
 # with the default (a quarter of the host's memory, up to 4 GiB) a 200,000-entry statement import peaked at ~350 MiB
 # of RSS, mostly garbage not yet collected; ~220 MiB with this ceiling (BENCHMARKS.md). Give the container at least 1.5 GiB, or lower the flag with it.

@@ -26,7 +26,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Builds the whole service for a role; used by main.ts and by the e2e tests, so both run the same app. */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
   const env = config.env;
-  if (env.DATABASE_AUTO_CREATE) await ensureDatabase(env.DATABASE_URL);
+  if (env.DATABASE_AUTO_CREATE) {
+    await ensureDatabase(env.DATABASE_URL, {
+      onRetry: (error) => logger.warn(`PostgreSQL not reachable to create the database yet (${(error as Error).message}); trying again`),
+    });
+  }
   if (env.MIGRATIONS_RUN) {
     const ran = await migrateOnOwnConnection(env.DATABASE_URL, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
       onRetry: (error) => logger.warn(`PostgreSQL not reachable for migrations yet (${(error as Error).message}); trying again`),

@@ -15,7 +15,7 @@ import { HospitalsModule } from 'src/hospitals/hospitals.module';
 import { NotificationsModule } from 'src/notifications/notifications.module';
 import { ReconciliationModule } from 'src/reconciliation/reconciliation.module';
 import { ReviewModule } from 'src/review/review.module';
-import { EMAIL_QUEUE_SETTINGS } from 'src/notifications/queue.constants';
+import { EMAIL_QUEUE_SETTINGS, queueRedisOptions } from 'src/notifications/queue.constants';
 import { ReportsModule } from 'src/reports/reports.module';
 import { OrphanSweepModule } from 'src/storage/orphan-sweep.module';
 import { LoginThrottleSweepModule } from 'src/auth/login-throttle-sweep.module';
@@ -36,7 +36,7 @@ export class AppModule {
         // queue's p99 at the same throughput (BENCHMARKS.md, eighteenth pass). statement_timeout and TCP keepalive bound
         // a request's wait instead, and readiness takes a replica whose database went silent out of rotation.
         TypeOrmModule.forRoot({ ...dataSourceOptions(DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS), autoLoadEntities: false }),
-        BullModule.forRoot({ url: REDIS_URL, prefix: QUEUE_PREFIX, settings: EMAIL_QUEUE_SETTINGS }),
+        BullModule.forRoot({ url: REDIS_URL, redis: queueRedisOptions(REDIS_URL), prefix: QUEUE_PREFIX, settings: EMAIL_QUEUE_SETTINGS }),
         AuditModule,
         HealthModule,
         NotificationsModule.register(config),

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { AddressInfo, connect, createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
-import { migrateOnOwnConnection, runMigrations } from 'src/database/database-bootstrap';
+import { ensureDatabase, migrateOnOwnConnection, runMigrations } from 'src/database/database-bootstrap';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
 import { waitUntil } from 'test/support/wait-until';
 
@@ -111,6 +112,36 @@ describe('Migrations at start-up (runMigrations)', () => {
       await expect(migrateOnOwnConnection(databaseUrl(`${late}_never`), 3_000, { tries: 2, pauseMs: 10 })).rejects.toThrow(/does not exist/);
     } finally {
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${late}" WITH (FORCE)`));
+    }
+  });
+
+  it('with auto-create, waits for a PostgreSQL server that is not listening yet before creating the database', async () => {
+    const created = `${name}_created`;
+    // A port nothing listens on, until a relay to the real server opens there.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const real = new URL(databaseUrl(created));
+    const url = new URL(real.toString());
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    let relay: Server | undefined;
+    const retries: unknown[] = [];
+    try {
+      const creating = ensureDatabase(url.toString(), { tries: 40, pauseMs: 100, onRetry: (error) => retries.push(error) });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      relay = createServer((socket) => socket.pipe(connect(Number(real.port || 5432), real.hostname)).pipe(socket)).listen(port, '127.0.0.1');
+      await creating;
+      expect(retries.length).toBeGreaterThan(0);
+      const found = await withAdminClient((client) => client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [created]));
+      expect(found.rowCount).toBe(1);
+      await expect(ensureDatabase(`postgres://postgres@127.0.0.1:${port + 1}/x`, { tries: 2, pauseMs: 10 })).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      relay?.close();
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${created}" WITH (FORCE)`));
     }
   });
 });

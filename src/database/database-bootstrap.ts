@@ -4,14 +4,33 @@ import { dataSourceOptions } from 'src/database/data-source';
 
 const MIGRATION_LOCK = 727_001; // any constant shared by every Sprout process
 
-/** Creates the database named in the URL when it is missing (development convenience, off in production). */
-export async function ensureDatabase(url: string): Promise<void> {
+/** How often, and how far apart, start-up tries to reach the database for its migrations (TypeORM's module: 9 × 3 s). */
+const CONNECT_TRIES = 10;
+const CONNECT_RETRY_PAUSE_MS = 3_000;
+type ConnectRetry = { tries?: number; pauseMs?: number; onRetry?: (error: unknown) => void };
+
+/**
+ * Creates the database named in the URL when it is missing (development convenience, off in production). A server not
+ * reachable yet is waited for, as the migrations wait for it: the README's promise held only without auto-create.
+ */
+export async function ensureDatabase(url: string, { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = () => {} }: ConnectRetry = {}): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
+  let client: Client;
+  for (let attempt = 1; ; attempt++) {
+    client = new Client({ connectionString: admin.toString() });
+    try {
+      await client.connect();
+      break;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (attempt >= tries) throw error;
+      onRetry(error);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
@@ -24,10 +43,6 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-/** How often, and how far apart, start-up tries to reach the database for its migrations (TypeORM's module: 9 × 3 s). */
-const CONNECT_TRIES = 10;
-const CONNECT_RETRY_PAUSE_MS = 3_000;
-
 /**
  * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here, before the
  * requests' pool exists: nothing of theirs (session settings, a long lock wait) is left on a connection requests use.
@@ -35,7 +50,7 @@ const CONNECT_RETRY_PAUSE_MS = 3_000;
 export async function migrateOnOwnConnection(
   url: string,
   acquireTimeoutMs = 20_000,
-  { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = (_error: unknown) => {} } = {},
+  { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = (_error: unknown) => {} }: ConnectRetry = {},
 ): Promise<string[]> {
   // As TypeORM's module waits for the requests' pool: a database still starting (or failing over) is waited for, not
   // a reason to crash every replica at boot.

@@ -8,7 +8,7 @@ import { migrateOnOwnConnection } from 'src/database/database-bootstrap';
  */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const ran = await migrateOnOwnConnection(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sprout');
+  const ran = await migrateOnOwnConnection(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/sprout');
   process.stdout.write(ran.length ? `ran ${ran.length} migration(s): ${ran.join(', ')}\n` : 'no pending migrations\n');
 }
 

@@ -7,4 +7,4 @@ import { dataSourceOptions } from 'src/database/data-source';
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 /** The TypeORM CLI's DataSource (`npm run migration:generate|create|revert`). */
-export default new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sprout'));
+export default new DataSource(dataSourceOptions(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/sprout'));

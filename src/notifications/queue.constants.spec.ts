@@ -1,5 +1,5 @@
 import { validateEnv } from 'src/config/env.schema';
-import { emailJobOptions, emailQueueSettings } from 'src/notifications/queue.constants';
+import { emailJobOptions, emailQueueSettings, queueRedisOptions } from 'src/notifications/queue.constants';
 
 describe('email queue settings', () => {
   it('takes the lock and stall settings from the environment, renewing the lock at half its duration', () => {
@@ -23,5 +23,13 @@ describe('email queue settings', () => {
     for (let made = 1; made < NOTIFY_MAX_ATTEMPTS; made++) window += backoffs.calculate(backoff, made, {});
     expect(window).toBeGreaterThanOrEqual(3_600_000);
     expect(window).toBeLessThanOrEqual(6 * 3_600_000);
+  });
+});
+
+describe('queueRedisOptions', () => {
+  it('asks Bull for TLS when REDIS_URL says rediss (its URL parser reads host and port, not the scheme), and for nothing else otherwise', () => {
+    expect(queueRedisOptions('rediss://user:secret@redis.example.org:6380/2')).toEqual({ tls: {} });
+    expect(queueRedisOptions('REDISS://redis.example.org')).toEqual({ tls: {} });
+    expect(queueRedisOptions('redis://127.0.0.1:6379')).toEqual({});
   });
 });

@@ -37,3 +37,12 @@ export function emailQueueSettings(env: Pick<Env, 'QUEUE_LOCK_DURATION_MS' | 'QU
     maxStalledCount: env.QUEUE_MAX_STALLED_COUNT,
   };
 }
+
+/**
+ * Connection options Bull's own URL parser leaves out: it reads host, port, database and password from REDIS_URL but
+ * not its scheme, so a `rediss://` URL (TLS, as managed Redis services require) gave the queues a plain-text connection
+ * while the readiness probe (ioredis, which reads the scheme) spoke TLS and said Redis was up.
+ */
+export function queueRedisOptions(redisUrl: string): { tls?: Record<string, never> } {
+  return /^rediss:/i.test(redisUrl) ? { tls: {} } : {};
+}
