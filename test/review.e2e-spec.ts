@@ -335,6 +335,31 @@ describe('Review workflow (e2e)', () => {
       expect(await auditActions(app.id)).toEqual(expect.arrayContaining(['fund.committed', 'application.first_approval', 'application.approved']));
     });
 
+    it('refuses a second approval between an admin and an account that admin created or gave its role (one person could hold both)', async () => {
+      const w = await world();
+      // An admin creates a reviewer with a password of its own choosing, and could sign in as it.
+      const made = { email: `made-${randomUUID().slice(0, 8)}@example.org`, fullName: 'Made Reviewer', role: 'reviewer', password: 'a password the admin knows' };
+      await t.http.post(`${API}/users`).set(w.admin.auth).send(made).expect(201);
+      const puppet = { ...(await login(t, made.email, made.password)) };
+      // And gives fund finance's account a reviewing role.
+      await t.http.patch(`${API}/users/${w.finance.id}`).set(w.admin.auth).send({ role: 'reviewer' }).expect(200);
+      const promoted = await login(t, w.finance.email);
+
+      const byAdmin = await underReview(w);
+      await post(`${byAdmin.id}/approve`, w.admin, { amount: 8_000_000 }).expect(200);
+      for (const who of [puppet, promoted]) {
+        const res = await post(`${byAdmin.id}/approve`, who as SignedIn, { amount: 8_000_000 });
+        expect([res.status, res.body.type]).toEqual([409, `${PROBLEM}four-eyes-linked-reviewer`]);
+      }
+      // Either way round; an independent reviewer confirms.
+      const byPuppet = await underReview(w, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID } });
+      await post(`${byPuppet.id}/approve`, puppet as SignedIn, { amount: 8_000_000 }).expect(200);
+      const res = await post(`${byPuppet.id}/approve`, w.admin, { amount: 8_000_000 });
+      expect([res.status, res.body.type]).toEqual([409, `${PROBLEM}four-eyes-linked-reviewer`]);
+      expect((await post(`${byAdmin.id}/approve`, w.second, { amount: 8_000_000 })).body.status).toBe('approved');
+      expect(await status(byPuppet.id)).toMatchObject({ status: 'awaiting_second_approval' });
+    });
+
     it('approves just below the threshold with one reviewer', async () => {
       const w = await world();
       const app = await underReview(w);
@@ -858,6 +883,16 @@ describe('Review workflow (e2e)', () => {
       expect(own.status).toBe(403);
       expect(own.body.type).toBe(`${PROBLEM}own-conflict`);
       expect((await post(`${app.id}/start-review`, w.admin)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+      // Nor through a reviewer account it makes with a password it knows: the account takes its conflicts.
+      const made = { email: `made-${randomUUID().slice(0, 8)}@example.org`, fullName: 'Made Reviewer', role: 'reviewer', password: 'a password the admin knows' };
+      const created = await t.http.post(`${API}/users`).set(w.admin.auth).send(made).expect(201);
+      const puppet = { ...(await login(t, made.email, made.password)) } as SignedIn;
+      expect((await post(`${app.id}/start-review`, puppet)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+      const [event] = (await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'user.created' AND object_id = $1`, [created.body.id])) as { summary: object }[];
+      expect(event.summary).toMatchObject({ conflictsCopied: 1 });
+      // An invitee chooses its own password: nothing is copied.
+      const invited = await t.http.post(`${API}/users`).set(w.admin.auth).send({ ...made, email: `invited-${made.email}`, password: undefined }).expect(201);
+      expect(await t.dataSource.query(`SELECT 1 FROM reviewer_conflicts WHERE reviewer_id = $1`, [invited.body.id])).toEqual([]);
       // Another admin may.
       const otherAdmin = await signedInUser(t, 'admin');
       await t.http.delete(`${API}/users/${w.admin.id}/conflicts/${conflict.body.id}`).set(otherAdmin.auth).expect(204);

@@ -25,6 +25,16 @@ export class SameApproverException extends ConflictException {
   }
 }
 
+/** The two approvers are one admin and an account that admin made, or made a reviewer or admin: one person, maybe. */
+export class LinkedApproverException extends ConflictException {
+  constructor() {
+    super(
+      'four-eyes-linked-reviewer',
+      'The first approval came from an administrator who created your account or gave it its role, or from an account you created or gave its role: the second approval must come from someone independent.',
+    );
+  }
+}
+
 export class ApprovalAmountMismatchException extends ConflictException {
   constructor() {
     super('four-eyes-amount-mismatch', 'The second approval must confirm the same amount as the first; it differs.');

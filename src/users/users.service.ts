@@ -64,12 +64,13 @@ export class UsersService {
           }),
         );
         if (!passwordHash) await this.sendInvitation(tx, user);
+        const conflictsCopied = passwordHash && actor ? await this.copyConflicts(tx, actor.id, user.id) : 0;
         await this.audit.record(tx, {
           actor,
           action: 'user.created',
           objectType: 'user',
           objectId: user.id,
-          summary: { role: user.role, hospitalId: user.hospitalId, invited: !passwordHash },
+          summary: { role: user.role, hospitalId: user.hospitalId, invited: !passwordHash, ...(conflictsCopied ? { conflictsCopied } : {}) },
         });
         return UserDto.from(user);
       });
@@ -166,6 +167,23 @@ export class UsersService {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [USERS_CHANGE_LOCK]);
     const [stillAdmin] = (await tx.query(`SELECT 1 FROM users WHERE id = $1 AND ${ADMIN_WHO_CAN_SIGN_IN}`, [actor.id])) as unknown[];
     if (!stillAdmin) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your account is no longer an active administrator.');
+  }
+
+  /**
+   * An account an admin creates with a password is one the admin can sign in as: it takes the admin's conflicts of
+   * interest (its own applications, the families and hospitals recorded against it), or a conflicted admin would
+   * decide the case through it. How many it took.
+   */
+  private async copyConflicts(tx: EntityManager, adminId: string, userId: string): Promise<number> {
+    const rows = (await tx.query(
+      `INSERT INTO reviewer_conflicts (reviewer_id, applicant_id, hospital_id, created_by)
+       SELECT $2, rc.applicant_id, rc.hospital_id, $1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = $1 AND rc.applicant_id IS DISTINCT FROM $2
+       UNION ALL
+       SELECT $2, $1, NULL, $1 WHERE EXISTS (SELECT 1 FROM applications WHERE applicant_id = $1)
+       RETURNING id`,
+      [adminId, userId],
+    )) as unknown[];
+    return rows.length;
   }
 
   private async checkHospital(tx: EntityManager, role: string, hospitalId: string | null): Promise<void> {
