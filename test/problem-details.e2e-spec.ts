@@ -90,6 +90,9 @@ describe('Error bodies always carry a detail (e2e)', () => {
     }
     const gzipped = await t.http.post(`${API}/hospitals`).set(admin.auth).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send(gzipSync(body(Buffer.from('Gz'))));
     expect([gzipped.status, gzipped.body.detail]).toEqual([415, expect.stringMatching(/encoded as gzip/)]);
+    // Text labelled as text is not JSON either: 415, not field errors about a body nobody sent.
+    const text = await t.http.post(`${API}/auth/login`).set('Content-Type', 'text/plain').send('{"email":"a@example.org","password":"x"}');
+    expect([text.status, text.headers['content-type']]).toEqual([415, expect.stringContaining('application/problem+json')]);
     // A label that compresses nothing (some clients send the charset there) does not refuse plain JSON.
     const mislabelled = await t.http.post(`${API}/hospitals`).set(admin.auth).set('Content-Type', 'application/json').set('Content-Encoding', 'utf-8').send('{"name":');
     expect([mislabelled.status, mislabelled.body.detail]).toEqual([400, expect.stringMatching(/not valid JSON/)]);

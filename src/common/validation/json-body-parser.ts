@@ -73,6 +73,9 @@ export function registerJsonBodyParser(fastify: FastifyInstance): void {
   // Bytes, decoded here: Fastify's string decoding put U+FFFD in place of bytes that are not UTF-8, so a mangled name
   // was stored as if sent (or, with a Content-Length, refused as a body of the wrong size).
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  // Fastify also reads text/plain by default, which reached the validators as a string and was answered with a list of
+  // field errors about a body nobody sent: the API speaks JSON, so text is 415 like any other type.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     // Compressions only: a mislabel some clients send (`utf-8`) is no reason to refuse plain JSON.
