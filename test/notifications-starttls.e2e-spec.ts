@@ -50,7 +50,9 @@ describe('Sending over STARTTLS (e2e)', () => {
       const mail = await sink.waitForMailTo(user.email);
       expect(mail.secure).toBe(true);
       expect(mail.text).toContain('/reset-password?token=');
-      expect(sink.attempts.map((a) => a.secure)).toEqual([true]);
+      expect(sink.attemptsTo(user.email).map((a) => a.secure)).toEqual([true]);
+      // (Every other one too: an email an earlier test file of this jest worker left queued may come here as well.)
+      expect(sink.attempts.filter((a) => !a.secure)).toEqual([]);
       await waitUntil(async () => (await row()).status === 'sent');
       expect(t.mail.received).toHaveLength(0); // the test app's own plain sink, unused
     });

@@ -8,6 +8,7 @@ import { EMAIL_QUEUE, SEND_EMAIL_JOB } from 'src/notifications/queue.constants';
 import { SAMPLE_TEMPLATE_CONTEXTS } from 'src/notifications/templates/sample-template-contexts';
 import { LOCALES, TEMPLATE_NAMES, TemplateName } from 'src/notifications/templates/template-contexts';
 import { TemplateRenderer } from 'src/notifications/templates/template-renderer';
+import { waitUntil } from 'test/support/wait-until';
 import { hospitalBody, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -63,7 +64,7 @@ describe('Email notifications (e2e)', () => {
         sent.push({ id: await enqueue(template, email, locale), email, template, locale });
       }
     }
-    await t.mail.waitForCount(sent.length, 20_000);
+    await waitUntil(() => sent.every((s) => t.mail.to(s.email).length > 0), 20_000);
     for (const s of sent) {
       const mails = t.mail.to(s.email);
       expect(mails).toHaveLength(1);
@@ -76,7 +77,8 @@ describe('Email notifications (e2e)', () => {
       const r = await waitForStatus(s.id, 'sent');
       expect(r).toMatchObject({ attempts: 1, last_error: null, message_id: `<${s.id}@sprout.local>`, smtp_response: expect.stringMatching(/^250 /) });
     }
-    expect(t.mail.received).toHaveLength(sent.length);
+    // Nothing more to these addresses (the sink may also get an email an earlier test file of this jest worker left queued).
+    expect(t.mail.received.filter((m) => sent.some((s) => m.to.includes(s.email)))).toHaveLength(sent.length);
     // The two languages really differ.
     for (const template of TEMPLATE_NAMES) {
       const [zh, en] = LOCALES.map((locale) => t.mail.to(sent.find((s) => s.template === template && s.locale === locale)!.email)[0].subject);

@@ -53,14 +53,15 @@ describe('Email delivery across a Redis outage (e2e, fault injection)', () => {
 
     await redis.start(); // same port, empty: like a Redis restarted without persistence
     const back = Date.now();
-    await t.mail.waitForCount(CHANGES, 45_000);
+    await waitUntil(() => emails.every((email) => t.mail.to(email).length > 0), 45_000);
     const drainMs = Date.now() - back;
     await sleep(1500);
     const twice = emails.filter((email) => t.mail.to(email).length !== 1);
     const rows = twice.length ? await t.dataSource.query(`SELECT to_email, status, attempts, last_error FROM notifications WHERE to_email = ANY($1)`, [twice]) : [];
     expect({ twice, rows }).toEqual({ twice: [], rows: [] });
-    expect(t.mail.received).toHaveLength(CHANGES);
-    expect(t.mail.attempts).toHaveLength(CHANGES);
+    // Counted by their addresses: the sink may also get an email an earlier test file left queued.
+    expect(t.mail.received.filter((m) => emails.some((email) => m.to.includes(email)))).toHaveLength(CHANGES);
+    expect(emails.flatMap((email) => t.mail.attemptsTo(email))).toHaveLength(CHANGES);
     expect(await statusCounts()).toEqual([{ status: 'sent', n: CHANGES }]);
     await t.http.get('/health/ready').expect(200);
     process.stdout.write(`redis outage: ${CHANGES} API calls in ${apiMs} ms with Redis down; all delivered ${drainMs} ms after it returned\n`);
