@@ -166,6 +166,16 @@ export function hospitalFinanceUsers(tx: EntityManager, hospitalId: string): Pro
     .getMany();
 }
 
+/** Fund finance: its active users who have set a password (as hospitalFinanceUsers), oldest first. */
+export function fundFinanceUsers(tx: EntityManager): Promise<User[]> {
+  return tx
+    .getRepository(User)
+    .createQueryBuilder('u')
+    .where(`u.role = 'fund_finance' AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL`)
+    .orderBy('u.created_at', 'ASC')
+    .getMany();
+}
+
 /** The applicant, unless the account is disabled (a disabled family gets no email). */
 async function activeFamily(tx: EntityManager, app: Application): Promise<User | null> {
   const family = await tx.getRepository(User).findOneBy({ id: app.applicantId });

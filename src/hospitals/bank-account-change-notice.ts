@@ -1,12 +1,9 @@
 import { EntityManager } from 'typeorm';
-import { hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
+import { fundFinanceUsers, hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
 import { HospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
-import { User } from 'src/users/user.entity';
-
-/** The last four characters of an account number: enough to tell two accounts apart, not enough to pay into one. */
-export const accountEnding = (accountNumber: string): string => accountNumber.replace(/\s/g, '').slice(-4);
+import { accountEnding } from 'src/reconciliation/statement-account';
 
 /**
  * Tells the hospital's finance office and fund finance that the account the fund pays the hospital into changed, in
@@ -20,13 +17,7 @@ export async function noticeBankAccountChanged(
   previous: HospitalDto['bankAccount'],
   changedAt: Date,
 ): Promise<void> {
-  const fundFinance = await tx
-    .getRepository(User)
-    .createQueryBuilder('u')
-    .where(`u.role = 'fund_finance' AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL`)
-    .orderBy('u.created_at', 'ASC')
-    .getMany();
-  for (const user of [...(await hospitalFinanceUsers(tx, hospital.id)), ...fundFinance]) {
+  for (const user of [...(await hospitalFinanceUsers(tx, hospital.id)), ...(await fundFinanceUsers(tx))]) {
     await outbox.enqueue(tx, {
       event: 'hospital.bank_account_changed',
       template: 'bank-account-changed',

@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import { PAYEE_OUTDATED } from 'src/disbursements/disbursement-view';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
-import { User } from 'src/users/user.entity';
+import { fundFinanceUsers } from 'src/disbursements/disbursement-notifications';
 
 /** Tranches named in the email; the rest are counted (a national center may have hundreds scheduled). */
 const LISTED = 50;
@@ -29,13 +29,7 @@ export async function tranchesLeftBehind(tx: EntityManager, hospitalId: string):
  * child's payment would wait until someone read a header. Written in the edit's transaction.
  */
 export async function noticePayeesOutdated(tx: EntityManager, outbox: OutboxService, hospital: Hospital, left: TranchesLeftBehind): Promise<void> {
-  const recipients = await tx
-    .getRepository(User)
-    .createQueryBuilder('u')
-    .where(`u.role = 'fund_finance' AND u.disabled_at IS NULL AND u.password_hash IS NOT NULL`)
-    .orderBy('u.created_at', 'ASC')
-    .getMany();
-  for (const user of recipients) {
+  for (const user of await fundFinanceUsers(tx)) {
     await outbox.enqueue(tx, {
       event: 'hospital.payees_outdated',
       template: 'payees-outdated',

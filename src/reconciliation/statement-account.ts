@@ -11,7 +11,8 @@ const NORMALIZED = (column: string) => `regexp_replace(upper(${column}), '[[:spa
 /** A statement of the file for an account that is not the hospital's: not imported. */
 export type StatementLeftOut = { accountEnding: string; entries: number };
 
-const ending = (account: string) => normalizedAccount(account).slice(-4);
+/** The last four characters of an account number: enough to tell two accounts apart, not enough to pay into one. */
+export const accountEnding = (account: string): string => normalizedAccount(account).slice(-4);
 const MAX_ACCOUNTS_LISTED = 100;
 
 /**
@@ -63,7 +64,7 @@ export class StatementAccounts {
     // the audit event without limit (their entries are still counted in the accounts listed, or not at all past them).
     let left = this.leftOutByAccount.get(key);
     if (!left && this.leftOut.length < MAX_ACCOUNTS_LISTED) {
-      left = { accountEnding: ending(account), entries: 0 };
+      left = { accountEnding: accountEnding(account), entries: 0 };
       this.leftOutByAccount.set(key, left);
       this.leftOut.push(left);
     }
@@ -79,6 +80,6 @@ export class StatementAccounts {
   /** Refuses (422) a file whose statements name accounts, none of them the hospital's. */
   refuseIfNotTheHospitals(): void {
     if (!this.firstNamed || this.anyOurs) return;
-    throw new StatementAccountMismatchException(ending(this.firstNamed), this.onRecord && ending(this.onRecord));
+    throw new StatementAccountMismatchException(accountEnding(this.firstNamed), this.onRecord && accountEnding(this.onRecord));
   }
 }
