@@ -10,27 +10,40 @@ const CONNECT_RETRY_PAUSE_MS = 3_000;
 type ConnectRetry = { tries?: number; pauseMs?: number; onRetry?: (error: unknown) => void };
 
 /**
- * Creates the database named in the URL when it is missing (development convenience, off in production). A server not
- * reachable yet is waited for, as the migrations wait for it: the README's promise held only without auto-create.
+ * Opens a connection with `open`, trying again while the server is not reachable yet (still starting, failing over):
+ * at boot that is waited for, not a reason to crash every replica, as TypeORM's module waits for the requests' pool.
  */
-export async function ensureDatabase(url: string, { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = () => {} }: ConnectRetry = {}): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  let client: Client;
+async function connectWithRetries<T>(open: () => Promise<T>, { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = () => {} }: ConnectRetry): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    client = new Client({ connectionString: admin.toString() });
     try {
-      await client.connect();
-      break;
+      return await open();
     } catch (error) {
-      await client.end().catch(() => undefined);
       if (attempt >= tries) throw error;
       onRetry(error);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
+}
+
+/**
+ * Creates the database named in the URL when it is missing (development convenience, off in production). A server not
+ * reachable yet is waited for, as the migrations wait for it: the README's promise held only without auto-create.
+ */
+export async function ensureDatabase(url: string, retry: ConnectRetry = {}): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = await connectWithRetries(async () => {
+    const attempt = new Client({ connectionString: admin.toString() });
+    try {
+      await attempt.connect();
+      return attempt;
+    } catch (error) {
+      await attempt.end().catch(() => undefined);
+      throw error;
+    }
+  }, retry);
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
@@ -50,22 +63,9 @@ export async function ensureDatabase(url: string, { tries = CONNECT_TRIES, pause
 export async function migrateOnOwnConnection(
   url: string,
   acquireTimeoutMs = 20_000,
-  { tries = CONNECT_TRIES, pauseMs = CONNECT_RETRY_PAUSE_MS, onRetry = (_error: unknown) => {} }: ConnectRetry = {},
+  retry: ConnectRetry = {},
 ): Promise<string[]> {
-  // As TypeORM's module waits for the requests' pool: a database still starting (or failing over) is waited for, not
-  // a reason to crash every replica at boot.
-  let dataSource: DataSource;
-  for (let attempt = 1; ; attempt++) {
-    dataSource = new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate'));
-    try {
-      await dataSource.initialize();
-      break;
-    } catch (error) {
-      if (attempt >= tries) throw error;
-      onRetry(error);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
+  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate')).initialize(), retry);
   try {
     return await runMigrations(dataSource);
   } finally {

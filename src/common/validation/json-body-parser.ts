@@ -60,14 +60,14 @@ export function findUnstorableString(value: unknown, path = '$'): string | null 
   return null;
 }
 
+/** Content-Encoding values that compress (RFC 9110 and the registry), possibly several, comma-separated. */
+const COMPRESSIONS = /(^|,)\s*(x-)?(gzip|deflate|br|zstd|compress|dcb|dcz|aes128gcm)\s*(,|$)/;
+
 /**
  * The one JSON body parser (Nest's own is switched off with `bodyParser: false`): Fastify's default parser, which
  * refuses `__proto__` and `constructor.prototype` keys, behind the nesting limit; an empty body is no body. Form-encoded bodies have no parser
  * and get 415: the API speaks JSON only.
  */
-/** Content-Encoding values that compress (RFC 9110 and the registry), possibly several, comma-separated. */
-const COMPRESSIONS = /(^|,)\s*(x-)?(gzip|deflate|br|zstd|compress|dcb|dcz|aes128gcm)\s*(,|$)/;
-
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   // Bytes, decoded here: Fastify's string decoding put U+FFFD in place of bytes that are not UTF-8, so a mangled name
