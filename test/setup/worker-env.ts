@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { databaseUrl, workerDatabase } from './test-databases';
 
-// Each jest worker gets its own database, Redis logical database and queue prefix.
+// Each jest worker gets its own database and Redis logical database; each test file its own queue prefix, so emails a
+// file leaves queued when it ends are never sent to the next file's SMTP sink (jest gives every file its own process.env).
 const runId = process.env.SPROUT_TEST_RUN ?? 'adhoc';
 const worker = process.env.JEST_WORKER_ID ?? '1';
 process.env.NODE_ENV = 'test';
@@ -8,7 +10,7 @@ process.env.DATABASE_URL = databaseUrl(workerDatabase(runId, worker));
 process.env.DATABASE_AUTO_CREATE = 'false';
 process.env.MIGRATIONS_RUN = 'false';
 process.env.REDIS_URL = `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${(Number(worker) % 15) + 1}`;
-process.env.QUEUE_PREFIX = `sprout-test-${runId}-w${worker}`;
+process.env.QUEUE_PREFIX = `sprout-test-${runId}-w${worker}-${randomBytes(4).toString('hex')}`;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
 process.env.OUTBOX_POLL_MS = '50';
 process.env.NOTIFY_BACKOFF_MS = '100';
