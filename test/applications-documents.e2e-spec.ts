@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedInUser } from 'test/support/factories';
 import { MAX_DOCUMENTS_PER_APPLICATION } from 'src/applications/documents/documents.service';
+import { FileCipher } from 'src/common/crypto/file-cipher';
+import { documentStorage } from 'src/storage/storage.module';
 import {
   applicationWorld,
   createDraftApplication,
@@ -53,7 +55,11 @@ describe('Application documents (e2e)', () => {
 
     const added = filesUnder(uploadRoot).filter((f) => !before.has(f));
     expect(added).toEqual([`documents/${res.body.id.slice(0, 2)}/${res.body.id}`]);
-    expect(readFileSync(join(uploadRoot, added[0])).equals(content)).toBe(true);
+    // Encrypted on disk (FileCipher): nothing of the scan readable, the plaintext's size plus header and one tag.
+    const stored = readFileSync(join(uploadRoot, added[0]));
+    expect(FileCipher.isSealed(stored)).toBe(true);
+    expect(stored.includes(Buffer.from('王小明')) || stored.includes(Buffer.from('%PDF'))).toBe(false);
+    expect(stored.length).toBe(content.length + 32);
     expect(statSync(join(uploadRoot, added[0])).mode & 0o777).toBe(0o600);
     const [row] = await t.dataSource.query('SELECT storage_key, content_type FROM application_documents WHERE id = $1', [res.body.id]);
     expect(row).toEqual({ storage_key: added[0], content_type: 'application/pdf' });
@@ -87,6 +93,38 @@ describe('Application documents (e2e)', () => {
     const gone = await t.http.get(`${API}/applications/${app.id}/documents/${res.body.id}/content`).set(family.auth);
     expect(gone.status).toBe(404);
     expect(gone.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('serves a document stored before encryption as it is, encrypts it in place on `documents:seal`, and refuses an altered one', async () => {
+    const { family, app } = await draft();
+    const scan = files.pdf('% 王小明 guardian id 110101198001011234\n'.repeat(4000));
+    const other = files.pdf('% another family\n');
+    const [old, sealedAlready] = [
+      await uploadDocument(t, family, app.id, 'guardian_id', scan, 'id.pdf'),
+      await uploadDocument(t, family, app.id, 'diagnosis_certificate', other, 'dx.pdf'),
+    ];
+    const path = (id: string) => join(uploadRoot, 'documents', id.slice(0, 2), id);
+    writeFileSync(path(old.body.id), scan); // as an earlier release stored it
+    const downloaded = async (id: string) => (await downloadDocument(t, family, app.id, id)).body as Buffer;
+    expect((await downloaded(old.body.id)).equals(scan)).toBe(true);
+
+    const sealedBefore = readFileSync(path(sealedAlready.body.id));
+    expect(await documentStorage(t.config).sealStoredBefore('')).toEqual({ sealed: 1, alreadySealed: 1 });
+    const stored = readFileSync(path(old.body.id));
+    expect(FileCipher.isSealed(stored) && !stored.includes(Buffer.from('110101198001011234'))).toBe(true);
+    expect(readFileSync(path(sealedAlready.body.id)).equals(sealedBefore)).toBe(true); // not sealed twice
+    expect((await downloaded(old.body.id)).equals(scan)).toBe(true);
+    expect((await downloaded(sealedAlready.body.id)).equals(other)).toBe(true);
+    expect(await documentStorage(t.config).sealStoredBefore('')).toEqual({ sealed: 0, alreadySealed: 2 });
+
+    // An altered file is never served as if whole: the download breaks off before the altered chunk.
+    stored[stored.length - 3] ^= 0x01;
+    writeFileSync(path(old.body.id), stored);
+    await expect(downloadDocument(t, family, app.id, old.body.id)).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
+    // Altered in its first chunk: nothing is sent but a 500 (the store is at fault, not the request), logged.
+    stored[30] ^= 0x01;
+    writeFileSync(path(old.body.id), stored);
+    expect((await downloadDocument(t, family, app.id, old.body.id)).status).toBe(500);
   });
 
   it('pages through the documents of an application one at a time, each once, oldest first', async () => {

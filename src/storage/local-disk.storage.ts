@@ -21,7 +21,15 @@ export class LocalDiskStorage extends ObjectStorage {
     this.root = resolve(root);
   }
 
-  async put(key: string, content: Readable): Promise<{ size: number }> {
+  put(key: string, content: Readable): Promise<{ size: number }> {
+    return this.write(key, content, false);
+  }
+
+  replace(key: string, content: Readable): Promise<{ size: number }> {
+    return this.write(key, content, true);
+  }
+
+  private async write(key: string, content: Readable, replacing: boolean): Promise<{ size: number }> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     const temporary = `${target}.${randomUUID()}.part`;
@@ -34,7 +42,10 @@ export class LocalDiskStorage extends ObjectStorage {
     });
     try {
       await pipeline(content, counter, createWriteStream(temporary, { flags: 'wx', mode: 0o600 }));
-      if (await exists(target)) throw new Error(`An object already exists under ${key}`);
+      const existed = await exists(target);
+      if (existed && !replacing) throw new Error(`An object already exists under ${key}`);
+      // Deleted while it was being rewritten: not brought back.
+      if (!existed && replacing) throw new ObjectNotFoundError(key);
       // fsync before rename: after a crash the object is either whole or absent.
       const handle = await open(temporary, 'r');
       await handle.sync().finally(() => handle.close());

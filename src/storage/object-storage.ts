@@ -8,6 +8,11 @@ import { Readable } from 'node:stream';
 export abstract class ObjectStorage {
   /** Stores the whole stream under `key`, atomically: readers never see a partial object. Refuses to overwrite. */
   abstract put(key: string, content: Readable): Promise<{ size: number }>;
+  /**
+   * Stores the whole stream in place of the object under `key`, atomically: a reader gets the old bytes or the new,
+   * never a mix. For rewriting an object in another form (encrypting what was stored before encryption).
+   */
+  abstract replace(key: string, content: Readable): Promise<{ size: number }>;
   /** The object's bytes; throws ObjectNotFoundError when there is none. */
   abstract get(key: string): Promise<Readable>;
   /** Removes the object; a missing object is not an error. */
