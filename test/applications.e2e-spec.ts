@@ -30,6 +30,46 @@ describe('Applications (e2e)', () => {
     await t.reset();
   });
 
+  it('shows staff national ids masked, whole only when asked, and records every such reveal', async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const app = await createSubmittedApplication(t, family, hospital.id);
+    const [reviewer, admin, finance] = [await signedInUser(t, 'reviewer'), await signedInUser(t, 'admin'), await signedInUser(t, 'fund_finance')];
+    const read = (who: { auth: Record<string, string> }, query = '') => t.http.get(`${API}/applications/${app.id}${query}`).set(who.auth);
+    const reveals = () =>
+      t.dataSource.query(`SELECT actor_id, summary FROM audit_events WHERE action = 'application.national_ids_revealed' ORDER BY id`);
+    const masked = (id: string) => `${id.slice(0, 6)}********${id.slice(-4)}`;
+
+    const own = await read(family).expect(200);
+    expect([own.body.patient.nationalId, own.body.guardian.nationalId]).toEqual([PATIENT_NATIONAL_ID, GUARDIAN_NATIONAL_ID]);
+    for (const staff of [reviewer, admin]) {
+      const seen = await read(staff).expect(200);
+      expect([seen.body.patient.nationalId, seen.body.guardian.nationalId]).toEqual([masked(PATIENT_NATIONAL_ID), masked(GUARDIAN_NATIONAL_ID)]);
+    }
+    expect(await reveals()).toEqual([]);
+
+    const revealed = await read(reviewer, '?reveal=nationalIds').expect(200);
+    expect([revealed.body.patient.nationalId, revealed.body.guardian.nationalId]).toEqual([PATIENT_NATIONAL_ID, GUARDIAN_NATIONAL_ID]);
+    await read(admin, '?reveal=nationalIds').expect(200);
+    await read(family, '?reveal=nationalIds').expect(200); // the family's own: nothing to record
+    expect(await reveals()).toEqual([
+      { actor_id: reviewer.id, summary: {} },
+      { actor_id: admin.id, summary: {} },
+    ]);
+    // The family sees that its child's ids were read, as it sees staff downloads of its documents.
+    const history = await t.http.get(`${API}/applications/${app.id}/history`).set(family.auth).expect(200);
+    expect(history.body.items.filter((e: { action: string }) => e.action === 'application.national_ids_revealed')).toHaveLength(2);
+
+    for (const [who, query, field] of [
+      [finance, '?reveal=nationalIds', 'reveal'],
+      [reviewer, '?reveal=everything', 'reveal'],
+      [reviewer, '?show=ids', 'show'],
+    ] as const) {
+      const refused = await read(who, query).expect(400);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ field })]);
+    }
+    expect(await reveals()).toHaveLength(2);
+  });
+
   it('takes a family from a partial draft over several visits, through documents, to a submission with the worked-example assessment', async () => {
     const { hospital, family } = await applicationWorld(t);
 

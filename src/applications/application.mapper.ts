@@ -60,7 +60,7 @@ export function toApplicationDto(app: ApplicationView, role: Role, ids: Decrypte
     dto.consentRecords = consentRecords(app.consents);
     dto.warnings = warnings.map((w) => ({ field: w.field, message: w.message }));
   }
-  if (see.nationalIds && ids) {
+  if (see.nationalIds !== 'none' && ids) {
     if (ids.patient) dto.patient.nationalId = ids.patient;
     // Object.assign, not a spread with a new key: see toCommon in application-reads.ts.
     if (ids.guardian) dto.guardian = Object.assign(dto.guardian ?? {}, { nationalId: ids.guardian });

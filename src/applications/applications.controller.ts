@@ -13,7 +13,7 @@ import {
 import { ApplicationTransitionsService } from 'src/applications/application-transitions.service';
 import { ApplicationsService } from 'src/applications/applications.service';
 import { ApplicationInputDto } from 'src/applications/dto/application-input.dto';
-import { ApplicationQueryDto } from 'src/applications/dto/application-query.dto';
+import { ApplicationQueryDto, ApplicationReadQueryDto } from 'src/applications/dto/application-query.dto';
 import { ApplicationDto, ApplicationPageDto, StatusChangeDto } from 'src/applications/dto/application.dto';
 import { parseIfMatch } from 'src/applications/if-match';
 import { AssessmentDto } from 'src/assessment/dto/assessment.dto';
@@ -56,10 +56,13 @@ export class ApplicationsController {
 
   @Get(':id')
   @Authenticated()
-  @ApiOperation({ summary: 'One application, with what your role may see of it' })
+  @ApiOperation({
+    summary: 'One application, with what your role may see of it',
+    description: 'Reviewers and admins see national ids masked (first six and last four characters) unless they ask with `?reveal=nationalIds`, which is audited (application.national_ids_revealed).',
+  })
   @ApiOkResponse({ type: ApplicationDto })
-  get(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<ApplicationDto> {
-    return this.applications.get(user, id);
+  get(@Param('id', ParseIdPipe) id: string, @Query() query: ApplicationReadQueryDto, @CurrentUser() user: AuthUser): Promise<ApplicationDto> {
+    return this.applications.get(user, id, query.reveal === 'nationalIds');
   }
 
   @Patch(':id')

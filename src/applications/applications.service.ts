@@ -11,6 +11,7 @@ import { Application } from 'src/applications/application.entity';
 import { toApplicationDto, toListItemDto } from 'src/applications/application.mapper';
 import { VISIBILITY } from 'src/applications/application-visibility';
 import { applicationWarnings } from 'src/applications/application-warnings';
+import { maskNationalId } from 'src/applications/national-id';
 import { draftPlaceOf, DRAFTS_FULL } from 'src/applications/draft-place';
 import {
   ApplicationNotFoundException,
@@ -130,16 +131,29 @@ export class ApplicationsService {
     });
   }
 
-  async get(user: AuthUser, id: string): Promise<ApplicationDto> {
+  /** `revealIds`: staff asking for the national ids whole (audited before they are returned). */
+  async get(user: AuthUser, id: string, revealIds = false): Promise<ApplicationDto> {
     const see = VISIBILITY[user.role];
-    const found = await this.reads.findVisible(user, id, see.nationalIds || see.sections);
+    if (revealIds && see.nationalIds === 'none') {
+      throw new InvalidInputException([{ field: 'reveal', message: 'names what your role may not see' }]);
+    }
+    const found = await this.reads.findVisible(user, id, see.nationalIds !== 'none' || see.sections);
     if (!found) throw new ApplicationNotFoundException();
     const app = found.view;
     if (!see.sections) return toApplicationDto(app, user.role, null, []);
     await this.records.assertNotConflicted(this.dataSource.manager, user, app.id);
     const state = this.records.stateOf(app);
-    const ids = see.nationalIds ? { patient: state.patientNationalId, guardian: state.guardianNationalId } : null;
+    const whole = see.nationalIds === 'full' || (revealIds && see.nationalIds === 'masked');
+    if (whole && see.nationalIds === 'masked') await this.recordReveal(user, app.id);
+    const shown = (nationalId: string | null) => (nationalId && !whole ? maskNationalId(nationalId) : nationalId);
+    const ids = { patient: shown(state.patientNationalId), guardian: shown(state.guardianNationalId) };
     return toApplicationDto(app, user.role, ids, applicationWarnings(state, found.ageLimit, new Date(), app.firstSubmittedAt));
+  }
+
+  private recordReveal(user: AuthUser, applicationId: string): Promise<void> {
+    return this.dataSource.transaction((tx) =>
+      this.audit.record(tx, { actor: user, action: 'application.national_ids_revealed', objectType: 'application', objectId: applicationId, summary: {} }),
+    );
   }
 
   /**

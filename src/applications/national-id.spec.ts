@@ -3,6 +3,7 @@ import {
   hasValidCheckCharacter,
   isValidNationalId,
   isWellFormedNationalId,
+  maskNationalId,
   nationalIdCheckCharacter,
   normalizeNationalId,
 } from 'src/applications/national-id';
@@ -112,5 +113,16 @@ describe('normalizeNationalId', () => {
 
   it('makes a typed id valid when only its form was off', () => {
     expect(isValidNationalId(normalizeNationalId(' 11010519491231002x'), now)).toBe(true);
+  });
+});
+
+describe('maskNationalId', () => {
+  it('keeps the region and the last four, starring the birth date and sequence', () => {
+    expect(maskNationalId('31010120190501001X')).toBe('310101********001X');
+  });
+
+  it('stars all of anything too short to keep six and four of', () => {
+    expect(maskNationalId('1234567890')).toBe('**********');
+    expect(maskNationalId('12345678901')).toBe('123456*8901');
   });
 });

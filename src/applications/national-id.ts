@@ -33,6 +33,11 @@ export function hasValidCheckCharacter(id: string): boolean {
   return SHAPE.test(id) && nationalIdCheckCharacter(id.slice(0, 17)) === id[17];
 }
 
+/** The first six and last four characters (region, and what a scan's reader checks), the rest starred. */
+export function maskNationalId(id: string): string {
+  return id.length <= 10 ? '*'.repeat(id.length) : `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}`;
+}
+
 /** Well formed and with the right check character. */
 export function isValidNationalId(id: string, now: Date = new Date()): boolean {
   return isWellFormedNationalId(id, now) && hasValidCheckCharacter(id);

@@ -10,6 +10,12 @@ import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 
 const TIERS = ['A', 'B', 'C', 'ineligible'] as const;
 
+export class ApplicationReadQueryDto {
+  @ApiPropertyOptional({ enum: ['nationalIds'], description: 'Staff: the national ids whole rather than masked; audited' })
+  @IsOptional() @EmptyAsAbsent() @IsIn(['nationalIds'])
+  reveal?: 'nationalIds';
+}
+
 export class ApplicationQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: APPLICATION_STATUSES, description: 'With status=submitted the list is the review queue: oldest first submission first (an application answered after a question keeps its place)' })
   @IsOptional() @EmptyAsAbsent() @IsIn(APPLICATION_STATUSES)
