@@ -8,6 +8,7 @@ import {
   DOCUMENT_TYPES_FOR_SUBMISSION,
   files,
   GUARDIAN_NATIONAL_ID,
+  OTHER_PATIENT_NATIONAL_ID,
   PATIENT_NATIONAL_ID,
   uploadDocument,
   uploadRequiredDocuments,
@@ -262,6 +263,38 @@ describe('Applications (e2e)', () => {
     await t.http.post(`${API}/applications/${draft.id}/withdraw`).set(family.auth).send().expect(200);
     const audit = await t.dataSource.query(`SELECT action, summary FROM audit_events WHERE action = 'application.withdrawn' ORDER BY id`);
     expect(audit.map((a: { summary: { from: string } }) => a.summary.from)).toEqual(['submitted', 'draft']);
+  });
+
+  it("withdrawing a draft never submitted erases what it held of the child and the household; a submitted one's stays as the fund's record", async () => {
+    const { hospital, family } = await applicationWorld(t);
+    const draft = await createDraftApplication(t, family, hospital.id);
+    const submitted = await createSubmittedApplication(t, family, hospital.id, { patient: { nationalId: OTHER_PATIENT_NATIONAL_ID, dateOfBirth: '2018-03-07' } });
+    const stored = async (id: string) =>
+      (
+        await t.dataSource.query(
+          `SELECT patient, guardian, household, medical, consents <> '{}'::jsonb AS consents_kept, patient_national_id_enc IS NOT NULL AS patient_id,
+                  patient_national_id_hash IS NOT NULL AS patient_hash, guardian_national_id_enc IS NOT NULL AS guardian_id, assessment_tier,
+                  (SELECT count(*)::int FROM means_assessments m WHERE m.application_id = a.id) AS assessments
+             FROM applications a WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    expect(await stored(draft.id)).toMatchObject({ patient_id: true, guardian_id: true, assessments: 1 });
+
+    for (const app of [draft, submitted]) await t.http.post(`${API}/applications/${app.id}/withdraw`).set(family.auth).send().expect(200);
+
+    expect(await stored(draft.id)).toEqual({
+      patient: { fullName: '王小明' }, guardian: {}, household: {}, medical: {}, consents_kept: true,
+      patient_id: false, patient_hash: false, guardian_id: false, assessment_tier: null, assessments: 0,
+    });
+    const own = await t.http.get(`${API}/applications/${draft.id}`).set(family.auth).expect(200);
+    expect(own.body).toMatchObject({ status: 'withdrawn', patient: { fullName: '王小明' }, guardian: {}, household: {}, medical: {} });
+    expect(own.body.patient.nationalId).toBeUndefined();
+    const kept = await stored(submitted.id);
+    expect(kept).toMatchObject({ patient_id: true, patient_hash: true, guardian_id: true, assessment_tier: expect.any(String) });
+    expect(kept.household).not.toEqual({});
+    const audit = await t.dataSource.query(`SELECT object_id, summary FROM audit_events WHERE action = 'application.withdrawn' ORDER BY id`);
+    expect(audit.map((a: { summary: Record<string, unknown> }) => a.summary.detailsErased ?? false)).toEqual([true, false]);
   });
 
   it('lets exactly one of three concurrent submissions win', async () => {

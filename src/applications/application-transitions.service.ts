@@ -125,7 +125,7 @@ export class ApplicationTransitionsService {
    * Withdrawing also removes the documents no submission took (ID and household register scans, medical records): a
    * never-submitted draft's, and answers uploaded to an info request and never resubmitted. No reviewer saw them, the
    * family can no longer delete them once the application is withdrawn, and a withdrawn application is never taken up
-   * again. Submitted documents are kept, as reviewed evidence.
+   * again. Submitted documents are kept, as reviewed evidence. A never-submitted draft's details go too (eraseDraft).
    */
   async withdraw(user: AuthUser, id: string, expectedVersion?: number): Promise<StatusChangeDto> {
     const { result, storageKeys } = await this.dataSource.transaction(async (tx) => {
@@ -136,12 +136,14 @@ export class ApplicationTransitionsService {
         { storage_key: string }[],
         number,
       ];
+      const neverSubmitted = !app.firstSubmittedAt;
+      if (neverSubmitted) await this.eraseDraft(tx, app.id);
       await this.audit.record(tx, {
         actor: user,
         action: 'application.withdrawn',
         objectType: 'application',
         objectId: app.id,
-        summary: { from: app.status, to, version, ...(removed.length ? { documentsRemoved: removed.length } : {}) },
+        summary: { from: app.status, to, version, ...(removed.length ? { documentsRemoved: removed.length } : {}), ...(neverSubmitted ? { detailsErased: true } : {}) },
       });
       return { result: toStatusChangeDto({ ...app, status: to, version }), storageKeys: removed.map((r) => r.storage_key) };
     });
@@ -150,6 +152,24 @@ export class ApplicationTransitionsService {
       await this.storage.delete(key).catch((e: unknown) => this.logger.error({ err: e }, 'could not remove a withdrawn application\'s unsubmitted document'));
     }
     return result;
+  }
+
+  /**
+   * A draft withdrawn before any submission was never seen by the fund and is never taken up again: what it held of the
+   * child and the household (national ids, birth date, diagnosis, income, the guardian) and every assessment of it go,
+   * as its documents do (PIPL Art. 47: the purpose is gone). The patient's name stays, so the family's list still says
+   * which draft it was; the consents stay, as the record of what was agreed while it was kept.
+   */
+  private async eraseDraft(tx: EntityManager, applicationId: string): Promise<void> {
+    await tx.query(
+      `UPDATE applications
+          SET patient = jsonb_strip_nulls(jsonb_build_object('fullName', patient -> 'fullName')), guardian = '{}', household = '{}', medical = '{}',
+              patient_national_id_enc = NULL, patient_national_id_hash = NULL, guardian_national_id_enc = NULL,
+              assessment_tier = NULL, recommended_amount = NULL
+        WHERE id = $1 AND first_submitted_at IS NULL`,
+      [applicationId],
+    );
+    await tx.query(`DELETE FROM means_assessments WHERE application_id = $1`, [applicationId]);
   }
 
   /**
