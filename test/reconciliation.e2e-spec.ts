@@ -137,6 +137,38 @@ describe('Reconciliation (e2e)', () => {
     }
   });
 
+  it("keeps of a hospital's other entries only what concerns the fund: no texts of debits naming no tranche; the fund's staff see texts only of entries that name one", async () => {
+    const { tranche } = await paidGrant(2_000_000);
+    const { tranche: other } = await paidGrant(1_000_000);
+    const res = await upload(camt053([
+      { amount: '20000.00', remittance: tranche.reference, counterparty: '爱心基金会', accountServicerReference: 'OURS-1' },
+      { amount: '1234.00', remittance: '张三 住院费 住院号 2026-0915', counterparty: '张三', accountServicerReference: 'BILL-1' },
+      { amount: '8800.00', remittance: '工资 李护士', counterparty: '李护士', creditDebit: 'DBIT', accountServicerReference: 'SALARY-1' },
+      { amount: '500.00', remittance: `Refund ${other.reference}`, creditDebit: 'DBIT', accountServicerReference: 'BACK-1' },
+      { amount: '100.00', currency: 'USD', remittance: 'Gift for ward 3', counterparty: 'John Smith', accountServicerReference: 'USD-1' },
+    ]));
+    expect(res.body).toMatchObject({ entries: 5, matched: 1, ignored: 2 });
+    const stored = await t.dataSource.query(`SELECT position, remittance, counterparty FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [res.body.id]);
+    expect(stored).toEqual([
+      { position: 0, remittance: tranche.reference, counterparty: '爱心基金会' },
+      { position: 1, remittance: '张三 住院费 住院号 2026-0915', counterparty: '张三' },
+      { position: 2, remittance: '', counterparty: null },
+      { position: 3, remittance: `Refund ${other.reference}`, counterparty: null },
+      { position: 4, remittance: '', counterparty: null },
+    ]);
+    const texts = (list: Record<string, any>[]) => list.map((i) => [i.remittance, i.counterparty]);
+    expect(texts(await items(res.body.id))).toEqual(stored.map((e: { remittance: string; counterparty: string | null }) => [e.remittance, e.counterparty]));
+    for (const staff of [w.finance, w.admin]) {
+      expect(texts(await items(res.body.id, staff))).toEqual([
+        [tranche.reference, '爱心基金会'],
+        ['', null],
+        ['', null],
+        [`Refund ${other.reference}`, null],
+        ['', null],
+      ]);
+    }
+  });
+
   it('re-importing the same file → 409, nothing new stored or matched', async () => {
     const { tranche } = await paidGrant();
     const xml = camt053([{ amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'B-1' }]);

@@ -74,7 +74,7 @@ export class EntryMatchingService {
         summary: { reference: d.reference, statementId: entry.statementId, entryId: entry.id, matchKind: 'manual' },
       });
       await this.progress.recordStatusChange(tx, user, change);
-      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }));
+      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }), user.role);
     });
   }
 
@@ -110,7 +110,7 @@ export class EntryMatchingService {
         objectId: d.id,
         summary: { reference: d.reference, statementId: entry.statementId, entryId: entry.id, matchKind: entry.matchKind },
       });
-      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }));
+      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }), user.role);
     });
   }
 

@@ -26,7 +26,8 @@ export const ENTRY_COLUMNS = [
   'counterparty', 'additional_info', 'reference', 'fingerprint',
 ];
 
-type Decided = { entry: ParsedStatementEntry; id: string; result: MatchResult; reference: string | null; fingerprint: string };
+/** `keepsTexts`: whether the entry's free texts (remittance, counterparty, additional information) are stored. */
+type Decided = { entry: ParsedStatementEntry; id: string; result: MatchResult; reference: string | null; fingerprint: string; keepsTexts: boolean };
 /** An entry whose fingerprint is checked for a repeat (StatementImportRun.repeatedEntries). */
 type RepeatCheck = { fingerprint: string; position: number; former: string | null; references: readonly string[] };
 /** Where a bank entry was first imported: a statement and the entry's position in it. */
@@ -164,7 +165,8 @@ export class StatementImportRun {
       }
       if (result.status === 'matched' && result.reference) this.matchedReferences.add(result.reference);
       if (result.status === 'mismatched' && mayTakeBack(entry)) for (const reference of result.takenBack ?? []) this.takenBack.add(reference);
-      return { entry, id: randomUUID(), result, fingerprint, reference: result.reference ?? (references[i].length === 1 ? references[i][0] : null) };
+      const reference = result.reference ?? (references[i].length === 1 ? references[i][0] : null);
+      return { entry, id: randomUUID(), result, fingerprint, reference, keepsTexts: result.status !== 'ignored' || references[i].length > 0 };
     });
     const matched = decided.filter((d) => d.result.status === 'matched');
     await this.insert('statement_entries', matched.length ? decided.filter((d) => d.result.status !== 'matched') : decided);
@@ -275,10 +277,13 @@ export class StatementImportRun {
         col((d) => d.entry.accountServicerReference ?? null),
         col((d) => d.entry.endToEndId ?? null),
         col((d) => d.entry.instructionId ?? null),
-        col((d) => d.entry.remittance),
+        // An entry that can mean nothing to the fund (a debit, another currency, not booked) and names no tranche is
+        // most of a hospital's statement: other patients' families paying their bills, salaries, suppliers. Who paid
+        // or was paid, and why, is none of Sprout's business: kept are its date, amount, direction and bank ids.
+        col((d) => (d.keepsTexts ? d.entry.remittance : '')),
         col((d) => JSON.stringify(d.entry.structuredReferences)),
-        col((d) => d.entry.counterparty ?? null),
-        col((d) => d.entry.additionalInfo ?? null),
+        col((d) => (d.keepsTexts ? (d.entry.counterparty ?? null) : null)),
+        col((d) => (d.keepsTexts ? (d.entry.additionalInfo ?? null) : null)),
         col((d) => d.reference),
         col((d) => d.fingerprint),
         stored.map((s) => s.status),

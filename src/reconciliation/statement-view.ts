@@ -1,3 +1,4 @@
+import type { Role } from 'src/common/auth/roles';
 import { BankStatement } from 'src/reconciliation/bank-statement.entity';
 import { StatementItemDto, StatementSummaryDto } from 'src/reconciliation/dto/reconciliation.dto';
 import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
@@ -24,7 +25,13 @@ export function toStatementSummary(s: BankStatement): StatementSummaryDto {
   };
 }
 
-export function toStatementItem(e: StatementEntry): StatementItemDto {
+/**
+ * The fund's staff see the free texts (remittance, counterparty) of the entries that concern the fund — those naming or
+ * matched to a tranche; of the rest of a hospital's statement (its patients' families paying their bills, its suppliers)
+ * they see the date, amount and bank ids only. The hospital's finance office, whose statement it is, sees all of it.
+ */
+export function toStatementItem(e: StatementEntry, role: Role): StatementItemDto {
+  const texts = role === 'hospital_finance' || e.reference !== null || e.disbursementId !== null;
   return {
     id: e.id,
     position: e.position,
@@ -35,9 +42,9 @@ export function toStatementItem(e: StatementEntry): StatementItemDto {
     currency: e.currency,
     creditDebit: e.creditDebit,
     reference: e.reference,
-    remittance: e.remittance,
+    remittance: texts ? e.remittance : '',
     structuredReferences: e.structuredReferences,
-    counterparty: e.counterparty,
+    counterparty: texts ? e.counterparty : null,
     accountServicerReference: e.accountServicerReference,
     endToEndId: e.endToEndId,
     status: e.status,

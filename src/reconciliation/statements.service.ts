@@ -33,7 +33,7 @@ export class StatementsService {
       .limit(query.limit + 1);
     if (query.status) items.andWhere('e.status = :status', { status: query.status });
     if (after) items.andWhere('e.position > :position', { position: Number(after.k) });
-    const page = toPage(await items.getMany(), query.limit, (e) => ({ k: String(e.position), id: e.id }), toStatementItem);
+    const page = toPage(await items.getMany(), query.limit, (e) => ({ k: String(e.position), id: e.id }), (e) => toStatementItem(e, user.role));
     return Object.assign(toStatementSummary(statement), page);
   }
 

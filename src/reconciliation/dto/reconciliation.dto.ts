@@ -70,7 +70,12 @@ export class StatementItemDto {
       'accountServicerReference and endToEndId.',
   })
   reference: string | null;
-  @ApiProperty({ description: "The remittance text: camt.053's unstructured lines (Ustrd) joined with a space; a CSV statement's description column" }) remittance: string;
+  @ApiProperty({
+    description:
+      "The remittance text: camt.053's unstructured lines (Ustrd) joined with a space; a CSV statement's description column. " +
+      'Empty for an ignored entry naming no tranche (not stored), and, for fund finance and admins, for any entry neither naming nor matched to one.',
+  })
+  remittance: string;
   @ApiProperty({
     type: [String],
     description:
@@ -78,7 +83,8 @@ export class StatementItemDto {
       "and structured additional remittance (Strd/AddtlRmtInf), in file order; a CSV statement's reference column.",
   })
   structuredReferences: string[];
-  @ApiPropertyOptional({ type: String, nullable: true }) counterparty: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'The payer of a credit, the payee of a debit; null where remittance is empty for the same reasons' })
+  counterparty: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: "The bank's own reference for the entry (camt.053 AcctSvcrRef)" }) accountServicerReference: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: "The payer's end-to-end id (camt.053 Refs/EndToEndId)" }) endToEndId: string | null;
   @ApiProperty({ enum: ENTRY_STATUSES }) status: MatchStatus;
