@@ -202,7 +202,7 @@ export class AuthService {
       await this.dataSource.transaction((tx) => this.audit.record(tx, event));
       throw new InvalidCredentialsException();
     }
-    await this.throttle.recordSuccess('sign-in', dto.email);
+    await this.throttle.recordSuccess('sign-in', dto.email, address);
     return this.dataSource.transaction(async (tx) => {
       const pair = await this.tokens.startSession(tx, user);
       await this.audit.record(tx, { actor: { id: user.id, role: user.role }, action: 'auth.login', objectType: 'user', objectId: user.id });

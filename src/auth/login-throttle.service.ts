@@ -14,7 +14,8 @@ export type AccountScope = Exclude<AttemptKind, 'register'>;
 
 /**
  * Fixed-window counters in PostgreSQL (shared by every api replica, and still working when Redis is down):
- * every attempt counts against the client address and against the account; a successful sign-in clears the account's.
+ * every attempt counts against the client address and against the account; a successful sign-in clears the account's
+ * and gives the address its attempt back.
  * The account's count is taken atomically BEFORE the password is checked: counting only after a failure let a burst of
  * parallel guesses all pass the check before the first failure was recorded (40 parallel guesses → 14 checks).
  *
@@ -65,9 +66,18 @@ export class LoginThrottleService {
     if (byAddress.attempts > this.config.env.LOGIN_MAX_ATTEMPTS_PER_ADDRESS) throw new TooManyAttemptsException(byAddress.retryAfter, scope);
   }
 
-  /** Clears the account's count of `scope` (a sign-in that succeeded; a reset, which proves the mailbox, clears sign-in's). */
-  async recordSuccess(scope: AccountScope, account: string): Promise<void> {
+  /**
+   * Clears the account's count of `scope` (a sign-in that succeeded; a reset, which proves the mailbox, clears
+   * sign-in's). Given the address a sign-in succeeded from, also gives it back its attempt: the address limit is for
+   * guessing, and a ward's Wi-Fi, the fund's office or a mobile carrier's shared address (CGNAT) signs in many people
+   * honestly — counting them locked everyone there out after LOGIN_MAX_ATTEMPTS_PER_ADDRESS sign-ins a window.
+   */
+  async recordSuccess(scope: AccountScope, account: string, address?: string): Promise<void> {
     await this.dataSource.query('DELETE FROM login_throttle WHERE key = $1', [this.keyOf(`acct:${scope}:${account}`)]);
+    if (address === undefined) return;
+    await this.dataSource.query('UPDATE login_throttle SET attempts = GREATEST(attempts - 1, 0) WHERE key = $1', [
+      this.keyOf(`addr:${scope}:${throttledAddress(address)}`),
+    ]);
   }
 
   private async bump(key: string, windowSeconds = this.config.env.LOGIN_WINDOW_SECONDS): Promise<{ attempts: number; retryAfter: number }> {

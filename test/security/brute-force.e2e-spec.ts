@@ -29,8 +29,8 @@ describe('Login brute force (e2e)', () => {
     });
 
     it('throttles the address (429 + Retry-After) and a spoofed X-Forwarded-For does not reset it', async () => {
-      const user = await signedInUser(t, 'applicant'); // its own login is the first attempt of this address
-      for (let i = 0; i < 4; i++) expect((await loginAs(t, uniqueEmail('guess'), 'wrong password!')).status).toBe(401);
+      const user = await signedInUser(t, 'applicant'); // a sign-in that succeeds gives the address its attempt back
+      for (let i = 0; i < 5; i++) expect((await loginAs(t, uniqueEmail('guess'), 'wrong password!')).status).toBe(401);
       const blocked = await loginAs(t, uniqueEmail('guess'), 'wrong password!');
       expect(blocked.status).toBe(429);
       expect(blocked.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -41,6 +41,16 @@ describe('Login brute force (e2e)', () => {
       }
       // Even the right password is refused while the address is throttled (no oracle).
       expect((await loginAs(t, user.email, PASSWORD, '203.0.113.9')).status).toBe(429);
+    });
+
+    it('does not count the sign-ins that succeed: many people behind one address (a ward, a carrier) are not locked out', async () => {
+      const staff = await Promise.all([1, 2, 3].map(() => signedInUser(t, 'reviewer')));
+      for (let round = 0; round < 3; round++) {
+        for (const user of staff) expect((await loginAs(t, user.email, PASSWORD)).status).toBe(200);
+      }
+      // Guessing is still counted: five failures, then the address waits, the right password included.
+      for (let i = 0; i < 5; i++) expect((await loginAs(t, uniqueEmail('guess'), 'wrong password!')).status).toBe(401);
+      expect((await loginAs(t, staff[0].email, PASSWORD)).status).toBe(429);
     });
 
     it('throttles registrations per address apart from sign-ins, before any password is hashed', async () => {
