@@ -606,6 +606,13 @@ describe('Reconciliation (e2e)', () => {
     expect(booked).toMatchObject({ status: 'matched', disbursementId: tranche.id });
   });
 
+  it('a CSV statement writing the yuan as RMB, as Chinese banks do, reconciles the tranche it pays', async () => {
+    const { tranche } = await paidGrant(1_200_000);
+    const res = await upload(csvStatement([{ amount: '12000.00', currency: 'RMB', remittance: tranche.reference }]), w.hospitalFinance, undefined, 'rmb.csv');
+    expect(res.body).toMatchObject({ entries: 1, matched: 1, ignored: 0 });
+    expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+  });
+
   it('debits, other currencies, reversals and pending entries never match, even with the reference and amount', async () => {
     const { tranche } = await paidGrant(2_000_000);
     const res = await upload(camt053([

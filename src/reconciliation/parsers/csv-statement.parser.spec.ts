@@ -77,6 +77,11 @@ describe('parseCsvStatement', () => {
     ]);
   });
 
+  it('reads RMB, as Chinese banks write the yuan, as CNY', async () => {
+    const entries = await entriesOf([HEADER, '2026-03-02,120.00,RMB,SPR-2026-000009-2,,', '2026-03-02,1.00,rmb,,,'].join('\n'));
+    expect(entries.map((e) => [e.currency, e.amount])).toEqual([['CNY', 12_000], ['CNY', 100]]);
+  });
+
   it('takes the columns in any order, in any case, with a BOM and CRLF line ends', async () => {
     const csv = '\uFEFFDescription,Reference,Amount,Date,Currency,Counterparty\r\nmemo,REF-1,8.850,2026-03-02,CNY,Donor\r\n';
     const [entry] = await entriesOf(csv);
@@ -123,7 +128,9 @@ describe('parseCsvStatement', () => {
     ['four decimals in KWD', '2026-03-02,12.3456,KWD,,,', "line 7: amount '12.3456' has more than three significant decimals"],
     ['impossible date', '2026-02-29,1.00,CNY,,,', "line 7: date '2026-02-29' is not a date (YYYY-MM-DD)"],
     ['other date format', '02/03/2026,1.00,CNY,,,', "line 7: date '02/03/2026' is not a date (YYYY-MM-DD)"],
-    ['bad currency', '2026-03-02,1.00,RMB¥,,,', "line 7: currency 'RMB¥' is not an ISO 4217 code"],
+    ['bad currency', '2026-03-02,1.00,RMB¥,,,', "line 7: currency 'RMB¥' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)"],
+    ['three letters naming no currency', '2026-03-02,1.00,ABC,,,', "line 7: currency 'ABC' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)"],
+    ['the yuan in Chinese', '2026-03-02,1.00,人民币,,,', "line 7: currency '人民币' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)"],
     ['missing field', '2026-03-02,1.00,CNY,,', 'line 7: expected 6 fields, found 5'],
     ['extra field', '2026-03-02,1.00,CNY,,,,', 'line 7: expected 6 fields, found 7'],
   ])('refuses a row with %s, naming its line', async (_name, row, message) => {

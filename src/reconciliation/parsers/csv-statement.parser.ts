@@ -2,7 +2,7 @@ import { CastingContext, CsvError, parse } from 'csv-parse';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { AmountFormatError, decimalToMinorUnits } from 'src/reconciliation/parsers/amount';
-import { minorUnitDigits } from 'src/reconciliation/parsers/currency-digits';
+import { minorUnitDigits, statementCurrency } from 'src/reconciliation/parsers/currency-digits';
 import {
   ParsedStatementEntry,
   StatementItem,
@@ -17,7 +17,6 @@ type ColumnPositions = Record<Column, number>;
 
 /** Far above any real statement line; stops an unclosed quote from buffering the rest of the file. */
 const MAX_RECORD_CHARACTERS = 64 * 1024;
-const CURRENCY = /^[A-Za-z]{3}$/;
 
 /**
  * Streams a CSV statement: `date,amount,currency,reference,counterparty,description` in any order,
@@ -95,8 +94,8 @@ function readEntry(record: string[], columns: ColumnPositions, index: number, lo
   const date = field('date');
   if (!isCalendarDate(date)) throw new StatementParseError(`date '${date}' is not a date (YYYY-MM-DD)`, location);
   const written = field('currency');
-  if (!CURRENCY.test(written)) throw new StatementParseError(`currency '${written}' is not an ISO 4217 code`, location);
-  const currency = written.toUpperCase();
+  const currency = statementCurrency(written);
+  if (!currency) throw new StatementParseError(`currency '${written}' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)`, location);
   const amountText = field('amount');
   const isDebit = amountText.startsWith('-');
   const entry: ParsedStatementEntry = {

@@ -12,3 +12,17 @@ const NOT_TWO: Readonly<Record<string, number>> = {
 export function minorUnitDigits(currency: string): number {
   return Object.hasOwn(NOT_TWO, currency) ? NOT_TWO[currency] : 2;
 }
+
+/** ISO 4217 codes in use, as this Node's ICU knows them. */
+const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
+
+/**
+ * The ISO 4217 code a statement's currency column means, or null when it names none. Chinese banks' exports often
+ * write the yuan as RMB (renminbi), which is no ISO code: read as anything but CNY, a payment of the fund in such a file
+ * would be ignored as foreign money, its tranche left unreconciled with nobody told.
+ */
+export function statementCurrency(written: string): string | null {
+  const code = written.trim().toUpperCase();
+  if (code === 'RMB') return 'CNY';
+  return ISO_4217.has(code) ? code : null;
+}
