@@ -671,7 +671,7 @@ describe('Disbursements (e2e)', () => {
     const evil = await t.http
       .post(`${API}/hospitals`)
       .set(w.admin.auth)
-      .send({ name: '=HYPERLINK("http://evil.example","点击"),儿童医院', code: `EV${randomUUID().slice(0, 4).toUpperCase()}`, bankAccount: { bankName: '+ICBC', accountName: '@finance', accountNumber: '6222021001234567890' } })
+      .send({ name: '=HYPERLINK("http://evil.example","点击"),儿童医院', code: `EV${randomUUID().slice(0, 4).toUpperCase()}`, bankAccount: { bankName: '+ICBC', accountName: '@finance', accountNumber: '6222021001234567811' } })
       .expect(201);
     const grant = await approvedGrant(t, { ...w, hospital: { id: evil.body.id } }, { amount: 1_234_567 });
     const paidGrant = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 100 });
@@ -693,7 +693,7 @@ describe('Disbursements (e2e)', () => {
     const rows = parse(res.text) as string[][];
     expect(rows).toEqual([
       ['reference', 'hospital', 'bank_name', 'account_name', 'account_number', 'amount', 'currency'],
-      [`${grant.reference}-1`, `'=HYPERLINK("http://evil.example","点击"),儿童医院`, "'+ICBC", "'@finance", '6222021001234567890', '12345.67', 'CNY'],
+      [`${grant.reference}-1`, `'=HYPERLINK("http://evil.example","点击"),儿童医院`, "'+ICBC", "'@finance", '6222021001234567811', '12345.67', 'CNY'],
     ]);
     const paid = parse((await t.http.get(`${API}/disbursements/export?status=paid`).set(w.admin.auth).expect(200)).text) as string[][];
     expect(paid.slice(1).map((r) => r[5])).toEqual(['1.00']);

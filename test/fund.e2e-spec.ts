@@ -165,7 +165,7 @@ describe('Fund: contributions and balances (e2e)', () => {
     const res = await t.http
       .post(`${API}/hospitals`)
       .set(admin.auth)
-      .send({ name: 'H', code: `H${randomUUID().slice(0, 5).toUpperCase()}`, bankAccount: { bankName: 'ICBC', accountName: 'H', accountNumber: '6222021001234567890' } })
+      .send({ name: 'H', code: `H${randomUUID().slice(0, 5).toUpperCase()}`, bankAccount: { bankName: 'ICBC', accountName: 'H', accountNumber: '6222021001234567822' } })
       .expect(201);
     return res.body.id as string;
   }

@@ -16,7 +16,7 @@ describe('Hospitals (e2e)', () => {
   it('lets an admin register hospitals that every signed-in user can read', async () => {
     const admin = await signedInUser(t, 'admin');
     const family = await signedInUser(t, 'applicant');
-    const created = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody('SCMC'));
+    const created = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody('SCMC', '6222021001234567890'));
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.any(String),
@@ -48,6 +48,34 @@ describe('Hospitals (e2e)', () => {
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'bankAccount.accountNumber' })]);
     const rows = await t.dataSource.query(`SELECT code FROM hospitals ORDER BY code`);
     expect(rows).toEqual([{ code: 'DUP' }]);
+  });
+
+  it('refuses a second hospital with the bank account or the name of another (409), at once or by a later correction', async () => {
+    const admin = await signedInUser(t, 'admin');
+    const post = (body: object) => t.http.post('/api/v1/hospitals').set(admin.auth).send(body);
+    const first = (await post({ ...hospitalBody('SCMC'), name: '上海儿童医学中心' }).expect(201)).body;
+    const account = first.bankAccount.accountNumber as string;
+
+    const sameAccount = await post({ ...hospitalBody('SAH'), bankAccount: { bankName: 'Other', accountName: 'Other', accountNumber: account.replace(/(\d{4})/g, '$1 ') } });
+    expect(sameAccount.status).toBe(409);
+    expect(sameAccount.body).toMatchObject({ type: expect.stringContaining('hospital-account-taken'), detail: expect.stringContaining('SCMC') });
+    const sameName = await post({ ...hospitalBody('SCMC2'), name: ' 上海儿童医学中心 ' });
+    expect(sameName.status).toBe(409);
+    expect(sameName.body.type).toContain('hospital-name-taken');
+
+    const second = (await post(hospitalBody('SAH')).expect(201)).body;
+    const patch = (body: object) => t.http.patch(`/api/v1/hospitals/${second.id}`).set(admin.auth).send(body);
+    expect((await patch({ bankAccount: { ...second.bankAccount, accountNumber: account } })).body.type).toContain('hospital-account-taken');
+    expect((await patch({ name: '上海儿童医学中心' })).body.type).toContain('hospital-name-taken');
+    // Its own name and account again, or a new code alone, are no twin of anyone.
+    await patch({ name: second.name, bankAccount: second.bankAccount, code: 'SAH-1' }).expect(200);
+    expect(await t.dataSource.query(`SELECT code, bank_account_number FROM hospitals ORDER BY code`)).toEqual([
+      { code: 'SAH-1', bank_account_number: second.bankAccount.accountNumber },
+      { code: 'SCMC', bank_account_number: account },
+    ]);
+    // Two admins at once with one new account: one hospital has it.
+    const racing = await Promise.all(['R1', 'R2'].map((code) => post({ ...hospitalBody(code), bankAccount: { ...second.bankAccount, accountNumber: '6222999988887777666' } })));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
   });
 
   it('cleans names that reach families\' emails and payment files: no control or reordering characters, and a letter', async () => {
@@ -94,10 +122,10 @@ describe('Hospitals (e2e)', () => {
 
   it('lets an admin correct a hospital and audits it', async () => {
     const admin = await signedInUser(t, 'admin');
-    const h = await createHospital(t, admin, 'FIX');
+    const h = await createHospital(t, admin, 'FIX', '6222021001234567890');
     const res = await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ name: 'Renamed' }).expect(200);
     expect(res.body.name).toBe('Renamed');
-    const oldAccount = hospitalBody('FIX').bankAccount;
+    const oldAccount = hospitalBody('FIX', '6222021001234567890').bankAccount;
     const newAccount = { ...oldAccount, accountNumber: '9559980012345678' };
     const moved = await t.http.patch(`/api/v1/hospitals/${h.id}`).set(admin.auth).send({ bankAccount: newAccount }).expect(200);
     // The answer tells the admin how much scheduled money still pays into another account (none here: no grants).
@@ -117,7 +145,7 @@ describe('Hospitals (e2e)', () => {
 
   it("tells the hospital's finance office and fund finance when the account the fund pays into changes, by its last digits", async () => {
     const admin = await signedInUser(t, 'admin');
-    const h = await createHospital(t, admin, 'ACCT');
+    const h = await createHospital(t, admin, 'ACCT', '6222021001234567890');
     const other = await createHospital(t, admin, 'OTHER');
     const office = await signedInUser(t, 'hospital_finance', { hospitalId: h.id, locale: 'zh-CN' });
     const elsewhere = await signedInUser(t, 'hospital_finance', { hospitalId: other.id });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
@@ -22,6 +22,7 @@ export class HospitalsService {
   async create(dto: CreateHospitalDto, actor: AuthUser): Promise<HospitalDto> {
     return this.uniqueCode(() =>
       this.dataSource.transaction(async (tx) => {
+        await assertNoTwin(tx, null, dto.name, dto.bankAccount.accountNumber);
         const hospital = await tx.save(Hospital, tx.create(Hospital, { name: dto.name, code: dto.code, ...bankColumns(dto.bankAccount) }));
         await this.audit.record(tx, {
           actor,
@@ -47,6 +48,10 @@ export class HospitalsService {
         const before = HospitalDto.from(hospital);
         Object.assign(hospital, { name: dto.name ?? hospital.name, code: dto.code ?? hospital.code }, dto.bankAccount ? bankColumns(dto.bankAccount) : {});
         const after = HospitalDto.from(hospital);
+        // What changes only: twins made before this rule keep their other edits.
+        const renamed = after.name !== before.name ? after.name : null;
+        const accountMoved = after.bankAccount.accountNumber !== before.bankAccount.accountNumber ? after.bankAccount.accountNumber : null;
+        if (renamed !== null || accountMoved !== null) await assertNoTwin(tx, id, renamed, accountMoved);
         // Where the fund's money goes: an auditor must see what the account was and what it became.
         const changes: Record<string, Record<string, unknown>> = Object.fromEntries(
           (['name', 'code', 'bankAccount'] as const)
@@ -89,6 +94,25 @@ export class HospitalsService {
       throw error;
     }
   }
+}
+
+/**
+ * No two hospitals share a bank account or a name. A statement is imported for the hospital whose account it names, so
+ * a second hospital given the first's account number could import the first's statement (its patients' payments, its
+ * tranches' references) as its own; and two hospitals of one name are one hospital twice in the list families choose
+ * from. Checked under a lock of the hospitals' own, so that two admins at once cannot both pass.
+ */
+async function assertNoTwin(tx: EntityManager, id: string | null, name: string | null, accountNumber: string | null): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('sprout:hospital-names-and-accounts'))`);
+  const [twin] = (await tx.query(
+    `SELECT code, bank_account_number = $2 AS same_account FROM hospitals
+      WHERE ($1::uuid IS NULL OR id <> $1::uuid) AND (bank_account_number = $2 OR lower(btrim(name)) = lower(btrim($3)))
+      ORDER BY same_account DESC LIMIT 1`,
+    [id, accountNumber, name],
+  )) as { code: string; same_account: boolean }[];
+  if (!twin) return;
+  if (twin.same_account) throw new ConflictException('hospital-account-taken', `Hospital ${twin.code} already has this bank account.`);
+  throw new ConflictException('hospital-name-taken', `Hospital ${twin.code} already has this name.`);
 }
 
 function bankColumns(bank: { bankName: string; accountName: string; accountNumber: string }) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { Role } from 'src/common/auth/roles';
 import { UsersService } from 'src/users/users.service';
 import { TestApp } from 'test/support/test-app';
@@ -25,13 +25,16 @@ export async function login(t: TestApp, email: string, password = PASSWORD): Pro
   return { email, token, refreshToken: res.body.refreshToken as string, auth: { Authorization: `Bearer ${token}` } };
 }
 
-export const hospitalBody = (code = `H${randomUUID().slice(0, 6).toUpperCase()}`) => ({
+/** An account number no other test hospital has (no two hospitals may share one). */
+export const uniqueAccountNumber = () => `6222${randomInt(10 ** 9).toString().padStart(9, '0')}${randomInt(10 ** 6).toString().padStart(6, '0')}`;
+
+export const hospitalBody = (code = `H${randomUUID().slice(0, 6).toUpperCase()}`, accountNumber = uniqueAccountNumber()) => ({
   name: `Hospital ${code}`,
   code,
-  bankAccount: { bankName: 'ICBC Shanghai', accountName: `Hospital ${code}`, accountNumber: '6222021001234567890' },
+  bankAccount: { bankName: 'ICBC Shanghai', accountName: `Hospital ${code}`, accountNumber },
 });
 
-export async function createHospital(t: TestApp, admin: SignedIn, code?: string): Promise<{ id: string; code: string }> {
-  const res = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody(code)).expect(201);
+export async function createHospital(t: TestApp, admin: SignedIn, code?: string, accountNumber?: string): Promise<{ id: string; code: string }> {
+  const res = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody(code, accountNumber)).expect(201);
   return res.body as { id: string; code: string };
 }

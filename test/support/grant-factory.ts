@@ -21,7 +21,7 @@ export async function grantWorld(t: TestApp, funds = 1_000_000_000): Promise<Gra
   const admin = await signedInUser(t, 'admin');
   const finance = await signedInUser(t, 'fund_finance');
   const reviewer = await signedInUser(t, 'reviewer');
-  const hospital = await createHospital(t, admin);
+  const hospital = await createHospital(t, admin, undefined, TEST_HOSPITAL_ACCOUNT);
   const hospitalFinance = await signedInUser(t, 'hospital_finance', { hospitalId: hospital.id });
   const family = await signedInUser(t, 'applicant');
   if (funds > 0) await contribute(t, finance, funds);
@@ -90,7 +90,7 @@ export type StatementLine = {
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The account createHospital gives every test hospital (factories.ts). */
+/** The account of grantWorld's hospital, which camt053() names by default. */
 export const TEST_HOSPITAL_ACCOUNT = '6222021001234567890';
 
 /** A camt.053 statement of `version` (001.02–001.13) holding `entries` for one account. */
