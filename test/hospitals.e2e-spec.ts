@@ -13,7 +13,7 @@ describe('Hospitals (e2e)', () => {
     await t.reset();
   });
 
-  it('lets an admin register hospitals that every signed-in user can read', async () => {
+  it('lets an admin register hospitals that every signed-in user can read, the bank account only those who pay or check it', async () => {
     const admin = await signedInUser(t, 'admin');
     const family = await signedInUser(t, 'applicant');
     const created = await t.http.post('/api/v1/hospitals').set(admin.auth).send(hospitalBody('SCMC', '6222021001234567890'));
@@ -32,6 +32,21 @@ describe('Hospitals (e2e)', () => {
     expect(next.body).toEqual({ items: [expect.objectContaining({ code: 'SCMC' })], nextCursor: null });
     await t.http.get(`/api/v1/hospitals/${created.body.id}`).set(family.auth).expect(200);
     await t.http.get('/api/v1/hospitals').expect(401);
+
+    // Where the fund's money goes is read by those who pay into it or check it, not by every self-registered account.
+    const reviewer = await signedInUser(t, 'reviewer');
+    const finance = await signedInUser(t, 'fund_finance');
+    const office = await signedInUser(t, 'hospital_finance', { hospitalId: created.body.id });
+    const accountsSeen = async (who: { auth: Record<string, string> }) => {
+      const listed = (await t.http.get('/api/v1/hospitals').set(who.auth).expect(200)).body.items as { code: string; bankAccount?: unknown }[];
+      const one = (await t.http.get(`/api/v1/hospitals/${created.body.id}`).set(who.auth).expect(200)).body as { bankAccount?: unknown };
+      return { listed: listed.filter((h) => h.bankAccount).map((h) => h.code), one: one.bankAccount !== undefined };
+    };
+    expect(await accountsSeen(family)).toEqual({ listed: [], one: false });
+    expect(await accountsSeen(reviewer)).toEqual({ listed: [], one: false });
+    expect(await accountsSeen(office)).toEqual({ listed: ['SCMC'], one: true });
+    expect(await accountsSeen(finance)).toEqual({ listed: ['BCH', 'SCMC'], one: true });
+    expect(await accountsSeen(admin)).toEqual({ listed: ['BCH', 'SCMC'], one: true });
   });
 
   it('refuses writes by non-admins, duplicate codes and bad bank accounts', async () => {

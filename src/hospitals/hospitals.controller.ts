@@ -4,7 +4,7 @@ import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decora
 import { AuthUser } from 'src/common/auth/roles';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
-import { CreateHospitalDto, HospitalDto, HospitalPageDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
+import { CreateHospitalDto, HospitalDto, HospitalPageDto, HospitalViewDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { HospitalsService } from 'src/hospitals/hospitals.service';
 import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
@@ -25,19 +25,19 @@ export class HospitalsController {
 
   @Get()
   @Authenticated()
-  @ApiOperation({ summary: 'List hospitals by code' })
+  @ApiOperation({ summary: 'List hospitals by code (the bank account only for those whose work needs it)' })
   @ApiOkResponse({ type: HospitalPageDto })
-  list(@Query() query: PageQueryDto): Promise<HospitalPageDto> {
-    return this.hospitals.list(query);
+  list(@Query() query: PageQueryDto, @CurrentUser() reader: AuthUser): Promise<HospitalPageDto> {
+    return this.hospitals.list(query, reader);
   }
 
   @Get(':id')
   @Authenticated()
-  @ApiOperation({ summary: 'One hospital' })
-  @ApiOkResponse({ type: HospitalDto })
+  @ApiOperation({ summary: 'One hospital (the bank account only for those whose work needs it)' })
+  @ApiOkResponse({ type: HospitalViewDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  get(@Param('id', ParseIdPipe) id: string): Promise<HospitalDto> {
-    return this.hospitals.get(id);
+  get(@Param('id', ParseIdPipe) id: string, @CurrentUser() reader: AuthUser): Promise<HospitalViewDto> {
+    return this.hospitals.get(id, reader);
   }
 
   @Patch(':id')

@@ -5,7 +5,7 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
 import { ConflictException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
-import { CreateHospitalDto, HospitalDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
+import { CreateHospitalDto, HospitalDto, HospitalViewDto, UpdatedHospitalDto, UpdateHospitalDto } from 'src/hospitals/dto/hospital.dto';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { noticeBankAccountChanged } from 'src/hospitals/bank-account-change-notice';
 import { noticePayeesOutdated, tranchesLeftBehind } from 'src/hospitals/payees-outdated-notice';
@@ -72,18 +72,18 @@ export class HospitalsService {
     );
   }
 
-  async get(id: string): Promise<HospitalDto> {
+  async get(id: string, reader: AuthUser): Promise<HospitalViewDto> {
     const hospital = await this.dataSource.getRepository(Hospital).findOneBy({ id });
     if (!hospital) throw new ResourceNotFoundException('Hospital');
-    return HospitalDto.from(hospital);
+    return HospitalViewDto.for(hospital, reader);
   }
 
-  async list(query: PageQueryDto): Promise<Page<HospitalDto>> {
+  async list(query: PageQueryDto, reader: AuthUser): Promise<Page<HospitalViewDto>> {
     const after = decodeCursor(query.cursor, 'text');
     const qb = this.dataSource.getRepository(Hospital).createQueryBuilder('h').orderBy('h.code', 'ASC').addOrderBy('h.id', 'ASC').limit(query.limit + 1);
     if (after) qb.where('(h.code, h.id) > (:k, :id::uuid)', { k: after.k, id: after.id });
     const rows = await qb.getMany();
-    return toPage(rows, query.limit, (h) => ({ k: h.code, id: h.id }), HospitalDto.from);
+    return toPage(rows, query.limit, (h) => ({ k: h.code, id: h.id }), (h) => HospitalViewDto.for(h, reader));
   }
 
   private async uniqueCode<T>(work: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import type { AuthUser } from 'src/common/auth/roles';
 import { Transform, Type } from 'class-transformer';
 import { IsDefined, IsObject, IsString, Matches, ValidateNested } from 'class-validator';
 import { IsPersonName } from 'src/common/validation/text-fields';
@@ -59,6 +60,29 @@ export class HospitalDto {
   }
 }
 
+/** GET /hospitals and /hospitals/:id: the hospital, with its bank account only for a reader whose work needs it. */
+export class HospitalViewDto extends OmitType(HospitalDto, ['bankAccount'] as const) {
+  @ApiPropertyOptional({
+    type: BankAccountDto,
+    description: "Where the fund pays: for admins and fund finance, and for a hospital's own finance office; left out for families and reviewers, who choose and read hospitals by name",
+  })
+  bankAccount?: BankAccountDto;
+
+  static for(h: Hospital, reader: AuthUser): HospitalViewDto {
+    const { bankAccount, ...rest } = HospitalDto.from(h);
+    return seesBankAccount(reader, h.id) ? { ...rest, bankAccount } : rest;
+  }
+}
+
+/**
+ * A hospital's account is read by those who pay into it or check it: admins, fund finance, and the hospital's own
+ * finance office. A family (any self-registered account) choosing a hospital, or a reviewer, has no use for where the
+ * fund's money goes; the account-change email shows even its recipients the last four digits only.
+ */
+export function seesBankAccount(reader: AuthUser, hospitalId: string): boolean {
+  return reader.role === 'admin' || reader.role === 'fund_finance' || (reader.role === 'hospital_finance' && reader.hospitalId === hospitalId);
+}
+
 /** PATCH /hospitals/:id: the hospital, and the scheduled money its edit leaves on other accounts. */
 export class UpdatedHospitalDto extends HospitalDto {
   @ApiProperty({
@@ -72,6 +96,6 @@ export class UpdatedHospitalDto extends HospitalDto {
 }
 
 export class HospitalPageDto {
-  @ApiProperty({ type: [HospitalDto] }) items: HospitalDto[];
+  @ApiProperty({ type: [HospitalViewDto] }) items: HospitalViewDto[];
   @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
 }
