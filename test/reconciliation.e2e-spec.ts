@@ -653,6 +653,10 @@ describe('Reconciliation (e2e)', () => {
     const taken = await upload(camt053([back], { statementId: 'INTRADAY-BACK' }));
     expect(taken.body).toMatchObject({ entries: 1, mismatched: 1 });
     expect((await items(taken.body.id))[0]).toMatchObject({ status: 'mismatched', disbursementId: laterTranche.id, reason: expect.stringContaining('reconciled disbursement') });
+    // What to do is said where it is asked: the entry that reconciled it is unmatched first, and the fund told of a completed grant.
+    expect((await items(taken.body.id))[0].reason).toContain('unmatch the entry that reconciled it');
+    const refused = await t.http.post(`${API}/disbursements/${laterTranche.id}/return`).set(w.finance.auth).send({ reason: 'bank debit' }).expect(409);
+    expect(refused.body).toMatchObject({ currentStatus: 'reconciled', detail: expect.stringContaining('unmatches that entry first') });
     // The end-of-day statement repeats it: the same bank entry is one exception, not two.
     const again = await upload(camt053([back], { statementId: 'EOD-BACK' }));
     expect(again.body).toMatchObject({ entries: 1, mismatched: 0, duplicates: 1 });

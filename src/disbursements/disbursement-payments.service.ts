@@ -9,7 +9,7 @@ import { DisbursementNotifications } from 'src/disbursements/disbursement-notifi
 import { DisbursementPayment, returnDay } from 'src/disbursements/disbursement-payment.entity';
 import { DisbursementsService } from 'src/disbursements/disbursements.service';
 import { Disbursement } from 'src/disbursements/disbursement.entity';
-import { DisbursementAlreadyPaidException, DisbursementStatusConflictException } from 'src/disbursements/disbursements.exceptions';
+import { DisbursementAlreadyPaidException, DisbursementStatusConflictException, ReconciledNotReturnableException } from 'src/disbursements/disbursements.exceptions';
 import { DisbursementDto, PayDisbursementDto, RepointDto, ReturnDto } from 'src/disbursements/dto/disbursement.dto';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
 import { inPaymentFiles } from 'src/disbursements/payment-files';
@@ -116,6 +116,7 @@ export class DisbursementPaymentsService {
     const request = { key, principal: user.id, operation: `POST /disbursements/${id}/return`, payload: dto };
     return this.idempotency.execute(request, 200, async (tx) => {
       const { app, d } = await this.lock(tx, id);
+      if (d.status === 'reconciled') throw new ReconciledNotReturnableException();
       if (d.status !== 'paid') throw new DisbursementStatusConflictException('returned', d.status);
       const now = new Date();
       const returnedOn = dto.returnedOn ?? todayIn(FUND_TIME_ZONE, now);

@@ -8,6 +8,20 @@ export class DisbursementStatusConflictException extends ConflictException {
   }
 }
 
+/**
+ * A reconciled tranche's money arrived, by the hospital's statement: recording it as sent back contradicts the entry
+ * that reconciled it, which the hospital's finance office unmatches first (if the bank did take it back).
+ */
+export class ReconciledNotReturnableException extends ConflictException {
+  constructor() {
+    super(
+      'disbursement-status-conflict',
+      "A reconciled disbursement cannot be returned: a statement entry of the hospital shows its payment arrived. If the bank took it back, the hospital's finance office unmatches that entry first (POST /reconciliation/entries/{id}/unmatch); a grant already completed cannot be reopened in Sprout.",
+      { currentStatus: 'reconciled' },
+    );
+  }
+}
+
 /** A scheduled tranche in a payment file the bank may be executing: cancelled, its payment could never be recorded. */
 export class TrancheInPaymentFileException extends ConflictException {
   constructor(tranches: { reference: string; exportedAt: Date }[]) {

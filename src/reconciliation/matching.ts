@@ -164,7 +164,7 @@ export function takingBack(
     return {
       status: 'mismatched',
       takenBack: named,
-      reason: `${kind} naming these paid or reconciled disbursements: ${named.join(', ')}: the payments may have been sent back; check with the bank, and record the returns if so`,
+      reason: `${kind} naming these paid or reconciled disbursements: ${named.join(', ')}: the payments may have been sent back; check with the bank, and if so fund finance records the returns (of a reconciled one, once the entry that reconciled it is unmatched)`,
     };
   }
   const [reference] = named;
@@ -174,6 +174,9 @@ export function takingBack(
     reference,
     disbursementId: disbursement.id,
     takenBack: named,
-    reason: `${kind} naming this ${disbursement.status} disbursement: the payment may have been sent back; check with the bank, and record the return if so`,
+    reason:
+      disbursement.status === 'reconciled'
+        ? `${kind} naming this reconciled disbursement: the payment may have been sent back; check with the bank, and if so unmatch the entry that reconciled it, so that fund finance can record the return (a completed grant cannot be reopened: tell the fund)`
+        : `${kind} naming this paid disbursement: the payment may have been sent back; check with the bank, and if so fund finance records the return`,
   };
 }
