@@ -5,7 +5,7 @@ import { FenAmount, IsoDate } from 'src/notifications/templates/template-context
 
 /**
  * `{{money amount}}` → ¥1,234.56 · `{{date submittedAt}}` → 2026-09-01 · `{{dateTime linkExpiresAt}}` → 2026-09-01 18:30
- * (China time) · `{{#if (eq role "reviewer")}}`.
+ * (China time) · `{{#if (eq role "reviewer")}}` · `staff=(ne role "applicant")`.
  * Templates pass whatever the context holds; `money`, `date` and `dateTime` check it and throw on anything else.
  */
 export function registerTemplateHelpers(handlebars: typeof Handlebars): void {
@@ -13,4 +13,5 @@ export function registerTemplateHelpers(handlebars: typeof Handlebars): void {
   handlebars.registerHelper('date', (value: IsoDate) => formatDate(value));
   handlebars.registerHelper('dateTime', (value: IsoDate) => formatDateTime(value));
   handlebars.registerHelper('eq', (left: unknown, right: unknown) => left === right);
+  handlebars.registerHelper('ne', (left: unknown, right: unknown) => left !== right);
 }

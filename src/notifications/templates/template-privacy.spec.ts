@@ -93,8 +93,10 @@ function subjectOf(templateSource: string): { staff: boolean | null; names: stri
     if (!node || typeof node !== 'object') return;
     const n = node as HbsNode;
     if (n.type === 'PartialBlockStatement' && (n.name as { original?: string }).original === 'layout') {
-      const pair = ((n.hash as { pairs?: { key: string; value: { value: unknown } }[] } | undefined)?.pairs ?? []).find((p) => p.key === 'staff');
+      const pair = ((n.hash as { pairs?: { key: string; value: { type: string; value?: unknown } }[] } | undefined)?.pairs ?? []).find((p) => p.key === 'staff');
       if (typeof pair?.value.value === 'boolean') staff = pair.value.value;
+      // Decided per email (staff=(ne role "applicant")): it may reach a family, so a family's rules hold.
+      if (pair?.value.type === 'SubExpression') staff = false;
     }
     if (n.type === 'DecoratorBlock' && (n.params as { value?: unknown }[])[0]?.value === 'subject') return walk(n.program, true);
     if (inSubject && n.type === 'PathExpression') names.push(String(n.original));
@@ -116,6 +118,7 @@ describe("no hospital and no amount in a family email's subject", () => {
     expect(subjects.filter((s) => s.staff === null)).toEqual([]);
     expect(familyTemplates.map((s) => s.file)).toEqual(expect.arrayContaining(['en/tranche-paid.hbs', 'zh-CN/tranche-returned.hbs', 'en/application-approved.hbs']));
     expect(familyTemplates.map((s) => s.file)).not.toContain('en/tranche-paid-hospital.hbs');
+    expect(familyTemplates.map((s) => s.file)).toContain('zh-CN/invitation.hbs'); // a family's account may be opened by an admin
     expect(familyTemplates.find((s) => s.file === 'en/application-approved.hbs')?.names).toEqual(['reference']);
     expect(forbidden).toEqual(expect.arrayContaining(['amount', 'paidAmount', 'cancelledAmount', 'total']));
     expect(subjectOf('{{#> layout staff=false}}{{#*inline "subject"}}Paid {{money amount}} to {{hospitalName}}{{/inline}}x{{/layout}}').names).toEqual(

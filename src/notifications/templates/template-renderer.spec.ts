@@ -251,6 +251,21 @@ describe('TemplateRenderer', () => {
     expect(renderer.render('invitation', 'zh-CN', withoutInviter).text).toContain('我们诚挚地邀请您以医院财务人员的身份加入');
   });
 
+  it('invites a family to its account as a family, not to join the fund as staff', () => {
+    const family = { ...sample('invitation'), role: 'applicant' };
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const email = renderer.render('invitation', locale, family);
+      const staffEmail = renderer.render('invitation', locale, sample('invitation'));
+      expect(email.subject).not.toBe(staffEmail.subject);
+      for (const part of [email.text, email.html]) {
+        expect(part).not.toMatch(/Together we help|和我们一起帮助|Kind regards|祝工作顺利/);
+        expect(part).toMatch(/apply for help with your child's treatment|为孩子的治疗申请资助/);
+        expect(part).toMatch(/With warm wishes|祝您和家人一切安好/);
+      }
+      expect(staffEmail.text).toMatch(/Together we help|和我们一起帮助/);
+    }
+  });
+
   describe('refuses to send an incomplete email', () => {
     it.each(ALL)('throws when a required field of %s (%s) is missing or null', (name, locale) => {
       const fields = Object.entries(TEMPLATE_FIELDS[name]).flatMap(([field, presence]) => (presence === 'required' ? [field] : []));
