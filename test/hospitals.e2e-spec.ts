@@ -171,7 +171,7 @@ describe('Hospitals (e2e)', () => {
 
     const toOffice = await t.mail.waitFor((m) => m.to.includes(office.email));
     expect(toOffice.subject).toBe('基金向Renamed付款的银行账户已变更');
-    expect(toOffice.text).toContain('ICBC Shanghai，尾号 7890');
+    expect(toOffice.text).toContain('ICBC Shanghai，Hospital ACCT，尾号 7890'); // the holder's name before too: a change of it alone is a sign of fraud
     expect(toOffice.text).toContain('Bank of China Shanghai，Renamed，尾号 4321');
     const toFinance = await t.mail.waitFor((m) => m.to.includes(finance.email));
     expect(toFinance.text).toMatch(/Now: +Bank of China Shanghai, Renamed, account ending 4321/);

@@ -28,6 +28,7 @@ export async function noticeBankAccountChanged(
         hospitalId: hospital.id,
         changedAt: changedAt.toISOString(),
         previousBankName: previous.bankName,
+        previousAccountName: previous.accountName,
         previousAccountEnding: accountEnding(previous.accountNumber),
         bankName: hospital.bankName,
         accountName: hospital.bankAccountName,

@@ -95,6 +95,7 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
     hospitalId: '6f1c1d52-6a0e-4a43-9d8b-2f1e5b1c0a11',
     changedAt: '2026-09-14T02:30:00.000Z',
     previousBankName: '中国工商银行北京分行',
+    previousAccountName: '北京儿童医院',
     previousAccountEnding: '7890',
     bankName: '中国银行北京分行',
     accountName: '北京儿童医院',

@@ -115,6 +115,8 @@ export interface BankAccountChangedContext {
   hospitalId: string;
   changedAt: IsoDate;
   previousBankName: string;
+  /** Absent from emails queued before it was added: a change of the holder's name alone is a classic sign of fraud. */
+  previousAccountName?: string;
   previousAccountEnding: string;
   bankName: string;
   accountName: string;

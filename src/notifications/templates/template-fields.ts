@@ -74,6 +74,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     hospitalId: 'required',
     changedAt: 'required',
     previousBankName: 'required',
+    previousAccountName: 'optional',
     previousAccountEnding: 'required',
     bankName: 'required',
     accountName: 'required',

@@ -252,7 +252,7 @@ describe('TemplateRenderer', () => {
   });
 
   it('invites a family to its account as a family, not to join the fund as staff', () => {
-    const family = { ...sample('invitation'), role: 'applicant' };
+    const family = { ...sample('invitation'), role: 'applicant' as const };
     for (const locale of ['en', 'zh-CN'] as const) {
       const email = renderer.render('invitation', locale, family);
       const staffEmail = renderer.render('invitation', locale, sample('invitation'));
