@@ -130,6 +130,10 @@ describe('Tranches whose payee is no longer the hospital’s account (e2e)', () 
     await exportFile().expect(200);
     await correctAccount().expect(200);
     expect((await trancheOf(sent)).payeeOutdated).toBe(true);
+    // Fund finance is told that this one is in a file the bank may already have paid to the previous account.
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.finance.email) && m.text.includes(`${sent.reference}-1`));
+    expect(mail.text).toMatch(new RegExp(`${sent.reference}-1: .*already in the payment file of \\d{4}-\\d{2}-\\d{2}`));
+    expect(mail.text).toContain('ask the bank first');
     const next = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 2_000_000 });
     const [sentRef, nextRef] = [`${sent.reference}-1`, `${next.reference}-1`];
     const headers = (res: { headers: Record<string, string> }) =>

@@ -207,8 +207,8 @@ export interface PayeesOutdatedContext {
   hospitalName: string;
   count: number;
   total: FenAmount;
-  /** The first of them (the list is capped); `more` counts the rest. */
-  tranches: CancelledTrancheItem[];
+  /** The first of them (the list is capped); `more` counts the rest. `exportedAt`: in a payment file sent then. */
+  tranches: (CancelledTrancheItem & { exportedAt?: IsoDate })[];
   more: number;
 }
 
