@@ -202,6 +202,22 @@ describe('Disbursements (e2e)', () => {
     expect(await fund()).toMatchObject({ committed: 0, disbursed: 3_333_333 });
   });
 
+  it('cancels a returned tranche alone, as cancelling the grant would: its amount, back with the fund, is available again', async () => {
+    await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
+    const grant = await approvedGrant(t, w, { amount: 2_000_000, treatmentPlan: 'ist' });
+    const [first, second] = await tranchesOf(grant);
+    await pay(first.id).expect(200);
+    await pay(second.id).expect(200);
+    await t.http.post(`${API}/disbursements/${second.id}/return`).set(w.finance.auth).send({ reason: 'Account closed' }).expect(200);
+    const res = await t.http.post(`${API}/disbursements/${second.id}/cancel`).set(w.finance.auth).send({ reason: 'Treatment ended early' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'cancelled', cancelReason: 'Treatment ended early' });
+    expect(await fund()).toEqual({ received: 100_000_000, available: 100_000_000 - first.amount, committed: 0, disbursed: first.amount });
+    expect(await appStatus(grant.id)).toBe('disbursing'); // the first tranche is paid, not yet reconciled
+    await expectIdentity();
+    expect((await verifyLedger()).ok).toBe(true);
+  });
+
   it('cancels a scheduled tranche: its amount returns to available; a paid tranche cannot be cancelled', async () => {
     await splitPolicy([{ label: 'a', share: '0.5' }, { label: 'b', share: '0.5' }]);
     const grant = await approvedGrant(t, w, { amount: 2_000_001, treatmentPlan: 'ist' });

@@ -126,10 +126,10 @@ export class DisbursementsController {
   @Post(':id/cancel')
   @Roles('fund_finance', 'admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Cancel a scheduled tranche: its amount returns to the fund\'s available balance' })
+  @ApiOperation({ summary: 'Cancel a scheduled tranche, or one the bank returned: its amount returns to the fund\'s available balance' })
   @ApiOkResponse({ type: DisbursementDto })
   @ApiNotFoundResponse({ description: 'No such tranche', type: ProblemDto })
-  @ApiConflictResponse({ description: 'The tranche is not scheduled, or it went out in a payment file and notSentToBank is not true', type: ProblemDto })
+  @ApiConflictResponse({ description: 'The tranche is neither scheduled nor returned, or it went out in a payment file and notSentToBank is not true', type: ProblemDto })
   async cancel(
     @Param('id', ParseIdPipe) id: string,
     @Body() dto: CancelDto,

@@ -29,7 +29,7 @@ export class GrantCancellationService {
   ) {}
 
   /**
-   * scheduled → cancelled, committed → available. A disbursing grant whose other tranches are all reconciled
+   * scheduled or returned → cancelled, committed → available. A disbursing grant whose other tranches are all reconciled
    * is then complete; a grant whose tranches are now all cancelled is cancelled.
    */
   async cancelTranche(user: AuthUser, id: string, dto: CancelDto, key: string | undefined): Promise<IdempotentResult<DisbursementDto>> {
@@ -37,10 +37,12 @@ export class GrantCancellationService {
     return this.idempotency.execute(request, 200, async (tx) => {
       const app = await this.progress.lockApplication(tx, await this.progress.applicationIdOf(tx, id));
       const d = await this.progress.lockDisbursement(tx, id);
-      if (d.status !== 'scheduled') throw new DisbursementStatusConflictException('cancelled', d.status);
+      // A returned tranche is money back with the fund, as a scheduled one is money not sent: either may be cancelled
+      // (as cancelling the whole grant cancels both).
+      if (d.status !== 'scheduled' && d.status !== 'returned') throw new DisbursementStatusConflictException('cancelled', d.status);
       const inFile = inPaymentFiles([d], dto);
       const posting = await this.ledger.releaseCommitment(tx, { applicationId: app.id, amount: d.amount, actor: user, disbursementId: d.id });
-      await this.progress.moveDisbursement(tx, d, 'scheduled', { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
+      await this.progress.moveDisbursement(tx, d, d.status, { status: 'cancelled', cancelledAt: new Date(), cancelledBy: user.id, cancelReason: dto.reason });
       const change = await this.progress.afterTrancheCancelled(tx, app, user.role);
       if (change?.to === 'cancelled') {
         // The last live tranche: the family hears that the grant is cancelled, not that the rest of it stands. Every
