@@ -147,7 +147,7 @@ describe('Reconciliation: money sent back (e2e)', () => {
     expect((await items(old.body.id))[0]).toMatchObject({ status: 'unmatched', reference: first.reference, reason: expect.stringContaining(`paid again on ${today()}`) });
     expect(await status('disbursements', first.id)).toBe('paid');
     expect(await status('applications', grant.id)).toBe('disbursing');
-    expect((await exceptionMail(old.body.id)).text).toMatch(/No matching payment found:\s+1/);
+    expect((await exceptionMail(old.body.id)).text).toMatch(/Reference found, but no payment of it to match:\s+1/);
 
     // The new payment's credit settles it.
     const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-NEW', bookingDate: today() }]));

@@ -114,12 +114,37 @@ describe('Reconciliation (e2e)', () => {
     expect(actions.filter((a: string) => a === 'reconciliation.statement_imported')).toHaveLength(2);
     expect(actions.filter((a: string) => a === 'disbursement.reconciled')).toHaveLength(2);
     expect(actions).toContain('application.completed');
-    // An unmatched CNY credit: the hospital finance office hears of it.
-    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(res.body.id));
-    expect(mail.text).toMatch(/No matching payment found:\s+1/);
-    const [{ hospital }] = await t.dataSource.query(`SELECT context->>'hospitalId' AS hospital FROM notifications WHERE template = 'reconciliation-exceptions'`);
-    expect(hospital).toBe(w.hospital.id);
-    expect(mail.text).toMatch(new RegExp(`https?://[^/\\s]+/reconciliation/statements/${res.body.id}`));
+    // The patient's own deposit names nothing of the fund's, and is of no amount the fund paid: no email for it.
+    expect(await t.dataSource.query(`SELECT 1 FROM notifications WHERE template = 'reconciliation-exceptions'`)).toEqual([]);
+  });
+
+  it("emails hospital finance the entries that need a person, not the hospital's own business", async () => {
+    const { tranche } = await paidGrant(2_500_000);
+    const exceptionsOf = async (statementId: string) =>
+      (await t.dataSource.query(`SELECT context FROM notifications WHERE template = 'reconciliation-exceptions' AND context->>'statementId' = $1`, [statementId]))[0]?.context;
+
+    // Patients' deposits and bills: the bulk of a hospital's account, none of the fund's business. No email.
+    const own = await upload(camt053([
+      { amount: '500.00', remittance: '押金 张三', accountServicerReference: 'OWN-1' },
+      { amount: '1234.50', remittance: '住院费', accountServicerReference: 'OWN-2' },
+    ]));
+    expect(own.body).toMatchObject({ entries: 2, unmatched: 2 });
+    expect(await exceptionsOf(own.body.id)).toBeUndefined();
+
+    // A credit of exactly a paid tranche's amount, its reference lost on the way; and one naming a tranche unknown here.
+    const lost = await upload(camt053([
+      { amount: '25000.00', remittance: '基金拨款', accountServicerReference: 'LOST-1' },
+      { amount: '700.00', remittance: '押金 李四', accountServicerReference: 'OWN-3' },
+      { amount: '99.00', remittance: 'SPR-2026-999999-1', accountServicerReference: 'ODD-1' },
+    ]));
+    expect(lost.body).toMatchObject({ entries: 3, unmatched: 3 });
+    expect(await exceptionsOf(lost.body.id)).toMatchObject({ hospitalId: w.hospital.id, mismatched: 0, unmatched: 1, unnamedLikePayments: 1, unnamed: 1, duplicates: 0 });
+    const mail = await t.mail.waitFor((m) => m.to.includes(w.hospitalFinance.email) && m.text.includes(lost.body.id));
+    expect(mail.text).toMatch(/Reference found, but no payment of it to match:\s+1/);
+    expect(mail.text).toMatch(/was its reference lost on the way\?\):\s+1/);
+    expect(mail.text).toContain('Not counted above: 1 other credit(s) naming no Sprout payment');
+    expect(mail.text).toMatch(new RegExp(`https?://[^/\\s]+/reconciliation/statements/${lost.body.id}`));
+    expect(await disbursementStatus(tranche.id)).toBe('paid'); // matched by hand, not by amount alone
   });
 
   it('the millionth application is approved, paid and reconciled like the first (its serial has 7 digits)', async () => {

@@ -1,5 +1,8 @@
 import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry';
 
+/** An unmatched credit naming nothing of Sprout's: most of a hospital's account (its patients' own payments, …). */
+export const NO_REFERENCE_REASON = 'no Sprout reference';
+
 export type MatchStatus = 'matched' | 'mismatched' | 'unmatched' | 'duplicate' | 'ignored';
 
 export interface MatchCandidate {
@@ -110,7 +113,7 @@ export function classifyEntry(
 
   const ours = references.filter((reference) => candidatesByReference.get(reference)?.hospitalId === hospitalId);
   if (ours.length === 0) {
-    const reason = references.length === 0 ? 'no Sprout reference' : 'no disbursement of this hospital has this reference';
+    const reason = references.length === 0 ? NO_REFERENCE_REASON : 'no disbursement of this hospital has this reference';
     return { status: 'unmatched', reason, ...(references.length === 1 ? { reference: references[0] } : {}) };
   }
   if (ours.length > 1) return { status: 'unmatched', reason: `several disbursement references (${ours.join(', ')})` };

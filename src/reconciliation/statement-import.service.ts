@@ -29,6 +29,7 @@ import {
 } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementAccounts, StatementLeftOut } from 'src/reconciliation/statement-account';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
+import { NO_REFERENCE_REASON } from 'src/reconciliation/matching';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
@@ -207,7 +208,11 @@ export class StatementImportService implements OnModuleInit {
     const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
     await settlement?.settle();
     const { statement, transfersAgain } = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
-    if (statement.mismatched + statement.unmatched + transfersAgain > 0) await this.emailExceptions(tx, statement, transfersAgain);
+    const unnamed = statement.unmatched > 0 ? await unnamedCredits(tx, statement) : { all: 0, likePayments: 0 };
+    const exceptions = { mismatched: statement.mismatched, unmatched: statement.unmatched - unnamed.all, unnamedLikePayments: unnamed.likePayments };
+    if (exceptions.mismatched + exceptions.unmatched + exceptions.unnamedLikePayments + transfersAgain > 0) {
+      await this.emailExceptions(tx, statement, { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain });
+    }
 
     const imported = {
       actor: user,
@@ -269,11 +274,14 @@ export class StatementImportService implements OnModuleInit {
   }
 
   /**
-   * reconciliation-exceptions to the hospital's finance office when entries need a person: mismatched, unmatched, and
-   * duplicates that are transfers of their own (`transfersAgain`: a second payment of a tranche, money the hospital holds
-   * for nothing), not the repeats of bank entries already imported that every month's statement brings (as the report counts).
+   * reconciliation-exceptions to the hospital's finance office when entries need a person: mismatched; unmatched credits
+   * naming a Sprout reference; credits naming none but of the amount of a payment not yet seen arriving (its reference
+   * may have been lost on the way); and duplicates that are transfers of their own (a second payment of a tranche,
+   * money the hospital holds for nothing), not the repeats of bank entries already imported that every month's
+   * statement brings (as the report counts). The other credits naming no Sprout reference are the bulk of a hospital's
+   * account, its patients' own payments: an email for them at every import would teach everyone to ignore it.
    */
-  private async emailExceptions(tx: EntityManager, s: BankStatement, transfersAgain: number): Promise<void> {
+  private async emailExceptions(tx: EntityManager, s: BankStatement, counts: ExceptionCounts): Promise<void> {
     const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: s.hospitalId });
     for (const user of await hospitalFinanceUsers(tx, s.hospitalId)) {
       await this.outbox.enqueue(tx, {
@@ -285,9 +293,7 @@ export class StatementImportService implements OnModuleInit {
           hospitalName: hospital.name,
           hospitalId: hospital.id,
           statementId: s.id,
-          mismatched: s.mismatched,
-          unmatched: s.unmatched,
-          duplicates: transfersAgain,
+          ...counts,
           statementUrl: this.config.publicUrl(`/reconciliation/statements/${s.id}`),
         },
       });
@@ -298,6 +304,22 @@ export class StatementImportService implements OnModuleInit {
     const max = this.config.env.STATEMENT_MAX_BYTES;
     return new StatementTooLargeException(detail ?? `A statement may be at most ${max} bytes.`, extra ?? { maxBytes: max });
   }
+}
+
+type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayments: number; unnamed: number; duplicates: number };
+
+/**
+ * The statement's unmatched credits naming no Sprout reference, and those of them whose amount is that of a tranche of
+ * the hospital paid and not yet reconciled (one hash of the paid amounts, one pass over the statement's entries).
+ */
+async function unnamedCredits(tx: EntityManager, s: BankStatement): Promise<{ all: number; likePayments: number }> {
+  const [row] = (await tx.query(
+    `SELECT count(*)::int AS unnamed,
+            count(*) FILTER (WHERE e.amount IN (SELECT d.amount FROM disbursements d WHERE d.hospital_id = $2 AND d.status = 'paid'))::int AS like_payments
+       FROM statement_entries e WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason = $3`,
+    [s.id, s.hospitalId, NO_REFERENCE_REASON],
+  )) as { unnamed: number; like_payments: number }[];
+  return { all: row.unnamed, likePayments: row.like_payments };
 }
 
 /**

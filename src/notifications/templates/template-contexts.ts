@@ -249,7 +249,12 @@ export interface ReconciliationExceptionsContext {
   hospitalName: string;
   statementId: string;
   mismatched: number;
+  /** Credits naming a Sprout reference that matched no payment (in rows written before December 2026: all unmatched). */
   unmatched: number;
+  /** Credits naming no Sprout reference but of the amount of a payment the fund made and no statement has shown yet. */
+  unnamedLikePayments?: number;
+  /** The other credits naming no Sprout reference: not the fund's, as far as Sprout can tell; no reason for an email. */
+  unnamed?: number;
   /** Second transfers for tranches already matched (possible double payments); not repeats of bank entries already imported. */
   duplicates: number;
   statementUrl: string;

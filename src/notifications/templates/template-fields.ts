@@ -111,6 +111,8 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     statementId: 'required',
     mismatched: 'required',
     unmatched: 'required',
+    unnamedLikePayments: 'optional',
+    unnamed: 'optional',
     duplicates: 'required',
     statementUrl: 'required',
     hospitalId: 'optional',
