@@ -50,6 +50,12 @@ describe('Accounts (e2e)', () => {
     const short = await t.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password: 'short', fullName: 'X' });
     expect(short.status).toBe(400);
     expect(short.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'password' })]));
+    // Ten characters that are no password: spaces, one key held down, the first thing everyone tries.
+    for (const [password, message] of [['          ', 'only spaces'], ['aaaaaaaaaaaa', 'one character repeated'], ['woaini1314', 'most common']]) {
+      const weak = await t.http.post('/api/v1/auth/register').send({ email: uniqueEmail(), password, fullName: 'X' });
+      expect({ password, status: weak.status }).toEqual({ password, status: 400 });
+      expect(weak.body.errors).toEqual([{ field: 'password', message: expect.stringContaining(message) }]);
+    }
     expect(await t.dataSource.query('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 1 }]);
   });
 

@@ -2,12 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { IsPhone } from 'src/applications/dto/field-validators';
+import { IsNewPassword } from 'src/common/validation/new-password';
 import { IsPersonName } from 'src/common/validation/text-fields';
 import type { Locale } from 'src/users/user.entity';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-
-export const PASSWORD_RULES = [IsString(), MinLength(10, { message: 'password must be at least 10 characters' }), MaxLength(256)];
 
 export class RegisterDto {
   @ApiProperty({ example: 'li.mei@example.org' })
@@ -15,7 +14,7 @@ export class RegisterDto {
   email: string;
 
   @ApiProperty({ minLength: 10, maxLength: 256 })
-  @IsString() @MinLength(10, { message: 'password must be at least 10 characters' }) @MaxLength(256)
+  @IsNewPassword()
   password: string;
 
   @ApiProperty({ example: '李梅' })
@@ -46,7 +45,7 @@ export class TokenDto {
 
 export class AcceptInviteDto extends TokenDto {
   @ApiProperty({ minLength: 10, maxLength: 256 })
-  @IsString() @MinLength(10, { message: 'password must be at least 10 characters' }) @MaxLength(256)
+  @IsNewPassword()
   password: string;
 }
 
@@ -58,7 +57,7 @@ export class ForgotPasswordDto {
 
 export class ResetPasswordDto extends TokenDto {
   @ApiProperty({ minLength: 10, maxLength: 256 })
-  @IsString() @MinLength(10, { message: 'password must be at least 10 characters' }) @MaxLength(256)
+  @IsNewPassword()
   password: string;
 }
 

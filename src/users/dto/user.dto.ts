@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsUUID, MaxLength, ValidateIf } from 'class-validator';
 import { toLowerCase } from 'src/applications/dto/field-validators';
 import { ROLES, Role } from 'src/common/auth/roles';
+import { IsNewPassword } from 'src/common/validation/new-password';
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import { IsPersonName } from 'src/common/validation/text-fields';
 import { Locale, User } from 'src/users/user.entity';
@@ -28,7 +29,7 @@ export class CreateUserDto {
   hospitalId?: string;
 
   @ApiPropertyOptional({ minLength: 10, description: 'Without it an invitation email with a one-time token is sent' })
-  @IsOptional() @IsString() @MinLength(10, { message: 'password must be at least 10 characters' }) @MaxLength(256)
+  @IsOptional() @IsNewPassword()
   password?: string;
 
   @ApiPropertyOptional({ enum: ['zh-CN', 'en'], default: 'zh-CN' })
