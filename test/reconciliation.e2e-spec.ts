@@ -746,6 +746,7 @@ describe('Reconciliation (e2e)', () => {
     ['a CSV with a bad date', Buffer.from('date,amount,currency,reference,counterparty,description\n2026-02-30,10.00,CNY,,x,y\n'), /line 2/],
     ['a CSV with a bad amount after a CRLF in a quoted field', Buffer.from('date,amount,currency,reference,counterparty,description\r\n2026-09-15,10.00,CNY,,x,"two\r\nlines"\r\n2026-09-15,1O.00,CNY,,x,y\r\n'), /line 4\b/],
     ['an empty file', Buffer.alloc(0), /line 1/],
+    ['a camt.053 cut short in its declaration', camt053([{ amount: '10.00' }]).subarray(0, 49), /not well-formed XML/],
   ])('refuses %s with 400 naming where, storing nothing', async (_, file, where) => {
     const { tranche } = await paidGrant();
     const res = await upload(file);
@@ -753,6 +754,7 @@ describe('Reconciliation (e2e)', () => {
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.body.type).toContain('malformed-statement');
     expect(`${res.body.detail} ${res.body.location}`).toMatch(where);
+    expect(res.body.detail).not.toContain('..'); // a parser's own full stop is not doubled
     expect(res.body.line).toEqual(expect.any(Number));
     expect(await statementCount()).toEqual({ s: 0, e: 0 });
     expect(await disbursementStatus(tranche.id)).toBe('paid');

@@ -11,7 +11,7 @@ export class MalformedStatementException extends ProblemException {
     const line = LINE.exec(error.location)?.[1];
     const elementMatch = ELEMENT.exec(error.location);
     const element = elementMatch?.[1] ?? elementMatch?.[2];
-    super(400, 'malformed-statement', 'Malformed statement', `The statement could not be read at ${error.location}: ${error.reason}. Nothing was imported.`, {
+    super(400, 'malformed-statement', 'Malformed statement', `The statement could not be read at ${error.location}: ${error.reason.replace(/\.+$/, '')}. Nothing was imported.`, {
       errors: [{ field: 'file', message: error.message }],
       location: error.location,
       ...(line ? { line: Number(line) } : {}),
