@@ -251,6 +251,17 @@ describe('TemplateRenderer', () => {
     expect(renderer.render('invitation', 'zh-CN', withoutInviter).text).toContain('我们诚挚地邀请您以医院财务人员的身份加入');
   });
 
+  it('tells a family whose grant is cancelled before any payment nothing of payments made', () => {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      for (const paidAmount of [0, '0']) {
+        const email = renderer.render('grant-cancelled', locale, { ...sample('grant-cancelled'), paidAmount });
+        for (const part of [email.text, email.html]) expect(part).not.toMatch(/Already paid|already made|已支付给医院|已经支付给医院/);
+      }
+      const paid = renderer.render('grant-cancelled', locale, sample('grant-cancelled'));
+      expect(paid.text).toMatch(/Already paid to the hospital: ¥50,000.00|已支付给医院：¥50,000.00/);
+    }
+  });
+
   it('invites a family to its account as a family, not to join the fund as staff', () => {
     const family = { ...sample('invitation'), role: 'applicant' as const };
     for (const locale of ['en', 'zh-CN'] as const) {
