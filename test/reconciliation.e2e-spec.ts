@@ -143,6 +143,7 @@ describe('Reconciliation (e2e)', () => {
     expect(mail.text).toMatch(/Reference found, but no payment of it to match:\s+1/);
     expect(mail.text).toMatch(/was its reference lost on the way\?\):\s+1/);
     expect(mail.text).toContain('Not counted above: 1 other credit(s) naming no Sprout payment');
+    expect(mail.text).toContain(`(file statement.xml, statement ${lost.body.id})`); // as the person who imported it knows it
     expect(mail.text).toMatch(new RegExp(`https?://[^/\\s]+/reconciliation/statements/${lost.body.id}`));
     expect(await disbursementStatus(tranche.id)).toBe('paid'); // matched by hand, not by amount alone
   });

@@ -293,6 +293,7 @@ export class StatementImportService implements OnModuleInit {
           hospitalName: hospital.name,
           hospitalId: hospital.id,
           statementId: s.id,
+          ...(s.fileName ? { fileName: s.fileName } : {}),
           ...counts,
           statementUrl: this.config.publicUrl(`/reconciliation/statements/${s.id}`),
         },

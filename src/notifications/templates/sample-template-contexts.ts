@@ -142,6 +142,7 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
     fullName: 'Zhang Wei',
     hospitalName: '上海儿童医学中心',
     statementId: 'a3f1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b',
+    fileName: '2026-09-16 对账单.xml',
     mismatched: 1,
     unmatched: 2,
     unnamedLikePayments: 1,

@@ -248,6 +248,8 @@ export interface ReconciliationExceptionsContext {
   fullName: string;
   hospitalName: string;
   statementId: string;
+  /** The uploaded file's name, as the person who imported it knows it (absent in rows written before December 2026). */
+  fileName?: string;
   mismatched: number;
   /** Credits naming a Sprout reference that matched no payment (in rows written before December 2026: all unmatched). */
   unmatched: number;

@@ -109,6 +109,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     fullName: 'required',
     hospitalName: 'required',
     statementId: 'required',
+    fileName: 'optional',
     mismatched: 'required',
     unmatched: 'required',
     unnamedLikePayments: 'optional',
