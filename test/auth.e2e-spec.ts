@@ -43,6 +43,26 @@ describe('Accounts (e2e)', () => {
     expect(Object.keys(me.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'fullName', 'hospitalId', 'id', 'locale', 'role']);
   });
 
+  it('lets anyone set the language of their emails (PATCH /me), audited, and only that', async () => {
+    const family = await signedInUser(t, 'applicant', { locale: 'zh-CN' });
+    const changed = await t.http.patch('/api/v1/me').set(family.auth).send({ locale: 'en' }).expect(200);
+    expect(changed.body).toMatchObject({ id: family.id, locale: 'en' });
+    expect((await t.http.get('/api/v1/me').set(family.auth).expect(200)).body.locale).toBe('en');
+    await t.http.patch('/api/v1/me').set(family.auth).send({ locale: 'en' }).expect(200); // the same again: nothing to record
+    for (const body of [{ locale: 'fr' }, {}, { locale: 'en', role: 'admin' }, { locale: 'en', fullName: 'Someone else' }]) {
+      expect({ body, status: (await t.http.patch('/api/v1/me').set(family.auth).send(body)).status }).toEqual({ body, status: 400 });
+    }
+    await t.http.patch('/api/v1/me').send({ locale: 'en' }).expect(401);
+    expect(await t.dataSource.query(`SELECT actor_id, summary FROM audit_events WHERE action = 'user.locale_changed'`)).toEqual([
+      { actor_id: family.id, summary: { from: 'zh-CN', to: 'en' } },
+    ]);
+    expect(await t.dataSource.query(`SELECT role FROM users WHERE id = $1`, [family.id])).toEqual([{ role: 'applicant' }]);
+    // The next email is in the language chosen.
+    await t.http.post('/api/v1/auth/forgot-password').send({ email: family.email }).expect(202);
+    const mail = await t.mail.waitForMailTo(family.email);
+    expect(mail.subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+
   it('refuses a duplicate email (409) and a short password (400 naming the field)', async () => {
     const { email } = await register();
     const dup = await t.http.post('/api/v1/auth/register').send({ email: email.toUpperCase(), password: PASSWORD, fullName: 'X' });

@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCre
 import { Authenticated, CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
-import { CreateUserDto, InvitationDto, UpdateUserDto, UserDto, UserPageDto, UserQueryDto } from 'src/users/dto/user.dto';
+import { CreateUserDto, InvitationDto, UpdateMeDto, UpdateUserDto, UserDto, UserPageDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { UsersService } from 'src/users/users.service';
 import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 
@@ -19,6 +19,14 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   me(@CurrentUser() user: AuthUser): Promise<UserDto> {
     return this.users.me(user);
+  }
+
+  @Patch('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'Set what is yours to set: the language of your emails', description: 'Audited (user.locale_changed). Emails already written keep theirs.' })
+  @ApiOkResponse({ type: UserDto })
+  updateMe(@Body() dto: UpdateMeDto, @CurrentUser() user: AuthUser): Promise<UserDto> {
+    return this.users.updateMe(user, dto);
   }
 
   @Post('users')

@@ -13,7 +13,7 @@ import { ONE_TIME_TOKEN_PURPOSES, ONE_TIME_TOKEN_TTL_HOURS, OneTimeTokenService 
 import { PasswordService } from 'src/auth/password.service';
 import { TokenService } from 'src/auth/token.service';
 import { ReviewerConflictsService } from 'src/review/reviewer-conflicts.service';
-import { CreateUserDto, InvitationDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
+import { CreateUserDto, InvitationDto, UpdateMeDto, UpdateUserDto, UserDto, UserQueryDto } from 'src/users/dto/user.dto';
 import { User } from 'src/users/user.entity';
 
 /** Over users: an administrator who can sign in — not disabled, and not an invitee who never set a password. */
@@ -37,6 +37,20 @@ export class UsersService {
 
   async me(user: AuthUser): Promise<UserDto> {
     return UserDto.from(await this.dataSource.getRepository(User).findOneByOrFail({ id: user.id }));
+  }
+
+  /** The account's own settings; audited when one changes. */
+  async updateMe(user: AuthUser, dto: UpdateMeDto): Promise<UserDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const me = await tx.findOneOrFail(User, { where: { id: user.id }, lock: { mode: 'pessimistic_write' } });
+      if (me.locale !== dto.locale) {
+        await tx.update(User, { id: me.id }, { locale: dto.locale, updatedAt: new Date() });
+        const summary = { from: me.locale, to: dto.locale };
+        await this.audit.record(tx, { actor: user, action: 'user.locale_changed', objectType: 'user', objectId: me.id, summary });
+        me.locale = dto.locale;
+      }
+      return UserDto.from(me);
+    });
   }
 
   async create(dto: CreateUserDto, actor: AuthUser | null): Promise<UserDto> {

@@ -37,6 +37,13 @@ export class CreateUserDto {
   locale?: Locale;
 }
 
+/** PATCH /me: what users set for themselves. */
+export class UpdateMeDto {
+  @ApiProperty({ enum: ['zh-CN', 'en'], description: 'The language of the emails Sprout sends you from now on' })
+  @IsIn(['zh-CN', 'en'])
+  locale: Locale;
+}
+
 export class UpdateUserDto {
   @ApiPropertyOptional()
   @IsOptional() @IsPersonName()
