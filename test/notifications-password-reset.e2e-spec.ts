@@ -64,6 +64,13 @@ describe('Password reset by email (e2e)', () => {
     await t.http.post('/api/v1/auth/login').send({ email: user.email, password: PASSWORD }).expect(401);
     const fresh = await login(t, user.email, NEW_PASSWORD);
     await t.http.get('/api/v1/me').set(fresh.auth).expect(200);
+    // The owner hears of it at once: a leaked link would otherwise take the account in silence.
+    const changed = await t.mail.waitFor((m) => m.to.includes(user.email) && m.subject === 'Your Sprout password was changed');
+    expect(changed.text).toContain('Dear Test applicant,');
+    expect(changed.text).toMatch(/changed on \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(China time\)/);
+    expect(changed.text).toMatch(/https?:\/\/[^\s]+\/forgot-password/);
+    expect(changed.text).not.toContain(token);
+    expect(changed.text).not.toContain(NEW_PASSWORD);
 
     const reused = await t.http.post('/api/v1/auth/reset-password').send({ token, password: 'yet another passphrase' });
     expect(reused.status).toBe(400);
@@ -137,6 +144,12 @@ describe('Password reset by email (e2e)', () => {
     expect(stranger.text).toMatch(/^您好：/m);
     const owner = await t.mail.waitForMailTo(verified.email);
     expect(owner.text).toMatch(/^Dear Test applicant,$/m);
+
+    // The inbox's owner takes the account with the link: the email saying so does not carry the stranger's text either.
+    await t.http.post('/api/v1/auth/reset-password').send({ token: tokenFrom(stranger.text), password: 'my own new passphrase' }).expect(200);
+    const changed = await t.mail.waitFor((m) => m.to.includes(unverified.toLowerCase()) && m.subject === '您的 Sprout 密码已修改');
+    expect(changed.text).not.toContain(lure);
+    expect(changed.text).toMatch(/^您好：/m);
   });
 
   it('sends nothing to a disabled account, with the same answer', async () => {

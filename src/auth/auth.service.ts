@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
-import { AuthUser } from 'src/common/auth/roles';
+import { AuthUser, Role } from 'src/common/auth/roles';
 import { ConflictException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
 import { writeTogether } from 'src/database/statement-parts';
 import { OutboxService } from 'src/notifications/outbox.service';
-import { User } from 'src/users/user.entity';
+import { Locale, User } from 'src/users/user.entity';
 import { AccountEmailHasher } from 'src/auth/account-email-hasher';
 import { EmailAlreadyVerifiedException, InvalidCredentialsException, InvalidOneTimeTokenException, InvalidTokenException } from 'src/auth/auth.exceptions';
 import { AcceptInviteDto, ForgotPasswordDto, LoginDto, RegisterDto, RegisteredDto, ResetPasswordDto } from 'src/auth/dto/auth.dto';
@@ -170,15 +170,26 @@ export class AuthService {
     const email = await this.dataSource.transaction(async (tx) => {
       const userId = await this.oneTimeTokens.consume(tx, dto.token, 'password_reset');
       // The link arrived in the mailbox, which proves the address.
-      const [rows] = (await tx.query(
-        `UPDATE users SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, now()),
-                token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING email`,
+      const [[user]] = (await tx.query(
+        `UPDATE users u SET password_hash = $2, email_verified_at = COALESCE(u.email_verified_at, now()),
+                token_version = u.token_version + 1, updated_at = now()
+           FROM (SELECT email_verified_at FROM users WHERE id = $1) before
+          WHERE u.id = $1
+          RETURNING u.email, u.full_name, u.role, u.locale, before.email_verified_at IS NOT NULL AS was_verified`,
         [userId, passwordHash],
-      )) as [{ email: string }[], number];
+      )) as [{ email: string; full_name: string; role: Role; locale: Locale; was_verified: boolean }[], number];
       await this.tokens.endAllSessions(tx, userId, 'password_reset');
       await this.oneTimeTokens.revokeOutstanding(tx, userId, 'password_reset', 'invitation');
       await this.audit.record(tx, { actor: null, action: 'user.password_reset', objectType: 'user', objectId: userId });
-      return rows[0].email;
+      // A reset link that leaked lets someone else take the account: its owner hears of it at once, not when signed out.
+      await this.outbox.enqueue(tx, {
+        event: 'user.password_changed',
+        template: 'password-changed',
+        to: { email: user.email, userId, locale: user.locale },
+        // The name only as the reset email gives it: typed by anyone until the address was verified.
+        context: { fullName: user.was_verified ? user.full_name : null, role: user.role, changedAt: new Date().toISOString(), forgotUrl: this.config.publicUrl('/forgot-password') },
+      });
+      return user.email;
     });
     // Whoever locked the account out with wrong passwords should not keep its owner out after a reset.
     await this.throttle.recordSuccess('sign-in', email);

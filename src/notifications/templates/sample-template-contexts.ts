@@ -15,6 +15,12 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
     expiresInDays: 7,
     invitedBy: 'Chen Jing',
   },
+  'password-changed': {
+    fullName: '李梅',
+    role: 'applicant',
+    changedAt: '2026-09-03T02:15:00Z',
+    forgotUrl: 'https://sprout.example.org/forgot-password',
+  },
   'password-reset': {
     fullName: '李梅',
     resetUrl: 'https://sprout.example.org/reset-password?token=Pq4sD7fGh2Jk',

@@ -21,6 +21,7 @@ export const TEMPLATE_NAMES = [
   'payees-outdated',
   'info-answered',
   'bank-account-changed',
+  'password-changed',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -304,6 +305,19 @@ export interface ReviewerDigestContext {
   queueUrl: string;
 }
 
+/**
+ * To the account's address when its password was reset: a reset link that leaked (a shared screen, a forwarded email,
+ * a proxy's log of the link) lets someone else take the account, and its owner would otherwise learn of it only when
+ * signed out. Greets by name only a verified address, as the reset email does.
+ */
+export interface PasswordChangedContext {
+  fullName?: string | null;
+  role: UserRole;
+  changedAt: IsoDate;
+  /** Where to ask for a new reset link at once. */
+  forgotUrl: string;
+}
+
 export interface TemplateContexts {
   'email-verification': EmailVerificationContext;
   invitation: InvitationContext;
@@ -320,6 +334,7 @@ export interface TemplateContexts {
   'payees-outdated': PayeesOutdatedContext;
   'info-answered': InfoAnsweredContext;
   'bank-account-changed': BankAccountChangedContext;
+  'password-changed': PasswordChangedContext;
   'tranche-returned': TrancheReturnedContext;
   'tranche-returned-hospital': TrancheReturnedHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;

@@ -21,6 +21,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     invitedBy: 'optional',
     linkExpiresAt: 'optional',
   },
+  'password-changed': { fullName: 'optional', role: 'required', changedAt: 'required', forgotUrl: 'required' },
   'password-reset': { fullName: 'optional', resetUrl: 'required', token: 'required', expiresInMinutes: 'required', linkExpiresAt: 'optional' },
   'application-submitted': {
     fullName: 'required',
