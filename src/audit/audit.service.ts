@@ -5,8 +5,20 @@ import { AuthUser } from 'src/common/auth/roles';
 import { renumber, SqlPart } from 'src/database/statement-parts';
 import { currentRequestId } from 'src/common/logging/request-context';
 import { AuditEvent } from 'src/audit/audit-event.entity';
+import { AnchorRow, AuditAnchors } from 'src/audit/audit-anchors';
+import { AppConfig } from 'src/config/app-config';
 import { AuditContent, canonicalJson, chainHash, GENESIS_HASH } from 'src/audit/audit-hash';
 import { canonicalSql, shiftParams, slot } from 'src/audit/bulk-audit';
+
+export type AuditVerification = {
+  ok: boolean;
+  checked: number;
+  firstBrokenId: string | null;
+  reason: string | null;
+  /** Signed anchors of the chain's head checked, and the last event they cover. */
+  anchors: number;
+  anchoredThrough: string | null;
+};
 
 export type AuditRecord = {
   actor: Pick<AuthUser, 'id' | 'role'> | null;
@@ -19,7 +31,14 @@ export type AuditRecord = {
 
 @Injectable()
 export class AuditService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly anchors: AuditAnchors;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {
+    this.anchors = new AuditAnchors(config.env.DATA_HASH_KEY);
+  }
 
   /**
    * Appends one event inside the caller's transaction. The event is linked into the hash chain when the transaction
@@ -105,8 +124,25 @@ export class AuditService {
     };
   }
 
-  /** Recomputes the whole chain and names the first row whose content or link does not hold. */
-  async verify(): Promise<{ ok: boolean; checked: number; firstBrokenId: string | null; reason: string | null }> {
+  /**
+   * Recomputes the whole chain and names the first row whose content or link does not hold; then checks the signed
+   * anchors of its head (AuditAnchors), which a rewrite that recomputed the chain does not survive.
+   */
+  async verify(): Promise<AuditVerification> {
+    const chain = await this.verifyChain();
+    const staleAfterMs = (2 * this.config.env.AUDIT_ANCHOR_MINUTES + 15) * 60_000;
+    const anchors = await this.anchors.verify(this.dataSource.manager, staleAfterMs);
+    if (!chain.ok) return { ...chain, anchors: anchors.anchors, anchoredThrough: null };
+    if (!anchors.ok) return { ok: false, checked: chain.checked, firstBrokenId: anchors.firstBrokenId, reason: anchors.reason, anchors: anchors.anchors, anchoredThrough: null };
+    return { ...chain, anchors: anchors.anchors, anchoredThrough: anchors.anchoredThrough };
+  }
+
+  /** Signs the chain's head as committed now (the worker's AuditAnchorScheduler). */
+  anchor(): Promise<AnchorRow | null> {
+    return this.dataSource.transaction((tx) => this.anchors.anchor(tx));
+  }
+
+  private async verifyChain(): Promise<{ ok: boolean; checked: number; firstBrokenId: string | null; reason: string | null }> {
     let prevHash = GENESIS_HASH;
     let lastId = '0';
     let checked = 0;

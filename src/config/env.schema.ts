@@ -166,6 +166,14 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(1) @Max(86400)
   OUTBOX_STUCK_AFTER_SECONDS = 600;
 
+  /**
+   * How often the worker signs the audit chain's head (audit_anchors). Events written since the latest anchor can be
+   * rewritten by whoever can write the database without /audit/verify seeing it; more than twice this (and a quarter
+   * of an hour) without an anchor, verify says so.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  AUDIT_ANCHOR_MINUTES = 60;
+
   /** Bull lock on an active email job; renewed at half this while the worker lives. Keep it above 3 × SMTP_TIMEOUT_MS. */
   @Transform(toInt) @IsInt() @Min(1000) @Max(600000)
   QUEUE_LOCK_DURATION_MS = 60000;
