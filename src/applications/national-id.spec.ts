@@ -117,12 +117,12 @@ describe('normalizeNationalId', () => {
 });
 
 describe('maskNationalId', () => {
-  it('keeps the region and the last four, starring the birth date and sequence', () => {
-    expect(maskNationalId('31010120190501001X')).toBe('310101********001X');
+  it('keeps the last four only: with the birth date staff read beside it, region and ending would be the whole id', () => {
+    expect(maskNationalId('31010120190501001X')).toBe('**************001X');
   });
 
-  it('stars all of anything too short to keep six and four of', () => {
-    expect(maskNationalId('1234567890')).toBe('**********');
-    expect(maskNationalId('12345678901')).toBe('123456*8901');
+  it('stars all of anything too short to keep four of', () => {
+    expect(maskNationalId('1234')).toBe('****');
+    expect(maskNationalId('12345')).toBe('*2345');
   });
 });

@@ -33,9 +33,12 @@ export function hasValidCheckCharacter(id: string): boolean {
   return SHAPE.test(id) && nationalIdCheckCharacter(id.slice(0, 17)) === id[17];
 }
 
-/** The first six and last four characters (region, and what a scan's reader checks), the rest starred. */
+/**
+ * The last four characters, the rest starred. Not the region's six as well: the eight between them are the birth date,
+ * which staff read beside the id, and the two shown would make the whole id again without anyone asking for it.
+ */
 export function maskNationalId(id: string): string {
-  return id.length <= 10 ? '*'.repeat(id.length) : `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}`;
+  return id.length <= 4 ? '*'.repeat(id.length) : `${'*'.repeat(id.length - 4)}${id.slice(-4)}`;
 }
 
 /** Well formed and with the right check character. */
