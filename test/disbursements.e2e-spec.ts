@@ -648,6 +648,13 @@ describe('Disbursements (e2e)', () => {
     await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(otherFamily.auth).expect(404);
     await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(otherFinance.auth).expect(404);
     await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(w.reviewer.auth).expect(200);
+    // Where the money goes is for those who pay or check it, as GET /hospitals gives it: not the family, not reviewers.
+    const payeeSeenBy = async (who: SignedIn) =>
+      ((await t.http.get(`${API}/applications/${grant.id}/disbursements`).set(who.auth).expect(200)).body.items as { payee?: unknown }[]).map((d) => d.payee !== undefined);
+    expect(await payeeSeenBy(w.family)).toEqual([false]);
+    expect(await payeeSeenBy(w.reviewer)).toEqual([false]);
+    expect(await payeeSeenBy(w.hospitalFinance)).toEqual([true]);
+    expect(await payeeSeenBy(w.finance)).toEqual([true]);
     await t.http.get(`${API}/disbursements/${tranche.id}`).set(otherFinance.auth).expect(404);
     await t.http.get(`${API}/disbursements/${tranche.id}`).set(w.hospitalFinance.auth).expect(200);
 

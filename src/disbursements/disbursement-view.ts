@@ -1,4 +1,5 @@
-import type { Role } from 'src/common/auth/roles';
+import type { AuthUser, Role } from 'src/common/auth/roles';
+import { seesBankAccount } from 'src/hospitals/bank-account-visibility';
 import { DisbursementStatus } from 'src/disbursements/disbursement.entity';
 import { DisbursementDto } from 'src/disbursements/dto/disbursement.dto';
 
@@ -63,7 +64,8 @@ export const DISBURSEMENT_SELECT = disbursementSelect();
  * tranche is written for the family (and may speak of it), so hospital finance gets the status and time without it,
  * as its emails do (disbursement-notifications.ts).
  */
-export function toDisbursementDto(r: DisbursementRow, role?: Role): DisbursementDto {
+export function toDisbursementDto(r: DisbursementRow, reader?: AuthUser): DisbursementDto {
+  const role: Role | undefined = reader?.role;
   const iso = (value: Date | null) => (value ? value.toISOString() : null);
   return {
     id: r.id,
@@ -76,7 +78,11 @@ export function toDisbursementDto(r: DisbursementRow, role?: Role): Disbursement
     amount: Number(r.amount),
     currency: r.currency,
     status: r.status,
-    payee: { bankName: r.payee_bank_name, accountName: r.payee_account_name, accountNumber: r.payee_account_number },
+    // Where the money goes, for those who pay or check it (as GET /hospitals gives it); a family, or a reviewer, reads
+    // the tranches of a grant without it.
+    ...(!reader || seesBankAccount(reader, r.hospital_id)
+      ? { payee: { bankName: r.payee_bank_name, accountName: r.payee_account_name, accountNumber: r.payee_account_number } }
+      : {}),
     paidOn: r.paid_on,
     bankReference: r.bank_reference,
     paidAt: iso(r.paid_at),

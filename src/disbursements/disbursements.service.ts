@@ -29,7 +29,7 @@ export class DisbursementsService {
     if (!visible) throw new ApplicationNotFoundException();
     await this.records.assertNotConflicted(this.dataSource.manager, user, applicationId);
     const rows = (await this.dataSource.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [applicationId])) as DisbursementRow[];
-    return { items: rows.map((r) => toDisbursementDto(r, user.role)), nextCursor: null };
+    return { items: rows.map((r) => toDisbursementDto(r, user)), nextCursor: null };
   }
 
   /**
@@ -59,7 +59,7 @@ export class DisbursementsService {
     const page = `SELECT d.* FROM disbursements d ${query.payeeOutdated === undefined ? '' : 'JOIN hospitals h ON h.id = d.hospital_id'}
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.created_at, d.id LIMIT $${params.length}`;
     const rows = (await this.dataSource.query(`${disbursementSelect(`(${page})`)} ORDER BY d.created_at, d.id`, params)) as DisbursementRow[];
-    return toPage(rows, query.limit, (r) => ({ k: r.cursor_at, id: r.id }), (r) => toDisbursementDto(r, user.role));
+    return toPage(rows, query.limit, (r) => ({ k: r.cursor_at, id: r.id }), (r) => toDisbursementDto(r, user));
   }
 
   /** GET /disbursements/:id: as get, and 403 to a reviewer or admin whose conflict of interest bars them from the case. */
@@ -74,7 +74,7 @@ export class DisbursementsService {
     const rows = (await manager.query(`${DISBURSEMENT_SELECT} WHERE d.id = $1`, [id])) as DisbursementRow[];
     const row = rows[0];
     if (!row || (user.role === 'hospital_finance' && row.hospital_id !== user.hospitalId)) throw new DisbursementNotFoundException();
-    return toDisbursementDto(row, user.role);
+    return toDisbursementDto(row, user);
   }
 }
 

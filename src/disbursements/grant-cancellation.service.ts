@@ -125,7 +125,7 @@ export class GrantCancellationService {
         },
       });
       const rows = (await tx.query(`${DISBURSEMENT_SELECT} WHERE d.application_id = $1 ORDER BY d.tranche_number`, [app.id])) as DisbursementRow[];
-      return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map((r) => toDisbursementDto(r, user.role)) };
+      return { id: app.id, status: 'cancelled' as const, version, released, disbursements: rows.map((r) => toDisbursementDto(r, user)) };
     });
   }
 }

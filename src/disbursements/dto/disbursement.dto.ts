@@ -196,7 +196,11 @@ export class DisbursementDto {
   @ApiProperty({ type: 'integer', description: 'minor units (fen)' }) amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ enum: DISBURSEMENT_STATUSES }) status: DisbursementStatus;
-  @ApiProperty({ type: PayeeDto, description: "The hospital's bank account as it was when the tranche was scheduled" }) payee: PayeeDto;
+  @ApiPropertyOptional({
+    type: PayeeDto,
+    description: "The hospital's bank account as it was when the tranche was scheduled: for admins, fund finance and the hospital's own finance office",
+  })
+  payee?: PayeeDto;
   @ApiPropertyOptional({ type: String, format: 'date', nullable: true }) paidOn: string | null;
   @ApiPropertyOptional({ type: String, nullable: true }) bankReference: string | null;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) paidAt: string | null;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import type { AuthUser } from 'src/common/auth/roles';
+import { seesBankAccount } from 'src/hospitals/bank-account-visibility';
 import { Transform, Type } from 'class-transformer';
 import { IsDefined, IsObject, IsString, Matches, ValidateNested } from 'class-validator';
 import { IsPersonName } from 'src/common/validation/text-fields';
@@ -72,15 +73,6 @@ export class HospitalViewDto extends OmitType(HospitalDto, ['bankAccount'] as co
     const { bankAccount, ...rest } = HospitalDto.from(h);
     return seesBankAccount(reader, h.id) ? { ...rest, bankAccount } : rest;
   }
-}
-
-/**
- * A hospital's account is read by those who pay into it or check it: admins, fund finance, and the hospital's own
- * finance office. A family (any self-registered account) choosing a hospital, or a reviewer, has no use for where the
- * fund's money goes; the account-change email shows even its recipients the last four digits only.
- */
-export function seesBankAccount(reader: AuthUser, hospitalId: string): boolean {
-  return reader.role === 'admin' || reader.role === 'fund_finance' || (reader.role === 'hospital_finance' && reader.hospitalId === hospitalId);
 }
 
 /** PATCH /hospitals/:id: the hospital, and the scheduled money its edit leaves on other accounts. */
