@@ -125,6 +125,20 @@ describe('Tranches whose payee is no longer the hospital’s account (e2e)', () 
     expect(await trancheOf(grant)).toMatchObject({ status: 'scheduled', payee: CORRECTED, payeeOutdated: false });
   });
 
+  it("an account a hospital's tranches were paid into stays that hospital's: no other hospital may be given it", async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_000_000 });
+    await payTranche(t, w, (await trancheOf(grant)).id);
+    const former = (await t.http.get(`${API}/hospitals/${w.hospital.id}`).set(w.admin.auth).expect(200)).body.bankAccount;
+    await correctAccount().expect(200);
+    // Its statements of the former account are still imported under it (StatementAccounts): a twin could import them too.
+    const twin = await t.http.post(`${API}/hospitals`).set(w.admin.auth).send({ name: 'Another hospital', code: 'TWIN', bankAccount: former });
+    expect(twin.status).toBe(409);
+    expect(twin.body).toMatchObject({ type: expect.stringContaining('hospital-account-taken'), detail: expect.stringContaining('was paid into') });
+    const other = await createHospital(t, w.admin);
+    const moved = await t.http.patch(`${API}/hospitals/${other.id}`).set(w.admin.auth).send({ bankAccount: former });
+    expect(moved.body.type).toContain('hospital-account-taken');
+  });
+
   it("a tranche in a file before its hospital's account changed counts as already exported: it holds no file up under refuse", async () => {
     const sent = await approvedGrant(t, w, { amount: 1_000_000 });
     await exportFile().expect(200);

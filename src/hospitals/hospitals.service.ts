@@ -10,6 +10,7 @@ import { Hospital } from 'src/hospitals/hospital.entity';
 import { noticeBankAccountChanged } from 'src/hospitals/bank-account-change-notice';
 import { noticePayeesOutdated, tranchesLeftBehind } from 'src/hospitals/payees-outdated-notice';
 import { OutboxService } from 'src/notifications/outbox.service';
+import { NORMALIZED } from 'src/reconciliation/statement-account';
 
 @Injectable()
 export class HospitalsService {
@@ -104,14 +105,19 @@ export class HospitalsService {
  */
 async function assertNoTwin(tx: EntityManager, id: string | null, name: string | null, accountNumber: string | null): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(hashtext('sprout:hospital-names-and-accounts'))`);
+  // An account another hospital was paid into before it changed is still that hospital's for its statements
+  // (StatementAccounts), so it counts as taken too.
   const [twin] = (await tx.query(
-    `SELECT code, bank_account_number = $2 AS same_account FROM hospitals
-      WHERE ($1::uuid IS NULL OR id <> $1::uuid) AND (bank_account_number = $2 OR lower(btrim(name)) = lower(btrim($3)))
+    `SELECT h.code, (h.bank_account_number = $2 OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2)) AS same_account
+       FROM hospitals h
+      WHERE ($1::uuid IS NULL OR h.id <> $1::uuid)
+        AND (h.bank_account_number = $2 OR lower(btrim(h.name)) = lower(btrim($3))
+             OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2))
       ORDER BY same_account DESC LIMIT 1`,
     [id, accountNumber, name],
   )) as { code: string; same_account: boolean }[];
   if (!twin) return;
-  if (twin.same_account) throw new ConflictException('hospital-account-taken', `Hospital ${twin.code} already has this bank account.`);
+  if (twin.same_account) throw new ConflictException('hospital-account-taken', `Hospital ${twin.code} has, or was paid into, this bank account.`);
   throw new ConflictException('hospital-name-taken', `Hospital ${twin.code} already has this name.`);
 }
 

@@ -6,7 +6,8 @@ export function normalizedAccount(account: string): string {
   return account.replace(/[\s-]/g, '').toUpperCase();
 }
 
-const NORMALIZED = (column: string) => `regexp_replace(upper(${column}), '[[:space:]-]', '', 'g')`;
+/** normalizedAccount() in SQL. */
+export const NORMALIZED = (column: string) => `regexp_replace(upper(${column}), '[[:space:]-]', '', 'g')`;
 
 /** A statement of the file for an account that is not the hospital's: not imported. */
 export type StatementLeftOut = { accountEnding: string; entries: number };
