@@ -82,6 +82,11 @@ describe('parseCsvStatement', () => {
     expect(entries.map((e) => [e.currency, e.amount])).toEqual([['CNY', 12_000], ['CNY', 100]]);
   });
 
+  it('keeps an entry in any other three letters (CNH, offshore yuan, is no ISO code): one line never refuses the file', async () => {
+    const entries = await entriesOf([HEADER, '2026-03-02,120.00,CNY,,,', '2026-03-02,5.00,CNH,,,', '2026-03-02,1.00,xau,,,'].join('\n'));
+    expect(entries.map((e) => e.currency)).toEqual(['CNY', 'CNH', 'XAU']);
+  });
+
   it('takes the columns in any order, in any case, with a BOM and CRLF line ends', async () => {
     const csv = '\uFEFFDescription,Reference,Amount,Date,Currency,Counterparty\r\nmemo,REF-1,8.850,2026-03-02,CNY,Donor\r\n';
     const [entry] = await entriesOf(csv);
@@ -129,7 +134,6 @@ describe('parseCsvStatement', () => {
     ['impossible date', '2026-02-29,1.00,CNY,,,', "line 7: date '2026-02-29' is not a date (YYYY-MM-DD)"],
     ['other date format', '02/03/2026,1.00,CNY,,,', "line 7: date '02/03/2026' is not a date (YYYY-MM-DD)"],
     ['bad currency', '2026-03-02,1.00,RMB¥,,,', "line 7: currency 'RMB¥' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)"],
-    ['three letters naming no currency', '2026-03-02,1.00,ABC,,,', "line 7: currency 'ABC' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)"],
     ['the yuan in Chinese', '2026-03-02,1.00,人民币,,,', "line 7: currency '人民币' is not an ISO 4217 code (CNY, or RMB as Chinese banks write it)"],
     ['missing field', '2026-03-02,1.00,CNY,,', 'line 7: expected 6 fields, found 5'],
     ['extra field', '2026-03-02,1.00,CNY,,,,', 'line 7: expected 6 fields, found 7'],

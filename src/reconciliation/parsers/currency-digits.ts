@@ -13,16 +13,17 @@ export function minorUnitDigits(currency: string): number {
   return Object.hasOwn(NOT_TWO, currency) ? NOT_TWO[currency] : 2;
 }
 
-/** ISO 4217 codes in use, as this Node's ICU knows them. */
-const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
+const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 /**
- * The ISO 4217 code a statement's currency column means, or null when it names none. Chinese banks' exports often
- * write the yuan as RMB (renminbi), which is no ISO code: read as anything but CNY, a payment of the fund in such a file
- * would be ignored as foreign money, its tranche left unreconciled with nobody told.
+ * The currency code a statement's currency column means, or null when it is not three letters. Chinese banks' exports
+ * often write the yuan as RMB (renminbi), which is no ISO code: read as anything but CNY, a payment of the fund in such
+ * a file would be ignored as foreign money, its tranche left unreconciled with nobody told. Any other three letters
+ * stand (an entry not in CNY is kept as ignored): a list of codes would refuse a whole file for one line in a code it
+ * lacks (CNH, offshore yuan, is no ISO code either), and one from the runtime (Intl) differs between builds.
  */
 export function statementCurrency(written: string): string | null {
   const code = written.trim().toUpperCase();
   if (code === 'RMB') return 'CNY';
-  return ISO_4217.has(code) ? code : null;
+  return CURRENCY_CODE.test(code) ? code : null;
 }
