@@ -193,6 +193,18 @@ describe('Reconciliation (e2e)', () => {
         ['', null],
       ]);
     }
+
+    // A CSV's reference column is the payer's text as much as its description: a refund's, naming no tranche, is not kept.
+    const csv = await upload(csvStatement([
+      { amount: '-300.00', accountServicerReference: '张三 住院号 778812 押金退还', counterparty: '张三', remittance: '退押金' },
+      { amount: '-200.00', accountServicerReference: `${tranche.reference} ${other.reference}`, counterparty: '基金', remittance: 'two tranches back' },
+    ]), w.hospitalFinance, undefined, 'refunds.csv');
+    const csvStored = await t.dataSource.query(`SELECT remittance, structured_references, counterparty FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [csv.body.id]);
+    expect(csvStored[0]).toEqual({ remittance: '', structured_references: [], counterparty: null });
+    expect(csvStored[1].structured_references).toEqual([`${tranche.reference} ${other.reference}`]);
+    // Naming two tranches (so no one `reference`), it concerns the fund: its texts are the fund's staff's to read.
+    const [, twoNamed] = await items(csv.body.id, w.finance);
+    expect(twoNamed).toMatchObject({ reference: null, remittance: 'two tranches back', structuredReferences: [`${tranche.reference} ${other.reference}`] });
   });
 
   it('re-importing the same file → 409, nothing new stored or matched', async () => {

@@ -279,9 +279,10 @@ export class StatementImportRun {
         col((d) => d.entry.instructionId ?? null),
         // An entry that can mean nothing to the fund (a debit, another currency, not booked) and names no tranche is
         // most of a hospital's statement: other patients' families paying their bills, salaries, suppliers. Who paid
-        // or was paid, and why, is none of Sprout's business: kept are its date, amount, direction and bank ids.
+        // or was paid, and why, is none of Sprout's business: kept are its date, amount, direction and bank ids (its
+        // references too are texts: a CSV's reference column holds whatever the payer wrote).
         col((d) => (d.keepsTexts ? d.entry.remittance : '')),
-        col((d) => JSON.stringify(d.entry.structuredReferences)),
+        col((d) => JSON.stringify(d.keepsTexts ? d.entry.structuredReferences : [])),
         col((d) => (d.keepsTexts ? (d.entry.counterparty ?? null) : null)),
         col((d) => (d.keepsTexts ? (d.entry.additionalInfo ?? null) : null)),
         col((d) => d.reference),

@@ -1,6 +1,7 @@
 import type { Role } from 'src/common/auth/roles';
 import { BankStatement } from 'src/reconciliation/bank-statement.entity';
 import { StatementItemDto, StatementSummaryDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { entryReferences } from 'src/reconciliation/matching';
 import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
 
 /** API.md's `unmatched` counts every entry that matched nothing and is no mismatch or duplicate; `ignored` says how many could never match. */
@@ -31,7 +32,7 @@ export function toStatementSummary(s: BankStatement): StatementSummaryDto {
  * they see the date, amount and bank ids only. The hospital's finance office, whose statement it is, sees all of it.
  */
 export function toStatementItem(e: StatementEntry, role: Role): StatementItemDto {
-  const texts = role === 'hospital_finance' || e.reference !== null || e.disbursementId !== null;
+  const texts = role === 'hospital_finance' || e.disbursementId !== null || e.reference !== null || namesAnyReference(e);
   return {
     id: e.id,
     position: e.position,
@@ -43,7 +44,7 @@ export function toStatementItem(e: StatementEntry, role: Role): StatementItemDto
     creditDebit: e.creditDebit,
     reference: e.reference,
     remittance: texts ? e.remittance : '',
-    structuredReferences: e.structuredReferences,
+    structuredReferences: texts ? e.structuredReferences : [],
     counterparty: texts ? e.counterparty : null,
     accountServicerReference: e.accountServicerReference,
     endToEndId: e.endToEndId,
@@ -53,4 +54,10 @@ export function toStatementItem(e: StatementEntry, role: Role): StatementItemDto
     matchKind: e.matchKind,
     matchedAt: e.matchedAt ? e.matchedAt.toISOString() : null,
   };
+}
+
+/** Whether the entry's texts name any Sprout reference (several leave `reference` empty, one tranche or none of them). */
+function namesAnyReference(e: StatementEntry): boolean {
+  const texts = { remittance: e.remittance, structuredReferences: e.structuredReferences, endToEndId: e.endToEndId ?? undefined, additionalInfo: e.additionalInfo ?? undefined };
+  return entryReferences(texts).length > 0;
 }
