@@ -146,6 +146,13 @@ describe('Reconciliation (e2e)', () => {
     expect(mail.text).toContain(`(file statement.xml, statement ${lost.body.id})`); // as the person who imported it knows it
     expect(mail.text).toMatch(new RegExp(`https?://[^/\\s]+/reconciliation/statements/${lost.body.id}`));
     expect(await disbursementStatus(tranche.id)).toBe('paid'); // matched by hand, not by amount alone
+
+    // A tranche in a payment file the bank may have paid before fund finance records it: its amount counts too.
+    const sent = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 3_300_000 });
+    await t.http.get(`${API}/disbursements/export?status=scheduled`).set(w.finance.auth).expect(200);
+    expect((await tranchesOf(sent))[0]).toMatchObject({ status: 'scheduled', exportedAt: expect.any(String) });
+    const early = await upload(camt053([{ amount: '33000.00', remittance: '基金', accountServicerReference: 'EARLY-1' }]));
+    expect(await exceptionsOf(early.body.id)).toMatchObject({ unmatched: 0, unnamedLikePayments: 1, unnamed: 0 });
   });
 
   it('the millionth application is approved, paid and reconciled like the first (its serial has 7 digits)', async () => {

@@ -311,12 +311,14 @@ type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayme
 
 /**
  * The statement's unmatched credits naming no Sprout reference, and those of them whose amount is that of a tranche of
- * the hospital paid and not yet reconciled (one hash of the paid amounts, one pass over the statement's entries).
+ * the hospital paid and not yet reconciled, or sent to the bank in a payment file and not yet recorded as paid (one
+ * hash of those amounts, one pass over the statement's entries).
  */
 async function unnamedCredits(tx: EntityManager, s: BankStatement): Promise<{ all: number; likePayments: number }> {
   const [row] = (await tx.query(
     `SELECT count(*)::int AS unnamed,
-            count(*) FILTER (WHERE e.amount IN (SELECT d.amount FROM disbursements d WHERE d.hospital_id = $2 AND d.status = 'paid'))::int AS like_payments
+            count(*) FILTER (WHERE e.amount IN (SELECT d.amount FROM disbursements d
+                                                 WHERE d.hospital_id = $2 AND (d.status = 'paid' OR (d.status = 'scheduled' AND d.exported_at IS NOT NULL))))::int AS like_payments
        FROM statement_entries e WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason = $3`,
     [s.id, s.hospitalId, NO_REFERENCE_REASON],
   )) as { unnamed: number; like_payments: number }[];

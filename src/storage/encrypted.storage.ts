@@ -47,7 +47,7 @@ export class EncryptedStorage extends ObjectStorage {
   /**
    * Encrypts, in place, every object under `prefix` stored before encryption; objects already sealed are only opened
    * far enough to see so. Safe beside running replicas: a reader gets the old file or the new, and an object deleted
-   * meanwhile stays deleted.
+   * meanwhile stays deleted (but for the instant replace() cannot guard; the orphan sweep removes such a file).
    */
   async sealStoredBefore(prefix: string): Promise<{ sealed: number; alreadySealed: number }> {
     const counts = { sealed: 0, alreadySealed: 0 };
@@ -63,7 +63,7 @@ export class EncryptedStorage extends ObjectStorage {
           counts.alreadySealed++;
           continue;
         }
-        await this.sealInto(Readable.from(rest(first, chunks)), (sealed) => this.inner.replace(entry.key, sealed));
+        await this.sealInto(Readable.from(rest(first, chunks)), (sealed) => this.inner.replace(entry.key, sealed)).finally(() => chunks.return?.());
         counts.sealed++;
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;

@@ -42,13 +42,14 @@ export class LocalDiskStorage extends ObjectStorage {
     });
     try {
       await pipeline(content, counter, createWriteStream(temporary, { flags: 'wx', mode: 0o600 }));
-      const existed = await exists(target);
-      if (existed && !replacing) throw new Error(`An object already exists under ${key}`);
-      // Deleted while it was being rewritten: not brought back.
-      if (!existed && replacing) throw new ObjectNotFoundError(key);
       // fsync before rename: after a crash the object is either whole or absent.
       const handle = await open(temporary, 'r');
       await handle.sync().finally(() => handle.close());
+      // Checked last, next to the rename: one deleted while it was being rewritten is not brought back, but for a
+      // delete between this check and the rename (the orphan sweep then removes the file, its row being gone).
+      const existed = await exists(target);
+      if (existed && !replacing) throw new Error(`An object already exists under ${key}`);
+      if (!existed && replacing) throw new ObjectNotFoundError(key);
       await rename(temporary, target);
       return { size };
     } catch (error) {

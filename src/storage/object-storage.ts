@@ -10,7 +10,9 @@ export abstract class ObjectStorage {
   abstract put(key: string, content: Readable): Promise<{ size: number }>;
   /**
    * Stores the whole stream in place of the object under `key`, atomically: a reader gets the old bytes or the new,
-   * never a mix. For rewriting an object in another form (encrypting what was stored before encryption).
+   * never a mix. For rewriting an object in another form (encrypting what was stored before encryption). An object
+   * deleted meanwhile is ObjectNotFoundError, except in the instant before the swap: a store without locks cannot
+   * promise more, and what it brings back has no row, which the orphan sweep removes.
    */
   abstract replace(key: string, content: Readable): Promise<{ size: number }>;
   /** The object's bytes; throws ObjectNotFoundError when there is none. */
