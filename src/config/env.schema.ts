@@ -230,6 +230,13 @@ export class EnvSchema {
   @IsString()
   UPLOAD_DIR = 'var/uploads';
 
+  /**
+   * Refuse to serve a stored document that is not encrypted. Files stored by releases before encryption are served as
+   * they are until `npm run documents:seal` has run; after that, one that is not sealed was put there by someone else.
+   */
+  @Transform(toBool) @IsBoolean()
+  UPLOADS_SEALED_ONLY = false;
+
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 

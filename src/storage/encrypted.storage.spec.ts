@@ -46,6 +46,14 @@ describe('EncryptedStorage', () => {
     expect(filesUnder(root)).toEqual([]);
   });
 
+  it('with sealedOnly, refuses to serve a file that is not sealed', async () => {
+    writeFileSync(join(root, 'swapped'), '%PDF-1.7 put there by hand');
+    const strict = new EncryptedStorage(new LocalDiskStorage(root), new FileCipher(Buffer.alloc(32, 3)), true);
+    await expect(buffer(await strict.get('swapped'))).rejects.toThrow('not encrypted');
+    await strict.put('sealed', Readable.from([Buffer.from('scan')]));
+    expect((await buffer(await strict.get('sealed'))).toString()).toBe('scan');
+  });
+
   it('seals in place what was stored before encryption, skipping unfinished uploads and what is sealed already', async () => {
     await storage.put('documents/ab/new', Readable.from([Buffer.from('new')]));
     writeFileSync(join(root, 'documents/ab/old'), 'old scan');

@@ -12,6 +12,8 @@ export class EncryptedStorage extends ObjectStorage {
   constructor(
     private readonly inner: ObjectStorage,
     private readonly cipher: FileCipher,
+    /** Refuse to serve an object that is not sealed (UPLOADS_SEALED_ONLY, once documents:seal has run). */
+    private readonly sealedOnly = false,
   ) {
     super();
   }
@@ -26,7 +28,7 @@ export class EncryptedStorage extends ObjectStorage {
 
   async get(key: string): Promise<Readable> {
     const stored = await this.inner.get(key);
-    const decryptor = this.cipher.decryptor();
+    const decryptor = this.cipher.decryptor({ sealedOnly: this.sealedOnly });
     // The reader sees any failure as the decryptor's error; a reader that stops early closes the stored object.
     pipeline(stored, decryptor).catch(() => undefined);
     return decryptor;

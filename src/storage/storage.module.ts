@@ -16,5 +16,5 @@ import { ObjectStorage } from 'src/storage/object-storage';
 export class StorageModule {}
 
 export function documentStorage(config: AppConfig): EncryptedStorage {
-  return new EncryptedStorage(new LocalDiskStorage(config.env.UPLOAD_DIR), FileCipher.fromEnv(config.env));
+  return new EncryptedStorage(new LocalDiskStorage(config.env.UPLOAD_DIR), FileCipher.fromEnv(config.env), config.env.UPLOADS_SEALED_ONLY);
 }

@@ -98,6 +98,18 @@ describe('FileCipher', () => {
     }
   });
 
+  it('refuses a file that is not sealed when every stored file should be', async () => {
+    const strict = async (stored: Buffer) => {
+      const decryptor = cipher.decryptor({ sealedOnly: true });
+      const [plain] = await Promise.all([buffer(decryptor), pipeline(source(stored), decryptor)]);
+      return plain;
+    };
+    for (const plain of [Buffer.from('%PDF-1.7 swapped in'), Buffer.alloc(0), Buffer.from('SP')]) {
+      await expect(strict(plain)).rejects.toThrow('not encrypted');
+    }
+    expect((await strict(await seal(Buffer.from('scan')))).toString()).toBe('scan');
+  });
+
   it('takes its key from DATA_ENCRYPTION_KEY', async () => {
     const fromEnv = FileCipher.fromEnv({ DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') });
     expect((await open(await seal(Buffer.from('scan')), undefined, fromEnv)).toString()).toBe('scan');

@@ -44,9 +44,12 @@ export class FileCipher {
     return new FileEncryptor(this.key, Buffer.concat([MAGIC, this.keyId, randomBytes(NONCE_PREFIX_BYTES)]));
   }
 
-  /** A sealed file in, its plaintext out; a file stored before files were encrypted passes through unchanged. */
-  decryptor(): Transform {
-    return new FileDecryptor(this.key, this.keyId);
+  /**
+   * A sealed file in, its plaintext out. A file stored before files were encrypted passes through unchanged, unless
+   * `sealedOnly`: once every stored file is sealed, one that is not was put there by someone else, and is refused.
+   */
+  decryptor(options: { sealedOnly?: boolean } = {}): Transform {
+    return new FileDecryptor(this.key, this.keyId, options.sealedOnly === true);
   }
 
   /** Whether a file starting with `head` (its first bytes, at least five) was sealed by a FileCipher. */
@@ -97,6 +100,7 @@ class FileDecryptor extends Transform {
   constructor(
     private readonly key: Buffer,
     private readonly keyId: Buffer,
+    private readonly sealedOnly: boolean,
   ) {
     super();
   }
@@ -138,6 +142,7 @@ class FileDecryptor extends Transform {
     if (!MAGIC.subarray(0, head.length).equals(head)) this.mode = 'plain';
     else if (head.length === MAGIC.length) this.mode = 'sealed';
     else if (ended) this.mode = 'plain';
+    if (this.mode === 'plain' && this.sealedOnly) throw new Error('The stored file is not encrypted, and every stored file should be (UPLOADS_SEALED_ONLY)');
     if (this.mode !== 'sealed' || this.pending.length < HEADER_BYTES) return;
     const header = this.pending.take(HEADER_BYTES);
     if (!header.subarray(MAGIC.length, MAGIC.length + KEY_ID_BYTES).equals(this.keyId)) {
