@@ -186,9 +186,9 @@ describe('Applications (e2e)', () => {
       'application.submitted',
     ]);
     const assessments = await t.dataSource.query(`SELECT trigger, complete FROM means_assessments WHERE application_id = $1 ORDER BY id`, [id]);
+    // One assessment of the form as it last stood, not one per visit (each a copy of the household's means), and the
+    // one the submission took.
     expect(assessments).toEqual([
-      { trigger: 'created', complete: false },
-      { trigger: 'updated', complete: false },
       { trigger: 'updated', complete: true },
       { trigger: 'submitted', complete: true },
     ]);

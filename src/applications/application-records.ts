@@ -173,7 +173,10 @@ export class ApplicationRecords {
     const [found] = await queryPrepared<AssessmentFacts>(tx, `SELECT ${facts.columns} FROM (VALUES (1)) one ${facts.join}`, this.factParams(app.id, state));
     const assessed = await this.assessWith(tx, app, state, trigger, now, found);
     const insert = this.assessments.insertOf(assessed.assessment);
-    await queryPrepared(tx, insert.sql, insert.params);
+    // One assessment of the form as it stands, not one per edit: each is a copy of the household's income, assets and
+    // debts. Those a submission took stay, as what the reviewers decided on. ($1 is the application's id.)
+    const replacing = `WITH earlier AS (DELETE FROM means_assessments WHERE application_id = $1 AND trigger <> 'submitted') ${insert.sql}`;
+    await queryPrepared(tx, replacing, insert.params);
     return assessed;
   }
 
