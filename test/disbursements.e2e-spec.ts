@@ -836,8 +836,11 @@ describe('Disbursements (e2e)', () => {
   it('reissues one earlier payment file by its exportedAt, and only that file, without stamping it anew', async () => {
     const earlier = await approvedGrant(t, w, { amount: 500_000 });
     const [a] = await tranchesOf(earlier);
-    await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
+    const first = await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
     const [{ exportedAt: firstFile }] = await tranchesOf(earlier);
+    // The file says which it is: the stamp a reissue names, in a header and in its name.
+    expect(first.headers['payment-file-exported-at']).toBe(firstFile);
+    expect(first.headers['content-disposition']).toBe(`attachment; filename="sprout-payment-file-${firstFile.replace(/[:.]/g, '-')}.csv"`);
     const later = await approvedGrant(t, { ...w, family: await signedInUser(t, 'applicant') }, { amount: 600_000 });
     const [b] = await tranchesOf(later);
     await t.http.get(`${API}/disbursements/export`).set(w.finance.auth).expect(200);
@@ -847,10 +850,15 @@ describe('Disbursements (e2e)', () => {
     expect(again.text).toContain(a.reference);
     expect(again.text).not.toContain(b.reference);
     expect([again.headers['already-exported-excluded'], again.headers['already-exported-included']]).toEqual(['0', '1']);
+    expect(again.headers['payment-file-exported-at']).toBe(firstFile);
     expect((await tranchesOf(earlier))[0].exportedAt).toBe(firstFile); // the same file: reissued again the same way
     const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE action = 'disbursements.exported' ORDER BY id DESC LIMIT 1`);
     expect(event.summary).toMatchObject({ count: 1, reissueOf: firstFile });
     expect(event.summary).not.toHaveProperty('exportedAt');
+    // A listing of tranches in another status is named as one: never to be taken for a file for the bank.
+    const listing = await t.http.get(`${API}/disbursements/export?status=cancelled`).set(w.finance.auth).expect(200);
+    expect(listing.headers['content-disposition']).toBe('attachment; filename="sprout-disbursements-cancelled-listing-not-for-the-bank.csv"');
+    expect(listing.headers).not.toHaveProperty('payment-file-exported-at');
 
     const notAFile = await t.http.get(`${API}/disbursements/export?reissue=${firstFile}&status=paid`).set(w.finance.auth);
     expect(notAFile.status).toBe(400);

@@ -72,22 +72,30 @@ export class DisbursementsController {
     description:
       'The CSV file. A file of scheduled tranches carries Outdated-Payees-Excluded (how many were left out for outdatedPayees=exclude) ' +
       'and Outdated-Payees-Included (how many are in it, to a previous account, for outdatedPayees=include), Already-Exported-Excluded ' +
-      '(how many were left out as in an earlier file) and Already-Exported-Included (how many are in it again, for alreadyExported=include).',
+      '(how many were left out as in an earlier file) and Already-Exported-Included (how many are in it again, for alreadyExported=include); ' +
+      "Payment-File-Exported-At gives the file's stamp, which ?reissue= names (absent when the file is empty), and names the file. " +
+      'Any other status is a listing, named so: not a file for the bank.',
     schema: { type: 'string' },
   })
   @ApiConflictResponse({ description: "payees-outdated: scheduled tranches pay into accounts their hospitals no longer have (references named); nothing exported", type: ProblemDto })
   @ApiNotFoundResponse({ description: 'payment-file-not-found: reissue names an exportedAt that no scheduled tranche carries', type: ProblemDto })
   async export(@Query() query: ExportQueryDto, @CurrentUser() user: AuthUser, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const { csv, outdatedPayees, alreadyExported } = await this.paymentFiles.exportCsv(user, query);
+    const { csv, outdatedPayees, alreadyExported, paymentFileStamp } = await this.paymentFiles.exportCsv(user, query);
     if (outdatedPayees) {
       reply.header('Outdated-Payees-Excluded', String(outdatedPayees.excluded)).header('Outdated-Payees-Included', String(outdatedPayees.included));
     }
     if (alreadyExported) {
       reply.header('Already-Exported-Excluded', String(alreadyExported.excluded)).header('Already-Exported-Included', String(alreadyExported.included));
     }
+    // A payment file is named by its stamp, which a reissue names (?reissue=), and says so in a header; a listing of
+    // tranches paid, reconciled or cancelled is named as a listing, never to be taken for a file for the bank.
+    if (paymentFileStamp) reply.header('Payment-File-Exported-At', paymentFileStamp.toISOString());
+    const fileName = paymentFileStamp
+      ? `sprout-payment-file-${paymentFileStamp.toISOString().replace(/[:.]/g, '-')}.csv`
+      : `sprout-disbursements-${query.status}-listing-not-for-the-bank.csv`;
     reply
       .header('Content-Type', 'text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="sprout-disbursements-${query.status}.csv"`)
+      .header('Content-Disposition', `attachment; filename="${fileName}"`)
       .header('Cache-Control', 'private, no-store')
       .header('X-Content-Type-Options', 'nosniff');
     return csv;

@@ -28,6 +28,8 @@ export type PaymentFileExport = {
   outdatedPayees: { excluded: number; included: number } | null;
   /** Of a payment file's tranches already in an earlier file: left out, or put in again as asked. */
   alreadyExported: { excluded: number; included: number } | null;
+  /** The stamp a payment file's tranches carry (the one reissue names): this file's, or the reissued file's. */
+  paymentFileStamp: Date | null;
 };
 
 /** The payment batch file (GET /disbursements/export). */
@@ -117,6 +119,7 @@ export class PaymentFileExportService {
         csv,
         outdatedPayees: paymentFile ? { excluded: outdatedExcluded, included: outdated.length - outdatedExcluded } : null,
         alreadyExported: paymentFile ? { excluded: exportedExcluded, included: exportedIncluded } : null,
+        paymentFileStamp: stamped ? exportedAt : (reissued ?? null),
       };
     });
   }
