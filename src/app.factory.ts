@@ -75,7 +75,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   if (origins.length) {
     // The headers a browser client must read: request ids for support, when to retry, whether an answer was replayed,
     // a download's file name, and what a payment file left out or let through on an outdated bank account.
-    const exposedHeaders = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Outdated-Payees-Excluded', 'Outdated-Payees-Included', 'Already-Exported-Excluded', 'Already-Exported-Included'];
+    const exposedHeaders = ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Outdated-Payees-Excluded', 'Outdated-Payees-Included', 'Already-Exported-Excluded', 'Already-Exported-Included', 'Payment-File-Exported-At'];
     app.enableCors({ origin: origins.includes('*') ? true : origins, credentials: false, exposedHeaders });
   }
 
