@@ -66,6 +66,22 @@ describe('Means policy and assessments (e2e)', () => {
     ]);
   });
 
+  it('applies a standard loaded ahead only from the day it takes effect (China date of the assessment)', async () => {
+    const { admin, hospital, family } = await applicationWorld(t);
+    const draft = await createDraftApplication(t, family, hospital.id);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const next = structuredClone(DEFAULT_MEANS_POLICY);
+    const rural = next.minimumLivingStandards[1];
+    next.minimumLivingStandards.push(
+      { ...rural, monthlyAmount: 118_780, source: 'announced, from next year', effectiveFrom: `${Number(today.slice(0, 4)) + 1}-01-01` },
+      { ...rural, monthlyAmount: 60_000, source: 'in force from today', effectiveFrom: today },
+    );
+    await t.http.put(`${API}/policies/means-assessment`).set(admin.auth).send(next).expect(200);
+    await t.http.patch(`${API}/applications/${draft.id}`).set(family.auth).send({ medical: { otherAid: 100_000 } }).expect(200);
+    const own = await t.http.get(`${API}/applications/${draft.id}/assessment`).set(family.auth).expect(200);
+    expect(own.body).toMatchObject({ policyVersion: 2, minimumLivingStandard: { region: 'CN', hukouType: 'rural', monthlyAmount: 60_000 } });
+  });
+
   it('refuses a save from a stale version (If-Match) with 409 version-conflict naming the current one; without If-Match saves as before', async () => {
     const admin = await signedInUser(t, 'admin');
     const other = await signedInUser(t, 'admin');

@@ -11,6 +11,7 @@ import { MeansPolicyVersion } from 'src/assessment/means-policy-version.entity';
 import { AuthUser } from 'src/common/auth/roles';
 import { SqlPart } from 'src/database/statement-parts';
 import { InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { FUND_TIME_ZONE, todayIn } from 'src/fund/calendar-date';
 
 /** Distinct policy versions kept in memory; there are a handful in the life of the service. */
 const POLICY_CACHE_SIZE = 64;
@@ -103,7 +104,8 @@ export class AssessmentService {
   /** The assessment `request` gets under `policy`, not yet stored (see insertOf). */
   compute(policy: MeansPolicyVersion, request: AssessmentRequest): Omit<MeansAssessmentRecord, 'id'> {
     const complete = request.missing.length === 0 && isCompleteAssessmentInput(request.input);
-    const result = complete ? assessMeans(request.input as MeansAssessmentInput, policy.policy) : null;
+    const computedAt = new Date();
+    const result = complete ? assessMeans(request.input as MeansAssessmentInput, policy.policy, todayIn(FUND_TIME_ZONE, computedAt)) : null;
     return {
       applicationId: request.applicationId,
       policyVersion: policy.version,
@@ -114,7 +116,7 @@ export class AssessmentService {
       result,
       tier: result?.tier ?? null,
       recommendedAmount: result?.recommendedAmount ?? null,
-      computedAt: new Date(),
+      computedAt,
     };
   }
 

@@ -88,12 +88,13 @@ export function isCompleteAssessmentInput(input: Partial<MeansAssessmentInput>):
 
 /**
  * The means test of DESIGN.md ("Means assessment"). It recommends; a reviewer decides, so every
- * doubtful case becomes a manual-review reason, never a rejection.
+ * doubtful case becomes a manual-review reason, never a rejection. `asOf`: the China date it is made on, which picks
+ * the minimum living standard then in force.
  */
-export function assessMeans(input: MeansAssessmentInput, policy: MeansPolicy): MeansAssessment {
+export function assessMeans(input: MeansAssessmentInput, policy: MeansPolicy, asOf?: string): MeansAssessment {
   assertUsableInput(input);
   const { thresholds } = policy;
-  const standard = findMinimumLivingStandard(policy, input.region, input.hukouType);
+  const standard = findMinimumLivingStandard(policy, input.region, input.hukouType, asOf);
   const d = new Exact(standard.monthlyAmount);
   const n = new Exact(input.householdSize);
   const income = new Exact(input.annualIncome);

@@ -41,6 +41,29 @@ describe('findMinimumLivingStandard', () => {
   it('falls back to the national row of the same hukou type', () => {
     expect(findMinimumLivingStandard(DEFAULT_MEANS_POLICY, 'CN-YN', 'urban')).toMatchObject({ region: 'CN', hukouType: 'urban' });
   });
+
+  describe('with a new rate loaded ahead of the day it takes effect', () => {
+    const raised = { region: 'CN-SH', hukouType: 'urban' as const, monthlyAmount: 151_000, source: 'Shanghai 2027', effectiveFrom: '2027-07-01' };
+    const nationalAhead = { region: 'CN', hukouType: 'rural' as const, monthlyAmount: 61_000, source: 'Bulletin 2027', effectiveFrom: '2027-01-01' };
+    const policy = { ...DEFAULT_MEANS_POLICY, minimumLivingStandards: [raised, ...DEFAULT_MEANS_POLICY.minimumLivingStandards, nationalAhead] };
+
+    it('is valid: one standard per region, hukou type and start date', () => {
+      expect(validateMeansPolicy(policy)).toEqual([]);
+    });
+
+    it('applies the rate in force on the day of the assessment, the new one from its first day', () => {
+      const on = (day: string) => findMinimumLivingStandard(policy, 'CN-SH', 'urban', day).monthlyAmount;
+      expect([on('2026-12-07'), on('2027-06-30'), on('2027-07-01'), on('2030-01-01')]).toEqual([133_000, 133_000, 151_000, 151_000]);
+      expect(findMinimumLivingStandard(policy, 'CN-YN', 'rural', '2026-12-31').monthlyAmount).toBe(59_390);
+      expect(findMinimumLivingStandard(policy, 'CN-YN', 'rural', '2027-01-01').monthlyAmount).toBe(61_000);
+    });
+
+    it('falls back to the national standard before a region has any in force, and to the earliest national one before any', () => {
+      const onlyLater = { ...DEFAULT_MEANS_POLICY, minimumLivingStandards: [...DEFAULT_MEANS_POLICY.minimumLivingStandards.filter((r) => r.region !== 'CN-SH'), raised] };
+      expect(findMinimumLivingStandard(onlyLater, 'CN-SH', 'urban', '2027-01-01')).toMatchObject({ region: 'CN', monthlyAmount: 79_810 });
+      expect(findMinimumLivingStandard(onlyLater, 'CN', 'urban', '2020-01-01')).toMatchObject({ region: 'CN', effectiveFrom: '2024-12-31' });
+    });
+  });
 });
 
 describe('validateMeansPolicy', () => {
@@ -127,7 +150,7 @@ describe('validateMeansPolicy', () => {
     ['an impossible date', (p) => (p.minimumLivingStandards[0].effectiveFrom = '2023-02-29'), 'minimumLivingStandards[0].effectiveFrom'],
     ['a date in another format', (p) => (p.minimumLivingStandards[0].effectiveFrom = '2024/12/31'), 'minimumLivingStandards[0].effectiveFrom'],
     ['an empty source', (p) => (p.minimumLivingStandards[0].source = ''), 'minimumLivingStandards[0].source'],
-    ['a duplicate region and hukou type', (p) => p.minimumLivingStandards.push({ ...p.minimumLivingStandards[2] }), 'minimumLivingStandards[4]'],
+    ['a duplicate region, hukou type and start date', (p) => p.minimumLivingStandards.push({ ...p.minimumLivingStandards[2] }), 'minimumLivingStandards[4]'],
     ['no national rural row', (p) => p.minimumLivingStandards.splice(1, 1), 'minimumLivingStandards'],
     ['standards that are not a list', (p) => (p.minimumLivingStandards = {}), 'minimumLivingStandards'],
   ])('refuses %s', (_name, breakIt, field) => {

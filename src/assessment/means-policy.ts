@@ -114,16 +114,24 @@ export const DEFAULT_MEANS_POLICY: MeansPolicy = {
   },
 };
 
-/** The standard for the patient's region and hukou type, else the national one for that hukou type. */
+/**
+ * The standard for the patient's region and hukou type, else the national one for that hukou type: of each, the one in
+ * force on `asOf` (China date, YYYY-MM-DD), i.e. the latest `effectiveFrom` not after it, so that a rate announced ahead
+ * can be loaded before it starts. Without `asOf` (assessments stored before dates counted), the latest. Should no
+ * national standard be in force yet, the earliest one is taken: a policy always has one, and an assessment always a
+ * standard.
+ */
 export function findMinimumLivingStandard(
   policy: MeansPolicy,
   region: string,
   hukouType: HukouType,
+  asOf?: string,
 ): MinimumLivingStandard {
-  const rows = policy.minimumLivingStandards;
-  const found =
-    rows.find((row) => row.region === region && row.hukouType === hukouType) ??
-    rows.find((row) => row.region === NATIONAL_REGION && row.hukouType === hukouType);
+  const of = (r: string) =>
+    policy.minimumLivingStandards.filter((row) => row.region === r && row.hukouType === hukouType).sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+  const inForce = (rows: MinimumLivingStandard[]) => rows.filter((row) => asOf === undefined || row.effectiveFrom <= asOf).at(-1);
+  const national = of(NATIONAL_REGION);
+  const found = inForce(of(region)) ?? inForce(national) ?? national[0];
   if (!found) {
     throw new Error(`The means policy has no national minimum living standard for ${hukouType} hukou`);
   }
@@ -180,8 +188,11 @@ function validateStandards(value: unknown, fail: Fail): void {
     if (row.effectiveFrom !== undefined && !isRealDate(row.effectiveFrom)) {
       fail(`${at}.effectiveFrom`, 'must be a real date YYYY-MM-DD');
     }
+    // Several per region and hukou type, one per date it takes effect: a new rate is loaded ahead of its start.
     const key = `${String(row.region)}/${String(row.hukouType)}`;
-    if (seen.has(key)) fail(at, `duplicates the standard for ${key}`);
+    const dated = `${key} from ${String(row.effectiveFrom)}`;
+    if (seen.has(dated)) fail(at, `duplicates the standard for ${dated}`);
+    seen.add(dated);
     seen.add(key);
   });
   for (const hukouType of HUKOU_TYPES) {
