@@ -702,6 +702,10 @@ describe('Reconciliation (e2e)', () => {
     expect((await items(taken.body.id))[0].reason).toContain('unmatch the entry that reconciled it');
     const refused = await t.http.post(`${API}/disbursements/${laterTranche.id}/return`).set(w.finance.auth).send({ reason: 'bank debit' }).expect(409);
     expect(refused.body).toMatchObject({ currentStatus: 'reconciled', detail: expect.stringContaining('unmatches that entry first') });
+    // Money taken back from the fund's payments is the fund's books too: fund finance is emailed with the hospital.
+    const toFund = await t.mail.waitFor((m) => m.to.includes(w.finance.email) && m.text.includes(taken.body.id));
+    expect(toFund.text).toContain("1 of them are money the bank took back from the fund's payments");
+    expect(toFund.text).toContain('cannot be reopened in Sprout');
     // The end-of-day statement repeats it: the same bank entry is one exception, not two.
     const again = await upload(camt053([back], { statementId: 'EOD-BACK' }));
     expect(again.body).toMatchObject({ entries: 1, mismatched: 0, duplicates: 1 });

@@ -37,7 +37,8 @@ const STAFF_TEMPLATES: Partial<Record<TemplateName, Role | readonly Role[]>> = {
   'tranche-paid-hospital': 'hospital_finance',
   'tranche-cancelled-hospital': 'hospital_finance',
   'tranche-returned-hospital': 'hospital_finance',
-  'reconciliation-exceptions': 'hospital_finance',
+  // Fund finance too when the bank took money back from the fund's payments.
+  'reconciliation-exceptions': ['hospital_finance', 'fund_finance'],
   'payees-outdated': 'fund_finance',
   'bank-account-changed': ['hospital_finance', 'fund_finance'],
 };

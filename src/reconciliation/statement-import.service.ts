@@ -11,7 +11,7 @@ import { discardRestOfBody, failAtSizeLimit } from 'src/common/http/multipart-fi
 import { AuthUser } from 'src/common/auth/roles';
 import { FieldError, InvalidInputException } from 'src/common/problem/problem.exception';
 import { AppConfig } from 'src/config/app-config';
-import { hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
+import { fundFinanceUsers, hospitalFinanceUsers } from 'src/disbursements/disbursement-notifications';
 import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
@@ -207,11 +207,11 @@ export class StatementImportService implements OnModuleInit {
 
     const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
     await settlement?.settle();
-    const { statement, transfersAgain } = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
+    const { statement, transfersAgain, moneyBack } = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
     const unnamed = statement.unmatched > 0 ? await unnamedCredits(tx, statement) : { all: 0, likePayments: 0 };
     const exceptions = { mismatched: statement.mismatched, unmatched: statement.unmatched - unnamed.all, unnamedLikePayments: unnamed.likePayments };
     if (exceptions.mismatched + exceptions.unmatched + exceptions.unnamedLikePayments + transfersAgain > 0) {
-      await this.emailExceptions(tx, statement, { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain });
+      await this.emailExceptions(tx, statement, { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain, moneyBack });
     }
 
     const imported = {
@@ -246,8 +246,9 @@ export class StatementImportService implements OnModuleInit {
     tx: EntityManager,
     id: string,
     file: { sha256: string; size: number; statementIds: string[]; account: string | null },
-  ): Promise<{ statement: BankStatement; transfersAgain: number }> {
+  ): Promise<{ statement: BankStatement; transfersAgain: number; moneyBack: number }> {
     let transfersAgain: number;
+    let moneyBack: number;
     try {
       const [[counted]] = (await tx.query(
         `UPDATE bank_statements s SET sha256 = $2, size_bytes = $3, statement_ids = $4, account = $5,
@@ -258,19 +259,21 @@ export class StatementImportService implements OnModuleInit {
                         count(*) FILTER (WHERE status = 'mismatched')::int AS mismatched,
                         count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
                         count(*) FILTER (WHERE status = 'ignored')::int AS ignored,
-                        count(*) FILTER (WHERE status = 'duplicate' AND reason IS DISTINCT FROM $6)::int AS transfers_again
+                        count(*) FILTER (WHERE status = 'duplicate' AND reason IS DISTINCT FROM $6)::int AS transfers_again,
+                        count(*) FILTER (WHERE status = 'mismatched' AND (credit_debit = 'DBIT' OR reversal))::int AS money_back
                    FROM statement_entries WHERE statement_id = $1) c
           WHERE s.id = $1
-          RETURNING c.transfers_again`,
+          RETURNING c.transfers_again, c.money_back`,
         [id, file.sha256, file.size, file.statementIds, file.account, REPEATED_ENTRY_REASON],
-      )) as [{ transfers_again: number }[], number];
+      )) as [{ transfers_again: number; money_back: number }[], number];
       transfersAgain = counted.transfers_again;
+      moneyBack = counted.money_back;
     } catch (error) {
       const { code, constraint } = error as { code?: string; constraint?: string };
       if (code === '23505' && constraint === 'bank_statements_content_key') throw new StatementAlreadyImportedException('');
       throw error;
     }
-    return { statement: await tx.getRepository(BankStatement).findOneByOrFail({ id }), transfersAgain };
+    return { statement: await tx.getRepository(BankStatement).findOneByOrFail({ id }), transfersAgain, moneyBack };
   }
 
   /**
@@ -283,7 +286,9 @@ export class StatementImportService implements OnModuleInit {
    */
   private async emailExceptions(tx: EntityManager, s: BankStatement, counts: ExceptionCounts): Promise<void> {
     const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: s.hospitalId });
-    for (const user of await hospitalFinanceUsers(tx, s.hospitalId)) {
+    // Money the bank took back from the fund's payments is the fund's books too: fund finance hears of it as well.
+    const recipients = [...(await hospitalFinanceUsers(tx, s.hospitalId)), ...(counts.moneyBack > 0 ? await fundFinanceUsers(tx) : [])];
+    for (const user of recipients) {
       await this.outbox.enqueue(tx, {
         event: 'reconciliation.exceptions',
         template: 'reconciliation-exceptions',
@@ -307,7 +312,7 @@ export class StatementImportService implements OnModuleInit {
   }
 }
 
-type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayments: number; unnamed: number; duplicates: number };
+type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayments: number; unnamed: number; duplicates: number; moneyBack: number };
 
 /**
  * The statement's unmatched credits naming no Sprout reference, and those of them whose amount is that of a tranche of

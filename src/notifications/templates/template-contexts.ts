@@ -260,6 +260,8 @@ export interface ReconciliationExceptionsContext {
   unnamed?: number;
   /** Second transfers for tranches already matched (possible double payments); not repeats of bank entries already imported. */
   duplicates: number;
+  /** Of the mismatched: debits and reversals naming the fund's payments, money the bank may have taken back (fund finance is told too). */
+  moneyBack?: number;
   statementUrl: string;
   /** The hospital the recipient served when this was written: not sent if they serve another by then (absent in older rows). */
   hospitalId?: string;

@@ -116,6 +116,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     unnamedLikePayments: 'optional',
     unnamed: 'optional',
     duplicates: 'required',
+    moneyBack: 'optional',
     statementUrl: 'required',
     hospitalId: 'optional',
   },
