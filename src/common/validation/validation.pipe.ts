@@ -5,10 +5,9 @@ import { FieldError, InvalidInputException } from 'src/common/problem/problem.ex
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
-      field,
-      message: message.replace(/^property (\S+) should not exist$/, 'is not an accepted field'),
-    }));
+    // One message once: two checks of a field may explain themselves alike (a form, then a real date).
+    const messages = new Set(Object.values(error.constraints ?? {}).map((message) => message.replace(/^property (\S+) should not exist$/, 'is not an accepted field')));
+    const own = [...messages].map((message) => ({ field, message }));
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
