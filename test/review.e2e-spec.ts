@@ -176,7 +176,7 @@ describe('Review workflow (e2e)', () => {
       [
         `我们已收到您的申请 ${app.reference}`,
         `您的申请 ${app.reference} 需要补充一些信息`,
-        `我们已收到您的申请 ${app.reference}`,
+        `我们已收到您对申请 ${app.reference} 的补充回复`,
         `好消息：您的申请 ${app.reference} 已获批准`,
       ].sort(),
     );
@@ -253,6 +253,10 @@ describe('Review workflow (e2e)', () => {
     for (const { app, family } of [disabledLater, conflictedLater, askedByAdmin]) await post(`${app.id}/submit`, family).expect(200);
     const answered = (await t.dataSource.query(`SELECT to_email, context->>'reference' AS reference FROM notifications WHERE template = 'info-answered'`)) as object[];
     expect(answered).toEqual([{ to_email: w.admin.email, reference: askedByAdmin.app.reference }]);
+    // The family hears that its answers reached the fund, not that its application did, once more.
+    const toFamily = await t.mail.waitFor((m) => m.to.includes(askedByAdmin.family.email) && m.subject.includes('answers'));
+    expect(toFamily.subject).toBe(`We have received your answers for application ${askedByAdmin.app.reference}`);
+    expect(toFamily.text).toContain('The reviewer goes on with it now.');
   });
 
   it('serves the history oldest first, scoped to the family and staff, paginated, without sensitive values', async () => {

@@ -85,7 +85,14 @@ export class ApplicationTransitionsService {
             event: 'application.submitted',
             template: 'application-submitted',
             to: { email: owner.email, userId: owner.id, locale: owner.locale },
-            context: { fullName: owner.full_name, reference: app.reference, applicationUrl: this.applicationUrl(app.id), submittedAt: now.toISOString() },
+            context: {
+              fullName: owner.full_name,
+              reference: app.reference,
+              applicationUrl: this.applicationUrl(app.id),
+              submittedAt: now.toISOString(),
+              // Not "your application reached us" again at each answer: what reached us is the answer.
+              ...(app.status === 'info_requested' ? { answered: true } : {}),
+            },
           }),
           ...(asker
             ? [

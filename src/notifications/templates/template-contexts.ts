@@ -88,6 +88,8 @@ export interface ApplicationSubmittedContext {
   reference: string;
   applicationUrl: string;
   submittedAt: IsoDate;
+  /** Submitted again with the answers to a reviewer's questions, not for the first time. */
+  answered?: boolean;
 }
 
 export interface InfoRequestedContext {

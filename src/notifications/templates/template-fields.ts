@@ -27,6 +27,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     fullName: 'required',
     reference: 'required',
     applicationUrl: 'required',
+    answered: 'optional',
     submittedAt: 'required',
   },
   'info-requested': { fullName: 'required', reference: 'required', applicationUrl: 'required' },
