@@ -77,6 +77,35 @@ describe('Fund: reversing a contribution recorded by mistake (e2e)', () => {
     expect(list.body.items.find((c: { id: string }) => c.id !== typo.id)).toMatchObject({ reversed: false, reversal: null });
   });
 
+  it("closes a month: the period's donations (by day received) and reversals (by the China day made), and the list of them", async () => {
+    const receive = (amount: number, receivedOn: string) =>
+      t.http.post(`${API}/fund/contributions`).set(w.finance.auth).send({ amount, donorName: '某基金会', receivedOn, reference: `R-${randomUUID().slice(0, 8)}` }).expect(201);
+    const october = (await receive(1_000_000, '2026-10-31')).body;
+    await receive(2_000_000, '2026-11-01');
+    await receive(3_000_000, '2026-11-30');
+    await receive(4_000_000, '2026-12-01');
+    await reverse(october.id).expect(200); // an October donation reversed today: a correction of today's month
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const totals = async (query: string) => (await t.http.get(`${API}/fund/contributions/totals?${query}`).set(w.finance.auth).expect(200)).body;
+
+    expect(await totals('from=2026-11-01&to=2026-11-30')).toEqual({
+      from: '2026-11-01',
+      to: '2026-11-30',
+      received: { count: 2, amount: 5_000_000 },
+      reversed: { count: 0, amount: 0 },
+      net: 5_000_000,
+    });
+    expect((await totals('from=2026-10-01&to=2026-10-31')).received).toEqual({ count: 1, amount: 1_000_000 });
+    expect((await totals(`from=${today}&to=${today}`)).reversed).toEqual({ count: 1, amount: 1_000_000 });
+    expect(await totals('')).toMatchObject({ from: null, to: null, received: { count: 4, amount: 10_000_000 }, net: 9_000_000 });
+    const listed = await t.http.get(`${API}/fund/contributions?from=2026-11-01&to=2026-11-30`).set(w.finance.auth).expect(200);
+    expect(listed.body.items.map((c: { receivedOn: string }) => c.receivedOn)).toEqual(['2026-11-30', '2026-11-01']);
+    for (const bad of ['from=2026-02-30', 'to=yesterday', 'from=2026-12-01&from=2026-12-02']) {
+      expect({ bad, status: (await t.http.get(`${API}/fund/contributions/totals?${bad}`).set(w.finance.auth)).status }).toEqual({ bad, status: 400 });
+    }
+    await t.http.get(`${API}/fund/contributions/totals`).set(w.reviewer.auth).expect(403);
+  });
+
   it('lets an admin reverse too, and the receipt can then be recorded again correctly', async () => {
     const wrong = await contribute(5_000_000, 'ABC-20260915-7');
     await reverse(wrong.id, { reason: 'Wrong donor' }, w.admin).expect(200);

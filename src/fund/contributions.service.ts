@@ -3,11 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { AuthUser } from 'src/common/auth/roles';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
-import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
+import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
 import { ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { Contribution } from 'src/fund/contribution.entity';
 import { ContributionReversal } from 'src/fund/contribution-reversal.entity';
-import { ContributionDto, CreateContributionDto, ReverseContributionDto } from 'src/fund/dto/contribution.dto';
+import { ContributionDto, ContributionPeriodDto, ContributionQueryDto, ContributionTotalsDto, CreateContributionDto, ReverseContributionDto } from 'src/fund/dto/contribution.dto';
+import { FUND_TIME_ZONE } from 'src/fund/calendar-date';
 import { DuplicateContributionException } from 'src/fund/fund.exceptions';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
 
@@ -62,15 +63,44 @@ export class ContributionsService {
   }
 
   /** Newest receipt first, each with its reversal if it was reversed. */
-  async list(query: PageQueryDto): Promise<Page<ContributionDto>> {
+  async list(query: ContributionQueryDto): Promise<Page<ContributionDto>> {
     const after = decodeCursor(query.cursor, 'date');
     const qb = this.withReversal(this.dataSource.getRepository(Contribution).createQueryBuilder('c'))
       .orderBy('c.received_on', 'DESC')
       .addOrderBy('c.id', 'DESC')
       .limit(query.limit + 1);
-    if (after) qb.where('(c.received_on, c.id) < (:k::date, :id::uuid)', { k: after.k, id: after.id });
+    if (after) qb.andWhere('(c.received_on, c.id) < (:k::date, :id::uuid)', { k: after.k, id: after.id });
+    if (query.from) qb.andWhere('c.received_on >= :from::date', { from: query.from });
+    if (query.to) qb.andWhere('c.received_on <= :to::date', { to: query.to });
     const rows = await qb.getMany();
     return toPage(rows, query.limit, (c) => ({ k: c.receivedOn, id: c.id }), ContributionDto.from);
+  }
+
+  /**
+   * A period's donations and reversals: donations by the day they were received, reversals by the China day they were
+   * made (a donation of November reversed in December is December's correction), as fund finance closes a month.
+   */
+  async totals(period: ContributionPeriodDto): Promise<ContributionTotalsDto> {
+    const [row] = (await this.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM fund_contributions c
+                WHERE ($1::date IS NULL OR c.received_on >= $1::date) AND ($2::date IS NULL OR c.received_on <= $2::date)) AS received_count,
+              (SELECT coalesce(sum(c.amount), 0)::text FROM fund_contributions c
+                WHERE ($1::date IS NULL OR c.received_on >= $1::date) AND ($2::date IS NULL OR c.received_on <= $2::date)) AS received_amount,
+              (SELECT count(*)::int FROM fund_contribution_reversals r
+                WHERE ($1::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date >= $1::date) AND ($2::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date <= $2::date)) AS reversed_count,
+              (SELECT coalesce(sum(c.amount), 0)::text FROM fund_contribution_reversals r JOIN fund_contributions c ON c.id = r.contribution_id
+                WHERE ($1::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date >= $1::date) AND ($2::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date <= $2::date)) AS reversed_amount`,
+      [period.from ?? null, period.to ?? null, FUND_TIME_ZONE],
+    )) as { received_count: number; received_amount: string; reversed_count: number; reversed_amount: string }[];
+    const received = Number(row.received_amount);
+    const reversed = Number(row.reversed_amount);
+    return {
+      from: period.from ?? null,
+      to: period.to ?? null,
+      received: { count: row.received_count, amount: received },
+      reversed: { count: row.reversed_count, amount: reversed },
+      net: received - reversed,
+    };
   }
 
   private withReversal(qb: SelectQueryBuilder<Contribution>): SelectQueryBuilder<Contribution> {

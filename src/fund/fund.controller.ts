@@ -13,11 +13,10 @@ import { CurrentUser, Roles } from 'src/common/auth/access.decorators';
 import { AuthUser } from 'src/common/auth/roles';
 import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
 import { replay } from 'src/common/idempotency/idempotent-reply';
-import { PageQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { ParseIdPipe } from 'src/common/validation/parse-id.pipe';
 import { ContributionsService } from 'src/fund/contributions.service';
-import { ContributionDto, ContributionPageDto, CreateContributionDto, ReverseContributionDto } from 'src/fund/dto/contribution.dto';
+import { ContributionDto, ContributionPageDto, ContributionPeriodDto, ContributionQueryDto, ContributionTotalsDto, CreateContributionDto, ReverseContributionDto } from 'src/fund/dto/contribution.dto';
 import { FundBalancesDto } from 'src/fund/dto/fund-balances.dto';
 import { LedgerVerificationDto } from 'src/fund/dto/ledger-verification.dto';
 import { FundLedgerService } from 'src/fund/fund-ledger.service';
@@ -90,10 +89,21 @@ export class FundController {
 
   @Get('contributions')
   @Roles('fund_finance', 'admin')
-  @ApiOperation({ summary: 'Donations received, newest first; reversed ones say so (reversed, reversal)' })
+  @ApiOperation({ summary: 'Donations received, newest first; reversed ones say so (reversed, reversal); from/to: days received' })
   @ApiOkResponse({ type: ContributionPageDto })
-  listContributions(@Query() query: PageQueryDto): Promise<ContributionPageDto> {
+  listContributions(@Query() query: ContributionQueryDto): Promise<ContributionPageDto> {
     return this.contributions.list(query);
+  }
+
+  @Get('contributions/totals')
+  @Roles('fund_finance', 'admin')
+  @ApiOperation({
+    summary: "A period's donations and reversals, for closing a month",
+    description: 'Donations by the day received; reversals by the China day they were made (a November donation reversed in December is a December correction).',
+  })
+  @ApiOkResponse({ type: ContributionTotalsDto })
+  contributionTotals(@Query() query: ContributionPeriodDto): Promise<ContributionTotalsDto> {
+    return this.contributions.totals(query);
   }
 
   @Get('ledger/verify')

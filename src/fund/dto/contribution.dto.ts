@@ -1,6 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsDateString, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { PageQueryDto } from 'src/common/pagination/pagination';
+import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
 import { MaxChars } from 'src/common/validation/max-chars';
 import { IsPersonName, IsReadableText } from 'src/common/validation/text-fields';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
@@ -101,4 +103,33 @@ export class ContributionDto {
 export class ContributionPageDto {
   @ApiProperty({ type: [ContributionDto] }) items: ContributionDto[];
   @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A period of days received (Asia/Shanghai), both ends included; either end may be left open. */
+export class ContributionPeriodDto {
+  @ApiPropertyOptional({ example: '2026-12-01', description: 'First day included' })
+  @IsOptional() @EmptyAsAbsent() @Matches(DAY, { message: 'from must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31', description: 'Last day included' })
+  @IsOptional() @EmptyAsAbsent() @Matches(DAY, { message: 'to must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
+  to?: string;
+}
+
+export class ContributionQueryDto extends IntersectionType(PageQueryDto, ContributionPeriodDto) {}
+
+export class CountAndAmountDto {
+  @ApiProperty({ type: 'integer' }) count: number;
+  @ApiProperty({ type: 'integer', description: 'Minor units (fen)' }) amount: number;
+}
+
+/** A month's (or any period's) donations, for fund finance's books. */
+export class ContributionTotalsDto {
+  @ApiPropertyOptional({ type: String, nullable: true }) from: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) to: string | null;
+  @ApiProperty({ type: CountAndAmountDto, description: 'Donations received in the period (by receivedOn), reversed later or not' }) received: CountAndAmountDto;
+  @ApiProperty({ type: CountAndAmountDto, description: 'Reversals made in the period (by the China day of reversedAt), of donations received whenever' }) reversed: CountAndAmountDto;
+  @ApiProperty({ type: 'integer', description: 'received − reversed, fen' }) net: number;
 }
