@@ -37,8 +37,8 @@ describe('Reconciliation: amounts (e2e)', () => {
   });
 
   it('adds exceptions past 2^53 fen exactly in the report (JSON and CSV) instead of failing', async () => {
-    // 9,008 unmatched credits at the cap: 9,008 × 10^12 fen > 2^53 − 1.
-    const lines: StatementLine[] = Array.from({ length: 9008 }, (_, i) => ({ amount: '10000000000.00', remittance: `deposit ${i}`, bookingDate: '2026-09-15' }));
+    // 9,008 unmatched credits at the cap, each naming a tranche Sprout does not know: 9,008 × 10^12 fen > 2^53 − 1.
+    const lines: StatementLine[] = Array.from({ length: 9008 }, (_, i) => ({ amount: '10000000000.00', remittance: `SPR-2026-${String(900000 + i).padStart(6, '0')}-1`, bookingDate: '2026-09-15' }));
     const res = await upload(csvStatement(lines), 'big.csv');
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ entries: 9008, unmatched: 9008 });

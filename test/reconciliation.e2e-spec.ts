@@ -925,8 +925,9 @@ describe('Reconciliation (e2e)', () => {
     await paidGrant(1_000_000);
     await upload(camt053([
       { amount: '30000.00', remittance: a.reference, accountServicerReference: 'R-1', bookingDate: '2026-09-15' },
-      { amount: '10000.01', remittance: 'unknown', accountServicerReference: 'R-2', bookingDate: '2026-09-15' },
+      { amount: '10000.01', remittance: 'SPR-2026-999999-1', accountServicerReference: 'R-2', bookingDate: '2026-09-15' },
       { amount: '99.00', currency: 'EUR', accountServicerReference: 'R-3', bookingDate: '2026-09-15' },
+      { amount: '500.00', remittance: '住院押金 张三', accountServicerReference: 'R-4', bookingDate: '2026-09-15' },
     ]));
     const today = todayIn(FUND_TIME_ZONE);
     const q = `from=2026-01-01&to=${today > '2026-12-31' ? today : '2026-12-31'}`;
@@ -944,6 +945,8 @@ describe('Reconciliation (e2e)', () => {
         duplicates: { count: 0, amount: 0 },
         total: { count: 1, amount: 1_000_001 },
       },
+      // A patient's deposit names nothing of the fund's: counted, apart, and no exception (as the exceptions email has it).
+      unnamedCredits: { count: 1, amount: 50_000 },
     });
     const all = (await t.http.get(`${API}/reconciliation/report?${q}`).set(w.finance.auth).expect(200)).body;
     expect(all.hospitalId).toBeNull();
@@ -951,6 +954,7 @@ describe('Reconciliation (e2e)', () => {
     expect(csv.headers['content-type']).toContain('text/csv');
     const rows = parse(csv.text) as string[][];
     expect(rows.find((r) => r[3] === 'outstanding')?.slice(4)).toEqual(['1', '10000.00', 'CNY']);
+    expect(rows.find((r) => r[3] === 'unnamed_credits')?.slice(4)).toEqual(['1', '500.00', 'CNY']);
     const empty = (await t.http.get(`${API}/reconciliation/report?from=2020-01-01&to=2020-12-31`).set(w.finance.auth).expect(200)).body;
     expect(empty.paid).toEqual({ count: 0, amount: 0 });
     await t.http.get(`${API}/reconciliation/report?from=2026-12-31&to=2026-01-01`).set(w.finance.auth).expect(400);
@@ -964,7 +968,7 @@ describe('Reconciliation (e2e)', () => {
     const { tranche } = await paidGrant(3_000_000);
     const daily: StatementLine[] = [
       { amount: '30000.00', remittance: tranche.reference, accountServicerReference: 'OCT-1', bookingDate: '2026-10-05' },
-      { amount: '123.45', remittance: 'unexplained', accountServicerReference: 'OCT-2', bookingDate: '2026-10-05' },
+      { amount: '123.45', remittance: 'SPR-2026-999998-1', accountServicerReference: 'OCT-2', bookingDate: '2026-10-05' },
     ];
     expect((await upload(camt053(daily, { statementId: 'DAY-1005' }))).body).toMatchObject({ matched: 1, unmatched: 1 });
     // The month's statement repeats the day's entries, and brings another transfer naming the reconciled tranche.

@@ -7,7 +7,8 @@ import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { isCalendarDate } from 'src/fund/calendar-date';
 import { ReportQueryDto } from 'src/reconciliation/dto/reconciliation.dto';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
-import { buildReconciliationReport, GroupRow, ReconciliationReport } from 'src/reconciliation/reconciliation-report';
+import { NO_REFERENCE_REASON } from 'src/reconciliation/matching';
+import { buildReconciliationReport, GroupRow, ReconciliationReport, UNNAMED } from 'src/reconciliation/reconciliation-report';
 
 /** GET /reconciliation/report: paid, reconciled, outstanding and exceptions of one hospital (or all) over a period. */
 @Injectable()
@@ -34,13 +35,16 @@ export class ReconciliationReportService {
       // Exceptions are the entries that need a person. A repeat of a bank entry already imported (a month's statement
       // after the daily ones) needs no one: its first import is counted, if it needs anyone. A separate entry for a
       // tranche already reconciled, or matched earlier in its file, does.
+      // A credit naming no Sprout reference is the hospital's own business (its patients paying their bills) as far as
+      // Sprout can tell: counted apart, not as an exception, as the exceptions email does.
       const exceptions = (await tx.query(
-        `SELECT status, count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount
+        `SELECT CASE WHEN status = 'unmatched' AND reason = $5 THEN '${UNNAMED}' ELSE status END AS status,
+                count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount
            FROM statement_entries
           WHERE booking_date BETWEEN $1::date AND $2::date AND ($3::uuid IS NULL OR hospital_id = $3)
             AND (status IN ('mismatched','unmatched') OR (status = 'duplicate' AND reason IS DISTINCT FROM $4))
-          GROUP BY status`,
-        [query.from, query.to, hospitalId, REPEATED_ENTRY_REASON],
+          GROUP BY 1`,
+        [query.from, query.to, hospitalId, REPEATED_ENTRY_REASON, NO_REFERENCE_REASON],
       )) as GroupRow[];
       return buildReconciliationReport({ hospitalId, from: query.from, to: query.to }, payments, exceptions);
     });

@@ -1,6 +1,9 @@
 import { csvLine } from 'src/disbursements/payment-batch-csv';
 import { minorUnitsToDecimal } from 'src/reconciliation/parsers/amount';
 
+/** The group of the unmatched credits naming no Sprout reference, beside the statuses (reconciliation-report.service.ts). */
+export const UNNAMED = 'unnamed';
+
 /** One aggregate row from SQL: a status, how many, and the sum in fen (pg returns both as text). */
 export type GroupRow = { status: string; count: number | string; amount: number | string | null };
 /** Sums are bigint: a period's exceptions may add up past 2^53 fen, which a number would round. */
@@ -15,6 +18,8 @@ export type ReconciliationReport = {
   reconciled: Figure;
   outstanding: Figure;
   exceptions: { mismatched: Figure; unmatched: Figure; duplicates: Figure; total: Figure };
+  /** Credits naming no Sprout payment: the hospital's own business as far as Sprout can tell; no exception. */
+  unnamedCredits: Figure;
 };
 
 /**
@@ -38,6 +43,7 @@ export function buildReconciliationReport(
     reconciled,
     outstanding,
     exceptions: { mismatched, unmatched, duplicates, total: add(add(mismatched, unmatched), duplicates) },
+    unnamedCredits: pick(exceptions, UNNAMED),
   };
 }
 
@@ -51,7 +57,8 @@ export function reconciliationReportJson(r: ReconciliationReport): string {
   return (
     `{"hospitalId":${JSON.stringify(r.hospitalId)},"from":${JSON.stringify(r.from)},"to":${JSON.stringify(r.to)},` +
     `"paid":${figure(r.paid)},"reconciled":${figure(r.reconciled)},"outstanding":${figure(r.outstanding)},` +
-    `"exceptions":{"mismatched":${figure(e.mismatched)},"unmatched":${figure(e.unmatched)},"duplicates":${figure(e.duplicates)},"total":${figure(e.total)}}}`
+    `"exceptions":{"mismatched":${figure(e.mismatched)},"unmatched":${figure(e.unmatched)},"duplicates":${figure(e.duplicates)},"total":${figure(e.total)}},` +
+    `"unnamedCredits":${figure(r.unnamedCredits)}}`
   );
 }
 
@@ -65,6 +72,7 @@ export function reconciliationReportCsv(r: ReconciliationReport): string {
     ['exceptions_unmatched', r.exceptions.unmatched],
     ['exceptions_duplicates', r.exceptions.duplicates],
     ['exceptions_total', r.exceptions.total],
+    ['unnamed_credits', r.unnamedCredits],
   ];
   let out = csvLine(['hospital_id', 'from', 'to', 'metric', 'count', 'amount', 'currency']);
   for (const [metric, f] of figures) out += csvLine([r.hospitalId ?? 'all', r.from, r.to, metric, String(f.count), minorUnitsToDecimal(f.amount), 'CNY']);

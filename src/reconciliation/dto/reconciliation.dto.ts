@@ -155,7 +155,7 @@ export class AmountCountDto {
 
 export class ExceptionsDto {
   @ApiProperty({ type: AmountCountDto }) mismatched: AmountCountDto;
-  @ApiProperty({ type: AmountCountDto, description: 'CNY credits booked in the period that matched nothing' }) unmatched: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto, description: 'CNY credits booked in the period naming a Sprout reference that matched nothing (those naming none: unnamedCredits)' }) unmatched: AmountCountDto;
   @ApiProperty({
     type: AmountCountDto,
     description: 'Credits for a tranche already reconciled, or matched by an earlier entry of their statement; repeats of a bank entry already imported need no one and are left out',
@@ -172,4 +172,9 @@ export class ReconciliationReportDto {
   @ApiProperty({ type: AmountCountDto, description: 'Of those, the ones a statement entry has reconciled' }) reconciled: AmountCountDto;
   @ApiProperty({ type: AmountCountDto, description: 'Of those, the ones still waiting for a statement entry (paid = reconciled + outstanding)' }) outstanding: AmountCountDto;
   @ApiProperty({ type: ExceptionsDto, description: 'Statement entries booked in the period that need a person' }) exceptions: ExceptionsDto;
+  @ApiProperty({
+    type: AmountCountDto,
+    description: "Credits booked in the period naming no Sprout payment (unmatched, no reference): the hospital's own business as far as Sprout can tell, not exceptions",
+  })
+  unnamedCredits: AmountCountDto;
 }
