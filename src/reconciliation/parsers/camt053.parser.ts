@@ -19,7 +19,6 @@ const NTRY = `${STMT}/Ntry`;
 const NTRY_AMT = `${NTRY}/Amt`;
 const MAX_CACHED_PATHS = 10_000;
 const DATE = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/;
-const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
@@ -92,9 +91,9 @@ const ENTRY_FIELDS: Record<string, FieldReader<EntryDraft>> = {
   'Sts/Cd': (entry, value) => (entry.status = value),
   'Sts/Prtry': (entry, value) => (entry.status = value),
   'BookgDt/Dt': (entry, value) => (entry.bookingDate = date(value, 'BookgDt/Dt')),
-  'BookgDt/DtTm': (entry, value) => (entry.bookingDate = chinaDay(dateTime(value, 'BookgDt/DtTm'))),
+  'BookgDt/DtTm': (entry, value) => (entry.bookingDate = dateTime(value, 'BookgDt/DtTm').slice(0, 10)),
   'ValDt/Dt': (entry, value) => (entry.valueDate = date(value, 'ValDt/Dt')),
-  'ValDt/DtTm': (entry, value) => (entry.valueDate = chinaDay(dateTime(value, 'ValDt/DtTm'))),
+  'ValDt/DtTm': (entry, value) => (entry.valueDate = dateTime(value, 'ValDt/DtTm').slice(0, 10)),
   AcctSvcrRef: (entry, value) => (entry.accountServicerReference = value || undefined),
   AddtlNtryInf: (entry, value) => value && (entry.entryInfo = value),
   [`${TX}Amt`]: (entry, value) => readTransactionAmount(tx(entry), value),
@@ -289,8 +288,7 @@ class Camt053Reader {
    */
   private dateOfUnbooked(draft: EntryDraft): string {
     if (draft.status === undefined || draft.status === 'BOOK') this.fail('entry has no BookgDt');
-    const stated = this.statementHeader.createdAt ?? this.statementHeader.toDate;
-    const date = draft.valueDate ?? (stated === undefined ? undefined : chinaDay(stated));
+    const date = draft.valueDate ?? (this.statementHeader.createdAt ?? this.statementHeader.toDate)?.slice(0, 10);
     return date ?? this.fail(`entry (status ${draft.status}) has no BookgDt nor ValDt, and the statement no CreDtTm`);
   }
 
@@ -403,19 +401,6 @@ function date(value: string, field: string): string {
   const match = DATE.exec(value);
   if (!match || !isCalendarDate(match[1])) throw new FieldError(`${field} '${value}' is not a date`);
   return match[1];
-}
-
-/**
- * A date-time's day in China time, the fund's and its hospitals': a bank writing UTC books at 16:30Z what is the next
- * morning in Shanghai, and a month's last entries would fall in the month before. Without an offset, the day as written
- * (the bank's own local time).
- */
-function chinaDay(dateTimeValue: string): string {
-  if (!/(?:Z|[+-]\d{2}:\d{2})$/.test(dateTimeValue)) return dateTimeValue.slice(0, 10);
-  // A leap second (:60) is no instant JavaScript reads; its day is its second before's. China time is UTC+8 all year
-  // (no summer time since 1991): added, not looked up, as a 200,000-entry statement may date every entry so.
-  const instant = Date.parse(dateTimeValue.replace(/:60(?=(?:\.\d+)?(?:Z|[+-]))/, ':59'));
-  return new Date(instant + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 function dateTime(value: string, field: string): string {

@@ -12,7 +12,7 @@ export interface ParsedStatementEntry {
    * own amounts): its 1-based position in the entry. The transfers share the entry's bank reference.
    */
   batchTransaction?: number;
-  /** YYYY-MM-DD: a Dt as the bank wrote it; a DtTm with an offset, its day in China time (as written without one). */
+  /** YYYY-MM-DD, the calendar date as the bank wrote it (a DtTm keeps its own date, no time zone shift). */
   bookingDate: string;
   valueDate?: string;
   /** Positive minor units of the currency (ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY); the direction is in creditDebit. */
