@@ -36,11 +36,15 @@ export class ReconciliationReportService {
       // after the daily ones) needs no one: its first import is counted, if it needs anyone. A separate entry for a
       // tranche already reconciled, or matched earlier in its file, does.
       // A credit naming no Sprout reference is the hospital's own business (its patients paying their bills) as far as
-      // Sprout can tell: counted apart, not as an exception, as the exceptions email does.
+      // Sprout can tell: counted apart, not as an exception, as the exceptions email does — unless it has the amount of
+      // a tranche paid, or sent in a payment file, and not yet reconciled (its reference may have been lost on the way).
       const exceptions = (await tx.query(
-        `SELECT CASE WHEN status = 'unmatched' AND reason = $5 THEN '${UNNAMED}' ELSE status END AS status,
+        `SELECT CASE WHEN status = 'unmatched' AND reason = $5
+                      AND amount NOT IN (SELECT d.amount FROM disbursements d
+                                          WHERE d.hospital_id = e.hospital_id AND (d.status = 'paid' OR (d.status = 'scheduled' AND d.exported_at IS NOT NULL)))
+                     THEN '${UNNAMED}' ELSE status END AS status,
                 count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount
-           FROM statement_entries
+           FROM statement_entries e
           WHERE booking_date BETWEEN $1::date AND $2::date AND ($3::uuid IS NULL OR hospital_id = $3)
             AND (status IN ('mismatched','unmatched') OR (status = 'duplicate' AND reason IS DISTINCT FROM $4))
           GROUP BY 1`,

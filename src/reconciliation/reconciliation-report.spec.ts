@@ -16,6 +16,7 @@ describe('buildReconciliationReport', () => {
         { status: 'mismatched', count: '1', amount: '500000' },
         { status: 'unmatched', count: '4', amount: '1001' },
         { status: 'duplicate', count: '1', amount: '12345678' },
+        { status: 'unnamed', count: '7', amount: '70000' },
       ],
     );
     expect(report).toEqual({
@@ -29,6 +30,7 @@ describe('buildReconciliationReport', () => {
         duplicates: { count: 1, amount: 12_345_678n },
         total: { count: 6, amount: 12_846_679n },
       },
+      unnamedCredits: { count: 7, amount: 70_000n },
     });
   });
 
@@ -77,6 +79,7 @@ describe('reconciliationReportJson', () => {
         duplicates: { count: 0, amount: 0 },
         total: { count: 2, amount: 9007199254740992 },
       },
+      unnamedCredits: { count: 0, amount: 0 },
     });
     expect(JSON.parse(reconciliationReportJson({ ...report, hospitalId: null })).hospitalId).toBeNull();
   });
@@ -95,6 +98,7 @@ describe('reconciliationReportCsv', () => {
       ['all', 'exceptions_unmatched', '2', '0.07'],
       ['all', 'exceptions_duplicates', '0', '0.00'],
       ['all', 'exceptions_total', '2', '0.07'],
+      ['all', 'unnamed_credits', '0', '0.00'],
     ]);
   });
 
