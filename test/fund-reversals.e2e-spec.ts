@@ -100,7 +100,7 @@ describe('Fund: reversing a contribution recorded by mistake (e2e)', () => {
     expect(await totals('')).toMatchObject({ from: null, to: null, received: { count: 4, amount: 10_000_000 }, net: 9_000_000 });
     const listed = await t.http.get(`${API}/fund/contributions?from=2026-11-01&to=2026-11-30`).set(w.finance.auth).expect(200);
     expect(listed.body.items.map((c: { receivedOn: string }) => c.receivedOn)).toEqual(['2026-11-30', '2026-11-01']);
-    for (const bad of ['from=2026-02-30', 'to=yesterday', 'from=2026-12-01&from=2026-12-02']) {
+    for (const bad of ['from=2026-02-30', 'to=yesterday', 'from=2026-12-01&from=2026-12-02', 'from=2026-12-31&to=2026-12-01']) {
       expect({ bad, status: (await t.http.get(`${API}/fund/contributions/totals?${bad}`).set(w.finance.auth)).status }).toEqual({ bad, status: 400 });
     }
     await t.http.get(`${API}/fund/contributions/totals`).set(w.reviewer.auth).expect(403);

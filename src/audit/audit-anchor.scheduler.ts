@@ -27,6 +27,10 @@ export class AuditAnchorScheduler extends RunsPeriodically {
    */
   private async anchorAndLog(audit: AuditService): Promise<void> {
     const anchor = await audit.anchor();
-    if (anchor) this.logger.log(`anchored the audit trail: anchor ${anchor.id}, through event ${anchor.eventId} (hash ${anchor.eventHash}), mac ${anchor.mac}`);
+    if (anchor) {
+      const { id, eventId, eventHash, anchoredAt, mac } = anchor;
+      // Everything the MAC covers, so that the logged copy can be checked against the chain of MACs on its own.
+      this.logger.log(`anchored the audit trail: anchor ${id} at ${anchoredAt.toISOString()}, through event ${eventId} (hash ${eventHash}), mac ${mac}`);
+    }
   }
 }

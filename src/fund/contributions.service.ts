@@ -4,7 +4,7 @@ import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { AuthUser } from 'src/common/auth/roles';
 import { IdempotencyService, IdempotentResult } from 'src/common/idempotency/idempotency.service';
 import { decodeCursor, Page, toPage } from 'src/common/pagination/pagination';
-import { ResourceNotFoundException } from 'src/common/problem/problem.exception';
+import { InvalidInputException, ResourceNotFoundException } from 'src/common/problem/problem.exception';
 import { Contribution } from 'src/fund/contribution.entity';
 import { ContributionReversal } from 'src/fund/contribution-reversal.entity';
 import { ContributionDto, ContributionPeriodDto, ContributionQueryDto, ContributionTotalsDto, CreateContributionDto, ReverseContributionDto } from 'src/fund/dto/contribution.dto';
@@ -81,6 +81,8 @@ export class ContributionsService {
    * made (a donation of November reversed in December is December's correction), as fund finance closes a month.
    */
   async totals(period: ContributionPeriodDto): Promise<ContributionTotalsDto> {
+    // A period typed backwards reads as "no donations": refused, as the reconciliation report refuses it.
+    if (period.from && period.to && period.from > period.to) throw new InvalidInputException([{ field: 'to', message: 'must not be before from' }]);
     const [row] = (await this.dataSource.query(
       `SELECT (SELECT count(*)::int FROM fund_contributions c
                 WHERE ($1::date IS NULL OR c.received_on >= $1::date) AND ($2::date IS NULL OR c.received_on <= $2::date)) AS received_count,
