@@ -58,6 +58,7 @@ export class AuditAnchors {
   async verify(manager: EntityManager, staleAfterMs: number, now = new Date()): Promise<AnchorVerification> {
     let previousMac = GENESIS_HASH;
     let anchoredThrough: string | null = null;
+    let latestAnchoredAt: Date | null = null;
     let anchors = 0;
     for (let afterId = '0'; ; ) {
       const rows = (await manager.query(
@@ -76,6 +77,7 @@ export class AuditAnchors {
         if (row.actual !== row.event_hash) return { ok: false, anchors, firstBrokenId: row.event_id, reason: `event ${row.event_id} is not as anchored at ${row.anchored_at.toISOString()}: the trail was rewritten` };
         previousMac = row.mac;
         anchoredThrough = row.event_id;
+        latestAnchoredAt = row.anchored_at;
         anchors++;
         afterId = row.id;
       }
@@ -84,12 +86,15 @@ export class AuditAnchors {
       id: string;
       occurred_at: Date;
     }[];
-    if (unanchored && now.getTime() - unanchored.occurred_at.getTime() > staleAfterMs) {
+    // Unanchored since the latest anchor's time, which its MAC covers; with no anchor at all, since the first event's
+    // own time (which whoever could remove every anchor could also have rewritten: the log's copies are the check then).
+    const since = unanchored && (latestAnchoredAt ?? unanchored.occurred_at);
+    if (unanchored && since && now.getTime() - since.getTime() > staleAfterMs) {
       return {
         ok: false,
         anchors,
         firstBrokenId: unanchored.id,
-        reason: `events since ${unanchored.occurred_at.toISOString()} are not anchored: no worker has anchored the trail since, or anchors were removed`,
+        reason: `events after the anchor of ${since.toISOString()} are not anchored: no worker has anchored the trail since, or anchors were removed`,
       };
     }
     return { ok: true, anchors, anchoredThrough };
