@@ -3,6 +3,13 @@ import { ParsedStatementEntry } from 'src/reconciliation/parsers/statement-entry
 /** An unmatched credit naming nothing of Sprout's: most of a hospital's account (its patients' own payments, …). */
 export const NO_REFERENCE_REASON = 'no Sprout reference';
 
+/**
+ * The amounts of a hospital's tranches whose money may have arrived unseen: paid, or sent to the bank in a payment file,
+ * and not reconciled. A credit naming nothing but of one of these may be the fund's, its reference lost on the way.
+ */
+export const awaitedAmountsSql = (hospitalId: string) =>
+  `SELECT d.amount FROM disbursements d WHERE d.hospital_id = ${hospitalId} AND (d.status = 'paid' OR (d.status = 'scheduled' AND d.exported_at IS NOT NULL))`;
+
 export type MatchStatus = 'matched' | 'mismatched' | 'unmatched' | 'duplicate' | 'ignored';
 
 export interface MatchCandidate {

@@ -7,7 +7,7 @@ import { hospitalScope } from 'src/disbursements/disbursements.service';
 import { isCalendarDate } from 'src/fund/calendar-date';
 import { ReportQueryDto } from 'src/reconciliation/dto/reconciliation.dto';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
-import { NO_REFERENCE_REASON } from 'src/reconciliation/matching';
+import { awaitedAmountsSql, NO_REFERENCE_REASON } from 'src/reconciliation/matching';
 import { buildReconciliationReport, GroupRow, ReconciliationReport, UNNAMED } from 'src/reconciliation/reconciliation-report';
 
 /** GET /reconciliation/report: paid, reconciled, outstanding and exceptions of one hospital (or all) over a period. */
@@ -40,8 +40,7 @@ export class ReconciliationReportService {
       // a tranche paid, or sent in a payment file, and not yet reconciled (its reference may have been lost on the way).
       const exceptions = (await tx.query(
         `SELECT CASE WHEN status = 'unmatched' AND reason = $5
-                      AND amount NOT IN (SELECT d.amount FROM disbursements d
-                                          WHERE d.hospital_id = e.hospital_id AND (d.status = 'paid' OR (d.status = 'scheduled' AND d.exported_at IS NOT NULL)))
+                      AND amount NOT IN (${awaitedAmountsSql('e.hospital_id')})
                      THEN '${UNNAMED}' ELSE status END AS status,
                 count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount
            FROM statement_entries e

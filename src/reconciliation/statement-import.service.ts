@@ -29,7 +29,7 @@ import {
 } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementAccounts, StatementLeftOut } from 'src/reconciliation/statement-account';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
-import { NO_REFERENCE_REASON } from 'src/reconciliation/matching';
+import { awaitedAmountsSql, NO_REFERENCE_REASON } from 'src/reconciliation/matching';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
@@ -322,8 +322,7 @@ type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayme
 async function unnamedCredits(tx: EntityManager, s: BankStatement): Promise<{ all: number; likePayments: number }> {
   const [row] = (await tx.query(
     `SELECT count(*)::int AS unnamed,
-            count(*) FILTER (WHERE e.amount IN (SELECT d.amount FROM disbursements d
-                                                 WHERE d.hospital_id = $2 AND (d.status = 'paid' OR (d.status = 'scheduled' AND d.exported_at IS NOT NULL))))::int AS like_payments
+            count(*) FILTER (WHERE e.amount IN (${awaitedAmountsSql('$2')}))::int AS like_payments
        FROM statement_entries e WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason = $3`,
     [s.id, s.hospitalId, NO_REFERENCE_REASON],
   )) as { unnamed: number; like_payments: number }[];

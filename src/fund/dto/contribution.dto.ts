@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDateString, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 import { PageQueryDto } from 'src/common/pagination/pagination';
-import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
+import { PeriodQueryDto } from 'src/common/validation/period-query.dto';
 import { MaxChars } from 'src/common/validation/max-chars';
 import { IsPersonName, IsReadableText } from 'src/common/validation/text-fields';
 import { FUND_TIME_ZONE, isCalendarDate, todayIn } from 'src/fund/calendar-date';
@@ -105,18 +105,8 @@ export class ContributionPageDto {
   @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** A period of days received (Asia/Shanghai), both ends included; either end may be left open. */
-export class ContributionPeriodDto {
-  @ApiPropertyOptional({ example: '2026-12-01', description: 'First day included' })
-  @IsOptional() @EmptyAsAbsent() @Matches(DAY, { message: 'from must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
-  from?: string;
-
-  @ApiPropertyOptional({ example: '2026-12-31', description: 'Last day included' })
-  @IsOptional() @EmptyAsAbsent() @Matches(DAY, { message: 'to must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
-  to?: string;
-}
+/** A period of days received; either end may be left open. */
+export class ContributionPeriodDto extends PeriodQueryDto {}
 
 export class ContributionQueryDto extends IntersectionType(PageQueryDto, ContributionPeriodDto) {}
 

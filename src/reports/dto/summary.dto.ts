@@ -1,18 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsOptional, Matches } from 'class-validator';
-import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
+import { ApiProperty } from '@nestjs/swagger';
+import { PeriodQueryDto } from 'src/common/validation/period-query.dto';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-export class SummaryQueryDto {
-  @ApiPropertyOptional({ example: '2026-01-01', description: 'First day included (Asia/Shanghai calendar)' })
-  @IsOptional() @EmptyAsAbsent() @Matches(DATE, { message: 'from must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
-  from?: string;
-
-  @ApiPropertyOptional({ example: '2026-12-31', description: 'Last day included (Asia/Shanghai calendar)' })
-  @IsOptional() @EmptyAsAbsent() @Matches(DATE, { message: 'to must be a date YYYY-MM-DD' }) @IsDateString({ strict: true })
-  to?: string;
-}
+export class SummaryQueryDto extends PeriodQueryDto {}
 
 export class MoneyTotalsDto {
   @ApiProperty({ type: 'integer', description: 'Final approvals in the period, minor units (fen)' }) approved: number;
