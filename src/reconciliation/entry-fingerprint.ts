@@ -40,7 +40,7 @@ export function entryFingerprint(entry: ParsedStatementEntry, references: readon
   return `row:${digest([
     'row',
     ...common,
-    entry.valueDate ?? '',
+    entry.writtenValueDate ?? entry.valueDate ?? '',
     entry.remittance,
     JSON.stringify(entry.structuredReferences),
     entry.counterparty ?? '',
@@ -104,7 +104,8 @@ function endToEndIdOf(entry: ParsedStatementEntry): string | undefined {
 }
 
 function commonParts(entry: ParsedStatementEntry): string[] {
-  const common = [entry.bookingDate, entry.creditDebit, entry.currency, String(entry.amount)];
+  // The day as the bank wrote it: fingerprints stored before dates were read in China time stay valid.
+  const common = [entry.writtenBookingDate ?? entry.bookingDate, entry.creditDebit, entry.currency, String(entry.amount)];
   // The transfers of one batch entry may share the entry's bank reference and amount: their place in it tells them apart.
   if (entry.batchTransaction !== undefined) common.push(`batch:${entry.batchTransaction}`);
   return common;

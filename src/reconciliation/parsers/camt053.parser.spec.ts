@@ -1,3 +1,4 @@
+import { entryFingerprint } from 'src/reconciliation/entry-fingerprint';
 import { entryReferences } from 'src/reconciliation/matching';
 import { parseCamt053 } from 'src/reconciliation/parsers/camt053.parser';
 import { ParsedStatementEntry, StatementItem, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
@@ -370,10 +371,44 @@ describe('parseCamt053', () => {
     expect(error).toMatchObject({ reason, location: `line 12 (Stmt[1]/Ntry[1]/${element})` });
   });
 
-  it('accepts a date with a time zone and keeps the written calendar date of a date-time', async () => {
-    const [withZone] = await entriesOf(camtDocument(statement(entry({ bookingDate: '<BookgDt><Dt>2026-03-02+08:00</Dt></BookgDt>' }))));
-    const [lateUtc] = await entriesOf(camtDocument(statement(entry({ bookingDate: '<BookgDt><DtTm>2026-03-02T23:59:59.123Z</DtTm></BookgDt>' }))));
-    expect([withZone.bookingDate, lateUtc.bookingDate]).toEqual(['2026-03-02', '2026-03-02']);
+  it('accepts a date with a time zone, and dates a date-time by its day in China time (as written without an offset)', async () => {
+    const booked = async (bookingDate: string) => (await entriesOf(camtDocument(statement(entry({ bookingDate })))))[0].bookingDate;
+    expect(await booked('<BookgDt><Dt>2026-03-02+08:00</Dt></BookgDt>')).toBe('2026-03-02');
+    // One instant, written two ways: the same China day. A bank writing UTC books at 16:30Z the next morning in Shanghai.
+    expect(await booked('<BookgDt><DtTm>2026-03-31T16:30:00Z</DtTm></BookgDt>')).toBe('2026-04-01');
+    expect(await booked('<BookgDt><DtTm>2026-04-01T00:30:00+08:00</DtTm></BookgDt>')).toBe('2026-04-01');
+    expect(await booked('<BookgDt><DtTm>2026-03-02T15:59:59.123Z</DtTm></BookgDt>')).toBe('2026-03-02');
+    expect(await booked('<BookgDt><DtTm>2026-03-02T10:00:00-05:00</DtTm></BookgDt>')).toBe('2026-03-02');
+    expect(await booked('<BookgDt><DtTm>2026-03-02T23:30:00</DtTm></BookgDt>')).toBe('2026-03-02');
+    expect(await booked('<BookgDt><DtTm>2016-12-31T23:59:60Z</DtTm></BookgDt>')).toBe('2017-01-01');
+  });
+
+  it('fingerprints a date-time by the day written, so an entry imported before China days keeps its fingerprint', async () => {
+    // As the parser read these before: the written day, as a Dt. Bank-referenced, end-to-end and row forms alike.
+    const identities = ['<AcctSvcrRef>BANK-77</AcctSvcrRef>', '<NtryDtls><TxDtls><Refs><EndToEndId>E2E-77</EndToEndId></Refs></TxDtls></NtryDtls>', ''];
+    for (const identity of identities) {
+      const [utc] = await entriesOf(camtDocument(statement(entry({
+        bookingDate: '<BookgDt><DtTm>2026-03-31T16:30:00Z</DtTm></BookgDt><ValDt><DtTm>2026-03-31T17:00:00Z</DtTm></ValDt>',
+        rest: identity,
+      }))));
+      const [before] = await entriesOf(camtDocument(statement(entry({
+        bookingDate: '<BookgDt><Dt>2026-03-31</Dt></BookgDt><ValDt><Dt>2026-03-31</Dt></ValDt>',
+        rest: identity,
+      }))));
+      expect([utc.bookingDate, utc.valueDate, before.bookingDate]).toEqual(['2026-04-01', '2026-04-01', '2026-03-31']);
+      expect(entryFingerprint(utc)).toBe(entryFingerprint(before));
+    }
+    // A pending entry dated by its value date, or by the statement's creation, alike.
+    const pending = (bookingDate: string) => camtDocument(statement(entry({ status: '<Sts><Cd>PDNG</Cd></Sts>', bookingDate })));
+    const [byValue] = await entriesOf(pending('<ValDt><DtTm>2026-03-31T16:30:00Z</DtTm></ValDt>'));
+    const [byValueBefore] = await entriesOf(pending('<ValDt><Dt>2026-03-31</Dt></ValDt>'));
+    expect(byValue.bookingDate).toBe('2026-04-01');
+    expect(entryFingerprint(byValue)).toBe(entryFingerprint(byValueBefore));
+    const created = (createdAt: string) => pending('').replace(/<CreDtTm>[^<]*<\/CreDtTm>/g, `<CreDtTm>${createdAt}</CreDtTm>`);
+    const [byCreation] = await entriesOf(created('2026-03-31T20:00:00Z'));
+    const [byCreationBefore] = await entriesOf(created('2026-03-31T20:00:00'));
+    expect([byCreation.bookingDate, byCreationBefore.bookingDate]).toEqual(['2026-04-01', '2026-03-31']);
+    expect(entryFingerprint(byCreation)).toBe(entryFingerprint(byCreationBefore));
   });
 
   it('refuses a bad statement date-time, naming the statement element', async () => {

@@ -19,6 +19,7 @@ const NTRY = `${STMT}/Ntry`;
 const NTRY_AMT = `${NTRY}/Amt`;
 const MAX_CACHED_PATHS = 10_000;
 const DATE = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/;
+const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
@@ -91,9 +92,15 @@ const ENTRY_FIELDS: Record<string, FieldReader<EntryDraft>> = {
   'Sts/Cd': (entry, value) => (entry.status = value),
   'Sts/Prtry': (entry, value) => (entry.status = value),
   'BookgDt/Dt': (entry, value) => (entry.bookingDate = date(value, 'BookgDt/Dt')),
-  'BookgDt/DtTm': (entry, value) => (entry.bookingDate = dateTime(value, 'BookgDt/DtTm').slice(0, 10)),
+  'BookgDt/DtTm': (entry, value) => {
+    const { day, writtenDay } = daysOf(dateTime(value, 'BookgDt/DtTm'));
+    assignDefined(entry, { bookingDate: day, writtenBookingDate: writtenDay });
+  },
   'ValDt/Dt': (entry, value) => (entry.valueDate = date(value, 'ValDt/Dt')),
-  'ValDt/DtTm': (entry, value) => (entry.valueDate = dateTime(value, 'ValDt/DtTm').slice(0, 10)),
+  'ValDt/DtTm': (entry, value) => {
+    const { day, writtenDay } = daysOf(dateTime(value, 'ValDt/DtTm'));
+    assignDefined(entry, { valueDate: day, writtenValueDate: writtenDay });
+  },
   AcctSvcrRef: (entry, value) => (entry.accountServicerReference = value || undefined),
   AddtlNtryInf: (entry, value) => value && (entry.entryInfo = value),
   [`${TX}Amt`]: (entry, value) => readTransactionAmount(tx(entry), value),
@@ -263,7 +270,7 @@ class Camt053Reader {
     const draft = this.entry as EntryDraft;
     if (draft.amount === undefined) this.fail('entry has no Amt');
     if (draft.creditDebit === undefined) this.fail('entry has no CdtDbtInd');
-    draft.bookingDate ??= this.dateOfUnbooked(draft);
+    if (draft.bookingDate === undefined) this.dateUnbooked(draft);
     this.entry = undefined;
     const transfers = batchTransfers(draft);
     if (!transfers) {
@@ -286,10 +293,16 @@ class Camt053Reader {
    * (BOOK, or without a status, which matching takes for booked) must have one; another is kept, as ignored, under
    * its value date, else the day the statement was created (CreDtTm, mandatory), else the last day it covers.
    */
-  private dateOfUnbooked(draft: EntryDraft): string {
+  private dateUnbooked(draft: EntryDraft): void {
     if (draft.status === undefined || draft.status === 'BOOK') this.fail('entry has no BookgDt');
-    const date = draft.valueDate ?? (this.statementHeader.createdAt ?? this.statementHeader.toDate)?.slice(0, 10);
-    return date ?? this.fail(`entry (status ${draft.status}) has no BookgDt nor ValDt, and the statement no CreDtTm`);
+    if (draft.valueDate !== undefined) {
+      assignDefined(draft, { bookingDate: draft.valueDate, writtenBookingDate: draft.writtenValueDate });
+      return;
+    }
+    const stated = this.statementHeader.createdAt ?? this.statementHeader.toDate;
+    if (stated === undefined) this.fail(`entry (status ${draft.status}) has no BookgDt nor ValDt, and the statement no CreDtTm`);
+    const { day, writtenDay } = daysOf(stated);
+    assignDefined(draft, { bookingDate: day, writtenBookingDate: writtenDay });
   }
 
   private entryOf(draft: EntryDraft, location: string, amount: number, details: TransactionDraft): ParsedStatementEntry {
@@ -305,7 +318,9 @@ class Camt053Reader {
       structuredReferences: details.structuredReferences,
     };
     assignDefined(entry, {
+      writtenBookingDate: draft.writtenBookingDate,
       valueDate: draft.valueDate,
+      writtenValueDate: draft.writtenValueDate,
       status: draft.status,
       reversal: draft.reversal,
       accountServicerReference: details.servicerReference,
@@ -401,6 +416,21 @@ function date(value: string, field: string): string {
   const match = DATE.exec(value);
   if (!match || !isCalendarDate(match[1])) throw new FieldError(`${field} '${value}' is not a date`);
   return match[1];
+}
+
+/**
+ * A date-time's day in China time, the fund's and its hospitals': a bank writing UTC books at 16:30Z what is the next
+ * morning in Shanghai, and a month's last entries would fall in the month before. Without an offset, the day as
+ * written (the bank's own local time). `writtenDay` is the day as written where that is another day.
+ */
+function daysOf(dateTimeValue: string): { day: string; writtenDay?: string } {
+  const written = dateTimeValue.slice(0, 10);
+  if (!/(?:Z|[+-]\d{2}:\d{2})$/.test(dateTimeValue)) return { day: written };
+  // A leap second (:60) is no instant JavaScript reads; its day is its second before's. China time is UTC+8 all year
+  // (no summer time since 1991): added, not looked up, as a 200,000-entry statement may date every entry so.
+  const instant = Date.parse(dateTimeValue.replace(/:60(?=(?:\.\d+)?(?:Z|[+-]))/, ':59'));
+  const day = new Date(instant + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  return day === written ? { day } : { day, writtenDay: written };
 }
 
 function dateTime(value: string, field: string): string {

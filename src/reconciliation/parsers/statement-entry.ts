@@ -12,9 +12,16 @@ export interface ParsedStatementEntry {
    * own amounts): its 1-based position in the entry. The transfers share the entry's bank reference.
    */
   batchTransaction?: number;
-  /** YYYY-MM-DD, the calendar date as the bank wrote it (a DtTm keeps its own date, no time zone shift). */
+  /** YYYY-MM-DD: a Dt as the bank wrote it; a DtTm with an offset, its day in China time (as written without one). */
   bookingDate: string;
   valueDate?: string;
+  /**
+   * The day as written, set only where it is not the day above (a DtTm whose offset puts the instant on another day
+   * in China). Fingerprints are taken of the written day, as before dates were read in China time, so an entry
+   * imported then and repeated by a later statement is still recognised as the same entry.
+   */
+  writtenBookingDate?: string;
+  writtenValueDate?: string;
   /** Positive minor units of the currency (ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY); the direction is in creditDebit. */
   amount: number;
   creditDebit: CreditDebit;
