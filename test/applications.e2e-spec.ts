@@ -297,6 +297,17 @@ describe('Applications (e2e)', () => {
     expect(kept.household).not.toEqual({});
     const audit = await t.dataSource.query(`SELECT object_id, summary FROM audit_events WHERE action = 'application.withdrawn' ORDER BY id`);
     expect(audit.map((a: { summary: Record<string, unknown> }) => a.summary.detailsErased ?? false)).toEqual([true, false]);
+    // The family is told of each withdrawal (it cannot be undone; one they did not make means someone is in their
+    // account), and of the draft's details being deleted; nothing of the child's in it.
+    const told = async (reference: string) => t.mail.waitFor((m) => m.to.includes(family.email) && m.subject === `Your application ${reference} was withdrawn`);
+    const [draftMail, submittedMail] = await Promise.all([told(draft.reference), told(submitted.reference)]);
+    expect(draftMail.text).toContain('what it held about your child and your household has been deleted');
+    expect(submittedMail.text).not.toContain('deleted');
+    for (const mail of [draftMail, submittedMail]) {
+      expect(mail.text).toContain('change your password at once');
+      expect(mail.text).not.toContain('王小明');
+      expect(mail.text).not.toContain(OTHER_PATIENT_NATIONAL_ID);
+    }
   });
 
   it('lets exactly one of three concurrent submissions win', async () => {

@@ -27,6 +27,8 @@ import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import type { Locale } from 'src/users/user.entity';
 
 type Asker = { id: string; email: string; full_name: string; locale: Locale; requested_at: Date };
+/** The family an email of their own application goes to. */
+type Owner = { id: string; email: string; full_name: string; locale: Locale };
 
 /** Status changes of the family: submit and withdraw, through the one transition table. */
 @Injectable()
@@ -145,6 +147,21 @@ export class ApplicationTransitionsService {
       ];
       const neverSubmitted = !app.firstSubmittedAt;
       if (neverSubmitted) await this.eraseDraft(tx, app.id);
+      // Told even though they did it themselves: a withdrawal cannot be undone, and one the family did not make means
+      // someone else is in their account.
+      const [owner] = (await tx.query(`SELECT id, email, full_name, locale FROM users WHERE id = $1`, [app.applicantId])) as Owner[];
+      await this.outbox.enqueue(tx, {
+        event: 'application.withdrawn',
+        template: 'application-withdrawn',
+        to: { email: owner.email, userId: owner.id, locale: owner.locale },
+        context: {
+          fullName: owner.full_name,
+          reference: app.reference,
+          applicationUrl: this.applicationUrl(app.id),
+          withdrawnAt: now.toISOString(),
+          ...(neverSubmitted ? { detailsErased: true } : {}),
+        },
+      });
       await this.audit.record(tx, {
         actor: user,
         action: 'application.withdrawn',

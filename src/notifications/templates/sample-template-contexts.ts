@@ -33,6 +33,12 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
     applicationUrl: 'https://sprout.example.org/applications/SPR-2026-000123',
     submittedAt: '2026-09-03T02:15:00Z',
   },
+  'application-withdrawn': {
+    fullName: '李梅',
+    reference: 'SPR-2026-000123',
+    applicationUrl: 'https://sprout.example.org/applications/SPR-2026-000123',
+    withdrawnAt: '2026-09-03T02:15:00Z',
+  },
   'info-requested': {
     fullName: '李梅',
     reference: 'SPR-2026-000123',

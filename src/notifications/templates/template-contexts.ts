@@ -22,6 +22,7 @@ export const TEMPLATE_NAMES = [
   'info-answered',
   'bank-account-changed',
   'password-changed',
+  'application-withdrawn',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -90,6 +91,15 @@ export interface ApplicationSubmittedContext {
   submittedAt: IsoDate;
   /** Submitted again with the answers to a reviewer's questions, not for the first time. */
   answered?: boolean;
+}
+
+export interface ApplicationWithdrawnContext {
+  fullName: string;
+  reference: string;
+  applicationUrl: string;
+  withdrawnAt: IsoDate;
+  /** Withdrawn before any submission: what it held of the child and the household was deleted with it. */
+  detailsErased?: boolean;
 }
 
 export interface InfoRequestedContext {
@@ -339,6 +349,7 @@ export interface TemplateContexts {
   'info-answered': InfoAnsweredContext;
   'bank-account-changed': BankAccountChangedContext;
   'password-changed': PasswordChangedContext;
+  'application-withdrawn': ApplicationWithdrawnContext;
   'tranche-returned': TrancheReturnedContext;
   'tranche-returned-hospital': TrancheReturnedHospitalContext;
   'reconciliation-exceptions': ReconciliationExceptionsContext;

@@ -82,6 +82,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     accountName: 'required',
     accountEnding: 'required',
   },
+  'application-withdrawn': { fullName: 'required', reference: 'required', applicationUrl: 'required', withdrawnAt: 'required', detailsErased: 'optional' },
   'info-answered': { fullName: 'required', reference: 'required', applicationUrl: 'required', requestedAt: 'required', submittedAt: 'required' },
   'payees-outdated': { fullName: 'required', hospitalName: 'required', count: 'required', total: 'required', tranches: 'required', more: 'required' },
   'tranche-returned': {
