@@ -20,6 +20,23 @@ import { ConflictOfInterestException } from 'src/review/review.exceptions';
 import { hasConflictsToCheck, reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 
 /** A computed (not yet stored) assessment, and the age over which its policy flags a patient (applicationWarnings). */
+/**
+ * An application locked for a change. `changedWhileWaiting`: another action on it committed while this request waited
+ * for the lock, so the request was made against a state that is gone (assertActingOnWhatWasFound).
+ */
+export type LockedApplication = Application & { changedWhileWaiting: boolean };
+
+/**
+ * Without If-Match, a state change is taken against the version the request found on arrival: when another action
+ * committed while it waited for the lock, and the transition is still one the new status allows, it is a 409. Two
+ * reviewers approving at the same moment would otherwise both win — one as the first approval, the other confirming
+ * it as the second without ever having seen it — and API.md's Concurrency wants the loser to get a 409, never a
+ * second transition. (Checked after the transition: one the new status refuses says so, as it did before.)
+ */
+export function assertNotChangedWhileWaiting(app: LockedApplication, expectedVersion: number | undefined): void {
+  if (expectedVersion === undefined && app.changedWhileWaiting) throw new ApplicationVersionConflictException(app.version);
+}
+
 export type Assessed = { assessment: Omit<MeansAssessmentRecord, 'id'>; ageLimit: number };
 
 const CHINA_OFFSET_MS = 8 * 3600_000;
@@ -69,20 +86,26 @@ export class ApplicationRecords {
     id: string,
     withIds = false,
     flag?: { sql: (param: string) => string; value: unknown },
-  ): Promise<Application & { flag?: boolean }> {
+  ): Promise<LockedApplication & { flag?: boolean }> {
     const scope = applicationScope(user);
     if (!scope) throw new ApplicationNotFoundException();
     // Constant SQL per (scope kind, withIds, flag), prepared: TypeORM's query builder and hydration cost more CPU than the query.
     const values: unknown[] = [id];
     const where = scope.predicate('a', scope.value === null ? '' : `$${values.push(scope.value)}`);
     const flagColumn = flag ? `, ${flag.sql(`$${values.push(flag.value)}`)} AS flag` : '';
-    const [row] = await queryPrepared<RecordRow & { flag?: boolean }>(
+    // version_found is read in the statement's snapshot, taken before it waits for another transaction's lock on the
+    // row; the row locked is the one that transaction committed. They differ when another action on the application
+    // was taken while this request waited (changedWhileWaiting).
+    const [row] = await queryPrepared<RecordRow & { flag?: boolean; version_found: number | null }>(
       tx,
-      `SELECT ${RECORD_COLUMNS}${withIds ? `, ${RECORD_ID_COLUMNS}` : ''}${flagColumn} FROM applications a WHERE a.id = $1 AND ${where} FOR UPDATE OF a`,
+      `SELECT ${RECORD_COLUMNS}${withIds ? `, ${RECORD_ID_COLUMNS}` : ''}${flagColumn},
+              (SELECT f.version FROM applications f WHERE f.id = $1) AS version_found
+         FROM applications a WHERE a.id = $1 AND ${where} FOR UPDATE OF a`,
       values,
     );
     if (!row) throw new ApplicationNotFoundException();
-    return flag ? Object.assign(toApplication(row), { flag: row.flag }) : toApplication(row);
+    const app = Object.assign(toApplication(row), { changedWhileWaiting: row.version_found !== row.version });
+    return flag ? Object.assign(app, { flag: row.flag }) : app;
   }
 
   async findVisible(manager: EntityManager, user: AuthUser, id: string, withIds = false): Promise<Application> {

@@ -3,16 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { DocumentType } from 'src/applications/application-fields';
-import { ApplicationRecords, AssessmentFacts } from 'src/applications/application-records';
+import { ApplicationRecords, assertNotChangedWhileWaiting, AssessmentFacts } from 'src/applications/application-records';
 import { ApplicationAction, findTransition } from 'src/applications/application-status';
-import { Application } from 'src/applications/application.entity';
 import { toStatusChangeDto } from 'src/applications/application.mapper';
 import { submitDocumentsOf } from 'src/applications/documents/submitted-documents';
-import {
-  ApplicationIncompleteException,
-  ApplicationVersionConflictException,
-  InvalidStatusTransitionException,
-} from 'src/applications/applications.exceptions';
+import { ApplicationIncompleteException, ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
 import { StatusChangeDto } from 'src/applications/dto/application.dto';
 import { missingForSubmission } from 'src/applications/submission-completeness';
 import { AuthUser } from 'src/common/auth/roles';
@@ -214,11 +209,12 @@ export class ApplicationTransitionsService {
 
   /** Locks the caller's application and finds the transition for `action`, or refuses with 404/409/403. */
   private async begin(tx: EntityManager, user: AuthUser, id: string, action: ApplicationAction, expectedVersion?: number) {
-    const app: Application = await this.records.lockVisible(tx, user, id, true);
+    const app = await this.records.lockVisible(tx, user, id, true);
     if (expectedVersion !== undefined && expectedVersion !== app.version) throw new ApplicationVersionConflictException(app.version);
     const transition = findTransition(app.status, action);
     if (!transition) throw new InvalidStatusTransitionException(action, app.status);
     if (!transition.roles.includes(user.role)) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your role may not do this.');
+    assertNotChangedWhileWaiting(app, expectedVersion);
     return { app, to: transition.to };
   }
 

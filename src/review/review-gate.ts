@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ApplicationRecords } from 'src/applications/application-records';
+import { ApplicationRecords, assertNotChangedWhileWaiting } from 'src/applications/application-records';
 import { ApplicationAction, findTransition, mayTake, Transition, TransitionFacts } from 'src/applications/application-status';
 import { Application } from 'src/applications/application.entity';
 import { ApplicationVersionConflictException, InvalidStatusTransitionException } from 'src/applications/applications.exceptions';
@@ -43,6 +43,7 @@ export class ReviewGate {
     const transition = findTransition(app.status, action, options.facts);
     if (!transition) throw new InvalidStatusTransitionException(action, app.status);
     if (!mayTake(transition, user.role)) throw new ReviewRoleNotAllowedException();
+    assertNotChangedWhileWaiting(app, options.expectedVersion);
     return { app, transition };
   }
 
