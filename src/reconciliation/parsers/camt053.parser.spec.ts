@@ -291,6 +291,31 @@ describe('parseCamt053', () => {
     expect((await parseError(xml)).reason).toBe('a DOCTYPE is not allowed in a bank statement');
   });
 
+  it('refuses elements nested absurdly deep at once, without the parser\'s work growing with the square of the depth', async () => {
+    const depth = 20_000; // 140 KB; unchecked, seconds of parsing and hundreds of MB (at 40,000 the heap ran out)
+    const deep = camtDocument(statement(entry({ rest: '<X>'.repeat(depth) + '</X>'.repeat(depth) })));
+    expect((await parseError(deep)).reason).toBe('elements are nested more than 64 deep');
+    // The deepest real camt.053 paths (13 levels) and supplementary data a little deeper are read as before.
+    const nested = (levels: number) => '<SplmtryData><Envlp>' + '<Y>'.repeat(levels) + '</Y>'.repeat(levels) + '</Envlp></SplmtryData>';
+    expect(await entriesOf(camtDocument(statement(entry({ rest: nested(40) }))))).toHaveLength(1);
+  });
+
+  it('refuses an element whose text is longer than 64 KiB, and an entry whose lines are longer than 1 MiB in all', async () => {
+    const remittance = (lines: string[]) =>
+      `<NtryDtls><TxDtls><RmtInf>${lines.map((line) => `<Ustrd>${line}</Ustrd>`).join('')}</RmtInf></TxDtls></NtryDtls>`;
+    const long = await parseError(camtDocument(statement(entry({ rest: remittance(['A'.repeat(64 * 1024 + 1)]) }))));
+    expect(long.reason).toBe("an element's text is longer than 65536 characters");
+    // Text outside any field the reader takes, and in CDATA, counts alike: it is held until its element closes.
+    const ignored = await parseError(camtDocument(statement(entry({ rest: `<Unknown><![CDATA[${'B'.repeat(70_000)}]]></Unknown>` }))));
+    expect(ignored.reason).toBe("an element's text is longer than 65536 characters");
+    const many = await parseError(camtDocument(statement(entry({ rest: remittance(Array(17).fill('C'.repeat(64 * 1024))) }))));
+    expect(many.reason).toBe("the entry's remittance and other texts are longer than 1048576 characters in all");
+    expect(many.location).toMatch(/^line \d+ \(Stmt\[1\]\/Ntry\[1\]\/NtryDtls\/TxDtls\/RmtInf\/Ustrd\)$/);
+    // At the limits, read as they are.
+    const [atLimit] = await entriesOf(camtDocument(statement(entry({ rest: remittance(Array(16).fill('D'.repeat(64 * 1024))) }))));
+    expect(atLimit.remittance).toHaveLength(16 * 64 * 1024 + 15);
+  });
+
   it('refuses encodings other than UTF-8', async () => {
     const declared = camtDocument(statement(entry())).replace('encoding="UTF-8"', 'encoding="ISO-8859-1"');
     expect((await parseError(declared)).reason).toBe('encoding ISO-8859-1 is not supported, only UTF-8');

@@ -18,6 +18,15 @@ const STMT = 'Document/BkToCstmrStmt/Stmt';
 const NTRY = `${STMT}/Ntry`;
 const NTRY_AMT = `${NTRY}/Amt`;
 const MAX_CACHED_PATHS = 10_000;
+/**
+ * Far above any real statement: camt.053 nests ~13 deep (Document/…/TxDtls/RmtInf/Strd/CdtrRefInf/Tp/CdOrPrtry/Cd),
+ * a remittance line is at most 140 characters and an additional information 500. Past these limits a file is
+ * refused: the XML parser's work grows with the square of the depth (40,000 levels in 280 KB froze the service for
+ * a minute, then took it down), and one element's or entry's text would be stored and served back whole.
+ */
+const MAX_DEPTH = 64;
+const MAX_ELEMENT_TEXT = 64 * 1024;
+const MAX_ENTRY_LINES_TEXT = 1024 * 1024;
 const DATE = /^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$/;
 const CHINA_OFFSET_MS = 8 * 60 * 60 * 1000;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/;
@@ -47,6 +56,8 @@ type EntryDraft = Partial<ParsedStatementEntry> & {
   /** AddtlNtryInf: about the entry as a whole, so it goes first. */
   entryInfo?: string;
   transactions: TransactionDraft[];
+  /** Characters of its transfers' lines so far (addLine). */
+  linesText?: number;
 };
 
 /** A field's value is wrong; the reader adds where it is. */
@@ -79,7 +90,13 @@ const TX_DTLS = `${NTRY}/NtryDtls/TxDtls`;
 const TX = 'NtryDtls/TxDtls/';
 /** A transaction's amount: TxDtls/Amt from version 04 on, AmtDtls/TxAmt/Amt in every version. */
 const TX_AMOUNTS = new Set([`${TX_DTLS}/Amt`, `${TX_DTLS}/AmtDtls/TxAmt/Amt`]);
-const addLine = (lines: string[], value: string) => value && lines.push(value);
+/** A line of the transfer being read; its entry's lines may hold MAX_ENTRY_LINES_TEXT characters in all (a batch's every transfer). */
+const addLine = (entry: EntryDraft, lines: 'remittanceLines' | 'structuredReferences' | 'additionalLines', value: string) => {
+  if (!value) return;
+  entry.linesText = (entry.linesText ?? 0) + value.length;
+  if (entry.linesText > MAX_ENTRY_LINES_TEXT) throw new FieldError(`the entry's remittance and other texts are longer than ${MAX_ENTRY_LINES_TEXT} characters in all`);
+  tx(entry)[lines].push(value);
+};
 /** The TxDtls being read: its fields come after its opening tag, which starts it (openElement). */
 const tx = (entry: EntryDraft) => entry.transactions[entry.transactions.length - 1];
 
@@ -106,14 +123,14 @@ const ENTRY_FIELDS: Record<string, FieldReader<EntryDraft>> = {
   [`${TX}Amt`]: (entry, value) => readTransactionAmount(tx(entry), value),
   [`${TX}AmtDtls/TxAmt/Amt`]: (entry, value) => tx(entry).amount == null && readTransactionAmount(tx(entry), value),
   [`${TX}CdtDbtInd`]: (entry, value) => (tx(entry).creditDebit = value),
-  [`${TX}AddtlTxInf`]: (entry, value) => addLine(tx(entry).additionalLines, value),
+  [`${TX}AddtlTxInf`]: (entry, value) => addLine(entry, 'additionalLines', value),
   [`${TX}Refs/EndToEndId`]: (entry, value) => (tx(entry).endToEndId ??= value || undefined),
   [`${TX}Refs/InstrId`]: (entry, value) => (tx(entry).instructionId ??= value || undefined),
   [`${TX}Refs/AcctSvcrRef`]: (entry, value) => (tx(entry).servicerReference ??= value || undefined),
-  [`${TX}RmtInf/Ustrd`]: (entry, value) => addLine(tx(entry).remittanceLines, value),
-  [`${TX}RmtInf/Strd/CdtrRefInf/Ref`]: (entry, value) => addLine(tx(entry).structuredReferences, value),
-  [`${TX}RmtInf/Strd/RfrdDocInf/Nb`]: (entry, value) => addLine(tx(entry).structuredReferences, value),
-  [`${TX}RmtInf/Strd/AddtlRmtInf`]: (entry, value) => addLine(tx(entry).structuredReferences, value),
+  [`${TX}RmtInf/Ustrd`]: (entry, value) => addLine(entry, 'remittanceLines', value),
+  [`${TX}RmtInf/Strd/CdtrRefInf/Ref`]: (entry, value) => addLine(entry, 'structuredReferences', value),
+  [`${TX}RmtInf/Strd/RfrdDocInf/Nb`]: (entry, value) => addLine(entry, 'structuredReferences', value),
+  [`${TX}RmtInf/Strd/AddtlRmtInf`]: (entry, value) => addLine(entry, 'structuredReferences', value),
   // Party40Choice (version 08 on) wraps the name in Pty.
   [`${TX}RltdPties/Dbtr/Nm`]: (entry, value) => (tx(entry).debtorName ??= value || undefined),
   [`${TX}RltdPties/Dbtr/Pty/Nm`]: (entry, value) => (tx(entry).debtorName ??= value || undefined),
@@ -158,8 +175,8 @@ class Camt053Reader {
     this.parser.on('doctype', () => this.fail('a DOCTYPE is not allowed in a bank statement'));
     this.parser.on('opentag', (tag) => this.openElement(tag));
     this.parser.on('closetag', () => this.closeElement());
-    this.parser.on('text', (text) => (this.text += text));
-    this.parser.on('cdata', (text) => (this.text += text));
+    this.parser.on('text', (text) => this.addText(text));
+    this.parser.on('cdata', (text) => this.addText(text));
   }
 
   write(text: string): void {
@@ -175,8 +192,14 @@ class Camt053Reader {
     while (this.ready.length > 0) yield this.ready.shift() as StatementItem;
   }
 
+  private addText(text: string): void {
+    if (this.text.length + text.length > MAX_ELEMENT_TEXT) this.fail(`an element's text is longer than ${MAX_ELEMENT_TEXT} characters`);
+    this.text += text;
+  }
+
   private openElement(tag: SaxesTagNS): void {
     if (this.paths.length === 0) this.checkRoot(tag);
+    if (this.paths.length >= MAX_DEPTH) this.fail(`elements are nested more than ${MAX_DEPTH} deep`);
     const name = tag.uri === this.namespace ? tag.local : `{${tag.uri}}${tag.local}`;
     const node = this.child(this.paths[this.paths.length - 1], name);
     this.paths.push(node);
