@@ -20,6 +20,7 @@ import { ReportsModule } from 'src/reports/reports.module';
 import { OrphanSweepModule } from 'src/storage/orphan-sweep.module';
 import { AuditAnchorModule } from 'src/audit/audit-anchor.module';
 import { LoginThrottleSweepModule } from 'src/auth/login-throttle-sweep.module';
+import { IdempotencyKeySweepModule } from 'src/common/idempotency/idempotency-key-sweep.module';
 import { UsersModule } from 'src/users/users.module';
 
 @Module({})
@@ -28,7 +29,7 @@ export class AppModule {
     const { DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS, REDIS_URL, QUEUE_PREFIX } = config.env;
     const apiModules = config.runsApi ? [AuthModule, UsersModule, HospitalsModule, FundModule, AssessmentModule, ApplicationsModule, DisbursementsModule, ReviewModule, ReconciliationModule, ReportsModule] : [];
     // The worker's DataSource it uses is registered by NotificationsModule.register when the role runs the worker.
-    const workerModules = config.runsWorker ? [OrphanSweepModule, LoginThrottleSweepModule, AuditAnchorModule] : [];
+    const workerModules = config.runsWorker ? [OrphanSweepModule, LoginThrottleSweepModule, AuditAnchorModule, IdempotencyKeySweepModule] : [];
     return {
       module: AppModule,
       imports: [

@@ -167,6 +167,13 @@ export class EnvSchema {
   OUTBOX_STUCK_AFTER_SECONDS = 600;
 
   /**
+   * Days an Idempotency-Key and the answer it replays are kept; a retry with the key after that is a new request.
+   * At least a day, so that a client retrying a timed-out request always gets the first answer.
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(36500)
+  IDEMPOTENCY_KEY_RETENTION_DAYS = 30;
+
+  /**
    * How often the worker signs the audit chain's head (audit_anchors). Events written since the latest anchor can be
    * rewritten by whoever can write the database without /audit/verify seeing it; more than twice this (and a quarter
    * of an hour) without an anchor, verify says so.
