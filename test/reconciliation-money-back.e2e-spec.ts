@@ -134,6 +134,34 @@ describe('Reconciliation: money sent back (e2e)', () => {
     expect(await status('applications', grant.id)).toBe('completed');
   });
 
+  it('a debit seen before the return was recorded does not hold back the payment made again, even all on one day; one imported after does', async () => {
+    // Paid, sent back, returned and paid again the same day: the debit is booked on the day of the current payment too.
+    const { grant, first, second } = await bothPaid();
+    await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
+    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${first.reference}`, accountServicerReference: 'BACK-1', bookingDate: today() }]));
+    expect(debit.body).toMatchObject({ entries: 1, mismatched: 1 });
+    await returnAndPayAgain(first.id);
+    const credit = await upload(camt053([{ amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-2', bookingDate: today() }]));
+    expect(credit.body).toMatchObject({ entries: 1, matched: 1, mismatched: 0 });
+    expect(await status('applications', grant.id)).toBe('completed');
+
+    // Named with another tranche (stored about neither), alike; and a debit imported after the return still holds back.
+    const other = await bothPaid();
+    const both = `Return ${other.first.reference} and ${other.second.reference}`;
+    await upload(csvStatement([{ amount: '-60000.00', remittance: both, bookingDate: today() }]), 'debit.csv').expect(201);
+    await returnAndPayAgain(other.first.id);
+    await returnAndPayAgain(other.second.id);
+    await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Return ${other.second.reference}`, accountServicerReference: 'BACK-3', bookingDate: today() }])).expect(201);
+    const credits = await upload(csvStatement([
+      { amount: '30000.00', remittance: other.first.reference, bookingDate: today() },
+      { amount: '30000.00', remittance: other.second.reference, bookingDate: today() },
+    ]), 'credits.csv');
+    expect((await items(credits.body.id)).map((e) => [e.reference, e.status])).toEqual([
+      [other.first.reference, 'matched'],
+      [other.second.reference, 'mismatched'],
+    ]);
+  });
+
   it('a credit booked before a returned tranche was paid again does not settle the new payment: unmatched, for a person', async () => {
     const { grant, first, second } = await bothPaid();
     await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
