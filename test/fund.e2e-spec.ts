@@ -379,5 +379,20 @@ describe('Fund: contributions and balances (e2e)', () => {
       );
       expect(broken.body.unbalancedTransactions).toEqual([{ id: expect.any(String), entries: 2, total: -1 }]);
     });
+
+    it('checks the fund identity exactly past 2^53 fen, where one fen is lost to doubles', async () => {
+      await contribute(contribution({ amount: 4_000 })).expect(201);
+      // Donations of 2^53 + 1 fen, of which 2^53 available: one fen missing, as doubles would not tell.
+      await t.dataSource.transaction(async (tx) => {
+        await tx.query(`SET LOCAL session_replication_role = replica`);
+        await tx.query(`UPDATE ledger_entries SET amount = -9007199254740993 WHERE account_code = 'donations'`);
+        await tx.query(`UPDATE ledger_entries SET amount = 9007199254740992 WHERE account_code = 'fund:available'`);
+        await tx.query(`UPDATE ledger_accounts SET balance = -9007199254740993 WHERE code = 'donations'`);
+        await tx.query(`UPDATE ledger_accounts SET balance = 9007199254740992 WHERE code = 'fund:available'`);
+      });
+      const verified = await t.http.get(`${API}/fund/ledger/verify`).set(admin.auth).expect(200);
+      expect(verified.body.fromEntries).toMatchObject({ identityHolds: false, nonNegative: true });
+      expect(verified.body.ok).toBe(false);
+    });
   });
 });

@@ -67,8 +67,11 @@ export class LedgerVerificationService {
       )) as { applicationId: string | null; account: string; balance: string; entriesTotal: string }[];
 
       const fromEntries = fundSummary(entriesBalances(accounts));
-      const identityHolds = fromEntries.received === fromEntries.available + fromEntries.committed + fromEntries.disbursed;
-      const nonNegative = Math.min(fromEntries.available, fromEntries.committed, fromEntries.disbursed) >= 0;
+      // In bigint, from the sums as the database gave them: a check must not round (past 2^53 fen, doubles would hide a fen).
+      const exact = (code: AccountCode) => BigInt(accountRows.find((r) => r.code === code)?.entriesTotal ?? '0');
+      const [received, available, committed, disbursed] = [-exact('donations'), exact('fund:available'), exact('fund:committed'), exact('fund:disbursed')];
+      const identityHolds = received === available + committed + disbursed;
+      const nonNegative = available >= 0n && committed >= 0n && disbursed >= 0n;
       const result: LedgerVerification = {
         ok: false,
         checkedAt: new Date().toISOString(),
