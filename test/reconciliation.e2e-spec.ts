@@ -760,7 +760,7 @@ describe('Reconciliation (e2e)', () => {
   });
 
   it.each([
-    ['not XML or CSV', Buffer.from('%PDF-1.4 this is not a statement\n'), /line 1/],
+    ['text that is not XML or CSV', Buffer.from('Dear finance office, this is not a statement\n'), /line 1/],
     ['XML in a wrong namespace', Buffer.from('<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"><BkToCstmrAcctRpt/></Document>'), /line 2.*Document|Document.*line 2|namespace/],
     ['broken XML', Buffer.from('<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">\n<BkToCstmrStmt><Stmt>\n</Document>'), /line \d+/],
     ['a camt.053 amount with three decimals', camt053([{ amount: '10.00' }, { amount: '12.345' }]), /Ntry\[2\]\/Amt/],
@@ -793,6 +793,27 @@ describe('Reconciliation (e2e)', () => {
     expect(res.body.element).toMatch(/Ntry\[2502\]\/Amt/);
     expect(await statementCount()).toEqual({ s: 0, e: 0 });
     expect(await disbursementStatus(tranche.id)).toBe('paid');
+  });
+
+  it('a file that is no statement at all (a PDF, a workbook, an image) is 415 saying what it is; one nested absurdly deep is 400 at once', async () => {
+    const files: [string, Buffer, RegExp][] = [
+      ['statement.pdf', Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\n'), /a PDF document/],
+      ['statement.xlsx', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64)]), /Excel \.xlsx workbook.*save the sheet as CSV/],
+      ['statement.xls', Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(64)]), /Excel \.xls workbook/],
+      ['scan.png', Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(64)]), /a PNG image/],
+    ];
+    for (const [name, file, says] of files) {
+      const res = await upload(file, w.hospitalFinance, undefined, name);
+      expect([res.status, res.body.type]).toEqual([415, 'https://sprout.example.org/problems/unsupported-statement-format']);
+      expect(res.body.detail).toMatch(says);
+      expect(res.body.errors).toEqual([{ field: 'file', message: expect.stringMatching(/not a camt\.053 or CSV statement$/) }]);
+    }
+    const depth = 40_000; // 280 KB: unchecked, the service froze for a minute and then ran out of heap
+    const deep = Buffer.from(camt053([{ amount: '1.00' }]).toString('utf8').replace('<Ntry>', `<Ntry>${'<X>'.repeat(depth)}${'</X>'.repeat(depth)}`));
+    const refused = await upload(deep);
+    expect([refused.status, refused.body.type]).toEqual([400, 'https://sprout.example.org/problems/malformed-statement']);
+    expect(refused.body.detail).toContain('elements are nested more than 64 deep');
+    expect(await statementCount()).toEqual({ s: 0, e: 0 });
   });
 
   it('imports the two real camt.053 files with every entry unmatched (they are in EUR)', async () => {

@@ -69,7 +69,7 @@ export class ReconciliationController {
   @ApiConflictResponse({ description: 'The same file was already imported for this hospital, or another import of it is still running (Retry-After)', type: ProblemDto })
   @ApiUnprocessableEntityResponse({ description: "statement-account-mismatch: the file's statements name accounts, none of them the hospital's", type: ProblemDto })
   @ApiPayloadTooLargeResponse({ description: 'Larger than STATEMENT_MAX_BYTES or more than STATEMENT_MAX_ENTRIES entries', type: ProblemDto })
-  @ApiUnsupportedMediaTypeResponse({ description: 'Not multipart/form-data', type: ProblemDto })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Not multipart/form-data (multipart-required), or a file that is recognisably no statement: a PDF, an Excel workbook, an archive, an image or a program (unsupported-statement-format)', type: ProblemDto })
   importStatement(@Req() request: FastifyRequest, @CurrentUser() user: AuthUser): Promise<StatementImportedDto> {
     return this.imports.importUpload(user, request);
   }

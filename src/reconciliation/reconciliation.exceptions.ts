@@ -94,3 +94,12 @@ export class StatementAccountMismatchException extends ProblemException {
     );
   }
 }
+
+/** A file that is recognisably no bank statement (a PDF, a workbook, an image): 415, saying what it is. */
+export class UnsupportedStatementFileException extends ProblemException {
+  constructor(what: string) {
+    super(415, 'unsupported-statement-format', 'Unsupported statement format', `This file is ${what}. Statements are camt.053 XML or CSV files. Nothing was imported.`, {
+      errors: [{ field: 'file', message: `is ${what.split(':')[0]}, not a camt.053 or CSV statement` }],
+    });
+  }
+}

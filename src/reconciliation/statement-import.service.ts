@@ -17,7 +17,7 @@ import { Hospital } from 'src/hospitals/hospital.entity';
 import { OutboxService } from 'src/notifications/outbox.service';
 import { BankStatement } from 'src/reconciliation/bank-statement.entity';
 import { StatementImportedDto } from 'src/reconciliation/dto/reconciliation.dto';
-import { detectStatementFormat, StatementFormat } from 'src/reconciliation/parsers/detect-statement-format';
+import { detectStatementFormat, recogniseNonStatement, StatementFormat } from 'src/reconciliation/parsers/detect-statement-format';
 import { parseStatement, peekHead } from 'src/reconciliation/parsers/parse-statement';
 import { StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 import {
@@ -26,6 +26,7 @@ import {
   StatementImportInProgressException,
   StatementMultipartRequiredException,
   StatementTooLargeException,
+  UnsupportedStatementFileException,
 } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementAccounts, StatementLeftOut } from 'src/reconciliation/statement-account';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
@@ -170,6 +171,8 @@ export class StatementImportService implements OnModuleInit {
     spooled: SpooledStatement,
   ): Promise<StatementImportedDto> {
     const { sha256, size } = spooled;
+    const notStatement = recogniseNonStatement(await firstBytes(spooled));
+    if (notStatement) throw new UnsupportedStatementFileException(notStatement);
     const statementId = randomUUID();
     await this.takeImportTurn(tx, hospitalId);
     // Once the body is in and the hospital's turn taken (up to 5 s): the session the upload was sent under still holds.
@@ -333,6 +336,12 @@ async function unnamedCredits(tx: EntityManager, s: BankStatement): Promise<{ al
  * Not recognised by its head: let the parser that fits best say precisely what is wrong (an XML file with a foreign
  * root or namespace → the camt.053 parser; anything else → the CSV parser, which names the header it expected).
  */
+/** The file's first chunk (all of a small file), its stream closed after it. */
+async function firstBytes(spooled: SpooledStatement): Promise<Buffer> {
+  for await (const chunk of spooled.read()) return chunk;
+  return Buffer.alloc(0);
+}
+
 function fallbackFormat(head: Buffer): StatementFormat {
   return head.toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<') ? 'camt.053' : 'csv';
 }

@@ -19,6 +19,24 @@ export function detectStatementFormat(head: Buffer): StatementFormat | null {
   return isCsvStatementHeader(firstLine(text).split(',').map(unquote)) ? 'csv' : null;
 }
 
+/** Files a finance office may upload by mistake, by their first bytes, with what to do instead. */
+const NOT_STATEMENTS: { magic: Buffer; is: string }[] = [
+  { magic: Buffer.from('%PDF-'), is: 'a PDF document (a printed statement): upload the camt.053 XML or CSV export instead' },
+  { magic: Buffer.from('PK\x03\x04', 'latin1'), is: 'a ZIP archive, as an Excel .xlsx workbook is: save the sheet as CSV, or unpack the archive and upload the statement in it' },
+  { magic: Buffer.from('d0cf11e0a1b11ae1', 'hex'), is: 'an Excel .xls workbook (or another Office file): save the sheet as CSV' },
+  { magic: Buffer.from('1f8b', 'hex'), is: 'a gzip-compressed file: unpack it and upload the statement in it' },
+  { magic: Buffer.from('\x89PNG', 'latin1'), is: 'a PNG image' },
+  { magic: Buffer.from('ffd8ff', 'hex'), is: 'a JPEG image' },
+  { magic: Buffer.from('GIF8'), is: 'a GIF image' },
+  { magic: Buffer.from('MZ'), is: 'a Windows program' },
+  { magic: Buffer.from('7f454c46', 'hex'), is: 'a program' },
+];
+
+/** What a file that is no statement at all is (NOT_STATEMENTS), or null: a statement, or text the parsers will judge. */
+export function recogniseNonStatement(head: Buffer): string | null {
+  return NOT_STATEMENTS.find(({ magic }) => head.subarray(0, magic.length).equals(magic))?.is ?? null;
+}
+
 function rootNamespace(xml: string): string | undefined {
   let rest = xml;
   for (let skipped = XML_PROLOG_ITEM.exec(rest); skipped; skipped = XML_PROLOG_ITEM.exec(rest)) {
