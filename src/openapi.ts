@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { withProblemResponses } from 'src/common/problem/problem-openapi';
+import { withPathIdRefusals, withProblemResponses } from 'src/common/problem/problem-openapi';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 
 /** /docs (Swagger UI) and /docs-json, generated from the controllers and DTOs. */
@@ -25,6 +25,7 @@ export function setupOpenApi(app: NestFastifyApplication): void {
   const buildDocument = () => {
     const document = SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
     withIntegerFormats(document);
+    withPathIdRefusals(document);
     withProblemResponses(document);
     // The public API of this deployment, served from wherever the document is (families, staff and hospitals use it).
     document.servers = [{ url: '/', description: 'production: this deployment, relative to where the document is served', 'x-internal': false } as (typeof document.servers & object)[number]];

@@ -43,6 +43,23 @@ describe('The OpenAPI document against what the service sends (e2e)', () => {
     expect(doc.components.schemas.ProblemDto).toMatchObject({ required: ['type', 'title', 'status', 'detail'] });
   });
 
+  it('declares 400 on every route with a path id (a non-UUID is refused), and on a document upload', () => {
+    const undeclared = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => (operation as { parameters?: { in: string }[] }).parameters?.some((p) => p.in === 'path'))
+        .filter(([, operation]) => !operation.responses?.['400'])
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(undeclared).toEqual([]);
+    expect(responsesOf('/api/v1/applications/{id}/documents', 'post')['400'].description).toMatch(/empty file/);
+  });
+
+  it('requires items and nextCursor in every page of a list, as API.md promises them', () => {
+    const pages = Object.entries(doc.components.schemas).filter(([, schema]) => schema.properties?.items && schema.properties?.nextCursor);
+    expect(pages.length).toBeGreaterThan(8);
+    for (const [name, schema] of pages) expect([name, (schema as { required?: string[] }).required]).toEqual([name, expect.arrayContaining(['items', 'nextCursor'])]);
+  });
+
   it("keeps a file route's own media types on its 200 only", () => {
     const exported = responsesOf('/api/v1/disbursements/export');
     expect(exported['200'].content).toEqual({ 'text/csv': { schema: { type: 'string' } } });

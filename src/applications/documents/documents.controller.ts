@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
@@ -37,6 +38,10 @@ export class DocumentsController {
   @ApiCreatedResponse({ type: DocumentDto })
   @ApiConflictResponse({
     description: 'The application is not editable in its status, or its documents not yet submitted are too many or too large (too-many-documents, documents-too-large)',
+    type: ProblemDto,
+  })
+  @ApiBadRequestResponse({
+    description: 'An empty file, no file, a missing or unknown document type, fields other than type and file, a malformed multipart body, or an id that is not a UUID (validation-failed)',
     type: ProblemDto,
   })
   @ApiPayloadTooLargeResponse({ description: 'Larger than UPLOAD_MAX_BYTES (10 MiB) (file-too-large), or more than one file (too-many-files)', type: ProblemDto })

@@ -116,7 +116,7 @@ export class ApplicationListItemDto {
 
 export class ApplicationPageDto {
   @ApiProperty({ type: [ApplicationListItemDto] }) items: ApplicationListItemDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
 export class StatusChangeDto {

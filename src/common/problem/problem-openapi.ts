@@ -21,3 +21,19 @@ export function withProblemResponses(document: OpenAPIObject): void {
     }
   }
 }
+
+type Operation = { parameters?: { in?: string }[]; responses?: Record<string, { description?: string }> };
+
+/**
+ * Every path parameter is an id read by ParseIdPipe, which answers 400 validation-failed to one that is not a UUID:
+ * declared on every route that has one, where its decorators did not already declare a 400 of their own.
+ */
+export function withPathIdRefusals(document: OpenAPIObject): void {
+  for (const pathItem of Object.values(document.paths)) {
+    for (const operation of Object.values(pathItem) as (Operation | null)[]) {
+      if (!operation?.responses || operation.responses['400']) continue;
+      if (!operation.parameters?.some((parameter) => parameter.in === 'path')) continue;
+      operation.responses['400'] = { description: 'A path id that is not a UUID (validation-failed, naming the parameter)' };
+    }
+  }
+}

@@ -223,7 +223,7 @@ export class DisbursementDto {
 
 export class DisbursementPageDto {
   @ApiProperty({ type: [DisbursementDto] }) items: DisbursementDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
 export class ApplicationCancelledDto {

@@ -102,7 +102,7 @@ export class ContributionDto {
 
 export class ContributionPageDto {
   @ApiProperty({ type: [ContributionDto] }) items: ContributionDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
 /** A period of days received; either end may be left open. */

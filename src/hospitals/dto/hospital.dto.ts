@@ -89,5 +89,5 @@ export class UpdatedHospitalDto extends HospitalDto {
 
 export class HospitalPageDto {
   @ApiProperty({ type: [HospitalViewDto] }) items: HospitalViewDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }

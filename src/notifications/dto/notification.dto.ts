@@ -25,8 +25,8 @@ export class NotificationDto {
   @ApiProperty({ example: 'application-approved' }) template: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
   @ApiProperty() attempts: number;
-  @ApiPropertyOptional({ type: String, nullable: true }) lastError: string | null;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) sentAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) sentAt: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Message-ID header, the same on every copy' }) messageId: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: "The SMTP server's reply on acceptance" }) smtpResponse: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;

@@ -55,11 +55,11 @@ export class StatementItemDto {
   @ApiProperty({ description: '"line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053)' }) location: string;
   @ApiProperty({ format: 'date', description: "The bank's booking date; a camt.053 entry not booked (pending, informational) without one takes its value date, else the statement's creation date" })
   bookingDate: string;
-  @ApiPropertyOptional({ type: String, format: 'date', nullable: true }) valueDate: string | null;
+  @ApiProperty({ type: String, format: 'date', nullable: true }) valueDate: string | null;
   @ApiProperty({ type: 'integer', description: "minor units of `currency` (its ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY), positive; see creditDebit" }) amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ enum: ['CRDT', 'DBIT'] }) creditDebit: 'CRDT' | 'DBIT';
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: String,
     nullable: true,
     example: 'SPR-2026-000123-1',
@@ -83,20 +83,20 @@ export class StatementItemDto {
       "and structured additional remittance (Strd/AddtlRmtInf), in file order; a CSV statement's reference column.",
   })
   structuredReferences: string[];
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'The payer of a credit, the payee of a debit; null where remittance is empty for the same reasons' })
+  @ApiProperty({ type: String, nullable: true, description: 'The payer of a credit, the payee of a debit; null where remittance is empty for the same reasons' })
   counterparty: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: "The bank's own reference for the entry (camt.053 AcctSvcrRef)" }) accountServicerReference: string | null;
-  @ApiPropertyOptional({ type: String, nullable: true, description: "The payer's end-to-end id (camt.053 Refs/EndToEndId)" }) endToEndId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The bank's own reference for the entry (camt.053 AcctSvcrRef)" }) accountServicerReference: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The payer's end-to-end id (camt.053 Refs/EndToEndId)" }) endToEndId: string | null;
   @ApiProperty({ enum: ENTRY_STATUSES }) status: MatchStatus;
-  @ApiPropertyOptional({ type: String, nullable: true }) reason: string | null;
-  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) disbursementId: string | null;
-  @ApiPropertyOptional({ type: String, enum: ['auto', 'manual'], nullable: true }) matchKind: 'auto' | 'manual' | null;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) matchedAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) disbursementId: string | null;
+  @ApiProperty({ type: String, enum: ['auto', 'manual'], nullable: true }) matchKind: 'auto' | 'manual' | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) matchedAt: string | null;
 }
 
 export class StatementDetailDto extends StatementSummaryDto {
   @ApiProperty({ type: [StatementItemDto] }) items: StatementItemDto[];
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Cursor of the next page of items' }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page of items' }) nextCursor: string | null;
 }
 
 export class StatementItemsQueryDto {
@@ -121,7 +121,7 @@ export class StatementListQueryDto extends PageQueryDto {
 
 export class StatementPageDto {
   @ApiProperty({ type: [StatementSummaryDto] }) items: StatementSummaryDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
 export class MatchEntryDto {

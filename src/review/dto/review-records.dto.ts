@@ -101,5 +101,5 @@ export class HistoryEventDto {
 
 export class HistoryPageDto {
   @ApiProperty({ type: [HistoryEventDto] }) items: HistoryEventDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }

@@ -36,5 +36,5 @@ export class DocumentDto {
 
 export class DocumentPageDto {
   @ApiProperty({ type: [DocumentDto] }) items: DocumentDto[];
-  @ApiPropertyOptional({ type: String, nullable: true }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
