@@ -110,6 +110,8 @@ describe('Accounts (e2e)', () => {
     const first = await login(t, email);
     const second = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200);
     expect(second.body.refreshToken).not.toBe(first.refreshToken);
+    // A new pair, access token included, even within the second of the sign-in (same session, same iat).
+    expect(second.body.accessToken).not.toBe(first.token);
     await t.http.get('/api/v1/me').set({ Authorization: `Bearer ${second.body.accessToken}` }).expect(200);
 
     const reuse = await t.http.post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken });

@@ -18,6 +18,15 @@ describe('AccessTokens', () => {
     expect(tokens.verify(token)).toEqual(claims);
   });
 
+  it('signs a new token each time, even for the same claims within one second (a refresh right after sign-in)', () => {
+    jest.useFakeTimers({ now: new Date('2026-12-06T08:00:00Z') });
+    const tokens = new AccessTokens(settings);
+    const [first, second] = [tokens.sign(claims), tokens.sign(claims)];
+    expect(first).not.toBe(second);
+    expect(payloadOf(first).jti).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
+    expect([tokens.verify(first), tokens.verify(second)]).toEqual([claims, claims]);
+  });
+
   it('refuses tokens of another secret, issuer or audience', () => {
     const token = new AccessTokens(settings).sign(claims);
     expect(new AccessTokens({ ...settings, secret: 't'.repeat(48) }).verify(token)).toBeNull();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createSigner, createVerifier } from 'fast-jwt';
 
 export type AccessClaims = { sub: string; sid: string; tv: number };
@@ -35,8 +36,9 @@ export class AccessTokens {
     });
   }
 
+  /** `jti`: each token its own, so that a refresh within the second of the last one still gives a new pair. */
   sign(claims: AccessClaims): string {
-    return this.signer({ sub: claims.sub, sid: claims.sid, tv: claims.tv });
+    return this.signer({ sub: claims.sub, sid: claims.sid, tv: claims.tv, jti: randomUUID() });
   }
 
   /** The token's claims, or null when it is not a valid, unexpired token of ours with well-typed claims. */
