@@ -939,6 +939,15 @@ describe('Reconciliation (e2e)', () => {
     expect(trancheActions).toEqual(['fund.disbursed', 'disbursement.paid', 'disbursement.reconciled', 'disbursement.unreconciled', 'disbursement.reconciled']);
     const history = (await t.http.get(`${API}/applications/${grant.id}/history?limit=100`).set(w.finance.auth).expect(200)).body.items as { action: string }[];
     expect(history.map((e) => e.action).filter((a) => trancheActions.includes(a))).toEqual(trancheActions);
+    // The family reads that its grant was paid and reconciled, not which of the hospital's statements and entries did it.
+    type Event = { action: string; summary: Record<string, unknown> };
+    const reconciledOf = async (who: SignedIn) =>
+      ((await t.http.get(`${API}/applications/${grant.id}/history?limit=100`).set(who.auth).expect(200)).body.items as Event[]).filter((e) => e.action.endsWith('reconciled'));
+    const [toStaff, toFamily] = [await reconciledOf(w.admin), await reconciledOf(w.family)];
+    expect(toStaff.map((e) => e.summary)).toContainEqual(expect.objectContaining({ statementId: expect.any(String), entryId: expect.any(String) }));
+    expect(toFamily.map((e) => e.action)).toEqual(toStaff.map((e) => e.action));
+    for (const event of toFamily) expect(Object.keys(event.summary)).not.toEqual(expect.arrayContaining(['statementId']));
+    for (const event of toFamily) expect(Object.keys(event.summary)).not.toEqual(expect.arrayContaining(['entryId']));
   });
 
   it('reports paid, reconciled, outstanding and exceptions per hospital and period, as JSON and CSV', async () => {

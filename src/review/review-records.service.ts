@@ -25,7 +25,8 @@ const FAMILY_DECISIONS: ReadonlySet<DecisionKind> = new Set(['approval', 'second
  * mirror the application's and its tranches' own events in accounting terms), and from the summaries the amount a
  * rejection released from a first approval and the ledger's internal ids.
  */
-const FAMILY_HIDDEN = { actions: ['application.first_approval'], summaryKeys: ['released', 'journalTransactionId'] };
+/** The hospital's statement and entry ids of a reconciliation are its finance office's records, not the family's. */
+const FAMILY_HIDDEN = { actions: ['application.first_approval'], summaryKeys: ['released', 'journalTransactionId', 'statementId', 'entryId'] };
 
 function withoutKeys(summary: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   if (!keys.some((key) => key in summary)) return summary;
