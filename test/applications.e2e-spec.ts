@@ -310,6 +310,18 @@ describe('Applications (e2e)', () => {
     }
   });
 
+  it('emails a withdrawal only to an address the account proved it reads: a stranger\'s address registered under a "name" of spam gets nothing', async () => {
+    const victim = `victim-${randomUUID().slice(0, 8)}@example.org`;
+    const spam = '中奖通知：请访问 http://evil.example 领取奖金';
+    await t.http.post(`${API}/auth/register`).send({ email: victim, password: 'correct horse battery staple', fullName: spam, locale: 'zh-CN' }).expect(201);
+    const attacker = await login(t, victim);
+    for (let i = 0; i < 3; i++) {
+      const draft = await t.http.post(`${API}/applications`).set(attacker.auth).send({ patient: { fullName: 'x' } }).expect(201);
+      await t.http.post(`${API}/applications/${draft.body.id}/withdraw`).set(attacker.auth).send().expect(200);
+    }
+    expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM notifications WHERE to_email = $1 AND template = 'application-withdrawn'`, [victim])).toEqual([{ n: 0 }]);
+  });
+
   it('lets exactly one of three concurrent submissions win', async () => {
     const { hospital, family } = await applicationWorld(t);
     const draft = await createDraftApplication(t, family, hospital.id);

@@ -19,24 +19,24 @@ import { Hospital } from 'src/hospitals/hospital.entity';
 import { ConflictOfInterestException } from 'src/review/review.exceptions';
 import { hasConflictsToCheck, reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 
-/** A computed (not yet stored) assessment, and the age over which its policy flags a patient (applicationWarnings). */
 /**
  * An application locked for a change. `changedWhileWaiting`: another action on it committed while this request waited
- * for the lock, so the request was made against a state that is gone (assertActingOnWhatWasFound).
+ * for the lock (assertNotChangedWhileWaiting).
  */
 export type LockedApplication = Application & { changedWhileWaiting: boolean };
 
 /**
- * Without If-Match, a state change is taken against the version the request found on arrival: when another action
- * committed while it waited for the lock, and the transition is still one the new status allows, it is a 409. Two
- * reviewers approving at the same moment would otherwise both win — one as the first approval, the other confirming
- * it as the second without ever having seen it — and API.md's Concurrency wants the loser to get a 409, never a
- * second transition. (Checked after the transition: one the new status refuses says so, as it did before.)
+ * Without If-Match, a review action that waited for the application's lock while another action committed is a 409,
+ * when the transition is still one the new status allows (one it refuses says so, as before). Two reviewers approving
+ * at the same moment would otherwise both win, one as the first approval and the other as its confirmation, and
+ * API.md's Concurrency wants the loser to get a 409, never a second transition. A request that reaches the lock after
+ * the other committed goes ahead: what its client saw, only If-Match tells.
  */
 export function assertNotChangedWhileWaiting(app: LockedApplication, expectedVersion: number | undefined): void {
   if (expectedVersion === undefined && app.changedWhileWaiting) throw new ApplicationVersionConflictException(app.version);
 }
 
+/** A computed (not yet stored) assessment, and the age over which its policy flags a patient (applicationWarnings). */
 export type Assessed = { assessment: Omit<MeansAssessmentRecord, 'id'>; ageLimit: number };
 
 const CHINA_OFFSET_MS = 8 * 3600_000;

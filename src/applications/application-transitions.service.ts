@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { DocumentType } from 'src/applications/application-fields';
-import { ApplicationRecords, assertNotChangedWhileWaiting, AssessmentFacts } from 'src/applications/application-records';
+import { ApplicationRecords, AssessmentFacts } from 'src/applications/application-records';
 import { ApplicationAction, findTransition } from 'src/applications/application-status';
 import { toStatusChangeDto } from 'src/applications/application.mapper';
 import { submitDocumentsOf } from 'src/applications/documents/submitted-documents';
@@ -143,9 +143,10 @@ export class ApplicationTransitionsService {
       const neverSubmitted = !app.firstSubmittedAt;
       if (neverSubmitted) await this.eraseDraft(tx, app.id);
       // Told even though they did it themselves: a withdrawal cannot be undone, and one the family did not make means
-      // someone else is in their account.
-      const [owner] = (await tx.query(`SELECT id, email, full_name, locale FROM users WHERE id = $1`, [app.applicantId])) as Owner[];
-      await this.outbox.enqueue(tx, {
+      // someone else is in their account. Only at an address the account proved it reads: anyone can register a
+      // stranger's address under a "name" of their own text, and draft after withdrawn draft would mail it there.
+      const [owner] = (await tx.query(`SELECT id, email, full_name, locale FROM users WHERE id = $1 AND email_verified_at IS NOT NULL`, [app.applicantId])) as Owner[];
+      if (owner) await this.outbox.enqueue(tx, {
         event: 'application.withdrawn',
         template: 'application-withdrawn',
         to: { email: owner.email, userId: owner.id, locale: owner.locale },
@@ -209,12 +210,14 @@ export class ApplicationTransitionsService {
 
   /** Locks the caller's application and finds the transition for `action`, or refuses with 404/409/403. */
   private async begin(tx: EntityManager, user: AuthUser, id: string, action: ApplicationAction, expectedVersion?: number) {
+    // Without If-Match, a submit or withdraw that waited for another change goes ahead: only the family edits its own
+    // application (a submit right after its autosave takes what was saved), and a reviewer's start-review leaves a
+    // status from which neither is allowed.
     const app = await this.records.lockVisible(tx, user, id, true);
     if (expectedVersion !== undefined && expectedVersion !== app.version) throw new ApplicationVersionConflictException(app.version);
     const transition = findTransition(app.status, action);
     if (!transition) throw new InvalidStatusTransitionException(action, app.status);
     if (!transition.roles.includes(user.role)) throw new ProblemException(403, 'role-not-allowed', 'Forbidden', 'Your role may not do this.');
-    assertNotChangedWhileWaiting(app, expectedVersion);
     return { app, to: transition.to };
   }
 

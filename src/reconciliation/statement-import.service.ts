@@ -332,16 +332,16 @@ async function unnamedCredits(tx: EntityManager, s: BankStatement): Promise<{ al
   return { all: row.unnamed, likePayments: row.like_payments };
 }
 
-/**
- * Not recognised by its head: let the parser that fits best say precisely what is wrong (an XML file with a foreign
- * root or namespace → the camt.053 parser; anything else → the CSV parser, which names the header it expected).
- */
 /** The file's first chunk (all of a small file), its stream closed after it. */
 async function firstBytes(spooled: SpooledStatement): Promise<Buffer> {
   for await (const chunk of spooled.read()) return chunk;
   return Buffer.alloc(0);
 }
 
+/**
+ * Not recognised by its head: let the parser that fits best say precisely what is wrong (an XML file with a foreign
+ * root or namespace → the camt.053 parser; anything else → the CSV parser, which names the header it expected).
+ */
 function fallbackFormat(head: Buffer): StatementFormat {
   return head.toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<') ? 'camt.053' : 'csv';
 }

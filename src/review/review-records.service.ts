@@ -23,9 +23,9 @@ const FAMILY_DECISIONS: ReadonlySet<DecisionKind> = new Set(['approval', 'second
 /**
  * What the family's history leaves out: the first approval (as above), the fund's ledger events (`fund.*`, which
  * mirror the application's and its tranches' own events in accounting terms), and from the summaries the amount a
- * rejection released from a first approval and the ledger's internal ids.
+ * rejection released from a first approval, the ledger's internal ids, and the hospital's statement and entry ids of a
+ * reconciliation (its finance office's records, not the family's).
  */
-/** The hospital's statement and entry ids of a reconciliation are its finance office's records, not the family's. */
 const FAMILY_HIDDEN = { actions: ['application.first_approval'], summaryKeys: ['released', 'journalTransactionId', 'statementId', 'entryId'] };
 
 function withoutKeys(summary: Record<string, unknown>, keys: string[]): Record<string, unknown> {
