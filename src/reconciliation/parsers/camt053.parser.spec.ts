@@ -300,6 +300,25 @@ describe('parseCamt053', () => {
     expect(await entriesOf(camtDocument(statement(entry({ rest: nested(40) }))))).toHaveLength(1);
   });
 
+  it('refuses a long text within a chunk of the limit, without reading the rest of the file first', async () => {
+    const [head, tail] = camtDocument(statement(entry({ rest: '<AddtlNtryInf>SPLIT</AddtlNtryInf>' }))).split('SPLIT');
+    let chunksRead = 0;
+    async function* tenMebibytesOfText(): AsyncGenerator<Buffer> {
+      chunksRead++;
+      yield Buffer.from(head);
+      for (let i = 0; i < 640; i++, chunksRead++) yield Buffer.from('E'.repeat(16 * 1024));
+      yield Buffer.from(tail);
+    }
+    let error: unknown;
+    try {
+      for await (const item of parseCamt053(tenMebibytesOfText())) void item;
+    } catch (e) {
+      error = e;
+    }
+    expect((error as StatementParseError).reason).toBe("an element's text is longer than 65536 characters");
+    expect(chunksRead).toBeLessThan(10);
+  });
+
   it('refuses an element whose text is longer than 64 KiB, and an entry whose lines are longer than 1 MiB in all', async () => {
     const remittance = (lines: string[]) =>
       `<NtryDtls><TxDtls><RmtInf>${lines.map((line) => `<Ustrd>${line}</Ustrd>`).join('')}</RmtInf></TxDtls></NtryDtls>`;
@@ -390,6 +409,9 @@ describe('parseCamt053', () => {
     ['<BookgDt><Dt>02.03.2026</Dt></BookgDt>', "BookgDt/Dt '02.03.2026' is not a date", 'BookgDt/Dt'],
     ['<BookgDt><DtTm>2026-03-02 10:00</DtTm></BookgDt>', "BookgDt/DtTm '2026-03-02 10:00' is not a date-time", 'BookgDt/DtTm'],
     ['<BookgDt><DtTm>2026-03-02T24:00:00</DtTm></BookgDt>', "BookgDt/DtTm '2026-03-02T24:00:00' is not a date-time", 'BookgDt/DtTm'],
+    ['<BookgDt><DtTm>2026-03-02T10:00:00+25:00</DtTm></BookgDt>', "BookgDt/DtTm '2026-03-02T10:00:00+25:00' is not a date-time", 'BookgDt/DtTm'],
+    ['<BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><DtTm>2026-03-02T10:00:00+08:60</DtTm></ValDt>', "ValDt/DtTm '2026-03-02T10:00:00+08:60' is not a date-time", 'ValDt/DtTm'],
+    ['<BookgDt><Dt>2026-03-02-99:00</Dt></BookgDt>', "BookgDt/Dt '2026-03-02-99:00' is not a date", 'BookgDt/Dt'],
     ['<BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>2026-13-01</Dt></ValDt>', "ValDt/Dt '2026-13-01' is not a date", 'ValDt/Dt'],
   ])('refuses the date %s', async (bookingDate, reason, element) => {
     const error = await parseError(camtDocument(statement(entry({ bookingDate }))));
