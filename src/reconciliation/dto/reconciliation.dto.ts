@@ -53,9 +53,9 @@ export class StatementItemDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: 'integer', description: '0-based position in the file' }) position: number;
   @ApiProperty({ description: '"line 12" (CSV) or "Stmt[1]/Ntry[3]" (camt.053)' }) location: string;
-  @ApiProperty({ format: 'date', description: "The bank's booking date; a camt.053 entry not booked (pending, informational) without one takes its value date, else the statement's creation date" })
+  @ApiProperty({ format: 'date', description: "The bank's booking date (a camt.053 date-time with an offset, as its day in China time); a camt.053 entry not booked (pending, informational) without one takes its value date, else the statement's creation date" })
   bookingDate: string;
-  @ApiProperty({ type: String, format: 'date', nullable: true }) valueDate: string | null;
+  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'As bookingDate, a date-time with an offset as its day in China time' }) valueDate: string | null;
   @ApiProperty({ type: 'integer', description: "minor units of `currency` (its ISO 4217 digits: fen for CNY, fils for KWD, yen for JPY), positive; see creditDebit" }) amount: number;
   @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ enum: ['CRDT', 'DBIT'] }) creditDebit: 'CRDT' | 'DBIT';
