@@ -129,9 +129,11 @@ export class DisbursementPaymentsService {
       }
       const posting = await this.ledger.returnPayment(tx, { applicationId: app.id, disbursementId: d.id, amount: d.amount, actor: user });
       const [, returned] = (await tx.query(
-        `UPDATE disbursement_payments SET returned_at = $2, returned_on = $6, returned_by = $3, return_reason = $4, return_journal_transaction_id = $5
+        // The database's clock, as a statement's import time (bank_statements.created_at) is: money-back matching
+        // compares the two (MatchCandidates), and the api's clock may be a few seconds off the database's.
+        `UPDATE disbursement_payments SET returned_at = now(), returned_on = $5, returned_by = $2, return_reason = $3, return_journal_transaction_id = $4
           WHERE id = $1 AND returned_at IS NULL`,
-        [d.currentPaymentId, now, user.id, dto.reason, posting.journalTransactionId, returnedOn],
+        [d.currentPaymentId, user.id, dto.reason, posting.journalTransactionId, returnedOn],
       )) as [unknown, number];
       if (returned !== 1) throw new DisbursementStatusConflictException('returned', d.status);
       let status: 'returned' | 'cancelled' = 'returned';
