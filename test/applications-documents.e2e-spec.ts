@@ -192,6 +192,8 @@ describe('Application documents (e2e)', () => {
     const badType = await uploadDocument(t, family, app.id, 'selfie', files.png(), 'me.png');
     expect(badType.status).toBe(400);
     expect(badType.body.errors.map((e: { field: string }) => e.field)).toEqual(['type']);
+    const noType = await t.http.post(`${API}/applications/${app.id}/documents`).set(family.auth).attach('file', files.png(), 'me.png');
+    expect(noType.body.errors).toEqual([{ field: 'type', message: expect.stringMatching(/^is required: one of /) }]);
 
     const extra = await t.http
       .post(`${API}/applications/${app.id}/documents`)

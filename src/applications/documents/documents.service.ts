@@ -95,7 +95,8 @@ export class DocumentsService {
         ...unknownFields.map((field) => ({ field, message: 'is not an accepted field' })),
         ...repeated.map((field) => ({ field, message: 'is given more than once' })),
       ];
-      if (!DOCUMENT_TYPES.includes(type as DocumentType)) errors.push({ field: 'type', message: `must be one of ${DOCUMENT_TYPES.join(', ')}` });
+      if (type === undefined) errors.push({ field: 'type', message: `is required: one of ${DOCUMENT_TYPES.join(', ')}` });
+      else if (!DOCUMENT_TYPES.includes(type as DocumentType)) errors.push({ field: 'type', message: `must be one of ${DOCUMENT_TYPES.join(', ')}` });
       if (!stored) errors.push({ field: 'file', message: 'is required' });
       if (errors.length) throw new InvalidInputException(errors);
       return await this.saveRow(user, applicationId, type as DocumentType, stored!);
