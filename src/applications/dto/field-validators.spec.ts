@@ -79,6 +79,15 @@ describe('ApplicationInputDto', () => {
     const dto = plainToInstance(ApplicationInputDto, { patient: { nationalId: ' 11010519491231002x ' }, guardian: { phone: '138 0000-0000' } });
     expect(dto.patient?.nationalId).toBe('11010519491231002X');
     expect(dto.guardian?.phone).toBe('13800000000');
+    const phoneOf = (phone: string) => plainToInstance(ApplicationInputDto, { guardian: { phone } }).guardian?.phone;
+    expect(['0086 138 0000 0000', '+86 (138) 0000.0000', '(139) 1234 5678', '(010) 1234-5678'].map(phoneOf)).toEqual([
+      '+8613800000000',
+      '+8613800000000',
+      '13912345678',
+      '01012345678',
+    ]);
+    expect(errorFields({ guardian: { phone: '0086 138 0000 0000' } })).toEqual([]);
+    expect(errorFields({ guardian: { phone: '0086 10 1234 5678' } })).toEqual(['guardian.phone']); // no landline abroad form
   });
 
   it('accepts household sizes 1 and 20, money 0 and 10^12', () => {

@@ -93,8 +93,12 @@ export const IsDecimal = (places: number, options?: ValidationOptions) =>
 
 export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 export const toNationalId = ({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeNationalId(value) : value);
-/** Spaces and dashes people type inside phone numbers. */
-export const toPhone = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.replace(/[\s-]/g, '') : value);
+/**
+ * Spaces, dashes, dots and parentheses people type inside phone numbers ("(139) 1234 5678", "010-1234.5678"), and the
+ * international prefix written 0086 ("0086 138 0000 0000") as +86.
+ */
+export const toPhone = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.replace(/[\s\-.()]/g, '').replace(/^0086(?=1[3-9]\d{9}$)/, '+86') : value;
 /** A mainland mobile (optionally +86) or a landline with its area code. */
 export const MOBILE_OR_LANDLINE = /^(?:(?:\+86)?1[3-9]\d{9}|0\d{2,3}\d{7,8})$/;
 
