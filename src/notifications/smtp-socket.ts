@@ -25,12 +25,15 @@ export function connectWithoutNagle(timeoutMs: number): GetSocket {
       settled = true;
       clearTimeout(timer);
       socket.removeListener('error', settle);
-      if (error) {
-        socket.destroy();
-        callback(error);
-      } else {
-        callback(null, { connection: socket });
-      }
+      if (!error) return callback(null, { connection: socket });
+      socket.destroy();
+      // Not callback(error): nodemailer's pool fails that send but keeps its connection slot busy for good
+      // (smtp-pool/pool-resource.js reports a getSocket error to the send alone, and the pool frees a slot only when its
+      // connection errs or closes). One refused connect per slot, in one outage or several, and the worker never sent
+      // an email again. So nodemailer gets the socket, and its error as it listens: a connection that fails, which it
+      // drops, failing the send with it.
+      callback(null, { connection: socket });
+      if (socket.listenerCount('error') > 0) socket.emit('error', error); // else nodemailer's connection timeout fails it
     };
     const timer = setTimeout(() => settle(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
     socket.once('error', settle);
