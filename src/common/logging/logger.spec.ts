@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Writable } from 'node:stream';
 import { QueryFailedError } from 'typeorm';
 import { createRootLogger, PinoNestLogger } from 'src/common/logging/logger';
@@ -46,6 +47,19 @@ describe('logging an error carries what explains it, not the data it was about',
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line.err).toMatchObject({ message: 'recording failed', cause: { type: 'QueryFailedError', code: '23514' } });
     expect(raw()).not.toContain('Zhang Xiaoming');
+  });
+
+  it("keeps the text of a line Nest's logger is given as fields and text, with its context", () => {
+    const { logger, lines } = capture();
+    const nest = new Logger('EmailDeliveryService');
+    Logger.overrideLogger(new PinoNestLogger(logger));
+    try {
+      nest.warn({ notificationId: 'n-1', error: 'ECONNRESET' }, 'email delivery failed');
+      logger.flush();
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(lines[0]).toMatchObject({ msg: 'email delivery failed', notificationId: 'n-1', error: 'ECONNRESET', context: 'EmailDeliveryService' });
   });
 
   it('an error with a reset token in a property logs without it', () => {

@@ -90,7 +90,9 @@ export class PinoNestLogger implements LoggerService {
     if (message instanceof Error) {
       this.logger[level]({ context, reqId, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.logger[level]({ context, reqId, ...(message as object) });
+      // Nest's Logger passes `warn({…}, 'what happened')` on as (object, text, context): the text is the line's msg.
+      const text = typeof rest[0] === 'string' ? rest[0] : undefined;
+      this.logger[level]({ context, reqId, ...(message as object) }, text);
     } else {
       this.logger[level]({ context, reqId }, String(message));
     }
