@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { AddressInfo, createServer, Socket } from 'node:net';
 import { QueryRunner } from 'typeorm';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -124,6 +125,36 @@ describe('Health and documentation (e2e)', () => {
       expect(ready.headers['retry-after']).toBe('5');
       expect(ready.body.retryAfter).toBe(5);
     });
+  });
+});
+
+describe('Health with a Redis that evicts keys, reached only after start-up', () => {
+  // Start-up refuses such a Redis; one unreachable then was never checked, and Bull's jobs could be evicted.
+  const redis = new ThrowawayRedis(['--maxmemory-policy', 'allkeys-lru']);
+  let t: TestApp;
+  beforeAll(async () => {
+    redis.port = await freePort();
+    t = await startTestApp({ REDIS_URL: redis.url });
+    await redis.start();
+  });
+  afterAll(async () => {
+    await t.close();
+    await redis.stop();
+  });
+
+  it('reports not ready, naming the policy, until the policy is set right', async () => {
+    let ready = await t.http.get('/health/ready');
+    for (const deadline = Date.now() + 15_000; ready.status === 503 && !/allkeys-lru/.test(ready.body.detail) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 200)); // the probe reconnects on its own schedule
+      ready = await t.http.get('/health/ready');
+    }
+    expect([ready.status, ready.body.checks]).toEqual([503, { database: 'up', redis: 'down' }]);
+    expect(ready.body.detail).toContain('maxmemory-policy is "allkeys-lru"');
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    admin.disconnect();
+    const fixed = await t.http.get('/health/ready');
+    expect([fixed.status, fixed.body.checks]).toEqual([200, { database: 'up', redis: 'up' }]);
   });
 });
 

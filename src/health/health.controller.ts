@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Logger } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from 'src/common/auth/access.decorators';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { ProblemException } from 'src/common/problem/problem.exception';
+import { AppConfig } from 'src/config/app-config';
 import { DatabaseProbeService } from 'src/health/database-probe.service';
 import { RedisProbeService } from 'src/health/redis-probe.service';
 
@@ -14,12 +15,19 @@ class ReadyDto extends LiveDto {
   @ApiProperty({ example: { database: 'up', redis: 'up' } }) checks: Record<'database' | 'redis', 'up' | 'down'>;
 }
 
+/** How long a Redis found not to evict keys is taken at its word before its policy is read again. */
+const POLICY_RECHECK_MS = 60_000;
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+  private policyFineUntil = 0;
+
   constructor(
     private readonly database: DatabaseProbeService,
     private readonly redis: RedisProbeService,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('live')
@@ -36,12 +44,32 @@ export class HealthController {
   @ApiOkResponse({ type: ReadyDto })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down', type: ProblemDto })
   async ready(): Promise<ReadyDto> {
-    const [database, redis] = await Promise.all([this.database.ping(), this.redis.ping()]);
+    const [database, redisAnswers] = await Promise.all([this.database.ping(), this.redis.ping()]);
+    const evicting = redisAnswers ? await this.evictingPolicy() : null;
+    const redis = redisAnswers && evicting === null;
     const checks = { database: database ? 'up' : 'down', redis: redis ? 'up' : 'down' } as const;
     if (!database || !redis) {
       const down = Object.entries(checks).filter(([, v]) => v === 'down').map(([k]) => k);
-      throw new ProblemException(503, 'dependency-down', 'Service unavailable', `Not ready: ${down.join(' and ')} unavailable.`, { checks });
+      const why = evicting ? ` (Redis's maxmemory-policy is "${evicting}": queued emails could be evicted)` : '';
+      throw new ProblemException(503, 'dependency-down', 'Service unavailable', `Not ready: ${down.join(' and ')} unavailable${why}.`, { checks });
     }
     return { status: 'ok', checks };
+  }
+
+  /**
+   * The policy of a Redis that evicts keys (Bull's jobs with them), unless REDIS_ALLOW_EVICTION: start-up refuses such a
+   * Redis, but one unreachable then (or reconfigured since) was never checked. A fine policy is read again a minute
+   * later; a wrong one at every probe, so that readiness returns as soon as it is set right.
+   */
+  private async evictingPolicy(): Promise<string | null> {
+    if (this.config.env.REDIS_ALLOW_EVICTION || Date.now() < this.policyFineUntil) return null;
+    const policy = await this.redis.evictionPolicy();
+    // null: it stopped answering (the next probe says so); unknown: it refuses CONFIG, which start-up settles.
+    if (policy === null || policy === 'unknown' || policy === 'noeviction') {
+      if (policy !== null) this.policyFineUntil = Date.now() + POLICY_RECHECK_MS;
+      return null;
+    }
+    this.logger.error(`Redis's maxmemory-policy is "${policy}": queued emails could be evicted; set it to noeviction (or REDIS_ALLOW_EVICTION=true)`);
+    return policy;
   }
 }
