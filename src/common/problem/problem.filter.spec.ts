@@ -1,4 +1,4 @@
-import { NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ArgumentsHost, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ProblemException } from 'src/common/problem/problem.exception';
 import { genericProblem, ProblemFilter } from 'src/common/problem/problem.filter';
 
@@ -54,5 +54,25 @@ describe('ProblemFilter.toProblem: database refusals as answers a client can act
     for (const status of [400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 431, 500, 502, 503, 418]) {
       expect(genericProblem(status).detail).toEqual(expect.stringMatching(/\w/));
     }
+  });
+});
+
+describe('ProblemFilter.catch: what it logs', () => {
+  const hostFor = () => {
+    const reply = { status: jest.fn().mockReturnThis(), header: jest.fn().mockReturnThis(), send: jest.fn().mockReturnThis() };
+    const request = { id: 'r-1', routeOptions: { url: '/health/ready' } };
+    return { switchToHttp: () => ({ getResponse: () => reply, getRequest: () => request }) } as unknown as ArgumentsHost;
+  };
+
+  it('a 503 it chose to answer (readiness in an outage) is one warning without a stack; an unexpected failure an error', () => {
+    const filter = new ProblemFilter();
+    const logger = (filter as unknown as { logger: { warn: jest.Mock; error: jest.Mock } }).logger;
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    filter.catch(new ProblemException(503, 'dependency-down', 'Service unavailable', 'Not ready: redis unavailable.'), hostFor());
+    expect(warn).toHaveBeenCalledWith({ reqId: 'r-1', path: '/health/ready', detail: 'Not ready: redis unavailable.' }, 'answered 503');
+    expect(error).not.toHaveBeenCalled();
+    filter.catch(new Error('boom'), hostFor());
+    expect(error).toHaveBeenCalledWith(expect.objectContaining({ err: expect.any(Error) }), 'request failed');
   });
 });

@@ -44,7 +44,11 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) {
+    if (exception instanceof ProblemException && problem.status === 503) {
+      // A 503 this service chose to answer (readiness, a dependency down, a pool wait) is expected, and says why: one
+      // warning line, not an error with a stack at every probe of an outage.
+      this.logger.warn({ reqId: request?.id, path: request?.routeOptions?.url, detail: problem.detail }, 'answered 503');
+    } else if (problem.status >= 500) {
       this.logger.error({ err: exception, reqId: request?.id, path: request?.routeOptions?.url }, 'request failed');
     }
     if (problem.status === 401) reply.header('WWW-Authenticate', 'Bearer');
