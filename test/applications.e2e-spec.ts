@@ -154,6 +154,7 @@ describe('Applications (e2e)', () => {
       recommendedAmount: 10_000_000,
       manualReviewReasons: [],
       otherOpenApplications: [],
+      earlierGrants: [],
       missing: [],
       computedAt: expect.any(String),
     });

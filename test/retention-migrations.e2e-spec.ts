@@ -94,3 +94,46 @@ describe('Migration StatementTextsMinimised on entries earlier releases stored w
     expect(byId[unmatched]).toMatchObject({ remittance: 'donation from a relative', counterparty: 'Zhang San' });
   });
 });
+
+describe('Migration GrantsNameTheChild on decisions written before it', () => {
+  const database = scratchDatabase('grantschild');
+
+  it("gives a grant's decision its child's national-id hash, and no other decision", async () => {
+    const dataSource = database();
+    await migratedUntil(dataSource, 'GrantsNameTheChild');
+    const [{ id: family }] = await dataSource.query(`INSERT INTO users (email, full_name, role) VALUES ('family@example.org', 'F', 'applicant') RETURNING id`);
+    const [{ id: reviewer }] = await dataSource.query(`INSERT INTO users (email, full_name, role) VALUES ('reviewer@example.org', 'R', 'reviewer') RETURNING id`);
+    const [{ id: other }] = await dataSource.query(`INSERT INTO users (email, full_name, role) VALUES ('second@example.org', 'S', 'reviewer') RETURNING id`);
+    const application = async (reference: string, hash: string | null) =>
+      ((await dataSource.query(
+        `INSERT INTO applications (reference, applicant_id, status, submitted_at, first_submitted_at, patient_national_id_hash, patient_national_id_enc)
+         VALUES ($1, $2, 'approved', now(), now(), $3::text, CASE WHEN $3::text IS NULL THEN NULL ELSE 'sealed' END) RETURNING id`,
+        [reference, family, hash],
+      )) as { id: string }[])[0].id;
+    const decided = (applicationId: string, kind: string, by = reviewer) =>
+      dataSource.query(
+        `INSERT INTO decisions (application_id, kind, reviewer_id, reviewer_role, from_status, to_status, amount, reason)
+         VALUES ($1, $2, $3, 'reviewer', 'under_review', 'approved', CASE WHEN $2 = 'rejection' THEN NULL ELSE 100 END, CASE WHEN $2 = 'rejection' THEN 'no' END)`,
+        [applicationId, kind, by],
+      );
+    const single = await application('SPR-2026-000001', 'a'.repeat(64));
+    await decided(single, 'approval');
+    const fourEyes = await application('SPR-2026-000002', 'a'.repeat(64));
+    await decided(fourEyes, 'first_approval');
+    await decided(fourEyes, 'second_approval', other);
+    const refused = await application('SPR-2026-000003', 'a'.repeat(64));
+    await decided(refused, 'rejection');
+    const noId = await application('SPR-2026-000004', null);
+    await decided(noId, 'approval');
+
+    expect(await runMigrations(dataSource)).toEqual(expect.arrayContaining([expect.stringMatching(/^GrantsNameTheChild/)]));
+    const rows = (await dataSource.query(`SELECT a.reference, d.kind, d.patient_national_id_hash IS NOT NULL AS named FROM decisions d JOIN applications a ON a.id = d.application_id ORDER BY a.reference, d.kind`)) as object[];
+    expect(rows).toEqual([
+      { reference: 'SPR-2026-000001', kind: 'approval', named: true },
+      { reference: 'SPR-2026-000002', kind: 'first_approval', named: false },
+      { reference: 'SPR-2026-000002', kind: 'second_approval', named: true },
+      { reference: 'SPR-2026-000003', kind: 'rejection', named: false },
+      { reference: 'SPR-2026-000004', kind: 'approval', named: false },
+    ]);
+  });
+});

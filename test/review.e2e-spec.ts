@@ -65,6 +65,23 @@ describe('Review workflow (e2e)', () => {
     return app;
   }
 
+  it('shows reviewers the grants made to the same child in its other applications, whatever became of them; not the family', async () => {
+    const w = await world();
+    const first = await underReview(w);
+    await post(`${first.id}/approve`, w.reviewer, { amount: 3_000_000 }).expect(200);
+    await post(`${first.id}/cancel`, w.admin, { reason: 'The hospital treated him under another programme.' }).expect(200);
+    const large = await underReview(w, { patient: { fullName: '王小明' } });
+    await post(`${large.id}/approve`, w.reviewer, { amount: 6_000_000 }).expect(200); // a first approval alone is no grant
+    const latest = await underReview(w);
+    const assessmentOf = async (id: string, who: SignedIn) => (await t.http.get(`${API}/applications/${id}/assessment`).set(who.auth).expect(200)).body;
+    const seen = await assessmentOf(latest.id, w.reviewer);
+    expect(seen.earlierGrants).toEqual([{ reference: first.reference, status: 'cancelled', amount: 3_000_000, approvedAt: expect.any(String) }]);
+    await post(`${large.id}/approve`, w.second, { amount: 6_000_000 }).expect(200);
+    expect((await assessmentOf(latest.id, w.reviewer)).earlierGrants.map((g: { reference: string }) => g.reference)).toEqual([first.reference, large.reference]);
+    expect((await assessmentOf(first.id, w.reviewer)).earlierGrants.map((g: { reference: string }) => g.reference)).toEqual([large.reference]);
+    expect((await assessmentOf(latest.id, w.family)).earlierGrants).toBeUndefined();
+  });
+
   it('takes an application through review, a request for information and its answer, to an approval that commits funds and schedules tranches', async () => {
     const w = await world();
     const app = await createSubmittedApplication(t, w.family, w.hospital.id);

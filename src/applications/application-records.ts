@@ -234,6 +234,24 @@ export class ApplicationRecords {
     return rows.map((r) => r.reference);
   }
 
+  /**
+   * The grants made to the same child in its other applications (by the national-id hash their final approval
+   * recorded, decisions_grants_by_child_idx), oldest first: a child funded to the cap last year may apply again, and
+   * only open applications are named otherwise (otherOpenReferences).
+   */
+  async earlierGrants(manager: EntityManager, id: string): Promise<{ reference: string; status: string; amount: number; approvedAt: string }[]> {
+    const rows = (await manager.query(
+      `SELECT o.reference, o.status, g.amount::text AS amount, g.decided_at AS approved_at
+         FROM applications a
+         JOIN decisions g ON g.patient_national_id_hash = a.patient_national_id_hash AND g.application_id <> a.id
+         JOIN applications o ON o.id = g.application_id
+        WHERE a.id = $1 AND a.patient_national_id_hash IS NOT NULL
+        ORDER BY g.decided_at, o.reference LIMIT 20`,
+      [id],
+    )) as { reference: string; status: string; amount: string; approved_at: Date }[];
+    return rows.map((r) => ({ reference: r.reference, status: r.status, amount: Number(r.amount), approvedAt: r.approved_at.toISOString() }));
+  }
+
   factParams(applicationId: string, state: ApplicationState): unknown[] {
     return [state.patientNationalId ? this.vault.hash(state.patientNationalId) : null, applicationId];
   }

@@ -192,10 +192,11 @@ export class ApplicationsService {
     if (!record) throw new AssessmentNotFoundException();
     if (user.role === 'applicant') return AssessmentDto.forFamily(record);
     if (!VISIBILITY[user.role].sections) return AssessmentDto.outcome(record);
-    const [otherOpenApplications, policy] = await Promise.all([
+    const [otherOpenApplications, earlierGrants, policy] = await Promise.all([
       this.records.otherOpenReferences(this.dataSource.manager, id),
+      this.records.earlierGrants(this.dataSource.manager, id),
       this.assessments.policyVersion(record.policyVersion),
     ]);
-    return AssessmentDto.forStaff(record, { otherOpenApplications, flagOtherOpenApplication: policy.policy.manualReview.flagOtherOpenApplication });
+    return AssessmentDto.forStaff(record, { otherOpenApplications, earlierGrants, flagOtherOpenApplication: policy.policy.manualReview.flagOtherOpenApplication });
   }
 }

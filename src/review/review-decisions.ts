@@ -42,8 +42,11 @@ export class ReviewDecisions {
     return {
       decision,
       insert: {
-        sql: `INSERT INTO decisions (id, application_id, kind, reviewer_id, reviewer_role, from_status, to_status, amount, comment, reason, decided_at)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        // A grant names the child (GrantsNameTheChild): what reviewers of the child's later applications are shown.
+        sql: `INSERT INTO decisions (id, application_id, kind, reviewer_id, reviewer_role, from_status, to_status, amount, comment, reason, decided_at,
+                                     patient_national_id_hash)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                      (SELECT a.patient_national_id_hash FROM applications a WHERE a.id = $2 AND $3 IN ('approval', 'second_approval')))`,
         params: [
           decision.id,
           decision.applicationId,

@@ -12,6 +12,14 @@ export class MinimumLivingStandardUsedDto {
   @ApiProperty({ type: 'integer', example: 59390, description: `Per person per month, ${FEN}` }) monthlyAmount: number;
 }
 
+/** A grant made to the same child in another application: its reference, status now, amount and when it was approved. */
+export class EarlierGrantDto {
+  @ApiProperty({ example: 'SPR-2025-000042' }) reference: string;
+  @ApiProperty({ example: 'completed', description: 'The other application\'s status now' }) status: string;
+  @ApiProperty({ type: 'integer', example: 10000000, description: `Amount approved, ${FEN}` }) amount: number;
+  @ApiProperty({ format: 'date-time' }) approvedAt: string;
+}
+
 /**
  * The means assessment. Reviewers and admins get every figure; the family too, for its own application (API.md), but
  * for one manual-review reason; fund finance only the outcome (tier and recommended amount).
@@ -39,15 +47,23 @@ export class AssessmentDto {
     description: 'Reviewers and admins: other applications open now for the same child (submitted at least once, not in a final status), whatever the assessment found when computed',
   })
   otherOpenApplications?: string[];
+  @ApiPropertyOptional({
+    type: [EarlierGrantDto],
+    description: "Reviewers and admins: grants made to the same child (same national id) in its other applications, oldest first, whatever their status now (up to 20)",
+  })
+  earlierGrants?: EarlierGrantDto[];
 
   /**
    * Everything, with the duplicate-child reason as of now: the stored assessment knew only the applications open when
    * it was computed, and another guardian may have applied for the same child since (or withdrawn).
    */
-  static forStaff(record: MeansAssessmentRecord, now: { otherOpenApplications: string[]; flagOtherOpenApplication: boolean }): AssessmentDto {
+  static forStaff(
+    record: MeansAssessmentRecord,
+    now: { otherOpenApplications: string[]; earlierGrants: EarlierGrantDto[]; flagOtherOpenApplication: boolean },
+  ): AssessmentDto {
     const dto = AssessmentDto.withWorking(record, (reason) => reason !== 'duplicate_child_application');
     if (record.result && now.flagOtherOpenApplication && now.otherOpenApplications.length) dto.manualReviewReasons!.push('duplicate_child_application');
-    return { ...dto, otherOpenApplications: now.otherOpenApplications };
+    return { ...dto, otherOpenApplications: now.otherOpenApplications, earlierGrants: now.earlierGrants };
   }
 
   /**
