@@ -80,6 +80,16 @@ describe('Review workflow (e2e)', () => {
     expect((await assessmentOf(latest.id, w.reviewer)).earlierGrants.map((g: { reference: string }) => g.reference)).toEqual([first.reference, large.reference]);
     expect((await assessmentOf(first.id, w.reviewer)).earlierGrants.map((g: { reference: string }) => g.reference)).toEqual([large.reference]);
     expect((await assessmentOf(latest.id, w.family)).earlierGrants).toBeUndefined();
+
+    // A grant in a file the reviewer is barred from (a conflict with that family) is left out of what they are shown.
+    const uncle = await signedInUser(t, 'applicant');
+    const uncles = await createSubmittedApplication(t, uncle, w.hospital.id, { guardian: { fullName: '王强', relationship: 'uncle' } });
+    await post(`${uncles.id}/start-review`, w.second).expect(200);
+    await post(`${uncles.id}/approve`, w.second, { amount: 1_000_000 }).expect(200);
+    await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ applicantId: uncle.id }).expect(201);
+    const grantsSeenBy = async (who: SignedIn) => (await assessmentOf(latest.id, who)).earlierGrants.map((g: { reference: string }) => g.reference);
+    expect(await grantsSeenBy(w.second)).toEqual([first.reference, large.reference, uncles.reference]);
+    expect(await grantsSeenBy(w.reviewer)).toEqual([first.reference, large.reference]);
   });
 
   it('takes an application through review, a request for information and its answer, to an approval that commits funds and schedules tranches', async () => {

@@ -52,6 +52,13 @@ const notFinalSql = (alias: string) => `${alias}status NOT IN (${FINAL_STATUSES.
  * submitted does not count: reviewers cannot see it (application-scope), so a flag pointing at it could not be
  * looked into, and it is flagged itself when it is submitted. `alias` with its dot, or ''.
  */
+/**
+ * Whether the reader (`reader`, a placeholder) has a conflict of interest in the other application `o` (its own
+ * family's, or one they are linked to by family or hospital): what a file they are barred from holds (its reference,
+ * outcome, amount) is left out of the child's other applications they are shown.
+ */
+const conflictedOther = (reader: string) => `EXISTS (SELECT 1 FROM applications a WHERE a.id = o.id AND ${reviewerConflictSql(reader)})`;
+
 const otherOpenSql = (alias = '') => `${alias}first_submitted_at IS NOT NULL AND ${notFinalSql(alias)}`;
 
 /** The columns guardedUpdateOf may set. */
@@ -223,13 +230,13 @@ export class ApplicationRecords {
    * whether there was one when it was computed; this says whether there is one now (another guardian may have
    * applied since, or the other application may have been withdrawn).
    */
-  async otherOpenReferences(manager: EntityManager, id: string): Promise<string[]> {
+  async otherOpenReferences(manager: EntityManager, id: string, readerId: string): Promise<string[]> {
     const rows = (await manager.query(
       `SELECT o.reference FROM applications a
          JOIN applications o ON o.patient_national_id_hash = a.patient_national_id_hash AND o.id <> a.id
-        WHERE a.id = $1 AND ${otherOpenSql('o.')}
+        WHERE a.id = $1 AND ${otherOpenSql('o.')} AND NOT ${conflictedOther('$2')}
         ORDER BY o.first_submitted_at, o.reference LIMIT 20`,
-      [id],
+      [id, readerId],
     )) as { reference: string }[];
     return rows.map((r) => r.reference);
   }
@@ -239,15 +246,15 @@ export class ApplicationRecords {
    * recorded, decisions_grants_by_child_idx), oldest first: a child funded to the cap last year may apply again, and
    * only open applications are named otherwise (otherOpenReferences).
    */
-  async earlierGrants(manager: EntityManager, id: string): Promise<{ reference: string; status: string; amount: number; approvedAt: string }[]> {
+  async earlierGrants(manager: EntityManager, id: string, readerId: string): Promise<{ reference: string; status: string; amount: number; approvedAt: string }[]> {
     const rows = (await manager.query(
       `SELECT o.reference, o.status, g.amount::text AS amount, g.decided_at AS approved_at
          FROM applications a
          JOIN decisions g ON g.patient_national_id_hash = a.patient_national_id_hash AND g.application_id <> a.id
          JOIN applications o ON o.id = g.application_id
-        WHERE a.id = $1 AND a.patient_national_id_hash IS NOT NULL
+        WHERE a.id = $1 AND a.patient_national_id_hash IS NOT NULL AND NOT ${conflictedOther('$2')}
         ORDER BY g.decided_at, o.reference LIMIT 20`,
-      [id],
+      [id, readerId],
     )) as { reference: string; status: string; amount: string; approved_at: Date }[];
     return rows.map((r) => ({ reference: r.reference, status: r.status, amount: Number(r.amount), approvedAt: r.approved_at.toISOString() }));
   }

@@ -193,8 +193,8 @@ export class ApplicationsService {
     if (user.role === 'applicant') return AssessmentDto.forFamily(record);
     if (!VISIBILITY[user.role].sections) return AssessmentDto.outcome(record);
     const [otherOpenApplications, earlierGrants, policy] = await Promise.all([
-      this.records.otherOpenReferences(this.dataSource.manager, id),
-      this.records.earlierGrants(this.dataSource.manager, id),
+      this.records.otherOpenReferences(this.dataSource.manager, id, user.id),
+      this.records.earlierGrants(this.dataSource.manager, id, user.id),
       this.assessments.policyVersion(record.policyVersion),
     ]);
     return AssessmentDto.forStaff(record, { otherOpenApplications, earlierGrants, flagOtherOpenApplication: policy.policy.manualReview.flagOtherOpenApplication });

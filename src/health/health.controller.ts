@@ -23,6 +23,8 @@ const POLICY_RECHECK_MS = 60_000;
 export class HealthController {
   private readonly logger = new Logger(HealthController.name);
   private policyFineUntil = 0;
+  /** The evicting policy last logged: once per change, not at every probe. */
+  private evictingPolicyLogged?: string;
 
   constructor(
     private readonly database: DatabaseProbeService,
@@ -45,31 +47,35 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'A dependency is down', type: ProblemDto })
   async ready(): Promise<ReadyDto> {
     const [database, redisAnswers] = await Promise.all([this.database.ping(), this.redis.ping()]);
-    const evicting = redisAnswers ? await this.evictingPolicy() : null;
-    const redis = redisAnswers && evicting === null;
+    const redis = redisAnswers && (await this.policyFine());
     const checks = { database: database ? 'up' : 'down', redis: redis ? 'up' : 'down' } as const;
     if (!database || !redis) {
+      // Who may read this (anyone) is told what is down, not how Redis is configured: the log says that.
       const down = Object.entries(checks).filter(([, v]) => v === 'down').map(([k]) => k);
-      const why = evicting ? ` (Redis's maxmemory-policy is "${evicting}": queued emails could be evicted)` : '';
-      throw new ProblemException(503, 'dependency-down', 'Service unavailable', `Not ready: ${down.join(' and ')} unavailable${why}.`, { checks });
+      throw new ProblemException(503, 'dependency-down', 'Service unavailable', `Not ready: ${down.join(' and ')} unavailable.`, { checks });
     }
     return { status: 'ok', checks };
   }
 
   /**
-   * The policy of a Redis that evicts keys (Bull's jobs with them), unless REDIS_ALLOW_EVICTION: start-up refuses such a
-   * Redis, but one unreachable then (or reconfigured since) was never checked. A fine policy is read again a minute
+   * Whether Redis keeps its keys (Bull's jobs with them), unless REDIS_ALLOW_EVICTION: start-up refuses a Redis that
+   * evicts, but one unreachable then (or reconfigured since) was never checked. A fine policy is read again a minute
    * later; a wrong one at every probe, so that readiness returns as soon as it is set right.
    */
-  private async evictingPolicy(): Promise<string | null> {
-    if (this.config.env.REDIS_ALLOW_EVICTION || Date.now() < this.policyFineUntil) return null;
-    const policy = await this.redis.evictionPolicy();
-    // null: it stopped answering (the next probe says so); unknown: it refuses CONFIG, which start-up settles.
-    if (policy === null || policy === 'unknown' || policy === 'noeviction') {
-      if (policy !== null) this.policyFineUntil = Date.now() + POLICY_RECHECK_MS;
-      return null;
+  private async policyFine(): Promise<boolean> {
+    if (this.config.env.REDIS_ALLOW_EVICTION || Date.now() < this.policyFineUntil) return true;
+    const policy = await this.redis.policyOfAnswering();
+    // null: CONFIG did not answer in time (down, as a Redis that stalls is); unknown: it refuses CONFIG, which start-up settles.
+    if (policy === null) return false;
+    if (policy === 'unknown' || policy === 'noeviction') {
+      this.policyFineUntil = Date.now() + POLICY_RECHECK_MS;
+      this.evictingPolicyLogged = undefined;
+      return true;
     }
-    this.logger.error(`Redis's maxmemory-policy is "${policy}": queued emails could be evicted; set it to noeviction (or REDIS_ALLOW_EVICTION=true)`);
-    return policy;
+    if (this.evictingPolicyLogged !== policy) {
+      this.logger.error(`Redis's maxmemory-policy is "${policy}": queued emails could be evicted; set it to noeviction (or REDIS_ALLOW_EVICTION=true)`);
+      this.evictingPolicyLogged = policy;
+    }
+    return false;
   }
 }

@@ -34,9 +34,14 @@ export class RedisProbeService implements OnModuleDestroy {
    */
   async evictionPolicy(): Promise<string | null> {
     if (!(await this.ping(2000))) return null;
+    return this.policyOfAnswering();
+  }
+
+  /** evictionPolicy() of a Redis that just answered a ping (readiness): null too when CONFIG does not answer in time. */
+  async policyOfAnswering(timeoutMs = 1500): Promise<string | null> {
     try {
-      const reply = (await this.client.config('GET', 'maxmemory-policy')) as string[];
-      return reply[1] ?? 'unknown';
+      const reply = await Promise.race([this.client.config('GET', 'maxmemory-policy') as Promise<string[]>, sleep(timeoutMs).then(() => null)]);
+      return reply === null ? null : (reply[1] ?? 'unknown');
     } catch {
       return 'unknown';
     }

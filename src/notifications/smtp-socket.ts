@@ -33,7 +33,8 @@ export function connectWithoutNagle(timeoutMs: number): GetSocket {
       // an email again. So nodemailer gets the socket, and its error as it listens: a connection that fails, which it
       // drops, failing the send with it.
       callback(null, { connection: socket });
-      if (socket.listenerCount('error') > 0) socket.emit('error', error); // else nodemailer's connection timeout fails it
+      // nodemailer listens before the callback returns (pooled, unpooled, verify); were it not to, its greeting timeout would fail it.
+      if (socket.listenerCount('error') > 0) socket.emit('error', error);
     };
     const timer = setTimeout(() => settle(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })), timeoutMs);
     socket.once('error', settle);
