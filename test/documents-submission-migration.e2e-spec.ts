@@ -1,5 +1,5 @@
 import { runMigrations } from 'src/database/database-bootstrap';
-import { scratchDatabase } from 'test/support/scratch-database';
+import { migratedUntil, scratchDatabase } from 'test/support/scratch-database';
 
 const MIGRATIONS = ['DocumentsRecordTheirSubmission', 'DocumentsOfEarlierSubmissions'];
 
@@ -12,9 +12,7 @@ describe('Migrations DocumentsRecordTheirSubmission and DocumentsOfEarlierSubmis
 
   it('marks as not submitted only what no submission took: by the audit trail where the upload was audited, else by the times, as the old rule did', async () => {
     const dataSource = database();
-    await runMigrations(dataSource);
-    const migrated = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
-    while ((await migrated()).some((m) => MIGRATIONS.some((name) => m.startsWith(name)))) await dataSource.undoLastMigration();
+    await migratedUntil(dataSource, ...MIGRATIONS);
 
     const [{ id: family }] = await dataSource.query(`INSERT INTO users (email, full_name, role) VALUES ('family@example.org', 'F', 'applicant') RETURNING id`);
     const application = async (reference: string, status: string, firstSubmittedAt: string | null, submittedAt: string | null) =>

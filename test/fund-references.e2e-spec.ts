@@ -1,5 +1,5 @@
 import { runMigrations } from 'src/database/database-bootstrap';
-import { scratchDatabase } from 'test/support/scratch-database';
+import { appliedMigrations, migratedUntil, scratchDatabase } from 'test/support/scratch-database';
 import { signedInUser, SignedIn } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
@@ -115,11 +115,9 @@ describe('Migration ContributionReferenceKeys on references recorded before it',
 
   it('keeps the key on the first of the rows that collide once normalized, leaves the later ones without, and never fails', async () => {
     const dataSource = database();
-    await runMigrations(dataSource);
-    const migrated = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
     // Back to before this fix, with its down migrations.
-    while ((await migrated()).some((m) => m.startsWith('ContributionReferenceKeys') || m.startsWith('ContributionReversals'))) await dataSource.undoLastMigration();
-    expect(await migrated()).toContain('ContributionReferencesAsBanksWriteThem1763700017000');
+    await migratedUntil(dataSource, 'ContributionReferenceKeys', 'ContributionReversals');
+    expect(await appliedMigrations(dataSource)).toContain('ContributionReferencesAsBanksWriteThem1763700017000');
 
     // What the earlier code let in: the same receipt four times (its check missed these), and another receipt.
     const rows: [string, string, string][] = [

@@ -1,13 +1,5 @@
 import { runMigrations } from 'src/database/database-bootstrap';
-import { scratchDatabase } from 'test/support/scratch-database';
-
-/** Runs the database to just before `migration`, so rows can be written as an earlier release wrote them. */
-async function migratedUntil(dataSource: ReturnType<ReturnType<typeof scratchDatabase>>, migration: string): Promise<void> {
-  await runMigrations(dataSource);
-  const names = async () => ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
-  // Undone back to the migration under test, those after it included (none of them touch these rows).
-  while ((await names()).some((name) => name.startsWith(migration))) await dataSource.undoLastMigration();
-}
+import { migratedUntil, scratchDatabase } from 'test/support/scratch-database';
 
 describe('Migration EditAssessmentsReplaced on the assessments earlier releases added per edit', () => {
   const database = scratchDatabase('editassess');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { runMigrations } from 'src/database/database-bootstrap';
 import { dataSourceOptions } from 'src/database/data-source';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
 
@@ -21,4 +22,18 @@ export function scratchDatabase(label: string): () => DataSource {
     await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   });
   return () => dataSource!;
+}
+
+/** The names of the migrations applied, in order. */
+export async function appliedMigrations(dataSource: DataSource): Promise<string[]> {
+  return ((await dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as { name: string }[]).map((m) => m.name);
+}
+
+/**
+ * Runs every migration, then undoes them back to before the first of `migrations` (names without their timestamp;
+ * those after it are undone too), so that rows can be written as an earlier release wrote them.
+ */
+export async function migratedUntil(dataSource: DataSource, ...migrations: string[]): Promise<void> {
+  await runMigrations(dataSource);
+  while ((await appliedMigrations(dataSource)).some((name) => migrations.some((m) => name.startsWith(m)))) await dataSource.undoLastMigration();
 }
