@@ -48,17 +48,17 @@ const CHINA_OFFSET_MS = 8 * 3600_000;
  */
 const notFinalSql = (alias: string) => `${alias}status NOT IN (${FINAL_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 /**
- * Another application "open" for the duplicate-child check: submitted at least once and not final. A draft never
- * submitted does not count: reviewers cannot see it (application-scope), so a flag pointing at it could not be
- * looked into, and it is flagged itself when it is submitted. `alias` with its dot, or ''.
- */
-/**
  * Whether the reader (`reader`, a placeholder) has a conflict of interest in the other application `o` (its own
  * family's, or one they are linked to by family or hospital): what a file they are barred from holds (its reference,
  * outcome, amount) is left out of the child's other applications they are shown.
  */
 const conflictedOther = (reader: string) => `EXISTS (SELECT 1 FROM applications a WHERE a.id = o.id AND ${reviewerConflictSql(reader)})`;
 
+/**
+ * Another application "open" for the duplicate-child check: submitted at least once and not final. A draft never
+ * submitted does not count: reviewers cannot see it (application-scope), so a flag pointing at it could not be
+ * looked into, and it is flagged itself when it is submitted. `alias` with its dot, or ''.
+ */
 const otherOpenSql = (alias = '') => `${alias}first_submitted_at IS NOT NULL AND ${notFinalSql(alias)}`;
 
 /** The columns guardedUpdateOf may set. */
