@@ -84,14 +84,16 @@ export class ContributionsService {
     // A period typed backwards reads as "no donations": refused, as the reconciliation report refuses it.
     if (period.from && period.to && period.from > period.to) throw new InvalidInputException([{ field: 'to', message: 'must not be before from' }]);
     const [row] = (await this.dataSource.query(
-      `SELECT (SELECT count(*)::int FROM fund_contributions c
-                WHERE ($1::date IS NULL OR c.received_on >= $1::date) AND ($2::date IS NULL OR c.received_on <= $2::date)) AS received_count,
-              (SELECT coalesce(sum(c.amount), 0)::text FROM fund_contributions c
-                WHERE ($1::date IS NULL OR c.received_on >= $1::date) AND ($2::date IS NULL OR c.received_on <= $2::date)) AS received_amount,
-              (SELECT count(*)::int FROM fund_contribution_reversals r
-                WHERE ($1::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date >= $1::date) AND ($2::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date <= $2::date)) AS reversed_count,
-              (SELECT coalesce(sum(c.amount), 0)::text FROM fund_contribution_reversals r JOIN fund_contributions c ON c.id = r.contribution_id
-                WHERE ($1::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date >= $1::date) AND ($2::date IS NULL OR (r.reversed_at AT TIME ZONE $3)::date <= $2::date)) AS reversed_amount`,
+      `WITH received AS (
+              SELECT count(*)::int AS n, coalesce(sum(c.amount), 0)::text AS amount FROM fund_contributions c
+               WHERE ($1::date IS NULL OR c.received_on >= $1::date) AND ($2::date IS NULL OR c.received_on <= $2::date)),
+            reversed AS (
+              SELECT count(*)::int AS n, coalesce(sum(c.amount), 0)::text AS amount
+                FROM fund_contribution_reversals r JOIN fund_contributions c ON c.id = r.contribution_id
+               CROSS JOIN LATERAL (SELECT (r.reversed_at AT TIME ZONE $3)::date AS day) d
+               WHERE ($1::date IS NULL OR d.day >= $1::date) AND ($2::date IS NULL OR d.day <= $2::date))
+       SELECT received.n AS received_count, received.amount AS received_amount, reversed.n AS reversed_count, reversed.amount AS reversed_amount
+         FROM received, reversed`,
       [period.from ?? null, period.to ?? null, FUND_TIME_ZONE],
     )) as { received_count: number; received_amount: string; reversed_count: number; reversed_amount: string }[];
     const received = Number(row.received_amount);
