@@ -108,12 +108,12 @@ async function assertNoTwin(tx: EntityManager, id: string | null, name: string |
   // An account another hospital was paid into before it changed is still that hospital's for its statements
   // (StatementAccounts), so it counts as taken too.
   const [twin] = (await tx.query(
-    `SELECT h.code, (h.bank_account_number = $2 OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2)) AS same_account
+    `SELECT h.code, account.same_account
        FROM hospitals h
-      WHERE ($1::uuid IS NULL OR h.id <> $1::uuid)
-        AND (h.bank_account_number = $2 OR lower(btrim(h.name)) = lower(btrim($3))
-             OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2))
-      ORDER BY same_account DESC LIMIT 1`,
+      CROSS JOIN LATERAL (SELECT h.bank_account_number = $2
+                                 OR EXISTS (SELECT 1 FROM disbursements d WHERE d.hospital_id = h.id AND ${NORMALIZED('d.payee_account_number')} = $2) AS same_account) account
+      WHERE ($1::uuid IS NULL OR h.id <> $1::uuid) AND (account.same_account OR lower(btrim(h.name)) = lower(btrim($3)))
+      ORDER BY account.same_account DESC LIMIT 1`,
     [id, accountNumber, name],
   )) as { code: string; same_account: boolean }[];
   if (!twin) return;
