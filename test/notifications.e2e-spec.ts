@@ -269,6 +269,35 @@ describe('Email notifications (e2e)', () => {
     expect(t.mail.to(email)).toHaveLength(1);
   });
 
+  it('a message the server may have taken (connection lost after it) is tried once more, then left dead instead of sent again', async () => {
+    t.mail.replyWith({ reply: 'drop' }, { reply: 'hang' }, { reply: 'drop' });
+    const email = uniqueEmail('unconfirmed');
+    const id = await enqueue('application-approved', email);
+    const r = await waitForStatus(id, 'dead', 20_000);
+    expect(r).toMatchObject({ attempts: 2, unconfirmed_sends: 2 });
+    expect(r.last_error).toMatch(/after the whole message was sent.*2 times: the recipient probably has it, so it is not sent again.*ETIMEDOUT/);
+    expect(t.mail.attemptsTo(email).map((a) => a.reply)).toEqual(['drop', 'hang']);
+
+    // The admin's dead list says so; a retry (the family says it never came) sends it again, with two more chances.
+    const admin = await signedInUser(t, 'admin');
+    const dead = await t.http.get('/api/v1/notifications?status=dead').set(admin.auth).expect(200);
+    expect(dead.body.items.find((n: { id: string }) => n.id === id)).toMatchObject({ unconfirmedSends: 2, lastError: expect.stringMatching(/probably has it/) });
+    const retried = await t.http.post(`/api/v1/notifications/${id}/retry`).set(admin.auth).expect(200);
+    expect(retried.body).toMatchObject({ status: 'pending', unconfirmedSends: 0 });
+    await waitForStatus(id, 'sent', 20_000);
+    expect(t.mail.attemptsTo(email).map((a) => a.reply)).toEqual(['drop', 'hang', 'drop', 'accept']);
+    expect(t.mail.to(email)).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ attempts: 4, unconfirmed_sends: 1 });
+  });
+
+  it('a failure before the message went out does not count as a possible delivery', async () => {
+    t.mail.replyWith(...Array.from({ length: 3 }, () => ({ reply: 'error' as const, code: 451, message: 'Local error' })));
+    const email = uniqueEmail('refused-then-sent');
+    const id = await enqueue('tranche-paid', email);
+    await waitForStatus(id, 'sent', 20_000);
+    expect(await row(id)).toMatchObject({ attempts: 4, unconfirmed_sends: 0 });
+  });
+
   it('aborts a server that never sends its greeting, and retries', async () => {
     t.mail.replyWith({ reply: 'silent' });
     const email = uniqueEmail('silent');

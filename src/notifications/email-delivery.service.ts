@@ -8,7 +8,7 @@ import type { Role } from 'src/common/auth/roles';
 import { AppConfig } from 'src/config/app-config';
 import { ConfigValidationError } from 'src/config/env.schema';
 import { Coalescer } from 'src/common/batching/coalescer';
-import { MailerService, SentMail } from 'src/notifications/mailer.service';
+import { MailerService, SentMail, UnconfirmedSendError } from 'src/notifications/mailer.service';
 import type { Notification } from 'src/notifications/notification.entity';
 import { RenderedEmail, TemplateRenderer } from 'src/notifications/templates/template-renderer';
 import { LOCALES, TEMPLATE_NAMES, TemplateContexts, TemplateName } from 'src/notifications/templates/template-contexts';
@@ -18,7 +18,7 @@ import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
 
 export type DeliveryOutcome = 'sent' | 'skipped' | 'dead';
 
-type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status'> & {
+type OutboxRow = Pick<Notification, 'id' | 'template' | 'toEmail' | 'locale' | 'context' | 'status' | 'unconfirmedSends'> & {
   recipient: Recipient | null;
   /**
    * The end of this send's claim on the row, its token: in ISO 8601 to the microsecond (a Date keeps milliseconds and
@@ -92,7 +92,7 @@ export const CLAIM_ROWS_SQL = `WITH claimed AS (
     WHERE id IN (SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
       AND status NOT IN ${CLOSED_STATUSES} AND (sending_until IS NULL OR sending_until <= now())
    RETURNING id, status, sending_until)
- SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, COALESCE(c.status, n.status) AS status, to_json(c.sending_until) #>> '{}' AS "claimedUntil",
+ SELECT n.id, n.template, n.to_email AS "toEmail", n.locale, n.context, COALESCE(c.status, n.status) AS status, n.unconfirmed_sends AS "unconfirmedSends", to_json(c.sending_until) #>> '{}' AS "claimedUntil",
         u.id IS NOT NULL AS has_recipient, u.disabled_at IS NOT NULL AS recipient_disabled, u.role AS recipient_role, u.hospital_id AS recipient_hospital_id
    FROM notifications n LEFT JOIN claimed c ON c.id = n.id LEFT JOIN users u ON u.id = n.user_id
   WHERE n.id = ANY($1::uuid[])`;
@@ -109,6 +109,13 @@ export class SendingElsewhereError extends Error {
     super(`notification ${id} is being sent by another job; this one tries again later`);
   }
 }
+/**
+ * Sends that may have reached the recipient (the connection lost after the whole message, see UnconfirmedSendError)
+ * before the row is dead instead of tried again: a server that keeps dropping the connection after taking the message
+ * would otherwise deliver it once per attempt (NOTIFY_MAX_ATTEMPTS, 8 by default). The first such failure is retried,
+ * as a connection lost once proves little.
+ */
+export const UNCONFIRMED_SENDS_LIMIT = 2;
 /** Longest pause between tries at recording a send. */
 const MARK_SENT_MAX_PAUSE_MS = 2000;
 /** Sends whose record failed, remembered so that this process records rather than resends them; bounded. */
@@ -240,8 +247,13 @@ export class EmailDeliveryService {
     try {
       return await this.mailer.send({ to: row.toEmail, ...rendered, notificationId: row.id });
     } catch (error) {
+      if (error instanceof UnconfirmedSendError && row.unconfirmedSends + 1 >= UNCONFIRMED_SENDS_LIMIT) {
+        const reason = `the connection failed after the whole message was sent, before the server confirmed it, ${UNCONFIRMED_SENDS_LIMIT} times: the recipient probably has it, so it is not sent again (retry it if they do not; last: ${describe(error.cause)})`;
+        await this.markFailed(row, new Error(reason), true, true);
+        return 'dead';
+      }
       const dead = isPermanent(error) || isLastAttempt;
-      await this.markFailed(row, error, dead);
+      await this.markFailed(row, error, dead, error instanceof UnconfirmedSendError);
       if (dead) return 'dead';
       throw error;
     }
@@ -330,14 +342,15 @@ export class EmailDeliveryService {
     this.unrecorded.set(id, sent);
   }
 
-  private async markFailed(row: OutboxRow, error: unknown, dead: boolean): Promise<void> {
+  /** `unconfirmed`: the server may have the message (UnconfirmedSendError), counted on the row. */
+  private async markFailed(row: OutboxRow, error: unknown, dead: boolean, unconfirmed = false): Promise<void> {
     const message = describe(error);
     // SMTP replies often quote the recipient; the row keeps the reply for admins, the log does not.
     this.logger.warn({ notificationId: row.id, template: row.template, dead, error: withoutAddresses(message) }, 'email delivery failed');
     await this.dataSource.query(
-      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, updated_at = now()
+      `UPDATE notifications SET status = $2, attempts = attempts + 1, last_error = $3, unconfirmed_sends = unconfirmed_sends + $4, updated_at = now()
         WHERE id = $1 AND status IN ${OPEN_STATUSES}`,
-      [row.id, dead ? 'dead' : 'failed', message],
+      [row.id, dead ? 'dead' : 'failed', message, unconfirmed ? 1 : 0],
     );
   }
 }

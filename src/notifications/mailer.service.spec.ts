@@ -7,7 +7,7 @@ import { SMTPServer, SMTPServerSession } from 'smtp-server';
 import { AppConfig } from 'src/config/app-config';
 import { validateEnv } from 'src/config/env.schema';
 import { isPermanent } from 'src/notifications/email-delivery.service';
-import { MailerClosedError, MailerService } from 'src/notifications/mailer.service';
+import { MailerClosedError, MailerService, UnconfirmedSendError } from 'src/notifications/mailer.service';
 
 const config = (env: Record<string, string>) =>
   new AppConfig({ ...validateEnv(env), JWT_SECRET: 'x'.repeat(32), DATA_ENCRYPTION_KEY: 'k', DATA_HASH_KEY: 'h' });
@@ -47,13 +47,18 @@ describe('MailerService', () => {
     });
 
     /**
-     * An SMTP server that answers each message by its recipient: containing `refuse550`, `busy421`, `hang`, or else 250.
+     * An SMTP server that answers each message by its recipient: containing `refuse550`, `busy421`, `hang`, or else 250;
+     * `dropdata` closes the connection after reading the whole message, `droprcpt` at its recipient.
      * `secure`: TLS from the first byte (smtps://, the server's built-in self-signed certificate).
      */
     async function smtpServer(secure = false): Promise<{ url: string; connections: () => number; accepted: string[] }> {
       let connections = 0;
       const accepted: string[] = [];
-      const server = new SMTPServer({
+      const drop = (session: SMTPServerSession) => {
+        const open = (server as unknown as { connections: Set<{ id: string; close(): void }> }).connections;
+        [...open].find((connection) => connection.id === session.id)?.close();
+      };
+      const server: SMTPServer = new SMTPServer({
         secure,
         authOptional: true,
         disabledCommands: ['STARTTLS', 'AUTH'],
@@ -64,11 +69,13 @@ describe('MailerService', () => {
           connections++;
           callback();
         },
+        onRcptTo: (address, session, callback) => (address.address.includes('droprcpt') ? drop(session) : callback()),
         onData: (stream, session: SMTPServerSession, callback) => {
           stream.resume();
           stream.on('end', () => {
             const to = session.envelope.rcptTo[0].address;
             if (to.includes('hang')) return; // never answers
+            if (to.includes('dropdata')) return drop(session);
             if (to.includes('refuse550')) return callback(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
             if (to.includes('busy421')) return callback(Object.assign(new Error('Try later'), { responseCode: 421 }));
             accepted.push(to);
@@ -190,6 +197,26 @@ describe('MailerService', () => {
       expect(neighbour.status).toBe('fulfilled');
       await expect(mailer.send(message(3))).resolves.toBeDefined();
       expect(server.accepted).toEqual(['family1@example.org', 'family2@example.org', 'family3@example.org']);
+    });
+
+    it('tells a send the server may have taken (the connection lost after the whole message) from one it cannot have', async () => {
+      const server = await smtpServer();
+      for (const pool of ['2', '0']) {
+        const mailer = mailerFor(server.url, { SMTP_POOL_CONNECTIONS: pool });
+        const failure = (to: string) => mailer.send(message(`${to}-${pool}`)).then(() => null, (e: unknown) => e);
+        for (const lost of [await failure('dropdata'), await failure('hang')]) {
+          expect(lost).toBeInstanceOf(UnconfirmedSendError);
+          expect((lost as Error).message).toMatch(/after the whole message was sent.*may have been delivered/);
+          expect(isPermanent(lost)).toBe(false);
+        }
+        expect(await failure('hang')).toMatchObject({ code: 'ETIMEDOUT' });
+        for (const refused of [await failure('droprcpt'), await failure('busy421'), await failure('refuse550')]) {
+          expect(refused).toBeInstanceOf(Error);
+          expect(refused).not.toBeInstanceOf(UnconfirmedSendError);
+        }
+        await expect(mailer.send(message(`after-${pool}`))).resolves.toBeDefined();
+      }
+      expect(server.accepted).toEqual(['familyafter-2@example.org', 'familyafter-0@example.org']);
     });
 
     it('times out a server that never greets, pooled or not', async () => {

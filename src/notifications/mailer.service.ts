@@ -3,6 +3,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createTransport, Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
+import type NodemailerMessage from 'nodemailer/lib/mailer/mail-message';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -14,8 +15,26 @@ export type SentMail = { messageId: string; response: string };
 
 export class MailerClosedError extends Error {}
 
-/** nodemailer's message options, with one it reads (lib/mail-composer) that its type definitions leave out. */
-type MailOptions = Mail.Options & { baseBoundary: string };
+/**
+ * The whole message went to the server, and then the connection failed (dropped, timed out) before the server said
+ * whether it took it: it may have been delivered (RFC 1047's duplicate-message problem). `cause`: nodemailer's error.
+ */
+export class UnconfirmedSendError extends Error {
+  readonly code: unknown;
+  constructor(override readonly cause: Error) {
+    super(`the connection failed after the whole message was sent, before the server confirmed it (it may have been delivered): ${cause.message}`);
+    this.code = (cause as { code?: unknown }).code;
+  }
+}
+
+/** Whether this send's whole message has left nodemailer's message stream for the connection. */
+type SendProgress = { messageSent: boolean };
+
+/**
+ * nodemailer's message options, with one it reads (lib/mail-composer) that its type definitions leave out, and our
+ * own `progress`, which nodemailer carries to plugins untouched.
+ */
+type MailOptions = Mail.Options & { baseBoundary: string; progress: SendProgress };
 
 /**
  * The only code that touches nodemailer. With SMTP_URL set it speaks SMTP with explicit timeouts (a server that
@@ -76,6 +95,7 @@ export class MailerService implements OnApplicationShutdown {
       this.transport = createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
       this.logger.warn(`SMTP_URL is not set: emails are written to ${this.mailDir}`);
     }
+    this.transport.use('stream', noteWhenMessageSent);
   }
 
   /** Returns the Message-ID and the server's reply. Throws nodemailer's error (with `responseCode` for SMTP replies). */
@@ -101,8 +121,17 @@ export class MailerService implements OnApplicationShutdown {
       // still draw their own bytes, unused as they have no boundary (~35 µs an email here, thirteenth pass).
       baseBoundary: message.notificationId.replace(/[^A-Za-z0-9]/g, ''),
       headers: { 'X-Sprout-Notification': message.notificationId, 'Auto-Submitted': 'auto-generated' },
+      progress: { messageSent: false },
     };
-    const info = await this.transport.sendMail(mail);
+    let info: Awaited<ReturnType<Transporter['sendMail']>>;
+    try {
+      info = await this.transport.sendMail(mail);
+    } catch (error) {
+      // A reply (4xx, 5xx) says the server did not take it; a failure without one after the message went out does not.
+      const replied = typeof (error as { responseCode?: unknown }).responseCode === 'number';
+      if (mail.progress.messageSent && !replied && error instanceof Error) throw new UnconfirmedSendError(error);
+      throw error;
+    }
     if (this.mailDir) {
       const file = await this.writeEml(message.notificationId, info.message as Buffer);
       return { messageId: String(info.messageId), response: `written to ${file}` };
@@ -128,4 +157,19 @@ export class MailerService implements OnApplicationShutdown {
     this.closed = true;
     this.transport.close();
   }
+}
+
+/**
+ * nodemailer 'stream' plugin: marks the send's progress once the connection has read the whole message (the end of
+ * its last stream). The listener only watches: the stream is passed on as it is.
+ */
+function noteWhenMessageSent(mail: NodemailerMessage, done: (error?: Error | null) => void): void {
+  const progress = (mail.data as Partial<MailOptions>).progress;
+  if (progress) {
+    mail.message.processFunc((stream) => {
+      stream.once('end', () => (progress.messageSent = true));
+      return stream;
+    });
+  }
+  done();
 }

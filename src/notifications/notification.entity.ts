@@ -16,6 +16,8 @@ export class Notification {
   @Column({ type: 'text' }) status: NotificationStatus;
   @Column({ type: 'int' }) attempts: number;
   @Column({ type: 'text', nullable: true }) lastError: string | null;
+  /** Failed sends after the whole message had reached the server (each may have been delivered): see UnconfirmedSendError. */
+  @Column({ type: 'smallint', default: 0 }) unconfirmedSends: number;
   /** The Message-ID header (`<row id@domain>`), the same on every copy of this email. */
   @Column({ type: 'text', nullable: true }) messageId: string | null;
   /** The server's reply when it accepted the message (its own queue id, for tracing at the provider). */

@@ -45,9 +45,11 @@ export class NotificationsService {
       if (!row) throw new ResourceNotFoundException('Notification');
       if (row.status !== 'dead') throw new NotificationNotDeadException(deliveryStatus(row.status));
       if (Object.keys(row.context).length === 0) throw new NotificationExpiredException(this.config.env.OUTBOX_RETENTION_DAYS);
-      await tx.update(Notification, { id }, { status: 'pending', queuedAt: null, sendingUntil: null });
-      await this.audit.record(tx, { actor, action: 'notification.retry', objectType: 'notification', objectId: id, summary: { template: row.template } });
-      return NotificationDto.from({ ...row, status: 'pending', queuedAt: null });
+      // An admin's retry (the recipient says it never came) gets the sends a new email gets, also after unconfirmed ones.
+      await tx.update(Notification, { id }, { status: 'pending', queuedAt: null, sendingUntil: null, unconfirmedSends: 0 });
+      const summary = { template: row.template, unconfirmedSends: row.unconfirmedSends };
+      await this.audit.record(tx, { actor, action: 'notification.retry', objectType: 'notification', objectId: id, summary });
+      return NotificationDto.from({ ...row, status: 'pending', queuedAt: null, unconfirmedSends: 0 });
     });
   }
 

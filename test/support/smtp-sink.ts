@@ -11,6 +11,7 @@ export type ReceivedMail = { to: string[]; subject: string; text: string; html: 
  * - `accept`: 250 after DATA (the default when nothing is queued);
  * - `error`: answer the DATA with this SMTP code (421 temporary, 550 permanent, ...);
  * - `hang`: read the whole message, then never answer (the client's socket timeout must fire);
+ * - `drop`: read the whole message, then close the connection without answering (did the server take it?);
  * - `delay`: read the whole message, then accept it `ms` later (a slow server: the send is in flight meanwhile);
  * - `silent`: the next new TCP connection is accepted but never greeted (the client's greeting timeout must fire);
  *   queuing it closes the idle connections the client holds, so that its next message needs a new one.
@@ -19,11 +20,12 @@ export type SinkBehaviour =
   | { reply: 'accept' }
   | { reply: 'error'; code: number; message: string }
   | { reply: 'hang' }
+  | { reply: 'drop' }
   | { reply: 'delay'; ms: number }
   | { reply: 'silent' };
 
 /** Every message transaction the sink saw, whatever it answered. */
-export type SinkAttempt = { to: string[]; reply: 'accept' | 'error' | 'hang' | 'cut-short'; code: number | null; notificationId: string | null; at: number; secure: boolean };
+export type SinkAttempt = { to: string[]; reply: 'accept' | 'error' | 'hang' | 'drop' | 'cut-short'; code: number | null; notificationId: string | null; at: number; secure: boolean };
 
 type SessionWithBehaviour = SMTPServerSession & { behaviour?: SinkBehaviour };
 
@@ -148,6 +150,11 @@ export class SmtpSink {
     if (behaviour.reply === 'hang') {
       this.attempts.push({ ...attempt, reply: 'hang', code: null });
       return; // never answer: the client's socket timeout must fire
+    }
+    if (behaviour.reply === 'drop') {
+      this.attempts.push({ ...attempt, reply: 'drop', code: null });
+      const connections = (this.server as unknown as { connections: Set<{ id: string; close(): void }> }).connections;
+      return [...connections].find((connection) => connection.id === session.id)?.close();
     }
     if (behaviour.reply === 'error') {
       this.attempts.push({ ...attempt, reply: 'error', code: behaviour.code });

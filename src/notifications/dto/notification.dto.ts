@@ -26,6 +26,10 @@ export class NotificationDto {
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;
   @ApiProperty() attempts: number;
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({
+    description: 'Failed sends after the whole message had reached the server, before it confirmed it: the recipient may have had it this many times. The second ends the email as dead instead of sending it again; a retry starts the count anew.',
+  })
+  unconfirmedSends: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) sentAt: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Message-ID header, the same on every copy' }) messageId: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: "The SMTP server's reply on acceptance" }) smtpResponse: string | null;
@@ -42,6 +46,7 @@ export class NotificationDto {
       status: deliveryStatus(n.status),
       attempts: n.attempts,
       lastError: n.lastError,
+      unconfirmedSends: n.unconfirmedSends,
       sentAt: n.sentAt?.toISOString() ?? null,
       messageId: n.messageId,
       smtpResponse: n.smtpResponse,
