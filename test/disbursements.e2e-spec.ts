@@ -376,6 +376,26 @@ describe('Disbursements (e2e)', () => {
     await pay(tranche.id, { paidOn: returnedOn, bankReference: 'SECOND' }).expect(200);
   });
 
+  it("a return's default day is the database's day, the one its returned_at is written with, whatever the api's clock says", async () => {
+    const grant = await approvedGrant(t, w, { amount: 1_500_000 });
+    const [tranche] = await tranchesOf(grant);
+    await t.dataSource.query(`UPDATE disbursements SET created_at = created_at - interval '10 days' WHERE id = $1`, [tranche.id]);
+    await pay(tranche.id, { paidOn: todayIn(FUND_TIME_ZONE, new Date(Date.now() - 5 * 86_400_000)), bankReference: 'FIRST' }).expect(200);
+    // The api's clock a day behind the database's (only Date is faked; timers run as they do).
+    const timers = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+    jest.useFakeTimers({ now: Date.now() - 86_400_000, doNotFake: [...timers] });
+    try {
+      await t.http.post(`${API}/disbursements/${tranche.id}/return`).set(w.finance.auth).send({ reason: 'Account closed' }).expect(200);
+    } finally {
+      jest.useRealTimers();
+    }
+    const [row] = await t.dataSource.query(
+      `SELECT returned_on::text AS returned_on, (returned_at AT TIME ZONE '${FUND_TIME_ZONE}')::date::text AS returned_at_day FROM disbursement_payments WHERE disbursement_id = $1`,
+      [tranche.id],
+    );
+    expect(row.returned_on).toBe(row.returned_at_day);
+  });
+
   it('a return recorded days late states the day the bank returned it: a payment made again dates from then, the report counts it then', async () => {
     const grant = await approvedGrant(t, w, { amount: 1_500_000 });
     const [tranche] = await tranchesOf(grant);

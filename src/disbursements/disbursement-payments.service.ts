@@ -119,11 +119,12 @@ export class DisbursementPaymentsService {
       if (d.status === 'reconciled') throw new ReconciledNotReturnableException();
       if (d.status !== 'paid') throw new DisbursementStatusConflictException('returned', d.status);
       const now = new Date();
-      const returnedOn = dto.returnedOn ?? todayIn(FUND_TIME_ZONE, now);
-      const [{ paid_on: paidOn, bank_reference: bankReference }] = (await tx.query(
-        `SELECT paid_on::text AS paid_on, bank_reference FROM disbursement_payments WHERE id = $1`,
+      // Today by the database's clock, the one returned_at is written with below, so the two name one day.
+      const [{ paid_on: paidOn, bank_reference: bankReference, today }] = (await tx.query(
+        `SELECT paid_on::text AS paid_on, bank_reference, (now() AT TIME ZONE '${FUND_TIME_ZONE}')::date::text AS today FROM disbursement_payments WHERE id = $1`,
         [d.currentPaymentId],
-      )) as { paid_on: string; bank_reference: string }[];
+      )) as { paid_on: string; bank_reference: string; today: string }[];
+      const returnedOn = dto.returnedOn ?? today;
       if (returnedOn < paidOn) {
         throw new InvalidInputException([{ field: 'returnedOn', message: `must not be before ${paidOn}, the day the payment was made (Asia/Shanghai)` }]);
       }
