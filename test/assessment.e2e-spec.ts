@@ -141,8 +141,8 @@ describe('Means policy and assessments (e2e)', () => {
     expect(full.body.capacityToPay).toBe(1_949_280);
     // The family entered these figures and may ask how the assessment reached its result: the contract's fields.
     const own = await t.http.get(`${API}/applications/${app.id}/assessment`).set(family.auth).expect(200);
-    const { otherOpenApplications, earlierGrants, ...working } = full.body;
-    expect([otherOpenApplications, earlierGrants]).toEqual([[], []]); // the reviewers' only
+    const { otherOpenApplications, earlierGrants, otherOpenApplicationsWithheld, earlierGrantsWithheld, ...working } = full.body;
+    expect([otherOpenApplications, earlierGrants, otherOpenApplicationsWithheld, earlierGrantsWithheld]).toEqual([[], [], 0, 0]); // the reviewers' only
     expect(own.body).toEqual(working);
     for (const field of ['policyVersion', 'tier', 'outOfPocket', 'subsistence', 'capacityToPay', 'burdenRatio', 'recommendedAmount', 'manualReviewReasons', 'computedAt']) {
       expect([field, field in own.body]).toEqual([field, true]);

@@ -59,11 +59,14 @@ describe('Daily reviewer digest with many reviewers and a long queue (e2e)', () 
       ...Array.from({ length: 20 }, (_, k) => ({ n: 20_001 + k, status: k % 2 ? 'submitted' : 'under_review', hospital: other.id, days: 1 })),
       ...Array.from({ length: 20 }, (_, k) => ({ n: 30_001 + k, status: 'approved', hospital: other.id, days: 9 })),
     ].map((r) => ({ ...r, applicant: r.n % 13 === 0 ? owner : r.n % 7 === 0 ? linkedFamily : family }));
+    // Every fifth names one of six children, each also named by cases of linkedFamily's and the owner's: a conflict
+    // with a family covers its child's cases filed by anyone.
     await t.dataSource.query(
-      `INSERT INTO applications (reference, applicant_id, hospital_id, status, submitted_at, first_submitted_at, updated_at)
-       SELECT 'SPR-2026-' || lpad(r.n::text, 6, '0'), r.applicant, r.hospital, r.status, at, at, at
+      `INSERT INTO applications (reference, applicant_id, hospital_id, status, submitted_at, first_submitted_at, updated_at, patient_national_id_hash, patient_national_id_enc)
+       SELECT 'SPR-2026-' || lpad(r.n::text, 6, '0'), r.applicant, r.hospital, r.status, at, at, at, child, CASE WHEN child IS NOT NULL THEN 'not-read' END
          FROM jsonb_to_recordset($1::jsonb) r(n int, applicant uuid, hospital uuid, status text, days int),
-              LATERAL (SELECT now() - make_interval(days => r.days, secs => 100000 - r.n)) s(at)`,
+              LATERAL (SELECT now() - make_interval(days => r.days, secs => 100000 - r.n)) s(at),
+              LATERAL (SELECT CASE WHEN r.n % 5 = 0 THEN encode(sha256(convert_to('child-' || (r.n % 6), 'UTF8')), 'hex') END) c(child)`,
       [JSON.stringify(rows)],
     );
 
@@ -102,7 +105,9 @@ describe('Daily reviewer digest with many reviewers and a long queue (e2e)', () 
     expect(of(linkedToBig).count).toBe(waiting - (DIGEST_HEAD + 100 - Math.floor((DIGEST_HEAD + 100) / 10)));
     expect(of(linkedToBig).waiting.slice(0, 2)).toEqual(['SPR-2026-000010', 'SPR-2026-000020']);
     expect(of(linkedToBoth).count).toBeLessThan(of(linkedToBig).count);
-    expect(of(owner).count).toBe(waiting - Math.floor(waiting / 13));
+    // Their own (every thirteenth), and every case of the six children, whose cases among theirs name them all.
+    const ownersOrTheirChildren = Array.from({ length: waiting }, (_, k) => k + 1).filter((n) => n % 13 === 0 || n % 5 === 0).length;
+    expect(of(owner).count).toBe(waiting - ownersOrTheirChildren);
     for (const e of expected) expect(e.waiting).toHaveLength(DIGEST_MAX_ITEMS);
 
     // A handful of reads of applications for forty reviewers, not one per reviewer (the worker's relay and sends go on

@@ -81,15 +81,20 @@ describe('Review workflow (e2e)', () => {
     expect((await assessmentOf(first.id, w.reviewer)).earlierGrants.map((g: { reference: string }) => g.reference)).toEqual([large.reference]);
     expect((await assessmentOf(latest.id, w.family)).earlierGrants).toBeUndefined();
 
-    // A grant in a file the reviewer is barred from (a conflict with that family) is left out of what they are shown.
+    // A grant in a file the reviewer is barred from (a conflict with its hospital) is counted, not named.
     const uncle = await signedInUser(t, 'applicant');
-    const uncles = await createSubmittedApplication(t, uncle, w.hospital.id, { guardian: { fullName: '王强', relationship: 'uncle' } });
+    const elsewhere = await createHospital(t, w.admin);
+    const uncles = await createSubmittedApplication(t, uncle, elsewhere.id, { guardian: { fullName: '王强', relationship: 'uncle' } });
     await post(`${uncles.id}/start-review`, w.second).expect(200);
     await post(`${uncles.id}/approve`, w.second, { amount: 1_000_000 }).expect(200);
-    await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ applicantId: uncle.id }).expect(201);
+    await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ hospitalId: elsewhere.id }).expect(201);
     const grantsSeenBy = async (who: SignedIn) => (await assessmentOf(latest.id, who)).earlierGrants.map((g: { reference: string }) => g.reference);
     expect(await grantsSeenBy(w.second)).toEqual([first.reference, large.reference, uncles.reference]);
     expect(await grantsSeenBy(w.reviewer)).toEqual([first.reference, large.reference]);
+    expect((await assessmentOf(latest.id, w.reviewer)).earlierGrantsWithheld).toBe(1);
+    // A conflict with the uncle's family is one with the child: the reviewer may not decide any of its files.
+    await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ applicantId: uncle.id }).expect(201);
+    expect((await t.http.get(`${API}/applications/${latest.id}/assessment`).set(w.reviewer.auth)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
   });
 
   it('takes an application through review, a request for information and its answer, to an approval that commits funds and schedules tranches', async () => {
@@ -389,6 +394,30 @@ describe('Review workflow (e2e)', () => {
       expect([res.status, res.body.type]).toEqual([409, `${PROBLEM}four-eyes-linked-reviewer`]);
       expect((await post(`${byAdmin.id}/approve`, w.second, { amount: 8_000_000 })).body.status).toBe('approved');
       expect(await status(byPuppet.id)).toMatchObject({ status: 'awaiting_second_approval' });
+    });
+
+    it('refuses a second approval between two accounts whose passwords one admin set, until one of them sets its own', async () => {
+      const w = await world();
+      const made = async (name: string) => {
+        const body = { email: `${name}-${randomUUID().slice(0, 8)}@example.org`, fullName: name, role: 'reviewer', password: 'a password the admin knows' };
+        const created = await t.http.post(`${API}/users`).set(w.admin.auth).send(body).expect(201);
+        return { ...(await login(t, body.email, body.password)), id: created.body.id as string, role: 'reviewer' as const };
+      };
+      const [one, two] = [await made('one'), await made('two')];
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      await post(`${app.id}/start-review`, one).expect(200);
+      await post(`${app.id}/approve`, one, { amount: 8_000_000 }).expect(200);
+      const refused = await post(`${app.id}/approve`, two, { amount: 8_000_000 });
+      expect([refused.status, refused.body.type]).toEqual([409, `${PROBLEM}four-eyes-linked-reviewer`]);
+      expect(refused.body.detail).toMatch(/password the same administrator set/);
+
+      // `two` sets a password of its own (a reset by email): the admin no longer holds both.
+      await t.http.post(`${API}/auth/forgot-password`).send({ email: two.email }).expect(202);
+      const mail = await t.mail.waitForMailTo(two.email);
+      const token = /token=([A-Za-z0-9_-]{20,})/.exec(mail.text)![1];
+      await t.http.post(`${API}/auth/reset-password`).send({ token, password: 'a passphrase of my own' }).expect(200);
+      const again = await login(t, two.email, 'a passphrase of my own');
+      expect((await post(`${app.id}/approve`, { ...two, ...again }, { amount: 8_000_000 })).body.status).toBe('approved');
     });
 
     it('approves just below the threshold with one reviewer', async () => {
@@ -930,6 +959,84 @@ describe('Review workflow (e2e)', () => {
       const otherAdmin = await signedInUser(t, 'admin');
       await t.http.delete(`${API}/users/${w.admin.id}/conflicts/${conflict.body.id}`).set(otherAdmin.auth).expect(204);
       await post(`${app.id}/start-review`, w.admin).expect(200);
+    });
+
+    it("an admin may not lift the conflicts of an account they created or that created theirs, nor one naming their own family account", async () => {
+      const w = await world();
+      // A family account made admin: its own application is copied as a conflict to the reviewer it creates.
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      await t.http.patch(`${API}/users/${w.family.id}`).set(w.admin.auth).send({ role: 'admin' }).expect(200);
+      const familyAdmin = { ...(await login(t, w.family.email)), id: w.family.id, role: 'admin' as const };
+      const helper = { email: `helper-${randomUUID().slice(0, 8)}@example.org`, fullName: 'Helper', role: 'reviewer', password: 'a password the admin knows' };
+      const created = await t.http.post(`${API}/users`).set(familyAdmin.auth).send(helper).expect(201);
+      const [copied] = (await t.http.get(`${API}/users/${created.body.id}/conflicts`).set(w.admin.auth).expect(200)).body.items as { id: string }[];
+      const lift = (reviewerId: string, conflictId: string, who: SignedIn) => t.http.delete(`${API}/users/${reviewerId}/conflicts/${conflictId}`).set(who.auth);
+      const own = await lift(created.body.id, copied.id, familyAdmin as SignedIn);
+      expect([own.status, own.body.type]).toEqual([403, `${PROBLEM}own-conflict`]);
+      const puppet = { ...(await login(t, helper.email, helper.password)) } as SignedIn;
+      expect((await post(`${app.id}/start-review`, puppet)).body.type).toBe(`${PROBLEM}conflict-of-interest`);
+
+      // An admin another admin created may not lift its creator's conflicts either, nor the creator its creation's.
+      const conflict = await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ hospitalId: w.hospital.id }).expect(201);
+      const second = { email: `admin2-${randomUUID().slice(0, 8)}@example.org`, fullName: 'Second Admin', role: 'admin', password: 'a password the admin knows' };
+      const admin2 = await t.http.post(`${API}/users`).set(w.admin.auth).send(second).expect(201);
+      const admin2Auth = { ...(await login(t, second.email, second.password)), id: admin2.body.id, role: 'admin' } as SignedIn;
+      const adminConflict = await t.http.post(`${API}/users/${w.admin.id}/conflicts`).set(admin2Auth.auth).send({ applicantId: (await signedInUser(t, 'applicant')).id }).expect(201);
+      expect((await lift(w.admin.id, adminConflict.body.id, admin2Auth)).body.type).toBe(`${PROBLEM}own-conflict`);
+      const admin2Conflict = await t.http.post(`${API}/users/${admin2.body.id}/conflicts`).set(admin2Auth.auth).send({ hospitalId: w.hospital.id }).expect(201);
+      expect((await lift(admin2.body.id, admin2Conflict.body.id, w.admin)).body.type).toBe(`${PROBLEM}own-conflict`);
+      // Nothing was lifted; an independent admin may.
+      expect((await t.http.get(`${API}/users/${created.body.id}/conflicts`).set(w.admin.auth)).body.items).toHaveLength(1);
+      const independent = await signedInUser(t, 'admin');
+      await lift(created.body.id, copied.id, independent).expect(204);
+      await lift(w.admin.id, adminConflict.body.id, independent).expect(204);
+      await lift(w.reviewer.id, conflict.body.id, admin2Auth).expect(204); // not linked to the reviewer: allowed
+    });
+
+    it("a conflict with a family covers its child, whoever applies for it: the other guardian's account too (403), in the queue, the digest's rule", async () => {
+      const w = await world();
+      const first = await createSubmittedApplication(t, w.family, w.hospital.id);
+      await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ applicantId: w.family.id }).expect(201);
+      // The child's father applies from an account of his own, for the same child (same national id).
+      const father = await signedInUser(t, 'applicant');
+      const second = await createSubmittedApplication(t, father, w.hospital.id);
+      const res = await post(`${second.id}/start-review`, w.reviewer);
+      expect([res.status, res.body.type]).toEqual([403, `${PROBLEM}conflict-of-interest`]);
+      expect((await t.http.get(`${API}/applications/${second.id}/assessment`).set(w.reviewer.auth)).status).toBe(403);
+      const line = ((await t.http.get(`${API}/applications?status=submitted`).set(w.reviewer.auth).expect(200)).body.items as { id: string; conflictOfInterest: boolean }[]).find(
+        (i) => i.id === second.id,
+      );
+      expect(line).toMatchObject({ conflictOfInterest: true, patientName: null });
+      // Another reviewer sees both, flagged as the same child.
+      const seen = (await t.http.get(`${API}/applications/${second.id}/assessment`).set(w.second.auth).expect(200)).body;
+      expect(seen).toMatchObject({ otherOpenApplications: [first.reference], otherOpenApplicationsWithheld: 0 });
+      expect(seen.manualReviewReasons).toContain('duplicate_child_application');
+      // Every form of the rule agrees: per row, in lists.
+      const flags = (await t.dataSource.query(
+        `SELECT a.id, ${reviewerConflictSql('$1')} AS per_row, ${reviewerConflictInListSql('$1')} AS listed FROM applications a`,
+        [w.reviewer.id],
+      )) as { id: string; per_row: boolean; listed: boolean }[];
+      expect(flags.filter((f) => f.per_row).map((f) => f.id).sort()).toEqual([first.id, second.id].sort());
+      expect(flags.filter((f) => f.per_row !== f.listed)).toEqual([]);
+    });
+
+    it('a reviewer barred from a duplicate application by a conflict is still told it exists (counted, not named), and of grants they may not see', async () => {
+      const w = await world();
+      const other = await createHospital(t, w.admin);
+      const elsewhere = await createSubmittedApplication(t, w.family, other.id);
+      await post(`${elsewhere.id}/start-review`, w.second).expect(200);
+      await post(`${elsewhere.id}/approve`, w.second, { amount: 1_000_000 }).expect(200);
+      const stillOpen = await createSubmittedApplication(t, w.family, other.id);
+      await t.http.post(`${API}/users/${w.reviewer.id}/conflicts`).set(w.admin.auth).send({ hospitalId: other.id }).expect(201);
+      const father = await signedInUser(t, 'applicant');
+      const here = await createSubmittedApplication(t, father, w.hospital.id);
+      const seen = (await t.http.get(`${API}/applications/${here.id}/assessment`).set(w.reviewer.auth).expect(200)).body;
+      expect(seen).toMatchObject({ otherOpenApplications: [], otherOpenApplicationsWithheld: 2, earlierGrants: [], earlierGrantsWithheld: 1 });
+      expect(seen.manualReviewReasons).toContain('duplicate_child_application');
+      expect(JSON.stringify(seen)).not.toContain(stillOpen.reference);
+      const colleague = (await t.http.get(`${API}/applications/${here.id}/assessment`).set(w.second.auth).expect(200)).body;
+      expect(colleague).toMatchObject({ otherOpenApplications: [elsewhere.reference, stillOpen.reference], otherOpenApplicationsWithheld: 0, earlierGrantsWithheld: 0 });
+      expect(colleague.earlierGrants.map((g: { reference: string }) => g.reference)).toEqual([elsewhere.reference]);
     });
 
     it('validates conflicts: exactly one known target, no duplicates, admins only', async () => {

@@ -226,37 +226,47 @@ export class ApplicationRecords {
   }
 
   /**
-   * The references of the other applications open now for the same child, oldest first. The stored assessment says
+   * The references of the other applications open now for the same child, oldest first, and how many more there are
+   * that the reader has a conflict of interest in (named to them by none of their fields). The stored assessment says
    * whether there was one when it was computed; this says whether there is one now (another guardian may have
    * applied since, or the other application may have been withdrawn).
    */
-  async otherOpenReferences(manager: EntityManager, id: string, readerId: string): Promise<string[]> {
+  async otherOpenReferences(manager: EntityManager, id: string, readerId: string): Promise<{ references: string[]; withheld: number }> {
     const rows = (await manager.query(
-      `SELECT o.reference FROM applications a
+      `SELECT o.reference, ${conflictedOther('$2')} AS withheld FROM applications a
          JOIN applications o ON o.patient_national_id_hash = a.patient_national_id_hash AND o.id <> a.id
-        WHERE a.id = $1 AND ${otherOpenSql('o.')} AND NOT ${conflictedOther('$2')}
-        ORDER BY o.first_submitted_at, o.reference LIMIT 20`,
+        WHERE a.id = $1 AND ${otherOpenSql('o.')}
+        ORDER BY o.first_submitted_at, o.reference`,
       [id, readerId],
-    )) as { reference: string }[];
-    return rows.map((r) => r.reference);
+    )) as { reference: string; withheld: boolean }[];
+    return { references: rows.filter((r) => !r.withheld).slice(0, 20).map((r) => r.reference), withheld: rows.filter((r) => r.withheld).length };
   }
 
   /**
    * The grants made to the same child in its other applications (by the national-id hash their final approval
-   * recorded, decisions_grants_by_child_idx), oldest first: a child funded to the cap last year may apply again, and
-   * only open applications are named otherwise (otherOpenReferences).
+   * recorded, decisions_grants_by_child_idx), oldest first, and how many more the reader has a conflict of interest
+   * in: a child funded to the cap last year may apply again, and only open applications are named otherwise
+   * (otherOpenReferences).
    */
-  async earlierGrants(manager: EntityManager, id: string, readerId: string): Promise<{ reference: string; status: string; amount: number; approvedAt: string }[]> {
+  async earlierGrants(
+    manager: EntityManager,
+    id: string,
+    readerId: string,
+  ): Promise<{ grants: { reference: string; status: string; amount: number; approvedAt: string }[]; withheld: number }> {
     const rows = (await manager.query(
-      `SELECT o.reference, o.status, g.amount::text AS amount, g.decided_at AS approved_at
+      `SELECT o.reference, o.status, g.amount::text AS amount, g.decided_at AS approved_at, ${conflictedOther('$2')} AS withheld
          FROM applications a
          JOIN decisions g ON g.patient_national_id_hash = a.patient_national_id_hash AND g.application_id <> a.id
          JOIN applications o ON o.id = g.application_id
-        WHERE a.id = $1 AND a.patient_national_id_hash IS NOT NULL AND NOT ${conflictedOther('$2')}
-        ORDER BY g.decided_at, o.reference LIMIT 20`,
+        WHERE a.id = $1 AND a.patient_national_id_hash IS NOT NULL
+        ORDER BY g.decided_at, o.reference`,
       [id, readerId],
-    )) as { reference: string; status: string; amount: string; approved_at: Date }[];
-    return rows.map((r) => ({ reference: r.reference, status: r.status, amount: Number(r.amount), approvedAt: r.approved_at.toISOString() }));
+    )) as { reference: string; status: string; amount: string; approved_at: Date; withheld: boolean }[];
+    const grants = rows
+      .filter((r) => !r.withheld)
+      .slice(0, 20)
+      .map((r) => ({ reference: r.reference, status: r.status, amount: Number(r.amount), approvedAt: r.approved_at.toISOString() }));
+    return { grants, withheld: rows.filter((r) => r.withheld).length };
   }
 
   factParams(applicationId: string, state: ApplicationState): unknown[] {

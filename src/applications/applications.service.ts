@@ -192,11 +192,17 @@ export class ApplicationsService {
     if (!record) throw new AssessmentNotFoundException();
     if (user.role === 'applicant') return AssessmentDto.forFamily(record);
     if (!VISIBILITY[user.role].sections) return AssessmentDto.outcome(record);
-    const [otherOpenApplications, earlierGrants, policy] = await Promise.all([
+    const [otherOpen, earlier, policy] = await Promise.all([
       this.records.otherOpenReferences(this.dataSource.manager, id, user.id),
       this.records.earlierGrants(this.dataSource.manager, id, user.id),
       this.assessments.policyVersion(record.policyVersion),
     ]);
-    return AssessmentDto.forStaff(record, { otherOpenApplications, earlierGrants, flagOtherOpenApplication: policy.policy.manualReview.flagOtherOpenApplication });
+    return AssessmentDto.forStaff(record, {
+      otherOpenApplications: otherOpen.references,
+      otherOpenApplicationsWithheld: otherOpen.withheld,
+      earlierGrants: earlier.grants,
+      earlierGrantsWithheld: earlier.withheld,
+      flagOtherOpenApplication: policy.policy.manualReview.flagOtherOpenApplication,
+    });
   }
 }

@@ -82,8 +82,9 @@ export class ReviewerDigestQueries {
    * Not by pairing every reviewer with every overdue application: 200 reviewers × 300,000 applications outran the
    * statement timeout, so on the days the queue was longest nobody got a digest. One statement reads each list's count
    * and its DIGEST_HEAD oldest once for everyone, and, from each reviewer, only what they may not decide — their own
-   * applications, and their linked families' and hospitals' (from reviewer_conflicts, through the indexes on
-   * applicant_id and hospital_id). A reviewer's count is the list's less theirs. Their oldest DIGEST_MAX_ITEMS lie
+   * applications, their linked families' and hospitals' (from reviewer_conflicts, through the indexes on applicant_id
+   * and hospital_id), and those for the children of those families (through the open applications' index on the
+   * child's id hash). A reviewer's count is the list's less theirs. Their oldest DIGEST_MAX_ITEMS lie
    * within the list's oldest DIGEST_MAX_ITEMS + (as many as they may not decide), so they are the head less theirs,
    * unless theirs take more than DIGEST_HEAD - DIGEST_MAX_ITEMS of it (a hospital that sent most of the oldest cases):
    * that reviewer's list is then read on its own. A reviewer who may decide everything gets the head as it is.
@@ -113,7 +114,16 @@ export class ReviewerDigestQueries {
               UNION
               SELECT rc.reviewer_id, a.reference, ${LIST_OF}, ${SINCE}
                 FROM reviewer_conflicts rc JOIN applications a ON a.hospital_id = rc.hospital_id
-               WHERE rc.reviewer_id IN (SELECT id FROM reviewers) AND ${overdueSql(LISTS)})
+               WHERE rc.reviewer_id IN (SELECT id FROM reviewers) AND ${overdueSql(LISTS)}
+              UNION
+              -- The children of those families (the reviewer's own account among them), whoever applied for them.
+              SELECT x.reviewer_id, a.reference, ${LIST_OF}, ${SINCE}
+                FROM (SELECT id AS reviewer_id, id AS family_id FROM reviewers
+                      UNION SELECT rc.reviewer_id, rc.applicant_id FROM reviewer_conflicts rc
+                             WHERE rc.reviewer_id IN (SELECT id FROM reviewers) AND rc.applicant_id IS NOT NULL) x
+                JOIN applications f ON f.applicant_id = x.family_id AND f.patient_national_id_hash IS NOT NULL
+                JOIN applications a ON a.patient_national_id_hash = f.patient_national_id_hash
+               WHERE ${overdueSql(LISTS)})
        SELECT 'item' AS kind, h.list, NULL AS reviewer_id, t.total AS count, h.reference, h.since, h.tier, ${waitedSince('h.since').days} AS waiting_days
          FROM head h JOIN totals t USING (list)
        UNION ALL
@@ -171,6 +181,11 @@ export class ReviewerDigestQueries {
           AND a.applicant_id <> $3::uuid
           AND NOT EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = $3::uuid AND rc.applicant_id = a.applicant_id)
           AND NOT EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = $3::uuid AND rc.hospital_id = a.hospital_id)
+          -- The children of those families, read once (hashed): correlated, it scanned the applications for each row.
+          AND (a.patient_national_id_hash IN (SELECT f.patient_national_id_hash FROM applications f
+                                               WHERE f.patient_national_id_hash IS NOT NULL
+                                                 AND (f.applicant_id = $3::uuid
+                                                      OR f.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = $3::uuid AND rc.applicant_id IS NOT NULL)))) IS NOT TRUE
         ORDER BY since, a.reference
         LIMIT ${DIGEST_MAX_ITEMS}`,
       [at.toISOString(), waitingDays, reviewerId],

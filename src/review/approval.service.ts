@@ -20,6 +20,7 @@ import { decisionError, ReviewDecisions } from 'src/review/review-decisions';
 import { ApprovalAmountMismatchException, LinkedApproverException, SameApproverException } from 'src/review/review.exceptions';
 import { ReviewGate } from 'src/review/review-gate';
 import type { Locale } from 'src/users/user.entity';
+import { linkedAccounts } from 'src/users/linked-accounts';
 
 /**
  * Approvals, with the four-eyes rule for amounts at or above SECOND_APPROVAL_THRESHOLD.
@@ -66,7 +67,7 @@ export class ApprovalService {
         const first = found.first_approval;
         if (!first) throw new ConflictException('four-eyes-violation', 'There is no first approval to confirm.');
         if (first.reviewer_id === user.id) throw new SameApproverException();
-        if (await this.linkedAccounts(tx, first.reviewer_id, user.id)) throw new LinkedApproverException();
+        if (await linkedAccounts(tx, first.reviewer_id, user.id)) throw new LinkedApproverException();
         if (Number(first.amount) !== dto.amount) throw new ApprovalAmountMismatchException();
         kind = 'second_approval';
       } else {
@@ -166,22 +167,6 @@ export class ApprovalService {
       [app.applicantId, app.id, app.medical.treatmentPlan ?? null, ACCOUNTS.available, app.hospitalId, final],
     )) as ApprovalFacts[];
     return found;
-  }
-
-  /**
-   * Whether one of the two accounts was created, or given a reviewing role, by the other (an admin): an admin may
-   * create a reviewer with a password of its choosing and sign in as it, so the two approvals would be one person's.
-   * From the audit trail (user.created, and user.updated with a role change), by the object index.
-   */
-  private async linkedAccounts(tx: EntityManager, a: string, b: string): Promise<boolean> {
-    const [linked] = (await tx.query(
-      `SELECT 1 FROM audit_events
-        WHERE object_type = 'user' AND object_id IN ($1, $2) AND actor_id IN ($1::uuid, $2::uuid) AND actor_id::text <> object_id
-          AND (action = 'user.created' OR (action = 'user.updated' AND summary -> 'before' ->> 'role' IS DISTINCT FROM summary -> 'after' ->> 'role'))
-        LIMIT 1`,
-      [a, b],
-    )) as unknown[];
-    return linked !== undefined;
   }
 
   private async assertWithinCap(tx: EntityManager, app: Application, amount: number, found: ApprovalFacts): Promise<void> {

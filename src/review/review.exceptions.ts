@@ -30,7 +30,7 @@ export class LinkedApproverException extends ConflictException {
   constructor() {
     super(
       'four-eyes-linked-reviewer',
-      'The first approval came from an administrator who created your account or gave it its role, or from an account you created or gave its role: the second approval must come from someone independent.',
+      'The first approval came from an administrator who created your account or gave it its role, from an account you created or gave its role, or from an account whose password the same administrator set as yours (until one of you sets your own with a password reset): the second approval must come from someone independent.',
     );
   }
 }
@@ -49,7 +49,7 @@ export class ReviewerConflictExistsException extends ConflictException {
 
 /** Lifting one's own conflict of interest, then deciding the case alone (below the second-approval threshold), is four eyes short. */
 export class OwnConflictException extends ProblemException {
-  constructor() {
-    super(403, 'own-conflict', 'Forbidden', 'A conflict of interest recorded against you must be removed by another admin.');
+  constructor(detail = 'A conflict of interest recorded against you must be removed by another admin.') {
+    super(403, 'own-conflict', 'Forbidden', detail);
   }
 }

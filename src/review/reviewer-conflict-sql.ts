@@ -3,12 +3,18 @@ import type { Role } from 'src/common/auth/roles';
 /**
  * A boolean SQL expression over an application row (alias `a`): true when the user whose id `reviewer` gives (a
  * placeholder or a column) may not decide it — it is their own application (a family account later made staff
- * applied with it), or reviewer_conflicts links them to its family or its hospital. Every review action checks it
- * (ReviewerConflictsService.conflictFlag); the reviewer digest leaves out what it flags.
+ * applied with it), reviewer_conflicts links them to its family or its hospital, or it is for a child one of those
+ * families (their own account included) applied for: the child's other guardian applying from an account of their own
+ * is the same family. Every review action checks it (ReviewerConflictsService.conflictFlag); the reviewer digest
+ * leaves out what it flags.
  */
 export function reviewerConflictSql(reviewer: string): string {
   return `(a.applicant_id = ${reviewer}::uuid
-        OR EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id)))`;
+        OR EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id))
+        OR EXISTS (SELECT 1 FROM applications f
+                    WHERE f.patient_national_id_hash = a.patient_national_id_hash
+                      AND (f.applicant_id = ${reviewer}::uuid
+                           OR f.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL))))`;
 }
 
 /**
@@ -18,9 +24,12 @@ export function reviewerConflictSql(reviewer: string): string {
  * held equal to reviewerConflictSql by the review spec.
  */
 export function reviewerConflictInListSql(reviewer: string): string {
+  const families = `SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL`;
   return `((a.applicant_id = ${reviewer}::uuid
-          OR a.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL)
-          OR a.hospital_id IN (SELECT rc.hospital_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.hospital_id IS NOT NULL)) IS TRUE)`;
+          OR a.applicant_id IN (${families})
+          OR a.hospital_id IN (SELECT rc.hospital_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.hospital_id IS NOT NULL)
+          OR a.patient_national_id_hash IN (SELECT f.patient_national_id_hash FROM applications f
+                                             WHERE f.patient_national_id_hash IS NOT NULL AND (f.applicant_id = ${reviewer}::uuid OR f.applicant_id IN (${families})))) IS TRUE)`;
 }
 
 /** Whether users of this role can have conflicts of interest: reviewers and admins, the roles that decide. */

@@ -11,6 +11,7 @@ import { CreateReviewerConflictDto, ReviewerConflictDto } from 'src/review/dto/r
 import { ConflictOfInterestException, OwnConflictException, ReviewerConflictExistsException } from 'src/review/review.exceptions';
 import { ReviewerConflict } from 'src/review/reviewer-conflict.entity';
 import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
+import { passwordsSetByOne } from 'src/users/linked-accounts';
 import { User } from 'src/users/user.entity';
 
 /** Who may not decide whose cases: kept by admins, checked at every review action. */
@@ -102,7 +103,14 @@ export class ReviewerConflictsService {
     return rows.map(ReviewerConflictDto.from);
   }
 
+  /**
+   * Only by an admin independent of it: not the reviewer it binds, not the family it names (an admin whose own
+   * application is the conflict, copied to an account they created), and not one who may hold the reviewer's password
+   * or whose password the reviewer may hold (passwordsSetByOne), who could be deciding through it. (An admin who gave
+   * the reviewer its role, without its password, may: in a fund with one admin, that admin made every reviewer.)
+   */
   async remove(reviewerId: string, conflictId: string, actor: AuthUser): Promise<void> {
+    reviewerId = reviewerId.toLowerCase(); // as the audit trail writes ids (linkedAccounts compares them as text)
     if (actor.id === reviewerId) throw new OwnConflictException();
     await this.dataSource.transaction(async (tx) => {
       const rows = (await tx.query(`DELETE FROM reviewer_conflicts WHERE id = $1 AND reviewer_id = $2 RETURNING applicant_id, hospital_id`, [
@@ -111,6 +119,12 @@ export class ReviewerConflictsService {
       ])) as [{ applicant_id: string | null; hospital_id: string | null }[], number];
       const removed = rows[0][0];
       if (!removed) throw new ResourceNotFoundException('Conflict');
+      if (removed.applicant_id === actor.id) throw new OwnConflictException('This conflict of interest names your own account as the family; another admin must remove it.');
+      if (await passwordsSetByOne(tx, reviewerId, actor.id)) {
+        throw new OwnConflictException(
+          "You set this account's password, it set yours, or one admin set both (and it has not been reset since): another admin must remove its conflicts of interest.",
+        );
+      }
       await this.audit.record(tx, {
         actor,
         action: 'reviewer_conflict.removed',

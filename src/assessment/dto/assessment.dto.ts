@@ -52,18 +52,33 @@ export class AssessmentDto {
     description: "Reviewers and admins: grants made to the same child (same national id) in its other applications, oldest first, whatever their status now (up to 20)",
   })
   earlierGrants?: EarlierGrantDto[];
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'Reviewers and admins: how many more applications open for the same child there are, which the reader has a conflict of interest in (not named to them; a colleague can look into them)',
+  })
+  otherOpenApplicationsWithheld?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'Reviewers and admins: how many more grants to the same child there are, in applications the reader has a conflict of interest in' })
+  earlierGrantsWithheld?: number;
 
   /**
    * Everything, with the duplicate-child reason as of now: the stored assessment knew only the applications open when
-   * it was computed, and another guardian may have applied for the same child since (or withdrawn).
+   * it was computed, and another guardian may have applied for the same child since (or withdrawn). An application the
+   * reader may not see still counts: the flag is what tells them to hand the case to a colleague.
    */
   static forStaff(
     record: MeansAssessmentRecord,
-    now: { otherOpenApplications: string[]; earlierGrants: EarlierGrantDto[]; flagOtherOpenApplication: boolean },
+    now: { otherOpenApplications: string[]; otherOpenApplicationsWithheld: number; earlierGrants: EarlierGrantDto[]; earlierGrantsWithheld: number; flagOtherOpenApplication: boolean },
   ): AssessmentDto {
     const dto = AssessmentDto.withWorking(record, (reason) => reason !== 'duplicate_child_application');
-    if (record.result && now.flagOtherOpenApplication && now.otherOpenApplications.length) dto.manualReviewReasons!.push('duplicate_child_application');
-    return { ...dto, otherOpenApplications: now.otherOpenApplications, earlierGrants: now.earlierGrants };
+    const otherOpen = now.otherOpenApplications.length + now.otherOpenApplicationsWithheld;
+    if (record.result && now.flagOtherOpenApplication && otherOpen > 0) dto.manualReviewReasons!.push('duplicate_child_application');
+    return {
+      ...dto,
+      otherOpenApplications: now.otherOpenApplications,
+      otherOpenApplicationsWithheld: now.otherOpenApplicationsWithheld,
+      earlierGrants: now.earlierGrants,
+      earlierGrantsWithheld: now.earlierGrantsWithheld,
+    };
   }
 
   /**
