@@ -39,7 +39,7 @@ export class AppModule {
         // a request's wait instead, and readiness takes a replica whose database went silent out of rotation.
         TypeOrmModule.forRoot({ ...dataSourceOptions(DATABASE_URL, DATABASE_POOL_SIZE, DATABASE_ACQUIRE_TIMEOUT_MS), autoLoadEntities: false }),
         BullModule.forRoot({ url: REDIS_URL, redis: queueRedisOptions(REDIS_URL), prefix: QUEUE_PREFIX, settings: EMAIL_QUEUE_SETTINGS }),
-        AuditModule,
+        AuditModule.register(config),
         HealthModule,
         NotificationsModule.register(config),
         ...apiModules,

@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { AddressInfo, createServer, Socket } from 'node:net';
 import { QueryRunner } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { fetchOpenApi, fillPath, operationsOf, withRequiredQuery } from 'test/support/openapi-routes';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { freePort, ThrowawayRedis } from 'test/support/throwaway-redis';
 import { waitUntil } from 'test/support/wait-until';
@@ -21,6 +23,27 @@ describe('Health and documentation (e2e)', () => {
       await t.http.get('/health/live').expect(200, { status: 'ok' });
       const ready = await t.http.get('/health/ready').expect(200);
       expect(ready.body).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+    });
+
+    // DESIGN: the worker serves no HTTP but health. It has no AuthModule (no guard), so any route it served would be
+    // open to whoever reaches its port: the audit trail's verification was, until its controller became api-only.
+    it('a worker answers health only: every route the api documents is 404 there, without a token', async () => {
+      const worker = await startTestApp({ APP_ROLE: 'worker' });
+      try {
+        const operations = operationsOf(await fetchOpenApi(t));
+        expect(operations.length).toBeGreaterThan(50);
+        const served: string[] = [];
+        for (const op of operations.filter((o) => !o.path.startsWith('/health/'))) {
+          const url = withRequiredQuery(op, fillPath(op.path, {}, randomUUID()), randomUUID());
+          const res = await worker.http[op.method](url).send({});
+          if (res.status !== 404) served.push(`${op.method.toUpperCase()} ${op.path}: ${res.status}`);
+        }
+        expect(served).toEqual([]);
+        await worker.http.get('/health/live').expect(200);
+        await worker.http.get('/docs-json').expect(404);
+      } finally {
+        await worker.close();
+      }
     });
 
     // Every pooled connection busy (long imports, a burst of approvals) is not the database being down: the probe
