@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hospitalBody, login, PASSWORD, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
 import { waitUntil } from 'test/support/wait-until';
@@ -41,6 +41,30 @@ describe('Accounts (e2e)', () => {
     const me = await t.http.get('/api/v1/me').set(session.auth).expect(200);
     expect(me.body).toMatchObject({ id: res.body.id, email, fullName: '李梅', role: 'applicant', hospitalId: null, emailVerified: true, locale: 'en' });
     expect(Object.keys(me.body).sort()).toEqual(['createdAt', 'disabled', 'email', 'emailVerified', 'fullName', 'hospitalId', 'id', 'locale', 'role']);
+  });
+
+  // DESIGN: argon2id with at least 19 MiB and two passes; refresh tokens stored hashed; 15-minute access tokens.
+  it('stores passwords as argon2id (19 MiB, t=2) and refresh tokens only hashed; access tokens last 15 minutes', async () => {
+    const { res, email } = await register();
+    const [{ password_hash: hash }] = await t.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [res.body.id]);
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=\d+\$/);
+    const [, memory, passes] = /m=(\d+),t=(\d+)/.exec(hash)!;
+    expect(Number(memory)).toBeGreaterThanOrEqual(19_456);
+    expect(Number(passes)).toBeGreaterThanOrEqual(2);
+
+    await t.dataSource.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [res.body.id]);
+    const signIn = await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
+    const stored = (await t.dataSource.query(
+      `SELECT r.token_hash FROM refresh_tokens r JOIN auth_sessions s ON s.id = r.session_id WHERE s.user_id = $1`,
+      [res.body.id],
+    )) as { token_hash: string }[];
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(stored)).not.toContain(signIn.body.refreshToken);
+    expect(stored[0].token_hash).toBe(createHash('sha256').update(signIn.body.refreshToken.split('.').pop()).digest('hex'));
+    expect(t.config.env.ACCESS_TOKEN_TTL_SECONDS).toBe(900);
+    expect(signIn.body.expiresIn).toBe(900);
+    const claims = JSON.parse(Buffer.from(signIn.body.accessToken.split('.')[1], 'base64url').toString());
+    expect(claims.exp - claims.iat).toBe(900);
   });
 
   it('lets anyone set the language of their emails (PATCH /me), audited, and only that', async () => {
