@@ -916,6 +916,76 @@ describe('Reconciliation (e2e)', () => {
     expect(actions).toEqual(['reconciliation.entry_matched']);
   });
 
+  it('a credit short or over by a bank fee is matched by hand with its reason; a larger difference is refused, to be resolved instead', async () => {
+    const { grant, tranche } = await paidGrant(2_500_050);
+    await splitInTwo();
+    const { first: big } = await bothTranchesPaid(9_000_000); // matching one leaves its grant disbursing: unmatch works
+    const res = await upload(camt053([
+      { amount: '25000.00', remittance: `SPR ${tranche.reference.slice(4).replace(/-/g, ' ')}`, accountServicerReference: 'FEE-1', bookingDate: '2026-09-10' },
+      { amount: '45001.00', remittance: big.reference, accountServicerReference: 'FEE-2', bookingDate: '2026-09-10' },
+      { amount: '44000.00', remittance: big.reference, accountServicerReference: 'FEE-3', bookingDate: '2026-09-10' },
+    ]));
+    const [short, over, far] = await items(res.body.id);
+    expect([short.status, over.status, far.status]).toEqual(['mismatched', 'mismatched', 'mismatched']);
+    const match = (entryId: string, body: object) => t.http.post(`${API}/reconciliation/entries/${entryId}/match`).set(w.hospitalFinance.auth).send(body);
+
+    const unexplained = await match(short.id, { disbursementId: tranche.id });
+    expect([unexplained.status, unexplained.body.type]).toEqual([422, expect.stringContaining('amount-mismatch')]);
+    expect(unexplained.body.detail).toContain('differenceReason');
+    // Of a ¥45,000 tranche ¥1 over may be a fee; ¥1,000 short is beyond 1% (¥450).
+    const tooFar = await match(far.id, { disbursementId: big.id, differenceReason: 'fee' });
+    expect([tooFar.status, tooFar.body.detail]).toEqual([422, expect.stringContaining('at most 45000 fen')]);
+    await match(short.id, { disbursementId: tranche.id, differenceReason: 'The bank deducted its fee of ¥0.50' }).expect(200);
+    expect(await disbursementStatus(tranche.id)).toBe('reconciled');
+    expect(await appStatus(grant.id)).toBe('completed');
+    const matched = (await items(res.body.id))[0];
+    expect(matched).toMatchObject({ status: 'matched', matchNote: 'The bank deducted its fee of ¥0.50', amount: 2_500_000, resolution: null });
+    const [event] = await t.dataSource.query(`SELECT summary FROM audit_events WHERE object_id = $1 AND action = 'reconciliation.entry_matched'`, [short.id]);
+    expect(event.summary).toMatchObject({ amount: 2_500_050, entryAmount: 2_500_000, difference: -50, differenceReason: 'The bank deducted its fee of ¥0.50' });
+    await match(over.id, { disbursementId: big.id, differenceReason: 'Paid ¥1 too much by the bank; refunded separately' }).expect(200);
+    // An unmatch clears the note.
+    await t.http.post(`${API}/reconciliation/entries/${over.id}/unmatch`).set(w.hospitalFinance.auth).expect(200);
+    expect((await items(res.body.id))[1]).toMatchObject({ status: 'unmatched', matchNote: null });
+  });
+
+  it('an exception that needs nothing more is resolved with a note: it leaves the report, stays listed with its note, and can be reopened', async () => {
+    const { tranche } = await paidGrant(1_200_000);
+    const res = await upload(camt053([
+      { amount: '2.00', creditDebit: 'DBIT', remittance: `汇入手续费 ${tranche.reference}`, accountServicerReference: 'R-1', bookingDate: '2026-09-12' },
+      { amount: '300.00', remittance: 'SPR-2026-999999-1', accountServicerReference: 'R-2', bookingDate: '2026-09-12' },
+    ]));
+    const [fee, stranger] = await items(res.body.id);
+    expect(fee.status).not.toBe('matched');
+    const report = async () => (await t.http.get(`${API}/reconciliation/report?from=2026-09-01&to=2026-09-30`).set(w.hospitalFinance.auth).expect(200)).body;
+    expect((await report()).exceptions.total.count).toBe(2);
+    const resolve = (entryId: string, body: object, who: SignedIn = w.hospitalFinance) => t.http.post(`${API}/reconciliation/entries/${entryId}/resolve`).set(who.auth).send(body);
+
+    await resolve(stranger.id, {}).expect(400);
+    const resolved = await resolve(stranger.id, { note: 'A patient family paid a bill quoting an old reference; nothing for the fund.' });
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ status: 'unmatched', resolution: { note: expect.stringContaining('old reference'), resolvedBy: w.hospitalFinance.id, resolvedAt: expect.any(String) } });
+    expect((await resolve(stranger.id, { note: 'again' })).body.type).toContain('entry-already-resolved');
+    const after = await report();
+    expect(after.exceptions.total.count).toBe(1);
+    expect(after.resolvedExceptions).toEqual({ count: 1, amount: 30_000 });
+    // Listed as it was, with its note; the open ones apart.
+    const open = (await t.http.get(`${API}/reconciliation/statements/${res.body.id}?resolved=false`).set(w.hospitalFinance.auth).expect(200)).body.items;
+    expect(open.map((i: { id: string }) => i.id)).toEqual([fee.id]);
+    // Another hospital's finance office cannot; a matched entry is no exception.
+    const otherFinance = await signedInUser(t, 'hospital_finance', { hospitalId: (await createHospital(t, w.admin)).id });
+    expect((await resolve(fee.id, { note: 'x' }, otherFinance)).status).toBe(404);
+    const exact = await upload(camt053([{ amount: '12000.00', remittance: tranche.reference, accountServicerReference: 'R-3', bookingDate: '2026-09-13' }]));
+    const [paidEntry] = await items(exact.body.id);
+    expect(paidEntry.status).toBe('matched');
+    expect((await resolve(paidEntry.id, { note: 'x' })).body.type).toContain('entry-not-exception');
+
+    await t.http.post(`${API}/reconciliation/entries/${stranger.id}/reopen`).set(w.finance.auth).expect(200);
+    expect((await report()).exceptions.total.count).toBe(2);
+    expect((await t.http.post(`${API}/reconciliation/entries/${stranger.id}/reopen`).set(w.finance.auth)).body.type).toContain('entry-not-resolved');
+    const actions = (await t.dataSource.query(`SELECT action FROM audit_events WHERE object_id = $1 ORDER BY id`, [stranger.id])).map((a: { action: string }) => a.action);
+    expect(actions).toEqual(['reconciliation.exception_resolved', 'reconciliation.exception_reopened']);
+  });
+
   it('unmatch of a disbursing grant: the tranche is paid again and can be matched by another entry', async () => {
     await splitInTwo();
     const grant = await approvedGrant(t, w, { amount: 2_000_000 });
@@ -978,6 +1048,7 @@ describe('Reconciliation (e2e)', () => {
         total: { count: 2, amount: 2_000_001 },
       },
       // A patient's deposit names nothing of the fund's: counted, apart, and no exception (as the exceptions email has it).
+      resolvedExceptions: { count: 0, amount: 0 },
       unnamedCredits: { count: 1, amount: 50_000 },
     });
     const all = (await t.http.get(`${API}/reconciliation/report?${q}`).set(w.finance.auth).expect(200)).body;

@@ -6,16 +6,44 @@ import { AuditService } from 'src/audit/audit.service';
 import { AuthUser } from 'src/common/auth/roles';
 import { DisbursementNotFoundException } from 'src/disbursements/disbursements.exceptions';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
-import { MatchEntryDto, StatementItemDto } from 'src/reconciliation/dto/reconciliation.dto';
+import { MatchEntryDto, ResolveEntryDto, StatementItemDto } from 'src/reconciliation/dto/reconciliation.dto';
 import { sameReferences } from 'src/reconciliation/entry-fingerprint';
 import { entryReferences, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 import { EntryMatchConflictException, EntryNotMatchableException, StatementEntryNotFoundException } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
 import { toStatementItem } from 'src/reconciliation/statement-view';
 
+/** Statuses of the entries that need a person (the report's exceptions), which a person may resolve. */
+const EXCEPTION_STATUSES: readonly string[] = ['mismatched', 'unmatched', 'duplicate'];
+
 /**
- * A person matching an entry to a tranche, or undoing a match. Only what automatic matching could have matched
- * save for the reference: a booked CNY credit (422 otherwise) of the same amount (422) and the same hospital
+ * How far a credit matched by hand may differ from its tranche: a bank's fee taken on the way, or added back, is a
+ * few yuan; a larger difference is another payment, or a wrong one, for fund finance to sort out with the bank.
+ */
+export const MATCH_DIFFERENCE_LIMIT = { fraction: 0.01, fen: 50_000 };
+
+function assertAcceptableDifference(entryAmount: number, trancheAmount: number, reason: string | undefined): void {
+  const difference = Math.abs(entryAmount - trancheAmount);
+  const limit = Math.min(Math.floor(trancheAmount * MATCH_DIFFERENCE_LIMIT.fraction), MATCH_DIFFERENCE_LIMIT.fen);
+  if (difference > limit) {
+    throw new EntryNotMatchableException(
+      'amount-mismatch',
+      `The entry is ${entryAmount} fen; the tranche is ${trancheAmount} fen. A match may differ by at most ${limit} fen (1% of the tranche, and ¥500): ` +
+        'resolve the entry with a note instead, and ask fund finance about the tranche.',
+    );
+  }
+  if (!reason) {
+    throw new EntryNotMatchableException(
+      'amount-mismatch',
+      `The entry is ${entryAmount} fen; the tranche is ${trancheAmount} fen. To match it all the same (a bank fee deducted on the way), give differenceReason.`,
+    );
+  }
+}
+
+/**
+ * A person matching an entry to a tranche, or undoing a match, or settling an exception. Only what automatic matching
+ * could have matched save for the reference: a booked CNY credit (422 otherwise) of the same amount (or within a bank
+ * fee of it, with the reason: 422 otherwise) and the same hospital
  * (422; a tranche hospital finance may not see is 404), to a paid tranche (409) not matched elsewhere (409).
  */
 @Injectable()
@@ -41,9 +69,8 @@ export class EntryMatchingService {
         throw new EntryNotMatchableException('entry-not-matchable', 'Only a booked credit in CNY can pay a tranche.');
       }
       if (d.hospitalId !== entry.hospitalId) throw new EntryNotMatchableException('hospital-mismatch', "The tranche was paid to another hospital than this statement's.");
-      if (d.amount !== entry.amount) {
-        throw new EntryNotMatchableException('amount-mismatch', `The entry is ${entry.amount} fen; the tranche is ${d.amount} fen.`);
-      }
+      const difference = entry.amount - d.amount;
+      if (difference !== 0) assertAcceptableDifference(entry.amount, d.amount, dto.differenceReason);
       if (d.status !== 'paid') throw new EntryMatchConflictException('disbursement-not-paid', `The tranche is ${d.status}; only a paid tranche can be reconciled.`);
 
       const now = new Date();
@@ -55,6 +82,10 @@ export class EntryMatchingService {
         matchedAt: now,
         reason: null,
         reference: d.reference,
+        matchNote: difference !== 0 ? (dto.differenceReason ?? null) : null,
+        resolvedAt: null,
+        resolvedBy: null,
+        resolutionNote: null,
       });
       await this.progress.moveDisbursement(tx, d, 'paid', { status: 'reconciled', reconciledAt: now });
       await this.recount(tx, entry.statementId);
@@ -64,7 +95,15 @@ export class EntryMatchingService {
         action: 'reconciliation.entry_matched',
         objectType: 'statement_entry',
         objectId: entry.id,
-        summary: { statementId: entry.statementId, disbursementId: d.id, reference: d.reference, amount: d.amount, previousStatus: entry.status },
+        summary: {
+          statementId: entry.statementId,
+          disbursementId: d.id,
+          reference: d.reference,
+          amount: d.amount,
+          previousStatus: entry.status,
+          ...(difference !== 0 && { entryAmount: entry.amount, difference, differenceReason: dto.differenceReason }),
+          ...(entry.resolvedAt && { wasResolved: true }),
+        },
       });
       await this.audit.record(tx, {
         actor: user,
@@ -91,7 +130,7 @@ export class EntryMatchingService {
       if (app.status === 'completed') {
         throw new EntryMatchConflictException('application-completed', 'The grant is completed, which is final; its reconciliations can no longer be undone.');
       }
-      await this.setEntry(tx, entry.id, { status: 'unmatched', disbursementId: null, matchKind: null, matchedBy: null, matchedAt: null, reason: 'unmatched by hand' });
+      await this.setEntry(tx, entry.id, { status: 'unmatched', disbursementId: null, matchKind: null, matchedBy: null, matchedAt: null, matchNote: null, reason: 'unmatched by hand' });
       await this.progress.moveDisbursement(tx, d, 'reconciled', { status: 'paid', reconciledAt: null });
       await this.recount(tx, entry.statementId);
       await this.audit.record(tx, {
@@ -109,6 +148,47 @@ export class EntryMatchingService {
         objectType: 'disbursement',
         objectId: d.id,
         summary: { reference: d.reference, statementId: entry.statementId, entryId: entry.id, matchKind: entry.matchKind },
+      });
+      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }), user.role);
+    });
+  }
+
+  /**
+   * Settles an exception that needs nothing more of Sprout (a bank fee debited under a tranche's reference, a
+   * transfer repeated in another export, a credit sorted out with the bank): it keeps its status and reason, and
+   * leaves the report's exceptions. 409 for an entry that is no exception, or is resolved already.
+   */
+  async resolve(user: AuthUser, entryId: string, dto: ResolveEntryDto): Promise<StatementItemDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const entry = await this.lockEntry(tx, user, entryId);
+      if (!EXCEPTION_STATUSES.includes(entry.status)) {
+        throw new EntryMatchConflictException('entry-not-exception', `This entry is ${entry.status}; only a mismatched, unmatched or duplicate entry can be resolved.`);
+      }
+      if (entry.resolvedAt) throw new EntryMatchConflictException('entry-already-resolved', 'This exception is resolved already; reopen it first to resolve it again.');
+      await this.setEntry(tx, entry.id, { resolvedAt: new Date(), resolvedBy: user.id, resolutionNote: dto.note });
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'reconciliation.exception_resolved',
+        objectType: 'statement_entry',
+        objectId: entry.id,
+        summary: { statementId: entry.statementId, status: entry.status, amount: entry.amount, creditDebit: entry.creditDebit },
+      });
+      return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }), user.role);
+    });
+  }
+
+  /** Undoes a resolution (resolved by mistake): the entry counts among the exceptions again. */
+  async reopen(user: AuthUser, entryId: string): Promise<StatementItemDto> {
+    return this.dataSource.transaction(async (tx) => {
+      const entry = await this.lockEntry(tx, user, entryId);
+      if (!entry.resolvedAt) throw new EntryMatchConflictException('entry-not-resolved', 'This entry is not a resolved exception.');
+      await this.setEntry(tx, entry.id, { resolvedAt: null, resolvedBy: null, resolutionNote: null });
+      await this.audit.record(tx, {
+        actor: user,
+        action: 'reconciliation.exception_reopened',
+        objectType: 'statement_entry',
+        objectId: entry.id,
+        summary: { statementId: entry.statementId, status: entry.status, resolvedBy: entry.resolvedBy },
       });
       return toStatementItem(await tx.getRepository(StatementEntry).findOneByOrFail({ id: entry.id }), user.role);
     });

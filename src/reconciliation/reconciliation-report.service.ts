@@ -8,7 +8,7 @@ import { isCalendarDate } from 'src/fund/calendar-date';
 import { ReportQueryDto } from 'src/reconciliation/dto/reconciliation.dto';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
 import { awaitedAmountsSql, NO_REFERENCE_REASON } from 'src/reconciliation/matching';
-import { buildReconciliationReport, GroupRow, ReconciliationReport, UNNAMED } from 'src/reconciliation/reconciliation-report';
+import { buildReconciliationReport, GroupRow, ReconciliationReport, RESOLVED, UNNAMED } from 'src/reconciliation/reconciliation-report';
 
 /** GET /reconciliation/report: paid, reconciled, outstanding and exceptions of one hospital (or all) over a period. */
 @Injectable()
@@ -38,8 +38,10 @@ export class ReconciliationReportService {
       // A credit naming no Sprout reference is the hospital's own business (its patients paying their bills) as far as
       // Sprout can tell: counted apart, not as an exception, as the exceptions email does — unless it has the amount of
       // a tranche paid, or sent in a payment file, and not yet reconciled (its reference may have been lost on the way).
+      // One a person resolved needs no one any more: counted apart.
       const exceptions = (await tx.query(
-        `SELECT CASE WHEN status = 'unmatched' AND reason = $5
+        `SELECT CASE WHEN resolved_at IS NOT NULL THEN '${RESOLVED}'
+                     WHEN status = 'unmatched' AND reason = $5
                       AND amount NOT IN (${awaitedAmountsSql('e.hospital_id')})
                      THEN '${UNNAMED}' ELSE status END AS status,
                 count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount

@@ -17,6 +17,7 @@ describe('buildReconciliationReport', () => {
         { status: 'unmatched', count: '4', amount: '1001' },
         { status: 'duplicate', count: '1', amount: '12345678' },
         { status: 'unnamed', count: '7', amount: '70000' },
+        { status: 'resolved', count: '2', amount: '250' },
       ],
     );
     expect(report).toEqual({
@@ -30,6 +31,7 @@ describe('buildReconciliationReport', () => {
         duplicates: { count: 1, amount: 12_345_678n },
         total: { count: 6, amount: 12_846_679n },
       },
+      resolvedExceptions: { count: 2, amount: 250n },
       unnamedCredits: { count: 7, amount: 70_000n },
     });
   });
@@ -79,6 +81,7 @@ describe('reconciliationReportJson', () => {
         duplicates: { count: 0, amount: 0 },
         total: { count: 2, amount: 9007199254740992 },
       },
+      resolvedExceptions: { count: 0, amount: 0 },
       unnamedCredits: { count: 0, amount: 0 },
     });
     expect(JSON.parse(reconciliationReportJson({ ...report, hospitalId: null })).hospitalId).toBeNull();
@@ -98,6 +101,7 @@ describe('reconciliationReportCsv', () => {
       ['all', 'exceptions_unmatched', '2', '0.07'],
       ['all', 'exceptions_duplicates', '0', '0.00'],
       ['all', 'exceptions_total', '2', '0.07'],
+      ['all', 'exceptions_resolved', '0', '0.00'],
       ['all', 'unnamed_credits', '0', '0.00'],
     ]);
   });

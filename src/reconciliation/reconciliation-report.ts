@@ -3,6 +3,8 @@ import { minorUnitsToDecimal } from 'src/reconciliation/parsers/amount';
 
 /** The group of the unmatched credits naming no Sprout reference, beside the statuses (reconciliation-report.service.ts). */
 export const UNNAMED = 'unnamed';
+/** The group of the exceptions a person resolved, whatever their status. */
+export const RESOLVED = 'resolved';
 
 /** One aggregate row from SQL: a status, how many, and the sum in fen (pg returns both as text). */
 export type GroupRow = { status: string; count: number | string; amount: number | string | null };
@@ -18,6 +20,8 @@ export type ReconciliationReport = {
   reconciled: Figure;
   outstanding: Figure;
   exceptions: { mismatched: Figure; unmatched: Figure; duplicates: Figure; total: Figure };
+  /** Exceptions a person resolved: no longer among `exceptions`. */
+  resolvedExceptions: Figure;
   /** Credits naming no Sprout payment: the hospital's own business as far as Sprout can tell; no exception. */
   unnamedCredits: Figure;
 };
@@ -43,6 +47,7 @@ export function buildReconciliationReport(
     reconciled,
     outstanding,
     exceptions: { mismatched, unmatched, duplicates, total: add(add(mismatched, unmatched), duplicates) },
+    resolvedExceptions: pick(exceptions, RESOLVED),
     unnamedCredits: pick(exceptions, UNNAMED),
   };
 }
@@ -58,6 +63,7 @@ export function reconciliationReportJson(r: ReconciliationReport): string {
     `{"hospitalId":${JSON.stringify(r.hospitalId)},"from":${JSON.stringify(r.from)},"to":${JSON.stringify(r.to)},` +
     `"paid":${figure(r.paid)},"reconciled":${figure(r.reconciled)},"outstanding":${figure(r.outstanding)},` +
     `"exceptions":{"mismatched":${figure(e.mismatched)},"unmatched":${figure(e.unmatched)},"duplicates":${figure(e.duplicates)},"total":${figure(e.total)}},` +
+    `"resolvedExceptions":${figure(r.resolvedExceptions)},` +
     `"unnamedCredits":${figure(r.unnamedCredits)}}`
   );
 }
@@ -72,6 +78,7 @@ export function reconciliationReportCsv(r: ReconciliationReport): string {
     ['exceptions_unmatched', r.exceptions.unmatched],
     ['exceptions_duplicates', r.exceptions.duplicates],
     ['exceptions_total', r.exceptions.total],
+    ['exceptions_resolved', r.resolvedExceptions],
     ['unnamed_credits', r.unnamedCredits],
   ];
   let out = csvLine(['hospital_id', 'from', 'to', 'metric', 'count', 'amount', 'currency']);

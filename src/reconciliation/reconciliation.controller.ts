@@ -21,6 +21,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import {
   MatchEntryDto,
+  ResolveEntryDto,
   ReconciliationReportDto,
   ReportQueryDto,
   StatementDetailDto,
@@ -94,11 +95,14 @@ export class ReconciliationController {
   @Post('entries/:id/match')
   @HttpCode(200)
   @Roles(...RECONCILERS)
-  @ApiOperation({ summary: 'Match an entry to a paid tranche by hand (audited): the tranche becomes reconciled' })
+  @ApiOperation({
+    summary: 'Match an entry to a paid tranche by hand (audited): the tranche becomes reconciled',
+    description: 'A credit differing from the tranche by a bank fee (at most 1% of the tranche and ¥500) is matched when differenceReason says why; a resolved exception matched so is no longer resolved.',
+  })
   @ApiOkResponse({ type: StatementItemDto })
   @ApiNotFoundResponse({ description: 'No such entry or tranche, or not of your hospital', type: ProblemDto })
   @ApiConflictResponse({ description: 'The entry is already matched, the tranche is not paid or is reconciled by another entry', type: ProblemDto })
-  @ApiUnprocessableEntityResponse({ description: 'Not a booked CNY credit, another amount, or another hospital', type: ProblemDto })
+  @ApiUnprocessableEntityResponse({ description: 'Not a booked CNY credit, another amount (beyond a fee, or without differenceReason), or another hospital', type: ProblemDto })
   match(@Param('id', ParseIdPipe) id: string, @Body() dto: MatchEntryDto, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
     return this.matching.match(user, id, dto);
   }
@@ -112,6 +116,31 @@ export class ReconciliationController {
   @ApiConflictResponse({ description: 'The entry is not matched, or the grant is completed', type: ProblemDto })
   unmatch(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
     return this.matching.unmatch(user, id);
+  }
+
+  @Post('entries/:id/resolve')
+  @HttpCode(200)
+  @Roles(...RECONCILERS)
+  @ApiOperation({
+    summary: 'Settle an exception that needs nothing more of Sprout, with a note (audited): it leaves the report\'s exceptions',
+    description: 'For a mismatched, unmatched or duplicate entry: a bank fee debited under a tranche\'s reference, a transfer repeated in another export, a credit sorted out with the bank. Its status and reason stay.',
+  })
+  @ApiOkResponse({ type: StatementItemDto })
+  @ApiNotFoundResponse({ description: 'No such entry, or not of your hospital', type: ProblemDto })
+  @ApiConflictResponse({ description: 'entry-not-exception (matched or ignored), entry-already-resolved', type: ProblemDto })
+  resolve(@Param('id', ParseIdPipe) id: string, @Body() dto: ResolveEntryDto, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
+    return this.matching.resolve(user, id, dto);
+  }
+
+  @Post('entries/:id/reopen')
+  @HttpCode(200)
+  @Roles(...RECONCILERS)
+  @ApiOperation({ summary: 'Undo the resolution of an exception (audited): it counts among the exceptions again' })
+  @ApiOkResponse({ type: StatementItemDto })
+  @ApiNotFoundResponse({ description: 'No such entry, or not of your hospital', type: ProblemDto })
+  @ApiConflictResponse({ description: 'entry-not-resolved', type: ProblemDto })
+  reopen(@Param('id', ParseIdPipe) id: string, @CurrentUser() user: AuthUser): Promise<StatementItemDto> {
+    return this.matching.reopen(user, id);
   }
 
   @Get('report')

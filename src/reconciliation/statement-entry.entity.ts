@@ -36,4 +36,10 @@ export class StatementEntry {
   @Column({ type: 'text', nullable: true }) matchKind: 'auto' | 'manual' | null;
   @Column({ type: 'uuid', nullable: true }) matchedBy: string | null;
   @Column({ type: 'timestamptz', nullable: true }) matchedAt: Date | null;
+  /** A manual match of a credit differing from its tranche: why it is the tranche's payment all the same. */
+  @Column({ type: 'text', nullable: true }) matchNote: string | null;
+  /** An exception a person settled (it needs no more of Sprout): when, by whom, why. All three or none. */
+  @Column({ type: 'timestamptz', nullable: true }) resolvedAt: Date | null;
+  @Column({ type: 'uuid', nullable: true }) resolvedBy: string | null;
+  @Column({ type: 'text', nullable: true }) resolutionNote: string | null;
 }

@@ -53,6 +53,8 @@ export function toStatementItem(e: StatementEntry, role: Role): StatementItemDto
     disbursementId: e.disbursementId,
     matchKind: e.matchKind,
     matchedAt: e.matchedAt ? e.matchedAt.toISOString() : null,
+    matchNote: e.matchNote,
+    resolution: e.resolvedAt ? { note: e.resolutionNote ?? '', resolvedBy: e.resolvedBy ?? '', resolvedAt: e.resolvedAt.toISOString() } : null,
   };
 }
 

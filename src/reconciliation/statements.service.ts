@@ -32,6 +32,7 @@ export class StatementsService {
       .orderBy('e.position', 'ASC')
       .limit(query.limit + 1);
     if (query.status) items.andWhere('e.status = :status', { status: query.status });
+    if (query.resolved) items.andWhere(query.resolved === 'true' ? 'e.resolved_at IS NOT NULL' : 'e.resolved_at IS NULL');
     if (after) items.andWhere('e.position > :position', { position: Number(after.k) });
     const page = toPage(await items.getMany(), query.limit, (e) => ({ k: String(e.position), id: e.id }), (e) => toStatementItem(e, user.role));
     return Object.assign(toStatementSummary(statement), page);

@@ -5,6 +5,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min
 import { PageQueryDto } from 'src/common/pagination/pagination';
 import type { MatchStatus } from 'src/reconciliation/matching';
 import { EmptyAsAbsent } from 'src/common/validation/empty-as-absent';
+import { IsReadableText } from 'src/common/validation/text-fields';
 
 export const ENTRY_STATUSES: readonly MatchStatus[] = ['matched', 'mismatched', 'unmatched', 'duplicate', 'ignored'];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -47,6 +48,12 @@ export class StatementImportedDto extends StatementSummaryDto {
     description: "Statements of the file for accounts that are not the hospital's (a bank's export of several accounts): left out, their entries not imported. Empty as a rule.",
   })
   statementsLeftOut: StatementLeftOutDto[];
+}
+
+export class EntryResolutionDto {
+  @ApiProperty() note: string;
+  @ApiProperty({ format: 'uuid' }) resolvedBy: string;
+  @ApiProperty({ format: 'date-time' }) resolvedAt: string;
 }
 
 export class StatementItemDto {
@@ -92,6 +99,13 @@ export class StatementItemDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) disbursementId: string | null;
   @ApiProperty({ type: String, enum: ['auto', 'manual'], nullable: true }) matchKind: 'auto' | 'manual' | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) matchedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'A manual match of a credit differing from its tranche: the reason given' }) matchNote: string | null;
+  @ApiProperty({
+    type: EntryResolutionDto,
+    nullable: true,
+    description: 'An exception (mismatched, unmatched, duplicate) a person settled: it no longer counts among the report\'s exceptions',
+  })
+  resolution: EntryResolutionDto | null;
 }
 
 export class StatementDetailDto extends StatementSummaryDto {
@@ -111,6 +125,10 @@ export class StatementItemsQueryDto {
   @ApiPropertyOptional({ enum: ENTRY_STATUSES })
   @IsOptional() @EmptyAsAbsent() @IsIn(ENTRY_STATUSES)
   status?: MatchStatus;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: only resolved exceptions; false: only entries not resolved (with status, the open exceptions)' })
+  @IsOptional() @EmptyAsAbsent() @IsIn(['true', 'false'])
+  resolved?: 'true' | 'false';
 }
 
 export class StatementListQueryDto extends PageQueryDto {
@@ -128,6 +146,27 @@ export class MatchEntryDto {
   @ApiProperty({ format: 'uuid' })
   @IsUUID()
   disbursementId: string;
+
+  @ApiPropertyOptional({
+    example: 'The bank deducted its fee of ¥0.50',
+    maxLength: 1000,
+    description:
+      'Why a credit that differs from the tranche is its payment all the same (a bank fee deducted on the way): required when the amounts differ, ' +
+      'which they may by at most 1% of the tranche and ¥500. Stored on the entry (matchNote) and audited.',
+  })
+  @IsOptional() @IsReadableText(1000)
+  differenceReason?: string;
+}
+
+export class ResolveEntryDto {
+  @ApiProperty({
+    example: 'Bank fee for the incoming transfer; nothing to reconcile.',
+    minLength: 1,
+    maxLength: 1000,
+    description: 'Why the exception needs nothing more of Sprout (kept on the entry and audited)',
+  })
+  @IsReadableText(1000)
+  note: string;
 }
 
 export class ReportQueryDto {
@@ -171,7 +210,9 @@ export class ReconciliationReportDto {
   @ApiProperty({ type: AmountCountDto, description: 'Payments made in the period (paidOn) and not returned' }) paid: AmountCountDto;
   @ApiProperty({ type: AmountCountDto, description: 'Of those, the ones a statement entry has reconciled' }) reconciled: AmountCountDto;
   @ApiProperty({ type: AmountCountDto, description: 'Of those, the ones still waiting for a statement entry (paid = reconciled + outstanding)' }) outstanding: AmountCountDto;
-  @ApiProperty({ type: ExceptionsDto, description: 'Statement entries booked in the period that need a person' }) exceptions: ExceptionsDto;
+  @ApiProperty({ type: ExceptionsDto, description: 'Statement entries booked in the period that need a person (not resolved)' }) exceptions: ExceptionsDto;
+  @ApiProperty({ type: AmountCountDto, description: 'Exceptions booked in the period that a person has resolved (POST /reconciliation/entries/:id/resolve)' })
+  resolvedExceptions: AmountCountDto;
   @ApiProperty({
     type: AmountCountDto,
     description: "Credits booked in the period naming no Sprout payment (unmatched, no reference): the hospital's own business as far as Sprout can tell, not exceptions",
