@@ -24,6 +24,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A setting found wrong only against the database (a data key that is not the data's): named, no stack, EX_CONFIG.
+  if (error instanceof ConfigValidationError) {
+    process.stderr.write(`Sprout failed to start: ${error.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`Sprout failed to start: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

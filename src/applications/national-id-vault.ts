@@ -13,6 +13,11 @@ export class NationalIdVault {
     this.cipher = FieldCipher.fromEnv(config.env);
   }
 
+  /** Outside the app (start-up's key check): with these keys. */
+  static withKeys(keys: Pick<AppConfig['env'], 'DATA_ENCRYPTION_KEY' | 'DATA_HASH_KEY'>): NationalIdVault {
+    return new NationalIdVault({ env: keys } as AppConfig);
+  }
+
   /** Expects a normalized, validated id. */
   seal(nationalId: string): SealedNationalId {
     return { encrypted: this.cipher.encrypt(nationalId), hash: this.hash(nationalId) };

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { checkDataKeys } from 'src/database/data-keys-check';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
 
@@ -68,6 +69,27 @@ export async function migrateOnOwnConnection(
   const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate')).initialize(), retry);
   try {
     return await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * checkDataKeys on a connection of its own, before the app reads or writes anything: every role, every start. A
+ * database not migrated this far yet (MIGRATIONS_RUN=false before `migrate.js`) has nothing to compare with: null.
+ */
+export async function checkDataKeysOnOwnConnection(
+  url: string,
+  keys: { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string },
+  acquireTimeoutMs = 20_000,
+  retry: ConnectRetry = {},
+): Promise<'matched' | 'recorded' | null> {
+  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-key-check')).initialize(), retry);
+  try {
+    return await checkDataKeys(dataSource, keys);
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return null; // data_key_fingerprints does not exist yet
+    throw error;
   } finally {
     await dataSource.destroy();
   }
