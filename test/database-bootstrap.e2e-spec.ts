@@ -4,7 +4,7 @@ import { AddressInfo, connect, createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
-import { ensureDatabase, migrateOnOwnConnection, runMigrations } from 'src/database/database-bootstrap';
+import { ensureDatabase, migrateOnOwnConnection, MIGRATION_LOCK, runMigrations } from 'src/database/database-bootstrap';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
 import { waitUntil } from 'test/support/wait-until';
 
@@ -82,6 +82,28 @@ describe('Migrations at start-up (runMigrations)', () => {
     } finally {
       await reader.end();
       await withAlter.destroy();
+    }
+  });
+
+  it('a replica waiting for the migration lock holds no snapshot: a migration building an index CONCURRENTLY under the lock finishes', async () => {
+    await dataSource!.query('CREATE TABLE probe_concurrently (id int)');
+    const holder = await import('pg').then(({ Client }) => new Client({ connectionString: databaseUrl(name) }));
+    await holder.connect();
+    const options = dataSourceOptions(databaseUrl(name), 1, 3_000);
+    const second = new DataSource({ ...options, migrations: [...(options.migrations as string[]), ZzzProbeStatementTimeout9999999999999] } as typeof options);
+    await second.initialize();
+    try {
+      // The first replica holds the lock and runs a CONCURRENTLY migration while the second waits for the lock.
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const waiting = runMigrations(second, { pauseMs: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.query(`SET lock_timeout = '5s'`);
+      await holder.query('CREATE INDEX CONCURRENTLY probe_concurrently_idx ON probe_concurrently (id)');
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      expect(await waiting).toEqual([]);
+    } finally {
+      await holder.end();
+      await second.destroy();
     }
   });
 

@@ -1,9 +1,9 @@
 import { Client } from 'pg';
 import { checkDataKeys } from 'src/database/data-keys-check';
-import { DataSource, MigrationExecutor } from 'typeorm';
+import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
 
-const MIGRATION_LOCK = 727_001; // any constant shared by every Sprout process
+export const MIGRATION_LOCK = 727_001; // any constant shared by every Sprout process
 
 /** How often, and how far apart, start-up tries to reach the database for its migrations (TypeORM's module: 9 × 3 s). */
 const CONNECT_TRIES = 10;
@@ -49,7 +49,8 @@ export async function ensureDatabase(url: string, retry: ConnectRetry = {}): Pro
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
       await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created meanwhile by another process
+        // Created meanwhile by another process: 42P04 once it has committed, 23505 (pg_database's unique name) while it is.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
   } finally {
@@ -95,6 +96,22 @@ export async function checkDataKeysOnOwnConnection(
   }
 }
 
+/**
+ * The migration lock, asked for again and again rather than waited for inside one statement: a replica waiting in
+ * `pg_advisory_lock` holds a snapshot all the while, and a migration building an index CONCURRENTLY (which waits for
+ * every snapshot older than itself) under the lock then waited for it, and it for the lock: "deadlock detected", and
+ * one of two replicas starting together failed (an operator's test, three times out of three).
+ */
+async function takeMigrationLock(runner: QueryRunner, pauseMs: number): Promise<void> {
+  const poll = Math.min(pauseMs, MIGRATION_LOCK_POLL_MS);
+  for (;;) {
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])) as { locked: boolean }[];
+    if (locked) return;
+    await new Promise((resolve) => setTimeout(resolve, poll));
+  }
+}
+const MIGRATION_LOCK_POLL_MS = 500;
+
 /** How long one migration statement may wait for a table lock, and how often a migration that waited too long is tried again. */
 const MIGRATION_LOCK_WAIT = '10s';
 const MIGRATION_TRIES = 6;
@@ -115,7 +132,7 @@ export async function runMigrations(dataSource: DataSource, { lockWait = MIGRATI
   const done: string[] = [];
   try {
     await runner.query('SET statement_timeout = 0');
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await takeMigrationLock(runner, pauseMs);
     await runner.query(`SET lock_timeout = '${lockWait}'`);
     for (let attempt = 1; ; attempt++) {
       try {
