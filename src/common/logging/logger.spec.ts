@@ -4,7 +4,7 @@ import { QueryFailedError } from 'typeorm';
 import { createRootLogger, PinoNestLogger } from 'src/common/logging/logger';
 
 /** A root logger writing into an array of parsed lines. */
-function capture() {
+function capture(level = 'info') {
   const lines: Record<string, any>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -12,7 +12,7 @@ function capture() {
       done();
     },
   });
-  return { logger: createRootLogger('info', sink), lines, raw: () => JSON.stringify(lines) };
+  return { logger: createRootLogger(level, sink), lines, raw: () => JSON.stringify(lines) };
 }
 
 /** What a failed UPDATE of an application looks like when PostgreSQL goes away or refuses the row. */
@@ -68,5 +68,15 @@ describe('logging an error carries what explains it, not the data it was about',
     logger.flush();
     expect(raw()).toContain('insert failed');
     expect(raw()).not.toContain('s3cr3t-t0ken');
+  });
+
+  it('redacts request headers logged by other code under its own name (multipart logs the busboy options at trace)', () => {
+    const { logger, raw } = capture('trace');
+    const headers = { authorization: 'Bearer eyJ.family-token.sig', cookie: 'session=abc', 'idempotency-key': 'key-1', 'content-type': 'multipart/form-data' };
+    logger.trace({ busboyOptions: { headers, limits: { fileSize: 10 } } }, 'Providing options to busboy');
+    logger.debug({ headers }, 'x');
+    logger.flush();
+    expect(raw()).toContain('multipart/form-data');
+    for (const secret of ['family-token', 'session=abc', 'key-1']) expect(raw()).not.toContain(secret);
   });
 });

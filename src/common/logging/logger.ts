@@ -16,6 +16,14 @@ export function createRootLogger(level: string, destination: pino.DestinationStr
         'req.headers.authorization',
         'req.headers.cookie',
         'req.headers["idempotency-key"]',
+        // Request headers other code logs under its own name: @fastify/multipart logs the busboy options, headers
+        // and all, at trace (a family's bearer token with every upload).
+        '*.headers.authorization',
+        '*.headers.cookie',
+        '*.headers["idempotency-key"]',
+        'headers.authorization',
+        'headers.cookie',
+        'headers["idempotency-key"]',
         '*.password',
         '*.token',
         '*.refreshToken',
