@@ -18,8 +18,17 @@ import {
   validateSync,
 } from 'class-validator';
 
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || typeof value === 'boolean' ? value : ['true', '1', 'yes'].includes(String(value).toLowerCase());
+/**
+ * true/1/yes and false/0/no, any case, spaces around ignored; anything else stays as written, which @IsBoolean then
+ * refuses, naming the setting: `UPLOADS_SEALED_ONLY=on` read as false served unencrypted files it was set to refuse.
+ */
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || typeof value === 'boolean') return value;
+  const word = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(word)) return true;
+  if (['false', '0', 'no'].includes(word)) return false;
+  return value;
+};
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -40,7 +49,10 @@ export class EnvSchema {
   @IsString()
   HOST = '0.0.0.0';
 
-  @IsUrl({ protocols: ['http', 'https'], require_tld: false })
+  // With its scheme (a bare host made every emailed link relative, which mail clients do not open), and no query or
+  // fragment (links are built by appending a path).
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true }, { message: 'APP_PUBLIC_URL must be an http:// or https:// URL' })
+  @Matches(/^[^?#]*$/, { message: 'APP_PUBLIC_URL must not have a query string or fragment (paths are appended to it)' })
   APP_PUBLIC_URL = 'http://localhost:3000';
 
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
@@ -106,7 +118,8 @@ export class EnvSchema {
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^smtps?:\/\/.+/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
   SMTP_URL?: string;
 
-  @IsString()
+  // An address, alone or as `Name <address>`: a name alone went out as the empty sender `MAIL FROM:<>`.
+  @Matches(/^(?:[^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, { message: 'MAIL_FROM must be an address, or Name <address>' })
   MAIL_FROM = 'Sprout <no-reply@sprout.local>';
 
   /**
@@ -115,6 +128,7 @@ export class EnvSchema {
    */
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MaxLength(200)
   @Matches(/^[^\x00-\x1f\x7f]+$/, { message: 'FUND_CONTACT must be one line without control characters' })
+  @Matches(/\S/, { message: 'FUND_CONTACT must not be blank' })
   FUND_CONTACT?: string;
 
   @IsString()
@@ -307,6 +321,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   const errors = validateSync(env, { skipMissingProperties: false });
   const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   problems.push(...digestScheduleProblems(env));
+  if (env.DATA_ENCRYPTION_KEY && env.DATA_ENCRYPTION_KEY === env.DATA_HASH_KEY) problems.push('DATA_HASH_KEY: must differ from DATA_ENCRYPTION_KEY');
   problems.push(...trustProxyProblems(env.TRUST_PROXY));
   if (env.NODE_ENV === 'production') {
     for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {
