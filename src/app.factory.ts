@@ -15,6 +15,7 @@ import { PinoNestLogger } from 'src/common/logging/logger';
 import { requestContext } from 'src/common/logging/request-context';
 import { AppConfig } from 'src/config/app-config';
 import { trustProxySetting } from 'src/config/env.schema';
+import { assertWritableDirs } from 'src/config/writable-dirs';
 import { checkDataKeysOnOwnConnection, ensureDatabase, migrateOnOwnConnection } from 'src/database/database-bootstrap';
 import { setupOpenApi } from 'src/openapi';
 import { RedisProbeService } from 'src/health/redis-probe.service';
@@ -26,6 +27,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Builds the whole service for a role; used by main.ts and by the e2e tests, so both run the same app. */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
   const env = config.env;
+  await assertWritableDirs(config);
   if (env.DATABASE_AUTO_CREATE) {
     await ensureDatabase(env.DATABASE_URL, {
       onRetry: (error) => logger.warn(`PostgreSQL not reachable to create the database yet (${(error as Error).message}); trying again`),
