@@ -11,13 +11,14 @@ type CandidateRow = {
   paid_again_on: string | null;
   payment_id: string | null;
 };
-type SeveralNamedRow = StoredEntryTexts & { booked: string; imported: Date };
-/** A debit of an earlier import that named several tranches: the day the bank booked it, when Sprout imported it. */
-type SeveralNamed = { booked: string; imported: Date };
+type SeveralNamedRow = StoredEntryTexts & { booked: string; imported: Date; amount: string };
+/** A debit of an earlier import that named several tranches: the day the bank booked it, when Sprout imported it, its amount (fen, as text). */
+type SeveralNamed = { booked: string; imported: Date; amount: string };
 
 /**
  * The disbursements an import's entries name (classifyEntry's candidates), looked up per batch in one query. A paid
- * tranche of the hospital comes marked `takenBack` when a debit or reversal of an earlier import names it — money
+ * tranche of the hospital comes marked `takenBack` when a debit or reversal of an earlier import names it, of at least
+ * its amount (less is a bank's fee, not the payment) — money
  * that may have gone back, so its credit must not settle it whichever statement came first — provided the bank booked
  * it on or after the day of the tranche's current payment, and Sprout imported it after the latest return of the
  * tranche was recorded: once a return is recorded and the tranche paid again, the old debit (booked before, or seen
@@ -50,9 +51,9 @@ export class MatchCandidates {
               CASE WHEN d.status = 'paid' AND d.hospital_id = $2 THEN
                 EXISTS (SELECT 1 FROM statement_entries e JOIN bank_statements s ON s.id = e.statement_id
                          WHERE e.disbursement_id = d.id AND e.status = 'mismatched' AND (e.credit_debit = 'DBIT' OR e.reversal)
-                           AND e.statement_id <> $3 AND e.booking_date >= p.paid_on AND s.created_at > returns.latest)
-                OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::date[], $6::timestamptz[]) AS n(reference, booked, imported)
-                            WHERE n.reference = d.reference AND n.booked >= p.paid_on AND n.imported > returns.latest)
+                           AND e.amount >= d.amount AND e.statement_id <> $3 AND e.booking_date >= p.paid_on AND s.created_at > returns.latest)
+                OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::date[], $6::timestamptz[], $7::bigint[]) AS n(reference, booked, imported, amount)
+                            WHERE n.reference = d.reference AND n.amount >= d.amount AND n.booked >= p.paid_on AND n.imported > returns.latest)
               ELSE false END AS taken_back,
               CASE WHEN d.status = 'paid' AND d.hospital_id = $2
                         AND EXISTS (SELECT 1 FROM disbursement_payments r WHERE r.disbursement_id = d.id AND r.returned_at IS NOT NULL)
@@ -60,7 +61,7 @@ export class MatchCandidates {
          FROM disbursements d LEFT JOIN disbursement_payments p ON p.id = d.current_payment_id
               CROSS JOIN LATERAL (SELECT COALESCE(max(r.returned_at), '-infinity') AS latest FROM disbursement_payments r WHERE r.disbursement_id = d.id) returns
         WHERE d.reference = ANY($1)`,
-      [unique, this.hospitalId, this.statementId, named.map((n) => n.reference), named.map((n) => n.booked), named.map((n) => n.imported)],
+      [unique, this.hospitalId, this.statementId, named.map((n) => n.reference), named.map((n) => n.booked), named.map((n) => n.imported), named.map((n) => n.amount)],
     )) as CandidateRow[];
     for (const r of rows) {
       candidates.set(r.reference, {
@@ -83,7 +84,7 @@ export class MatchCandidates {
    */
   private async loadSeveralNamed(): Promise<Map<string, SeveralNamed[]>> {
     const rows = (await this.tx.query(
-      `SELECT e.remittance, e.structured_references, e.end_to_end_id, e.additional_info, e.booking_date::text AS booked, s.created_at AS imported
+      `SELECT e.remittance, e.structured_references, e.end_to_end_id, e.additional_info, e.booking_date::text AS booked, s.created_at AS imported, e.amount::text AS amount
          FROM bank_statements s JOIN statement_entries e ON e.statement_id = s.id AND e.status = 'mismatched'
         WHERE s.hospital_id = $1 AND s.mismatched > 0 AND s.id <> $2
           AND e.disbursement_id IS NULL AND (e.credit_debit = 'DBIT' OR e.reversal)`,
@@ -91,7 +92,7 @@ export class MatchCandidates {
     )) as SeveralNamedRow[];
     const byReference = new Map<string, SeveralNamed[]>();
     for (const row of rows) {
-      const debit = { booked: row.booked, imported: row.imported };
+      const debit = { booked: row.booked, imported: row.imported, amount: row.amount };
       for (const reference of storedEntryReferences(row)) byReference.set(reference, [...(byReference.get(reference) ?? []), debit]);
     }
     return byReference;

@@ -165,9 +165,11 @@ export function takingBack(
   references: readonly string[],
 ): MatchResult | null {
   if (!bookedInCny(entry)) return null;
+  // Less than a tranche is not that payment coming back: a bank's fee for the incoming transfer, debited under its
+  // reference, held the tranche's own credit back as "money sent back" (finance testing).
   const named = references.filter((reference) => {
     const candidate = candidatesByReference.get(reference);
-    return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled');
+    return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled') && candidate.amount <= entry.amount;
   });
   if (named.length === 0) return null;
   if (named.length > 1) {
