@@ -97,16 +97,17 @@ describe('Reconciliation: money sent back (e2e)', () => {
     expect((await exceptionMail(credit.body.id)).text).toMatch(/another amount or money sent back:\s+1/);
   });
 
-  it("a bank's fee debited under a tranche's reference is no money sent back: ignored, in its file or before the credit's", async () => {
+  it("a bank's fee debited under a tranche's reference is no money sent back: an exception to look at, not holding the credit back", async () => {
     const { grant, first, second } = await bothPaid();
     const fee = await upload(camt053([{ amount: '2.00', creditDebit: 'DBIT', remittance: `汇入手续费 ${first.reference}`, accountServicerReference: 'FEE-1', bookingDate: today() }]));
-    expect(fee.body).toMatchObject({ entries: 1, mismatched: 0, ignored: 1 });
+    expect(fee.body).toMatchObject({ entries: 1, mismatched: 0, unmatched: 1, ignored: 0 });
+    expect((await items(fee.body.id))[0]).toMatchObject({ status: 'unmatched', reference: first.reference, reason: expect.stringContaining('not the payment sent back') });
     const both = await upload(camt053([
       { amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-F1', bookingDate: today() },
       { amount: '3.00', creditDebit: 'DBIT', remittance: `手续费 ${second.reference}`, accountServicerReference: 'FEE-2', bookingDate: today() },
       { amount: '30000.00', remittance: second.reference, accountServicerReference: 'IN-F2', bookingDate: today() },
     ]));
-    expect(both.body).toMatchObject({ entries: 3, matched: 2, mismatched: 0 });
+    expect(both.body).toMatchObject({ entries: 3, matched: 2, mismatched: 0, unmatched: 1 });
     expect(await status('applications', grant.id)).toBe('completed');
   });
 

@@ -180,7 +180,7 @@ describe('Reconciliation (e2e)', () => {
       { amount: '500.00', remittance: `Refund ${other.reference}`, creditDebit: 'DBIT', accountServicerReference: 'BACK-1' },
       { amount: '100.00', currency: 'USD', remittance: 'Gift for ward 3', counterparty: 'John Smith', accountServicerReference: 'USD-1' },
     ]));
-    expect(res.body).toMatchObject({ entries: 5, matched: 1, ignored: 2 });
+    expect(res.body).toMatchObject({ entries: 5, matched: 1, mismatched: 0, unmatched: 4, ignored: 2 }); // the partial refund: unmatched, for a person
     const stored = await t.dataSource.query(`SELECT position, remittance, counterparty FROM statement_entries WHERE statement_id = $1 ORDER BY position`, [res.body.id]);
     expect(stored).toEqual([
       { position: 0, remittance: tranche.reference, counterparty: '爱心基金会' },

@@ -304,10 +304,15 @@ describe('classifyEntry', () => {
 
     it('never matches a debit, a reversal, a non-CNY or an unbooked entry', () => {
       fc.assert(
-        fc.property(classified, ({ entry, result }) => {
+        fc.property(classified, ({ entry, map, result }) => {
           const matchable = entry.creditDebit === 'CRDT' && !entry.reversal && entry.currency === 'CNY' && (entry.status ?? 'BOOK') === 'BOOK';
-          if (!matchable) expect(['ignored', 'mismatched']).toContain(result.status);
+          if (!matchable) expect(['ignored', 'mismatched', 'unmatched']).toContain(result.status);
           else expect(result.status).not.toBe('ignored');
+          // A debit or reversal is an exception (held against a tranche) only for at least the tranche's amount.
+          if (!matchable && result.status === 'mismatched' && result.disbursementId) {
+            expect(entry.amount).toBeGreaterThanOrEqual([...map.values()].find((d) => d.id === result.disbursementId)!.amount);
+          }
+          if (!matchable && result.status === 'unmatched') expect(result.reason).toContain('not the payment sent back');
         }),
         runs,
       );

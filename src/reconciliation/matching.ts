@@ -165,12 +165,21 @@ export function takingBack(
   references: readonly string[],
 ): MatchResult | null {
   if (!bookedInCny(entry)) return null;
-  // Less than a tranche is not that payment coming back: a bank's fee for the incoming transfer, debited under its
-  // reference, held the tranche's own credit back as "money sent back" (finance testing).
-  const named = references.filter((reference) => {
+  const paidHere = references.filter((reference) => {
     const candidate = candidatesByReference.get(reference);
-    return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled') && candidate.amount <= entry.amount;
+    return candidate?.hospitalId === hospitalId && (candidate.status === 'paid' || candidate.status === 'reconciled');
   });
+  // Less than a tranche is not that payment coming back: a bank's fee for the incoming transfer, debited under its
+  // reference, held the tranche's own credit back as "money sent back" (finance testing). It is for a person to look
+  // at (a fee, or part of the money refunded), not a reason to keep the tranche unreconciled.
+  const named = paidHere.filter((reference) => (candidatesByReference.get(reference) as MatchCandidate).amount <= entry.amount);
+  if (named.length === 0 && paidHere.length > 0) {
+    return {
+      status: 'unmatched',
+      ...(paidHere.length === 1 ? { reference: paidHere[0] } : {}),
+      reason: `${kind} of less than the disbursement it names (${paidHere.join(', ')}): not the payment sent back; a bank's fee, or part of it refunded? Check, and resolve it`,
+    };
+  }
   if (named.length === 0) return null;
   if (named.length > 1) {
     return {
