@@ -155,6 +155,8 @@ describe('Applications (e2e)', () => {
       manualReviewReasons: [],
       otherOpenApplications: [],
       earlierGrants: [],
+      otherOpenApplicationsWithheld: 0,
+      earlierGrantsWithheld: 0,
       missing: [],
       computedAt: expect.any(String),
     });

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { DIGEST_HEAD, DIGEST_MAX_ITEMS } from 'src/notifications/reviewer-digest.queries';
 import { ReviewerDigestService } from 'src/notifications/reviewer-digest.service';
 import { WORKER_DATA_SOURCE } from 'src/notifications/worker-data-source';
+import { NationalIdVault } from 'src/applications/national-id-vault';
 import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 import { createHospital, signedInUser, uniqueEmail } from 'test/support/factories';
 import { startTestApp, TestApp } from 'test/support/test-app';
@@ -61,13 +62,16 @@ describe('Daily reviewer digest with many reviewers and a long queue (e2e)', () 
     ].map((r) => ({ ...r, applicant: r.n % 13 === 0 ? owner : r.n % 7 === 0 ? linkedFamily : family }));
     // Every fifth names one of six children, each also named by cases of linkedFamily's and the owner's: a conflict
     // with a family covers its child's cases filed by anyone.
+    // Sealed as the service seals them (start-up checks the data keys on stored ids).
+    const vault = NationalIdVault.withKeys(t.config.env);
+    const children = Array.from({ length: 6 }, (_, k) => vault.seal(`11010120200101${String(k).padStart(3, '0')}X`));
     await t.dataSource.query(
       `INSERT INTO applications (reference, applicant_id, hospital_id, status, submitted_at, first_submitted_at, updated_at, patient_national_id_hash, patient_national_id_enc)
-       SELECT 'SPR-2026-' || lpad(r.n::text, 6, '0'), r.applicant, r.hospital, r.status, at, at, at, child, CASE WHEN child IS NOT NULL THEN 'not-read' END
+       SELECT 'SPR-2026-' || lpad(r.n::text, 6, '0'), r.applicant, r.hospital, r.status, at, at, at,
+              CASE WHEN r.n % 5 = 0 THEN ($2::text[])[r.n % 6 + 1] END, CASE WHEN r.n % 5 = 0 THEN ($3::text[])[r.n % 6 + 1] END
          FROM jsonb_to_recordset($1::jsonb) r(n int, applicant uuid, hospital uuid, status text, days int),
-              LATERAL (SELECT now() - make_interval(days => r.days, secs => 100000 - r.n)) s(at),
-              LATERAL (SELECT CASE WHEN r.n % 5 = 0 THEN encode(sha256(convert_to('child-' || (r.n % 6), 'UTF8')), 'hex') END) c(child)`,
-      [JSON.stringify(rows)],
+              LATERAL (SELECT now() - make_interval(days => r.days, secs => 100000 - r.n)) s(at)`,
+      [JSON.stringify(rows), children.map((c) => c.hash), children.map((c) => c.encrypted)],
     );
 
     const worker = t.app.get<DataSource>(getDataSourceToken(WORKER_DATA_SOURCE));

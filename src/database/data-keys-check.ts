@@ -54,20 +54,29 @@ export async function checkDataKeys(dataSource: DataSource, keys: DataKeys): Pro
   return 'recorded';
 }
 
-/** One stored national id must open under the encryption key and hash, under the hash key, to the hash stored beside it. */
+/**
+ * Stored national ids must open under the encryption key and hash, under the hash key, to the hash stored beside
+ * them: of up to PROOF_SAMPLE of them, one that does is proof enough (a row damaged by hand should not keep the
+ * service from starting); none that opens, or none that hashes right, is a refusal.
+ */
 async function proveOnStoredData(dataSource: DataSource, keys: DataKeys): Promise<void> {
-  const [sample] = (await dataSource.query(
-    `SELECT patient_national_id_enc AS enc, patient_national_id_hash AS hash FROM applications WHERE patient_national_id_enc IS NOT NULL LIMIT 1`,
+  const samples = (await dataSource.query(
+    `SELECT patient_national_id_enc AS enc, patient_national_id_hash AS hash FROM applications WHERE patient_national_id_enc IS NOT NULL LIMIT ${PROOF_SAMPLE}`,
   )) as { enc: string; hash: string }[];
-  if (!sample) return;
+  if (!samples.length) return;
   const vault = NationalIdVault.withKeys(keys);
-  let nationalId: string | null;
-  try {
-    nationalId = vault.open(sample.enc);
-  } catch {
-    throw refusal('DATA_ENCRYPTION_KEY', 'does not open the national ids already stored');
+  let opened = 0;
+  for (const sample of samples) {
+    let nationalId: string | null;
+    try {
+      nationalId = vault.open(sample.enc);
+    } catch {
+      continue;
+    }
+    opened++;
+    if (nationalId !== null && vault.hash(nationalId) === sample.hash) return;
   }
-  if (vault.hash(nationalId ?? '') !== sample.hash) {
-    throw refusal('DATA_HASH_KEY', "is not the key the stored national ids were hashed with (the same child would no longer be recognised across applications)");
-  }
+  if (!opened) throw refusal('DATA_ENCRYPTION_KEY', 'does not open the national ids already stored');
+  throw refusal('DATA_HASH_KEY', 'is not the key the stored national ids were hashed with (the same child would no longer be recognised across applications)');
 }
+const PROOF_SAMPLE = 20;

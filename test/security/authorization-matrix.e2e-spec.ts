@@ -118,6 +118,8 @@ describe('Authorization matrix (generated from /docs-json)', () => {
         return { household: { size: 5 } };
       case `POST ${API}/reconciliation/entries/{id}/match`:
         return { disbursementId: target.disbursementId };
+      case `POST ${API}/reconciliation/entries/{id}/resolve`:
+        return { note: 'A bank fee; nothing to reconcile.' };
       case `POST ${API}/applications/{id}/request-info`:
         return { message: 'Please upload the income proof again.' };
       case `POST ${API}/applications/{id}/approve`:
