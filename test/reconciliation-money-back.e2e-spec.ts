@@ -136,6 +136,24 @@ describe('Reconciliation: money sent back (e2e)', () => {
     expect(await status('applications', grant.id)).toBe('completed');
   });
 
+  it('a return and the payment made again in one file: no credit is called a double payment; the one that is the payment is matched by hand', async () => {
+    const { grant, first, second } = await bothPaid();
+    await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);
+    await returnAndPayAgain(first.id);
+    const day = await upload(camt053([
+      { amount: '30000.00', remittance: first.reference, accountServicerReference: 'BOC-A', bookingDate: today() },
+      { amount: '30000.00', creditDebit: 'DBIT', remittance: `RETURN ${first.reference}`, accountServicerReference: 'BOC-B', bookingDate: today() },
+      { amount: '30000.00', remittance: first.reference, accountServicerReference: 'BOC-C', bookingDate: today() },
+    ]));
+    expect(day.body).toMatchObject({ entries: 3, matched: 0, mismatched: 3, duplicates: 0 });
+    const [, , again] = await items(day.body.id);
+    expect(again.reason).toContain('Match it by hand');
+    const mail = await exceptionMail(day.body.id);
+    expect(mail.text).toMatch(/\(possible double payment\):\s+0/);
+    await t.http.post(`${API}/reconciliation/entries/${again.id}/match`).set(w.hospitalFinance.auth).send({ disbursementId: first.id }).expect(200);
+    expect(await status('applications', grant.id)).toBe('completed');
+  });
+
   it('a debit from before the tranche was returned and paid again does not hold back the new payment', async () => {
     const { grant, first, second } = await bothPaid();
     await upload(camt053([{ amount: '30000.00', remittance: second.reference, accountServicerReference: 'OK-2' }])).expect(201);

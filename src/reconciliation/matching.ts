@@ -97,6 +97,9 @@ export function storedEntryReferences(row: StoredEntryTexts): string[] {
   });
 }
 
+/** Why a credit is a second transfer for a tranche: another entry of its file matched it first. */
+export const MATCHED_EARLIER_IN_FILE_REASON = 'an earlier entry of this statement matched this reference';
+
 /**
  * Decides what one statement entry means for the hospital's disbursements. Pure: the caller adds
  * `result.reference` to `seenInThisStatement` after a match. `candidatesByReference` should hold every
@@ -134,7 +137,7 @@ export function classifyEntry(
     return { status: 'mismatched', ...about, reason: `amount ${entry.amount} differs from the disbursement's ${disbursement.amount} (minor units)` };
   }
   if (seenInThisStatement.has(reference)) {
-    return { status: 'duplicate', ...about, reason: 'an earlier entry of this statement matched this reference' };
+    return { status: 'duplicate', ...about, reason: MATCHED_EARLIER_IN_FILE_REASON };
   }
   if (disbursement.status === 'reconciled') return { status: 'duplicate', ...about, reason: 'the disbursement is already reconciled' };
   if (disbursement.status !== 'paid') return { status: 'unmatched', reference, reason: `the disbursement is ${disbursement.status}, not paid` };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { formerFingerprint, identifiesWithinFile, REPEATED_ENTRY_REASON, RowOccurrences, sameReferences } from 'src/reconciliation/entry-fingerprint';
 import { MatchCandidates } from 'src/reconciliation/match-candidates';
-import { bookedInCny, classifyEntry, entryReferences, MatchResult, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
+import { bookedInCny, classifyEntry, entryReferences, MATCHED_EARLIER_IN_FILE_REASON, MatchResult, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 import { ParsedStatementEntry, ParsedStatementHeader, StatementParseError } from 'src/reconciliation/parsers/statement-entry';
 
 /**
@@ -110,6 +110,15 @@ export class StatementImportRun {
       `WITH moved AS (DELETE FROM ${PENDING_MATCHES} WHERE status = 'mismatched' RETURNING ${columns}) INSERT INTO statement_entries (${columns}) SELECT ${columns} FROM moved`,
     );
     this.matched -= held;
+    // A later credit of the file was called a second transfer (a possible double payment, emailed so) only because the
+    // credit held back here had matched first: with that match undone it is no second payment, but one more credit
+    // for a tranche the file also takes money back from (a return and the payment made again: finance testing).
+    await this.tx.query(
+      `UPDATE statement_entries SET status = 'mismatched',
+              reason = 'a debit or reversal in this statement names the same disbursement, and another credit of it too: which credit is the payment? Match it by hand'
+        WHERE statement_id = $1 AND status = 'duplicate' AND reason = $2 AND reference = ANY($3)`,
+      [this.statementId, MATCHED_EARLIER_IN_FILE_REASON, [...this.takenBack]],
+    );
   }
 
   /**
