@@ -282,6 +282,11 @@ describe('Accounts (e2e)', () => {
     const stray = await t.http.post('/api/v1/users').set(admin.auth).send({ email: uniqueEmail(), fullName: 'X', role: 'reviewer', hospitalId: hospital });
     expect(stray.status).toBe(400);
     expect(stray.body.errors).toEqual([expect.objectContaining({ field: 'hospitalId' })]);
+    // Nor is a hospital taken away by null silently kept: hospital finance needs one (disable the account instead).
+    const detached = await t.http.patch(`/api/v1/users/${shouted.body.id}`).set(admin.auth).send({ hospitalId: null });
+    expect([detached.status, detached.body.errors]).toEqual([400, [expect.objectContaining({ field: 'hospitalId', message: expect.stringContaining('required') })]]);
+    const moved = await t.http.patch(`/api/v1/users/${shouted.body.id}`).set(admin.auth).send({ role: 'reviewer', hospitalId: null }).expect(200);
+    expect(moved.body).toMatchObject({ role: 'reviewer', hospitalId: null });
   });
 
   it('denies admin routes to other roles (403) and anonymous callers (401)', async () => {

@@ -824,7 +824,7 @@ describe('Review workflow (e2e)', () => {
 
       const listed = await t.http.get(`${API}/users/${w.second.id}/conflicts`).set(w.admin.auth).expect(200);
       expect(listed.body.items.map((c: { id: string }) => c.id)).toEqual([hospitalConflict.body.id]);
-      expect(listed.body.nextCursor).toBeNull(); // API.md's list shape, though never paged
+      expect(listed.body.nextCursor).toBeNull();
       await t.http.delete(`${API}/users/${w.second.id}/conflicts/${hospitalConflict.body.id}`).set(w.admin.auth).expect(204);
       expect((await t.http.delete(`${API}/users/${w.second.id}/conflicts/${hospitalConflict.body.id}`).set(w.admin.auth)).status).toBe(404);
       expect((await post(`${app.id}/approve`, w.second, { amount: 7_000_000 })).body.status).toBe('approved');
@@ -1052,6 +1052,21 @@ describe('Review workflow (e2e)', () => {
       expect((await t.http.post(url).set(w.reviewer.auth).send({ hospitalId: w.hospital.id })).status).toBe(403);
       expect((await t.http.get(url).set(w.reviewer.auth)).status).toBe(403);
       expect((await t.http.get(`${API}/users/${randomUUID()}/conflicts`).set(w.admin.auth)).status).toBe(404);
+      // Paged as every list is (API.md: limit 1–100, cursor; unknown fields refused), here and on an application's records.
+      await t.http.post(url).set(w.admin.auth).send({ hospitalId: w.hospital.id }).expect(201);
+      await t.http.post(url).set(w.admin.auth).send({ applicantId: (await signedInUser(t, 'applicant')).id }).expect(201);
+      const first = await t.http.get(`${url}?limit=2`).set(w.admin.auth).expect(200);
+      expect(first.body.items).toHaveLength(2);
+      const rest = await t.http.get(`${url}?limit=2&cursor=${first.body.nextCursor}`).set(w.admin.auth).expect(200);
+      expect(rest.body).toMatchObject({ items: [expect.any(Object)], nextCursor: null });
+      const all = (await t.http.get(url).set(w.admin.auth).expect(200)).body.items.map((c: { id: string }) => c.id);
+      expect([...first.body.items, ...rest.body.items].map((c: { id: string }) => c.id)).toEqual(all);
+      const app = await createSubmittedApplication(t, w.family, w.hospital.id);
+      for (const path of [url, `${API}/applications/${app.id}/decisions`, `${API}/applications/${app.id}/info-requests`]) {
+        for (const query of ['limit=0', 'limit=101', 'limit=abc', 'foo=bar', 'cursor=not-a-cursor']) {
+          expect([path, query, (await t.http.get(`${path}?${query}`).set(w.admin.auth)).status]).toEqual([path, query, 400]);
+        }
+      }
       expect((await t.http.post(`${API}/users/${randomUUID()}/conflicts`).set(w.admin.auth).send({ hospitalId: w.hospital.id })).status).toBe(404);
     });
   });

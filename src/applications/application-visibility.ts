@@ -4,7 +4,7 @@ export type Visibility = {
   /** patient (beyond the name), guardian, household, medical and consents. */
   sections: boolean;
   /**
-   * The national ids of patient and guardian: in full; masked (the first six and last four characters, enough to check
+   * The national ids of patient and guardian: in full; masked (the last four characters shown, enough to check
    * against a scan) unless the reader asks to see them whole, which is audited; or not at all.
    */
   nationalIds: 'full' | 'masked' | 'none';

@@ -58,7 +58,7 @@ export class ApplicationsController {
   @Authenticated()
   @ApiOperation({
     summary: 'One application, with what your role may see of it',
-    description: 'Reviewers and admins see national ids masked (first six and last four characters) unless they ask with `?reveal=nationalIds`, which is audited (application.national_ids_revealed).',
+    description: 'Reviewers and admins see national ids masked (the last four characters shown, the rest starred) unless they ask with `?reveal=nationalIds`, which is audited (application.national_ids_revealed).',
   })
   @ApiOkResponse({ type: ApplicationDto })
   get(@Param('id', ParseIdPipe) id: string, @Query() query: ApplicationReadQueryDto, @CurrentUser() user: AuthUser): Promise<ApplicationDto> {

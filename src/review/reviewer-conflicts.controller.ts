@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { pageOfList, PageQueryDto } from 'src/common/pagination/pagination';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -40,8 +41,8 @@ export class ReviewerConflictsController {
   @Roles('admin')
   @ApiOperation({ summary: "A reviewer's recorded conflicts of interest" })
   @ApiOkResponse({ type: ReviewerConflictListDto })
-  async list(@Param('id', ParseIdPipe) id: string): Promise<ReviewerConflictListDto> {
-    return { items: await this.conflicts.list(id), nextCursor: null };
+  async list(@Param('id', ParseIdPipe) id: string, @Query() query: PageQueryDto): Promise<ReviewerConflictListDto> {
+    return pageOfList(await this.conflicts.list(id), query, (c) => ({ k: c.createdAt, id: c.id }));
   }
 
   @Delete(':conflictId')

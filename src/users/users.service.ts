@@ -114,7 +114,9 @@ export class UsersService {
       if (dto.hospitalId && role !== 'hospital_finance' && dto.hospitalId !== user.hospitalId) {
         throw new InvalidInputException([{ field: 'hospitalId', message: 'applies to role hospital_finance only' }]);
       }
-      const hospitalId = role === 'hospital_finance' ? (dto.hospitalId ?? user.hospitalId) : null;
+      // An explicit null is a hospital taken away, not a field left out: refused for hospital finance (checkHospital)
+      // rather than silently kept.
+      const hospitalId = role === 'hospital_finance' ? (dto.hospitalId === undefined ? user.hospitalId : dto.hospitalId) : null;
       await this.checkHospital(tx, role, hospitalId);
       const disabling = dto.disabled === true && !user.disabledAt;
       const demotingAdmin = user.role === 'admin' && (role !== 'admin' || disabling);

@@ -70,3 +70,21 @@ export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => Keyset
   const last = items[items.length - 1];
   return { items: items.map(map), nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
 }
+
+/**
+ * A page of a short list read whole, sorted ascending by its keyset (`keyOf`, a timestamp and an id): the items after
+ * the cursor's key, `limit` of them. For lists that stay short (one application's decisions and questions, one
+ * reviewer's conflicts) and are paged as API.md pages every list, the same `limit` and `cursor` checks included.
+ */
+export function pageOfList<T>(items: readonly T[], query: PageQueryDto, keyOf: (item: T) => Keyset): Page<T> {
+  const after = decodeCursor(query.cursor, 'timestamp');
+  const since = after ? { at: Date.parse(after.k), id: after.id.toLowerCase() } : null;
+  const rest = since
+    ? items.filter((item) => {
+        const key = keyOf(item);
+        const at = Date.parse(key.k);
+        return at > since.at || (at === since.at && key.id.toLowerCase() > since.id);
+      })
+    : items;
+  return toPage(rest.slice(0, query.limit + 1), query.limit, keyOf, (item) => item);
+}

@@ -51,8 +51,7 @@ export class DecisionDto {
 
 export class DecisionListDto {
   @ApiProperty({ type: [DecisionDto], description: 'Oldest first' }) items: DecisionDto[];
-  /** API.md: every list answers {items, nextCursor}; this one is never paged. */
-  @ApiProperty({ type: String, nullable: true, description: 'Always null: the whole list in one answer' }) nextCursor: null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 20), or null' }) nextCursor: string | null;
 }
 
 export class InfoRoundDto {
@@ -81,8 +80,7 @@ export class InfoRequestDto {
 
 export class InfoRequestListDto {
   @ApiProperty({ type: [InfoRequestDto], description: 'Every information request, oldest first' }) items: InfoRequestDto[];
-  /** API.md: every list answers {items, nextCursor}; this one is never paged. */
-  @ApiProperty({ type: String, nullable: true, description: 'Always null: the whole list in one answer' }) nextCursor: null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 20), or null' }) nextCursor: string | null;
 }
 
 export class ChangesDto {

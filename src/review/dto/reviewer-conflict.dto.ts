@@ -34,6 +34,5 @@ export class ReviewerConflictDto {
 
 export class ReviewerConflictListDto {
   @ApiProperty({ type: [ReviewerConflictDto] }) items: ReviewerConflictDto[];
-  /** API.md: every list answers {items, nextCursor}; this one is never paged. */
-  @ApiProperty({ type: String, nullable: true, description: 'Always null: the whole list in one answer' }) nextCursor: null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 20), or null' }) nextCursor: string | null;
 }
