@@ -226,7 +226,7 @@ export interface PayeesOutdatedContext {
 }
 
 /**
- * To the family: a payment they were told of did not reach the hospital (the bank sent it back). `payAgain`: the
+ * To the family: a payment they were told of came back to the fund (the bank returned it). `payAgain`: the
  * tranche waits to be paid again; false when the grant was cancelled meanwhile (the amount stays with the fund).
  * Not the reason: it is about the hospital's bank account.
  */
