@@ -16,7 +16,7 @@ import { requestContext } from 'src/common/logging/request-context';
 import { AppConfig } from 'src/config/app-config';
 import { trustProxySetting } from 'src/config/env.schema';
 import { assertWritableDirs } from 'src/config/writable-dirs';
-import { checkDataKeysOnOwnConnection, ensureDatabase, migrateOnOwnConnection } from 'src/database/database-bootstrap';
+import { checkDatabaseOnOwnConnection, ensureDatabase, migrateOnOwnConnection } from 'src/database/database-bootstrap';
 import { setupOpenApi } from 'src/openapi';
 import { RedisProbeService } from 'src/health/redis-probe.service';
 import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
@@ -39,11 +39,10 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     });
     if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
   }
-  const keys = await checkDataKeysOnOwnConnection(env.DATABASE_URL, env, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
-    onRetry: (error) => logger.warn(`PostgreSQL not reachable to check the data keys yet (${(error as Error).message}); trying again`),
+  const keys = await checkDatabaseOnOwnConnection(env.DATABASE_URL, env, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
+    onRetry: (error) => logger.warn(`PostgreSQL not reachable to check the database yet (${(error as Error).message}); trying again`),
   });
   if (keys === 'recorded') logger.info('data keys checked against the stored data, and their fingerprints recorded');
-  if (keys === null) logger.warn('data keys not checked: the database is not migrated yet (MIGRATIONS_RUN=false)');
 
   const adapter = new FastifyAdapter({
     loggerInstance: logger,

@@ -21,6 +21,10 @@ async function main(): Promise<void> {
   const app = await createApp(config, logger);
   await app.listen({ port: config.env.PORT, host: config.env.HOST });
   logger.info({ role: config.env.APP_ROLE, port: config.env.PORT }, 'Sprout is ready');
+  // Nest closes the app on these (enableShutdownHooks); this only says so, for whoever reads the log.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => logger.info({ signal }, 'Sprout is stopping: finishing the requests, imports and sends in flight'));
+  }
 }
 
 main().catch((error: unknown) => {

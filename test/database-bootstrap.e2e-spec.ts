@@ -4,7 +4,7 @@ import { AddressInfo, connect, createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
-import { ensureDatabase, migrateOnOwnConnection, MIGRATION_LOCK, runMigrations } from 'src/database/database-bootstrap';
+import { checkDatabaseOnOwnConnection, ensureDatabase, migrateOnOwnConnection, MIGRATION_LOCK, runMigrations } from 'src/database/database-bootstrap';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
 import { waitUntil } from 'test/support/wait-until';
 
@@ -82,6 +82,19 @@ describe('Migrations at start-up (runMigrations)', () => {
     } finally {
       await reader.end();
       await withAlter.destroy();
+    }
+  });
+
+  it('a start with migrations still pending (MIGRATIONS_RUN=false before they ran) is refused naming what to do, not a missing table later', async () => {
+    const empty = `${name}_pending`;
+    await withAdminClient((client) => client.query(`CREATE DATABASE "${empty}"`));
+    try {
+      const keys = { DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_HASH_KEY: Buffer.alloc(32, 2).toString('base64') };
+      await expect(checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).rejects.toThrow(/MIGRATIONS_RUN: the database has \d+ migration\(s\) pending .*migrate\.js/);
+      await migrateOnOwnConnection(databaseUrl(empty));
+      expect(await checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).toBe('recorded');
+    } finally {
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${empty}" WITH (FORCE)`));
     }
   });
 

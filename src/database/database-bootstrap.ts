@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ConfigValidationError } from 'src/config/env.schema';
 import { checkDataKeys } from 'src/database/data-keys-check';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
@@ -76,21 +77,26 @@ export async function migrateOnOwnConnection(
 }
 
 /**
- * checkDataKeys on a connection of its own, before the app reads or writes anything: every role, every start. A
- * database not migrated this far yet (MIGRATIONS_RUN=false before `migrate.js`) has nothing to compare with: null.
+ * Before the app reads or writes anything, on a connection of its own, every role, every start: refuses a database
+ * with migrations still pending (started with MIGRATIONS_RUN=false before they ran: the service failed later on a
+ * missing table or column), then checkDataKeys.
  */
-export async function checkDataKeysOnOwnConnection(
+export async function checkDatabaseOnOwnConnection(
   url: string,
   keys: { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string },
   acquireTimeoutMs = 20_000,
   retry: ConnectRetry = {},
-): Promise<'matched' | 'recorded' | null> {
-  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-key-check')).initialize(), retry);
+): Promise<'matched' | 'recorded'> {
+  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-start-check')).initialize(), retry);
   try {
+    const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+    if (pending.length) {
+      throw new ConfigValidationError(
+        `Invalid configuration:\n  - MIGRATIONS_RUN: the database has ${pending.length} migration(s) pending (${pending[0].name}${pending.length > 1 ? ', …' : ''}): ` +
+          'start one process with MIGRATIONS_RUN=true, or run `node dist/src/database/migrate.js`, first',
+      );
+    }
     return await checkDataKeys(dataSource, keys);
-  } catch (error) {
-    if ((error as { code?: string }).code === '42P01') return null; // data_key_fingerprints does not exist yet
-    throw error;
   } finally {
     await dataSource.destroy();
   }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { loadConfig } from 'src/config/app-config';
-import { checkDataKeysOnOwnConnection } from 'src/database/database-bootstrap';
+import { checkDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
 import { documentStorage } from 'src/storage/storage.module';
 
 /**
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   // Keys the service's data was not written with (run without the service's settings, a development key file
   // generated on the spot) would seal the documents under a key the service cannot open: refused, naming the setting.
-  await checkDataKeysOnOwnConnection(config.env.DATABASE_URL, config.env, config.env.DATABASE_ACQUIRE_TIMEOUT_MS);
+  await checkDatabaseOnOwnConnection(config.env.DATABASE_URL, config.env, config.env.DATABASE_ACQUIRE_TIMEOUT_MS);
   const { sealed, alreadySealed } = await documentStorage(config).sealStoredBefore('');
   process.stdout.write(`encrypted ${sealed} stored file(s); ${alreadySealed} already were\n`);
 }
