@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import type { AssessmentTier } from 'src/notifications/templates/template-contexts';
-import { reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
+import { conflictedChildrenSql, reviewerConflictSql } from 'src/review/reviewer-conflict-sql';
 
 /** Each list of an email shows at most this many (the oldest first); its count says how many wait in all. */
 export const DIGEST_MAX_ITEMS = 100;
@@ -182,10 +182,7 @@ export class ReviewerDigestQueries {
           AND NOT EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = $3::uuid AND rc.applicant_id = a.applicant_id)
           AND NOT EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = $3::uuid AND rc.hospital_id = a.hospital_id)
           -- The children of those families, read once (hashed): correlated, it scanned the applications for each row.
-          AND (a.patient_national_id_hash IN (SELECT f.patient_national_id_hash FROM applications f
-                                               WHERE f.patient_national_id_hash IS NOT NULL
-                                                 AND (f.applicant_id = $3::uuid
-                                                      OR f.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = $3::uuid AND rc.applicant_id IS NOT NULL)))) IS NOT TRUE
+          AND (a.patient_national_id_hash IN (${conflictedChildrenSql('$3')})) IS NOT TRUE
         ORDER BY since, a.reference
         LIMIT ${DIGEST_MAX_ITEMS}`,
       [at.toISOString(), waitingDays, reviewerId],

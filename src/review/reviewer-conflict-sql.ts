@@ -11,10 +11,9 @@ import type { Role } from 'src/common/auth/roles';
 export function reviewerConflictSql(reviewer: string): string {
   return `(a.applicant_id = ${reviewer}::uuid
         OR EXISTS (SELECT 1 FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND (rc.applicant_id = a.applicant_id OR rc.hospital_id = a.hospital_id))
-        OR EXISTS (SELECT 1 FROM applications f
-                    WHERE f.patient_national_id_hash = a.patient_national_id_hash
-                      AND (f.applicant_id = ${reviewer}::uuid
-                           OR f.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL))))`;
+        OR EXISTS (SELECT 1 FROM applications f WHERE f.applicant_id = ${reviewer}::uuid AND f.patient_national_id_hash = a.patient_national_id_hash)
+        OR EXISTS (SELECT 1 FROM reviewer_conflicts rc JOIN applications f ON f.applicant_id = rc.applicant_id
+                    WHERE rc.reviewer_id = ${reviewer}::uuid AND f.patient_national_id_hash = a.patient_national_id_hash))`;
 }
 
 /**
@@ -24,12 +23,23 @@ export function reviewerConflictSql(reviewer: string): string {
  * held equal to reviewerConflictSql by the review spec.
  */
 export function reviewerConflictInListSql(reviewer: string): string {
-  const families = `SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL`;
   return `((a.applicant_id = ${reviewer}::uuid
-          OR a.applicant_id IN (${families})
+          OR a.applicant_id IN (SELECT rc.applicant_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.applicant_id IS NOT NULL)
           OR a.hospital_id IN (SELECT rc.hospital_id FROM reviewer_conflicts rc WHERE rc.reviewer_id = ${reviewer}::uuid AND rc.hospital_id IS NOT NULL)
-          OR a.patient_national_id_hash IN (SELECT f.patient_national_id_hash FROM applications f
-                                             WHERE f.patient_national_id_hash IS NOT NULL AND (f.applicant_id = ${reviewer}::uuid OR f.applicant_id IN (${families})))) IS TRUE)`;
+          OR a.patient_national_id_hash IN (${conflictedChildrenSql(reviewer)})) IS TRUE)`;
+}
+
+/**
+ * The child id hashes of the applications of the reviewer's own account and of the families reviewer_conflicts links
+ * them to (`reviewer` a placeholder), each arm driven from the applications' applicant index: the hash's own index
+ * holds open applications only, and written as one `applicant_id = … OR applicant_id IN (…)` the planner scanned the
+ * whole table (a review of this change measured 270 ms an evaluation on a million applications).
+ */
+export function conflictedChildrenSql(reviewer: string): string {
+  return `SELECT f.patient_national_id_hash FROM applications f WHERE f.applicant_id = ${reviewer}::uuid AND f.patient_national_id_hash IS NOT NULL
+          UNION ALL
+          SELECT f.patient_national_id_hash FROM reviewer_conflicts rc JOIN applications f ON f.applicant_id = rc.applicant_id
+           WHERE rc.reviewer_id = ${reviewer}::uuid AND f.patient_national_id_hash IS NOT NULL`;
 }
 
 /** Whether users of this role can have conflicts of interest: reviewers and admins, the roles that decide. */
