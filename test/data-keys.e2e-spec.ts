@@ -3,7 +3,7 @@ import { createApp } from 'src/app.factory';
 import { loadConfig } from 'src/config/app-config';
 import { ConfigValidationError } from 'src/config/env.schema';
 import { checkDataKeys } from 'src/database/data-keys-check';
-import { applicationWorld, createDraftApplication } from 'test/support/application-factory';
+import { applicationWorld, createDraftApplication, uploadDocument } from 'test/support/application-factory';
 import { startTestApp, TestApp } from 'test/support/test-app';
 
 const otherKey = Buffer.alloc(32, 3).toString('base64');
@@ -44,10 +44,18 @@ describe('Data keys checked against the stored data (e2e)', () => {
     expect(JSON.stringify(stored)).not.toContain(t.config.env.DATA_ENCRYPTION_KEY);
   });
 
-  it('an empty database records the keys it starts with', async () => {
+  it('an empty database records the keys it starts with; one with documents but no national id records nothing unproven', async () => {
     await t.dataSource.query(`DELETE FROM data_key_fingerprints`);
     expect(await checkDataKeys(t.dataSource, { DATA_ENCRYPTION_KEY: otherKey, DATA_HASH_KEY: t.config.env.DATA_HASH_KEY })).toBe('recorded');
     await t.dataSource.query(`DELETE FROM data_key_fingerprints`);
+
+    const w = await applicationWorld(t);
+    const draft = await createDraftApplication(t, w.family, w.hospital.id);
+    await uploadDocument(t, w.family, draft.id, 'diagnosis_certificate');
+    await t.dataSource.query(`UPDATE applications SET patient_national_id_enc = NULL, patient_national_id_hash = NULL, guardian_national_id_enc = NULL`);
+    await t.dataSource.query(`DELETE FROM data_key_fingerprints`);
+    expect(await checkDataKeys(t.dataSource, { ...keys(), DATA_ENCRYPTION_KEY: otherKey })).toBe('unproven');
+    expect(await t.dataSource.query(`SELECT * FROM data_key_fingerprints`)).toEqual([]);
   });
 
   it('start-up refuses a key that is not the data\'s, before the app is built', async () => {

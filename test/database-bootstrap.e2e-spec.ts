@@ -85,14 +85,25 @@ describe('Migrations at start-up (runMigrations)', () => {
     }
   });
 
-  it('a start with migrations still pending (MIGRATIONS_RUN=false before they ran) is refused naming what to do, not a missing table later', async () => {
+  it('a start on a database never migrated (MIGRATIONS_RUN=false) is refused naming what to do; one a migration behind is the rolling upgrade, named', async () => {
     const empty = `${name}_pending`;
     await withAdminClient((client) => client.query(`CREATE DATABASE "${empty}"`));
     try {
       const keys = { DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_HASH_KEY: Buffer.alloc(32, 2).toString('base64') };
-      await expect(checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).rejects.toThrow(/MIGRATIONS_RUN: the database has \d+ migration\(s\) pending .*migrate\.js/);
+      await expect(checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).rejects.toThrow(/MIGRATIONS_RUN: the database has never been migrated .*migrate\.js/);
       await migrateOnOwnConnection(databaseUrl(empty));
-      expect(await checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).toBe('recorded');
+      expect(await checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).toEqual({ pending: [], keys: 'recorded' });
+      // The release before this one's last migrations (the key table among them): started, named, keys unchecked.
+      const { Client } = await import('pg');
+      const db = new Client({ connectionString: databaseUrl(empty) });
+      await db.connect();
+      try {
+        await db.query(`DROP TABLE data_key_fingerprints`);
+        await db.query(`DELETE FROM migrations WHERE name = 'DataKeyFingerprints1763700023900'`);
+      } finally {
+        await db.end();
+      }
+      expect(await checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).toEqual({ pending: ['DataKeyFingerprints1763700023900'], keys: 'unchecked' });
     } finally {
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${empty}" WITH (FORCE)`));
     }

@@ -23,9 +23,10 @@ const refusal = (setting: Setting, why: string) =>
  * with: a mistyped or regenerated key used to start cleanly, answer 500 to every read of a national id or document,
  * and seal new ones under itself, for good. The first start with this check proves the keys on the data itself when
  * there is any (a stored national id must open, and hash to its stored hash), then records their fingerprints; every
- * later start compares. Returns what it did. Run after migrations, on a connection of the caller's.
+ * later start compares. Returns what it did ('unproven': documents but no national id stored, nothing recorded).
+ * Run after migrations, on a connection of the caller's.
  */
-export async function checkDataKeys(dataSource: DataSource, keys: DataKeys): Promise<'matched' | 'recorded'> {
+export async function checkDataKeys(dataSource: DataSource, keys: DataKeys): Promise<'matched' | 'recorded' | 'unproven'> {
   const fingerprints = Object.fromEntries(SETTINGS.map((s) => [s, keyFingerprint(s, keys[s])])) as Record<Setting, string>;
   const recorded = async () =>
     new Map(
@@ -45,7 +46,7 @@ export async function checkDataKeys(dataSource: DataSource, keys: DataKeys): Pro
   compare(stored);
   if (SETTINGS.every((s) => stored.has(s))) return 'matched';
 
-  await proveOnStoredData(dataSource, keys);
+  if (!(await proveOnStoredData(dataSource, keys))) return 'unproven';
   await dataSource.query(
     `INSERT INTO data_key_fingerprints (setting, fingerprint) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (setting) DO NOTHING`,
     [SETTINGS, SETTINGS.map((s) => fingerprints[s])],
@@ -59,11 +60,16 @@ export async function checkDataKeys(dataSource: DataSource, keys: DataKeys): Pro
  * them: of up to PROOF_SAMPLE of them, one that does is proof enough (a row damaged by hand should not keep the
  * service from starting); none that opens, or none that hashes right, is a refusal.
  */
-async function proveOnStoredData(dataSource: DataSource, keys: DataKeys): Promise<void> {
+async function proveOnStoredData(dataSource: DataSource, keys: DataKeys): Promise<boolean> {
   const samples = (await dataSource.query(
     `SELECT patient_national_id_enc AS enc, patient_national_id_hash AS hash FROM applications WHERE patient_national_id_enc IS NOT NULL LIMIT ${PROOF_SAMPLE}`,
   )) as { enc: string; hash: string }[];
-  if (!samples.length) return;
+  if (!samples.length) {
+    // Nothing to prove the keys on: fine for an empty database; with documents stored (sealed under a key this check
+    // cannot open) the keys are not recorded unproven, and the next start tries again.
+    const [{ documents }] = (await dataSource.query(`SELECT EXISTS (SELECT 1 FROM application_documents) AS documents`)) as { documents: boolean }[];
+    return !documents;
+  }
   const vault = NationalIdVault.withKeys(keys);
   let opened = 0;
   for (const sample of samples) {
@@ -74,7 +80,7 @@ async function proveOnStoredData(dataSource: DataSource, keys: DataKeys): Promis
       continue;
     }
     opened++;
-    if (nationalId !== null && vault.hash(nationalId) === sample.hash) return;
+    if (nationalId !== null && vault.hash(nationalId) === sample.hash) return true;
   }
   if (!opened) throw refusal('DATA_ENCRYPTION_KEY', 'does not open the national ids already stored');
   throw refusal('DATA_HASH_KEY', 'is not the key the stored national ids were hashed with (the same child would no longer be recognised across applications)');

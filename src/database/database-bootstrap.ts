@@ -77,26 +77,34 @@ export async function migrateOnOwnConnection(
 }
 
 /**
- * Before the app reads or writes anything, on a connection of its own, every role, every start: refuses a database
- * with migrations still pending (started with MIGRATIONS_RUN=false before they ran: the service failed later on a
- * missing table or column), then checkDataKeys.
+ * Before the app reads or writes anything, on a connection of its own, every role, every start. A database never
+ * migrated (MIGRATIONS_RUN=false on an empty one) is refused, naming what to do: the service used to fail later on a
+ * missing table. One with some migrations pending is the documented rolling upgrade (new workers before the api that
+ * migrates, each release able to run on the schema before it): named in the log, not refused. Then checkDataKeys,
+ * unless its table is not there yet (that same upgrade): 'unchecked'.
  */
 export async function checkDatabaseOnOwnConnection(
   url: string,
   keys: { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string },
   acquireTimeoutMs = 20_000,
   retry: ConnectRetry = {},
-): Promise<'matched' | 'recorded'> {
+): Promise<{ pending: string[]; keys: 'matched' | 'recorded' | 'unproven' | 'unchecked' }> {
   const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-start-check')).initialize(), retry);
   try {
-    const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
-    if (pending.length) {
+    const executor = new MigrationExecutor(dataSource);
+    const pending = (await executor.getPendingMigrations()).map((m) => m.name);
+    if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
       throw new ConfigValidationError(
-        `Invalid configuration:\n  - MIGRATIONS_RUN: the database has ${pending.length} migration(s) pending (${pending[0].name}${pending.length > 1 ? ', …' : ''}): ` +
+        `Invalid configuration:\n  - MIGRATIONS_RUN: the database has never been migrated (${pending.length} migrations pending): ` +
           'start one process with MIGRATIONS_RUN=true, or run `node dist/src/database/migrate.js`, first',
       );
     }
-    return await checkDataKeys(dataSource, keys);
+    try {
+      return { pending, keys: await checkDataKeys(dataSource, keys) };
+    } catch (error) {
+      if ((error as { code?: string }).code === '42P01') return { pending, keys: 'unchecked' }; // data_key_fingerprints: not migrated yet
+      throw error;
+    }
   } finally {
     await dataSource.destroy();
   }
