@@ -1,7 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { parseExpression } from 'cron-parser';
 import { isIP } from 'node:net';
-import { weakPasswordReason } from 'src/common/validation/new-password';
 import {
   IsBoolean,
   IsEmail,
@@ -323,9 +322,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   problems.push(...digestScheduleProblems(env));
   if (env.DATA_ENCRYPTION_KEY && env.DATA_ENCRYPTION_KEY === env.DATA_HASH_KEY) problems.push('DATA_HASH_KEY: must differ from DATA_ENCRYPTION_KEY');
-  // The first administrator's password meets the rules every other password does (it was created unchecked).
-  const weakAdminPassword = env.ADMIN_PASSWORD ? weakPasswordReason(env.ADMIN_PASSWORD) : null;
-  if (weakAdminPassword) problems.push(`ADMIN_PASSWORD: ${weakAdminPassword.replace(/^password /, '')}`);
+
   problems.push(...trustProxyProblems(env.TRUST_PROXY));
   if (env.NODE_ENV === 'production') {
     for (const key of ['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY', 'SMTP_URL'] as const) {

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { weakPasswordReason } from 'src/common/validation/new-password';
 import { AppConfig } from 'src/config/app-config';
+import { ConfigValidationError } from 'src/config/env.schema';
 import { ADMIN_WHO_CAN_SIGN_IN, UsersService } from 'src/users/users.service';
 
 /** Creates the first administrator from ADMIN_EMAIL/ADMIN_PASSWORD when no active admin exists. */
@@ -22,6 +24,10 @@ export class AdminBootstrapService {
       this.logger.warn('No administrator exists: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one at start-up.');
       return;
     }
+    // The rules every password meets (it was created unchecked), checked only when it is used: a deployment that
+    // keeps ADMIN_PASSWORD set after its first start is not refused for it at every start.
+    const weak = weakPasswordReason(ADMIN_PASSWORD);
+    if (weak) throw new ConfigValidationError(`Invalid configuration:\n  - ADMIN_PASSWORD: ${weak.replace(/^password /, '')} (no administrator was created)`);
     try {
       await this.users.create({ email: ADMIN_EMAIL.trim().toLowerCase(), fullName: 'Administrator', role: 'admin', password: ADMIN_PASSWORD }, null);
       this.logger.warn('No administrator could sign in: created one from ADMIN_EMAIL.');

@@ -218,8 +218,13 @@ describe('Account links and sessions after the account changed (e2e)', () => {
     await t.dataSource.query(`UPDATE users SET disabled_at = now() WHERE role = 'admin' AND password_hash IS NOT NULL`);
     const config = t.app.get(AppConfig);
     const email = uniqueEmail('rescue');
+    // A weak password is refused when it would be used (not at every start while an admin exists), naming the setting.
+    jest.replaceProperty(config, 'env', { ...config.env, ADMIN_EMAIL: email, ADMIN_PASSWORD: 'password123' });
+    await expect(t.app.get(AdminBootstrapService).ensureAdmin()).rejects.toThrow(/ADMIN_PASSWORD: is one of the most common passwords/);
     jest.replaceProperty(config, 'env', { ...config.env, ADMIN_EMAIL: email, ADMIN_PASSWORD: P1 });
     await t.app.get(AdminBootstrapService).ensureAdmin();
+    jest.replaceProperty(config, 'env', { ...config.env, ADMIN_EMAIL: email, ADMIN_PASSWORD: 'aaaaaaaaaa' });
+    await t.app.get(AdminBootstrapService).ensureAdmin(); // an administrator exists: the setting is not read
     const me = await t.http.get('/api/v1/me').set((await login(t, email, P1)).auth).expect(200);
     expect(me.body.role).toBe('admin');
   });
