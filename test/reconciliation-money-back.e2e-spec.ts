@@ -111,6 +111,19 @@ describe('Reconciliation: money sent back (e2e)', () => {
     expect(await status('applications', grant.id)).toBe('completed');
   });
 
+  it('a debit resolved as nothing to do with the tranche no longer holds its credit back', async () => {
+    const { first, second } = await bothPaid();
+    const debit = await upload(camt053([{ amount: '30000.00', creditDebit: 'DBIT', remittance: `Transfer out ${first.reference}`, accountServicerReference: 'OUT-1', bookingDate: today() }]));
+    const [entry] = await items(debit.body.id);
+    expect(entry.status).toBe('mismatched');
+    await t.http.post(`${API}/reconciliation/entries/${entry.id}/resolve`).set(w.hospitalFinance.auth).send({ note: 'Our own transfer to a supplier; the text quoted the reference by mistake.' }).expect(200);
+    const credits = await upload(camt053([
+      { amount: '30000.00', remittance: first.reference, accountServicerReference: 'IN-R1', bookingDate: today() },
+      { amount: '30000.00', remittance: second.reference, accountServicerReference: 'IN-R2', bookingDate: today() },
+    ]));
+    expect(credits.body).toMatchObject({ entries: 2, matched: 2, mismatched: 0 });
+  });
+
   it('a debit naming two tranches, imported before their credits, holds both back', async () => {
     const { grant, first, second } = await bothPaid();
     const debit = await upload(csvStatement([{ amount: '-60000.00', remittance: `Return ${first.reference} and ${second.reference}`, bookingDate: today() }]), 'debit.csv');

@@ -18,7 +18,7 @@ type SeveralNamed = { booked: string; imported: Date; amount: string };
 /**
  * The disbursements an import's entries name (classifyEntry's candidates), looked up per batch in one query. A paid
  * tranche of the hospital comes marked `takenBack` when a debit or reversal of an earlier import names it, of at least
- * its amount (less is a bank's fee, not the payment) — money
+ * its amount (less is a bank's fee, not the payment), that no one has resolved as nothing to do with it — money
  * that may have gone back, so its credit must not settle it whichever statement came first — provided the bank booked
  * it on or after the day of the tranche's current payment, and Sprout imported it after the latest return of the
  * tranche was recorded: once a return is recorded and the tranche paid again, the old debit (booked before, or seen
@@ -51,7 +51,7 @@ export class MatchCandidates {
               CASE WHEN d.status = 'paid' AND d.hospital_id = $2 THEN
                 EXISTS (SELECT 1 FROM statement_entries e JOIN bank_statements s ON s.id = e.statement_id
                          WHERE e.disbursement_id = d.id AND e.status = 'mismatched' AND (e.credit_debit = 'DBIT' OR e.reversal)
-                           AND e.amount >= d.amount AND e.statement_id <> $3 AND e.booking_date >= p.paid_on AND s.created_at > returns.latest)
+                           AND e.amount >= d.amount AND e.resolved_at IS NULL AND e.statement_id <> $3 AND e.booking_date >= p.paid_on AND s.created_at > returns.latest)
                 OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::date[], $6::timestamptz[], $7::bigint[]) AS n(reference, booked, imported, amount)
                             WHERE n.reference = d.reference AND n.amount >= d.amount AND n.booked >= p.paid_on AND n.imported > returns.latest)
               ELSE false END AS taken_back,
@@ -87,7 +87,7 @@ export class MatchCandidates {
       `SELECT e.remittance, e.structured_references, e.end_to_end_id, e.additional_info, e.booking_date::text AS booked, s.created_at AS imported, e.amount::text AS amount
          FROM bank_statements s JOIN statement_entries e ON e.statement_id = s.id AND e.status = 'mismatched'
         WHERE s.hospital_id = $1 AND s.mismatched > 0 AND s.id <> $2
-          AND e.disbursement_id IS NULL AND (e.credit_debit = 'DBIT' OR e.reversal)`,
+          AND e.disbursement_id IS NULL AND (e.credit_debit = 'DBIT' OR e.reversal) AND e.resolved_at IS NULL`,
       [this.hospitalId, this.statementId],
     )) as SeveralNamedRow[];
     const byReference = new Map<string, SeveralNamed[]>();
