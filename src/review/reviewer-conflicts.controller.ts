@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { pageOfList, PageQueryDto } from 'src/common/pagination/pagination';
+import { pageOfList, ShortListQueryDto } from 'src/common/pagination/pagination';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -41,7 +41,7 @@ export class ReviewerConflictsController {
   @Roles('admin')
   @ApiOperation({ summary: "A reviewer's recorded conflicts of interest" })
   @ApiOkResponse({ type: ReviewerConflictListDto })
-  async list(@Param('id', ParseIdPipe) id: string, @Query() query: PageQueryDto): Promise<ReviewerConflictListDto> {
+  async list(@Param('id', ParseIdPipe) id: string, @Query() query: ShortListQueryDto): Promise<ReviewerConflictListDto> {
     return pageOfList(await this.conflicts.list(id), query, (c) => ({ k: c.createdAt, id: c.id }));
   }
 

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from 'src/common/pagination/pagination';
+import { decodeCursor, encodeCursor, pageOfList, PageQueryDto } from 'src/common/pagination/pagination';
 
 const ID = '6f1c2b9e-3c1d-4a8e-9b7a-2f4d5e6a7b8c';
 const cursor = (k: unknown, id: unknown = ID) => Buffer.from(JSON.stringify({ k, id })).toString('base64url');
@@ -51,5 +51,28 @@ describe('decodeCursor', () => {
     for (const bad of ['%%%', Buffer.from('[]').toString('base64url'), cursor('2026-11-22T07:13:00Z', 'x'), cursor(5), cursor('a', 7)]) {
       expect(() => decodeCursor(bad, 'text')).toThrow(expect.objectContaining({ status: 400 }));
     }
+  });
+});
+
+describe('pageOfList', () => {
+  // Two items in one millisecond, the later one (by the database's microseconds) with the smaller id: ordered here as
+  // the cursor compares them, so a page boundary between them loses neither.
+  const items = [
+    { id: 'ffffffff-0000-4000-8000-000000000000', at: '2026-12-01T10:00:00.123Z' },
+    { id: '00000000-0000-4000-8000-000000000000', at: '2026-12-01T10:00:00.123Z' },
+    { id: '11111111-0000-4000-8000-000000000000', at: '2026-12-01T10:00:01.000Z' },
+  ];
+  const keyOf = (i: { id: string; at: string }) => ({ k: i.at, id: i.id });
+
+  it('pages through every item once, however the items share a millisecond', () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = pageOfList(items, Object.assign(new PageQueryDto(), { limit: 1, cursor }), keyOf);
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.sort()).toEqual(items.map((i) => i.id).sort());
+    expect(seen).toHaveLength(3);
   });
 });

@@ -71,20 +71,24 @@ export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => Keyset
   return { items: items.map(map), nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
 }
 
+/** PageQueryDto for the lists read whole (pageOfList): 100 by default, so a client that never pages still gets them all in the usual case. */
+export class ShortListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  override limit: number = 100;
+}
+
 /**
- * A page of a short list read whole, sorted ascending by its keyset (`keyOf`, a timestamp and an id): the items after
- * the cursor's key, `limit` of them. For lists that stay short (one application's decisions and questions, one
- * reviewer's conflicts) and are paged as API.md pages every list, the same `limit` and `cursor` checks included.
+ * A page of a short list read whole: ordered here by its keyset (`keyOf`: a timestamp, to the millisecond, and an id)
+ * as the cursor compares it, then the items after the cursor's key, `limit` of them. For lists that stay short (one
+ * application's decisions and questions, one reviewer's conflicts) and are paged as API.md pages every list, the same
+ * `limit` and `cursor` checks included.
  */
 export function pageOfList<T>(items: readonly T[], query: PageQueryDto, keyOf: (item: T) => Keyset): Page<T> {
+  const keyed = items.map((item) => ({ item, at: Date.parse(keyOf(item).k), id: keyOf(item).id.toLowerCase() }));
+  keyed.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const after = decodeCursor(query.cursor, 'timestamp');
   const since = after ? { at: Date.parse(after.k), id: after.id.toLowerCase() } : null;
-  const rest = since
-    ? items.filter((item) => {
-        const key = keyOf(item);
-        const at = Date.parse(key.k);
-        return at > since.at || (at === since.at && key.id.toLowerCase() > since.id);
-      })
-    : items;
-  return toPage(rest.slice(0, query.limit + 1), query.limit, keyOf, (item) => item);
+  const rest = since ? keyed.filter((k) => k.at > since.at || (k.at === since.at && k.id > since.id)) : keyed;
+  return toPage(rest.slice(0, query.limit + 1).map((k) => k.item), query.limit, keyOf, (item) => item);
 }

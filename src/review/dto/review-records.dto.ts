@@ -51,7 +51,7 @@ export class DecisionDto {
 
 export class DecisionListDto {
   @ApiProperty({ type: [DecisionDto], description: 'Oldest first' }) items: DecisionDto[];
-  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 20), or null' }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 100), or null' }) nextCursor: string | null;
 }
 
 export class InfoRoundDto {
@@ -80,7 +80,7 @@ export class InfoRequestDto {
 
 export class InfoRequestListDto {
   @ApiProperty({ type: [InfoRequestDto], description: 'Every information request, oldest first' }) items: InfoRequestDto[];
-  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 20), or null' }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 100), or null' }) nextCursor: string | null;
 }
 
 export class ChangesDto {

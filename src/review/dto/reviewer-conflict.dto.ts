@@ -34,5 +34,5 @@ export class ReviewerConflictDto {
 
 export class ReviewerConflictListDto {
   @ApiProperty({ type: [ReviewerConflictDto] }) items: ReviewerConflictDto[];
-  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 20), or null' }) nextCursor: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Cursor of the next page (limit, default 100), or null' }) nextCursor: string | null;
 }
