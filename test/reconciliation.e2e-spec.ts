@@ -737,6 +737,11 @@ describe('Reconciliation (e2e)', () => {
     expect(res.body).toMatchObject({ matched: 0, unmatched: 2 });
     expect(await disbursementStatus(otherTranche.id)).toBe('paid');
     expect(await disbursementStatus(scheduledTranche.id)).toBe('scheduled');
+    // Money meant for the other hospital may have been paid into this one's account: fund finance is told too.
+    for (const who of [w.hospitalFinance, w.finance]) {
+      const mail = await t.mail.waitFor((m) => m.to.includes(who.email) && m.text.includes(res.body.id));
+      expect(mail.text).toMatch(/1 of them name a payment the fund made to another hospital/);
+    }
   });
 
   it('scopes statements to the hospital: another hospital finance gets 404 (statement, entry) and 403 (naming the hospital)', async () => {

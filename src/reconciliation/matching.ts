@@ -97,6 +97,9 @@ export function storedEntryReferences(row: StoredEntryTexts): string[] {
   });
 }
 
+/** Why a credit naming a Sprout reference matched nothing: none of them is a tranche of this hospital. */
+export const NOT_THIS_HOSPITALS_REASON = 'no disbursement of this hospital has this reference';
+
 /** Why a credit is a second transfer for a tranche: another entry of its file matched it first. */
 export const MATCHED_EARLIER_IN_FILE_REASON = 'an earlier entry of this statement matched this reference';
 
@@ -123,7 +126,7 @@ export function classifyEntry(
 
   const ours = references.filter((reference) => candidatesByReference.get(reference)?.hospitalId === hospitalId);
   if (ours.length === 0) {
-    const reason = references.length === 0 ? NO_REFERENCE_REASON : 'no disbursement of this hospital has this reference';
+    const reason = references.length === 0 ? NO_REFERENCE_REASON : NOT_THIS_HOSPITALS_REASON;
     return { status: 'unmatched', reason, ...(references.length === 1 ? { reference: references[0] } : {}) };
   }
   if (ours.length > 1) return { status: 'unmatched', reason: `several disbursement references (${ours.join(', ')})` };

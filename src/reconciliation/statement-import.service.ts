@@ -30,7 +30,7 @@ import {
 } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementAccounts, StatementLeftOut } from 'src/reconciliation/statement-account';
 import { REPEATED_ENTRY_REASON } from 'src/reconciliation/entry-fingerprint';
-import { awaitedAmountsSql, NO_REFERENCE_REASON } from 'src/reconciliation/matching';
+import { awaitedAmountsSql, NO_REFERENCE_REASON, NOT_THIS_HOSPITALS_REASON } from 'src/reconciliation/matching';
 import { toStatementSummary } from 'src/reconciliation/statement-view';
 import { StatementImportRun } from 'src/reconciliation/statement-import-run';
 import { StatementSettlement } from 'src/reconciliation/statement-settlement';
@@ -214,7 +214,8 @@ export class StatementImportService implements OnModuleInit {
     const unnamed = statement.unmatched > 0 ? await unnamedCredits(tx, statement) : { all: 0, likePayments: 0 };
     const exceptions = { mismatched: statement.mismatched, unmatched: statement.unmatched - unnamed.all, unnamedLikePayments: unnamed.likePayments };
     if (exceptions.mismatched + exceptions.unmatched + exceptions.unnamedLikePayments + transfersAgain > 0) {
-      await this.emailExceptions(tx, statement, { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain, moneyBack });
+      const otherHospitals = exceptions.unmatched > 0 ? await creditsForOtherHospitals(tx, statement) : 0;
+      await this.emailExceptions(tx, statement, { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain, moneyBack, otherHospitals });
     }
 
     const imported = {
@@ -289,8 +290,10 @@ export class StatementImportService implements OnModuleInit {
    */
   private async emailExceptions(tx: EntityManager, s: BankStatement, counts: ExceptionCounts): Promise<void> {
     const hospital = await tx.getRepository(Hospital).findOneByOrFail({ id: s.hospitalId });
-    // Money the bank took back from the fund's payments is the fund's books too: fund finance hears of it as well.
-    const recipients = [...(await hospitalFinanceUsers(tx, s.hospitalId)), ...(counts.moneyBack > 0 ? await fundFinanceUsers(tx) : [])];
+    // Money the bank took back from the fund's payments, and money meant for another hospital (perhaps paid to this
+    // one's account), are the fund's books too: fund finance hears of them as well.
+    const fundsToo = counts.moneyBack > 0 || counts.otherHospitals > 0;
+    const recipients = [...(await hospitalFinanceUsers(tx, s.hospitalId)), ...(fundsToo ? await fundFinanceUsers(tx) : [])];
     for (const user of recipients) {
       await this.outbox.enqueue(tx, {
         event: 'reconciliation.exceptions',
@@ -315,7 +318,21 @@ export class StatementImportService implements OnModuleInit {
   }
 }
 
-type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayments: number; unnamed: number; duplicates: number; moneyBack: number };
+type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayments: number; unnamed: number; duplicates: number; moneyBack: number; otherHospitals: number };
+
+/**
+ * The statement's credits naming a tranche the fund paid to another hospital (and no tranche of this one): money meant
+ * for that hospital may have been paid to this one's account, which only the fund can put right.
+ */
+async function creditsForOtherHospitals(tx: EntityManager, s: BankStatement): Promise<number> {
+  const [row] = (await tx.query(
+    `SELECT count(*)::int AS n FROM statement_entries e
+      WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason = $3 AND e.credit_debit = 'CRDT'
+        AND EXISTS (SELECT 1 FROM disbursements d WHERE d.reference = e.reference AND d.hospital_id <> $2 AND d.status IN ('paid', 'reconciled'))`,
+    [s.id, s.hospitalId, NOT_THIS_HOSPITALS_REASON],
+  )) as { n: number }[];
+  return row.n;
+}
 
 /**
  * The statement's unmatched credits naming no Sprout reference, and those of them whose amount is that of a tranche of

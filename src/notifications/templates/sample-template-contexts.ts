@@ -161,6 +161,7 @@ export const SAMPLE_TEMPLATE_CONTEXTS: { [N in TemplateName]: TemplateContexts[N
     unnamed: 214,
     duplicates: 0,
     moneyBack: 1,
+    otherHospitals: 1,
     statementUrl: 'https://sprout.example.org/reconciliation/statements/a3f1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b',
   },
   'reviewer-digest': {

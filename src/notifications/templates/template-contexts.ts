@@ -274,6 +274,8 @@ export interface ReconciliationExceptionsContext {
   duplicates: number;
   /** Of the mismatched: debits and reversals naming the fund's payments, money the bank may have taken back (fund finance is told too). */
   moneyBack?: number;
+  /** Of the unmatched: credits naming a payment the fund made to another hospital (fund finance is told too). */
+  otherHospitals?: number;
   statementUrl: string;
   /** The hospital the recipient served when this was written: not sent if they serve another by then (absent in older rows). */
   hospitalId?: string;

@@ -119,6 +119,7 @@ export const TEMPLATE_FIELDS: { [N in TemplateName]: FieldsOf<TemplateContexts[N
     unnamed: 'optional',
     duplicates: 'required',
     moneyBack: 'optional',
+    otherHospitals: 'optional',
     statementUrl: 'required',
     hospitalId: 'optional',
   },
