@@ -192,9 +192,11 @@ export class AmountCountDto {
   @ApiProperty({ type: 'integer', format: 'int64', description: 'minor units (fen), exact: a sum may pass 2^53, which a JavaScript number reads rounded' }) amount: number;
 }
 
+/** Each figure's amount is the sum of its entries' amounts, credits and debits alike: the money to look at, not a net. */
 export class ExceptionsDto {
-  @ApiProperty({ type: AmountCountDto }) mismatched: AmountCountDto;
-  @ApiProperty({ type: AmountCountDto, description: 'CNY credits booked in the period naming a Sprout reference that matched nothing (those naming none: unnamedCredits)' }) unmatched: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto, description: 'Entries naming a tranche with another amount, and debits or reversals naming one (money the bank may have taken back); amounts added whatever their direction, not netted' })
+  mismatched: AmountCountDto;
+  @ApiProperty({ type: AmountCountDto, description: 'Entries naming a Sprout reference that matched nothing: credits (those naming none: unnamedCredits), and debits of less than the tranche they name' }) unmatched: AmountCountDto;
   @ApiProperty({
     type: AmountCountDto,
     description: 'Credits for a tranche already reconciled, or matched by an earlier entry of their statement; repeats of a bank entry already imported need no one and are left out',
