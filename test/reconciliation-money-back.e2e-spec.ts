@@ -122,6 +122,9 @@ describe('Reconciliation: money sent back (e2e)', () => {
       { amount: '30000.00', remittance: second.reference, accountServicerReference: 'IN-R2', bookingDate: today() },
     ]));
     expect(credits.body).toMatchObject({ entries: 2, matched: 2, mismatched: 0 });
+    // Reopening it now would not put the hold back on a tranche reconciled since: refused, saying what to do.
+    const reopened = await t.http.post(`${API}/reconciliation/entries/${entry.id}/reopen`).set(w.hospitalFinance.auth);
+    expect([reopened.status, reopened.body.type]).toEqual([409, expect.stringContaining('resolution-acted-on')]);
   });
 
   it('a debit naming two tranches, imported before their credits, holds both back', async () => {

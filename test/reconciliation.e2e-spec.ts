@@ -984,6 +984,19 @@ describe('Reconciliation (e2e)', () => {
     expect(paidEntry.status).toBe('matched');
     expect((await resolve(paidEntry.id, { note: 'x' })).body.type).toContain('entry-not-exception');
 
+    // A credit naming nothing of the fund's was never an exception: resolved, it stays among the unnamed credits.
+    // A repeat of an entry already imported closes nothing: refused, pointing at the first import.
+    const more = await upload(camt053([
+      { amount: '12.34', remittance: 'patient bill', accountServicerReference: 'R-4', bookingDate: '2026-09-12' },
+      { amount: '300.00', remittance: 'SPR-2026-999999-1', accountServicerReference: 'R-2', bookingDate: '2026-09-12' },
+    ]));
+    const [bill, repeat] = await items(more.body.id);
+    expect(repeat.status).toBe('duplicate');
+    expect((await resolve(repeat.id, { note: 'the same transfer' })).body.type).toContain('entry-repeats-imported-entry');
+    const unnamedBefore = (await report()).unnamedCredits;
+    await resolve(bill.id, { note: 'a patient paid a bill' }).expect(200);
+    expect((await report())).toMatchObject({ unnamedCredits: unnamedBefore, resolvedExceptions: { count: 1, amount: 30_000 } });
+
     await t.http.post(`${API}/reconciliation/entries/${stranger.id}/reopen`).set(w.finance.auth).expect(200);
     expect((await report()).exceptions.total.count).toBe(2);
     expect((await t.http.post(`${API}/reconciliation/entries/${stranger.id}/reopen`).set(w.finance.auth)).body.type).toContain('entry-not-resolved');

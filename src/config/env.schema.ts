@@ -29,6 +29,7 @@ const toBool = ({ value }: { value: unknown }) => {
   if (['false', '0', 'no'].includes(word)) return false;
   return value;
 };
+const BOOLEAN_WORDS = ({ property }: { property: string }) => `${property} must be true or false (also 1/0, yes/no)`;
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -71,10 +72,10 @@ export class EnvSchema {
   @Transform(toInt) @IsInt() @Min(100) @Max(120000)
   DATABASE_ACQUIRE_TIMEOUT_MS = 20000;
 
-  @Transform(toBool) @IsBoolean() @IsOptional()
+  @Transform(toBool) @IsBoolean({ message: BOOLEAN_WORDS }) @IsOptional()
   DATABASE_AUTO_CREATE?: boolean;
 
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool) @IsBoolean({ message: BOOLEAN_WORDS })
   MIGRATIONS_RUN = true;
 
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
@@ -83,7 +84,7 @@ export class EnvSchema {
   @IsString() @Matches(/^[A-Za-z0-9:_-]+$/)
   QUEUE_PREFIX = 'sprout';
 
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool) @IsBoolean({ message: BOOLEAN_WORDS })
   REDIS_ALLOW_EVICTION = false;
 
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
@@ -255,7 +256,7 @@ export class EnvSchema {
    * Refuse to serve a stored document that is not encrypted. Files stored by releases before encryption are served as
    * they are until `npm run documents:seal` has run; after that, one that is not sealed was put there by someone else.
    */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool) @IsBoolean({ message: BOOLEAN_WORDS })
   UPLOADS_SEALED_ONLY = false;
 
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600)

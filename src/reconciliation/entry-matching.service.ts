@@ -7,7 +7,7 @@ import { AuthUser } from 'src/common/auth/roles';
 import { DisbursementNotFoundException } from 'src/disbursements/disbursements.exceptions';
 import { GrantProgressService } from 'src/disbursements/grant-progress.service';
 import { MatchEntryDto, ResolveEntryDto, StatementItemDto } from 'src/reconciliation/dto/reconciliation.dto';
-import { sameReferences } from 'src/reconciliation/entry-fingerprint';
+import { REPEATED_ENTRY_REASON, sameReferences } from 'src/reconciliation/entry-fingerprint';
 import { entryReferences, StoredEntryTexts, storedEntryReferences } from 'src/reconciliation/matching';
 import { EntryMatchConflictException, EntryNotMatchableException, StatementEntryNotFoundException } from 'src/reconciliation/reconciliation.exceptions';
 import { StatementEntry } from 'src/reconciliation/statement-entry.entity';
@@ -165,6 +165,10 @@ export class EntryMatchingService {
         throw new EntryMatchConflictException('entry-not-exception', `This entry is ${entry.status}; only a mismatched, unmatched or duplicate entry can be resolved.`);
       }
       if (entry.resolvedAt) throw new EntryMatchConflictException('entry-already-resolved', 'This exception is resolved already; reopen it first to resolve it again.');
+      if (entry.status === 'duplicate' && entry.reason === REPEATED_ENTRY_REASON) {
+        // Not counted anywhere: its first import is the exception, if any. Resolving the repeat would close nothing.
+        throw new EntryMatchConflictException('entry-repeats-imported-entry', 'This entry repeats a bank entry already imported, which is the one that counts: resolve that one.');
+      }
       await this.setEntry(tx, entry.id, { resolvedAt: new Date(), resolvedBy: user.id, resolutionNote: dto.note });
       await this.audit.record(tx, {
         actor: user,
@@ -182,6 +186,17 @@ export class EntryMatchingService {
     return this.dataSource.transaction(async (tx) => {
       const entry = await this.lockEntry(tx, user, entryId);
       if (!entry.resolvedAt) throw new EntryMatchConflictException('entry-not-resolved', 'This entry is not a resolved exception.');
+      // A debit resolved as no money sent back released its tranche's credit, which may have reconciled it since:
+      // reopening the debit would not undo that, so it is refused rather than reopened as if it held the tranche again.
+      if (entry.status === 'mismatched' && (entry.creditDebit === 'DBIT' || entry.reversal) && entry.disbursementId) {
+        const [tranche] = (await tx.query(`SELECT status FROM disbursements WHERE id = $1`, [entry.disbursementId])) as { status: string }[];
+        if (tranche?.status === 'reconciled') {
+          throw new EntryMatchConflictException(
+            'resolution-acted-on',
+            'The tranche this debit names has been reconciled since it was resolved; reopening the debit would not undo that. Unmatch the entry that reconciled it first (a completed grant cannot be reopened: tell the fund office).',
+          );
+        }
+      }
       await this.setEntry(tx, entry.id, { resolvedAt: null, resolvedBy: null, resolutionNote: null });
       await this.audit.record(tx, {
         actor: user,

@@ -38,12 +38,13 @@ export class ReconciliationReportService {
       // A credit naming no Sprout reference is the hospital's own business (its patients paying their bills) as far as
       // Sprout can tell: counted apart, not as an exception, as the exceptions email does — unless it has the amount of
       // a tranche paid, or sent in a payment file, and not yet reconciled (its reference may have been lost on the way).
-      // One a person resolved needs no one any more: counted apart.
+      // One a person resolved needs no one any more: counted apart (a credit naming nothing of the fund's stays where
+      // it was, resolved or not: it was never an exception).
       const exceptions = (await tx.query(
-        `SELECT CASE WHEN resolved_at IS NOT NULL THEN '${RESOLVED}'
-                     WHEN status = 'unmatched' AND reason = $5
+        `SELECT CASE WHEN status = 'unmatched' AND reason = $5
                       AND amount NOT IN (${awaitedAmountsSql('e.hospital_id')})
-                     THEN '${UNNAMED}' ELSE status END AS status,
+                     THEN '${UNNAMED}'
+                     WHEN resolved_at IS NOT NULL THEN '${RESOLVED}' ELSE status END AS status,
                 count(*)::text AS count, coalesce(sum(amount), 0)::text AS amount
            FROM statement_entries e
           WHERE booking_date BETWEEN $1::date AND $2::date AND ($3::uuid IS NULL OR hospital_id = $3)

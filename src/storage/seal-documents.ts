@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { loadConfig } from 'src/config/app-config';
+import { ConfigValidationError } from 'src/config/env.schema';
 import { checkDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
 import { documentStorage } from 'src/storage/storage.module';
 
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A setting found wrong (a data key that is not the data's): named, no stack, EX_CONFIG as at start-up.
+  if (error instanceof ConfigValidationError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
