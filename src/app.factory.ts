@@ -16,7 +16,7 @@ import { requestContext } from 'src/common/logging/request-context';
 import { AppConfig } from 'src/config/app-config';
 import { trustProxySetting } from 'src/config/env.schema';
 import { assertWritableDirs } from 'src/config/writable-dirs';
-import { checkDatabaseOnOwnConnection, ensureDatabase, migrateOnOwnConnection } from 'src/database/database-bootstrap';
+import { ensureDatabase, prepareDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
 import { setupOpenApi } from 'src/openapi';
 import { RedisProbeService } from 'src/health/redis-probe.service';
 import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
@@ -33,15 +33,11 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
       onRetry: (error) => logger.warn(`PostgreSQL not reachable to create the database yet (${(error as Error).message}); trying again`),
     });
   }
-  if (env.MIGRATIONS_RUN) {
-    const ran = await migrateOnOwnConnection(env.DATABASE_URL, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
-      onRetry: (error) => logger.warn(`PostgreSQL not reachable for migrations yet (${(error as Error).message}); trying again`),
-    });
-    if (ran.length) logger.info({ migrations: ran }, 'migrations applied');
-  }
-  const checked = await checkDatabaseOnOwnConnection(env.DATABASE_URL, env, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
-    onRetry: (error) => logger.warn(`PostgreSQL not reachable to check the database yet (${(error as Error).message}); trying again`),
+  // Migrations (MIGRATIONS_RUN) and the checks of the database on one connection of their own, before the app's pool.
+  const checked = await prepareDatabaseOnOwnConnection(env.DATABASE_URL, { migrate: env.MIGRATIONS_RUN, keys: env }, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
+    onRetry: (error) => logger.warn(`PostgreSQL not reachable for migrations and checks yet (${(error as Error).message}); trying again`),
   });
+  if (checked.migrated.length) logger.info({ migrations: checked.migrated }, 'migrations applied');
   if (checked.pending.length) logger.warn({ pending: checked.pending }, 'migrations pending: this release runs on the schema before them until a process with MIGRATIONS_RUN=true applies them');
   if (checked.keys === 'recorded') logger.info('data keys checked against the stored data, and their fingerprints recorded');
   if (checked.keys === 'unproven') logger.warn('data keys not yet provable on stored data (documents, but no national id, stored): checked again at the next start');

@@ -4,7 +4,7 @@ import { AddressInfo, connect, createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
-import { checkDatabaseOnOwnConnection, ensureDatabase, migrateOnOwnConnection, MIGRATION_LOCK, runMigrations } from 'src/database/database-bootstrap';
+import { ensureDatabase, prepareDatabaseOnOwnConnection, migrateOnOwnConnection, MIGRATION_LOCK, runMigrations } from 'src/database/database-bootstrap';
 import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
 import { waitUntil } from 'test/support/wait-until';
 
@@ -90,9 +90,11 @@ describe('Migrations at start-up (runMigrations)', () => {
     await withAdminClient((client) => client.query(`CREATE DATABASE "${empty}"`));
     try {
       const keys = { DATA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), DATA_HASH_KEY: Buffer.alloc(32, 2).toString('base64') };
-      await expect(checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).rejects.toThrow(/MIGRATIONS_RUN: the database has never been migrated .*migrate\.js/);
-      await migrateOnOwnConnection(databaseUrl(empty));
-      expect(await checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).toEqual({ pending: [], keys: 'recorded' });
+      const check = () => prepareDatabaseOnOwnConnection(databaseUrl(empty), { migrate: false, keys });
+      await expect(check()).rejects.toThrow(/MIGRATIONS_RUN: the database has never been migrated .*migrate\.js/);
+      // Migrated (as MIGRATIONS_RUN=true does), then checked, on the one connection.
+      expect(await prepareDatabaseOnOwnConnection(databaseUrl(empty), { migrate: true, keys })).toMatchObject({ migrated: expect.arrayContaining(['DataKeyFingerprints1763700023900']), pending: [], keys: 'recorded' });
+      expect(await check()).toEqual({ migrated: [], pending: [], keys: 'matched' });
       // The release before this one's last migrations (the key table among them): started, named, keys unchecked.
       const { Client } = await import('pg');
       const db = new Client({ connectionString: databaseUrl(empty) });
@@ -103,7 +105,7 @@ describe('Migrations at start-up (runMigrations)', () => {
       } finally {
         await db.end();
       }
-      expect(await checkDatabaseOnOwnConnection(databaseUrl(empty), keys)).toEqual({ pending: ['DataKeyFingerprints1763700023900'], keys: 'unchecked' });
+      expect(await check()).toEqual({ migrated: [], pending: ['DataKeyFingerprints1763700023900'], keys: 'unchecked' });
     } finally {
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${empty}" WITH (FORCE)`));
     }

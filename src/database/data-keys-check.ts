@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { NationalIdVault } from 'src/applications/national-id-vault';
 import { ConfigValidationError } from 'src/config/env.schema';
 
-type DataKeys = { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string };
+export type DataKeys = { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string };
 type Setting = keyof DataKeys;
 const SETTINGS: readonly Setting[] = ['DATA_ENCRYPTION_KEY', 'DATA_HASH_KEY'];
 

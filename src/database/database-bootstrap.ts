@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { ConfigValidationError } from 'src/config/env.schema';
-import { checkDataKeys } from 'src/database/data-keys-check';
+import { checkDataKeys, DataKeys } from 'src/database/data-keys-check';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
 
@@ -63,48 +63,56 @@ export async function ensureDatabase(url: string, retry: ConnectRetry = {}): Pro
  * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here, before the
  * requests' pool exists: nothing of theirs (session settings, a long lock wait) is left on a connection requests use.
  */
-export async function migrateOnOwnConnection(
+export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000, retry: ConnectRetry = {}): Promise<string[]> {
+  return onOwnConnection(url, acquireTimeoutMs, retry, runMigrations);
+}
+
+export type DatabaseChecked = { pending: string[]; keys: 'matched' | 'recorded' | 'unproven' | 'unchecked' };
+
+/**
+ * What start-up (and `documents:seal`) does to the database before anything reads or writes it, on one connection of
+ * its own: the pending migrations when `migrate` (MIGRATIONS_RUN), then checkDatabase.
+ */
+export async function prepareDatabaseOnOwnConnection(
   url: string,
+  { migrate, keys }: { migrate: boolean; keys: DataKeys },
   acquireTimeoutMs = 20_000,
   retry: ConnectRetry = {},
-): Promise<string[]> {
-  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate')).initialize(), retry);
-  try {
-    return await runMigrations(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
+): Promise<DatabaseChecked & { migrated: string[] }> {
+  return onOwnConnection(url, acquireTimeoutMs, retry, async (dataSource) => {
+    const migrated = migrate ? await runMigrations(dataSource) : [];
+    return { migrated, ...(await checkDatabase(dataSource, keys)) };
+  });
 }
 
 /**
- * Before the app reads or writes anything, on a connection of its own, every role, every start. A database never
- * migrated (MIGRATIONS_RUN=false on an empty one) is refused, naming what to do: the service used to fail later on a
- * missing table. One with some migrations pending is the documented rolling upgrade (new workers before the api that
- * migrates, each release able to run on the schema before it): named in the log, not refused. Then checkDataKeys,
- * unless its table is not there yet (that same upgrade): 'unchecked'.
+ * A database never migrated (MIGRATIONS_RUN=false on an empty one) is refused, naming what to do: the service used to
+ * fail later on a missing table. One with some migrations pending is the documented rolling upgrade (new workers
+ * before the api that migrates, each release able to run on the schema before it): named, not refused. Then
+ * checkDataKeys, unless its table is not there yet (that same upgrade): 'unchecked'.
  */
-export async function checkDatabaseOnOwnConnection(
-  url: string,
-  keys: { DATA_ENCRYPTION_KEY: string; DATA_HASH_KEY: string },
-  acquireTimeoutMs = 20_000,
-  retry: ConnectRetry = {},
-): Promise<{ pending: string[]; keys: 'matched' | 'recorded' | 'unproven' | 'unchecked' }> {
-  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-start-check')).initialize(), retry);
+async function checkDatabase(dataSource: DataSource, keys: DataKeys): Promise<DatabaseChecked> {
+  const executor = new MigrationExecutor(dataSource);
+  const pending = (await executor.getPendingMigrations()).map((m) => m.name);
+  if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  - MIGRATIONS_RUN: the database has never been migrated (${pending.length} migrations pending): ` +
+        'start one process with MIGRATIONS_RUN=true, or run `node dist/src/database/migrate.js`, first',
+    );
+  }
   try {
-    const executor = new MigrationExecutor(dataSource);
-    const pending = (await executor.getPendingMigrations()).map((m) => m.name);
-    if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
-      throw new ConfigValidationError(
-        `Invalid configuration:\n  - MIGRATIONS_RUN: the database has never been migrated (${pending.length} migrations pending): ` +
-          'start one process with MIGRATIONS_RUN=true, or run `node dist/src/database/migrate.js`, first',
-      );
-    }
-    try {
-      return { pending, keys: await checkDataKeys(dataSource, keys) };
-    } catch (error) {
-      if ((error as { code?: string }).code === '42P01') return { pending, keys: 'unchecked' }; // data_key_fingerprints: not migrated yet
-      throw error;
-    }
+    return { pending, keys: await checkDataKeys(dataSource, keys) };
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return { pending, keys: 'unchecked' }; // data_key_fingerprints: not migrated yet
+    throw error;
+  }
+}
+
+/** A DataSource of one connection (`sprout-migrate` in pg_stat_activity), waited for as start-up waits, closed after `work`. */
+async function onOwnConnection<T>(url: string, acquireTimeoutMs: number, retry: ConnectRetry, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const dataSource = await connectWithRetries(() => new DataSource(dataSourceOptions(url, 1, acquireTimeoutMs, 'sprout-migrate')).initialize(), retry);
+  try {
+    return await work(dataSource);
   } finally {
     await dataSource.destroy();
   }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { loadConfig } from 'src/config/app-config';
 import { ConfigValidationError } from 'src/config/env.schema';
-import { checkDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
+import { prepareDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
 import { documentStorage } from 'src/storage/storage.module';
 
 /**
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   // Keys the service's data was not written with (run without the service's settings, a development key file
   // generated on the spot) would seal the documents under a key the service cannot open: refused, naming the setting.
-  await checkDatabaseOnOwnConnection(config.env.DATABASE_URL, config.env, config.env.DATABASE_ACQUIRE_TIMEOUT_MS);
+  await prepareDatabaseOnOwnConnection(config.env.DATABASE_URL, { migrate: false, keys: config.env }, config.env.DATABASE_ACQUIRE_TIMEOUT_MS);
   const { sealed, alreadySealed } = await documentStorage(config).sealStoredBefore('');
   process.stdout.write(`encrypted ${sealed} stored file(s); ${alreadySealed} already were\n`);
 }
