@@ -7,7 +7,7 @@ import { AuditEvent } from 'src/audit/audit-event.entity';
 import { AuthUser } from 'src/common/auth/roles';
 import { decodeCursor, Page, PageQueryDto, toPage } from 'src/common/pagination/pagination';
 import { InvalidInputException } from 'src/common/problem/problem.exception';
-import { ChangesDto, DecisionDto, HistoryEventDto, InfoRequestListDto } from 'src/review/dto/review-records.dto';
+import { ChangesDto, DecisionDto, HistoryEventDto, InfoRequestDto } from 'src/review/dto/review-records.dto';
 import { changedFields } from 'src/review/field-changes';
 import { FieldSnapshots } from 'src/review/field-snapshots';
 import { InfoRequest } from 'src/review/info-request.entity';
@@ -77,13 +77,10 @@ export class ReviewRecordsService {
    * The reviewers' questions, for the family to read in the app: the email only says that there is one, since a
    * question may quote the child's medical detail (DESIGN: emails hold no medical detail, they link to the app).
    */
-  async infoRequests(user: AuthUser, id: string): Promise<InfoRequestListDto> {
+  async infoRequests(user: AuthUser, id: string): Promise<InfoRequestDto[]> {
     await this.records.findReadable(this.dataSource.manager, user, id);
     const rounds = await this.rounds(id);
-    return {
-      items: rounds.map(({ round, resubmittedAt }) => ({ id: round.id, message: round.message, requestedAt: round.requestedAt.toISOString(), resubmittedAt })),
-      nextCursor: null,
-    };
+    return rounds.map(({ round, resubmittedAt }) => ({ id: round.id, message: round.message, requestedAt: round.requestedAt.toISOString(), resubmittedAt }));
   }
 
   /** Each information round, oldest first, with the next one and when the family resubmitted in answer. */

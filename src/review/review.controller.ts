@@ -15,7 +15,7 @@ import type { FastifyReply } from 'fastify';
 import { AuthUser } from 'src/common/auth/roles';
 import { ApiIdempotencyKey, IdempotencyKey } from 'src/common/idempotency/idempotency-key.decorator';
 import { replay } from 'src/common/idempotency/idempotent-reply';
-import { Page, pageOfList, ShortListQueryDto } from 'src/common/pagination/pagination';
+import { Page, pageOfList, PageQueryDto, ShortListQueryDto } from 'src/common/pagination/pagination';
 import { ProblemDto } from 'src/common/problem/problem.dto';
 import { ApprovalService } from 'src/review/approval.service';
 import { ApproveDto, RejectDto, RequestInfoDto, ReviewResultDto } from 'src/review/dto/review-actions.dto';
@@ -154,7 +154,7 @@ export class ReviewController {
   })
   @ApiOkResponse({ type: InfoRequestListDto })
   async infoRequests(@Param('id', ParseIdPipe) id: string, @Query() query: ShortListQueryDto, @CurrentUser() user: AuthUser): Promise<InfoRequestListDto> {
-    return pageOfList((await this.recordsService.infoRequests(user, id)).items, query, (r) => ({ k: r.requestedAt, id: r.id }));
+    return pageOfList(await this.recordsService.infoRequests(user, id), query, (r) => ({ k: r.requestedAt, id: r.id }));
   }
 
   @Get(':id/history')
@@ -168,7 +168,7 @@ export class ReviewController {
   })
   @ApiOkResponse({ type: HistoryPageDto })
   @ApiBadRequestResponse({ description: 'Invalid limit or cursor', type: ProblemDto })
-  history(@Param('id', ParseIdPipe) id: string, @Query() query: ShortListQueryDto, @CurrentUser() user: AuthUser): Promise<Page<HistoryEventDto>> {
+  history(@Param('id', ParseIdPipe) id: string, @Query() query: PageQueryDto, @CurrentUser() user: AuthUser): Promise<Page<HistoryEventDto>> {
     return this.recordsService.history(user, id, query);
   }
 }

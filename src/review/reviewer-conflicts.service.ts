@@ -110,7 +110,7 @@ export class ReviewerConflictsService {
    * the reviewer its role, without its password, may: in a fund with one admin, that admin made every reviewer.)
    */
   async remove(reviewerId: string, conflictId: string, actor: AuthUser): Promise<void> {
-    reviewerId = reviewerId.toLowerCase(); // as the audit trail writes ids (linkedAccounts compares them as text)
+    reviewerId = reviewerId.toLowerCase(); // as the audit trail writes ids (passwordsSetByOne compares them as text)
     if (actor.id === reviewerId) throw new OwnConflictException();
     await this.dataSource.transaction(async (tx) => {
       const rows = (await tx.query(`DELETE FROM reviewer_conflicts WHERE id = $1 AND reviewer_id = $2 RETURNING applicant_id, hospital_id`, [
