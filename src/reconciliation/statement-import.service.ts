@@ -211,11 +211,11 @@ export class StatementImportService implements OnModuleInit {
     const settlement = run.matched > 0 ? new StatementSettlement(tx, statementId, hospitalId, user) : null;
     await settlement?.settle();
     const { statement, transfersAgain, moneyBack } = await this.finish(tx, statementId, { sha256, size, statementIds: run.statementIds, account: run.account });
-    const unnamed = statement.unmatched > 0 ? await unnamedCredits(tx, statement) : { all: 0, likePayments: 0 };
+    const unnamed = statement.unmatched > 0 ? await unmatchedCredits(tx, statement) : { all: 0, likePayments: 0, otherHospitals: 0 };
     const exceptions = { mismatched: statement.mismatched, unmatched: statement.unmatched - unnamed.all, unnamedLikePayments: unnamed.likePayments };
     if (exceptions.mismatched + exceptions.unmatched + exceptions.unnamedLikePayments + transfersAgain > 0) {
-      const otherHospitals = exceptions.unmatched > 0 ? await creditsForOtherHospitals(tx, statement) : 0;
-      await this.emailExceptions(tx, statement, { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain, moneyBack, otherHospitals });
+      const counts = { ...exceptions, unnamed: unnamed.all - unnamed.likePayments, duplicates: transfersAgain, moneyBack, otherHospitals: unnamed.otherHospitals };
+      await this.emailExceptions(tx, statement, counts);
     }
 
     const imported = {
@@ -321,32 +321,23 @@ export class StatementImportService implements OnModuleInit {
 type ExceptionCounts = { mismatched: number; unmatched: number; unnamedLikePayments: number; unnamed: number; duplicates: number; moneyBack: number; otherHospitals: number };
 
 /**
- * The statement's credits naming a tranche the fund paid to another hospital (and no tranche of this one): money meant
- * for that hospital may have been paid to this one's account, which only the fund can put right.
+ * Of the statement's unmatched credits, in one pass over them: those naming no Sprout reference, and those of them
+ * whose amount is that of a tranche of the hospital paid and not yet reconciled, or sent to the bank in a payment file
+ * and not yet recorded as paid (one hash of those amounts); and those naming a tranche the fund paid to another
+ * hospital (and none of this one): money meant for that hospital may have been paid to this one's account, which only
+ * the fund can put right.
  */
-async function creditsForOtherHospitals(tx: EntityManager, s: BankStatement): Promise<number> {
+async function unmatchedCredits(tx: EntityManager, s: BankStatement): Promise<{ all: number; likePayments: number; otherHospitals: number }> {
   const [row] = (await tx.query(
-    `SELECT count(*)::int AS n FROM statement_entries e
-      WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason = $3 AND e.credit_debit = 'CRDT'
-        AND EXISTS (SELECT 1 FROM disbursements d WHERE d.reference = e.reference AND d.hospital_id <> $2 AND d.status IN ('paid', 'reconciled'))`,
-    [s.id, s.hospitalId, NOT_THIS_HOSPITALS_REASON],
-  )) as { n: number }[];
-  return row.n;
-}
-
-/**
- * The statement's unmatched credits naming no Sprout reference, and those of them whose amount is that of a tranche of
- * the hospital paid and not yet reconciled, or sent to the bank in a payment file and not yet recorded as paid (one
- * hash of those amounts, one pass over the statement's entries).
- */
-async function unnamedCredits(tx: EntityManager, s: BankStatement): Promise<{ all: number; likePayments: number }> {
-  const [row] = (await tx.query(
-    `SELECT count(*)::int AS unnamed,
-            count(*) FILTER (WHERE e.amount IN (${awaitedAmountsSql('$2')}))::int AS like_payments
-       FROM statement_entries e WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason = $3`,
-    [s.id, s.hospitalId, NO_REFERENCE_REASON],
-  )) as { unnamed: number; like_payments: number }[];
-  return { all: row.unnamed, likePayments: row.like_payments };
+    `SELECT count(*) FILTER (WHERE e.reason = $3)::int AS unnamed,
+            count(*) FILTER (WHERE e.reason = $3 AND e.amount IN (${awaitedAmountsSql('$2')}))::int AS like_payments,
+            count(*) FILTER (WHERE e.reason = $4 AND e.credit_debit = 'CRDT'
+                               AND EXISTS (SELECT 1 FROM disbursements d WHERE d.reference = e.reference AND d.hospital_id <> $2 AND d.status IN ('paid', 'reconciled'))
+                            )::int AS other_hospitals
+       FROM statement_entries e WHERE e.statement_id = $1 AND e.status = 'unmatched' AND e.reason IN ($3, $4)`,
+    [s.id, s.hospitalId, NO_REFERENCE_REASON, NOT_THIS_HOSPITALS_REASON],
+  )) as { unnamed: number; like_payments: number; other_hospitals: number }[];
+  return { all: row.unnamed, likePayments: row.like_payments, otherHospitals: row.other_hospitals };
 }
 
 /** The file's first chunk (all of a small file), its stream closed after it. */
