@@ -60,6 +60,13 @@ describe('The OpenAPI document against what the service sends (e2e)', () => {
     for (const [name, schema] of pages) expect([name, (schema as { required?: string[] }).required]).toEqual([name, expect.arrayContaining(['items', 'nextCursor'])]);
   });
 
+  it('pages lists 20 at a time by default, and the short lists read whole (decisions, questions, conflicts) 100', () => {
+    const defaultLimit = (path: string) =>
+      ((doc.paths[path].get as unknown as { parameters: { name: string; schema: { default?: number } }[] }).parameters.find((p) => p.name === 'limit')?.schema.default);
+    expect(['/api/v1/applications', '/api/v1/applications/{id}/history', '/api/v1/notifications'].map(defaultLimit)).toEqual([20, 20, 20]);
+    expect(['/api/v1/applications/{id}/decisions', '/api/v1/applications/{id}/info-requests', '/api/v1/users/{id}/conflicts'].map(defaultLimit)).toEqual([100, 100, 100]);
+  });
+
   it("keeps a file route's own media types on its 200 only", () => {
     const exported = responsesOf('/api/v1/disbursements/export');
     expect(exported['200'].content).toEqual({ 'text/csv': { schema: { type: 'string' } } });
