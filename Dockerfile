@@ -31,4 +31,4 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=5 --start-period=15m CMD node 
 # of RSS, mostly garbage not yet collected; ~220 MiB with this ceiling (BENCHMARKS.md). Give the container at least 1.5 GiB, or lower the flag with it.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--max-old-space-size=1024", "dist/src/main.js"]
-# Migrations by hand, under the start-up's advisory lock: docker compose run --rm api node dist/src/database/migrate.js
+# Migrations by hand, under the start-up's advisory lock, as the tables' owner: docker compose run --rm migrate

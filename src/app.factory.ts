@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import { AppModule } from 'src/app.module';
 import { addSecurityHeaders } from 'src/common/http/security-headers';
 import { clientErrorHandler, frameworkErrors } from 'src/common/problem/framework-errors';
@@ -17,6 +18,7 @@ import { AppConfig } from 'src/config/app-config';
 import { trustProxySetting } from 'src/config/env.schema';
 import { assertWritableDirs } from 'src/config/writable-dirs';
 import { ensureDatabase, prepareDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
+import { canBypassAppendOnly, runtimeRoleOf } from 'src/database/runtime-role';
 import { setupOpenApi } from 'src/openapi';
 import { RedisProbeService } from 'src/health/redis-probe.service';
 import { AdminBootstrapService } from 'src/users/admin-bootstrap.service';
@@ -28,13 +30,16 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestFastifyApplication> {
   const env = config.env;
   await assertWritableDirs(config);
+  // The tables' owner migrates and creates (DATABASE_OWNER_URL); the service's own role is then given row rights only.
+  const ownerUrl = env.DATABASE_OWNER_URL ?? env.DATABASE_URL;
+  const runtimeRole = runtimeRoleOf(env.DATABASE_URL, env.DATABASE_OWNER_URL);
   if (env.DATABASE_AUTO_CREATE) {
-    await ensureDatabase(env.DATABASE_URL, {
+    await ensureDatabase(ownerUrl, {
       onRetry: (error) => logger.warn(`PostgreSQL not reachable to create the database yet (${(error as Error).message}); trying again`),
     });
   }
   // Migrations (MIGRATIONS_RUN) and the checks of the database on one connection of their own, before the app's pool.
-  const checked = await prepareDatabaseOnOwnConnection(env.DATABASE_URL, { migrate: env.MIGRATIONS_RUN, keys: env }, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
+  const checked = await prepareDatabaseOnOwnConnection(ownerUrl, { migrate: env.MIGRATIONS_RUN, keys: env, runtimeRole }, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
     onRetry: (error) => logger.warn(`PostgreSQL not reachable for migrations and checks yet (${(error as Error).message}); trying again`),
   });
   if (checked.migrated.length) logger.info({ migrations: checked.migrated }, 'migrations applied');
@@ -91,6 +96,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 
   await checkRedisPolicy(app, config, logger);
   await app.init();
+  if (env.NODE_ENV === 'production') await warnOfTriggerBypass(app, logger);
   if (config.runsApi) await app.get(AdminBootstrapService).ensureAdmin();
   await fastify.ready();
   // Only now: Nest's signal handler closes the app without waiting for an init() still running (NestApplication.init
@@ -99,6 +105,16 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
   // signal ends the process the default way: nothing is being served yet, and migrations roll back with the connection.
   app.enableShutdownHooks();
   return app;
+}
+
+/** The append-only rules are triggers: a service signed in as their owner, or as a superuser, could switch them off. */
+async function warnOfTriggerBypass(app: NestFastifyApplication, logger: Logger): Promise<void> {
+  const bypass = await canBypassAppendOnly(app.get(DataSource));
+  if (!bypass) return;
+  logger.warn(
+    `DATABASE_URL signs in as ${bypass === 'owner' ? "the tables' owner" : 'a superuser'}, which can switch off the append-only rules of the ledger and ` +
+      'the audit trail: give the service a role of its own (DATABASE_OWNER_URL, README "Database roles")',
+  );
 }
 
 async function checkRedisPolicy(app: NestFastifyApplication, config: AppConfig, logger: Logger): Promise<void> {

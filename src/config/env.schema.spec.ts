@@ -34,4 +34,16 @@ describe('validateEnv: settings an operator may mistype (operator testing)', () 
     expect(validateEnv({ DATA_ENCRYPTION_KEY: key(1), DATA_HASH_KEY: key(2) })).toBeDefined();
   });
 
+  it('refuses a DATABASE_OWNER_URL of another database, or either URL without its user, once the owner is set apart', () => {
+    const runtime = 'postgres://sprout_app:pw@db.internal:5432/sprout';
+    expect(validateEnv({ DATABASE_URL: runtime, DATABASE_OWNER_URL: 'postgres://sprout:pw@db.internal:5432/sprout' }).DATABASE_OWNER_URL).toBe('postgres://sprout:pw@db.internal:5432/sprout');
+    expect(() => validateEnv({ DATABASE_URL: runtime, DATABASE_OWNER_URL: 'postgres://sprout:pw@db.internal:5432/postgres' })).toThrow(
+      'DATABASE_OWNER_URL: must name the database DATABASE_URL names ("sprout"), not "postgres"',
+    );
+    expect(() => validateEnv({ DATABASE_URL: runtime, DATABASE_OWNER_URL: 'postgres://db.internal:5432/sprout' })).toThrow(/DATABASE_OWNER_URL: must name its user/);
+    expect(() => validateEnv({ DATABASE_URL: 'postgres://db.internal/sprout', DATABASE_OWNER_URL: 'postgres://sprout@db.internal/sprout' })).toThrow(/DATABASE_URL: must name its user/);
+    expect(() => validateEnv({ DATABASE_OWNER_URL: 'mysql://sprout@db/sprout' })).toThrow(/DATABASE_OWNER_URL must be a postgres:\/\/ URL/);
+    expect(validateEnv({}).DATABASE_OWNER_URL).toBeUndefined();
+  });
+
 });

@@ -59,6 +59,13 @@ export class EnvSchema {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sprout';
 
+  /**
+   * The tables' owner, for migrations only (and creating the database): set, DATABASE_URL's role is given row rights
+   * and nothing more, so the service cannot switch off the append-only triggers of the ledger and the audit trail.
+   */
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_OWNER_URL must be a postgres:// URL' }) @IsOptional()
+  DATABASE_OWNER_URL?: string;
+
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;
 
@@ -323,6 +330,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   const problems = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
   problems.push(...digestScheduleProblems(env));
   if (env.DATA_ENCRYPTION_KEY && env.DATA_ENCRYPTION_KEY === env.DATA_HASH_KEY) problems.push('DATA_HASH_KEY: must differ from DATA_ENCRYPTION_KEY');
+  problems.push(...ownerUrlProblems(env));
 
   problems.push(...trustProxyProblems(env.TRUST_PROXY));
   if (env.NODE_ENV === 'production') {
@@ -342,6 +350,26 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   }
   if (env.DATABASE_AUTO_CREATE === undefined) env.DATABASE_AUTO_CREATE = env.NODE_ENV !== 'production';
   return env;
+}
+
+/** The owner's URL must lead to the database the service uses: migrations run elsewhere would leave it unmigrated. */
+function ownerUrlProblems(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>): string[] {
+  if (!env.DATABASE_OWNER_URL) return [];
+  try {
+    const [runtime, owner] = [env.DATABASE_URL, env.DATABASE_OWNER_URL].map((url) => new URL(url));
+    if (!owner.username) return ['DATABASE_OWNER_URL: must name its user (the role owning the tables)'];
+    if (!runtime.username) return ['DATABASE_URL: must name its user when DATABASE_OWNER_URL is set (the role given row rights)'];
+    if (databaseOf(runtime) !== databaseOf(owner)) {
+      return [`DATABASE_OWNER_URL: must name the database DATABASE_URL names ("${databaseOf(runtime)}"), not "${databaseOf(owner)}"`];
+    }
+  } catch {
+    return []; // a URL that does not parse is named by its own check
+  }
+  return [];
+}
+
+function databaseOf(url: URL): string {
+  return decodeURIComponent(url.pathname.slice(1));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { ConfigValidationError } from 'src/config/env.schema';
 import { checkDataKeys, DataKeys } from 'src/database/data-keys-check';
+import { grantRuntimeRights } from 'src/database/runtime-role';
 import { DataSource, MigrationExecutor, QueryRunner } from 'typeorm';
 import { dataSourceOptions } from 'src/database/data-source';
 
@@ -62,27 +63,47 @@ export async function ensureDatabase(url: string, retry: ConnectRetry = {}): Pro
 /**
  * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here, before the
  * requests' pool exists: nothing of theirs (session settings, a long lock wait) is left on a connection requests use.
+ * Then, given the runtime role (`url` being the owner's), its rights on the tables as this release's schema has them.
  */
-export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000, retry: ConnectRetry = {}): Promise<string[]> {
-  return onOwnConnection(url, acquireTimeoutMs, retry, runMigrations);
+export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000, retry: ConnectRetry = {}, runtimeRole: string | null = null): Promise<string[]> {
+  return onOwnConnection(url, acquireTimeoutMs, retry, async (dataSource) => {
+    const migrated = await runMigrations(dataSource);
+    if (runtimeRole) await grantUnderMigrationLock(dataSource, runtimeRole);
+    return migrated;
+  });
 }
 
 export type DatabaseChecked = { pending: string[]; keys: 'matched' | 'recorded' | 'unproven' | 'unchecked' };
 
 /**
  * What start-up (and `documents:seal`) does to the database before anything reads or writes it, on one connection of
- * its own: the pending migrations when `migrate` (MIGRATIONS_RUN), then checkDatabase.
+ * its own: the pending migrations when `migrate` (MIGRATIONS_RUN), the runtime role's rights when the tables belong to
+ * another role (`url` is then the owner's, DATABASE_OWNER_URL), then checkDatabase.
  */
 export async function prepareDatabaseOnOwnConnection(
   url: string,
-  { migrate, keys }: { migrate: boolean; keys: DataKeys },
+  { migrate, keys, runtimeRole }: { migrate: boolean; keys: DataKeys; runtimeRole?: string | null },
   acquireTimeoutMs = 20_000,
   retry: ConnectRetry = {},
 ): Promise<DatabaseChecked & { migrated: string[] }> {
   return onOwnConnection(url, acquireTimeoutMs, retry, async (dataSource) => {
     const migrated = migrate ? await runMigrations(dataSource) : [];
+    if (runtimeRole) await grantUnderMigrationLock(dataSource, runtimeRole);
     return { migrated, ...(await checkDatabase(dataSource, keys)) };
   });
+}
+
+/** grantRuntimeRights, on a connection holding the migration lock: after a release's migrations, before its requests. */
+async function grantUnderMigrationLock(dataSource: DataSource, role: string): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await takeMigrationLock(runner, MIGRATION_LOCK_POLL_MS);
+    await grantRuntimeRights(runner, role);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
 }
 
 /**
@@ -93,7 +114,7 @@ export async function prepareDatabaseOnOwnConnection(
  */
 async function checkDatabase(dataSource: DataSource, keys: DataKeys): Promise<DatabaseChecked> {
   const executor = new MigrationExecutor(dataSource);
-  const pending = (await executor.getPendingMigrations()).map((m) => m.name);
+  const pending = (await executor.getPendingMigrations().catch(refusedRights)).map((m) => m.name);
   if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
     throw new ConfigValidationError(
       `Invalid configuration:\n  - MIGRATIONS_RUN: the database has never been migrated (${pending.length} migrations pending): ` +
@@ -106,6 +127,15 @@ async function checkDatabase(dataSource: DataSource, keys: DataKeys): Promise<Da
     if ((error as { code?: string }).code === '42P01') return { pending, keys: 'unchecked' }; // data_key_fingerprints: not migrated yet
     throw error;
   }
+}
+
+/** A role that may not read the tables: one the owner has not given its rights yet (DATABASE_OWNER_URL). */
+function refusedRights(error: unknown): never {
+  if ((error as { code?: string }).code !== '42501') throw error;
+  throw new ConfigValidationError(
+    `Invalid configuration:\n  - DATABASE_URL: its role may not read Sprout's tables (${(error as Error).message}): run the migrations as ` +
+      "the tables' owner with DATABASE_OWNER_URL set (npm run migration:run, or one process started with it), which gives DATABASE_URL's role its rights",
+  );
 }
 
 /** A DataSource of one connection (`sprout-migrate` in pg_stat_activity), waited for as start-up waits, closed after `work`. */

@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { prepareDatabaseOnOwnConnection } from 'src/database/database-bootstrap';
+import { canBypassAppendOnly } from 'src/database/runtime-role';
+import { approvedGrant, camt053, grantWorld, payTranche, tranchesOf } from 'test/support/grant-factory';
+import { startTestApp, TestApp } from 'test/support/test-app';
+import { databaseUrl, withAdminClient } from 'test/setup/test-databases';
+
+const API = '/api/v1';
+
+/**
+ * DATABASE_OWNER_URL: the tables' owner migrates, and the service runs as a role of its own with row rights only, so
+ * that nothing the service runs can switch off the append-only rules (DESIGN: "the application's database role cannot
+ * UPDATE or DELETE them"). A database and roles of this file's own, dropped at the end.
+ */
+describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () => {
+  const suffix = randomUUID().slice(0, 8);
+  const database = `sprout_test_${Date.now().toString(36)}_roles_${suffix}`;
+  const runtime = `sprout_rt_${suffix}`;
+  const ungranted = `sprout_rt_${suffix}_new`;
+  const ownerUrl = databaseUrl(database);
+  const urlOf = (role: string) => {
+    const url = new URL(ownerUrl);
+    url.username = role;
+    return url.toString();
+  };
+  let t: TestApp;
+  let asRuntime: Client;
+
+  beforeAll(async () => {
+    await withAdminClient(async (client) => {
+      await client.query(`CREATE DATABASE "${database}"`);
+      for (const role of [runtime, ungranted]) await client.query(`CREATE ROLE "${role}" LOGIN`);
+    });
+    t = await startTestApp({ DATABASE_URL: urlOf(runtime), DATABASE_OWNER_URL: ownerUrl, DATABASE_POOL_SIZE: '4', WORKER_DATABASE_POOL_SIZE: '2' });
+    asRuntime = new Client({ connectionString: urlOf(runtime) });
+    await asRuntime.connect();
+  }, 120_000);
+
+  afterAll(async () => {
+    await asRuntime?.end().catch(() => undefined);
+    await t?.close();
+    await withAdminClient(async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      for (const role of [runtime, ungranted]) await client.query(`DROP ROLE IF EXISTS "${role}"`);
+    });
+  });
+
+  const refused = async (sql: string) => {
+    const error = await asRuntime.query(sql).then(
+      () => null,
+      (e: { code?: string; message: string }) => e,
+    );
+    return error && { code: error.code, message: error.message };
+  };
+
+  it('serves a whole grant as that role: approve, pay, import the statement, reconcile, email, audit', async () => {
+    const [me] = (await t.dataSource.query(`SELECT current_user AS role`)) as { role: string }[];
+    expect(me.role).toBe(runtime);
+    expect(await canBypassAppendOnly(t.dataSource)).toBeNull();
+
+    const w = await grantWorld(t, 100_000_000);
+    const grant = await approvedGrant(t, w, { amount: 3_000_000 });
+    const [tranche] = await tranchesOf(t, w, grant);
+    await payTranche(t, w, tranche.id);
+    const yuan = (tranche.amount / 100).toFixed(2);
+    const imported = await t.http
+      .post(`${API}/reconciliation/statements`)
+      .set(w.hospitalFinance.auth)
+      .attach('file', camt053([{ amount: yuan, remittance: `Sprout grant ${tranche.reference}`, accountServicerReference: `B-${suffix}` }]), 'statement.xml');
+    expect(imported.status).toBe(201);
+    expect(imported.body).toMatchObject({ entries: 1, matched: 1 });
+    const [paid] = await tranchesOf(t, w, grant);
+    expect(paid.status).toBe('reconciled');
+
+    await t.mail.waitForMailTo(w.family.email);
+    const balances = await t.http.get(`${API}/fund`).set(w.finance.auth).expect(200);
+    expect(balances.body).toMatchObject({ disbursed: tranche.amount });
+    const verified = await t.http.get(`${API}/audit/verify`).set(w.admin.auth).expect(200);
+    expect(verified.body.ok).toBe(true);
+  });
+
+  it('cannot change or remove what is append-only, switch its triggers off, or change the schema', async () => {
+    const cases = [
+      `UPDATE ledger_entries SET amount = amount`,
+      `DELETE FROM journal_transactions`,
+      `UPDATE ledger_accounts SET balance = balance`, // its guard: changed only by posting entries
+      `INSERT INTO ledger_grant_balances (application_id, account_code, balance) SELECT gen_random_uuid(), 'fund:committed', 1`,
+      `DELETE FROM ledger_grant_balances`,
+      `DELETE FROM audit_events`,
+      `TRUNCATE audit_events`,
+      `UPDATE decisions SET reason = reason`,
+      `DELETE FROM disbursement_payments`,
+      `DELETE FROM migrations`,
+      `ALTER TABLE ledger_entries DISABLE TRIGGER ALL`,
+      `DROP TRIGGER audit_events_append_only ON audit_events`,
+      `CREATE TABLE public.sprout_rt_probe (id int)`,
+      `SET session_replication_role = replica`,
+    ];
+    for (const sql of cases) expect({ sql, error: await refused(sql) }).toEqual({ sql, error: expect.objectContaining({ code: '42501' }) });
+    // Its own rows it may still write, as requests do.
+    expect(await refused(`UPDATE applications SET updated_at = updated_at WHERE false`)).toBeNull();
+    expect(await refused(`INSERT INTO audit_pending (action) SELECT 'probe' WHERE false`)).toBeNull();
+  });
+
+  it('takes rights away at the next start when a release makes a table append-only, as the catalogue says', async () => {
+    const owner = new Client({ connectionString: ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query(`CREATE TRIGGER hospitals_append_only BEFORE UPDATE OR DELETE ON hospitals FOR EACH ROW EXECUTE FUNCTION forbid_change()`);
+      await prepareDatabaseOnOwnConnection(ownerUrl, { migrate: true, keys: t.config.env, runtimeRole: runtime });
+      expect(await refused(`UPDATE hospitals SET name = name WHERE false`)).toMatchObject({ code: '42501' });
+      expect(await refused(`DELETE FROM hospitals WHERE false`)).toMatchObject({ code: '42501' });
+      expect(await refused(`SELECT count(*) FROM hospitals`)).toBeNull();
+    } finally {
+      await owner.query(`DROP TRIGGER IF EXISTS hospitals_append_only ON hospitals`);
+      await owner.end();
+    }
+    await prepareDatabaseOnOwnConnection(ownerUrl, { migrate: true, keys: t.config.env, runtimeRole: runtime });
+    expect(await refused(`UPDATE hospitals SET name = name WHERE false`)).toBeNull();
+  });
+
+  it('refuses to start as a role never given its rights, naming what to do; `npm run migration:run` with the owner URL gives them', async () => {
+    await expect(prepareDatabaseOnOwnConnection(urlOf(ungranted), { migrate: false, keys: t.config.env }, 3_000)).rejects.toThrow(
+      /DATABASE_URL: its role may not read Sprout's tables .*DATABASE_OWNER_URL/s,
+    );
+
+    const { stdout } = await promisify(execFile)('npx', ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'src/database/migrate.ts'], {
+      env: { ...process.env, DATABASE_URL: urlOf(ungranted), DATABASE_OWNER_URL: ownerUrl },
+      timeout: 60_000,
+    });
+    expect(stdout).toContain(`gave ${ungranted} its rights on the tables`);
+    await expect(prepareDatabaseOnOwnConnection(urlOf(ungranted), { migrate: false, keys: t.config.env }, 3_000)).resolves.toMatchObject({ pending: [], keys: 'matched' });
+  }, 90_000);
+
+  it('knows a superuser or the owner could switch the triggers off (start-up warns of it in production)', async () => {
+    const owner = new Client({ connectionString: ownerUrl });
+    await owner.connect();
+    try {
+      const [{ superuser }] = (await owner.query(`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`)).rows as { superuser: boolean }[];
+      const bypass = await canBypassAppendOnly({ query: (sql: string) => owner.query(sql).then((r) => r.rows) } as never);
+      expect(bypass).toBe(superuser ? 'superuser' : 'owner');
+    } finally {
+      await owner.end();
+    }
+  });
+});
