@@ -113,6 +113,12 @@ async function grantUnderMigrationLock(dataSource: DataSource, role: string): Pr
  * checkDataKeys, unless its table is not there yet (that same upgrade): 'unchecked'.
  */
 async function checkDatabase(dataSource: DataSource, keys: DataKeys): Promise<DatabaseChecked> {
+  // TypeORM looks for its table in information_schema, which hides the tables a role has no rights on: such a role
+  // was told the database had never been migrated.
+  const [{ readable }] = (await dataSource.query(
+    `SELECT to_regclass('public.migrations') IS NULL OR has_table_privilege('public.migrations', 'SELECT') AS readable`,
+  )) as { readable: boolean }[];
+  if (!readable) refusedRights({ code: '42501', message: 'permission denied for table migrations' });
   const executor = new MigrationExecutor(dataSource);
   const pending = (await executor.getPendingMigrations().catch(refusedRights)).map((m) => m.name);
   if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
