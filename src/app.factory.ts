@@ -39,7 +39,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     });
   }
   // Migrations (MIGRATIONS_RUN) and the checks of the database on one connection of their own, before the app's pool.
-  const checked = await prepareDatabaseOnOwnConnection(ownerUrl, { migrate: env.MIGRATIONS_RUN, keys: env, runtimeRole }, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
+  const setting = env.DATABASE_OWNER_URL ? 'DATABASE_OWNER_URL' : 'DATABASE_URL';
+  const checked = await prepareDatabaseOnOwnConnection(ownerUrl, { migrate: env.MIGRATIONS_RUN, keys: env, runtimeRole, setting }, env.DATABASE_ACQUIRE_TIMEOUT_MS, {
     onRetry: (error) => logger.warn(`PostgreSQL not reachable for migrations and checks yet (${(error as Error).message}); trying again`),
   });
   if (checked.migrated.length) logger.info({ migrations: checked.migrated }, 'migrations applied');

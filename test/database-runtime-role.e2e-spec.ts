@@ -105,6 +105,32 @@ describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () =
     for (const [sql, message] of cases) {
       expect({ sql, error: await refused(sql) }).toEqual({ sql, error: { code: '42501', message: expect.stringMatching(message) } });
     }
+    // Nor move a cached balance from a trigger of its own (the guard let depth 2 through), or by firing the posting
+    // function from a table of its own (a review of this change did both on a scratch database).
+    const balance = async () => ((await asRuntime.query(`SELECT balance::text FROM ledger_accounts WHERE code = 'fund:available'`)).rows as { balance: string }[])[0].balance;
+    const before = await balance();
+    await asRuntime.query('BEGIN');
+    try {
+      await asRuntime.query(`CREATE TEMP TABLE probe (id int)`);
+      await asRuntime.query(`CREATE FUNCTION pg_temp.raise_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE public.ledger_accounts SET balance = balance + 500000000 WHERE code = 'fund:available'; RETURN NULL; END $$`);
+      await asRuntime.query(`CREATE TRIGGER probe_raise AFTER INSERT ON probe FOR EACH ROW EXECUTE FUNCTION pg_temp.raise_balance()`);
+      expect(await refused(`INSERT INTO probe VALUES (1)`)).toEqual({ code: '42501', message: 'ledger_accounts change only by posting ledger entries' });
+    } finally {
+      await asRuntime.query('ROLLBACK');
+    }
+    await asRuntime.query('BEGIN');
+    try {
+      await asRuntime.query(`CREATE TEMP TABLE fake_entries (LIKE ledger_entries)`);
+      expect(await refused(`CREATE TRIGGER fake_post AFTER INSERT ON fake_entries FOR EACH ROW EXECUTE FUNCTION public.ledger_post_entry()`)).toEqual({
+        code: '42501',
+        message: 'permission denied for function public.ledger_post_entry',
+      });
+    } finally {
+      await asRuntime.query('ROLLBACK');
+    }
+    expect(await balance()).toBe(before);
+
     // Its own rows it may still write, as requests do.
     expect(await refused(`UPDATE applications SET updated_at = updated_at WHERE false`)).toBeNull();
     expect(await refused(`INSERT INTO audit_pending (action) SELECT 'probe' WHERE false`)).toBeNull();
@@ -128,9 +154,12 @@ describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () =
   });
 
   it('refuses to start as a role never given its rights, naming what to do; `npm run migration:run` with the owner URL gives them', async () => {
-    await expect(prepareDatabaseOnOwnConnection(urlOf(ungranted), { migrate: false, keys: t.config.env }, 3_000)).rejects.toThrow(
-      /DATABASE_URL: its role may not read Sprout's tables .*DATABASE_OWNER_URL/s,
-    );
+    // With MIGRATIONS_RUN either way (its default, true, used to end in TypeORM's "permission denied for schema public").
+    for (const migrate of [false, true]) {
+      await expect(prepareDatabaseOnOwnConnection(urlOf(ungranted), { migrate, keys: t.config.env }, 3_000)).rejects.toThrow(
+        /DATABASE_URL: its role may not read Sprout's tables .*DATABASE_OWNER_URL/s,
+      );
+    }
 
     const { stdout } = await promisify(execFile)('npx', ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'src/database/migrate.ts'], {
       env: { ...process.env, DATABASE_URL: urlOf(ungranted), DATABASE_OWNER_URL: ownerUrl },
@@ -140,12 +169,44 @@ describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () =
     await expect(prepareDatabaseOnOwnConnection(urlOf(ungranted), { migrate: false, keys: t.config.env }, 3_000)).resolves.toMatchObject({ pending: [], keys: 'matched' });
   }, 90_000);
 
+  it('refuses to give rights to a role that owns a table, does not exist, or from a role that does not own them', async () => {
+    const owner = new Client({ connectionString: ownerUrl });
+    await owner.connect();
+    const prepare = (url: string, role: string) =>
+      prepareDatabaseOnOwnConnection(url, { migrate: false, keys: t.config.env, runtimeRole: role, setting: 'DATABASE_OWNER_URL' }, 3_000);
+    try {
+      // An installation whose service role owned the tables, now given an owner URL: it could still switch triggers off.
+      await owner.query(`ALTER TABLE hospitals OWNER TO "${runtime}"`);
+      await expect(prepare(ownerUrl, runtime)).rejects.toThrow(new RegExp(`DATABASE_URL: its role "${runtime}" is an owner of Sprout's tables .*REASSIGN OWNED`));
+    } finally {
+      await owner.query(`ALTER TABLE hospitals OWNER TO CURRENT_USER`);
+      await owner.end();
+    }
+    await expect(prepare(ownerUrl, `${runtime}_missing`)).rejects.toThrow(`DATABASE_URL: its role "${runtime}_missing" does not exist`);
+    // A role that may read the tables but owns none of them would have its GRANTs turned into warnings.
+    await expect(prepare(urlOf(runtime), ungranted)).rejects.toThrow(/DATABASE_OWNER_URL: its role does not own [a-z_]+, .*use the tables' owner/);
+  });
+
+  it('refuses a role that owns nothing when it would migrate, saying migrations run as the owner', async () => {
+    const empty = `${database}_empty`;
+    await withAdminClient((client) => client.query(`CREATE DATABASE "${empty}"`));
+    try {
+      const url = new URL(databaseUrl(empty));
+      url.username = ungranted;
+      await expect(prepareDatabaseOnOwnConnection(url.toString(), { migrate: true, keys: t.config.env }, 3_000)).rejects.toThrow(
+        /DATABASE_URL: its role may not change Sprout's schema \(permission denied for schema public\): .*set DATABASE_OWNER_URL/,
+      );
+    } finally {
+      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${empty}" WITH (FORCE)`));
+    }
+  });
+
   it('knows a superuser or the owner could switch the triggers off (start-up warns of it in production)', async () => {
     const owner = new Client({ connectionString: ownerUrl });
     await owner.connect();
     try {
       const [{ superuser }] = (await owner.query(`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`)).rows as { superuser: boolean }[];
-      const bypass = await canBypassAppendOnly({ query: (sql: string) => owner.query(sql).then((r) => r.rows) } as never);
+      const bypass = await canBypassAppendOnly({ query: (sql: string, params: unknown[]) => owner.query(sql, params).then((r) => r.rows) } as never);
       expect(bypass).toBe(superuser ? 'superuser' : 'owner');
     } finally {
       await owner.end();

@@ -353,7 +353,7 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
 }
 
 /** The owner's URL must lead to the database the service uses: migrations run elsewhere would leave it unmigrated. */
-function ownerUrlProblems(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>): string[] {
+export function ownerUrlProblems(env: Pick<Env, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>): string[] {
   if (!env.DATABASE_OWNER_URL) return [];
   try {
     const [runtime, owner] = [env.DATABASE_URL, env.DATABASE_OWNER_URL].map((url) => new URL(url));

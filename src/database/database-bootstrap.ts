@@ -60,17 +60,17 @@ export async function ensureDatabase(url: string, retry: ConnectRetry = {}): Pro
   }
 }
 
+/** Which setting's role a connection signs in as, for the messages that refuse it. */
+export type DatabaseSetting = 'DATABASE_URL' | 'DATABASE_OWNER_URL';
+type AsRole = { runtimeRole?: string | null; setting?: DatabaseSetting };
+
 /**
  * Runs the pending migrations (runMigrations) on a connection of their own, opened and closed here, before the
  * requests' pool exists: nothing of theirs (session settings, a long lock wait) is left on a connection requests use.
  * Then, given the runtime role (`url` being the owner's), its rights on the tables as this release's schema has them.
  */
-export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000, retry: ConnectRetry = {}, runtimeRole: string | null = null): Promise<string[]> {
-  return onOwnConnection(url, acquireTimeoutMs, retry, async (dataSource) => {
-    const migrated = await runMigrations(dataSource);
-    if (runtimeRole) await grantUnderMigrationLock(dataSource, runtimeRole);
-    return migrated;
-  });
+export async function migrateOnOwnConnection(url: string, acquireTimeoutMs = 20_000, retry: ConnectRetry = {}, as: AsRole = {}): Promise<string[]> {
+  return onOwnConnection(url, acquireTimeoutMs, retry, (dataSource) => migrateAndGrant(dataSource, true, as));
 }
 
 export type DatabaseChecked = { pending: string[]; keys: 'matched' | 'recorded' | 'unproven' | 'unchecked' };
@@ -82,15 +82,29 @@ export type DatabaseChecked = { pending: string[]; keys: 'matched' | 'recorded' 
  */
 export async function prepareDatabaseOnOwnConnection(
   url: string,
-  { migrate, keys, runtimeRole }: { migrate: boolean; keys: DataKeys; runtimeRole?: string | null },
+  { migrate, keys, ...as }: { migrate: boolean; keys: DataKeys } & AsRole,
   acquireTimeoutMs = 20_000,
   retry: ConnectRetry = {},
 ): Promise<DatabaseChecked & { migrated: string[] }> {
   return onOwnConnection(url, acquireTimeoutMs, retry, async (dataSource) => {
-    const migrated = migrate ? await runMigrations(dataSource) : [];
-    if (runtimeRole) await grantUnderMigrationLock(dataSource, runtimeRole);
-    return { migrated, ...(await checkDatabase(dataSource, keys)) };
+    const migrated = await migrateAndGrant(dataSource, migrate, as);
+    return { migrated, ...(await checkDatabase(dataSource, keys, as.setting)) };
   });
+}
+
+/**
+ * A role that may not read the tables is refused before TypeORM looks for its own: that lookup (information_schema)
+ * hides a table the role has no rights on, so it then reported a database never migrated, or tried to create the
+ * table and failed on the schema.
+ */
+async function migrateAndGrant(dataSource: DataSource, migrate: boolean, { runtimeRole, setting = 'DATABASE_URL' }: AsRole): Promise<string[]> {
+  const [{ readable }] = (await dataSource.query(
+    `SELECT to_regclass('public.migrations') IS NULL OR has_table_privilege('public.migrations', 'SELECT') AS readable`,
+  )) as { readable: boolean }[];
+  if (!readable) refusedRights(setting)({ code: '42501', message: 'permission denied for table migrations' });
+  const migrated = migrate ? await runMigrations(dataSource).catch(refusedSchemaChange(setting)) : [];
+  if (runtimeRole) await grantUnderMigrationLock(dataSource, runtimeRole);
+  return migrated;
 }
 
 /** grantRuntimeRights, on a connection holding the migration lock: after a release's migrations, before its requests. */
@@ -112,15 +126,9 @@ async function grantUnderMigrationLock(dataSource: DataSource, role: string): Pr
  * before the api that migrates, each release able to run on the schema before it): named, not refused. Then
  * checkDataKeys, unless its table is not there yet (that same upgrade): 'unchecked'.
  */
-async function checkDatabase(dataSource: DataSource, keys: DataKeys): Promise<DatabaseChecked> {
-  // TypeORM looks for its table in information_schema, which hides the tables a role has no rights on: such a role
-  // was told the database had never been migrated.
-  const [{ readable }] = (await dataSource.query(
-    `SELECT to_regclass('public.migrations') IS NULL OR has_table_privilege('public.migrations', 'SELECT') AS readable`,
-  )) as { readable: boolean }[];
-  if (!readable) refusedRights({ code: '42501', message: 'permission denied for table migrations' });
+async function checkDatabase(dataSource: DataSource, keys: DataKeys, setting: DatabaseSetting = 'DATABASE_URL'): Promise<DatabaseChecked> {
   const executor = new MigrationExecutor(dataSource);
-  const pending = (await executor.getPendingMigrations().catch(refusedRights)).map((m) => m.name);
+  const pending = (await executor.getPendingMigrations().catch(refusedRights(setting))).map((m) => m.name);
   if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
     throw new ConfigValidationError(
       `Invalid configuration:\n  - MIGRATIONS_RUN: the database has never been migrated (${pending.length} migrations pending): ` +
@@ -135,13 +143,28 @@ async function checkDatabase(dataSource: DataSource, keys: DataKeys): Promise<Da
   }
 }
 
-/** A role that may not read the tables: one the owner has not given its rights yet (DATABASE_OWNER_URL). */
-function refusedRights(error: unknown): never {
-  if ((error as { code?: string }).code !== '42501') throw error;
-  throw new ConfigValidationError(
-    `Invalid configuration:\n  - DATABASE_URL: its role may not read Sprout's tables (${(error as Error).message}): run the migrations as ` +
-      "the tables' owner with DATABASE_OWNER_URL set (npm run migration:run, or one process started with it), which gives DATABASE_URL's role its rights",
-  );
+/** A role that may not read the tables: one the owner has not given its rights yet (DATABASE_OWNER_URL), or no owner. */
+function refusedRights(setting: DatabaseSetting): (error: unknown) => never {
+  return (error) => {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    const what =
+      setting === 'DATABASE_URL'
+        ? "run the migrations as the tables' owner with DATABASE_OWNER_URL set (npm run migration:run, or one process started with it), which gives DATABASE_URL's role its rights"
+        : "it must be the tables' owner";
+    throw new ConfigValidationError(`Invalid configuration:\n  - ${setting}: its role may not read Sprout's tables (${(error as Error).message}): ${what}`);
+  };
+}
+
+/** Migrations change the schema: only the tables' owner may. */
+function refusedSchemaChange(setting: DatabaseSetting): (error: unknown) => never {
+  return (error) => {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    const what =
+      setting === 'DATABASE_URL'
+        ? "set DATABASE_OWNER_URL to the owner's connection, or MIGRATIONS_RUN=false and run `npm run migration:run` with it apart"
+        : "use the tables' owner";
+    throw new ConfigValidationError(`Invalid configuration:\n  - ${setting}: its role may not change Sprout's schema (${(error as Error).message}): migrations run as the tables' owner: ${what}`);
+  };
 }
 
 /** A DataSource of one connection (`sprout-migrate` in pg_stat_activity), waited for as start-up waits, closed after `work`. */

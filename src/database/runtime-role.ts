@@ -1,4 +1,5 @@
 import { DataSource, QueryRunner } from 'typeorm';
+import { ConfigValidationError } from 'src/config/env.schema';
 
 /**
  * The role of DATABASE_URL when the tables belong to another (DATABASE_OWNER_URL's): null when both URLs sign in as
@@ -20,10 +21,10 @@ export type TableRights = { table: string; rights: string[] };
 /**
  * What the runtime role may do to each table: rows only, and never what the schema forbids to everyone. The
  * append-only tables (a `forbid_change()` trigger: the audit trail and its anchors, the ledger, decisions, questions)
- * take no UPDATE or DELETE; the ledger's cached balances (ledger_balance_guard) take no INSERT or DELETE, and UPDATE
- * only because every movement locks them FOR UPDATE (which asks for it): their guard refuses any change but the
- * posting function's, which runs as their owner (SECURITY DEFINER). A payment is never deleted, and the migrations'
- * own record is read only. Read from the catalogue, so a migration adding an append-only table is covered without a list here.
+ * take no UPDATE or DELETE; the ledger's cached balances (ledger_balance_guard) are read only, but for the fund's
+ * accounts' UPDATE, there only because every movement locks them FOR UPDATE (which asks for it): their guard refuses
+ * any change but the posting function's, which runs as their owner (SECURITY DEFINER, migration
+ * BalancesOnlyByTheOwnersPosting). A payment is never deleted, and the migrations' own record is read only. Read from the catalogue, so a migration adding an append-only table is covered without a list here.
  */
 export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]> {
   const tables = (await runner.query(
@@ -40,7 +41,7 @@ export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]>
       ORDER BY c.relname`,
   )) as { table: string; no_update: boolean | null; no_delete: boolean | null; balance_cache: boolean | null }[];
   return tables.map((t) => {
-    if (t.balance_cache) return { table: t.table, rights: ['SELECT', 'UPDATE'] };
+    if (t.balance_cache) return { table: t.table, rights: LOCKED_BY_MOVEMENTS.includes(t.table) ? ['SELECT', 'UPDATE'] : ['SELECT'] };
     if (READ_ONLY.includes(t.table)) return { table: t.table, rights: ['SELECT'] };
     const rights = ['SELECT', 'INSERT'];
     if (!t.no_update) rights.push('UPDATE');
@@ -50,6 +51,8 @@ export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]>
 }
 
 const READ_ONLY = ['migrations'];
+/** Locked FOR UPDATE by every movement of money (FundLedgerService, ledger_post_pending): the fund's lock order. */
+const LOCKED_BY_MOVEMENTS = ['ledger_accounts'];
 /** Kept by a REVOKE in their migration rather than a trigger (a payment's row records the money sent). */
 const NEVER_DELETED = ['disbursement_payments'];
 
@@ -60,6 +63,7 @@ const NEVER_DELETED = ['disbursement_payments'];
  * CREATE in the schema are never given: only the owner can turn a trigger off or change a table.
  */
 export async function grantRuntimeRights(runner: QueryRunner, role: string): Promise<TableRights[]> {
+  await assertGrantable(runner, role);
   const who = quoteIdent(role);
   const rights = await runtimeRights(runner);
   await runner.startTransaction();
@@ -68,7 +72,7 @@ export async function grantRuntimeRights(runner: QueryRunner, role: string): Pro
     await runner.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${who}`);
     await runner.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${who}`);
     await runner.query(`GRANT USAGE ON SCHEMA public TO ${who}`);
-    for (const { table, rights: granted } of rights) await runner.query(`GRANT ${granted.join(', ')} ON ${quoteIdent(table)} TO ${who}`);
+    for (const { table, rights: granted } of rights) await runner.query(`GRANT ${granted.join(', ')} ON public.${quoteIdent(table)} TO ${who}`);
     await runner.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${who}`);
     await runner.commitTransaction();
   } catch (error) {
@@ -79,17 +83,51 @@ export async function grantRuntimeRights(runner: QueryRunner, role: string): Pro
 }
 
 /**
- * Whether the role the service connects as could switch the append-only triggers off (a superuser, or the tables'
- * owner): what a runtime role of its own (DATABASE_OWNER_URL) prevents. Start-up warns about it in production.
+ * Whether `role` could switch the append-only triggers off: a superuser, or the owner of a table, or a member of the
+ * owner's role (who acts as the owner). What a runtime role of its own (DATABASE_OWNER_URL) is for; start-up warns
+ * about it in production when there is no owner URL, and refuses it when there is.
  */
-export async function canBypassAppendOnly(dataSource: DataSource): Promise<'superuser' | 'owner' | null> {
-  const [me] = (await dataSource.query(
+export async function canBypassAppendOnly(db: Pick<DataSource | QueryRunner, 'query'>, role?: string): Promise<'superuser' | 'owner' | null> {
+  const [me] = (await db.query(
     `SELECT r.rolsuper AS superuser,
-            EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user) AS owner
-       FROM pg_roles r WHERE r.rolname = current_user`,
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+                     WHERE c.relkind IN ('r', 'p') AND pg_has_role(r.oid, c.relowner, 'MEMBER')) AS owner
+       FROM pg_roles r WHERE r.rolname = coalesce($1, current_user)`,
+    [role ?? null],
   )) as { superuser: boolean; owner: boolean }[];
   if (me?.superuser) return 'superuser';
   return me?.owner ? 'owner' : null;
+}
+
+/**
+ * Refuses, naming what to do, what would leave the runtime role with more than row rights or with rights PostgreSQL
+ * silently did not give: a role that does not exist (a compose volume older than its init script), one that can
+ * switch the triggers off itself, and an owner URL whose role does not own every table (GRANT then only warns).
+ */
+async function assertGrantable(runner: QueryRunner, role: string): Promise<void> {
+  const [found] = (await runner.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role])) as unknown[];
+  if (!found) {
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  - DATABASE_URL: its role "${role}" does not exist: create it (CREATE ROLE ... LOGIN PASSWORD ...; README "Database roles")`,
+    );
+  }
+  const bypass = await canBypassAppendOnly(runner, role);
+  if (bypass) {
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  - DATABASE_URL: its role "${role}" is ${bypass === 'owner' ? "an owner of Sprout's tables (or a member of their owner's role)" : 'a superuser'}, ` +
+        "so it could switch off the append-only rules: give it a role that owns nothing (REASSIGN OWNED BY it TO DATABASE_OWNER_URL's role, as that role or an administrator; README \"Database roles\")",
+    );
+  }
+  const notOwned = (await runner.query(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+      WHERE c.relkind IN ('r', 'p', 'S') AND NOT pg_has_role(current_user, c.relowner, 'USAGE') ORDER BY 1 LIMIT 5`,
+  )) as { name: string }[];
+  if (notOwned.length) {
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  - DATABASE_OWNER_URL: its role does not own ${notOwned.map((t) => t.name).join(', ')}${notOwned.length === 5 ? ', ...' : ''}, ` +
+        "so it cannot give DATABASE_URL's role its rights there: use the tables' owner",
+    );
+  }
 }
 
 function quoteIdent(name: string): string {
