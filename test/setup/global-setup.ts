@@ -5,7 +5,8 @@ register({ baseUrl: `${__dirname}/../..`, paths: { 'src/*': ['src/*'] } });
 import type { Config } from '@jest/types';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source';
-import { databaseUrl, templateDatabase, withAdminClient, workerDatabase } from './test-databases';
+import { grantRuntimeRights } from '../../src/database/runtime-role';
+import { databaseUrl, runtimeRoleOfRun, templateDatabase, withAdminClient, workerDatabase } from './test-databases';
 
 /**
  * Migrates one template database once, then clones it for every jest worker (one database per worker),
@@ -22,11 +23,27 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
   const dataSource = new DataSource(dataSourceOptions(databaseUrl(template), 2));
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
+  const role = runtimeRoleOfRun(runId);
+  if (role) await giveRuntimeRights(dataSource, role);
   await dataSource.destroy();
   const workers = Math.max(1, globalConfig.maxWorkers);
   await withAdminClient(async (client) => {
     for (let w = 1; w <= workers; w++) await client.query(`CREATE DATABASE "${workerDatabase(runId, w)}" TEMPLATE "${template}"`);
   });
+}
+
+/** The run's runtime role, its rights given in the template (the workers' databases are copies of it, rights included). */
+async function giveRuntimeRights(dataSource: DataSource, role: string): Promise<void> {
+  await dataSource.query(`CREATE ROLE "${role}" LOGIN`);
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await grantRuntimeRights(runner, role);
+    // The e2e reset empties ledger_accounts, and the service opens its accounts again (FundLedgerService.lockAccounts).
+    await runner.query(`GRANT INSERT ON ledger_accounts TO "${role}"`);
+  } finally {
+    await runner.release();
+  }
 }
 
 /** Databases of runs that died before their teardown, over six hours ago (other runs may be going on now). */

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { withAdminClient } from './test-databases';
+import { runtimeRoleOfRun, withAdminClient } from './test-databases';
 
 export default async function globalTeardown(): Promise<void> {
   const runId = process.env.SPROUT_TEST_RUN;
@@ -7,6 +7,8 @@ export default async function globalTeardown(): Promise<void> {
   await withAdminClient(async (client) => {
     const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`sprout_test_${runId}_%`]);
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    const role = runtimeRoleOfRun(runId);
+    if (role) await client.query(`DROP ROLE IF EXISTS "${role}"`);
   });
   await deleteQueueKeys(`sprout-test-${runId}-`);
 }

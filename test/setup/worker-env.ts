@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { databaseUrl, workerDatabase } from './test-databases';
+import { databaseUrl, runtimeRoleOfRun, workerDatabase } from './test-databases';
 
 // Each jest worker gets its own database and Redis logical database; each test file its own queue prefix, so emails a
 // file leaves queued when it ends are never sent to the next file's SMTP sink (jest gives every file its own process.env).
 const runId = process.env.SPROUT_TEST_RUN ?? 'adhoc';
 const worker = process.env.JEST_WORKER_ID ?? '1';
 process.env.NODE_ENV = 'test';
-process.env.DATABASE_URL = databaseUrl(workerDatabase(runId, worker));
+const databaseAs = new URL(databaseUrl(workerDatabase(runId, worker)));
+const runtimeRole = runtimeRoleOfRun(runId);
+if (runtimeRole) databaseAs.username = runtimeRole;
+process.env.DATABASE_URL = databaseAs.toString();
 process.env.DATABASE_AUTO_CREATE = 'false';
 process.env.MIGRATIONS_RUN = 'false';
 process.env.REDIS_URL = `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/${(Number(worker) % 15) + 1}`;

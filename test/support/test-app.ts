@@ -7,6 +7,8 @@ import { createApp } from 'src/app.factory';
 import { AuditService } from 'src/audit/audit.service';
 import { createRootLogger } from 'src/common/logging/logger';
 import { AppConfig, loadConfig } from 'src/config/app-config';
+import { dataSourceOptions } from 'src/database/data-source';
+import { ADMIN_URL } from 'test/setup/test-databases';
 import { SmtpSink } from 'test/support/smtp-sink';
 
 export type TestApp = {
@@ -62,7 +64,21 @@ async function brokenAuditChain(app: NestFastifyApplication): Promise<string | n
   return `the previous test left the audit chain broken (${verified.reason}) at ${JSON.stringify(event)}`;
 }
 
-export async function truncateAll(dataSource: DataSource): Promise<void> {
+export async function truncateAll(given: DataSource): Promise<void> {
+  // As the tests' superuser even when the service runs as a runtime role (SPROUT_TEST_RUNTIME_ROLE).
+  const url = new URL((given.options as { url: string }).url);
+  if (url.username === new URL(ADMIN_URL).username) return truncateAs(given);
+  url.username = new URL(ADMIN_URL).username;
+  url.password = new URL(ADMIN_URL).password;
+  const admin = await new DataSource(dataSourceOptions(url.toString(), 1)).initialize();
+  try {
+    await truncateAs(admin);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+async function truncateAs(dataSource: DataSource): Promise<void> {
   const tables = (await dataSource.query(
     `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
   )) as { tablename: string }[];
