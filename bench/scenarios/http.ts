@@ -247,7 +247,13 @@ export async function reconcileScenario(ctx: Ctx): Promise<void> {
     `SELECT reference, amount::text FROM disbursements WHERE hospital_id = $1 AND status = 'paid' ORDER BY reference LIMIT $2`,
     [hospital, ctx.plan.reconTranches],
   );
-  if (!tranches.length) throw new Error('no paid tranches left at the reconciliation hospital (reseed without --reuse)');
+  // A database reused after a run that imported them has few or none left: a statement of 150 entries "passed" 5a
+  // once (twenty-sixth pass). Not a measurement of the scenario, so not reported as one.
+  if (tranches.length < ctx.plan.reconTranches) {
+    throw new Error(
+      `only ${tranches.length} of the ${ctx.plan.reconTranches} paid tranches left at the reconciliation hospital (an earlier run on this database reconciled them): seed again without --reuse, or leave reconcile out of --only`,
+    );
+  }
   const file = join(ctx.resultsDir, `camt053-${ctx.runId}.xml`);
   const out = createWriteStream(file);
   const chunks = camt053Chunks({
