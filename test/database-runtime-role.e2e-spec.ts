@@ -91,7 +91,7 @@ describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () =
       [`DELETE FROM journal_transactions`, denied],
       [`INSERT INTO ledger_grant_balances (application_id, account_code, balance) SELECT gen_random_uuid(), 'fund:committed', 1`, denied],
       [`DELETE FROM ledger_grant_balances`, denied],
-      [`UPDATE ledger_accounts SET balance = balance`, /ledger_accounts change only by posting ledger entries/], // UPDATE is granted for the lock; the guard refuses
+      [`UPDATE ledger_accounts SET balance = balance`, denied], // only updated_at, for the movements' FOR UPDATE lock
       [`DELETE FROM audit_events`, denied],
       [`TRUNCATE audit_events`, denied],
       [`UPDATE decisions SET reason = reason`, denied],
@@ -111,11 +111,14 @@ describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () =
     const before = await balance();
     await asRuntime.query('BEGIN');
     try {
+      // A temporary pg_proc naming the role as the posting function's owner shadowed the guard's look-up (review 2).
+      await asRuntime.query(`CREATE TEMP TABLE pg_proc (oid oid, proowner oid)`);
+      await asRuntime.query(`INSERT INTO pg_temp.pg_proc SELECT 'public.ledger_post_entry()'::regprocedure, oid FROM pg_roles WHERE rolname = current_user`);
       await asRuntime.query(`CREATE TEMP TABLE probe (id int)`);
       await asRuntime.query(`CREATE FUNCTION pg_temp.raise_balance() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN UPDATE public.ledger_accounts SET balance = balance + 500000000 WHERE code = 'fund:available'; RETURN NULL; END $$`);
       await asRuntime.query(`CREATE TRIGGER probe_raise AFTER INSERT ON probe FOR EACH ROW EXECUTE FUNCTION pg_temp.raise_balance()`);
-      expect(await refused(`INSERT INTO probe VALUES (1)`)).toEqual({ code: '42501', message: 'ledger_accounts change only by posting ledger entries' });
+      expect(await refused(`INSERT INTO probe VALUES (1)`)).toEqual({ code: '42501', message: 'permission denied for table ledger_accounts' });
     } finally {
       await asRuntime.query('ROLLBACK');
     }
@@ -130,6 +133,51 @@ describe('a runtime role apart from the tables owner (DATABASE_OWNER_URL)', () =
       await asRuntime.query('ROLLBACK');
     }
     expect(await balance()).toBe(before);
+
+    // Nor post an unbalanced journal transaction: by running its deferred check early (SET CONSTRAINTS … IMMEDIATE)
+    // and adding an entry after, or by shadowing ledger_entries with a temporary table the check would read.
+    const [{ id: contribution }] = (await asRuntime.query(`SELECT id FROM fund_contributions LIMIT 1`)).rows as { id: string }[];
+    const unbalanced = async (steps: string[]) => {
+      await asRuntime.query('BEGIN');
+      try {
+        const [{ id: tx }] = (
+          await asRuntime.query(`INSERT INTO journal_transactions (kind, posting_key, contribution_id) VALUES ('contribution', $1, $2) RETURNING id`, [`probe-${randomUUID()}`, contribution])
+        ).rows as { id: string }[];
+        for (const step of steps) await asRuntime.query(step.replace(/\$tx/g, tx));
+        await asRuntime.query('COMMIT');
+        return null;
+      } catch (error) {
+        await asRuntime.query('ROLLBACK');
+        return (error as Error).message;
+      }
+    };
+    const entry = (account: string, amount: number) => `INSERT INTO ledger_entries (transaction_id, account_code, amount) VALUES ($tx, '${account}', ${amount})`;
+    expect(
+      await unbalanced([
+        entry('donations', -100),
+        entry('fund:available', 100),
+        `SET CONSTRAINTS journal_transactions_balanced IMMEDIATE`,
+        `SET CONSTRAINTS journal_transactions_balanced DEFERRED`,
+        entry('fund:available', 70_000_000_000),
+      ]),
+    ).toMatch(/journal transaction \d+ is unbalanced: 3 entries summing to 70000000000/);
+    expect(
+      await unbalanced([
+        `CREATE TEMP TABLE ledger_entries (transaction_id bigint, amount bigint) ON COMMIT DROP`,
+        `INSERT INTO pg_temp.ledger_entries VALUES ($tx, 1), ($tx, -1)`,
+        entry('fund:available', 50_000_000_000).replace('INSERT INTO ledger_entries', 'INSERT INTO public.ledger_entries'),
+      ]),
+    ).toMatch(/journal transaction \d+ is unbalanced: 1 entries summing to 50000000000/);
+    expect(await balance()).toBe(before);
+
+    // Every function of the schema's own that reads tables resolves names without pg_temp first.
+    const unpinned = (await asRuntime.query(
+      `SELECT p.oid::regprocedure::text AS name FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f' AND p.provolatile <> 'i'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+          AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%pg_temp')`,
+    )).rows;
+    expect(unpinned).toEqual([]);
 
     // Its own rows it may still write, as requests do.
     expect(await refused(`UPDATE applications SET updated_at = updated_at WHERE false`)).toBeNull();

@@ -114,7 +114,7 @@ describe('ApplicationReads', () => {
     const { reads, calls } = readsReturning([]);
     await reads.list(user('applicant'), { after: null, limit: 10 });
     await reads.list(user('admin'), { hospitalId: HOSPITAL, tier: 'A', after: null, limit: 10 });
-    expect(calls[0].text).toContain('WHERE a.applicant_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 11');
+    expect(calls[0].text).toContain('WHERE a.applicant_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 21'); // 10 + 1, rounded up to a step
     expect(calls[0].values).toEqual([user('applicant').id]);
     expect(calls[1].text).toContain('WHERE a.first_submitted_at IS NOT NULL AND a.hospital_id = $1 AND a.assessment_tier = $2 AND NOT ');
     expect(calls[1].text).toContain('ORDER BY a.first_submitted_at DESC');

@@ -146,9 +146,12 @@ export class ApplicationReads {
     const statement = listStatement(user, filter);
     if (!statement) return [];
     const rows = await this.queries.rows<ListRow>(statement.text, statement.values);
-    return rows.map(toListRow);
+    return rows.slice(0, filter.limit + 1).map(toListRow);
   }
 }
+
+/** The row counts a list's statement asks for: a default page (20) and the two most a client may ask for, plus one. */
+const LIMIT_STEPS = [21, 51, 101];
 
 /**
  * The statement of a list page, for ApplicationReads.list (and for the benchmark, which EXPLAINs the review queue's as
@@ -178,8 +181,10 @@ export function listStatement(user: AuthUser, filter: ApplicationListFilter): { 
   // Written into the text, not a parameter: a generic plan, which knows no parameter's value, reckons with a tenth of
   // the rows for `LIMIT $n` and so always looked costlier than planning again, ~0.24 ms of the database's CPU per page
   // of the review queue (BENCHMARKS.md, twenty-sixth pass). With the limit in the text the two plans cost alike and
-  // PostgreSQL keeps the generic one after five executions. An integer of 2..101 checked by the query's DTO.
-  const limit = String(Math.trunc(filter.limit) + 1);
+  // PostgreSQL keeps the generic one after five executions. Rounded up to one of three sizes (ApplicationReads.list
+  // keeps limit + 1 rows): each text is a prepared statement on every pooled connection, ~150 KB for the queue's, and
+  // a client stepping through every size from 1 to 100 would have left a hundred of them on each.
+  const limit = String(LIMIT_STEPS.find((step) => step >= filter.limit + 1) ?? LIMIT_STEPS[LIMIT_STEPS.length - 1]);
   // What the user's conflicts bar them from stays listed, marked (toListItemDto leaves out its name and means).
   const conflicted = conflicts ? `, ${barred()} AS conflicted` : '';
   const text =

@@ -21,10 +21,11 @@ export type TableRights = { table: string; rights: string[] };
 /**
  * What the runtime role may do to each table: rows only, and never what the schema forbids to everyone. The
  * append-only tables (a `forbid_change()` trigger: the audit trail and its anchors, the ledger, decisions, questions)
- * take no UPDATE or DELETE; the ledger's cached balances (ledger_balance_guard) are read only, but for the fund's
- * accounts' UPDATE, there only because every movement locks them FOR UPDATE (which asks for it): their guard refuses
- * any change but the posting function's, which runs as their owner (SECURITY DEFINER, migration
- * BalancesOnlyByTheOwnersPosting). A payment is never deleted, and the migrations' own record is read only. Read from the catalogue, so a migration adding an append-only table is covered without a list here.
+ * take no UPDATE or DELETE; the ledger's cached balances (ledger_balance_guard) are read only, but for UPDATE of the
+ * fund's accounts' `updated_at`, there only because every movement locks them FOR UPDATE (which asks for an UPDATE
+ * right on some column): the posting function, which runs as their owner (SECURITY DEFINER), moves them, and their
+ * guard refuses anyone else (migration LedgerTriggersHoldAgainstTheRuntimeRole). The queues drained at COMMIT take
+ * rows and give them up, never change them; a payment is never deleted; the migrations' own record is read only. Read from the catalogue, so a migration adding an append-only table is covered without a list here.
  */
 export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]> {
   const tables = (await runner.query(
@@ -41,8 +42,9 @@ export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]>
       ORDER BY c.relname`,
   )) as { table: string; no_update: boolean | null; no_delete: boolean | null; balance_cache: boolean | null }[];
   return tables.map((t) => {
-    if (t.balance_cache) return { table: t.table, rights: LOCKED_BY_MOVEMENTS.includes(t.table) ? ['SELECT', 'UPDATE'] : ['SELECT'] };
+    if (t.balance_cache) return { table: t.table, rights: LOCKED_BY_MOVEMENTS.includes(t.table) ? ['SELECT', 'UPDATE (updated_at)'] : ['SELECT'] };
     if (READ_ONLY.includes(t.table)) return { table: t.table, rights: ['SELECT'] };
+    if (QUEUES.includes(t.table)) return { table: t.table, rights: ['SELECT', 'INSERT', 'DELETE'] };
     const rights = ['SELECT', 'INSERT'];
     if (!t.no_update) rights.push('UPDATE');
     if (!t.no_delete && !NEVER_DELETED.includes(t.table)) rights.push('DELETE');
@@ -53,6 +55,8 @@ export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]>
 const READ_ONLY = ['migrations'];
 /** Locked FOR UPDATE by every movement of money (FundLedgerService, ledger_post_pending): the fund's lock order. */
 const LOCKED_BY_MOVEMENTS = ['ledger_accounts'];
+/** Written by requests, drained by the triggers that post them at COMMIT (the audit chain, the ledger's postings). */
+const QUEUES = ['audit_pending', 'ledger_pending_postings'];
 /** Kept by a REVOKE in their migration rather than a trigger (a payment's row records the money sent). */
 const NEVER_DELETED = ['disbursement_payments'];
 
@@ -74,6 +78,7 @@ export async function grantRuntimeRights(runner: QueryRunner, role: string): Pro
     await runner.query(`GRANT USAGE ON SCHEMA public TO ${who}`);
     for (const { table, rights: granted } of rights) await runner.query(`GRANT ${granted.join(', ')} ON public.${quoteIdent(table)} TO ${who}`);
     await runner.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${who}`);
+    await assertNoMoreThan(runner, role, rights);
     await runner.commitTransaction();
   } catch (error) {
     await runner.rollbackTransaction();
@@ -126,6 +131,31 @@ async function assertGrantable(runner: QueryRunner, role: string): Promise<void>
     throw new ConfigValidationError(
       `Invalid configuration:\n  - DATABASE_OWNER_URL: its role does not own ${notOwned.map((t) => t.name).join(', ')}${notOwned.length === 5 ? ', ...' : ''}, ` +
         "so it cannot give DATABASE_URL's role its rights there: use the tables' owner",
+    );
+  }
+}
+
+const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
+
+/**
+ * What the role holds in the end, whatever its source: REVOKE takes back only what was given to the role itself, and
+ * a role that is a member of another (pg_write_all_data, a role with grants of its own) or PUBLIC's grants would keep
+ * more. Refused, naming the table and right, inside the grant's transaction.
+ */
+async function assertNoMoreThan(runner: QueryRunner, role: string, rights: TableRights[]): Promise<void> {
+  const held = (await runner.query(
+    `SELECT c.relname AS table, p.privilege
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+      CROSS JOIN unnest($2::text[]) AS p(privilege)
+      WHERE c.relkind IN ('r', 'p') AND has_table_privilege($1, c.oid, p.privilege)`,
+    [role, TABLE_PRIVILEGES],
+  )) as { table: string; privilege: string }[];
+  const allowed = new Map(rights.map((r) => [r.table, new Set(r.rights)]));
+  const extra = held.filter((h) => !allowed.get(h.table)?.has(h.privilege));
+  if (extra.length) {
+    throw new ConfigValidationError(
+      `Invalid configuration:\n  - DATABASE_URL: its role "${role}" holds more than row rights, through another role or PUBLIC: ` +
+        `${extra.slice(0, 5).map((e) => `${e.privilege} on ${e.table}`).join(', ')}${extra.length > 5 ? ', ...' : ''} (revoke them, or its membership)`,
     );
   }
 }

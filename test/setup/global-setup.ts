@@ -39,8 +39,6 @@ async function giveRuntimeRights(dataSource: DataSource, role: string): Promise<
   await runner.connect();
   try {
     await grantRuntimeRights(runner, role);
-    // The e2e reset empties ledger_accounts, and the service opens its accounts again (FundLedgerService.lockAccounts).
-    await runner.query(`GRANT INSERT ON ledger_accounts TO "${role}"`);
   } finally {
     await runner.release();
   }

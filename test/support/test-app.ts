@@ -8,6 +8,7 @@ import { AuditService } from 'src/audit/audit.service';
 import { createRootLogger } from 'src/common/logging/logger';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { dataSourceOptions } from 'src/database/data-source';
+import { ACCOUNT_DEFINITIONS } from 'src/fund/ledger-movements';
 import { ADMIN_URL } from 'test/setup/test-databases';
 import { SmtpSink } from 'test/support/smtp-sink';
 
@@ -73,6 +74,13 @@ export async function truncateAll(given: DataSource): Promise<void> {
   const admin = await new DataSource(dataSourceOptions(url.toString(), 1)).initialize();
   try {
     await truncateAs(admin);
+    // The service opens the fund's accounts again in an emptied database (FundLedgerService.lockAccounts), which a
+    // runtime role may not: in production the migration made them and nothing removes them.
+    await admin.query(`INSERT INTO ledger_accounts (code, normal_side, per_grant) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[])`, [
+      ACCOUNT_DEFINITIONS.map((a) => a.code),
+      ACCOUNT_DEFINITIONS.map((a) => a.normalSide),
+      ACCOUNT_DEFINITIONS.map((a) => a.perGrant),
+    ]);
   } finally {
     await admin.destroy();
   }
