@@ -25,7 +25,8 @@ export type TableRights = { table: string; rights: string[] };
  * fund's accounts' `updated_at`, there only because every movement locks them FOR UPDATE (which asks for an UPDATE
  * right on some column): the posting function, which runs as their owner (SECURITY DEFINER), moves them, and their
  * guard refuses anyone else (migration LedgerTriggersHoldAgainstTheRuntimeRole). The queues drained at COMMIT take
- * rows and give them up, never change them; a payment is never deleted; the migrations' own record is read only. Read from the catalogue, so a migration adding an append-only table is covered without a list here.
+ * rows and give them up, never change them; a payment is never deleted; the migrations' own record is read only.
+ * Read from the catalogue, so a migration adding an append-only table is covered without a list here.
  */
 export async function runtimeRights(runner: QueryRunner): Promise<TableRights[]> {
   const tables = (await runner.query(
