@@ -97,7 +97,8 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
 
   await checkRedisPolicy(app, config, logger);
   await app.init();
-  if (env.NODE_ENV === 'production') await warnOfTriggerBypass(app, logger);
+  // With a runtime role of its own, granting its rights has refused one that could (grantRuntimeRights).
+  if (env.NODE_ENV === 'production' && !runtimeRole) await warnOfTriggerBypass(app, logger);
   if (config.runsApi) await app.get(AdminBootstrapService).ensureAdmin();
   await fastify.ready();
   // Only now: Nest's signal handler closes the app without waiting for an init() still running (NestApplication.init

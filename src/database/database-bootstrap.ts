@@ -101,8 +101,8 @@ async function migrateAndGrant(dataSource: DataSource, migrate: boolean, { runti
   const [{ readable }] = (await dataSource.query(
     `SELECT to_regclass('public.migrations') IS NULL OR has_table_privilege('public.migrations', 'SELECT') AS readable`,
   )) as { readable: boolean }[];
-  if (!readable) refusedRights(setting)({ code: '42501', message: 'permission denied for table migrations' });
-  const migrated = migrate ? await runMigrations(dataSource).catch(refusedSchemaChange(setting)) : [];
+  if (!readable) throw refusal(setting, 'read', 'permission denied for table migrations');
+  const migrated = migrate ? await runMigrations(dataSource).catch(refusedAs(setting, 'change')) : [];
   if (runtimeRole) await grantUnderMigrationLock(dataSource, runtimeRole);
   return migrated;
 }
@@ -128,7 +128,7 @@ async function grantUnderMigrationLock(dataSource: DataSource, role: string): Pr
  */
 async function checkDatabase(dataSource: DataSource, keys: DataKeys, setting: DatabaseSetting = 'DATABASE_URL'): Promise<DatabaseChecked> {
   const executor = new MigrationExecutor(dataSource);
-  const pending = (await executor.getPendingMigrations().catch(refusedRights(setting))).map((m) => m.name);
+  const pending = (await executor.getPendingMigrations().catch(refusedAs(setting, 'read'))).map((m) => m.name);
   if (pending.length && (await executor.getExecutedMigrations()).length === 0) {
     throw new ConfigValidationError(
       `Invalid configuration:\n  - MIGRATIONS_RUN: the database has never been migrated (${pending.length} migrations pending): ` +
@@ -143,27 +143,26 @@ async function checkDatabase(dataSource: DataSource, keys: DataKeys, setting: Da
   }
 }
 
-/** A role that may not read the tables: one the owner has not given its rights yet (DATABASE_OWNER_URL), or no owner. */
-function refusedRights(setting: DatabaseSetting): (error: unknown) => never {
-  return (error) => {
-    if ((error as { code?: string }).code !== '42501') throw error;
-    const what =
-      setting === 'DATABASE_URL'
-        ? "run the migrations as the tables' owner with DATABASE_OWNER_URL set (npm run migration:run, or one process started with it), which gives DATABASE_URL's role its rights"
-        : "it must be the tables' owner";
-    throw new ConfigValidationError(`Invalid configuration:\n  - ${setting}: its role may not read Sprout's tables (${(error as Error).message}): ${what}`);
-  };
+/**
+ * What a role may not do to Sprout's tables, as a setting to correct: read them (one the owner has not given its rights
+ * yet, DATABASE_OWNER_URL), or change the schema (migrations run as the tables' owner).
+ */
+function refusal(setting: DatabaseSetting, may: 'read' | 'change', detail: string): ConfigValidationError {
+  const owner = setting === 'DATABASE_OWNER_URL';
+  const what =
+    may === 'read'
+      ? `its role may not read Sprout's tables (${detail}): ` +
+        (owner ? "it must be the tables' owner" : "run the migrations as the tables' owner with DATABASE_OWNER_URL set (npm run migration:run, or one process started with it), which gives DATABASE_URL's role its rights")
+      : `its role may not change Sprout's schema (${detail}): migrations run as the tables' owner: ` +
+        (owner ? "use the tables' owner" : "set DATABASE_OWNER_URL to the owner's connection, or MIGRATIONS_RUN=false and run `npm run migration:run` with it apart");
+  return new ConfigValidationError(`Invalid configuration:\n  - ${setting}: ${what}`);
 }
 
-/** Migrations change the schema: only the tables' owner may. */
-function refusedSchemaChange(setting: DatabaseSetting): (error: unknown) => never {
+/** refusal() for a query that failed for want of a right (42501); any other failure passes through. */
+function refusedAs(setting: DatabaseSetting, may: 'read' | 'change'): (error: unknown) => never {
   return (error) => {
     if ((error as { code?: string }).code !== '42501') throw error;
-    const what =
-      setting === 'DATABASE_URL'
-        ? "set DATABASE_OWNER_URL to the owner's connection, or MIGRATIONS_RUN=false and run `npm run migration:run` with it apart"
-        : "use the tables' owner";
-    throw new ConfigValidationError(`Invalid configuration:\n  - ${setting}: its role may not change Sprout's schema (${(error as Error).message}): migrations run as the tables' owner: ${what}`);
+    throw refusal(setting, may, (error as Error).message);
   };
 }
 

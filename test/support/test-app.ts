@@ -68,21 +68,22 @@ async function brokenAuditChain(app: NestFastifyApplication): Promise<string | n
 export async function truncateAll(given: DataSource): Promise<void> {
   // As the tests' superuser even when the service runs as a runtime role (SPROUT_TEST_RUNTIME_ROLE).
   const url = new URL((given.options as { url: string }).url);
-  if (url.username === new URL(ADMIN_URL).username) return truncateAs(given);
-  url.username = new URL(ADMIN_URL).username;
-  url.password = new URL(ADMIN_URL).password;
-  const admin = await new DataSource(dataSourceOptions(url.toString(), 1)).initialize();
+  const admin = new URL(ADMIN_URL);
+  if (url.username === admin.username) return truncateAs(given);
+  url.username = admin.username;
+  url.password = admin.password;
+  const asAdmin = await new DataSource(dataSourceOptions(url.toString(), 1)).initialize();
   try {
-    await truncateAs(admin);
+    await truncateAs(asAdmin);
     // The service opens the fund's accounts again in an emptied database (FundLedgerService.lockAccounts), which a
     // runtime role may not: in production the migration made them and nothing removes them.
-    await admin.query(`INSERT INTO ledger_accounts (code, normal_side, per_grant) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[])`, [
+    await asAdmin.query(`INSERT INTO ledger_accounts (code, normal_side, per_grant) SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[])`, [
       ACCOUNT_DEFINITIONS.map((a) => a.code),
       ACCOUNT_DEFINITIONS.map((a) => a.normalSide),
       ACCOUNT_DEFINITIONS.map((a) => a.perGrant),
     ]);
   } finally {
-    await admin.destroy();
+    await asAdmin.destroy();
   }
 }
 
